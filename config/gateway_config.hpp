@@ -1,0 +1,47 @@
+// The daemon's whole configuration as loaded from YAML, and the loader's contract.
+// The schema (keys, types, defaults, documentation) lives once, in config_schema.cpp;
+// the loader, the error messages and docs/configuration.md are derived from it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "nat/endpoint.hpp"
+#include "nat/nat_config.hpp"
+
+namespace gw {
+
+struct GatewayConfig {
+    std::string lan_interface;                // lan.interface (required)
+    std::string wan_interface;                // wan.interface (required)
+    std::optional<Ipv4Address> wan_address;   // wan.address: nullopt = "auto" (read from the interface)
+    PortRange port_range{1024, 65535};        // nat.port_range
+    NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
+    std::uint32_t max_mappings = 262144;      // nat.max_mappings
+    std::uint16_t queue_number = 0;           // nfqueue.queue
+};
+
+// One problem in a config file, positioned like a compiler error.
+struct ConfigError {
+    std::string file;
+    int line = 0;    // 1-based
+    int column = 0;  // 1-based
+    std::string message;
+
+    // "file:line:column: message"
+    std::string to_string() const;
+};
+
+struct ConfigLoadResult {
+    std::optional<GatewayConfig> config;  // set only when errors is empty
+    std::vector<ConfigError> errors;      // every problem found, in file order
+};
+
+// `source_name` is what errors call the file.
+ConfigLoadResult load_config_text(std::string_view yaml_text, const std::string& source_name);
+ConfigLoadResult load_config_file(const std::string& path);
+
+}  // namespace gw

@@ -1,0 +1,64 @@
+#include "host_network.hpp"
+
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "startup_error.hpp"
+
+namespace gw {
+namespace {
+
+constexpr const char* ip_forward_path = "/proc/sys/net/ipv4/ip_forward";
+
+}  // namespace
+
+bool interface_exists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
+
+std::optional<Ipv4Address> interface_ipv4_address(const std::string& name) {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return std::nullopt;
+    std::optional<Ipv4Address> found;
+    for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || name != a->ifa_name) continue;
+        auto* in = reinterpret_cast<sockaddr_in*>(a->ifa_addr);
+        found = Ipv4Address(ntohl(in->sin_addr.s_addr));
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+bool ip_forwarding_enabled() {
+    std::ifstream file(ip_forward_path);
+    int value = 0;
+    file >> value;
+    return value == 1;
+}
+
+void set_ip_forwarding(bool enabled) {
+    std::ofstream file(ip_forward_path);
+    file << (enabled ? "1\n" : "0\n");
+    file.flush();
+    if (!file) throw StartupError(std::string("cannot write ") + ip_forward_path);
+}
+
+std::optional<PortRange> local_port_range() {
+    std::ifstream file("/proc/sys/net/ipv4/ip_local_port_range");
+    unsigned first = 0, last = 0;
+    if (!(file >> first >> last) || first > last || last > 65535) return std::nullopt;
+    return PortRange{std::uint16_t(first), std::uint16_t(last)};
+}
+
+bool is_private_or_shared(Ipv4Address a) {
+    static const Ipv4Network blocks[] = {
+        *Ipv4Network::parse("10.0.0.0/8"), *Ipv4Network::parse("172.16.0.0/12"),
+        *Ipv4Network::parse("192.168.0.0/16"), *Ipv4Network::parse("100.64.0.0/10")};
+    for (const auto& block : blocks)
+        if (block.contains(a)) return true;
+    return false;
+}
+
+}  // namespace gw

@@ -1,0 +1,26 @@
+// What the daemon reads from and sets on the host it runs on (in its own network
+// namespace): interface addresses, the forwarding switch, the local port range.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "nat/endpoint.hpp"
+
+namespace gw {
+
+bool interface_exists(const std::string& name);
+// The first IPv4 address of an interface; nullopt when it has none.
+std::optional<Ipv4Address> interface_ipv4_address(const std::string& name);
+
+// net.ipv4.ip_forward; set throws StartupError when /proc/sys is not writable.
+bool ip_forwarding_enabled();
+void set_ip_forwarding(bool enabled);
+
+// net.ipv4.ip_local_port_range: the ports the gateway's own sockets pick from.
+std::optional<PortRange> local_port_range();
+
+// RFC 1918 and RFC 6598 (CGNAT) space: a WAN address in it means double NAT.
+bool is_private_or_shared(Ipv4Address address);
+
+}  // namespace gw

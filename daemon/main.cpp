@@ -1,0 +1,84 @@
+// gatewayd: NAT gateway daemon. Thin: parses arguments, loads the config, runs.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+
+#include "config/gateway_config.hpp"
+#include "gateway_daemon.hpp"
+#include "log.hpp"
+#include "startup_error.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2;
+
+const char* usage_text =
+    "usage: gatewayd --config FILE [--verbose]\n"
+    "       gatewayd --check-config FILE\n"
+    "\n"
+    "  --config FILE        run the gateway with this YAML configuration\n"
+    "  --check-config FILE  validate FILE, print its errors as file:line:column, and exit\n"
+    "  --verbose            also log debug lines\n";
+
+struct Arguments {
+    std::string config_path;
+    bool check_only = false;
+    bool verbose = false;
+};
+
+bool parse_arguments(int argc, char** argv, Arguments& args, std::string& problem) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        bool takes_file = a == "--config" || a == "--check-config";
+        if (takes_file && i + 1 >= argc) {
+            problem = a + " needs a file";
+            return false;
+        }
+        if (takes_file) {
+            args.config_path = argv[++i];
+            args.check_only = a == "--check-config";
+        } else if (a == "--verbose") {
+            args.verbose = true;
+        } else {
+            problem = "unknown argument '" + a + "'";
+            return false;
+        }
+    }
+    if (args.config_path.empty()) problem = "no configuration given";
+    return problem.empty();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+        std::fputs(usage_text, stdout);
+        return exit_ok;
+    }
+    Arguments args;
+    std::string problem;
+    if (!parse_arguments(argc, argv, args, problem)) {
+        std::fprintf(stderr, "gatewayd: %s\n%s", problem.c_str(), usage_text);
+        return exit_usage;
+    }
+    if (args.verbose) gw::log::set_minimum_level(gw::log::Level::debug);
+
+    gw::ConfigLoadResult loaded = gw::load_config_file(args.config_path);
+    for (const auto& error : loaded.errors) std::cerr << error.to_string() << '\n';
+    if (!loaded.config) {
+        std::cerr << "gatewayd: " << loaded.errors.size() << " error(s) in " << args.config_path << ", not starting\n";
+        return exit_usage;
+    }
+    if (args.check_only) {
+        std::cout << args.config_path << ": configuration is valid\n";
+        return exit_ok;
+    }
+    try {
+        gw::run_gateway(*loaded.config);
+    } catch (const gw::StartupError& e) {
+        gw::log::error(e.what());
+        return exit_failure;
+    }
+    return exit_ok;
+}

@@ -1,0 +1,70 @@
+#include "queue_rules.hpp"
+
+#include <sstream>
+#include <vector>
+
+#include "command_runner.hpp"
+
+namespace gw {
+namespace {
+
+constexpr std::string_view chain_prefix = "GATEWAYD_";
+constexpr std::string_view inbound_chain = "GATEWAYD_INBOUND";
+constexpr std::string_view outbound_chain = "GATEWAYD_OUTBOUND";
+
+bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+std::string restore(const std::string& script) {
+    // -w: wait for the xtables lock instead of failing when another tool holds it.
+    auto result = run_command({"iptables-restore", "-w", "--noflush"}, script);
+    if (result.exit_code == 0) return {};
+    return "iptables-restore failed (exit " + std::to_string(result.exit_code) + "): " + result.output;
+}
+
+}  // namespace
+
+std::string queue_rules_install_script(const QueueRuleSet& r) {
+    std::ostringstream s;
+    std::string queue = " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
+    s << "*mangle\n";
+    s << ':' << inbound_chain << " - [0:0]\n" << ':' << outbound_chain << " - [0:0]\n";
+    s << "-A " << inbound_chain << queue;
+    s << "-A " << outbound_chain << queue;
+    s << "-I PREROUTING 1 -i " << r.wan_interface << " -j " << inbound_chain << "\n";
+    s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << outbound_chain << "\n";
+    s << "COMMIT\n";
+    return s.str();
+}
+
+std::string queue_rules_removal_script(const std::string& saved) {
+    std::vector<std::string> deletes, chains;
+    std::istringstream lines(saved);
+    for (std::string line; std::getline(lines, line);) {
+        if (starts_with(line, ":") && starts_with(std::string_view(line).substr(1), chain_prefix)) {
+            chains.push_back(line.substr(1, line.find(' ') - 1));
+        } else if (starts_with(line, "-A ") && line.find(" -j " + std::string(chain_prefix)) != std::string::npos) {
+            // Jumps from our own chains go away with them.
+            if (!starts_with(std::string_view(line).substr(3), chain_prefix)) deletes.push_back("-D" + line.substr(2));
+        }
+    }
+    if (deletes.empty() && chains.empty()) return {};
+    std::string script = "*mangle\n";
+    for (const auto& d : deletes) script += d + "\n";
+    for (const auto& c : chains) script += "-F " + c + "\n";
+    for (const auto& c : chains) script += "-X " + c + "\n";
+    return script + "COMMIT\n";
+}
+
+std::string install_queue_rules(const QueueRuleSet& rules) {
+    if (auto error = remove_queue_rules(); !error.empty()) return error;
+    return restore(queue_rules_install_script(rules));
+}
+
+std::string remove_queue_rules() {
+    auto saved = run_command({"iptables-save", "-t", "mangle"});
+    if (saved.exit_code != 0) return "iptables-save failed: " + saved.output;
+    std::string script = queue_rules_removal_script(saved.output);
+    return script.empty() ? std::string{} : restore(script);
+}
+
+}  // namespace gw

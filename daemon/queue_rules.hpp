@@ -1,0 +1,35 @@
+// The iptables rules that steer packets into gatewayd's queue. They live in the
+// mangle table, in chains of our own (GATEWAYD_*), in the network namespace the
+// daemon runs in, and are installed and removed atomically with iptables-restore.
+//
+// Why these hooks: replies from the WAN must be rewritten before the routing
+// decision (PREROUTING), or the kernel delivers them to the gateway itself; LAN
+// packets are rewritten after it (FORWARD), where a new source address cannot trip
+// the kernel's martian-source check and the gateway's own traffic never passes.
+//
+// No --queue-bypass: with nobody bound to the queue the kernel drops, so a dead
+// daemon forwards nothing untranslated (fail-closed).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace gw {
+
+struct QueueRuleSet {
+    std::string lan_interface;
+    std::string wan_interface;
+    std::uint16_t queue_number = 0;
+};
+
+// Both return an empty string on success, else what iptables said.
+std::string install_queue_rules(const QueueRuleSet& rules);
+// Removes every GATEWAYD_* chain and every jump to one, whoever installed it (a
+// previous instance that crashed included).
+std::string remove_queue_rules();
+
+// The iptables-restore scripts, exposed for tests.
+std::string queue_rules_install_script(const QueueRuleSet& rules);
+std::string queue_rules_removal_script(const std::string& iptables_save_output);
+
+}  // namespace gw

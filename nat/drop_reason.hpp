@@ -1,0 +1,54 @@
+// Why the engine refused a packet. Every drop has one reason, a name and a counter
+// (the idea of pf's PFRES_* and Click's CheckIPHeader drop counts).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace gw {
+
+#define GW_DROP_REASONS(X)                                                                  \
+    X(none, "not dropped")                                                                  \
+    X(truncated_ip_header, "shorter than an IPv4 header")                                   \
+    X(not_ipv4, "IP version is not 4")                                                      \
+    X(bad_header_length, "IHL below 5 or beyond the packet")                                \
+    X(bad_total_length, "total length below the header or beyond the buffer")              \
+    X(bad_ip_checksum, "IPv4 header checksum is wrong")                                     \
+    X(truncated_l4_header, "TCP/UDP/ICMP header cut short")                                 \
+    X(unsupported_protocol, "protocol other than TCP, UDP or ICMP")                         \
+    X(unsupported_icmp_type, "ICMP type the NAT cannot translate")                          \
+    X(malformed_icmp_error, "ICMP error whose quoted datagram is unusable")                 \
+    X(no_mapping_for_icmp_error, "ICMP error quoting a flow the NAT does not know")         \
+    X(icmp_error_for_other_host, "LAN host sent an ICMP error about another host's packet") \
+    X(not_addressed_to_gateway, "arrived on the WAN side for an address other than ours")   \
+    X(tiny_first_fragment, "first fragment too short to hold the ports")                   \
+    X(ports_exhausted, "no free external port in the configured range")                     \
+    X(mapping_table_full, "mapping table at nat.max_mappings")                              \
+    X(source_is_gateway, "outbound packet already carries the WAN address")
+
+enum class DropReason : std::uint8_t {
+#define GW_DROP_REASON_ENUM(name, text) name,
+    GW_DROP_REASONS(GW_DROP_REASON_ENUM)
+#undef GW_DROP_REASON_ENUM
+    count_
+};
+
+inline constexpr std::size_t drop_reason_count = std::size_t(DropReason::count_);
+
+std::string_view drop_reason_name(DropReason reason);
+std::string_view drop_reason_description(DropReason reason);
+
+// One counter per reason; index with the reason itself.
+class DropCounters {
+public:
+    void count(DropReason reason) { ++counts_[std::size_t(reason)]; }
+    std::uint64_t operator[](DropReason reason) const { return counts_[std::size_t(reason)]; }
+    std::uint64_t total() const;
+
+private:
+    std::array<std::uint64_t, drop_reason_count> counts_{};
+};
+
+}  // namespace gw

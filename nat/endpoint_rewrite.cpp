@@ -1,0 +1,87 @@
+#include "endpoint_rewrite.hpp"
+
+namespace gw {
+namespace {
+
+// Writes a checksum field and records the write for any enclosing checksum.
+void store_checksum(wire::Be16& field, std::uint16_t value, ChecksumDelta& changed) {
+    changed.replace16(field.get(), value);
+    field.set(value);
+}
+
+wire::Be16* port_field(PacketView& p, Side side) {
+    if (p.tcp) return side == Side::source ? &p.tcp->source_port : &p.tcp->destination_port;
+    if (p.udp) return side == Side::source ? &p.udp->source_port : &p.udp->destination_port;
+    if (p.icmp && is_icmp_echo(p)) return &p.icmp->identifier;
+    return nullptr;
+}
+
+// The transport checksum field if this packet holds it: a quoted TCP header may be
+// cut after its first 8 bytes.
+wire::Be16* transport_checksum_field(PacketView& p) {
+    if (p.tcp) return p.l4_length >= wire::TcpHeader::checksum_offset + 2 ? &p.tcp->checksum : nullptr;
+    if (p.udp) return &p.udp->checksum;
+    if (p.icmp) return &p.icmp->checksum;
+    return nullptr;
+}
+
+std::uint16_t updated_transport_checksum(const PacketView& p, std::uint16_t old_checksum,
+                                         const ChecksumDelta& address, const ChecksumDelta& port,
+                                         L4Checksum state) {
+    if (p.icmp) return port.apply_to_checksum(old_checksum);  // ICMP has no pseudo-header
+    if (state == L4Checksum::pseudo_header_only) return address.apply_to_partial_sum(old_checksum);
+    // RFC 768: a UDP checksum of 0 means the sender computed none; keep it that way.
+    if (p.udp && old_checksum == 0) return 0;
+    ChecksumDelta both = address;
+    both.add(port);
+    std::uint16_t updated = both.apply_to_checksum(old_checksum);
+    // RFC 768: a computed 0 is sent as all ones, since 0 means "no checksum".
+    if (p.udp && updated == 0) return 0xffff;
+    return updated;
+}
+
+}  // namespace
+
+bool is_icmp_echo(const PacketView& p) noexcept {
+    return p.icmp && (p.icmp->type == wire::IcmpHeader::echo_request || p.icmp->type == wire::IcmpHeader::echo_reply);
+}
+
+bool read_port(const PacketView& p, Side side, Port& port) noexcept {
+    auto* field = port_field(const_cast<PacketView&>(p), side);
+    if (!field) return false;
+    port = Port{field->get()};
+    return true;
+}
+
+ChecksumDelta rewrite_address(PacketView& p, Side side, Ipv4Address to) noexcept {
+    ChecksumDelta changed;
+    Ipv4Address from = side == Side::source ? p.ip->source() : p.ip->destination();
+    changed.replace_address(from, to);
+    if (side == Side::source) p.ip->set_source(to);
+    else p.ip->set_destination(to);
+    ChecksumDelta address = changed;
+    store_checksum(p.ip->checksum, address.apply_to_checksum(p.ip->checksum.get()), changed);
+    return changed;
+}
+
+ChecksumDelta rewrite_endpoint(PacketView& p, Side side, Endpoint to, L4Checksum state) noexcept {
+    Ipv4Address from = side == Side::source ? p.ip->source() : p.ip->destination();
+    ChecksumDelta address;
+    if (!p.icmp) address.replace_address(from, to.address);
+    ChecksumDelta changed = rewrite_address(p, side, to.address);
+
+    wire::Be16* port = port_field(p, side);
+    if (!port) return changed;
+    ChecksumDelta port_change;
+    port_change.replace16(port->get(), to.port.value);
+    port->set(to.port.value);
+    changed.add(port_change);
+
+    if (wire::Be16* checksum = transport_checksum_field(p)) {
+        auto updated = updated_transport_checksum(p, checksum->get(), address, port_change, state);
+        store_checksum(*checksum, updated, changed);
+    }
+    return changed;
+}
+
+}  // namespace gw

@@ -1,0 +1,42 @@
+// What the translation engine needs to know, prepared by config/ before packets flow.
+#pragma once
+
+#include <cstdint>
+
+#include "endpoint.hpp"
+
+namespace gw {
+
+// Idle timeouts in seconds. The defaults and the minimums are the RFC numbers; this is
+// the one place they are written down (config/ validates against the minimums).
+struct NatTimeouts {
+    // RFC 4787 REQ-5: a UDP mapping MUST NOT expire in less than 2 minutes; 5 minutes RECOMMENDED.
+    static constexpr std::uint32_t udp_minimum = 120;
+    // RFC 5382 REQ-5: established TCP idle timeout MUST NOT be less than 2 hours 4 minutes.
+    static constexpr std::uint32_t tcp_established_minimum = 7440;
+    // RFC 5382 REQ-5: partially open or closing connections: at least 4 minutes.
+    static constexpr std::uint32_t tcp_transitory_minimum = 240;
+    // RFC 5508 REQ-1: ICMP query mappings MUST NOT expire in less than 60 seconds.
+    static constexpr std::uint32_t icmp_minimum = 60;
+
+    std::uint32_t udp = 300;
+    std::uint32_t tcp_established = tcp_established_minimum;
+    std::uint32_t tcp_transitory = tcp_transitory_minimum;
+    std::uint32_t icmp = icmp_minimum;
+
+    constexpr bool operator==(const NatTimeouts&) const = default;
+};
+
+struct NatConfig {
+    Ipv4Address wan_address;
+    // External ports (and ICMP identifiers) the NAT may allocate. Internal ports inside
+    // the range are preserved when free (RFC 4787 REQ-3 port preservation is a MAY; we
+    // never preserve outside the range so that LAN hosts cannot take the gateway's own
+    // service ports such as 22 or 53).
+    PortRange port_range{1024, 65535};
+    NatTimeouts timeouts;
+    // Upper bound on concurrent mappings; a full table drops new flows with a counted reason.
+    std::uint32_t max_mappings = 262144;
+};
+
+}  // namespace gw

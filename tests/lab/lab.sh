@@ -1,0 +1,446 @@
+#!/usr/bin/env bash
+# The gatewayd lab: three network namespaces joined by two veth pairs.
+#
+#   LAN host                   gateway (runs the NAT)                     WAN host
+#   eth0 192.168.50.10 ─── lan0 192.168.50.1 │ wan0 203.0.113.1 ─── eth0 203.0.113.2
+#   default via .50.1                                                     no route back to the LAN
+#
+# Source it from a script that runs under `set -euo pipefail`:
+#     source tests/lab/lab.sh
+#     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none
+#     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan
+# lab_up installs EXIT/INT/TERM traps that call lab_down, so a script failing midway still removes
+# everything; a script that needs its own cleanup should put its files in $LAB_TMP and start its
+# processes in the namespaces (lab_bg), which lab_down removes and kills.
+#
+# Or run it:
+#     tests/lab/lab.sh up [--nat MODE]     bring the lab up, describe it, tear it down on Enter
+#     tests/lab/lab.sh shell [--nat MODE]  the same with an interactive shell that has the lab_* functions
+#     tests/lab/lab.sh gc                  remove labs whose script died by SIGKILL (traps cannot run)
+#
+# Nothing here touches the root namespace: veth pairs are created directly inside the namespaces
+# and every address, route, sysctl and iptables rule is set through `ip -n`/`ip netns exec`.
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
+GATEWAYD=${GATEWAYD:-$LAB_REPO/build/daemon/gatewayd}
+LAB_PY=${LAB_PY:-python3}
+LAB_NET_PY=$LAB_DIR/labnet.py
+LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-10}
+LAB_STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-10}
+
+# RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
+# (Some of these are only read by the scripts that source this file.)
+# shellcheck disable=SC2034
+LAB_LAN_NET=192.168.50.0/24
+LAB_LAN_IP=192.168.50.10
+LAB_GW_LAN_IP=192.168.50.1
+LAB_GW_WAN_IP=203.0.113.1
+LAB_WAN_IP=203.0.113.2
+LAB_PREFIX_LEN=24
+LAB_HOST_IF=eth0 # the one interface of the LAN host and of the WAN host
+LAB_GW_LAN_IF=lan0
+LAB_GW_WAN_IF=wan0
+
+# State of the lab; all empty while it is down. `:=` keeps the state if this file is sourced again.
+: "${LAB_ID:=}" "${LAB_NS_LAN:=}" "${LAB_NS_GW:=}" "${LAB_NS_WAN:=}" "${LAB_TMP:=}" "${LAB_NAT_MODE:=}"
+: "${LAB_DAEMON_PID:=}" "${LAB_DAEMON_LOG:=}" "${LAB_DAEMON_RC:=}" "${LAB_DAEMON_STARTS:=0}" "${LAB_BG_PID:=}"
+
+# ---------------------------------------------------------------------------------------------
+# Running things in the namespaces
+
+lab_lan() { ip netns exec "$LAB_NS_LAN" "$@"; }
+lab_gw() { ip netns exec "$LAB_NS_GW" "$@"; }
+lab_wan() { ip netns exec "$LAB_NS_WAN" "$@"; }
+
+# _lab_ns_of lan|gw|wan: the namespace name of a role.
+_lab_ns_of() {
+    case $1 in
+    lan) echo "$LAB_NS_LAN" ;;
+    gw) echo "$LAB_NS_GW" ;;
+    wan) echo "$LAB_NS_WAN" ;;
+    *) _lab_die "unknown lab role '$1' (lan, gw or wan)" ;;
+    esac
+}
+
+# lab_bg ROLE NAME CMD...: start CMD in the background in ROLE's namespace, output to $LAB_TMP/NAME.log.
+# Sets LAB_BG_PID (the command itself: `ip netns exec` execs it). lab_down kills it if still running.
+lab_bg() {
+    local ns log
+    ns=$(_lab_ns_of "$1")
+    log=$LAB_TMP/$2.log
+    shift 2
+    ip netns exec "$ns" "$@" </dev/null >"$log" 2>&1 &
+    LAB_BG_PID=$!
+}
+
+# lab_py ROLE ARGS...: run labnet.py (the lab's peers and probes) in ROLE's namespace.
+lab_py() {
+    local ns
+    ns=$(_lab_ns_of "$1")
+    shift
+    ip netns exec "$ns" "$LAB_PY" "$LAB_NET_PY" "$@"
+}
+
+# lab_json KEY.KEY...: print one value of the JSON document on stdin (iperf3 -J output).
+lab_json() { "$LAB_PY" "$LAB_NET_PY" json-get "$@"; }
+
+# lab_wait_listen ROLE tcp|udp PORT [SECONDS]: wait until a socket listens there, so a probe sent
+# right after cannot race the server's start-up.
+lab_wait_listen() {
+    local ns flag=-Hltn
+    ns=$(_lab_ns_of "$1")
+    [[ $2 == udp ]] && flag=-Hlun
+    lab_poll "${4:-5}" _lab_has_listener "$ns" "$flag" "$3" ||
+        _lab_die "nothing listens on $2/$3 in the $1 namespace after ${4:-5}s"
+}
+
+_lab_has_listener() {
+    [[ -n $(ip netns exec "$1" ss "$2" "sport = :$3") ]]
+}
+
+# lab_wait_log FILE TEXT [SECONDS]: wait until FILE contains TEXT.
+lab_wait_log() {
+    lab_poll "${3:-5}" grep -sqF -- "$2" "$1"
+}
+
+# lab_stop_pid PID [SECONDS]: SIGTERM, then SIGKILL after SECONDS; reaps it if it is our child.
+lab_stop_pid() {
+    kill -TERM "$1" 2>/dev/null || true
+    if ! lab_poll "${2:-3}" _lab_pid_gone "$1"; then
+        kill -KILL "$1" 2>/dev/null || true
+        lab_poll 2 _lab_pid_gone "$1" || true
+    fi
+    wait "$1" 2>/dev/null || true
+}
+
+# ---------------------------------------------------------------------------------------------
+# Bringing the lab up and down
+
+# lab_up [--nat gatewayd|kernel|none]
+lab_up() {
+    local mode=none
+    while (($#)); do
+        case $1 in
+        --nat) mode=${2:?--nat needs gatewayd, kernel or none}; shift 2 ;;
+        --nat=*) mode=${1#--nat=}; shift ;;
+        *) _lab_die "lab_up: unknown argument '$1'" ;;
+        esac
+    done
+    case $mode in gatewayd | kernel | none) ;; *) _lab_die "lab_up: --nat must be gatewayd, kernel or none, not '$mode'" ;; esac
+    [[ -z $LAB_ID ]] || _lab_die "lab_up: lab $LAB_ID is already up"
+    _lab_require_tools
+    if [[ $mode == gatewayd ]]; then _lab_require_gatewayd; fi
+
+    LAB_ID=$$-$(printf '%04x' "$RANDOM")
+    LAB_NS_LAN=gwl-lan-$LAB_ID
+    LAB_NS_GW=gwl-gw-$LAB_ID
+    LAB_NS_WAN=gwl-wan-$LAB_ID
+    LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwlab.$LAB_ID.XXXXXX")
+    LAB_NAT_MODE=$mode
+    _lab_install_traps
+
+    _lab_create_namespaces
+    _lab_wire
+    _lab_write_gatewayd_config
+    case $mode in
+    kernel) _lab_nat_kernel ;;
+    gatewayd) lab_daemon_start ;;
+    none) ;;
+    esac
+}
+
+# lab_down: safe to call any number of times, from a trap or by hand.
+lab_down() {
+    [[ -n $LAB_ID ]] || return 0
+    # SIGTERM first and wait: the daemon's own teardown is the behaviour under test, not collateral.
+    lab_daemon_stop || true
+    local ns
+    for ns in "$LAB_NS_LAN" "$LAB_NS_GW" "$LAB_NS_WAN"; do
+        _lab_kill_ns_processes "$ns" || true
+        # A namespace is only really gone once no process holds it, hence the kill above.
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
+    LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
+    LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID=''
+}
+
+_lab_install_traps() {
+    trap _lab_on_exit EXIT
+    trap '_lab_on_signal 130' INT
+    trap '_lab_on_signal 143' TERM
+}
+
+_lab_on_exit() {
+    local rc=$?
+    set +e # cleanup must run to the end whatever fails in it
+    lab_down
+    exit "$rc"
+}
+
+# `exit` inside a signal trap runs the EXIT trap, which does the cleanup.
+_lab_on_signal() {
+    trap - INT TERM
+    exit "$1"
+}
+
+_lab_require_tools() {
+    [[ $EUID -eq 0 ]] || _lab_die "the lab needs root (network namespaces, iptables, sysctl)"
+    local tool
+    for tool in ip iptables iptables-save ss sysctl "$LAB_PY"; do
+        command -v "$tool" >/dev/null || _lab_die "missing tool: $tool"
+    done
+}
+
+_lab_require_gatewayd() {
+    [[ -x $GATEWAYD ]] ||
+        _lab_die "no gatewayd binary at $GATEWAYD: build it (cmake -S . -B build && cmake --build build), set GATEWAYD=..., or use LAB_NAT=kernel"
+}
+
+_lab_create_namespaces() {
+    local ns
+    for ns in "$LAB_NS_LAN" "$LAB_NS_GW" "$LAB_NS_WAN"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        # IPv6 off before any link exists, so captures hold no router solicitations or MLD reports.
+        if ip netns exec "$ns" test -d /proc/sys/net/ipv6; then
+            ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        fi
+    done
+    # The gateway starts as a plain host: forwarding is the NAT's job to turn on (and off again).
+    # rp_filter off because the daemon rewrites addresses behind the kernel's back.
+    lab_gw sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+_lab_wire() {
+    ip -n "$LAB_NS_GW" link add "$LAB_GW_LAN_IF" type veth peer name "$LAB_HOST_IF" netns "$LAB_NS_LAN"
+    ip -n "$LAB_NS_GW" link add "$LAB_GW_WAN_IF" type veth peer name "$LAB_HOST_IF" netns "$LAB_NS_WAN"
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
+    ip -n "$LAB_NS_LAN" addr add "$LAB_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
+    ip -n "$LAB_NS_GW" link set "$LAB_GW_LAN_IF" up
+    ip -n "$LAB_NS_GW" link set "$LAB_GW_WAN_IF" up
+    ip -n "$LAB_NS_LAN" link set "$LAB_HOST_IF" up
+    ip -n "$LAB_NS_WAN" link set "$LAB_HOST_IF" up
+    ip -n "$LAB_NS_LAN" route add default via "$LAB_GW_LAN_IP"
+    # No route on the WAN host towards the LAN: the WAN host must only ever be able to see the
+    # gateway's address, as on the Internet.
+}
+
+# The reference NAT: what a Linux home router does with iptables.
+_lab_nat_kernel() {
+    lab_gw iptables -t nat -A POSTROUTING -o "$LAB_GW_WAN_IF" -j MASQUERADE
+    # Without these the kernel would forward unsolicited WAN packets addressed to 192.168.50.10 to
+    # the LAN host; every home router filters them, and the tests hold gatewayd to the same.
+    lab_gw iptables -A FORWARD -i "$LAB_GW_WAN_IF" -o "$LAB_GW_LAN_IF" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    lab_gw iptables -A FORWARD -i "$LAB_GW_WAN_IF" -j DROP
+    lab_gw sysctl -qw net.ipv4.ip_forward=1
+}
+
+# Written in every mode, so a lab brought up with --nat none can still lab_daemon_start.
+_lab_write_gatewayd_config() {
+    cat >"$LAB_TMP/gatewayd.yaml" <<EOF
+lan:
+  interface: $LAB_GW_LAN_IF
+wan:
+  interface: $LAB_GW_WAN_IF
+  address: auto
+nat:
+  port_range: 1024-65535
+EOF
+}
+
+_lab_kill_ns_processes() {
+    [[ -e /run/netns/$1 ]] || return 0
+    _lab_ns_empty "$1" && return 0
+    # shellcheck disable=SC2046 # one PID per word is what kill wants
+    kill -TERM $(ip netns pids "$1") 2>/dev/null || true
+    lab_poll 3 _lab_ns_empty "$1" && return 0
+    # shellcheck disable=SC2046
+    kill -KILL $(ip netns pids "$1") 2>/dev/null || true
+    lab_poll 2 _lab_ns_empty "$1"
+}
+
+_lab_ns_empty() {
+    [[ -z $(ip netns pids "$1" 2>/dev/null) ]]
+}
+
+# ---------------------------------------------------------------------------------------------
+# The daemon
+
+# lab_daemon_start: start gatewayd in the gateway namespace and wait for "gatewayd: ready".
+# Each start logs to its own file ($LAB_DAEMON_LOG) so that readiness is read from this start only.
+lab_daemon_start() {
+    _lab_require_gatewayd
+    [[ -z $LAB_DAEMON_PID ]] || _lab_die "gatewayd is already running (pid $LAB_DAEMON_PID)"
+    LAB_DAEMON_STARTS=$((LAB_DAEMON_STARTS + 1))
+    LAB_DAEMON_LOG=$LAB_TMP/gatewayd.$LAB_DAEMON_STARTS.log
+    LAB_DAEMON_RC=
+    ip netns exec "$LAB_NS_GW" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" </dev/null >"$LAB_DAEMON_LOG" 2>&1 &
+    LAB_DAEMON_PID=$!
+    lab_poll "$LAB_READY_TIMEOUT" _lab_daemon_ready_or_dead || true
+    if grep -sq 'gatewayd: ready' "$LAB_DAEMON_LOG"; then return 0; fi
+
+    local why="did not report ready within ${LAB_READY_TIMEOUT}s"
+    if _lab_pid_gone "$LAB_DAEMON_PID"; then
+        local rc=0
+        wait "$LAB_DAEMON_PID" || rc=$?
+        why="exited with status $rc before reporting ready"
+    fi
+    lab_stop_pid "$LAB_DAEMON_PID"
+    LAB_DAEMON_PID=
+    _lab_log "gatewayd $why; its log ($LAB_DAEMON_LOG):"
+    sed 's/^/    /' "$LAB_DAEMON_LOG" >&2
+    _lab_die "gatewayd failed to start"
+}
+
+_lab_daemon_ready_or_dead() {
+    grep -sq 'gatewayd: ready' "$LAB_DAEMON_LOG" || _lab_pid_gone "$LAB_DAEMON_PID"
+}
+
+# lab_daemon_stop: SIGTERM, wait up to LAB_STOP_TIMEOUT, SIGKILL if it hangs (and say so).
+# Sets LAB_DAEMON_RC to its exit status (127 when called from a shell that did not start it).
+lab_daemon_stop() {
+    [[ -n $LAB_DAEMON_PID ]] || return 0
+    kill -TERM "$LAB_DAEMON_PID" 2>/dev/null || true
+    if ! lab_poll "$LAB_STOP_TIMEOUT" _lab_pid_gone "$LAB_DAEMON_PID"; then
+        _lab_log "gatewayd ignored SIGTERM for ${LAB_STOP_TIMEOUT}s; sending SIGKILL"
+        kill -KILL "$LAB_DAEMON_PID" 2>/dev/null || true
+        lab_poll 2 _lab_pid_gone "$LAB_DAEMON_PID" || true
+    fi
+    _lab_reap_daemon
+}
+
+# lab_daemon_kill9: what a crash or the OOM killer does; the daemon gets no chance to clean up.
+lab_daemon_kill9() {
+    [[ -n $LAB_DAEMON_PID ]] || _lab_die "lab_daemon_kill9: gatewayd is not running"
+    kill -KILL "$LAB_DAEMON_PID" 2>/dev/null || true
+    lab_poll 2 _lab_pid_gone "$LAB_DAEMON_PID" || true
+    _lab_reap_daemon
+}
+
+_lab_reap_daemon() {
+    LAB_DAEMON_RC=0
+    wait "$LAB_DAEMON_PID" 2>/dev/null || LAB_DAEMON_RC=$?
+    LAB_DAEMON_PID=
+}
+
+# ---------------------------------------------------------------------------------------------
+# Reporting, for tests, benchmarks and the demo
+
+lab_heading() { printf '\n== %s\n' "$*"; }
+lab_ok() { printf '  ok    %s\n' "$*"; }
+
+# lab_fail MESSAGE: fail the script, with the daemon's log to explain why.
+lab_fail() {
+    printf 'FAIL  %s\n' "$*" >&2
+    if [[ -n $LAB_DAEMON_LOG && -s $LAB_DAEMON_LOG ]]; then
+        printf -- '--- last lines of %s\n' "$LAB_DAEMON_LOG" >&2
+        tail -n 40 "$LAB_DAEMON_LOG" | sed 's/^/    /' >&2
+    fi
+    exit 1
+}
+
+# lab_skip MESSAGE: exit 77 (the CTest/automake "skipped" code), except under CI=true where a
+# skipped integration test must fail instead of passing quietly.
+lab_skip() {
+    if [[ ${CI:-} == true ]]; then lab_fail "would skip, but CI=true: $*"; fi
+    printf 'SKIP  %s\n' "$*"
+    exit 77
+}
+
+lab_describe() {
+    cat <<EOF
+lab $LAB_ID (nat: $LAB_NAT_MODE)
+  LAN host  $LAB_NS_LAN  $LAB_HOST_IF $LAB_LAN_IP/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP
+  gateway   $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN
+  WAN host  $LAB_NS_WAN  $LAB_HOST_IF $LAB_WAN_IP/$LAB_PREFIX_LEN
+  files     $LAB_TMP${LAB_DAEMON_PID:+
+  gatewayd  pid $LAB_DAEMON_PID, log $LAB_DAEMON_LOG}
+EOF
+}
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+_lab_log() { printf 'lab: %s\n' "$*" >&2; }
+_lab_die() {
+    _lab_log "$*"
+    exit 1
+}
+
+# lab_poll SECONDS CMD...: run CMD every 50 ms until it succeeds (0) or SECONDS (whole) pass (1).
+lab_poll() {
+    local tries=$(($1 * 20))
+    shift
+    while ((tries-- > 0)); do
+        if "$@"; then return 0; fi
+        sleep 0.05
+    done
+    "$@"
+}
+
+# A zombie still answers kill -0, so look at its state: an exited child is gone even before reaping.
+_lab_pid_gone() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+    stat=${stat##*) }
+    [[ ${stat%% *} == Z ]]
+}
+
+# ---------------------------------------------------------------------------------------------
+# Direct use by humans
+
+_lab_shell() {
+    local rc=$LAB_TMP/shellrc
+    {
+        printf 'source %q\n' "$LAB_DIR/lab.sh"
+        declare -p LAB_ID LAB_NS_LAN LAB_NS_GW LAB_NS_WAN LAB_TMP LAB_NAT_MODE LAB_DAEMON_PID LAB_DAEMON_LOG LAB_DAEMON_STARTS
+        printf 'PS1=%q\n' "[lab $LAB_NAT_MODE] \\w\\$ "
+        echo 'echo "lab_lan|lab_gw|lab_wan CMD..., lab_py ROLE ..., lab_daemon_stop|start|kill9; exit tears the lab down"'
+    } >"$rc"
+    bash --rcfile "$rc" -i || true
+}
+
+# Labs whose script was SIGKILLed keep their namespaces; their names carry the script's PID.
+_lab_gc() {
+    local path ns pid
+    for path in /run/netns/gwl-*; do
+        [[ -e $path ]] || continue
+        ns=${path##*/}
+        pid=${ns#gwl-*-}
+        pid=${pid%%-*}
+        if kill -0 "$pid" 2>/dev/null; then continue; fi
+        _lab_log "removing $ns (its script, pid $pid, is gone)"
+        _lab_kill_ns_processes "$ns" || true
+        ip netns del "$ns" || true
+    done
+}
+
+_lab_main() {
+    set -euo pipefail
+    local command=${1:-}
+    (($#)) && shift
+    case $command in
+    up)
+        lab_up "$@"
+        lab_describe
+        read -r -p "lab is up; press Enter to tear it down " _ || true
+        ;;
+    shell)
+        lab_up "$@"
+        lab_describe
+        _lab_shell
+        ;;
+    gc) _lab_gc ;;
+    *)
+        echo "usage: $0 up|shell [--nat gatewayd|kernel|none]  |  $0 gc" >&2
+        exit 2
+        ;;
+    esac
+}
+
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then _lab_main "$@"; fi

@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""Small network peers for the gatewayd lab, run inside the lab's namespaces by lab.sh users.
+
+Every server answers with the address it saw the request come from, so a test run on the LAN host
+can see the translation the NAT applied without capturing packets. Standard library only: the lab
+must run wherever python3 does.
+
+  http-peer --port P              HTTP server; every GET is answered with "<peer ip>:<peer port>"
+  udp-echo --port P               UDP server; every datagram is answered with "<peer ip>:<peer port>"
+  udp-ask HOST:PORT...            from ONE socket, ask each udp-echo server; prints
+                                  "<server> <what it saw>" per server; exit 1 if one stays silent
+  udp-send HOST PORT TEXT         send TEXT once (fire and forget)
+  tcp-send HOST PORT TEXT         connect and send TEXT; exit 1 if the connection fails
+  listen-log --port P --log FILE  accept UDP and TCP on P; append "<proto> <peer> <text>" per arrival
+  ping HOST [--count N]           ICMP echo over a raw socket (iputils ping is not a lab dependency);
+                                  exit 0 only if every request was answered
+  json-get KEY.KEY...             print one value of the JSON document on stdin (for iperf3 -J)
+"""
+
+import argparse
+import http.server
+import json
+import os
+import selectors
+import socket
+import struct
+import sys
+import time
+
+
+def _peer_text(address: tuple) -> bytes:
+    return f"{address[0]}:{address[1]}".encode()
+
+
+class _PeerHandler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (name fixed by http.server)
+        body = _peer_text(self.client_address) + b"\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (signature fixed by http.server)
+        # One line per request on stderr, which lab_bg sends to a log file: handy when a test fails.
+        sys.stderr.write(f"http-peer: {self.client_address[0]}:{self.client_address[1]} {format % args}\n")
+
+
+def http_peer(args: argparse.Namespace) -> int:
+    server = http.server.ThreadingHTTPServer((args.bind, args.port), _PeerHandler)
+    server.serve_forever()
+    return 0
+
+
+def udp_echo(args: argparse.Namespace) -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((args.bind, args.port))
+    while True:
+        _, peer = sock.recvfrom(2048)
+        sock.sendto(_peer_text(peer), peer)
+
+
+def _parse_endpoint(text: str) -> tuple:
+    host, _, port = text.rpartition(":")
+    return host, int(port)
+
+
+def udp_ask(args: argparse.Namespace) -> int:
+    # One socket for all servers on purpose: RFC 4787 REQ-1 (endpoint-independent mapping) is about
+    # one internal endpoint talking to several external ones.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", args.source_port))
+    sock.settimeout(args.timeout)
+    missing = 0
+    for target in args.targets:
+        server = _parse_endpoint(target)
+        sock.sendto(b"who am i", server)
+        try:
+            while True:
+                data, sender = sock.recvfrom(2048)
+                if sender == server:
+                    break
+        except socket.timeout:
+            print(f"{target} <no reply within {args.timeout}s>")
+            missing += 1
+            continue
+        print(f"{target} {data.decode(errors='replace')}")
+    return 1 if missing else 0
+
+
+def udp_send(args: argparse.Namespace) -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.sendto(args.text.encode(), (args.host, args.port))
+    return 0
+
+
+def tcp_send(args: argparse.Namespace) -> int:
+    try:
+        with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+            sock.sendall(args.text.encode())
+    except OSError as error:
+        print(f"tcp-send: {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _log_arrival(log_path: str, proto: str, peer: tuple, data: bytes) -> None:
+    with open(log_path, "a", encoding="utf-8") as log:
+        log.write(f"{proto} {peer[0]}:{peer[1]} {data.decode(errors='replace')}\n")
+
+
+def listen_log(args: argparse.Namespace) -> int:
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind((args.bind, args.port))
+    tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind((args.bind, args.port))
+    tcp.listen()
+    selector = selectors.DefaultSelector()
+    selector.register(udp, selectors.EVENT_READ)
+    selector.register(tcp, selectors.EVENT_READ)
+    while True:
+        for key, _ in selector.select():
+            if key.fileobj is udp:
+                data, peer = udp.recvfrom(2048)
+                _log_arrival(args.log, "udp", peer, data)
+                continue
+            conn, peer = tcp.accept()
+            conn.settimeout(2)
+            try:
+                data = conn.recv(2048)
+            except OSError:
+                data = b""
+            conn.close()
+            _log_arrival(args.log, "tcp", peer, data)
+
+
+ICMP_ECHO_REPLY = 0
+ICMP_ECHO_REQUEST = 8
+
+
+def _inet_checksum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = (total >> 16) + (total & 0xFFFF)
+    total += total >> 16
+    return ~total & 0xFFFF
+
+
+def _echo_request(ident: int, seq: int) -> bytes:
+    payload = b"gatewayd-lab-ping"
+    header = struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, 0, ident, seq)
+    checksum = _inet_checksum(header + payload)
+    return struct.pack("!BBHHH", ICMP_ECHO_REQUEST, 0, checksum, ident, seq) + payload
+
+
+def _await_echo_reply(sock: socket.socket, host: str, ident: int, seq: int, deadline: float) -> bool:
+    # A raw socket sees every ICMP message of the namespace: keep only our reply.
+    while (remaining := deadline - time.monotonic()) > 0:
+        sock.settimeout(remaining)
+        try:
+            packet, sender = sock.recvfrom(2048)
+        except socket.timeout:
+            return False
+        icmp = packet[(packet[0] & 0x0F) * 4:]
+        if sender[0] != host or len(icmp) < 8:
+            continue
+        kind, _, _, reply_ident, reply_seq = struct.unpack("!BBHHH", icmp[:8])
+        if kind == ICMP_ECHO_REPLY and reply_ident == ident and reply_seq == seq:
+            return True
+    return False
+
+
+def ping(args: argparse.Namespace) -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    ident = os.getpid() & 0xFFFF
+    received = 0
+    for seq in range(1, args.count + 1):
+        started = time.monotonic()
+        sock.sendto(_echo_request(ident, seq), (args.host, 0))
+        if _await_echo_reply(sock, args.host, ident, seq, started + args.timeout):
+            received += 1
+            print(f"reply from {args.host}: icmp_seq={seq} time={(time.monotonic() - started) * 1000:.2f} ms")
+        else:
+            print(f"no reply from {args.host}: icmp_seq={seq} within {args.timeout}s")
+        if seq < args.count:
+            time.sleep(args.interval)
+    print(f"{args.count} sent, {received} received")
+    return 0 if received == args.count else 1
+
+
+def json_get(args: argparse.Namespace) -> int:
+    value = json.load(sys.stdin)
+    for key in args.path.split("."):
+        value = value[key]
+    print(value)
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    for name, run in (("http-peer", http_peer), ("udp-echo", udp_echo)):
+        server = commands.add_parser(name)
+        server.add_argument("--bind", default="0.0.0.0")
+        server.add_argument("--port", type=int, required=True)
+        server.set_defaults(run=run)
+
+    ask = commands.add_parser("udp-ask")
+    ask.add_argument("--timeout", type=float, default=2.0)
+    ask.add_argument("--source-port", type=int, default=0)
+    ask.add_argument("targets", nargs="+", metavar="HOST:PORT")
+    ask.set_defaults(run=udp_ask)
+
+    for name, run in (("udp-send", udp_send), ("tcp-send", tcp_send)):
+        sender = commands.add_parser(name)
+        sender.add_argument("--timeout", type=float, default=2.0)
+        sender.add_argument("host")
+        sender.add_argument("port", type=int)
+        sender.add_argument("text")
+        sender.set_defaults(run=run)
+
+    listen = commands.add_parser("listen-log")
+    listen.add_argument("--bind", default="0.0.0.0")
+    listen.add_argument("--port", type=int, required=True)
+    listen.add_argument("--log", required=True)
+    listen.set_defaults(run=listen_log)
+
+    echo = commands.add_parser("ping")
+    echo.add_argument("--count", type=int, default=3)
+    echo.add_argument("--interval", type=float, default=0.2)
+    echo.add_argument("--timeout", type=float, default=1.0)
+    echo.add_argument("host")
+    echo.set_defaults(run=ping)
+
+    get = commands.add_parser("json-get")
+    get.add_argument("path", metavar="KEY.KEY...")
+    get.set_defaults(run=json_get)
+    return parser
+
+
+def main() -> int:
+    args = _parser().parse_args()
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
