@@ -143,6 +143,12 @@ void run_gateway(const GatewayConfig& config) {
                                            : translator.translate_outbound(packet.payload, state, now);
         if (result.verdict == Verdict::drop)
             drop_log.record(result.reason, inbound ? "inbound" : "outbound", packet.payload, now);
+        // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
+        // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
+        // software segmentation recomputes their pseudo-header checksum from the new
+        // addresses (tcp4_gso_segment) and each segment is then finished as usual.
+        if (result.verdict == Verdict::forward && packet.checksum_not_ready && !packet.gso)
+            finish_partial_checksum(packet.payload);
         return to_queue_verdict(result.verdict);
     };
 

@@ -20,6 +20,7 @@ struct QueuedPacket {
     std::uint8_t hook = 0;             // NF_INET_PRE_ROUTING, NF_INET_FORWARD, ...
     std::span<std::uint8_t> payload;   // the IP datagram, writable in place
     bool checksum_not_ready = false;   // NFQA_SKB_CSUMNOTREADY: L4 checksum is pseudo-header only
+    bool gso = false;                  // NFQA_SKB_GSO: several segments' worth, segmented after us
     bool truncated = false;            // the kernel copied less than the whole packet
 };
 

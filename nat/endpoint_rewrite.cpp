@@ -85,3 +85,19 @@ ChecksumDelta rewrite_endpoint(PacketView& p, Side side, Endpoint to, L4Checksum
 }
 
 }  // namespace gw
+
+namespace gw {
+
+bool finish_partial_checksum(std::span<std::uint8_t> datagram) noexcept {
+    ParseResult parsed = parse_ipv4(datagram);
+    if (!parsed.ok() || parsed.view.is_fragment() || !(parsed.view.tcp || parsed.view.udp)) return false;
+    PacketView& p = parsed.view;
+    std::uint16_t sum = std::uint16_t(ones_complement_sum({p.l4, p.l4_length}));
+    std::uint16_t checksum = std::uint16_t(~sum);
+    // RFC 768: a computed 0 is sent as all ones.
+    if (p.udp && checksum == 0) checksum = 0xffff;
+    (p.tcp ? p.tcp->checksum : p.udp->checksum).set(checksum);
+    return true;
+}
+
+}  // namespace gw

@@ -34,3 +34,14 @@ bool read_port(const PacketView& packet, Side side, Port& port) noexcept;
 bool is_icmp_echo(const PacketView& packet) noexcept;
 
 }  // namespace gw
+
+namespace gw {
+
+// Completes the TCP/UDP checksum of a packet whose field holds only the pseudo-header
+// sum (CHECKSUM_PARTIAL), exactly as the kernel's skb_checksum_help() would: sum the
+// transport bytes with the field as it is, complement, store. Needed because
+// nfnetlink_queue marks every packet it gets back rewritten as CHECKSUM_NONE, so
+// nothing after us would finish it. Returns false when the packet is not TCP/UDP.
+bool finish_partial_checksum(std::span<std::uint8_t> datagram) noexcept;
+
+}  // namespace gw

@@ -8,31 +8,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
 readonly PINGS=3
 
-start_wan_capture() {
-    lab_bg wan tshark tshark -n -i "$LAB_HOST_IF" -f ip -w "$LAB_TMP/wan.pcap"
-    CAPTURE_PID=$LAB_BG_PID
-    # tshark says so once the capture filter is installed; earlier packets would be missed.
-    lab_wait_log "$LAB_TMP/tshark.log" "Capturing on" 10 ||
-        lab_fail "tshark did not start capturing on the WAN host: $(cat "$LAB_TMP/tshark.log")"
-}
-
-# stop_wan_capture: dumpcap writes packets in batches and SIGTERM discards the last batch, so first
-# wait (up to 5 s) for the pcap to hold every echo request we sent.
-stop_wan_capture() {
-    lab_poll 5 capture_holds_echo_requests "$PINGS" || true
-    lab_stop_pid "$CAPTURE_PID"
-}
-
-capture_holds_echo_requests() {
-    (($(wan_fields 'icmp.type == 8' frame.number | wc -l) >= $1))
-}
-
-# wan_fields FILTER FIELD...: one line per captured packet matching the display FILTER.
+# wan_fields DISPLAY-FILTER FIELD...: one line per captured packet that matches.
 wan_fields() {
     local filter=$1 field args=()
     shift
     for field in "$@"; do args+=(-e "$field"); done
-    tshark -n -r "$LAB_TMP/wan.pcap" -Y "$filter" -T fields -E separator=' ' "${args[@]}" 2>/dev/null
+    lab_capture_read -Y "$filter" -T fields -E separator=' ' "${args[@]}"
 }
 
 check_ping_answered() {
@@ -56,8 +37,8 @@ check_wire_shows_only_gateway() {
 
 lab_up --nat "${LAB_NAT:-gatewayd}"
 lab_heading "ICMP echo LAN→WAN through the NAT ($LAB_NAT_MODE)"
-start_wan_capture
+lab_capture_start wan "$LAB_HOST_IF"
 check_ping_answered
-stop_wan_capture
+lab_capture_stop 'icmp.type == 8' "$PINGS"
 check_wire_shows_only_gateway
 echo "PASS  ICMP echo is translated to $LAB_GW_WAN_IP ($LAB_NAT_MODE)"

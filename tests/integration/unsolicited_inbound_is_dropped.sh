@@ -22,8 +22,9 @@ start_lan_listener() {
 check_listener_hears_the_lan() {
     lab_py gw udp-send "$LAB_LAN_IP" "$LISTEN_PORT" control-udp
     lab_py gw tcp-send "$LAB_LAN_IP" "$LISTEN_PORT" control-tcp || lab_fail "the gateway cannot reach the LAN listener over TCP"
-    lab_wait_log "$LAB_TMP/arrivals" control-udp && lab_wait_log "$LAB_TMP/arrivals" control-tcp ||
+    if ! lab_wait_log "$LAB_TMP/arrivals" control-udp || ! lab_wait_log "$LAB_TMP/arrivals" control-tcp; then
         lab_fail "the LAN listener did not log the gateway's control probes: $(arrivals)"
+    fi
     lab_ok "control: the LAN listener on port $LISTEN_PORT hears UDP and TCP from the LAN side"
 }
 

@@ -45,6 +45,7 @@ LAB_GW_WAN_IF=wan0
 # State of the lab; all empty while it is down. `:=` keeps the state if this file is sourced again.
 : "${LAB_ID:=}" "${LAB_NS_LAN:=}" "${LAB_NS_GW:=}" "${LAB_NS_WAN:=}" "${LAB_TMP:=}" "${LAB_NAT_MODE:=}"
 : "${LAB_DAEMON_PID:=}" "${LAB_DAEMON_LOG:=}" "${LAB_DAEMON_RC:=}" "${LAB_DAEMON_STARTS:=0}" "${LAB_BG_PID:=}"
+: "${LAB_CAPTURE_PID:=}" "${LAB_CAPTURE_FILE:=}"
 
 # ---------------------------------------------------------------------------------------------
 # Running things in the namespaces
@@ -115,6 +116,37 @@ lab_stop_pid() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Capturing on the wire (one capture at a time)
+
+# lab_capture_start ROLE IFACE [CAPTURE-FILTER]: tshark on IFACE of ROLE's namespace, into
+# $LAB_CAPTURE_FILE; returns once tshark says it is capturing, so no early packet is missed.
+lab_capture_start() {
+    command -v tshark >/dev/null || _lab_die "missing tool: tshark"
+    LAB_CAPTURE_FILE=$LAB_TMP/capture.pcap
+    lab_bg "$1" tshark tshark -n -i "$2" -f "${3:-ip}" -w "$LAB_CAPTURE_FILE"
+    LAB_CAPTURE_PID=$LAB_BG_PID
+    lab_wait_log "$LAB_TMP/tshark.log" "Capturing on" 10 ||
+        _lab_die "tshark did not start capturing in the $1 namespace: $(cat "$LAB_TMP/tshark.log")"
+}
+
+# lab_capture_stop [DISPLAY-FILTER COUNT]: dumpcap writes packets in batches and SIGTERM loses the
+# last batch, so first wait (up to 5 s) until COUNT packets matching DISPLAY-FILTER are in the file.
+lab_capture_stop() {
+    if (($# == 2)); then lab_poll 5 _lab_capture_holds "$1" "$2" || true; fi
+    lab_stop_pid "$LAB_CAPTURE_PID"
+    LAB_CAPTURE_PID=''
+}
+
+_lab_capture_holds() {
+    (($(lab_capture_read -Y "$1" -T fields -e frame.number | wc -l) >= $2))
+}
+
+# lab_capture_read TSHARK-ARGS...: read the capture (tshark -n -r FILE ARGS).
+lab_capture_read() {
+    tshark -n -r "$LAB_CAPTURE_FILE" "$@" 2>/dev/null
+}
+
+# ---------------------------------------------------------------------------------------------
 # Bringing the lab up and down
 
 # lab_up [--nat gatewayd|kernel|none]
@@ -163,7 +195,7 @@ lab_down() {
     done
     if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
-    LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID=''
+    LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
 }
 
 _lab_install_traps() {
@@ -292,7 +324,7 @@ lab_daemon_start() {
     fi
     lab_stop_pid "$LAB_DAEMON_PID"
     LAB_DAEMON_PID=
-    _lab_log "gatewayd $why; its log ($LAB_DAEMON_LOG):"
+    _lab_log "gatewayd $why; its log:"
     sed 's/^/    /' "$LAB_DAEMON_LOG" >&2
     _lab_die "gatewayd failed to start"
 }
@@ -338,7 +370,7 @@ lab_ok() { printf '  ok    %s\n' "$*"; }
 lab_fail() {
     printf 'FAIL  %s\n' "$*" >&2
     if [[ -n $LAB_DAEMON_LOG && -s $LAB_DAEMON_LOG ]]; then
-        printf -- '--- last lines of %s\n' "$LAB_DAEMON_LOG" >&2
+        printf -- '--- gatewayd log, last 40 lines (start #%s)\n' "$LAB_DAEMON_STARTS" >&2
         tail -n 40 "$LAB_DAEMON_LOG" | sed 's/^/    /' >&2
     fi
     exit 1

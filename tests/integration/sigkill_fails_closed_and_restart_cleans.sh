@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# (f) A gatewayd killed with SIGKILL cannot clean up, so its NFQUEUE rules stay and, with no
+# listener on the queue, drop everything: LAN→WAN traffic must stop (fail-closed). The next start
+# must remove the stale rules before installing its own (exactly one set, identical to a fresh
+# start's) and traffic must flow again.
+# Daemon-only: with LAB_NAT=kernel there is no daemon to kill, so it skips (fails under CI=true).
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+
+readonly ECHO_PORT=7001
+
+[[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "SIGKILL recovery is gatewayd's; LAB_NAT=${LAB_NAT:-}"
+
+forwarding_works() {
+    lab_py lan ping --count 2 --timeout 1 "$LAB_WAN_IP" >/dev/null &&
+        lab_py lan udp-ask --timeout 1 "$LAB_WAN_IP:$ECHO_PORT" >/dev/null
+}
+
+# gateway_rules: every table's rules, without the comments and packet counters that change.
+gateway_rules() {
+    lab_gw iptables-save | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'
+}
+
+# count_jumps CHAIN: rules in mangle CHAIN that jump to a GATEWAYD_* chain.
+count_jumps() {
+    lab_gw iptables-save -t mangle | grep -cE -- "^-A $1 .*-j GATEWAYD" || true
+}
+
+check_one_set_of_rules() {
+    local fresh=$1 restarted
+    restarted=$(gateway_rules)
+    if [[ $restarted != "$fresh" ]]; then
+        lab_fail "the rules after restart differ from a fresh start's:"$'\n'"$(diff <(echo "$fresh") <(echo "$restarted") || true)"
+    fi
+    (($(count_jumps PREROUTING) == 1 && $(count_jumps FORWARD) == 1)) ||
+        lab_fail "expected one jump to GATEWAYD from mangle PREROUTING and one from FORWARD; got $(count_jumps PREROUTING) and $(count_jumps FORWARD)"
+    lab_ok "after restart: exactly one set of GATEWAYD rules, identical to a fresh start's"
+}
+
+lab_up --nat gatewayd
+lab_heading "SIGKILL fails closed; the next start cleans up"
+lab_bg wan echo "$LAB_PY" "$LAB_NET_PY" udp-echo --port "$ECHO_PORT"
+lab_wait_listen wan udp "$ECHO_PORT"
+fresh_rules=$(gateway_rules)
+grep -q GATEWAYD <<<"$fresh_rules" || lab_fail "a running gatewayd shows no GATEWAYD chain in iptables-save"
+forwarding_works || lab_fail "precondition: ping and UDP LAN→WAN fail while gatewayd runs"
+lab_ok "precondition: GATEWAYD rules present, ping and UDP LAN→WAN work"
+
+lab_daemon_kill9
+if forwarding_works; then lab_fail "LAN→WAN traffic is forwarded after gatewayd was SIGKILLed (not fail-closed)"; fi
+lab_ok "after SIGKILL: ping and UDP LAN→WAN no longer get through (fail-closed)"
+echo "        (rules left in place: $(gateway_rules | grep -c GATEWAYD) GATEWAYD lines, ip_forward=$(lab_gw sysctl -n net.ipv4.ip_forward))"
+
+lab_daemon_start
+check_one_set_of_rules "$fresh_rules"
+forwarding_works || lab_fail "ping and UDP LAN→WAN fail after gatewayd restarted"
+lab_ok "after restart: ping and UDP LAN→WAN work again"
+echo "PASS  SIGKILL fails closed and a restart cleans up"
