@@ -116,6 +116,30 @@ lab_stop_pid() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Probes LAN→WAN, quiet and quick (1 s timeouts): as useful to show traffic is blocked as that it flows
+
+lab_ping_gets_through() {
+    lab_py lan ping --count 2 --timeout 1 "$LAB_WAN_IP" >/dev/null
+}
+
+# lab_udp_gets_through PORT: a udp-echo server must be listening on the WAN host's PORT.
+lab_udp_gets_through() {
+    lab_py lan udp-ask --timeout 1 "$LAB_WAN_IP:$1" >/dev/null
+}
+
+# lab_expect_traffic_flows ECHO-PORT WHEN: ping and a UDP exchange LAN→WAN both get through.
+lab_expect_traffic_flows() {
+    lab_ping_gets_through || lab_fail "$2: ping LAN→WAN does not get through"
+    lab_udp_gets_through "$1" || lab_fail "$2: UDP LAN→WAN does not get through"
+}
+
+# lab_expect_traffic_blocked ECHO-PORT WHEN: neither ping nor a UDP exchange LAN→WAN gets through.
+lab_expect_traffic_blocked() {
+    if lab_ping_gets_through; then lab_fail "$2: ping LAN→WAN still gets through"; fi
+    if lab_udp_gets_through "$1"; then lab_fail "$2: UDP LAN→WAN still gets through"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Capturing on the wire (one capture at a time)
 
 # lab_capture_start ROLE IFACE [CAPTURE-FILTER]: tshark on IFACE of ROLE's namespace, into
@@ -349,9 +373,12 @@ lab_daemon_stop() {
 # lab_daemon_kill9: what a crash or the OOM killer does; the daemon gets no chance to clean up.
 lab_daemon_kill9() {
     [[ -n $LAB_DAEMON_PID ]] || _lab_die "lab_daemon_kill9: gatewayd is not running"
+    # Disowned, bash does not print "Killed" for it; its status is known anyway.
+    disown "$LAB_DAEMON_PID" 2>/dev/null || true
     kill -KILL "$LAB_DAEMON_PID" 2>/dev/null || true
     lab_poll 2 _lab_pid_gone "$LAB_DAEMON_PID" || true
-    _lab_reap_daemon
+    LAB_DAEMON_RC=137
+    LAB_DAEMON_PID=''
 }
 
 _lab_reap_daemon() {
