@@ -25,7 +25,7 @@ parse_args() {
         --time | -t) seconds=${2:?--time needs seconds}; shift 2 ;;
         --modes) IFS=, read -r -a modes <<<"${2:?--modes needs a list}"; shift 2 ;;
         --json) output=json; shift ;;
-        -h | --help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
         esac
     done
@@ -135,5 +135,10 @@ print_json() {
 
 parse_args "$@"
 command -v iperf3 >/dev/null || { echo "iperf3 is needed" >&2; exit 1; }
+# Find out before spending a whole kernel measurement.
+if [[ " ${modes[*]} " == *" gatewayd "* && ! -x $GATEWAYD ]]; then
+    echo "no gatewayd at $GATEWAYD: build it (cmake -S . -B build && cmake --build build) or use --modes kernel" >&2
+    exit 1
+fi
 for mode in "${modes[@]}"; do measure_mode "$mode"; done
 if [[ $output == json ]]; then print_json; else print_table; fi

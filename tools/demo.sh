@@ -69,8 +69,12 @@ show_iperf() {
     lab_lan timeout 20 iperf3 -c "$LAB_WAN_IP" -p "$IPERF_PORT" -t 2 | grep -E 'sender|receiver' | sed 's/^/    /'
 }
 
-show_daemon_log() {
-    [[ -n $LAB_DAEMON_LOG ]] || return 0
+show_stop() {
+    [[ -n $LAB_DAEMON_PID ]] || return 0
+    lab_heading "Stopping gatewayd with SIGTERM: it removes its rules and turns forwarding off"
+    lab_daemon_stop
+    echo "exit status $LAB_DAEMON_RC; net.ipv4.ip_forward = $(lab_gw sysctl -n net.ipv4.ip_forward)"
+    echo "GATEWAYD/NFQUEUE rules left: $(lab_gw iptables-save | grep -cE 'GATEWAYD|NFQUEUE' || true)"
     lab_heading "What gatewayd logged"
     sed 's/^/    /' "$LAB_DAEMON_LOG"
 }
@@ -90,7 +94,7 @@ show_udp
 show_ping
 show_wire
 show_iperf
-show_daemon_log
+show_stop
 lab_heading "Tearing the lab down"
 lab_down
 echo "done"

@@ -7,8 +7,12 @@
 #
 # Source it from a script that runs under `set -euo pipefail`:
 #     source tests/lab/lab.sh
-#     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none
+#     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none (routing
+#                                # off); without --nat: $LAB_NAT, else gatewayd
 #     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan
+#     lab_daemon_stop            # also lab_daemon_start, lab_daemon_kill9 (lab_daemon.sh)
+# Addresses are in LAB_LAN_IP, LAB_GW_LAN_IP, LAB_GW_WAN_IP, LAB_WAN_IP; lab_checks.sh has the
+# probes, the capture and the ok/FAIL/SKIP reporting that tests use.
 # lab_up installs EXIT/INT/TERM traps that call lab_down, so a script failing midway still removes
 # everything; a script that needs its own cleanup should put its files in $LAB_TMP and start its
 # processes in the namespaces (lab_bg), which lab_down removes and kills.
@@ -28,6 +32,11 @@ LAB_PY=${LAB_PY:-python3}
 LAB_NET_PY=$LAB_DIR/labnet.py
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-10}
 LAB_STOP_TIMEOUT=${LAB_STOP_TIMEOUT:-10}
+
+# shellcheck source=SCRIPTDIR/lab_daemon.sh
+source "$LAB_DIR/lab_daemon.sh"
+# shellcheck source=SCRIPTDIR/lab_checks.sh
+source "$LAB_DIR/lab_checks.sh"
 
 # RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
 # (Some of these are only read by the scripts that source this file.)
@@ -116,66 +125,11 @@ lab_stop_pid() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Probes LAN→WAN, quiet and quick (1 s timeouts): as useful to show traffic is blocked as that it flows
-
-lab_ping_gets_through() {
-    lab_py lan ping --count 2 --timeout 1 "$LAB_WAN_IP" >/dev/null
-}
-
-# lab_udp_gets_through PORT: a udp-echo server must be listening on the WAN host's PORT.
-lab_udp_gets_through() {
-    lab_py lan udp-ask --timeout 1 "$LAB_WAN_IP:$1" >/dev/null
-}
-
-# lab_expect_traffic_flows ECHO-PORT WHEN: ping and a UDP exchange LAN→WAN both get through.
-lab_expect_traffic_flows() {
-    lab_ping_gets_through || lab_fail "$2: ping LAN→WAN does not get through"
-    lab_udp_gets_through "$1" || lab_fail "$2: UDP LAN→WAN does not get through"
-}
-
-# lab_expect_traffic_blocked ECHO-PORT WHEN: neither ping nor a UDP exchange LAN→WAN gets through.
-lab_expect_traffic_blocked() {
-    if lab_ping_gets_through; then lab_fail "$2: ping LAN→WAN still gets through"; fi
-    if lab_udp_gets_through "$1"; then lab_fail "$2: UDP LAN→WAN still gets through"; fi
-}
-
-# ---------------------------------------------------------------------------------------------
-# Capturing on the wire (one capture at a time)
-
-# lab_capture_start ROLE IFACE [CAPTURE-FILTER]: tshark on IFACE of ROLE's namespace, into
-# $LAB_CAPTURE_FILE; returns once tshark says it is capturing, so no early packet is missed.
-lab_capture_start() {
-    command -v tshark >/dev/null || _lab_die "missing tool: tshark"
-    LAB_CAPTURE_FILE=$LAB_TMP/capture.pcap
-    lab_bg "$1" tshark tshark -n -i "$2" -f "${3:-ip}" -w "$LAB_CAPTURE_FILE"
-    LAB_CAPTURE_PID=$LAB_BG_PID
-    lab_wait_log "$LAB_TMP/tshark.log" "Capturing on" 10 ||
-        _lab_die "tshark did not start capturing in the $1 namespace: $(cat "$LAB_TMP/tshark.log")"
-}
-
-# lab_capture_stop [DISPLAY-FILTER COUNT]: dumpcap writes packets in batches and SIGTERM loses the
-# last batch, so first wait (up to 5 s) until COUNT packets matching DISPLAY-FILTER are in the file.
-lab_capture_stop() {
-    if (($# == 2)); then lab_poll 5 _lab_capture_holds "$1" "$2" || true; fi
-    lab_stop_pid "$LAB_CAPTURE_PID"
-    LAB_CAPTURE_PID=''
-}
-
-_lab_capture_holds() {
-    (($(lab_capture_read -Y "$1" -T fields -e frame.number | wc -l) >= $2))
-}
-
-# lab_capture_read TSHARK-ARGS...: read the capture (tshark -n -r FILE ARGS).
-lab_capture_read() {
-    tshark -n -r "$LAB_CAPTURE_FILE" "$@" 2>/dev/null
-}
-
-# ---------------------------------------------------------------------------------------------
 # Bringing the lab up and down
 
-# lab_up [--nat gatewayd|kernel|none]
+# lab_up [--nat gatewayd|kernel|none]; without --nat, $LAB_NAT or else gatewayd.
 lab_up() {
-    local mode=none
+    local mode=${LAB_NAT:-gatewayd}
     while (($#)); do
         case $1 in
         --nat) mode=${2:?--nat needs gatewayd, kernel or none}; shift 2 ;;
@@ -192,9 +146,9 @@ lab_up() {
     LAB_NS_LAN=gwl-lan-$LAB_ID
     LAB_NS_GW=gwl-gw-$LAB_ID
     LAB_NS_WAN=gwl-wan-$LAB_ID
-    LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwlab.$LAB_ID.XXXXXX")
     LAB_NAT_MODE=$mode
     _lab_install_traps
+    LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwlab.$LAB_ID.XXXXXX")
 
     _lab_create_namespaces
     _lab_wire
@@ -249,11 +203,6 @@ _lab_require_tools() {
     done
 }
 
-_lab_require_gatewayd() {
-    [[ -x $GATEWAYD ]] ||
-        _lab_die "no gatewayd binary at $GATEWAYD: build it (cmake -S . -B build && cmake --build build), set GATEWAYD=..., or use LAB_NAT=kernel"
-}
-
 _lab_create_namespaces() {
     local ns
     for ns in "$LAB_NS_LAN" "$LAB_NS_GW" "$LAB_NS_WAN"; do
@@ -284,6 +233,19 @@ _lab_wire() {
     ip -n "$LAB_NS_LAN" route add default via "$LAB_GW_LAN_IP"
     # No route on the WAN host towards the LAN: the WAN host must only ever be able to see the
     # gateway's address, as on the Internet.
+
+    # A veth end gets its qdisc only on the carrier-on event, handled asynchronously by the
+    # kernel; until then it drops what it is given, so wait for every end to report UP.
+    lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
+}
+
+_lab_links_up() {
+    _lab_link_up "$LAB_NS_GW" "$LAB_GW_LAN_IF" && _lab_link_up "$LAB_NS_GW" "$LAB_GW_WAN_IF" &&
+        _lab_link_up "$LAB_NS_LAN" "$LAB_HOST_IF" && _lab_link_up "$LAB_NS_WAN" "$LAB_HOST_IF"
+}
+
+_lab_link_up() {
+    [[ $(ip -n "$1" -br link show dev "$2") == *" UP "* ]]
 }
 
 # The reference NAT: what a Linux home router does with iptables.
@@ -325,91 +287,7 @@ _lab_ns_empty() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# The daemon
-
-# lab_daemon_start: start gatewayd in the gateway namespace and wait for "gatewayd: ready".
-# Each start logs to its own file ($LAB_DAEMON_LOG) so that readiness is read from this start only.
-lab_daemon_start() {
-    _lab_require_gatewayd
-    [[ -z $LAB_DAEMON_PID ]] || _lab_die "gatewayd is already running (pid $LAB_DAEMON_PID)"
-    LAB_DAEMON_STARTS=$((LAB_DAEMON_STARTS + 1))
-    LAB_DAEMON_LOG=$LAB_TMP/gatewayd.$LAB_DAEMON_STARTS.log
-    LAB_DAEMON_RC=
-    ip netns exec "$LAB_NS_GW" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" </dev/null >"$LAB_DAEMON_LOG" 2>&1 &
-    LAB_DAEMON_PID=$!
-    lab_poll "$LAB_READY_TIMEOUT" _lab_daemon_ready_or_dead || true
-    if grep -sq 'gatewayd: ready' "$LAB_DAEMON_LOG"; then return 0; fi
-
-    local why="did not report ready within ${LAB_READY_TIMEOUT}s"
-    if _lab_pid_gone "$LAB_DAEMON_PID"; then
-        local rc=0
-        wait "$LAB_DAEMON_PID" || rc=$?
-        why="exited with status $rc before reporting ready"
-    fi
-    lab_stop_pid "$LAB_DAEMON_PID"
-    LAB_DAEMON_PID=
-    _lab_log "gatewayd $why; its log:"
-    sed 's/^/    /' "$LAB_DAEMON_LOG" >&2
-    _lab_die "gatewayd failed to start"
-}
-
-_lab_daemon_ready_or_dead() {
-    grep -sq 'gatewayd: ready' "$LAB_DAEMON_LOG" || _lab_pid_gone "$LAB_DAEMON_PID"
-}
-
-# lab_daemon_stop: SIGTERM, wait up to LAB_STOP_TIMEOUT, SIGKILL if it hangs (and say so).
-# Sets LAB_DAEMON_RC to its exit status (127 when called from a shell that did not start it).
-lab_daemon_stop() {
-    [[ -n $LAB_DAEMON_PID ]] || return 0
-    kill -TERM "$LAB_DAEMON_PID" 2>/dev/null || true
-    if ! lab_poll "$LAB_STOP_TIMEOUT" _lab_pid_gone "$LAB_DAEMON_PID"; then
-        _lab_log "gatewayd ignored SIGTERM for ${LAB_STOP_TIMEOUT}s; sending SIGKILL"
-        kill -KILL "$LAB_DAEMON_PID" 2>/dev/null || true
-        lab_poll 2 _lab_pid_gone "$LAB_DAEMON_PID" || true
-    fi
-    _lab_reap_daemon
-}
-
-# lab_daemon_kill9: what a crash or the OOM killer does; the daemon gets no chance to clean up.
-lab_daemon_kill9() {
-    [[ -n $LAB_DAEMON_PID ]] || _lab_die "lab_daemon_kill9: gatewayd is not running"
-    # Disowned, bash does not print "Killed" for it; its status is known anyway.
-    disown "$LAB_DAEMON_PID" 2>/dev/null || true
-    kill -KILL "$LAB_DAEMON_PID" 2>/dev/null || true
-    lab_poll 2 _lab_pid_gone "$LAB_DAEMON_PID" || true
-    LAB_DAEMON_RC=137
-    LAB_DAEMON_PID=''
-}
-
-_lab_reap_daemon() {
-    LAB_DAEMON_RC=0
-    wait "$LAB_DAEMON_PID" 2>/dev/null || LAB_DAEMON_RC=$?
-    LAB_DAEMON_PID=
-}
-
-# ---------------------------------------------------------------------------------------------
-# Reporting, for tests, benchmarks and the demo
-
-lab_heading() { printf '\n== %s\n' "$*"; }
-lab_ok() { printf '  ok    %s\n' "$*"; }
-
-# lab_fail MESSAGE: fail the script, with the daemon's log to explain why.
-lab_fail() {
-    printf 'FAIL  %s\n' "$*" >&2
-    if [[ -n $LAB_DAEMON_LOG && -s $LAB_DAEMON_LOG ]]; then
-        printf -- '--- gatewayd log, last 40 lines (start #%s)\n' "$LAB_DAEMON_STARTS" >&2
-        tail -n 40 "$LAB_DAEMON_LOG" | sed 's/^/    /' >&2
-    fi
-    exit 1
-}
-
-# lab_skip MESSAGE: exit 77 (the CTest/automake "skipped" code), except under CI=true where a
-# skipped integration test must fail instead of passing quietly.
-lab_skip() {
-    if [[ ${CI:-} == true ]]; then lab_fail "would skip, but CI=true: $*"; fi
-    printf 'SKIP  %s\n' "$*"
-    exit 77
-}
+# Describing the lab and small helpers
 
 lab_describe() {
     cat <<EOF
@@ -421,9 +299,6 @@ lab $LAB_ID (nat: $LAB_NAT_MODE)
   gatewayd  pid $LAB_DAEMON_PID, log $LAB_DAEMON_LOG}
 EOF
 }
-
-# ---------------------------------------------------------------------------------------------
-# Small helpers
 
 _lab_log() { printf 'lab: %s\n' "$*" >&2; }
 _lab_die() {

@@ -1,0 +1,257 @@
+// RFC 5508 section 7: an ICMP error about a translated flow reaches the other side as
+// if there were no NAT: the outer header like any packet of the flow, the quoted
+// datagram exactly as the host sent (or received) it, every checksum right.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "nat/translator.hpp"
+#include "packet_builder.hpp"
+
+namespace gw::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Instant t0 = 1'000'000ms;
+constexpr PortRange range{40000, 40099};
+
+NatConfig config() {
+    NatConfig c;
+    c.wan_address = wan_address;
+    c.port_range = range;
+    return c;
+}
+
+// Sends `packet` out through the NAT and returns it as it left.
+Packet sent_through(Translator& nat, Packet packet, Instant now = t0) {
+    auto result = nat.translate_outbound(packet, L4Checksum::complete, now);
+    REQUIRE(result.verdict == Verdict::forward);
+    return packet;
+}
+
+struct ErrorAboutOutbound {
+    std::string description;
+    Packet sent;  // by the LAN host; its ports are outside the range, so the NAT rewrites them
+    std::uint8_t type, code;
+    std::size_t quote_length;
+    std::uint16_t next_hop_mtu;
+};
+
+}  // namespace
+
+TEST_CASE("an ICMP error from the WAN about a translated flow reaches the LAN host quoting what it sent") {
+    Bytes data = payload_of_size(24);
+    std::vector<ErrorAboutOutbound> table{
+        {"port unreachable about a UDP datagram", udp(at(host_a, 5000), at(server, 53), data),
+         icmp_type::destination_unreachable, icmp_code::port_unreachable, 999, 0},
+        {"port unreachable about a UDP datagram sent without checksum",
+         udp(at(host_a, 5000), at(server, 53), data, false), icmp_type::destination_unreachable,
+         icmp_code::port_unreachable, 999, 0},
+        {"port unreachable about a UDP datagram with an odd length",
+         udp(at(host_a, 5000), at(server, 53), payload_of_size(13)), icmp_type::destination_unreachable,
+         icmp_code::port_unreachable, 999, 0},
+        {"fragmentation needed about a TCP segment, quoted whole",
+         tcp(at(host_a, 5001), at(server, 443), tcp_flag::ack, data), icmp_type::destination_unreachable,
+         icmp_code::fragmentation_needed, 999, 1400},
+        {"fragmentation needed about a TCP segment, quoting 8 bytes of it (RFC 792)",
+         tcp(at(host_a, 5001), at(server, 443), tcp_flag::ack, data), icmp_type::destination_unreachable,
+         icmp_code::fragmentation_needed, 28, 1280},
+        {"fragmentation needed about a TCP segment, quoting up to its checksum",
+         tcp(at(host_a, 5001), at(server, 443), tcp_flag::ack, data), icmp_type::destination_unreachable,
+         icmp_code::fragmentation_needed, 38, 1492},
+        {"time exceeded about an echo request", icmp_echo(host_a, server, icmp_type::echo_request, 77, 3, data),
+         icmp_type::time_exceeded, icmp_code::ttl_exceeded_in_transit, 999, 0},
+        {"time exceeded about a UDP datagram, quoting 8 bytes of it", udp(at(host_a, 33434), at(server, 33435), data),
+         icmp_type::time_exceeded, icmp_code::ttl_exceeded_in_transit, 28, 0},
+        {"parameter problem about a TCP SYN", tcp(at(host_a, 5002), at(server, 25), tcp_flag::syn),
+         icmp_type::parameter_problem, 0, 999, 0},
+    };
+    for (const ErrorAboutOutbound& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(config());
+            Packet left = sent_through(nat, row.sent);
+            Endpoint external = source_of(left);
+            REQUIRE(external.address == wan_address);
+            REQUIRE(external != source_of(row.sent));
+
+            Packet error = icmp_error(row.type, row.code, router, wan_address, left, row.quote_length, row.next_hop_mtu);
+            auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 5ms);
+            CHECK(result.verdict == Verdict::forward);
+            CHECK(destination_address(error) == host_a);
+            CHECK(source_of(quoted_datagram(error)) == source_of(row.sent));
+            CHECK(icmp_next_hop_mtu(error) == row.next_hop_mtu);
+            CHECK(checksum_errors(error) == "");
+            CHECK(error ==
+                  icmp_error(row.type, row.code, router, host_a, row.sent, row.quote_length, row.next_hop_mtu));
+        }
+    }
+}
+
+TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoting the WAN endpoint") {
+    struct Row {
+        std::string description;
+        Packet opens;     // the LAN host's packet that creates the mapping
+        Packet reply;     // from the Internet, as it reaches the WAN
+        std::uint8_t type, code;
+    };
+    std::vector<Row> table{
+        {"port unreachable about a UDP datagram", udp(at(host_a, 5000), at(server, 53)),
+         udp(at(server, 53), at(wan_address, 40000), payload_of_size(17)), icmp_type::destination_unreachable,
+         icmp_code::port_unreachable},
+        {"parameter problem about a TCP segment", tcp(at(host_a, 5000), at(server, 443), tcp_flag::syn),
+         tcp(at(server, 443), at(wan_address, 40000), tcp_flag::syn | tcp_flag::ack, payload_of_size(4)),
+         icmp_type::parameter_problem, 0},
+        {"time exceeded about an echo reply", icmp_echo(host_a, server, icmp_type::echo_request, 5000, 1),
+         icmp_echo(server, wan_address, icmp_type::echo_reply, 40000, 1, payload_of_size(8)), icmp_type::time_exceeded,
+         0},
+    };
+    for (const Row& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(config());
+            REQUIRE(source_of(sent_through(nat, row.opens)).port == Port{40000});
+            Packet received = row.reply;
+            REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+            REQUIRE(destination_address(received) == host_a);
+
+            Packet error = icmp_error(row.type, row.code, host_a, server, received, received.size());
+            auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 2ms);
+            CHECK(result.verdict == Verdict::forward);
+            CHECK(source_address(error) == wan_address);
+            CHECK(destination_of(quoted_datagram(error)) == destination_of(row.reply));
+            CHECK(checksum_errors(error) == "");
+            CHECK(error == icmp_error(row.type, row.code, wan_address, server, row.reply, row.reply.size()));
+        }
+    }
+}
+
+TEST_CASE("an ICMP error that is not about a translated flow never reaches the LAN") {
+    struct Row {
+        std::string description;
+        Packet quoted;  // what the error claims left the WAN
+        Verdict verdict;
+        DropReason reason;
+    };
+    std::vector<Row> table{
+        {"quoting a port no mapping holds: the gateway's own traffic", udp(at(wan_address, 40050), at(server, 53)),
+         Verdict::deliver_locally, DropReason::none},
+        {"quoting an echo identifier no mapping holds", icmp_echo(wan_address, server, icmp_type::echo_request, 40050, 1),
+         Verdict::deliver_locally, DropReason::none},
+        {"quoting a datagram that never carried our address", udp(at(other_server, 40000), at(server, 53)),
+         Verdict::drop, DropReason::no_mapping_for_icmp_error},
+        {"quoting an ICMP error", icmp_error(icmp_type::destination_unreachable, 3, wan_address, server,
+                                            udp(at(server, 1), at(wan_address, 40000)), 28),
+         Verdict::drop, DropReason::malformed_icmp_error},
+        {"quoting fewer than 8 transport bytes", first_bytes(udp(at(wan_address, 40000), at(server, 53)), 24),
+         Verdict::drop, DropReason::malformed_icmp_error},
+        {"quoting a later fragment", with_fragment_fields(udp(at(wan_address, 40000), at(server, 53)), false, 4),
+         Verdict::drop, DropReason::malformed_icmp_error},
+        {"quoting something that is not IPv4", with_ip_version(udp(at(wan_address, 40000), at(server, 53)), 6),
+         Verdict::drop, DropReason::malformed_icmp_error},
+    };
+    for (const Row& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(config());
+            sent_through(nat, udp(at(host_a, 5000), at(server, 53)));  // holds UDP port 40000
+            Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, router,
+                                      wan_address, row.quoted, row.quoted.size());
+            Packet untouched = error;
+            auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
+            CHECK(result.verdict == row.verdict);
+            CHECK(result.reason == row.reason);
+            CHECK(error == untouched);
+            if (row.verdict == Verdict::drop) CHECK(nat.counters().drops[row.reason] == 1);
+        }
+    }
+}
+
+TEST_CASE("an ICMP error quoting an expired flow is not forwarded to the LAN") {
+    Translator nat(config());
+    Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
+    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
+                              left, left.size());
+    auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 300s);
+    CHECK(result.verdict != Verdict::forward);
+    CHECK(destination_address(error) == wan_address);
+}
+
+TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting another host's flow is dropped") {
+    Translator nat(config());
+    sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
+    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
+
+    // host_b claims host_a's datagram could not be delivered, to probe or tear down its flow.
+    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, host_b, server,
+                              received, received.size());
+    Packet untouched = error;
+    auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 1ms);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::icmp_error_for_other_host);
+    CHECK(error == untouched);
+    CHECK(nat.counters().drops[DropReason::icmp_error_for_other_host] == 1);
+}
+
+TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting a flow the NAT does not know is dropped") {
+    Translator nat(config());
+    Packet never_translated = udp(at(server, 53), at(host_a, 5000));
+    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, host_a, server,
+                              never_translated, never_translated.size());
+    Packet untouched = error;
+    auto result = nat.translate_outbound(error, L4Checksum::complete, t0);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::no_mapping_for_icmp_error);
+    CHECK(error == untouched);
+}
+
+TEST_CASE("RFC 4787 REQ-12: an ICMP error does not end the mapping it reports on") {
+    Translator nat(config());
+    Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
+    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
+                              left, left.size());
+    REQUIRE(nat.translate_inbound(error, L4Checksum::complete, t0 + 1s).verdict == Verdict::forward);
+
+    Packet reply = udp(at(server, 53), at(wan_address, 40000));
+    CHECK(nat.translate_inbound(reply, L4Checksum::complete, t0 + 2s).verdict == Verdict::forward);
+    CHECK(source_of(sent_through(nat, udp(at(host_a, 5000), at(server, 53)), t0 + 3s)) == at(wan_address, 40000));
+}
+
+TEST_CASE("RFC 5508 REQ-6: an ICMP error about an echo does not refresh its mapping") {
+    Translator nat(config());
+    Packet left = sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 9, 1));
+    Packet error = icmp_error(icmp_type::time_exceeded, 0, router, wan_address, left, left.size());
+    REQUIRE(nat.translate_inbound(error, L4Checksum::complete, t0 + 59s).verdict == Verdict::forward);
+
+    Packet late_reply = icmp_echo(server, wan_address, icmp_type::echo_reply, source_of(left).port.value, 1);
+    CHECK(nat.translate_inbound(late_reply, L4Checksum::complete, t0 + 60s).verdict == Verdict::deliver_locally);
+}
+
+TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dropped") {
+    Translator nat(config());
+    Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
+    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
+                              left, left.size());
+    put16(error, 22, std::uint16_t(get16(error, 22) ^ 0x0101));  // the ICMP checksum
+    REQUIRE_FALSE(checksums_valid(error));
+    auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(destination_address(error) == wan_address);
+}
+
+TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a LAN host pinging with that identifier") {
+    Translator nat(config());
+    // host_a pings out with identifier 40000, which the NAT keeps.
+    REQUIRE(source_of(sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 40000, 1))).port ==
+            Port{40000});
+    // Someone pinged the gateway with the same identifier; the gateway's own echo reply
+    // (not a NAT flow: the NAT maps only echo requests going out) met a routing loop.
+    Packet gateway_reply = icmp_echo(wan_address, other_server, icmp_type::echo_reply, 40000, 1);
+    Packet error = icmp_error(icmp_type::time_exceeded, 0, router, wan_address, gateway_reply, gateway_reply.size());
+    Packet untouched = error;
+    auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
+    CHECK(result.verdict != Verdict::forward);
+    CHECK(error == untouched);
+}
+
+}  // namespace gw::test

@@ -1,0 +1,392 @@
+// NAPT as the hosts on either side see it: what leaves the WAN for a LAN packet, what
+// reaches the LAN for a reply, and what never crosses. Expected packets are built
+// whole by the builder, so a byte-for-byte match also proves every checksum by full
+// recomputation.
+#include <catch2/catch.hpp>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "nat/translator.hpp"
+#include "packet_builder.hpp"
+
+namespace gw::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Instant t0 = 1'000'000ms;
+
+NatConfig config_with(PortRange range) {
+    NatConfig config;
+    config.wan_address = wan_address;
+    config.port_range = range;
+    return config;
+}
+
+const NatConfig default_config = config_with({1024, 65535});
+
+struct Translation {
+    std::string description;
+    Packet sent;      // by the LAN host
+    Packet leaves;    // on the WAN
+    Packet reply;     // from the Internet
+    Packet arrives;   // at the LAN host
+};
+
+}  // namespace
+
+TEST_CASE("an outbound packet leaves with the WAN address and its port kept, and its reply comes back") {
+    Bytes data = payload_of_size(29);
+    std::vector<Translation> table{
+        {"TCP SYN", tcp(at(host_a, 40123), at(server, 443), tcp_flag::syn),
+         tcp(at(wan_address, 40123), at(server, 443), tcp_flag::syn),
+         tcp(at(server, 443), at(wan_address, 40123), tcp_flag::syn | tcp_flag::ack),
+         tcp(at(server, 443), at(host_a, 40123), tcp_flag::syn | tcp_flag::ack)},
+        {"TCP data", tcp(at(host_a, 40123), at(server, 443), tcp_flag::ack, data),
+         tcp(at(wan_address, 40123), at(server, 443), tcp_flag::ack, data),
+         tcp(at(server, 443), at(wan_address, 40123), tcp_flag::ack, data),
+         tcp(at(server, 443), at(host_a, 40123), tcp_flag::ack, data)},
+        {"UDP", udp(at(host_a, 5353), at(server, 53), data), udp(at(wan_address, 5353), at(server, 53), data),
+         udp(at(server, 53), at(wan_address, 5353), data), udp(at(server, 53), at(host_a, 5353), data)},
+        {"ICMP echo", icmp_echo(host_a, server, icmp_type::echo_request, 0x4242, 7, data),
+         icmp_echo(wan_address, server, icmp_type::echo_request, 0x4242, 7, data),
+         icmp_echo(server, wan_address, icmp_type::echo_reply, 0x4242, 7, data),
+         icmp_echo(server, host_a, icmp_type::echo_reply, 0x4242, 7, data)},
+    };
+    for (const Translation& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(default_config);
+            Packet packet = row.sent;
+            auto out = nat.translate_outbound(packet, L4Checksum::complete, t0);
+            CHECK(out.verdict == Verdict::forward);
+            CHECK(packet == row.leaves);
+            CHECK(checksum_errors(packet) == "");
+
+            packet = row.reply;
+            auto in = nat.translate_inbound(packet, L4Checksum::complete, t0 + 10ms);
+            CHECK(in.verdict == Verdict::forward);
+            CHECK(packet == row.arrives);
+            CHECK(checksum_errors(packet) == "");
+            CHECK(nat.counters().outbound_packets == 1);
+            CHECK(nat.counters().inbound_packets == 1);
+            CHECK(nat.counters().mappings_created == 1);
+        }
+    }
+}
+
+TEST_CASE("RFC 4787 REQ-1: one internal endpoint keeps one external port whatever the destination") {
+    Translator nat(config_with({40000, 40099}));
+    Packet first = udp(at(host_a, 5000), at(server, 3478));
+    Packet second = udp(at(host_a, 5000), at(other_server, 3479));
+    REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+    CHECK(source_of(first) == source_of(second));
+    CHECK(nat.mappings().size() == 1);
+}
+
+TEST_CASE("RFC 5382 REQ-1: one internal TCP endpoint keeps one external port whatever the destination") {
+    Translator nat(config_with({40000, 40099}));
+    Packet first = tcp(at(host_a, 5000), at(server, 443), tcp_flag::syn);
+    Packet second = tcp(at(host_a, 5000), at(other_server, 80), tcp_flag::syn);
+    REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+    CHECK(source_of(first) == source_of(second));
+}
+
+TEST_CASE("RFC 5508 REQ-1a: an echo identifier keeps one mapping whatever the destination") {
+    Translator nat(config_with({40000, 40099}));
+    Packet first = icmp_echo(host_a, server, icmp_type::echo_request, 7, 1);
+    Packet second = icmp_echo(host_a, other_server, icmp_type::echo_request, 7, 2);
+    REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+    CHECK(source_of(first) == source_of(second));
+}
+
+TEST_CASE("RFC 4787 REQ-3: two LAN hosts with the same source port get different external ports in the range") {
+    const PortRange range{40000, 40099};
+    Translator nat(config_with(range));
+    Packet from_a = udp(at(host_a, 40050), at(server, 53));
+    Packet from_b = udp(at(host_b, 40050), at(server, 53));
+    REQUIRE(nat.translate_outbound(from_a, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(from_b, L4Checksum::complete, t0).verdict == Verdict::forward);
+    Port port_a = source_of(from_a).port, port_b = source_of(from_b).port;
+    CHECK(port_a == Port{40050});  // the first keeps its port
+    CHECK(port_b != port_a);
+    CHECK(range.contains(port_b));
+
+    SECTION("and each reply returns to the host that owns the port") {
+        Packet to_a = udp(at(server, 53), at(wan_address, port_a.value));
+        Packet to_b = udp(at(server, 53), at(wan_address, port_b.value));
+        REQUIRE(nat.translate_inbound(to_a, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+        REQUIRE(nat.translate_inbound(to_b, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+        CHECK(to_a == udp(at(server, 53), at(host_a, 40050)));
+        CHECK(to_b == udp(at(server, 53), at(host_b, 40050)));
+    }
+}
+
+TEST_CASE("an internal port outside nat.port_range is given a port from the range") {
+    const PortRange range{40000, 40099};
+    for (std::uint16_t internal : {1, 53, 1023, 39999, 40100, 65535}) {
+        DYNAMIC_SECTION("internal port " << internal) {
+            Translator nat(config_with(range));
+            Packet packet = udp(at(host_a, internal), at(server, 53), payload_of_size(3));
+            REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
+            CHECK(range.contains(source_of(packet).port));
+            CHECK(packet == udp(at(wan_address, source_of(packet).port.value), at(server, 53), payload_of_size(3)));
+        }
+    }
+}
+
+TEST_CASE("two LAN hosts pinging with the same identifier get different identifiers, and each reply returns home") {
+    Translator nat(config_with({40000, 40099}));
+    Packet from_a = icmp_echo(host_a, server, icmp_type::echo_request, 40001, 1);
+    Packet from_b = icmp_echo(host_b, server, icmp_type::echo_request, 40001, 1);
+    REQUIRE(nat.translate_outbound(from_a, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(from_b, L4Checksum::complete, t0).verdict == Verdict::forward);
+    std::uint16_t id_a = source_of(from_a).port.value, id_b = source_of(from_b).port.value;
+    CHECK(id_a == 40001);
+    CHECK(id_b != id_a);
+    CHECK(from_b == icmp_echo(wan_address, server, icmp_type::echo_request, id_b, 1));
+
+    Packet reply_b = icmp_echo(server, wan_address, icmp_type::echo_reply, id_b, 1);
+    Packet reply_a = icmp_echo(server, wan_address, icmp_type::echo_reply, id_a, 1);
+    REQUIRE(nat.translate_inbound(reply_b, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+    REQUIRE(nat.translate_inbound(reply_a, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
+    CHECK(reply_b == icmp_echo(server, host_b, icmp_type::echo_reply, 40001, 1));
+    CHECK(reply_a == icmp_echo(server, host_a, icmp_type::echo_reply, 40001, 1));
+}
+
+TEST_CASE("translation keeps every checksum right, checked by full recomputation over many flows") {
+    std::mt19937 random(20240611);
+    auto any = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(random); };
+    Translator nat(config_with({20000, 29999}));
+    for (int i = 0; i < 2000; ++i) {
+        Endpoint inside = at(Ipv4Address::from_octets(192, 168, std::uint8_t(any(0, 255)), std::uint8_t(any(1, 254))),
+                             std::uint16_t(any(1, 65535)));
+        Endpoint outside = at(Ipv4Address(std::uint32_t(any(0x01000000, 0x7fffffff))), std::uint16_t(any(1, 65535)));
+        Bytes data = payload_of_size(std::size_t(any(0, 80)), std::uint8_t(any(0, 255)));
+        int kind = any(0, 2);
+        Packet sent = kind == 0   ? tcp(inside, outside, tcp_flag::ack, data)
+                      : kind == 1 ? udp(inside, outside, data)
+                                  : icmp_echo(inside.address, outside.address, icmp_type::echo_request,
+                                              inside.port.value, 1, data);
+        INFO("flow " << i << ": " << hex_dump(sent));
+        REQUIRE(nat.translate_outbound(sent, L4Checksum::complete, t0).verdict == Verdict::forward);
+        CHECK(checksum_errors(sent) == "");
+        Endpoint external = source_of(sent);
+        Packet expected_out = kind == 0   ? tcp(external, outside, tcp_flag::ack, data)
+                              : kind == 1 ? udp(external, outside, data)
+                                          : icmp_echo(wan_address, outside.address, icmp_type::echo_request,
+                                                      external.port.value, 1, data);
+        CHECK(sent == expected_out);
+
+        Packet reply = kind == 0   ? tcp(outside, external, tcp_flag::ack, data)
+                       : kind == 1 ? udp(outside, external, data)
+                                   : icmp_echo(outside.address, wan_address, icmp_type::echo_reply,
+                                               external.port.value, 1, data);
+        REQUIRE(nat.translate_inbound(reply, L4Checksum::complete, t0).verdict == Verdict::forward);
+        CHECK(checksum_errors(reply) == "");
+        CHECK(destination_of(reply) == inside);
+    }
+}
+
+TEST_CASE("a UDP datagram sent without checksum is translated without checksum, both ways") {
+    Translator nat(config_with({40000, 40099}));
+    Packet out = udp(at(host_a, 5000), at(server, 69), payload_of_size(9), false);
+    REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
+    CHECK(out == udp(at(wan_address, 40000), at(server, 69), payload_of_size(9), false));
+    CHECK(l4_checksum_field(out) == 0);
+
+    Packet in = udp(at(server, 69), at(wan_address, 40000), payload_of_size(9), false);
+    REQUIRE(nat.translate_inbound(in, L4Checksum::complete, t0).verdict == Verdict::forward);
+    CHECK(in == udp(at(server, 69), at(host_a, 5000), payload_of_size(9), false));
+    CHECK(l4_checksum_field(in) == 0);
+}
+
+namespace {
+
+// A two-byte payload for which the datagram from `source` to `destination` has a
+// computed checksum of 0 (found by search, with the oracle).
+Bytes payload_making_checksum_zero(Endpoint source, Endpoint destination) {
+    for (std::uint32_t word = 0; word <= 0xffff; ++word) {
+        Bytes payload{std::uint8_t(word >> 8), std::uint8_t(word)};
+        if (raw_l4_checksum(udp(source, destination, payload)) == 0) return payload;
+    }
+    FAIL("no payload gives a zero checksum");
+    return {};
+}
+
+}  // namespace
+
+TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent as all ones") {
+    SECTION("outbound") {
+        Translator nat(config_with({40000, 40099}));
+        Bytes payload = payload_making_checksum_zero(at(wan_address, 40000), at(server, 53));
+        Packet packet = udp(at(host_a, 5000), at(server, 53), payload);
+        REQUIRE(l4_checksum_field(packet) != 0xffff);  // the case is made by the translation
+        REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
+        CHECK(source_of(packet) == at(wan_address, 40000));
+        CHECK(l4_checksum_field(packet) == 0xffff);
+        CHECK(checksum_errors(packet) == "");
+    }
+    SECTION("inbound") {
+        Translator nat(config_with({40000, 40099}));
+        Packet out = udp(at(host_a, 5000), at(server, 53));
+        REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
+        Bytes payload = payload_making_checksum_zero(at(server, 53), at(host_a, 5000));
+        Packet packet = udp(at(server, 53), at(wan_address, 40000), payload);
+        REQUIRE(l4_checksum_field(packet) != 0xffff);
+        REQUIRE(nat.translate_inbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
+        CHECK(destination_of(packet) == at(host_a, 5000));
+        CHECK(l4_checksum_field(packet) == 0xffff);
+        CHECK(checksum_errors(packet) == "");
+    }
+}
+
+TEST_CASE("a CHECKSUM_PARTIAL packet gets the pseudo-header sum of its new addresses, and no port change") {
+    struct Row {
+        std::string description;
+        Packet packet;
+    };
+    Bytes data = payload_of_size(31);
+    // Internal port 80 is outside the range, so the port does change.
+    for (const Row& row : std::vector<Row>{{"TCP", tcp(at(host_a, 80), at(server, 443), tcp_flag::ack, data)},
+                                           {"UDP", udp(at(host_a, 80), at(server, 443), data)}}) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(config_with({40000, 40099}));
+            std::uint16_t l4_length = std::uint16_t(row.packet.size() - 20);
+
+            Packet out = with_checksum_partial(row.packet);
+            REQUIRE(nat.translate_outbound(out, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
+            REQUIRE(source_of(out) == at(wan_address, 40000));
+            CHECK(l4_checksum_field(out) == pseudo_header_partial_sum(wan_address, server, protocol_of(out), l4_length));
+            CHECK(checksum_errors(finish_checksum_partial(out)) == "");
+
+            Packet reply = row.packet;  // the same bytes, coming back
+            put32(reply, 12, server.host_order());
+            put32(reply, 16, wan_address.host_order());
+            put16(reply, 20, 443);
+            put16(reply, 22, 40000);
+            refresh_ip_checksum(reply);
+            Packet in = with_checksum_partial(reply);
+            REQUIRE(nat.translate_inbound(in, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
+            REQUIRE(destination_of(in) == at(host_a, 80));
+            CHECK(l4_checksum_field(in) == pseudo_header_partial_sum(server, host_a, protocol_of(in), l4_length));
+            CHECK(checksum_errors(finish_checksum_partial(in)) == "");
+        }
+    }
+}
+
+TEST_CASE("a packet with IP options is translated with its options intact") {
+    Translator nat(default_config);
+    Bytes options{0x01, 0x01, 0x01, 0x00};  // three NOPs and an end of list
+    Packet packet = with_ip_options(udp(at(host_a, 5000), at(server, 53), payload_of_size(5)), options);
+    REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
+    CHECK(packet == with_ip_options(udp(at(wan_address, 5000), at(server, 53), payload_of_size(5)), options));
+}
+
+TEST_CASE("bytes after the IP total length (link padding) are neither translated nor counted") {
+    Translator nat(default_config);
+    Packet datagram = udp(at(host_a, 5000), at(server, 53), payload_of_size(2));
+    Packet padded = datagram;
+    padded.resize(46, 0xee);
+    REQUIRE(nat.translate_outbound(padded, L4Checksum::complete, t0).verdict == Verdict::forward);
+    CHECK(Packet(padded.begin(), padded.begin() + std::ptrdiff_t(datagram.size())) ==
+          udp(at(wan_address, 5000), at(server, 53), payload_of_size(2)));
+    CHECK(Packet(padded.begin() + std::ptrdiff_t(datagram.size()), padded.end()) == Packet(46 - datagram.size(), 0xee));
+    CHECK(nat.counters().outbound_bytes == datagram.size());
+}
+
+TEST_CASE("a packet that must not cross is refused with its reason, and left untouched") {
+    struct Row {
+        std::string description;
+        bool inbound;
+        Packet packet;
+        Verdict verdict;
+        DropReason reason;
+    };
+    std::vector<Row> table{
+        {"a WAN packet addressed to a LAN host directly", true, udp(at(server, 53), at(host_a, 5000)), Verdict::drop,
+         DropReason::not_addressed_to_gateway},
+        {"a WAN packet addressed to another public address", true, udp(at(server, 53), at(other_server, 5000)),
+         Verdict::drop, DropReason::not_addressed_to_gateway},
+        {"a UDP datagram to a port no mapping holds", true, udp(at(server, 53), at(wan_address, 5000)),
+         Verdict::deliver_locally, DropReason::none},
+        {"a TCP SYN to a port no mapping holds", true, tcp(at(server, 1234), at(wan_address, 22), tcp_flag::syn),
+         Verdict::deliver_locally, DropReason::none},
+        {"an echo reply with an identifier no mapping holds", true,
+         icmp_echo(server, wan_address, icmp_type::echo_reply, 999, 1), Verdict::deliver_locally, DropReason::none},
+        {"an echo request to the gateway", true, icmp_echo(server, wan_address, icmp_type::echo_request, 5000, 1),
+         Verdict::deliver_locally, DropReason::none},
+        {"a GRE packet to the gateway", true, ipv4(server, wan_address, ip_gre, payload_of_size(24)),
+         Verdict::deliver_locally, DropReason::none},
+        {"a LAN packet already carrying the WAN address", false, udp(at(wan_address, 5000), at(server, 53)),
+         Verdict::drop, DropReason::source_is_gateway},
+        {"an echo reply from the LAN", false, icmp_echo(host_a, server, icmp_type::echo_reply, 5000, 1), Verdict::drop,
+         DropReason::unsupported_icmp_type},
+    };
+    for (const Row& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Translator nat(default_config);
+            // A live mapping on another port, so that "no mapping" is not "no mappings at all".
+            Packet other = udp(at(host_b, 7000), at(server, 53));
+            REQUIRE(nat.translate_outbound(other, L4Checksum::complete, t0).verdict == Verdict::forward);
+
+            Packet packet = row.packet;
+            auto result = row.inbound ? nat.translate_inbound(packet, L4Checksum::complete, t0)
+                                      : nat.translate_outbound(packet, L4Checksum::complete, t0);
+            CHECK(result.verdict == row.verdict);
+            CHECK(result.reason == row.reason);
+            CHECK(packet == row.packet);
+            if (row.verdict == Verdict::drop) CHECK(nat.counters().drops[row.reason] == 1);
+            if (row.verdict == Verdict::deliver_locally) CHECK(nat.counters().local_packets == 1);
+            CHECK(nat.counters().inbound_packets == 0);
+        }
+    }
+}
+
+TEST_CASE("ports_exhausted when every port of nat.port_range is taken") {
+    Translator nat(config_with({40000, 40001}));
+    Packet first = udp(at(host_a, 1), at(server, 53));
+    Packet second = udp(at(host_a, 2), at(server, 53));
+    Packet third = udp(at(host_b, 3), at(server, 53));
+    REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0).verdict == Verdict::forward);
+    Packet untouched = third;
+    auto result = nat.translate_outbound(third, L4Checksum::complete, t0 + 1s);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::ports_exhausted);
+    CHECK(third == untouched);
+    CHECK(nat.counters().drops[DropReason::ports_exhausted] == 1);
+
+    SECTION("while other protocols still have the whole range") {
+        Packet ping = icmp_echo(host_b, server, icmp_type::echo_request, 3, 1);
+        CHECK(nat.translate_outbound(ping, L4Checksum::complete, t0 + 1s).verdict == Verdict::forward);
+    }
+}
+
+TEST_CASE("mapping_table_full when nat.max_mappings mappings are live") {
+    NatConfig config = default_config;
+    config.max_mappings = 2;
+    Translator nat(config);
+    Packet first = udp(at(host_a, 5000), at(server, 53));
+    Packet second = tcp(at(host_a, 5000), at(server, 80), tcp_flag::syn);
+    Packet third = icmp_echo(host_b, server, icmp_type::echo_request, 5000, 1);
+    REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0).verdict == Verdict::forward);
+    Packet untouched = third;
+    auto result = nat.translate_outbound(third, L4Checksum::complete, t0);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::mapping_table_full);
+    CHECK(third == untouched);
+    CHECK(nat.counters().drops[DropReason::mapping_table_full] == 1);
+
+    SECTION("yet packets of the existing mappings still flow") {
+        Packet again = udp(at(host_a, 5000), at(other_server, 53));
+        CHECK(nat.translate_outbound(again, L4Checksum::complete, t0).verdict == Verdict::forward);
+    }
+}
+
+}  // namespace gw::test
