@@ -20,6 +20,7 @@ namespace gw {
     X(unsupported_protocol, "protocol other than TCP, UDP or ICMP")                         \
     X(unsupported_icmp_type, "ICMP type the NAT cannot translate")                          \
     X(malformed_icmp_error, "ICMP error whose quoted datagram is unusable")                 \
+    X(bad_icmp_error_checksum, "ICMP error whose checksum fails to validate")              \
     X(no_mapping_for_icmp_error, "ICMP error quoting a flow the NAT does not know")         \
     X(icmp_error_for_other_host, "LAN host sent an ICMP error about another host's packet") \
     X(not_addressed_to_gateway, "arrived on the WAN side for an address other than ours")   \

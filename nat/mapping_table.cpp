@@ -54,7 +54,7 @@ Mapping* MappingTable::find_by_internal(Protocol protocol, Endpoint internal, In
     if (it == by_internal_.end()) return nullptr;
     std::uint32_t slot = it->second;
     if (is_expired(slots_[slot], now)) {
-        remove(slot);
+        remove_expired(slot);
         return nullptr;
     }
     return &slots_[slot];
@@ -64,7 +64,7 @@ Mapping* MappingTable::find_by_external(Protocol protocol, Port external, Instan
     std::uint32_t slot = external_slot(protocol, external);
     if (slot == no_slot) return nullptr;
     if (is_expired(slots_[slot], now)) {
-        remove(slot);
+        remove_expired(slot);
         return nullptr;
     }
     return &slots_[slot];
@@ -131,7 +131,7 @@ std::size_t MappingTable::expire_idle(Instant now) {
     std::size_t reclaimed = 0;
     for (std::size_t c = 0; c < idle_head_.size(); ++c) {
         while (idle_head_[c] != no_slot && is_expired(slots_[idle_head_[c]], now)) {
-            remove(idle_head_[c]);
+            remove_expired(idle_head_[c]);
             ++reclaimed;
         }
     }
@@ -153,8 +153,9 @@ std::uint32_t MappingTable::take_free_slot() {
     return std::uint32_t(slots_.size() - 1);
 }
 
-void MappingTable::remove(std::uint32_t slot) {
+void MappingTable::remove_expired(std::uint32_t slot) {
     Mapping& m = slots_[slot];
+    ++expired_total_;
     idle_unlink(slot);
     by_internal_.erase(InternalKey{m.protocol, m.internal});
     external_slot(m.protocol, m.external) = no_slot;

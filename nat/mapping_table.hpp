@@ -48,6 +48,8 @@ public:
     std::size_t expire_idle(Instant now);
 
     std::size_t size() const { return live_count_; }
+    // Mappings reclaimed for idleness since construction, lazily or by expire_idle.
+    std::uint64_t expired_total() const { return expired_total_; }
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
     void for_each(const std::function<void(const Mapping&)>& visit) const;
 
@@ -66,7 +68,7 @@ private:
     std::uint32_t& external_slot(Protocol protocol, Port port);
     bool allocate_port(Protocol protocol, Port wanted, Port& chosen);
     std::uint32_t take_free_slot();
-    void remove(std::uint32_t slot);
+    void remove_expired(std::uint32_t slot);
     void idle_unlink(std::uint32_t slot);
     void idle_append(std::uint32_t slot);
 
@@ -82,6 +84,7 @@ private:
     std::array<std::uint32_t, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
     std::size_t live_count_ = 0;
+    std::uint64_t expired_total_ = 0;
 };
 
 }  // namespace gw

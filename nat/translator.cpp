@@ -115,10 +115,12 @@ TranslationResult Translator::inbound_later_fragment(PacketView& p, Instant now)
     return forwarded_inbound(p);
 }
 
-std::size_t Translator::expire_idle(Instant now) noexcept {
-    std::size_t reclaimed = mappings_.expire_idle(now);
-    counters_.mappings_expired += reclaimed;
-    return reclaimed;
+std::size_t Translator::expire_idle(Instant now) noexcept { return mappings_.expire_idle(now); }
+
+TranslatorCounters Translator::counters() const {
+    TranslatorCounters snapshot = counters_;
+    snapshot.mappings_expired = mappings_.expired_total();
+    return snapshot;
 }
 
 TranslationResult Translator::forwarded_outbound(const PacketView& p) {

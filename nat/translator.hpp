@@ -50,7 +50,8 @@ public:
     // Reclaims idle mappings; the caller chooses the cadence (expiry is exact regardless).
     std::size_t expire_idle(Instant now) noexcept;
 
-    const TranslatorCounters& counters() const { return counters_; }
+    // A snapshot; mappings_expired includes mappings found expired on lookup.
+    TranslatorCounters counters() const;
     const MappingTable& mappings() const { return mappings_; }
     Ipv4Address wan_address() const { return config_.wan_address; }
 
