@@ -38,6 +38,8 @@ void update_icmp_checksum(PacketView& outer, const ChecksumDelta& changed) {
 
 // From the WAN, about a datagram we sent out: the quoted source is our WAN endpoint.
 TranslationResult Translator::inbound_icmp_error(PacketView& outer, Instant now) {
+    // Errors fit in 576 bytes (RFC 1812 4.3.2.3); a fragmented one is not worth reassembling.
+    if (outer.is_fragment()) return dropped(DropReason::malformed_icmp_error);
     if (!icmp_checksum_valid(outer)) return dropped(DropReason::bad_icmp_error_checksum);
     ParseResult quoted = parse_quoted(outer);
     if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_request))
@@ -60,6 +62,7 @@ TranslationResult Translator::inbound_icmp_error(PacketView& outer, Instant now)
 // From a LAN host, about a datagram the NAT delivered to it: the quoted destination
 // is the host's internal endpoint, which must become our WAN endpoint again.
 TranslationResult Translator::outbound_icmp_error(PacketView& outer, Instant now) {
+    if (outer.is_fragment()) return dropped(DropReason::malformed_icmp_error);
     if (!icmp_checksum_valid(outer)) return dropped(DropReason::bad_icmp_error_checksum);
     ParseResult quoted = parse_quoted(outer);
     if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_reply))

@@ -16,7 +16,7 @@ struct NatTimeouts {
     static constexpr std::uint32_t tcp_established_minimum = 7440;
     // RFC 5382 REQ-5: partially open or closing connections: at least 4 minutes.
     static constexpr std::uint32_t tcp_transitory_minimum = 240;
-    // RFC 5508 REQ-1: ICMP query mappings MUST NOT expire in less than 60 seconds.
+    // RFC 5508 REQ-2: ICMP query mappings MUST NOT expire in less than 60 seconds.
     static constexpr std::uint32_t icmp_minimum = 60;
 
     std::uint32_t udp = 300;

@@ -4,8 +4,11 @@
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include "nat/checksum.hpp"
+#include "nat/endpoint_rewrite.hpp"
 #include "packet_builder.hpp"
 
 namespace gw::test {
@@ -88,6 +91,55 @@ TEST_CASE("an update that changes nothing leaves a checksum as it was") {
     ChecksumDelta none;
     none.replace16(0x1234, 0x1234);
     for (std::uint16_t checksum : {0x0001, 0x1234, 0xfffe}) CHECK(none.apply_to_checksum(checksum) == checksum);
+}
+
+TEST_CASE("finish_partial_checksum completes a CHECKSUM_PARTIAL packet as skb_checksum_help would") {
+    struct Row {
+        std::string description;
+        Packet whole;
+    };
+    // A UDP payload whose checksum computes to 0, so that finishing must send all ones.
+    Bytes zero_sum;
+    for (std::uint32_t word = 0; word <= 0xffff && zero_sum.empty(); ++word) {
+        Bytes candidate{std::uint8_t(word >> 8), std::uint8_t(word)};
+        if (raw_l4_checksum(udp(at(host_a, 5000), at(server, 53), candidate)) == 0) zero_sum = candidate;
+    }
+    REQUIRE_FALSE(zero_sum.empty());
+    std::vector<Row> table{
+        {"TCP", tcp(at(host_a, 5000), at(server, 443), tcp_flag::ack, payload_of_size(45))},
+        {"TCP SYN", tcp(at(host_a, 5000), at(server, 443), tcp_flag::syn)},
+        {"UDP", udp(at(host_a, 5000), at(server, 53), payload_of_size(12))},
+        {"UDP whose checksum computes to 0", udp(at(host_a, 5000), at(server, 53), zero_sum)},
+    };
+    for (const Row& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Packet packet = with_checksum_partial(row.whole);
+            CHECK(finish_partial_checksum(packet));
+            CHECK(packet == row.whole);
+            CHECK(packet == finish_checksum_partial(with_checksum_partial(row.whole)));
+        }
+    }
+    CHECK(l4_checksum_field(table.back().whole) == 0xffff);
+}
+
+TEST_CASE("finish_partial_checksum leaves alone what has no TCP/UDP checksum to finish") {
+    struct Row {
+        std::string description;
+        Packet packet;
+    };
+    std::vector<Row> table{
+        {"an ICMP echo", icmp_echo(host_a, server, icmp_type::echo_request, 1, 1)},
+        {"a fragment", fragments_of(udp(at(host_a, 5000), at(server, 53), payload_of_size(40)), 24).front()},
+        {"a malformed packet", with_broken_ip_checksum(udp(at(host_a, 5000), at(server, 53)))},
+        {"a GRE packet", ipv4(host_a, server, ip_gre, payload_of_size(8))},
+    };
+    for (const Row& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            Packet packet = row.packet;
+            CHECK_FALSE(finish_partial_checksum(packet));
+            CHECK(packet == row.packet);
+        }
+    }
 }
 
 }  // namespace gw::test

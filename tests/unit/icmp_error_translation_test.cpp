@@ -230,13 +230,32 @@ TEST_CASE("RFC 5508 REQ-6: an ICMP error about an echo does not refresh its mapp
 TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dropped") {
     Translator nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
-    Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
-                              left, left.size());
-    put16(error, 22, std::uint16_t(get16(error, 22) ^ 0x0101));  // the ICMP checksum
-    REQUIRE_FALSE(checksums_valid(error));
-    auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
-    CHECK(result.verdict == Verdict::drop);
-    CHECK(destination_address(error) == wan_address);
+    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
+
+    SECTION("from the WAN") {
+        Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server,
+                                  wan_address, left, left.size());
+        put16(error, 22, std::uint16_t(get16(error, 22) ^ 0x0101));  // the ICMP checksum
+        REQUIRE_FALSE(checksums_valid(error));
+        Packet untouched = error;
+        auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
+        CHECK(result.verdict == Verdict::drop);
+        CHECK(result.reason == DropReason::bad_icmp_error_checksum);
+        CHECK(error == untouched);
+        CHECK(nat.counters().drops[DropReason::bad_icmp_error_checksum] == 1);
+    }
+    SECTION("from a LAN host") {
+        Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, host_a, server,
+                                  received, received.size());
+        error.back() ^= 0x40;  // damage in the quote, which the ICMP checksum covers
+        REQUIRE_FALSE(checksums_valid(error));
+        Packet untouched = error;
+        auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 1ms);
+        CHECK(result.verdict == Verdict::drop);
+        CHECK(result.reason == DropReason::bad_icmp_error_checksum);
+        CHECK(error == untouched);
+    }
 }
 
 TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a LAN host pinging with that identifier") {
@@ -251,6 +270,19 @@ TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a L
     Packet untouched = error;
     auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
     CHECK(result.verdict != Verdict::forward);
+    CHECK(error == untouched);
+}
+
+TEST_CASE("a LAN host's ICMP error quoting an echo request is not translated: the NAT never delivers requests") {
+    Translator nat(config());
+    // host_a pings out with identifier 40000, which the NAT keeps.
+    sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 40000, 1));
+    Packet request = icmp_echo(server, host_a, icmp_type::echo_request, 40000, 1);
+    Packet error = icmp_error(icmp_type::parameter_problem, 0, host_a, server, request, request.size());
+    Packet untouched = error;
+    auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 1ms);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::malformed_icmp_error);
     CHECK(error == untouched);
 }
 

@@ -106,6 +106,19 @@ TEST_CASE("fragments split at 8-byte boundaries and reassemble into the datagram
     CHECK(reassembled({fragments[2], fragments[0], fragments[1]}) == datagram);
 }
 
+TEST_CASE("the verifier checks the quoted datagram's own IP and UDP checksums") {
+    Packet sent = udp(at(wan_address, 40000), at(server, 53), payload_of_size(21));
+    Packet bad_quoted_udp = sent;
+    put16(bad_quoted_udp, 26, std::uint16_t(get16(sent, 26) ^ 0x00f0));
+    Packet bad_quoted_ip = sent;
+    put16(bad_quoted_ip, 10, std::uint16_t(get16(sent, 10) ^ 0x00f0));
+    // Each error's own ICMP checksum is right: only the quote is damaged.
+    CHECK(checksum_errors(icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server,
+                                     wan_address, bad_quoted_udp, bad_quoted_udp.size())) == "quoted UDP checksum; ");
+    CHECK(checksum_errors(icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server,
+                                     wan_address, bad_quoted_ip, bad_quoted_ip.size())) == "quoted IP header checksum; ");
+}
+
 TEST_CASE("an ICMP error quotes only as much of the datagram as asked") {
     Packet sent = udp(at(wan_address, 40000), at(server, 53), payload_of_size(100));
     Packet error = icmp_error(icmp_type::time_exceeded, 0, router, wan_address, sent, 28);
