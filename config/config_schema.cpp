@@ -120,7 +120,7 @@ constexpr TimeoutRule timeout_rules[] = {
      &NatTimeouts::tcp_established},
     {"tcp_transitory", "a TCP connection opening or closing", NatTimeouts::tcp_transitory_minimum, "RFC 5382 REQ-5",
      &NatTimeouts::tcp_transitory},
-    {"icmp", "an ICMP query mapping", NatTimeouts::icmp_minimum, "RFC 5508 REQ-1", &NatTimeouts::icmp},
+    {"icmp", "an ICMP query mapping", NatTimeouts::icmp_minimum, "RFC 5508 REQ-2", &NatTimeouts::icmp},
 };
 
 // Timeouts below the RFC minimums are refused rather than raised: a silent change

@@ -179,9 +179,9 @@ TEST_CASE("a timeout below its RFC minimum is refused citing the RFC requirement
         {"udp", "119", "119 is below the 120 s minimum of RFC 4787 REQ-5"},
         {"tcp_established", "7439", "7439 is below the 7440 s minimum of RFC 5382 REQ-5"},
         {"tcp_transitory", "239", "239 is below the 240 s minimum of RFC 5382 REQ-5"},
-        {"icmp", "59", "59 is below the 60 s minimum of RFC 5508 REQ-1"},
-        {"icmp", "0", "0 is below the 60 s minimum of RFC 5508 REQ-1"},
-        {"icmp", "-5", "-5 is below the 60 s minimum of RFC 5508 REQ-1"},
+        {"icmp", "59", "59 is below the 60 s minimum of RFC 5508 REQ-2"},
+        {"icmp", "0", "0 is below the 60 s minimum of RFC 5508 REQ-2"},
+        {"icmp", "-5", "-5 is below the 60 s minimum of RFC 5508 REQ-2"},
     };
     for (const Case& c : cases) {
         INFO(c.key << ": " << c.value);

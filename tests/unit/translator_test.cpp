@@ -94,7 +94,7 @@ TEST_CASE("RFC 5382 REQ-1: one internal TCP endpoint keeps one external port wha
     CHECK(source_of(first) == source_of(second));
 }
 
-TEST_CASE("RFC 5508 REQ-1a: an echo identifier keeps one mapping whatever the destination") {
+TEST_CASE("RFC 5508 REQ-2a: an echo identifier keeps one mapping whatever the destination") {
     Translator nat(config_with({40000, 40099}));
     Packet first = icmp_echo(host_a, server, icmp_type::echo_request, 7, 1);
     Packet second = icmp_echo(host_a, other_server, icmp_type::echo_request, 7, 2);
