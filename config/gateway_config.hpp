@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "nat/endpoint.hpp"
+#include "firewall/firewall_config.hpp"
 #include "nat/nat_config.hpp"
 
 namespace gw {
@@ -22,6 +23,7 @@ struct GatewayConfig {
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
     std::uint16_t queue_number = 0;           // nfqueue.queue
+    FirewallConfig firewall;                  // firewall.*, lan.networks
 };
 
 // One problem in a config file, positioned like a compiler error.
