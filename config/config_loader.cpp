@@ -5,12 +5,14 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <tuple>
 
 #include "config/config_schema.hpp"
 #include "config/gateway_config.hpp"
+#include "config/key_suggestion.hpp"
 
 namespace gw {
 namespace {
@@ -39,64 +41,10 @@ std::string join_path(std::string_view prefix, std::string_view key) {
     return prefix.empty() ? std::string(key) : std::string(prefix) + '.' + std::string(key);
 }
 
-std::string_view parent_of(std::string_view path) {
-    auto dot = path.rfind('.');
-    return dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
-}
-
-std::string_view leaf_of(std::string_view path) {
-    auto dot = path.rfind('.');
-    return dot == std::string_view::npos ? path : path.substr(dot + 1);
-}
-
-// Every key and every section, e.g. "nat", "nat.timeouts", "nat.timeouts.udp".
-std::vector<std::string> known_paths() {
-    std::vector<std::string> paths;
-    for (const SchemaKey& key : config_schema()) {
-        for (std::size_t dot = 0; dot != std::string::npos;) {
-            dot = key.path.find('.', dot + 1);
-            std::string prefix = key.path.substr(0, dot);
-            if (std::find(paths.begin(), paths.end(), prefix) == paths.end()) paths.push_back(prefix);
-        }
-    }
-    return paths;
-}
-
-// Levenshtein distance: how many single-character edits turn `a` into `b`.
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-    std::vector<std::size_t> previous(b.size() + 1), current(b.size() + 1);
-    for (std::size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-    for (std::size_t i = 1; i <= a.size(); ++i) {
-        current[0] = i;
-        for (std::size_t j = 1; j <= b.size(); ++j) {
-            std::size_t substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-            current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitution});
-        }
-        std::swap(previous, current);
-    }
-    return previous[b.size()];
-}
-
-// The known path an unknown one was probably meant to be: a sibling a typo away
-// ("nat.portrange"), or the same name in another section ("timeouts" for "nat.timeouts").
-std::optional<std::string> suggest_known_path(std::string_view unknown) {
-    std::string_view leaf = leaf_of(unknown);
-    std::size_t best_distance = std::max<std::size_t>(1, leaf.size() / 3) + 1;
-    std::optional<std::string> best;
-    std::vector<std::string> paths = known_paths();
-    for (const std::string& path : paths) {
-        if (parent_of(path) != parent_of(unknown)) continue;
-        std::size_t distance = edit_distance(leaf, leaf_of(path));
-        if (distance < best_distance) {
-            best_distance = distance;
-            best = path;
-        }
-    }
-    if (best) return best;
-    for (const std::string& path : paths) {
-        if (leaf_of(path) == leaf) return path;
-    }
-    return std::nullopt;
+// True when `path` is `ancestor` or lies inside it ("firewall.rules[0]" holds "firewall.rules[0].name").
+bool is_within(std::string_view path, std::string_view ancestor) {
+    if (!path.starts_with(ancestor)) return false;
+    return path.size() == ancestor.size() || path[ancestor.size()] == '.' || path[ancestor.size()] == '[';
 }
 
 std::string unknown_key_message(const std::string& path) {
@@ -105,7 +53,8 @@ std::string unknown_key_message(const std::string& path) {
     return message;
 }
 
-// Reads one document into a GatewayConfig; owns the errors until finish().
+// Reads one document into a GatewayConfig; owns the errors until finish(). Paths are
+// concrete ("firewall.rules[0].name"); the schema is consulted with schema_path_of().
 class ConfigReader {
 public:
     explicit ConfigReader(std::string file) : file_(std::move(file)) {}
@@ -117,6 +66,7 @@ public:
         }
         read_map(root, "");
         report_missing_keys();
+        complete_dependent_defaults(config_);
         report_cross_key_errors();
     }
 
@@ -133,6 +83,12 @@ public:
     }
 
 private:
+    // An error about the value at `path`; the cross-key rules then leave that value alone.
+    void refuse(const std::string& path, const YAML::Mark& mark, const std::string& message) {
+        failed_.insert(path);
+        report(mark, path + ": " + message);
+    }
+
     void read_map(const YAML::Node& map, const std::string& prefix) {
         std::map<std::string, YAML::Mark> seen;  // yaml-cpp keeps duplicate keys; we refuse them
         // By value: yaml-cpp's iterator yields a temporary pair, so a reference to
@@ -160,8 +116,9 @@ private:
     }
 
     void read_entry(const YAML::Node& key, const YAML::Node& value, const std::string& path) {
-        if (const SchemaKey* schema_key = find_schema_key(path)) return read_value(*schema_key, key, value);
-        if (is_schema_section(path)) return read_section(key, value, path);
+        std::string schema_path = schema_path_of(path);
+        if (const SchemaKey* schema_key = find_schema_key(schema_path)) return read_value(*schema_key, key, value, path);
+        if (is_schema_section(schema_path)) return read_section(key, value, path);
         report(key.Mark(), unknown_key_message(path));
     }
 
@@ -169,28 +126,79 @@ private:
     void read_section(const YAML::Node& key, const YAML::Node& value, const std::string& path) {
         bool readable = value.IsNull() || value.IsMap();
         sections_[path] = {key.Mark(), readable};
-        if (!readable) {
-            return report(value.Mark(), path + ": expected a map of settings, got " + std::string(node_kind(value)));
-        }
+        if (!readable) return refuse(path, value.Mark(), "expected a map of settings, got " + std::string(node_kind(value)));
         if (value.IsMap()) read_map(value, path);
     }
 
-    void read_value(const SchemaKey& schema_key, const YAML::Node& key, const YAML::Node& value) {
+    void read_value(const SchemaKey& schema_key, const YAML::Node& key, const YAML::Node& value, const std::string& path) {
         // yaml-cpp marks an empty value at the next token, so point at its key instead.
         YAML::Mark mark = value.IsNull() ? key.Mark() : value.Mark();
-        value_marks_[schema_key.path] = mark;
-        if (!value.IsScalar()) {
-            return report(mark, schema_key.path + ": expected " + std::string(value_type_article(schema_key.type)) +
-                                    ", got " + std::string(node_kind(value)));
+        value_marks_[path] = mark;
+        switch (value_shape(schema_key.type)) {
+            case Shape::scalar:
+                if (!value.IsScalar()) return refuse(path, mark, expected(schema_key, value));
+                return apply(schema_key, value, value.Mark(), path);
+            case Shape::list:
+                if (value.IsScalar()) return apply(schema_key, value, value.Mark(), path);
+                if (!value.IsSequence()) return refuse(path, mark, expected(schema_key, value));
+                for (const YAML::Node& item : value) {
+                    if (!item.IsScalar()) {
+                        refuse(path, item.IsNull() ? mark : item.Mark(), expected(schema_key, item));
+                        continue;
+                    }
+                    apply(schema_key, item, item.Mark(), path);
+                }
+                return;
+            case Shape::map_list:
+                if (value.IsNull()) return;  // "rules:" with every rule commented out
+                if (!value.IsSequence()) return refuse(path, mark, expected(schema_key, value));
+                return read_items(schema_key, value, path);
         }
-        if (auto error = schema_key.apply(value, config_)) report(mark, schema_key.path + ": " + *error);
+    }
+
+    static std::string expected(const SchemaKey& schema_key, const YAML::Node& value) {
+        return "expected " + value_type_article(schema_key.type) + ", got " + std::string(node_kind(value));
+    }
+
+    void apply(const SchemaKey& schema_key, const YAML::Node& value, const YAML::Mark& mark, const std::string& path) {
+        if (auto error = schema_key.apply(value, config_)) refuse(path, mark, *error);
+    }
+
+    // Each item is appended even when it is not a map, so that item i of the config is
+    // always "<path>[i]" of the file.
+    void read_items(const SchemaKey& list_key, const YAML::Node& items, const std::string& path) {
+        std::size_t index = 0;
+        for (const YAML::Node& item : items) {
+            std::string item_path = path + '[' + std::to_string(index++) + ']';
+            list_key.apply(item, config_);
+            if (!item.IsMap()) {
+                refuse(item_path, item.IsNull() ? items.Mark() : item.Mark(),
+                       "expected a map of settings, got " + std::string(node_kind(item)));
+                continue;
+            }
+            read_map(item, item_path);
+            report_missing_item_keys(item, item_path);
+        }
+    }
+
+    void report_missing_item_keys(const YAML::Node& item, const std::string& item_path) {
+        std::string schema_item = schema_path_of(item_path);
+        for (const SchemaKey& key : config_schema()) {
+            if (!key.required || parent_of(key.path) != schema_item) continue;
+            std::string path = item_path + '.' + std::string(leaf_of(key.path));
+            if (value_marks_.contains(path)) continue;
+            failed_.insert(path);
+            report(item.Mark(), "missing required key '" + path + "'");
+        }
     }
 
     // Positioned at the closest section that is present, else at the top of the file.
     // Not reported under a section already refused as the wrong type: that error says it.
+    // Keys inside list items are checked per item, by report_missing_item_keys().
     void report_missing_keys() {
         for (const SchemaKey& key : config_schema()) {
-            if (!key.required || value_marks_.contains(key.path)) continue;
+            if (!key.required || value_marks_.contains(key.path) || key.path.find("[]") != std::string::npos) continue;
+            failed_.insert(key.path);
             SeenSection closest{top_of_file, true};
             for (std::string_view section = parent_of(key.path); !section.empty(); section = parent_of(section)) {
                 if (auto it = sections_.find(std::string(section)); it != sections_.end()) {
@@ -202,8 +210,16 @@ private:
         }
     }
 
+    bool has_failed(std::string_view path) const {
+        return std::any_of(failed_.begin(), failed_.end(), [&](const std::string& f) { return is_within(path, f); });
+    }
+
     void report_cross_key_errors() {
         for (const CrossKeyError& error : check_cross_key_rules(config_)) {
+            if (has_failed(error.path) ||
+                std::any_of(error.involves.begin(), error.involves.end(), [&](const auto& p) { return has_failed(p); })) {
+                continue;
+            }
             auto it = value_marks_.find(error.path);
             report(it == value_marks_.end() ? top_of_file : it->second, error.path + ": " + error.message);
         }
@@ -218,6 +234,7 @@ private:
     };
     std::map<std::string, SeenSection> sections_;      // every section present in the file
     std::map<std::string, YAML::Mark> value_marks_;    // where each present key's value is
+    std::set<std::string> failed_;                     // paths with their own error, or missing
 };
 
 }  // namespace

@@ -15,6 +15,11 @@ constexpr std::string_view introduction =
     "A dotted key is written as nested maps: `nat.timeouts.udp: 300` is `nat:` / `timeouts:` / `udp: 300`.\n"
     "Absent keys take their default. Unknown keys, duplicate keys, values of the wrong type and values\n"
     "out of range are refused before any packet flows, each reported as `file:line:column: message`.\n"
+    "\n"
+    "Lists are YAML sequences; a list of networks or ports may also be written as one value.\n"
+    "`firewall.rules[].action` is the `action` key of every item of `firewall.rules`; (required) there\n"
+    "means required in each item. Errors name an item by its 0-based index: `firewall.rules[2].action`.\n"
+    "(none) means the key is unset unless given.\n"
     "\n";
 
 // A '|' inside a cell would end it.
@@ -28,7 +33,9 @@ std::string table_cell(std::string_view text) {
 }
 
 std::string table_row(const SchemaKey& key) {
-    std::string default_cell = key.required ? key.default_text() : "`" + key.default_text() + "`";
+    std::string default_text = key.default_text();
+    bool placeholder = default_text == "(required)" || default_text == "(none)";
+    std::string default_cell = placeholder ? default_text : "`" + default_text + "`";
     return "| `" + key.path + "` | " + table_cell(value_type_name(key.type)) + " | " + table_cell(default_cell) +
            " | " + table_cell(key.description) + " |\n";
 }

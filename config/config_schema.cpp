@@ -1,80 +1,19 @@
 #include "config/config_schema.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <iterator>
 #include <limits>
 
+#include "config/firewall_schema.hpp"
+#include "config/value_parsers.hpp"
+
 namespace gw {
 namespace {
 
-// Either a value or why there is none.
-template <class T>
-struct Parsed {
-    std::optional<T> value;
-    std::string error;
-};
-
-std::string quoted(std::string_view text) {
-    return "'" + std::string(text) + "'";
-}
-
-// A plain decimal integer. Quoted strings, booleans, floats and hex are refused so that
-// `udp: "300"`, `udp: yes` or `udp: 1e3` cannot silently mean something else.
-Parsed<std::int64_t> read_integer(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
-    // yaml-cpp tags every quoted scalar "!", every plain one "?", and keeps explicit tags.
-    if (node.Tag() == "!") return {std::nullopt, "expected an integer, got the quoted string \"" + text + "\""};
-    if (node.Tag() != "?" && node.Tag() != "tag:yaml.org,2002:int") {
-        return {std::nullopt, "expected an integer, got a value tagged " + node.Tag()};
-    }
-    bool flag = false;
-    if (YAML::convert<bool>::decode(node, flag)) return {std::nullopt, "expected an integer, got the boolean " + quoted(text)};
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec == std::errc::result_out_of_range) return {std::nullopt, quoted(text) + " is too large"};
-    if (ec != std::errc() || end != text.data() + text.size()) return {std::nullopt, "expected an integer, got " + quoted(text)};
-    return {value, {}};
-}
-
-template <class Field>
-ValueError store_integer(const YAML::Node& node, std::int64_t min, std::int64_t max, Field& field) {
-    auto parsed = read_integer(node);
-    if (!parsed.value) return parsed.error;
-    if (*parsed.value < min || *parsed.value > max) {
-        return "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
-               std::to_string(*parsed.value);
-    }
-    field = Field(*parsed.value);
-    return std::nullopt;
-}
-
-// The names Linux accepts, per dev_valid_name() in net/core/dev.c: 1..IFNAMSIZ-1 bytes,
-// not "." or "..", and no '/', ':' (alias syntax) or whitespace.
 ValueError store_interface_name(const YAML::Node& node, std::string& field) {
-    const std::string& name = node.Scalar();
-    if (name.empty()) return "an interface name cannot be empty";
-    if (name.size() > 15) {
-        return quoted(name) + " has " + std::to_string(name.size()) +
-               " characters; Linux interface names have at most 15";
-    }
-    if (name == "." || name == "..") return quoted(name) + " is not a valid interface name";
-    for (char c : name) {
-        if (c == '/' || c == ':' || c == ' ' || (c >= '\t' && c <= '\r')) {
-            return quoted(name) + " contains a character Linux refuses in interface names ('/', ':' or whitespace)";
-        }
-    }
-    field = name;
-    return std::nullopt;
-}
-
-// Why `address` cannot be the source of translated packets, or nullopt when it can.
-std::optional<std::string_view> unusable_external_address(Ipv4Address address) {
-    std::uint32_t a = address.host_order();
-    if (a >> 24 == 0) return "it is in 0.0.0.0/8, \"this network\" (RFC 1122 3.2.1.3)";
-    if (a >> 24 == 127) return "it is a loopback address";
-    if (a >> 28 == 0xe) return "it is a multicast address";
-    if (a == 0xffffffff) return "it is the limited broadcast address";
+    auto name = read_interface_name(node);
+    if (!name.value) return name.error;
+    field = *name.value;
     return std::nullopt;
 }
 
@@ -86,7 +25,7 @@ ValueError store_wan_address(const YAML::Node& node, GatewayConfig& config) {
     }
     auto address = Ipv4Address::parse(text);
     if (!address) return "expected \"auto\" or an IPv4 address such as 203.0.113.7, got " + quoted(text);
-    if (auto why = unusable_external_address(*address)) {
+    if (auto why = unusable_host_address(*address)) {
         return quoted(text) + " cannot be the NAT's external address: " + std::string(*why);
     }
     config.wan_address = address;
@@ -157,11 +96,12 @@ static_assert(std::size(timeout_rules) == 4, "build_schema() lists one timeout_k
 std::vector<SchemaKey> build_schema() {
     using C = GatewayConfig;
     using N = YAML::Node;
-    return {
+    std::vector<SchemaKey> schema = {
         {"lan.interface", ValueType::interface_name, true,
          "Interface facing the private network; packets arriving here are translated outbound.",
          [](const N& v, C& c) { return store_interface_name(v, c.lan_interface); },
          [](const C& c) { return c.lan_interface; }},
+        lan_networks_key(),
         {"wan.interface", ValueType::interface_name, true,
          "Interface facing the Internet; must differ from lan.interface.",
          [](const N& v, C& c) { return store_interface_name(v, c.wan_interface); },
@@ -188,34 +128,89 @@ std::vector<SchemaKey> build_schema() {
          [](const N& v, C& c) { return store_integer(v, 0, 65535, c.queue_number); },
          [](const C& c) { return std::to_string(c.queue_number); }},
     };
+    std::vector<SchemaKey> firewall = firewall_schema_keys();
+    schema.insert(schema.end(), firewall.begin(), firewall.end());
+    return schema;
+}
+
+// "`a`, `b` or `c`" for the docs table.
+template <class Enum, std::size_t N>
+std::string docs_choices(const EnumName<Enum> (&names)[N]) {
+    std::string text;
+    for (std::size_t i = 0; i < N; ++i) {
+        text += (i == 0 ? "" : i + 1 == N ? " or " : ", ") + ("`" + std::string(names[i].name) + "`");
+    }
+    return text;
 }
 
 }  // namespace
 
-std::string_view value_type_name(ValueType type) {
+Shape value_shape(ValueType type) {
+    switch (type) {
+        case ValueType::networks:
+        case ValueType::ports: return Shape::list;
+        case ValueType::rules:
+        case ValueType::forwards: return Shape::map_list;
+        default: return Shape::scalar;
+    }
+}
+
+std::string value_type_name(ValueType type) {
     switch (type) {
         case ValueType::interface_name: return "interface name";
         case ValueType::ipv4_or_auto: return "IPv4 address or `auto`";
         case ValueType::port_range: return "port range";
         case ValueType::seconds: return "integer (seconds)";
         case ValueType::integer: return "integer";
+        case ValueType::boolean: return "`true` or `false`";
+        case ValueType::name: return "name";
+        case ValueType::ipv4_address: return "IPv4 address";
+        case ValueType::endpoint: return "address or address:port";
+        case ValueType::networks: return "list of IPv4 networks";
+        case ValueType::ports: return "list of ports or port ranges";
+        case ValueType::icmp_type: return "ICMP type (0-255 or name)";
+        case ValueType::rate: return "rate (`N/s` or `N/min`, optional `burst M`)";
+        case ValueType::filtering: return docs_choices(filtering_behaviour_names);
+        case ValueType::action: return docs_choices(rule_action_names);
+        case ValueType::direction: return docs_choices(rule_direction_names);
+        case ValueType::rule_protocol: return docs_choices(rule_protocol_names);
+        case ValueType::forward_protocol: return docs_choices(forward_protocol_names);
+        case ValueType::rules: return "list of rules";
+        case ValueType::forwards: return "list of forwards";
     }
     return "value";
 }
 
-std::string_view value_type_article(ValueType type) {
+std::string value_type_article(ValueType type) {
     switch (type) {
         case ValueType::interface_name: return "an interface name";
         case ValueType::ipv4_or_auto: return "an IPv4 address or \"auto\"";
         case ValueType::port_range: return "a port range";
         case ValueType::seconds: return "a number of seconds";
         case ValueType::integer: return "an integer";
+        case ValueType::boolean: return "true or false";
+        case ValueType::name: return "a name";
+        case ValueType::ipv4_address: return "an IPv4 address";
+        case ValueType::endpoint: return "an address or address:port";
+        case ValueType::networks: return "an IPv4 network or a list of them";
+        case ValueType::ports: return "a port, a port range or a list of them";
+        case ValueType::icmp_type: return "an ICMP type";
+        case ValueType::rate: return "a rate such as 10/s";
+        case ValueType::filtering: return "one of " + choices_text(filtering_behaviour_names);
+        case ValueType::action: return "one of " + choices_text(rule_action_names);
+        case ValueType::direction: return "one of " + choices_text(rule_direction_names);
+        case ValueType::rule_protocol: return "one of " + choices_text(rule_protocol_names);
+        case ValueType::forward_protocol: return "one of " + choices_text(forward_protocol_names);
+        case ValueType::rules: return "a list of rules";
+        case ValueType::forwards: return "a list of forwards";
     }
     return "a value";
 }
 
 std::string SchemaKey::default_text() const {
-    return required ? std::string("(required)") : show(GatewayConfig{});
+    if (required) return "(required)";
+    std::string shown = show(GatewayConfig{});
+    return shown.empty() ? std::string("(none)") : shown;
 }
 
 std::span<const SchemaKey> config_schema() {
@@ -237,13 +232,30 @@ bool is_schema_section(std::string_view path) {
     return false;
 }
 
+std::string schema_path_of(std::string_view concrete_path) {
+    std::string path;
+    bool in_index = false;
+    for (char c : concrete_path) {
+        if (c == '[') in_index = true;
+        if (c == ']') in_index = false;
+        if (!in_index || c == '[') path += c;
+    }
+    return path;
+}
+
+void complete_dependent_defaults(GatewayConfig& config) {
+    complete_firewall_defaults(config);
+}
+
 std::vector<CrossKeyError> check_cross_key_rules(const GatewayConfig& config) {
     std::vector<CrossKeyError> errors;
     // Translating between an interface and itself would hairpin every packet.
     if (!config.lan_interface.empty() && config.lan_interface == config.wan_interface) {
-        errors.push_back({"wan.interface", quoted(config.wan_interface) +
-                                               " is also lan.interface; the WAN and LAN interfaces must differ"});
+        errors.push_back({"wan.interface",
+                          quoted(config.wan_interface) + " is also lan.interface; the WAN and LAN interfaces must differ",
+                          {"lan.interface"}});
     }
+    check_firewall_cross_key_rules(config, errors);
     return errors;
 }
 

@@ -8,10 +8,11 @@
 
 #include <string>
 
-#include "drop_log.hpp"
 #include "host_network.hpp"
 #include "log.hpp"
-#include "nat/translator.hpp"
+#include "firewall/packet_engine.hpp"
+#include "decision_log.hpp"
+#include "reject_sender.hpp"
 #include "nfqueue_socket.hpp"
 #include "queue_rules.hpp"
 #include "startup_error.hpp"
@@ -73,30 +74,58 @@ private:
     int fd_ = -1;
 };
 
-void log_summary(const Translator& t, const NfQueueSocket& q) {
-    const auto& c = t.counters();
-    log::info("translated " + std::to_string(c.outbound_packets) + " packets out, " +
-              std::to_string(c.inbound_packets) + " in; " + std::to_string(c.local_packets) +
-              " for the gateway itself; " + std::to_string(c.drops.total()) + " dropped; " +
-              std::to_string(c.mappings_created) + " mappings created, " + std::to_string(t.mappings().size()) +
-              " live; queue overflows (ENOBUFS) " + std::to_string(q.counters().enobufs));
+void log_summary(const PacketEngine& engine, const NfQueueSocket& q, const RejectSender& rejects) {
+    const auto c = engine.counters();
+    log::info("forwarded " + std::to_string(c.outbound_packets) + " packets out, " + std::to_string(c.inbound_packets) +
+              " in; " + std::to_string(c.local_packets) + " for the gateway itself; " +
+              std::to_string(c.drops.total()) + " dropped; " + std::to_string(c.flows_created) + " flows created, " +
+              std::to_string(engine.flows().size()) + " live; " + std::to_string(c.mappings_created) +
+              " mappings created; " + std::to_string(rejects.sent()) + " reject answers; queue overflows (ENOBUFS) " +
+              std::to_string(q.counters().enobufs));
     for (std::size_t i = 1; i < drop_reason_count; ++i) {
         auto reason = DropReason(i);
         if (c.drops[reason] > 0)
-            log::info("  " + std::string(drop_reason_name(reason)) + ": " + std::to_string(c.drops[reason]));
+            log::info("  dropped " + std::string(drop_reason_name(reason)) + ": " + std::to_string(c.drops[reason]));
     }
+    for (const auto& rule : engine.rules().counters())
+        log::info("  rule " + std::string(rule.name) + ": matched " + std::to_string(rule.matched) +
+                  ", over its rate limit " + std::to_string(rule.rate_limited));
 }
 
 QueueVerdict to_queue_verdict(Verdict v) {
     switch (v) {
         case Verdict::forward: return QueueVerdict::accept_rewritten;
         case Verdict::deliver_locally: return QueueVerdict::accept;
-        case Verdict::drop: return QueueVerdict::drop;
+        case Verdict::drop:
+        case Verdict::reject: return QueueVerdict::drop;
     }
     return QueueVerdict::drop;
 }
 
+const char* direction_of_hook(std::uint8_t hook) {
+    switch (hook) {
+        case NF_INET_PRE_ROUTING: return "inbound";
+        case NF_INET_FORWARD: return "outbound";
+        case NF_INET_LOCAL_IN: return "input";
+        default: return "local";
+    }
+}
+
 }  // namespace
+
+EngineSetup prepare_engine_setup(const GatewayConfig& config) {
+    EngineSetup setup;
+    setup.nat = prepare_nat_config(config);
+    setup.firewall = config.firewall;
+    setup.lan_interface = config.lan_interface;
+    setup.wan_interface = config.wan_interface;
+    if (setup.firewall.lan_networks.empty()) {
+        auto subnet = interface_ipv4_network(config.lan_interface);
+        if (!subnet) throw StartupError("lan.networks is not set and " + config.lan_interface + " has no IPv4 address");
+        setup.firewall.lan_networks.push_back(*subnet);
+    }
+    return setup;
+}
 
 NatConfig prepare_nat_config(const GatewayConfig& config) {
     for (const auto* name : {&config.lan_interface, &config.wan_interface})
@@ -116,7 +145,8 @@ NatConfig prepare_nat_config(const GatewayConfig& config) {
 }
 
 void run_gateway(const GatewayConfig& config) {
-    NatConfig nat = prepare_nat_config(config);
+    EngineSetup setup = prepare_engine_setup(config);
+    const NatConfig& nat = setup.nat;
     if (is_private_or_shared(nat.wan_address))
         log::warning("WAN address " + nat.wan_address.to_string() +
                      " is private or CGNAT space: another NAT sits upstream (double NAT)");
@@ -125,24 +155,34 @@ void run_gateway(const GatewayConfig& config) {
                   local->to_string() + "; a mapping takes precedence over a local socket on the same port");
 
     SignalFd signals;
-    Translator translator(nat);
-    DropLog drop_log;
+    PacketEngine engine(setup);
+    DecisionLog decisions(setup.firewall.log_lines_per_second);
+    RejectSender rejects;
     NfQueueSocket queue(config.queue_number);
     PacketPathGuard packet_path(config);
-    log::info("translating " + config.lan_interface + " -> " + config.wan_interface + " as " +
-              nat.wan_address.to_string() + ", ports " + nat.port_range.to_string() + ", queue " +
-              std::to_string(config.queue_number));
+    std::string lan_networks;
+    for (const auto& n : setup.firewall.lan_networks) lan_networks += (lan_networks.empty() ? "" : ",") + n.to_string();
+    log::info("translating " + config.lan_interface + " (" + lan_networks + ") -> " + config.wan_interface + " as " +
+              nat.wan_address.to_string() + ", ports " + nat.port_range.to_string() + ", filtering " +
+              std::string(filtering_behaviour_name(setup.firewall.filtering)) + ", " +
+              std::to_string(setup.firewall.rules.size()) + " rules, " + std::to_string(setup.firewall.forwards.size()) +
+              " forwards, queue " + std::to_string(config.queue_number));
     log::info("ready");
 
     auto decide = [&](QueuedPacket& packet) {
         Instant now = monotonic_now();
         if (packet.truncated) return QueueVerdict::drop;
         L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
-        bool inbound = packet.hook == NF_INET_PRE_ROUTING;
-        TranslationResult result = inbound ? translator.translate_inbound(packet.payload, state, now)
-                                           : translator.translate_outbound(packet.payload, state, now);
-        if (result.verdict == Verdict::drop)
-            drop_log.record(result.reason, inbound ? "inbound" : "outbound", packet.payload, now);
+        EngineResult result;
+        switch (packet.hook) {
+            case NF_INET_PRE_ROUTING: result = engine.translate_inbound(packet.payload, state, now); break;
+            case NF_INET_FORWARD: result = engine.translate_outbound(packet.payload, state, now); break;
+            case NF_INET_LOCAL_IN: result = engine.judge_input_from_lan(packet.payload, now); break;
+            default: result = engine.track_local_output(packet.payload, now); break;
+        }
+        if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log)
+            decisions.record(result, direction_of_hook(packet.hook), packet.payload, now);
+        if (result.verdict == Verdict::reject) rejects.answer(packet.payload);
         // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
         // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
         // software segmentation recomputes their pseudo-header checksum from the new
@@ -162,12 +202,12 @@ void run_gateway(const GatewayConfig& config) {
             else running = false;
         }
         if (Instant now = monotonic_now(); now >= next_expiry) {
-            translator.expire_idle(now);
+            engine.expire_idle(now);
             next_expiry = now + expiry_interval;
         }
     }
     log::info("stopping: removing queue rules, forwarding off");
-    log_summary(translator, queue);
+    log_summary(engine, queue, rejects);
 }
 
 }  // namespace gw

@@ -31,6 +31,20 @@ std::optional<Ipv4Address> interface_ipv4_address(const std::string& name) {
     return found;
 }
 
+std::optional<Ipv4Network> interface_ipv4_network(const std::string& name) {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return std::nullopt;
+    std::optional<Ipv4Network> found;
+    for (ifaddrs* a = list; a && !found; a = a->ifa_next) {
+        if (!a->ifa_addr || !a->ifa_netmask || a->ifa_addr->sa_family != AF_INET || name != a->ifa_name) continue;
+        std::uint32_t address = ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
+        std::uint32_t mask = ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr);
+        found = Ipv4Network{Ipv4Address(address & mask), std::uint8_t(__builtin_popcount(mask))};
+    }
+    freeifaddrs(list);
+    return found;
+}
+
 bool ip_forwarding_enabled() {
     std::ifstream file(ip_forward_path);
     int value = 0;

@@ -11,6 +11,8 @@ namespace {
 constexpr std::string_view chain_prefix = "GATEWAYD_";
 constexpr std::string_view inbound_chain = "GATEWAYD_INBOUND";
 constexpr std::string_view outbound_chain = "GATEWAYD_OUTBOUND";
+constexpr std::string_view input_chain = "GATEWAYD_INPUT";
+constexpr std::string_view local_chain = "GATEWAYD_LOCAL";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -27,11 +29,15 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     std::ostringstream s;
     std::string queue = " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
     s << "*mangle\n";
-    s << ':' << inbound_chain << " - [0:0]\n" << ':' << outbound_chain << " - [0:0]\n";
-    s << "-A " << inbound_chain << queue;
-    s << "-A " << outbound_chain << queue;
+    for (auto chain : {inbound_chain, outbound_chain, input_chain, local_chain})
+        s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
     s << "-I PREROUTING 1 -i " << r.wan_interface << " -j " << inbound_chain << "\n";
     s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << outbound_chain << "\n";
+    // The gateway's own traffic: LAN arrivals are judged by the input rules (WAN
+    // arrivals already were, at PREROUTING); what it sends is tracked so replies pass.
+    s << "-I INPUT 1 -i " << r.lan_interface << " -j " << input_chain << "\n";
+    s << "-I OUTPUT 1 -o " << r.lan_interface << " -j " << local_chain << "\n";
+    s << "-I OUTPUT 1 -o " << r.wan_interface << " -j " << local_chain << "\n";
     s << "COMMIT\n";
     return s.str();
 }

@@ -5,7 +5,8 @@
 // Why these hooks: replies from the WAN must be rewritten before the routing
 // decision (PREROUTING), or the kernel delivers them to the gateway itself; LAN
 // packets are rewritten after it (FORWARD), where a new source address cannot trip
-// the kernel's martian-source check and the gateway's own traffic never passes.
+// the kernel's martian-source check. INPUT from the LAN and OUTPUT carry the
+// gateway's own traffic: judged by the input rules, and tracked so replies pass.
 //
 // No --queue-bypass: with nobody bound to the queue the kernel drops, so a dead
 // daemon forwards nothing untranslated (fail-closed).

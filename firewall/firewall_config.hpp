@@ -4,9 +4,11 @@
 // Connection timeouts are the NAT's (NatTimeouts): one flow record, one set of timeouts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "nat/endpoint.hpp"
@@ -25,9 +27,16 @@ enum class RuleAction : std::uint8_t {
 };
 
 // Token bucket: `per_second` packets a second on average, bursts of up to `burst`.
+// "N/min" sets per_minute instead, since 1/min has no whole number of packets a second.
 struct RateLimit {
     std::uint32_t per_second = 0;
     std::uint32_t burst = 0;
+    std::uint32_t per_minute = 0;  // used when per_second is 0
+
+    constexpr std::uint64_t packets_per_minute() const {
+        return per_second != 0 ? std::uint64_t(per_second) * 60 : per_minute;
+    }
+    constexpr bool operator==(const RateLimit&) const = default;
 };
 
 struct SourcePosition {
@@ -84,5 +93,45 @@ struct FirewallConfig {
     // Drop log: at most this many lines a second; the rest are counted and reported.
     std::uint32_t log_lines_per_second = 10;
 };
+
+// The names the config file uses for each enum: the loader parses with these tables
+// and logs, counters and the docs print with them, so a name is spelled once.
+template <class Enum>
+struct EnumName {
+    Enum value;
+    std::string_view name;
+};
+
+inline constexpr EnumName<RuleDirection> rule_direction_names[] = {
+    {RuleDirection::inbound, "inbound"},
+    {RuleDirection::outbound, "outbound"},
+    {RuleDirection::input, "input"},
+};
+
+inline constexpr EnumName<RuleAction> rule_action_names[] = {
+    {RuleAction::accept, "accept"},
+    {RuleAction::drop, "drop"},
+    {RuleAction::reject, "reject"},
+};
+
+inline constexpr EnumName<FilteringBehaviour> filtering_behaviour_names[] = {
+    {FilteringBehaviour::endpoint_independent, "endpoint-independent"},
+    {FilteringBehaviour::address_dependent, "address-dependent"},
+    {FilteringBehaviour::address_and_port_dependent, "address-and-port-dependent"},
+};
+
+template <class Enum, std::size_t N>
+constexpr std::string_view enum_name(const EnumName<Enum> (&names)[N], Enum value) {
+    for (const EnumName<Enum>& entry : names) {
+        if (entry.value == value) return entry.name;
+    }
+    return "unknown";
+}
+
+constexpr std::string_view rule_direction_name(RuleDirection d) { return enum_name(rule_direction_names, d); }
+constexpr std::string_view rule_action_name(RuleAction a) { return enum_name(rule_action_names, a); }
+constexpr std::string_view filtering_behaviour_name(FilteringBehaviour f) {
+    return enum_name(filtering_behaviour_names, f);
+}
 
 }  // namespace gw

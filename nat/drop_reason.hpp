@@ -27,7 +27,15 @@ namespace gw {
     X(tiny_first_fragment, "first fragment too short to hold the ports")                   \
     X(ports_exhausted, "no free external port in the configured range")                     \
     X(mapping_table_full, "mapping table at nat.max_mappings")                              \
-    X(source_is_gateway, "outbound packet already carries the WAN address")
+    X(source_is_gateway, "outbound packet already carries the WAN address")                 \
+    X(spoofed_lan_source, "arrived from the LAN with a source outside the LAN networks")    \
+    X(martian_wan_source, "arrived from the WAN with a LAN, loopback or martian source")    \
+    X(invalid_tcp, "TCP segment invalid for its connection (flags, state or window)")      \
+    X(filtered_by_mapping, "mapping exists but this remote may not use it (RFC 4787 REQ-8)")\
+    X(denied_by_rule, "a rule said drop or reject")                                         \
+    X(denied_by_policy, "no rule matched and the default policy is drop or reject")         \
+    X(forward_source_not_allowed, "source not in the forward's allowed_sources")            \
+    X(flow_table_full, "flow table at nat.max_mappings")
 
 enum class DropReason : std::uint8_t {
 #define GW_DROP_REASON_ENUM(name, text) name,

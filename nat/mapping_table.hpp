@@ -1,12 +1,9 @@
-// All NAPT mappings, indexed under both keys: internal (protocol, address, port)
-// for outbound packets and external (protocol, port) for inbound ones. One record,
-// two keys, never a second table.
+// All NAPT mappings, indexed under both keys: internal (protocol, address, port) for
+// outbound packets and external (protocol, port) for inbound ones.
 //
-// Expiry: each timeout class keeps its mappings on an idle list ordered by last
-// activity (touching a mapping moves it to the tail), so reclaiming costs only the
-// mappings that actually expired, never a scan of the table. A lookup also refuses a
-// mapping whose time is up even if it has not been reclaimed yet, so expiry is exact
-// whatever the caller's reclaim cadence.
+// A mapping is created by the first flow of its internal endpoint and removed when
+// the last flow referencing it releases it; timers live on flows, not here.
+// Mapping pointers stay valid until the mapping is released (slots never move).
 //
 // Not thread safe: owned by one packet worker.
 #pragma once
@@ -23,8 +20,10 @@
 
 namespace gw {
 
-struct InsertResult {
-    Mapping* mapping = nullptr;  // null when reason says why not
+using MappingId = std::uint32_t;  // slot number; 0 = none
+
+struct AcquireResult {
+    MappingId id = 0;           // 0 when reason says why not
     DropReason reason = DropReason::none;
     bool created = false;
 };
@@ -33,24 +32,23 @@ class MappingTable {
 public:
     explicit MappingTable(const NatConfig& config);
 
-    // The live mapping of an internal endpoint, if any.
-    Mapping* find_by_internal(Protocol protocol, Endpoint internal, Instant now);
-    // The live mapping holding an external port, if any.
-    Mapping* find_by_external(Protocol protocol, Port external, Instant now);
-    // The mapping of an internal endpoint, created on first use: the internal port is
-    // kept when it is free and inside the range, otherwise the next free one is taken.
-    InsertResult find_or_insert(Protocol protocol, Endpoint internal, Instant now);
+    // The mapping of an internal endpoint, created on first use, with one more
+    // reference: the internal port is kept when it is free and inside the range,
+    // otherwise the next free one in the range is taken.
+    AcquireResult acquire(Protocol protocol, Endpoint internal);
+    // Drops one reference; the mapping goes when none is left.
+    void release(MappingId id);
 
-    // Records activity: moves the mapping to the tail of its (possibly new) idle list.
-    void touch(Mapping& mapping, TimeoutClass timeout_class, Instant now);
-
-    // Reclaims every mapping idle for its full timeout; returns how many.
-    std::size_t expire_idle(Instant now);
+    const Mapping* find_by_internal(Protocol protocol, Endpoint internal) const;
+    const Mapping* find_by_external(Protocol protocol, Port external) const;
+    const Mapping& get(MappingId id) const { return slots_[id]; }
+    // True when the external port is held by a mapping or reserved (static forwards).
+    bool is_taken(Protocol protocol, Port external) const;
+    // Keeps a port out of dynamic allocation (static forwards own it).
+    void reserve(Protocol protocol, Port external);
 
     std::size_t size() const { return live_count_; }
-    // Mappings reclaimed for idleness since construction, lazily or by expire_idle.
-    std::uint64_t expired_total() const { return expired_total_; }
-    Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
+    std::uint64_t released_total() const { return released_total_; }
     void for_each(const std::function<void(const Mapping&)>& visit) const;
 
 private:
@@ -62,29 +60,25 @@ private:
     struct InternalKeyHash {
         std::size_t operator()(const InternalKey& k) const noexcept;
     };
-    static constexpr std::uint32_t no_slot = 0;  // slot 0 is the list sentinel pool's "null"
+    static constexpr std::uint32_t no_slot = 0;
+    static constexpr std::uint32_t reserved_slot = 0xffffffff;
 
-    bool is_expired(const Mapping& m, Instant now) const;
+    std::uint32_t external_slot(Protocol protocol, Port port) const;
     std::uint32_t& external_slot(Protocol protocol, Port port);
     bool allocate_port(Protocol protocol, Port wanted, Port& chosen);
     std::uint32_t take_free_slot();
-    void remove_expired(std::uint32_t slot);
-    void idle_unlink(std::uint32_t slot);
-    void idle_append(std::uint32_t slot);
 
     PortRange range_;
     std::uint32_t max_mappings_;
-    std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
     // slots_[0] is unused so that 0 can mean "no mapping" in the indexes below.
     std::vector<Mapping> slots_;
     std::vector<std::uint32_t> free_slots_;
     std::unordered_map<InternalKey, std::uint32_t, InternalKeyHash> by_internal_;
     // Direct index by (protocol, external port): 3 x 65536 slots, O(1) without hashing.
     std::vector<std::uint32_t> by_external_;
-    std::array<std::uint32_t, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
     std::size_t live_count_ = 0;
-    std::uint64_t expired_total_ = 0;
+    std::uint64_t released_total_ = 0;
 };
 
 }  // namespace gw

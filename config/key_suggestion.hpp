@@ -1,0 +1,18 @@
+// "did you mean ...?" for unknown keys: a sibling a typo away, or the same name in
+// another section. Internal to config/.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace gw {
+
+std::string_view parent_of(std::string_view path);  // "nat.timeouts.udp" -> "nat.timeouts"
+std::string_view leaf_of(std::string_view path);    // "nat.timeouts.udp" -> "udp"
+
+// `unknown` is concrete ("firewall.rules[2].acton"); so is a suggested sibling
+// ("firewall.rules[2].action").
+std::optional<std::string> suggest_known_path(std::string_view unknown);
+
+}  // namespace gw

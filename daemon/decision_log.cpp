@@ -1,0 +1,83 @@
+#include "decision_log.hpp"
+
+#include "log.hpp"
+#include "nat/packet_view.hpp"
+
+namespace gw {
+namespace {
+
+std::string tcp_flags_text(std::uint8_t flags) {
+    static constexpr std::pair<std::uint8_t, char> letters[] = {
+        {wire::TcpHeader::syn, 'S'}, {wire::TcpHeader::ack, 'A'}, {wire::TcpHeader::fin, 'F'},
+        {wire::TcpHeader::rst, 'R'}, {wire::TcpHeader::psh, 'P'}, {wire::TcpHeader::urg, 'U'}};
+    std::string text;
+    for (auto [bit, letter] : letters)
+        if (flags & bit) text.push_back(letter);
+    return text.empty() ? "none" : text;
+}
+
+std::string endpoint_text(Ipv4Address address, const wire::Be16* port) {
+    std::string text = address.to_string();
+    if (port) text += ':' + std::to_string(port->get());
+    return text;
+}
+
+std::string_view verdict_word(Verdict v) {
+    switch (v) {
+        case Verdict::forward: return "accept";
+        case Verdict::deliver_locally: return "accept";
+        case Verdict::drop: return "drop";
+        case Verdict::reject: return "reject";
+    }
+    return "drop";
+}
+
+}  // namespace
+
+std::string DecisionLog::format(const EngineResult& result, std::string_view direction,
+                                std::span<const std::uint8_t> packet) {
+    std::string line(verdict_word(result.verdict));
+    line += " rule=";
+    line += result.rule ? result.rule->name : std::string("policy");
+    if (result.reason != DropReason::none) line += " reason=" + std::string(drop_reason_name(result.reason));
+    line += " dir=" + std::string(direction);
+    // The parser needs a writable span; it only reads here.
+    std::vector<std::uint8_t> copy(packet.begin(), packet.begin() + std::min<std::size_t>(packet.size(), 128));
+    if (copy.size() >= sizeof(wire::Ipv4Header)) {
+        auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy.data());
+        if (ip->total_length() > copy.size()) ip->total_length_field.set(std::uint16_t(copy.size()));
+        ParseResult parsed = parse_ipv4(copy);
+        const PacketView& p = parsed.view;
+        bool ports = parsed.ok() && (p.tcp || p.udp);
+        const wire::Be16* sport = !ports ? nullptr : p.tcp ? &p.tcp->source_port : &p.udp->source_port;
+        const wire::Be16* dport = !ports ? nullptr : p.tcp ? &p.tcp->destination_port : &p.udp->destination_port;
+        std::uint8_t protocol = ip->protocol;
+        line += " proto=" + (protocol == 6 ? std::string("tcp") : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
+                                                                                              : std::to_string(protocol));
+        line += " src=" + endpoint_text(ip->source(), sport) + " dst=" + endpoint_text(ip->destination(), dport);
+        if (parsed.ok() && p.tcp) line += " flags=" + tcp_flags_text(p.tcp->flags);
+        if (parsed.ok() && p.icmp) line += " icmp_type=" + std::to_string(p.icmp->type);
+    }
+    line += " len=" + std::to_string(packet.size());
+    return line;
+}
+
+void DecisionLog::record(const EngineResult& result, std::string_view direction,
+                         std::span<const std::uint8_t> packet, Instant now) {
+    if (now - window_start_ >= std::chrono::seconds(1)) {
+        if (suppressed_ > 0)
+            log::info("decision log: " + std::to_string(suppressed_) + " lines suppressed (over " +
+                      std::to_string(lines_per_second_) + "/s)");
+        window_start_ = now;
+        lines_in_window_ = 0;
+        suppressed_ = 0;
+    }
+    if (lines_in_window_ >= lines_per_second_) {
+        ++suppressed_;
+        return;
+    }
+    ++lines_in_window_;
+    log::info(format(result, direction, packet));
+}
+
+}  // namespace gw

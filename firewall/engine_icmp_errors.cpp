@@ -1,0 +1,85 @@
+// RFC 5508 section 7: ICMP errors about a known flow are RELATED traffic and are
+// translated too — the outer header like any packet of the flow, and the datagram
+// they quote as the reverse of what the NAT did to it — so that the host's stack can
+// match the error to its socket (port unreachable, PMTU discovery). Errors about no
+// flow are dropped: they would otherwise let anyone probe the LAN.
+#include "engine_endpoints.hpp"
+#include "nat/checksum.hpp"
+#include "packet_engine.hpp"
+
+namespace gw {
+namespace {
+
+ParseResult parse_quoted(PacketView& outer) {
+    return parse_quoted_ipv4({outer.l4 + sizeof(wire::IcmpHeader), outer.l4_length - sizeof(wire::IcmpHeader)});
+}
+
+// `echo_type` is the only echo the quoted datagram may be: an error from the WAN
+// quotes a request we sent out, one from the LAN the reply delivered to it.
+bool quotes_translatable_datagram(const PacketView& quoted, std::uint8_t echo_type) {
+    if (quoted.tcp || quoted.udp) return true;
+    // RFC 1122 3.2.2: no ICMP error is sent about an ICMP error, so only echoes qualify.
+    return quoted.icmp && quoted.icmp->type == echo_type;
+}
+
+// RFC 5508 REQ-3: an error whose ICMP checksum fails is dropped, not translated (an
+// incremental update would pass the damage on looking deliberate). Errors are small
+// and rare, so the full computation costs nothing that matters.
+bool icmp_checksum_valid(const PacketView& outer) { return internet_checksum({outer.l4, outer.l4_length}) == 0; }
+
+void update_icmp_checksum(PacketView& outer, const ChecksumDelta& changed) {
+    outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
+}
+
+}  // namespace
+
+// From the WAN, about a datagram that left with our address.
+EngineResult PacketEngine::inbound_icmp_error(PacketView& outer, Instant now) {
+    // Errors fit in 576 bytes (RFC 1812 4.3.2.3); a fragmented one is not worth reassembling.
+    if (outer.is_fragment()) return dropped(DropReason::malformed_icmp_error);
+    if (!icmp_checksum_valid(outer)) return dropped(DropReason::bad_icmp_error_checksum);
+    ParseResult quoted = parse_quoted(outer);
+    if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_request))
+        return dropped(DropReason::malformed_icmp_error);
+    PacketView& q = quoted.view;
+    if (q.ip->source() != setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
+    // The quoted datagram went from us to the remote: its destination is the remote end.
+    Endpoint remote{q.ip->destination(), {}};
+    if (!q.icmp) read_port(q, Side::destination, remote.port);
+    Port external;
+    read_port(q, Side::source, external);
+    // An error is not activity of the flow: no touch, so forged errors cannot keep it alive.
+    const Flow* flow = flows_.find_by_external(Protocol(q.protocol), external, remote, now);
+    if (!flow) return dropped(DropReason::no_mapping_for_icmp_error);
+    if (flow->origin == FlowOrigin::gateway || flow->origin == FlowOrigin::to_gateway) return delivered_locally();
+    ChecksumDelta changed = rewrite_endpoint(q, Side::source, flow->internal, L4Checksum::complete);
+    update_icmp_checksum(outer, changed);
+    rewrite_address(outer, Side::destination, flow->internal.address);
+    return forwarded_inbound(outer);
+}
+
+// From a LAN host, about a datagram delivered to it: the quoted destination is the
+// host's internal endpoint, which must become our WAN endpoint again.
+EngineResult PacketEngine::outbound_icmp_error(PacketView& outer, Instant now) {
+    if (outer.is_fragment()) return dropped(DropReason::malformed_icmp_error);
+    if (!icmp_checksum_valid(outer)) return dropped(DropReason::bad_icmp_error_checksum);
+    ParseResult quoted = parse_quoted(outer);
+    if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_reply))
+        return dropped(DropReason::malformed_icmp_error);
+    PacketView& q = quoted.view;
+    // A host may only complain about what it received, or it could probe (or tear
+    // down, via PMTU) another host's flows.
+    if (q.ip->destination() != outer.ip->source()) return dropped(DropReason::icmp_error_for_other_host);
+    Endpoint internal{q.ip->destination(), {}}, remote{q.ip->source(), {}};
+    read_port(q, Side::destination, internal.port);
+    if (!q.icmp) read_port(q, Side::source, remote.port);
+    const Flow* flow = flows_.find_by_internal(Protocol(q.protocol), internal, remote, now);
+    if (!flow) return dropped(DropReason::no_mapping_for_icmp_error);
+    ChecksumDelta changed = rewrite_endpoint(q, Side::destination, {setup_.nat.wan_address, flow->external},
+                                             L4Checksum::complete);
+    update_icmp_checksum(outer, changed);
+    rewrite_address(outer, Side::source, setup_.nat.wan_address);
+    return forwarded_outbound(outer);
+}
+
+}  // namespace gw

@@ -1,0 +1,140 @@
+// Packets that arrived on the WAN interface, before the routing decision.
+#include "address_checks.hpp"
+#include "engine_endpoints.hpp"
+#include "packet_engine.hpp"
+
+namespace gw {
+namespace {
+
+bool is_icmp_error_type(std::uint8_t type) {
+    // RFC 5508 REQ-3: these errors, received for a known flow, are translated (RELATED).
+    return type == wire::IcmpHeader::destination_unreachable || type == wire::IcmpHeader::time_exceeded ||
+           type == wire::IcmpHeader::parameter_problem;
+}
+
+FragmentKey fragment_key_of(const PacketView& p) {
+    return FragmentKey{p.ip->source(), p.ip->destination(), p.protocol, p.ip->identification()};
+}
+
+}  // namespace
+
+EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4Checksum state,
+                                             Instant now) noexcept {
+    ParseResult parsed = parse_ipv4(buffer);
+    if (!parsed.ok()) return dropped(parsed.reason);
+    PacketView& p = parsed.view;
+    Ipv4Address source = p.ip->source();
+    // Anti-spoofing: the internet cannot be our LAN, our own address, or a martian.
+    if (source == setup_.nat.wan_address || is_martian_source(source) ||
+        is_inside(source, setup_.firewall.lan_networks))
+        return dropped(DropReason::martian_wan_source);
+    // Only the WAN address is ours to translate; anything else arriving on the WAN
+    // (LAN addresses included) is someone trying to route through us.
+    if (p.ip->destination() != setup_.nat.wan_address) return dropped(DropReason::not_addressed_to_gateway);
+    if (p.is_later_fragment()) return inbound_later_fragment(p, now);
+    if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
+        return input_new(p, setup_.wan_interface, now);
+    if (p.icmp && is_icmp_error_type(p.icmp->type)) return inbound_icmp_error(p, now);
+    if (p.icmp && !is_icmp_echo(p)) return input_new(p, setup_.wan_interface, now);
+
+    Endpoint remote;
+    Port local_port;
+    wan_side_ends(p, remote, local_port);
+    if (Flow* flow = flows_.find_by_external(Protocol(p.protocol), local_port, remote, now))
+        return inbound_known(*flow, p, state, now);
+    return inbound_new(p, state, now);
+}
+
+EngineResult PacketEngine::inbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now) {
+    bool from_originator = flow.origin == FlowOrigin::wan || flow.origin == FlowOrigin::to_gateway;
+    if (!track_tcp(flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
+    if (!from_originator) flow.reply_seen = true;
+    flows_.touch(flow, timeout_class_of(flow), now);
+    if (flow.origin == FlowOrigin::gateway || flow.origin == FlowOrigin::to_gateway) return delivered_locally();
+    if (p.is_first_fragment()) fragments_.remember(fragment_key_of(p), flow.internal.address, now);
+    rewrite_endpoint(p, Side::destination, flow.internal, state);
+    return forwarded_inbound(p);
+}
+
+// No flow: a mapping's filter, a forward or the DMZ may let it in; otherwise it is
+// for the gateway itself.
+EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant now) {
+    auto protocol = Protocol(p.protocol);
+    Endpoint remote;
+    Port local_port;
+    wan_side_ends(p, remote, local_port);
+    // An echo reply with no flow answers no request of ours: the gateway's, if anyone's.
+    if (p.icmp && p.icmp->type == wire::IcmpHeader::echo_reply) return input_new(p, setup_.wan_interface, now);
+
+    if (const Mapping* m = mappings_.find_by_external(protocol, local_port)) {
+        // RFC 4787 REQ-8: who may use a mapping the LAN opened.
+        bool admitted = setup_.firewall.filtering == FilteringBehaviour::endpoint_independent ||
+                        (setup_.firewall.filtering == FilteringBehaviour::address_dependent &&
+                         flows_.has_sent_to_address(protocol, local_port, remote.address));
+        if (!admitted) return dropped(DropReason::filtered_by_mapping);
+        MappingId id = mappings_.acquire(protocol, m->internal).id;
+        return inbound_to_target(p, state, now, m->internal, id);
+    }
+    if (auto target = forwards_.target_of(protocol, local_port); target && !p.icmp) {
+        if (target->forward && !ForwardTable::admits(*target->forward, remote.address))
+            return dropped(DropReason::forward_source_not_allowed);
+        return inbound_to_target(p, state, now, target->internal, 0);
+    }
+    if (setup_.firewall.dmz_host && p.icmp)  // pings go to the DMZ host too
+        return inbound_to_target(p, state, now, {*setup_.firewall.dmz_host, local_port}, 0);
+    return input_new(p, setup_.wan_interface, now);
+}
+
+EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, Instant now, Endpoint target,
+                                             MappingId mapping) {
+    auto release = [&] {
+        if (mapping != 0) mappings_.release(mapping);
+    };
+    Flow flow;
+    flow.protocol = Protocol(p.protocol);
+    flow.origin = FlowOrigin::wan;
+    flow.internal = target;
+    flow.mapping = mapping;
+    wan_side_ends(p, flow.remote, flow.external);
+    if (flow.protocol == Protocol::tcp) {
+        // From the WAN a connection must start with a SYN: no mid-stream pickup.
+        auto tracker = start_tracker(p, TcpPickup::refuse);
+        if (!tracker) {
+            release();
+            return dropped(DropReason::invalid_tcp);
+        }
+        flow.tcp = *tracker;
+    }
+    // Rules see the LAN-side destination, as the administrator names it.
+    RuleDecision decision = decide_by_rules(RuleDirection::inbound, p, setup_.wan_interface, now, &target);
+    // A forward, the DMZ or an opened mapping is an accept placed after the rules.
+    if (decision.rule && decision.action != RuleAction::accept) {
+        release();
+        return refused_by(decision, DropReason::denied_by_rule);
+    }
+    flow.timeout_class = timeout_class_of(flow);
+    if (flows_.insert(flow, now) == 0) {
+        release();
+        return dropped(DropReason::flow_table_full);
+    }
+    ++counters_.flows_created;
+    if (p.is_first_fragment()) fragments_.remember(fragment_key_of(p), target.address, now);
+    rewrite_endpoint(p, Side::destination, target, state);
+    EngineResult result = forwarded_inbound(p);
+    result.rule = decision.rule;
+    result.log = decision.log;
+    return result;
+}
+
+EngineResult PacketEngine::inbound_later_fragment(PacketView& p, Instant now) {
+    auto internal = fragments_.find(FragmentKey{p.ip->source(), p.ip->destination(), p.protocol,
+                                                p.ip->identification()},
+                                    now);
+    // Without its first fragment we cannot know the LAN host: the gateway's own stack
+    // gets it (and discards it when reassembly times out). It never reaches the LAN.
+    if (!internal) return delivered_locally();
+    rewrite_address(p, Side::destination, *internal);
+    return forwarded_inbound(p);
+}
+
+}  // namespace gw

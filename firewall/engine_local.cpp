@@ -1,0 +1,86 @@
+// Traffic of the gateway itself: what it sends is tracked (so replies are let in
+// under the input policy), and what comes to it from the LAN is judged by the input
+// rules. WAN arrivals for the gateway reach input_new from translate_inbound.
+#include "address_checks.hpp"
+#include "engine_endpoints.hpp"
+#include "packet_engine.hpp"
+
+namespace gw {
+
+EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, Instant now) noexcept {
+    ParseResult parsed = parse_ipv4(buffer);
+    // The gateway's own packets are the kernel's business; never drop them for form.
+    if (!parsed.ok() || parsed.view.is_later_fragment()) return delivered_locally();
+    PacketView& p = parsed.view;
+    if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
+    Endpoint local, remote;
+    lan_side_ends(p, local, remote);
+    auto protocol = Protocol(p.protocol);
+    if (Flow* flow = flows_.find_by_internal(protocol, local, remote, now)) {
+        bool from_originator = flow->origin == FlowOrigin::gateway;
+        if (!from_originator) flow->reply_seen = true;
+        track_tcp(*flow, p, from_originator);
+        flows_.touch(*flow, timeout_class_of(*flow), now);
+        return delivered_locally();
+    }
+    Flow flow;
+    flow.protocol = protocol;
+    flow.origin = FlowOrigin::gateway;
+    flow.internal = local;
+    flow.remote = remote;
+    flow.external = local.port;
+    if (protocol == Protocol::tcp) {
+        auto tracker = start_tracker(p, TcpPickup::allow);
+        if (tracker) flow.tcp = *tracker;
+    }
+    flow.timeout_class = timeout_class_of(flow);
+    if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
+    return delivered_locally();
+}
+
+EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, Instant now) noexcept {
+    ParseResult parsed = parse_ipv4(buffer);
+    if (!parsed.ok()) return dropped(parsed.reason);
+    PacketView& p = parsed.view;
+    if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
+    if (p.is_later_fragment()) return delivered_locally();
+    if (p.tcp || p.udp || is_icmp_echo(p)) {
+        Endpoint remote;
+        Port local_port;
+        wan_side_ends(p, remote, local_port);
+        if (Flow* flow = flows_.find_by_external(Protocol(p.protocol), local_port, remote, now)) {
+            bool from_originator = flow->origin == FlowOrigin::to_gateway;
+            if (!track_tcp(*flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
+            if (!from_originator) flow->reply_seen = true;
+            flows_.touch(*flow, timeout_class_of(*flow), now);
+            return delivered_locally();
+        }
+    }
+    return input_new(p, setup_.lan_interface, now);
+}
+
+// A new exchange addressed to the gateway itself: the input rules, then the input policy.
+EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, Instant now) {
+    RuleDecision decision = decide_by_rules(RuleDirection::input, p, interface, now);
+    if (decision.action != RuleAction::accept)
+        return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
+    if (p.tcp || p.udp || is_icmp_echo(p)) {
+        Flow flow;
+        flow.protocol = Protocol(p.protocol);
+        flow.origin = FlowOrigin::to_gateway;
+        wan_side_ends(p, flow.remote, flow.external);
+        flow.internal = {p.ip->destination(), flow.external};
+        if (p.tcp) {
+            auto tracker = start_tracker(p, TcpPickup::refuse);
+            if (tracker) flow.tcp = *tracker;
+        }
+        flow.timeout_class = timeout_class_of(flow);
+        if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
+    }
+    EngineResult result = delivered_locally();
+    result.rule = decision.rule;
+    result.log = decision.log;
+    return result;
+}
+
+}  // namespace gw

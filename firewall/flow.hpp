@@ -1,0 +1,46 @@
+// A flow: one session between an endpoint on the LAN side (or the gateway itself)
+// and one remote endpoint, and the single truth about it — its translation (the
+// external port on the WAN address) and its tracking state (TCP state machine, whether
+// the remote side has answered). The NAT and the firewall read and write this record;
+// there is no second table (pf's state, Linux's conntrack entry).
+#pragma once
+
+#include <cstdint>
+
+#include "firewall/tcp_tracker.hpp"
+#include "nat/endpoint.hpp"
+#include "nat/mapping.hpp"
+#include "nat/mapping_table.hpp"
+
+namespace gw {
+
+// Which idle timeout applies; also the idle list the flow sits on.
+enum class TimeoutClass : std::uint8_t { udp, icmp, tcp_transitory, tcp_established, count_ };
+
+enum class FlowOrigin : std::uint8_t {
+    lan,      // a LAN host started it: translated through its mapping
+    wan,         // started from the WAN and let in (static forward, DMZ, mapping filter)
+    gateway,     // started by the gateway itself: never translated
+    to_gateway,  // started by someone else towards the gateway (input): never translated
+};
+
+struct Flow {
+    Endpoint internal;      // LAN side (for gateway flows: the gateway's own endpoint)
+    Endpoint remote;        // the WAN-side peer (port 0 for ICMP)
+    Port external;          // on the WAN address; the echo identifier for ICMP
+    Protocol protocol = Protocol::udp;
+    FlowOrigin origin = FlowOrigin::lan;
+    TimeoutClass timeout_class = TimeoutClass::udp;
+    bool reply_seen = false;  // the side that did not start it has sent something
+    MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
+    TcpTracker tcp;           // meaningful for TCP only
+    Instant last_activity{0};
+    // Links of the idle list of this timeout class, as slot numbers (intrusive list).
+    std::uint32_t idle_prev = 0;
+    std::uint32_t idle_next = 0;
+    bool in_use = false;
+};
+
+using FlowId = std::uint32_t;  // slot number; 0 = none
+
+}  // namespace gw

@@ -1,0 +1,80 @@
+// Every flow, indexed under both of its full tuples (pf's wire and stack keys):
+//   internal key (protocol, internal endpoint, remote endpoint): packets leaving the LAN,
+//   external key (protocol, external port, remote endpoint): packets arriving at the WAN address,
+// plus a count per (protocol, external port, remote address) that answers RFC 4787
+// address-dependent filtering without a scan.
+//
+// Expiry: each timeout class keeps its flows on an idle list ordered by last activity
+// (touching a flow moves it to the tail), so reclaiming costs only the flows that
+// actually expired. A lookup refuses a flow whose time is up even if it was not
+// reclaimed yet, so expiry is exact whatever the reclaim cadence. A flow releases its
+// mapping when it goes.
+//
+// Not thread safe: owned by one packet worker.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <unordered_map>
+#include <vector>
+
+#include "firewall/flow.hpp"
+#include "nat/nat_config.hpp"
+
+namespace gw {
+
+class FlowTable {
+public:
+    FlowTable(const NatConfig& config, MappingTable& mappings);
+
+    Flow* find_by_internal(Protocol protocol, Endpoint internal, Endpoint remote, Instant now);
+    Flow* find_by_external(Protocol protocol, Port external, Endpoint remote, Instant now);
+    // Has the internal endpoint behind this external port sent anything to `remote_address`?
+    bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;
+
+    // Adds a flow (the caller filled the endpoints, origin, mapping reference and tracker).
+    // Returns 0 when the table is full.
+    FlowId insert(const Flow& flow, Instant now);
+    Flow& get(FlowId id) { return slots_[id]; }
+    FlowId id_of(const Flow& flow) const { return FlowId(&flow - slots_.data()); }
+
+    void touch(Flow& flow, TimeoutClass timeout_class, Instant now);
+    std::size_t expire_idle(Instant now);
+
+    std::size_t size() const { return live_count_; }
+    std::uint64_t expired_total() const { return expired_total_; }
+    Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
+    void for_each(const std::function<void(const Flow&)>& visit) const;
+
+private:
+    struct TupleKey {
+        std::uint64_t endpoint_a;  // address << 16 | port
+        std::uint64_t endpoint_b;
+        Protocol protocol;
+        bool operator==(const TupleKey&) const = default;
+    };
+    struct TupleKeyHash {
+        std::size_t operator()(const TupleKey& k) const noexcept;
+    };
+    static TupleKey internal_key(Protocol p, Endpoint internal, Endpoint remote);
+    static TupleKey external_key(Protocol p, Port external, Endpoint remote);
+    static TupleKey address_key(Protocol p, Port external, Ipv4Address remote);
+
+    bool is_expired(const Flow& f, Instant now) const;
+    void remove(FlowId id);
+    void idle_unlink(FlowId id);
+    void idle_append(FlowId id);
+
+    MappingTable& mappings_;
+    std::uint32_t max_flows_;
+    std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
+    std::vector<Flow> slots_;  // slots_[0] unused: 0 means "no flow"
+    std::vector<FlowId> free_slots_;
+    std::unordered_map<TupleKey, FlowId, TupleKeyHash> by_internal_, by_external_;
+    std::unordered_map<TupleKey, std::uint32_t, TupleKeyHash> flows_per_remote_address_;
+    std::array<FlowId, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
+    std::size_t live_count_ = 0;
+    std::uint64_t expired_total_ = 0;
+};
+
+}  // namespace gw

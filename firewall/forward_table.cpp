@@ -1,0 +1,40 @@
+#include "forward_table.hpp"
+
+#include "address_checks.hpp"
+
+namespace gw {
+namespace {
+
+std::size_t port_index(Protocol protocol, Port port) {
+    return (protocol == Protocol::udp ? 65536 : 0) + port.value;
+}
+
+}  // namespace
+
+ForwardTable::ForwardTable(const FirewallConfig& config)
+    : forwards_(config.forwards), by_port_(2 * 65536, 0), dmz_(config.dmz_host) {
+    for (std::size_t i = 0; i < forwards_.size(); ++i) {
+        const PortForward& f = forwards_[i];
+        if (!f.enabled || (f.protocol != Protocol::tcp && f.protocol != Protocol::udp)) continue;
+        for (std::uint32_t p = f.external_ports.first; p <= f.external_ports.last; ++p)
+            by_port_[port_index(f.protocol, Port{std::uint16_t(p)})] = std::uint16_t(i + 1);
+    }
+}
+
+std::optional<ForwardTarget> ForwardTable::target_of(Protocol protocol, Port external) const {
+    if (protocol == Protocol::tcp || protocol == Protocol::udp) {
+        if (std::uint16_t i = by_port_[port_index(protocol, external)]; i != 0) {
+            const PortForward& f = forwards_[i - 1];
+            auto offset = std::uint16_t(external.value - f.external_ports.first);
+            return ForwardTarget{{f.internal.address, Port{std::uint16_t(f.internal.port.value + offset)}}, &f};
+        }
+    }
+    if (dmz_) return ForwardTarget{{*dmz_, external}, nullptr};
+    return std::nullopt;
+}
+
+bool ForwardTable::admits(const PortForward& forward, Ipv4Address source) {
+    return forward.allowed_sources.empty() || is_inside(source, forward.allowed_sources);
+}
+
+}  // namespace gw

@@ -1,0 +1,112 @@
+// The packet path's one pass: parse, check the source, find the flow (or decide
+// whether a new one may start: filtering behaviour, forwards, DMZ, rules, default
+// policies), track it (TCP state machine), translate it, and return the verdict.
+// NAT and firewall decide together, on one flow record.
+//
+// Pure: no I/O, no clock, no globals; time comes in with every call. Not thread safe:
+// one engine per packet worker.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "firewall/firewall_config.hpp"
+#include "firewall/flow_table.hpp"
+#include "firewall/forward_table.hpp"
+#include "firewall/rule_table.hpp"
+#include "nat/drop_reason.hpp"
+#include "nat/endpoint_rewrite.hpp"
+#include "nat/fragment_table.hpp"
+#include "nat/mapping_table.hpp"
+#include "nat/nat_config.hpp"
+
+namespace gw {
+
+enum class Verdict : std::uint8_t {
+    forward,          // translated in place (or a routed flow left as is): send it on
+    deliver_locally,  // for the gateway itself and admitted: untouched
+    drop,             // see reason
+    reject,           // drop, and answer with a TCP RST / ICMP unreachable (build_reject)
+};
+
+struct EngineResult {
+    Verdict verdict = Verdict::drop;
+    DropReason reason = DropReason::none;
+    const FirewallRule* rule = nullptr;  // the rule that decided a new flow; null = policy or no rule
+    bool log = false;                    // the deciding rule asked for a log line
+};
+
+struct EngineCounters {
+    DropCounters drops;
+    std::uint64_t outbound_packets = 0, outbound_bytes = 0;
+    std::uint64_t inbound_packets = 0, inbound_bytes = 0;
+    std::uint64_t local_packets = 0;
+    std::uint64_t flows_created = 0, flows_expired = 0;
+    std::uint64_t mappings_created = 0, mappings_expired = 0;
+};
+
+struct EngineSetup {
+    NatConfig nat;
+    FirewallConfig firewall;  // firewall.lan_networks already filled in
+    std::string lan_interface, wan_interface;
+};
+
+class PacketEngine {
+public:
+    explicit PacketEngine(const EngineSetup& setup);
+
+    // From the LAN, routed towards the WAN (FORWARD -i lan -o wan).
+    EngineResult translate_outbound(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
+    // Arrived on the WAN interface, before routing (PREROUTING -i wan).
+    EngineResult translate_inbound(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
+    // From the LAN to one of the gateway's own addresses (INPUT -i lan).
+    EngineResult judge_input_from_lan(std::span<std::uint8_t> packet, Instant now) noexcept;
+    // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in.
+    EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
+
+    std::size_t expire_idle(Instant now) noexcept;
+
+    EngineCounters counters() const;
+    const FlowTable& flows() const { return flows_; }
+    const MappingTable& mappings() const { return mappings_; }
+    const RuleTable& rules() const { return rules_; }
+    Ipv4Address wan_address() const { return setup_.nat.wan_address; }
+
+private:
+    struct FlowKeyFacts;  // the tuple of a parsed packet, see packet_engine.cpp
+
+    EngineResult outbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
+    EngineResult outbound_new(PacketView& p, L4Checksum state, Instant now);
+    EngineResult outbound_icmp_error(PacketView& outer, Instant now);
+    EngineResult inbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
+    EngineResult inbound_new(PacketView& p, L4Checksum state, Instant now);
+    EngineResult inbound_to_target(PacketView& p, L4Checksum state, Instant now, Endpoint target,
+                                   MappingId mapping);
+    EngineResult inbound_icmp_error(PacketView& outer, Instant now);
+    EngineResult inbound_later_fragment(PacketView& p, Instant now);
+    EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
+
+    bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
+    static std::optional<TcpTracker> start_tracker(const PacketView& p, TcpPickup pickup);
+    TimeoutClass timeout_class_of(const Flow& flow) const;
+    // `lan_destination`: for inbound rules, the LAN-side endpoint the packet will go to.
+    RuleDecision decide_by_rules(RuleDirection direction, const PacketView& p, std::string_view interface,
+                                 Instant now, const Endpoint* lan_destination = nullptr);
+
+    EngineResult forwarded_outbound(const PacketView& p);
+    EngineResult forwarded_inbound(const PacketView& p);
+    EngineResult delivered_locally();
+    EngineResult dropped(DropReason reason, const FirewallRule* rule = nullptr, bool log = false);
+    EngineResult refused_by(const RuleDecision& decision, DropReason reason);
+
+    EngineSetup setup_;
+    MappingTable mappings_;
+    FlowTable flows_;
+    FragmentTable fragments_;
+    ForwardTable forwards_;
+    RuleTable rules_;
+    EngineCounters counters_;
+};
+
+}  // namespace gw

@@ -1,0 +1,99 @@
+#include "reject_builder.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "nat/checksum.hpp"
+#include "nat/packet_view.hpp"
+
+namespace gw {
+namespace {
+
+constexpr std::uint8_t answer_ttl = 64;
+
+void write_ip_header(std::span<std::uint8_t> out, std::size_t total, std::uint8_t protocol, Ipv4Address from,
+                     Ipv4Address to) {
+    auto* ip = reinterpret_cast<wire::Ipv4Header*>(out.data());
+    std::memset(ip, 0, sizeof *ip);
+    ip->version_ihl = 0x45;
+    ip->total_length_field.set(std::uint16_t(total));
+    ip->ttl = answer_ttl;
+    ip->protocol = protocol;
+    ip->set_source(from);
+    ip->set_destination(to);
+    ip->checksum.set(internet_checksum({out.data(), sizeof *ip}));
+}
+
+// `payload_length`: of the whole offending segment (the view may hold only its head).
+std::size_t build_tcp_reset(const PacketView& p, std::uint32_t payload_length, std::span<std::uint8_t> out) {
+    const auto& in = *p.tcp;
+    if (in.flags & wire::TcpHeader::rst) return 0;
+    std::size_t total = sizeof(wire::Ipv4Header) + sizeof(wire::TcpHeader);
+    std::memset(out.data(), 0, total);
+    auto* tcp = reinterpret_cast<wire::TcpHeader*>(out.data() + sizeof(wire::Ipv4Header));
+    tcp->source_port.set(in.destination_port.get());
+    tcp->destination_port.set(in.source_port.get());
+    tcp->data_offset_reserved = 5 << 4;
+    // RFC 793: if the offending segment has ACK, the reset takes its sequence from that
+    // ACK; otherwise it has sequence 0 and acknowledges everything the segment occupied.
+    if (in.flags & wire::TcpHeader::ack) {
+        tcp->sequence.set(in.acknowledgment.get());
+        tcp->flags = wire::TcpHeader::rst;
+    } else {
+        std::uint32_t length = payload_length;
+        if (in.flags & wire::TcpHeader::syn) ++length;
+        if (in.flags & wire::TcpHeader::fin) ++length;
+        tcp->acknowledgment.set(in.sequence.get() + length);
+        tcp->flags = wire::TcpHeader::rst | wire::TcpHeader::ack;
+    }
+    std::uint32_t sum = pseudo_header_sum(p.ip->destination(), p.ip->source(), Protocol::tcp,
+                                          std::uint16_t(sizeof(wire::TcpHeader)));
+    sum = ones_complement_sum({reinterpret_cast<std::uint8_t*>(tcp), sizeof(wire::TcpHeader)}, sum);
+    tcp->checksum.set(std::uint16_t(~sum));
+    write_ip_header(out, total, std::uint8_t(Protocol::tcp), p.ip->destination(), p.ip->source());
+    return total;
+}
+
+std::size_t build_unreachable(const PacketView& p, std::span<std::uint8_t> out) {
+    if (p.icmp && !(p.icmp->type == wire::IcmpHeader::echo_request)) return 0;  // never about errors/replies
+    constexpr std::uint8_t port_unreachable = 3, administratively_prohibited = 13;
+    // RFC 792: the quoted datagram is its IP header and the first 8 bytes of data.
+    std::size_t quoted = std::min(p.datagram.size(), p.ip->header_length() + 8);
+    std::size_t total = sizeof(wire::Ipv4Header) + sizeof(wire::IcmpHeader) + quoted;
+    std::memset(out.data(), 0, total);
+    auto* icmp = reinterpret_cast<wire::IcmpHeader*>(out.data() + sizeof(wire::Ipv4Header));
+    icmp->type = wire::IcmpHeader::destination_unreachable;
+    icmp->code = p.udp ? port_unreachable : administratively_prohibited;
+    std::memcpy(out.data() + sizeof(wire::Ipv4Header) + sizeof(wire::IcmpHeader), p.datagram.data(), quoted);
+    icmp->checksum.set(internet_checksum({reinterpret_cast<std::uint8_t*>(icmp), total - sizeof(wire::Ipv4Header)}));
+    write_ip_header(out, total, std::uint8_t(Protocol::icmp), p.ip->destination(), p.ip->source());
+    return total;
+}
+
+}  // namespace
+
+std::size_t build_reject(std::span<const std::uint8_t> offending, std::span<std::uint8_t> out) noexcept {
+    if (out.size() < max_reject_size) return 0;
+    // The parser only reads; the copy keeps this function's input const.
+    std::uint8_t copy[max_reject_size + 40];
+    std::size_t length = std::min(offending.size(), sizeof copy);
+    std::memcpy(copy, offending.data(), length);
+    auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy);
+    if (length < sizeof(wire::Ipv4Header)) return 0;
+    // Parse the head only: the answer needs headers, not the payload.
+    std::size_t original_total = std::min<std::size_t>(ip->total_length(), offending.size());
+    if (ip->total_length() > length) ip->total_length_field.set(std::uint16_t(length));
+    ip->checksum.set(0);
+    ip->checksum.set(internet_checksum({copy, std::min<std::size_t>(ip->header_length(), length)}));
+    ParseResult parsed = parse_ipv4({copy, length});
+    if (!parsed.ok() || parsed.view.is_fragment()) return 0;
+    if (parsed.view.tcp) {
+        std::size_t headers = ip->header_length() + parsed.view.tcp->header_length();
+        auto payload = std::uint32_t(original_total > headers ? original_total - headers : 0);
+        return build_tcp_reset(parsed.view, payload, out);
+    }
+    return build_unreachable(parsed.view, out);
+}
+
+}  // namespace gw

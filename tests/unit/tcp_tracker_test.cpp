@@ -1,0 +1,496 @@
+// The TCP tracker against what it mirrors: netfilter's transition table and
+// tcp_in_window, RFC 793's open and close, RFC 5961's rules for RST and RFC 7323's
+// window scaling. The client (original side) starts at ISN c0, the server (reply side)
+// at s0; nobody sends data unless a test says so.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "firewall/tcp_tracker.hpp"
+
+namespace Catch {
+template <>
+struct StringMaker<gw::TcpState> {
+    static std::string convert(gw::TcpState s) { return std::string(gw::tcp_state_name(s)); }
+};
+template <>
+struct StringMaker<gw::TcpJudgement> {
+    static std::string convert(gw::TcpJudgement j) { return std::string(gw::tcp_judgement_name(j)); }
+};
+}  // namespace Catch
+
+namespace gw::test {
+namespace {
+
+// Wire numbers, spelled out here rather than taken from the engine's headers.
+namespace flag {
+constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10, urg = 0x20, ece = 0x40, cwr = 0x80;
+}
+
+using J = TcpJudgement;
+constexpr auto SS = TcpState::syn_sent, SR = TcpState::syn_received, ES = TcpState::established,
+               FW = TcpState::fin_wait, CW = TcpState::close_wait, LA = TcpState::last_ack,
+               TW = TcpState::time_wait, CL = TcpState::closed, S2 = TcpState::syn_sent2;
+constexpr auto client = FlowDirection::original;
+constexpr auto server = FlowDirection::reply;
+constexpr std::uint32_t c0 = 1000, s0 = 5000;
+
+// ---- The segment builder -------------------------------------------------------------
+
+TcpSegment segment(std::uint8_t flags, std::uint32_t seq, std::uint32_t ack = 0, std::uint32_t length = 0) {
+    TcpSegment s;
+    s.flags = flags;
+    s.sequence = seq;
+    s.acknowledgment = ack;
+    s.payload_length = length;
+    s.window = 65535;
+    return s;
+}
+TcpSegment syn(std::uint32_t seq) { return segment(flag::syn, seq); }
+TcpSegment syn_ack(std::uint32_t seq, std::uint32_t ack) { return segment(flag::syn | flag::ack, seq, ack); }
+TcpSegment ack(std::uint32_t seq, std::uint32_t ack) { return segment(flag::ack, seq, ack); }
+TcpSegment data(std::uint32_t seq, std::uint32_t ack, std::uint32_t length) {
+    return segment(flag::ack | flag::psh, seq, ack, length);
+}
+TcpSegment fin(std::uint32_t seq, std::uint32_t ack) { return segment(flag::fin | flag::ack, seq, ack); }
+TcpSegment rst(std::uint32_t seq) { return segment(flag::rst, seq); }
+TcpSegment rst_ack(std::uint32_t seq, std::uint32_t ack) { return segment(flag::rst | flag::ack, seq, ack); }
+TcpSegment window(TcpSegment s, std::uint16_t w) {
+    s.window = w;
+    return s;
+}
+TcpSegment scale(TcpSegment s, std::uint8_t shift) {
+    s.window_scale = shift;
+    return s;
+}
+
+TcpTracker started(const TcpSegment& first = syn(c0)) {
+    auto tracker = TcpTracker::start(first);
+    REQUIRE(tracker);
+    return *tracker;
+}
+
+TcpTracker established(std::uint32_t c = c0, std::uint32_t s = s0) {
+    TcpTracker t = started(syn(c));
+    REQUIRE(t.track(server, syn_ack(s, c + 1)) == J::accept);
+    REQUIRE(t.track(client, ack(c + 1, s + 1)) == J::accept);
+    return t;
+}
+
+// A tracker brought to `state` by the shortest ordinary conversation, the client closing.
+TcpTracker in_state(TcpState state) {
+    TcpTracker t = started();
+    auto step = [&](FlowDirection from, const TcpSegment& s) { REQUIRE(t.track(from, s) == J::accept); };
+    const std::vector<TcpState> path{SR, ES, FW, CW, LA, TW};
+    const std::vector<std::pair<FlowDirection, TcpSegment>> conversation{
+        {server, syn_ack(s0, c0 + 1)}, {client, ack(c0 + 1, s0 + 1)}, {client, fin(c0 + 1, s0 + 1)},
+        {server, ack(s0 + 1, c0 + 2)}, {server, fin(s0 + 1, c0 + 2)}, {client, ack(c0 + 2, s0 + 2)}};
+    if (state == S2) step(server, syn(s0));
+    for (std::size_t i = 0; state != SS && state != S2 && i < path.size(); ++i) {
+        step(conversation[i].first, conversation[i].second);
+        if (path[i] == state || (state == CL && path[i] == ES)) break;
+    }
+    if (state == CL) step(client, rst(c0 + 1));
+    REQUIRE(t.state() == state);
+    return t;
+}
+
+// One segment of a conversation and what the tracker must make of it.
+struct Step {
+    FlowDirection from;
+    TcpSegment segment;
+    J judgement;
+    TcpState after;
+};
+
+void play(TcpTracker& t, const std::vector<Step>& steps) {
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        INFO("step " << i + 1);
+        TcpTracker before = t;
+        CHECK(t.track(steps[i].from, steps[i].segment) == steps[i].judgement);
+        CHECK(t.state() == steps[i].after);
+        if (steps[i].judgement != J::accept) CHECK(t == before);
+    }
+}
+
+}  // namespace
+
+// ---- The transition table --------------------------------------------------------------
+
+TEST_CASE("every state answers each kind of segment from each side as the transition table says") {
+    struct Outcome {
+        J judgement;
+        TcpState after;
+    };
+    auto ok = [](TcpState s) { return Outcome{J::accept, s}; };
+    auto no = [](TcpState s) { return Outcome{J::unexpected_in_state, s}; };
+    struct Row {
+        TcpState state;
+        FlowDirection from;
+        std::array<Outcome, 5> outcome;  // for a SYN, SYN-ACK, FIN, ACK, RST
+    };
+    const std::vector<Row> table{
+        {SS, client, {ok(SS), no(SS), no(SS), no(SS), ok(CL)}},  {SS, server, {ok(S2), ok(SR), no(SS), ok(SS), ok(CL)}},
+        {S2, client, {ok(S2), ok(SR), no(S2), no(S2), ok(CL)}},  {S2, server, {ok(S2), ok(SR), no(S2), ok(S2), ok(CL)}},
+        {SR, client, {ok(SR), ok(SR), ok(FW), ok(ES), ok(CL)}},  {SR, server, {no(SR), ok(SR), ok(FW), ok(SR), ok(CL)}},
+        {ES, client, {ok(ES), no(ES), ok(FW), ok(ES), ok(CL)}},  {ES, server, {no(ES), ok(ES), ok(FW), ok(ES), ok(CL)}},
+        {FW, client, {ok(FW), no(FW), ok(FW), ok(FW), ok(CL)}},  {FW, server, {no(FW), ok(FW), ok(LA), ok(CW), ok(CL)}},
+        {CW, client, {ok(CW), no(CW), ok(CW), ok(CW), ok(CL)}},  {CW, server, {no(CW), ok(CW), ok(LA), ok(CW), ok(CL)}},
+        {LA, client, {ok(LA), no(LA), ok(TW), ok(TW), ok(CL)}},  {LA, server, {no(LA), ok(LA), ok(LA), ok(LA), ok(CL)}},
+        {TW, client, {ok(SS), no(TW), ok(TW), ok(TW), ok(CL)}},  {TW, server, {no(TW), ok(TW), ok(TW), ok(TW), ok(CL)}},
+        {CL, client, {ok(SS), no(CL), ok(CL), ok(CL), ok(CL)}},  {CL, server, {no(CL), ok(CL), ok(CL), ok(CL), ok(CL)}},
+    };
+    for (const Row& row : table) {
+        // Each side's next sequence in in_state()'s conversation; a FIN is sent (or resent) at ISN + 1.
+        auto next = [&](FlowDirection side) -> std::uint32_t {
+            bool client_fin = row.state == FW || row.state == CW || row.state == LA || row.state == TW;
+            if (side == client) return c0 + 1 + (client_fin ? 1 : 0);
+            return row.state == SS ? s0 : s0 + 1 + (row.state == LA || row.state == TW ? 1 : 0);
+        };
+        std::uint32_t isn = row.from == client ? c0 : s0;
+        std::uint32_t acked = next(row.from == client ? server : client);
+        const std::array<TcpSegment, 5> segments{syn(isn), syn_ack(isn, acked), fin(isn + 1, acked),
+                                                 ack(isn + 1, acked), rst_ack(next(row.from), acked)};
+        for (std::size_t kind = 0; kind < segments.size(); ++kind) {
+            TcpTracker t = in_state(row.state);
+            const TcpTracker before = t;
+            INFO(tcp_state_name(row.state) << (row.from == client ? " from the client" : " from the server")
+                                           << ", segment kind " << kind << " (SYN, SYN-ACK, FIN, ACK, RST)");
+            CHECK(t.track(row.from, segments[kind]) == row.outcome[kind].judgement);
+            CHECK(t.state() == row.outcome[kind].after);
+            if (row.outcome[kind].judgement != J::accept) CHECK(t == before);
+        }
+    }
+}
+
+// ---- Opening ---------------------------------------------------------------------------
+
+TEST_CASE("SYN, SYN-ACK and ACK establish a connection over which data flows both ways") {
+    TcpTracker t = started();
+    CHECK(t.state() == SS);
+    play(t, {{server, syn_ack(s0, c0 + 1), J::accept, SR},
+             {client, ack(c0 + 1, s0 + 1), J::accept, ES},
+             {client, data(c0 + 1, s0 + 1, 100), J::accept, ES},
+             {server, data(s0 + 1, c0 + 101, 300), J::accept, ES},
+             {client, ack(c0 + 101, s0 + 301), J::accept, ES}});
+}
+
+TEST_CASE("only a plain SYN starts a flow, and pickup adds only a plain ACK") {
+    struct Case {
+        const char* what;
+        TcpSegment first;
+        bool starts, starts_with_pickup;
+    };
+    const std::vector<Case> cases{
+        {"SYN", syn(c0), true, true},
+        {"SYN with ECE and CWR (RFC 3168 ECN setup)", segment(flag::syn | flag::ece | flag::cwr, c0), true, true},
+        {"ACK", ack(c0, s0), false, true},
+        {"data", data(c0, s0, 100), false, true},
+        {"SYN-ACK", syn_ack(s0, c0), false, false},
+        {"FIN-ACK", fin(c0, s0), false, false},
+        {"RST", rst(c0), false, false},
+        {"SYN+FIN", segment(flag::syn | flag::fin, c0), false, false},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        CHECK(TcpTracker::start(c.first).has_value() == c.starts);
+        CHECK(TcpTracker::start(c.first, TcpPickup::allow).has_value() == c.starts_with_pickup);
+    }
+    CHECK(TcpTracker::start(syn(c0), TcpPickup::allow)->state() == SS);
+    CHECK(TcpTracker::start(ack(c0, s0), TcpPickup::allow)->state() == ES);
+}
+
+TEST_CASE("a retransmitted SYN is accepted, an older one is not") {
+    TcpTracker t = started();
+    play(t, {{client, syn(c0), J::accept, SS}, {client, syn(c0 - 10), J::sequence_out_of_window, SS}});
+}
+
+TEST_CASE("a SYN with a later ISN restarts the handshake and only its answer is accepted") {
+    TcpTracker t = started();
+    const std::uint32_t c1 = c0 + 1'000'000;
+    play(t, {{client, syn(c1), J::accept, SS},
+             {server, syn_ack(s0, c0 + 1), J::acknowledgment_out_of_window, SS},
+             {server, syn_ack(s0, c1 + 1), J::accept, SR}});
+}
+
+TEST_CASE("handshake answers acknowledging more than was sent are invalid") {
+    TcpTracker t = started();
+    play(t, {{server, syn_ack(s0, c0 + 2), J::acknowledgment_out_of_window, SS},
+             {server, syn_ack(s0, c0 + 1), J::accept, SR},
+             {client, ack(c0 + 1, s0 + 2), J::acknowledgment_out_of_window, SR}});
+}
+
+TEST_CASE("a simultaneous open (RFC 793 figure 8) goes through SYN_SENT2 to ESTABLISHED") {
+    TcpTracker t = started();
+    play(t, {{server, syn(s0), J::accept, S2},
+             {client, syn_ack(c0, s0 + 1), J::accept, SR},
+             {server, syn_ack(s0, c0 + 1), J::accept, SR},
+             {client, ack(c0 + 1, s0 + 1), J::accept, ES},
+             {server, data(s0 + 1, c0 + 1, 10), J::accept, ES}});
+}
+
+// ---- Closing ---------------------------------------------------------------------------
+
+TEST_CASE("a close from either side walks FIN_WAIT, CLOSE_WAIT, LAST_ACK and TIME_WAIT") {
+    for (FlowDirection closer : {client, server}) {
+        INFO((closer == client ? "the client closes" : "the server closes"));
+        FlowDirection other = closer == client ? server : client;
+        std::uint32_t a = closer == client ? c0 + 1 : s0 + 1, b = closer == client ? s0 + 1 : c0 + 1;
+        TcpTracker t = established();
+        play(t, {{closer, fin(a, b), J::accept, FW},
+                 {other, ack(b, a + 1), J::accept, CW},
+                 {other, fin(b, a + 1), J::accept, LA},
+                 {closer, ack(a + 1, b + 1), J::accept, TW}});
+    }
+}
+
+TEST_CASE("a simultaneous close reaches TIME_WAIT once both FINs are acknowledged") {
+    TcpTracker t = established();
+    play(t, {{client, fin(c0 + 1, s0 + 1), J::accept, FW},
+             {server, fin(s0 + 1, c0 + 1), J::accept, LA},
+             {client, ack(c0 + 2, s0 + 2), J::accept, LA},
+             {server, ack(s0 + 2, c0 + 2), J::accept, TW}});
+}
+
+TEST_CASE("half-closed, the other side keeps sending and the FIN's sender may send nothing more") {
+    TcpTracker t = established();
+    play(t, {{client, fin(c0 + 1, s0 + 1), J::accept, FW},
+             {client, fin(c0 + 1, s0 + 1), J::accept, FW},  // a retransmitted FIN does not advance the close
+             {server, data(s0 + 1, c0 + 1, 500), J::accept, FW},  // data, not yet acknowledging the FIN
+             {server, data(s0 + 501, c0 + 2, 500), J::accept, CW},
+             {client, ack(c0 + 2, s0 + 1001), J::accept, CW},
+             {client, data(c0 + 2, s0 + 1001, 10), J::data_after_fin, CW},
+             {server, fin(s0 + 1001, c0 + 2), J::accept, LA}});
+}
+
+// ---- RST (RFC 5961 §3.2) ---------------------------------------------------------------
+
+TEST_CASE("an RST at exactly the expected sequence closes the flow") {
+    struct Case {
+        const char* what;
+        FlowDirection from;
+        TcpSegment rst;
+    };
+    // The client has sent 100 bytes the server acknowledged, and 50 more it has not yet.
+    const std::vector<Case> cases{
+        {"from the server at what the client acknowledged", server, rst(s0 + 1)},
+        {"from the client at what the server acknowledged", client, rst(c0 + 101)},
+        {"from the client right after its unacknowledged data", client, rst_ack(c0 + 151, s0 + 1)},
+    };
+    for (const Case& c : cases) {
+        INFO(c.what);
+        TcpTracker t = established();
+        play(t, {{client, data(c0 + 1, s0 + 1, 100), J::accept, ES},
+                 {server, ack(s0 + 1, c0 + 101), J::accept, ES},
+                 {client, data(c0 + 101, s0 + 1, 50), J::accept, ES},
+                 {c.from, c.rst, J::accept, CL}});
+    }
+}
+
+TEST_CASE("an RST outside the receiver's window is invalid and the flow stays established") {
+    // The server has acknowledged up to c0 + 1 with a 65535-byte window.
+    for (std::uint32_t sequence : {c0, c0 - 100'000, c0 + 1 + 65536, c0 + 1 + 0x8000'0000u}) {
+        INFO("RST at " << sequence);
+        TcpTracker t = established();
+        play(t, {{client, rst(sequence), J::reset_out_of_window, ES}, {client, rst(c0 + 1), J::accept, CL}});
+    }
+}
+
+TEST_CASE("an RST in the window but not exact passes on for a challenge ACK and does not close") {
+    TcpTracker t = established();
+    play(t, {{client, rst(c0 + 1000), J::accept, ES},
+             {server, ack(s0 + 1, c0 + 1), J::accept, ES},  // the challenge ACK
+             {client, rst(c0 + 1), J::accept, CL}});
+}
+
+TEST_CASE("in SYN_SENT an RST from the server closes only if it acknowledges the SYN (RFC 793 p.66)") {
+    for (auto [rst, closes] : {std::pair{rst_ack(0, c0 + 1), true}, {rst_ack(0, c0 + 2), false},
+                               {rst_ack(0, c0), false}, {rst(0), false}, {rst(c0 + 1), false}}) {
+        INFO("RST seq " << rst.sequence << " ack " << rst.acknowledgment);
+        TcpTracker t = started();
+        play(t, {{server, rst, closes ? J::accept : J::reset_out_of_window, closes ? CL : SS}});
+    }
+}
+
+// ---- Sequence windows (netfilter's tcp_in_window) --------------------------------------
+
+TEST_CASE("data beyond the receiver's window is invalid and moves no bound") {
+    TcpTracker t = established();  // the server's SYN-ACK allowed c0 + 1 .. c0 + 1 + 65535
+    play(t, {{client, data(c0 + 1 + 65536, s0 + 1, 10), J::sequence_out_of_window, ES},
+             {server, ack(s0 + 1, c0 + 1 + 65546), J::acknowledgment_out_of_window, ES},
+             {client, data(c0 + 1 + 65000, s0 + 1, 535), J::accept, ES},
+             {server, ack(s0 + 1, c0 + 1 + 65535), J::accept, ES}});
+}
+
+TEST_CASE("an ACK for data never sent is invalid") {
+    TcpTracker t = established();
+    play(t, {{server, ack(s0 + 1, c0 + 2), J::acknowledgment_out_of_window, ES},
+             {client, data(c0 + 1, s0 + 2, 10), J::acknowledgment_out_of_window, ES}});
+}
+
+TEST_CASE("a retransmission inside the window is accepted and changes nothing") {
+    TcpTracker t = established();
+    play(t, {{client, data(c0 + 1, s0 + 1, 100), J::accept, ES}, {server, ack(s0 + 1, c0 + 101), J::accept, ES}});
+    const TcpTracker before = t;
+    CHECK(t.track(client, data(c0 + 1, s0 + 1, 100)) == J::accept);
+    CHECK(t == before);
+}
+
+TEST_CASE("data and ACKs more than a window behind the stream are invalid") {
+    TcpTracker t = established();
+    for (std::uint32_t sent = 0; sent < 120'000; sent += 60'000) {
+        REQUIRE(t.track(client, data(c0 + 1 + sent, s0 + 1, 60'000)) == J::accept);
+        REQUIRE(t.track(server, ack(s0 + 1, c0 + 1 + sent + 60'000)) == J::accept);
+    }
+    play(t, {{client, data(c0 + 1, s0 + 1, 100), J::sequence_out_of_window, ES},
+             {server, ack(s0 + 1, c0 + 1), J::acknowledgment_out_of_window, ES},
+             {client, data(c0 + 1 + 60'000, s0 + 1, 100), J::accept, ES}});
+}
+
+TEST_CASE("windows are scaled only when both SYNs carry the option (RFC 7323)") {
+    struct Case {
+        bool client_offers, server_offers, scaled;
+    };
+    for (Case c : {Case{true, true, true}, Case{true, false, false}, Case{false, true, false}}) {
+        INFO("client offers " << c.client_offers << ", server offers " << c.server_offers);
+        TcpSegment first = c.client_offers ? scale(syn(c0), 7) : syn(c0);
+        TcpSegment answer = window(syn_ack(s0, c0 + 1), 1000);
+        TcpTracker t = started(first);
+        REQUIRE(t.track(server, c.server_offers ? scale(answer, 7) : answer) == J::accept);
+        // RFC 7323 §2.2: the SYN-ACK's own window is not scaled: 1000 bytes for now.
+        CHECK(t.track(client, data(c0 + 1 + 5000, s0 + 1, 10)) == J::sequence_out_of_window);
+        REQUIRE(t.track(server, window(ack(s0 + 1, c0 + 1), 1000)) == J::accept);
+        CHECK(t.track(client, data(c0 + 1 + 100'000, s0 + 1, 10)) ==
+              (c.scaled ? J::accept : J::sequence_out_of_window));
+    }
+}
+
+TEST_CASE("a window shift above 14 counts as 14 (RFC 7323 §2.3)") {
+    TcpTracker t = started(scale(syn(c0), 15));
+    REQUIRE(t.track(server, scale(syn_ack(s0, c0 + 1), 15)) == J::accept);
+    REQUIRE(t.track(server, window(ack(s0 + 1, c0 + 1), 2)) == J::accept);  // 2 << 14 = 32768 bytes
+    play(t, {{client, data(c0 + 1 + 40'000, s0 + 1, 10), J::sequence_out_of_window, ES},
+             {client, data(c0 + 1 + 30'000, s0 + 1, 10), J::accept, ES}});
+}
+
+TEST_CASE("sequence numbers wrap around 2^32 without upsetting any check") {
+    const std::uint32_t c = 0xffff'ff00, s = 0xffff'fff0;
+    TcpTracker t = established(c, s);
+    play(t, {{client, data(c + 1, s + 1, 1000), J::accept, ES},  // ends past 2^32
+             {server, data(s + 1, c + 1001, 100), J::accept, ES},
+             {client, data(c + 1001 + 70'000, s + 101, 10), J::sequence_out_of_window, ES},
+             {server, ack(s + 101, c + 1001 + 10), J::acknowledgment_out_of_window, ES},
+             {client, rst(c + 1001 + 0x8000'0000u), J::reset_out_of_window, ES},
+             {client, fin(c + 1001, s + 101), J::accept, FW},
+             {server, fin(s + 101, c + 1002), J::accept, LA},
+             {client, ack(c + 1002, s + 102), J::accept, TW}});
+}
+
+// ---- Pickup (netfilter's nf_conntrack_tcp_loose) ---------------------------------------
+
+TEST_CASE("a flow picked up mid-stream allows large windows but still checks ACKs and RSTs") {
+    auto picked = TcpTracker::start(data(7000, 9000, 100), TcpPickup::allow);
+    REQUIRE(picked);
+    TcpTracker t = *picked;
+    play(t, {{server, ack(9000, 7101), J::acknowledgment_out_of_window, ES},
+             {server, data(9000, 7100, 500), J::accept, ES},
+             {client, data(7100 + 1'000'000, 9500, 10), J::accept, ES},  // its window scale is unknown
+             {server, rst(9500 + 0x8000'0000u), J::reset_out_of_window, ES},
+             {server, rst(9500), J::accept, CL}});
+}
+
+// ---- Flags, parsing, names -------------------------------------------------------------
+
+TEST_CASE("impossible flag combinations are invalid in every state and change nothing") {
+    using namespace flag;
+    for (std::uint8_t flags : {0, fin, psh, urg, syn | fin, syn | rst, fin | rst | ack, fin | psh | urg,
+                               syn | fin | psh | urg, syn | ack | fin, syn | ack | urg, rst | fin}) {
+        INFO("flags " << int(flags));
+        CHECK_FALSE(tcp_flags_valid(flags));
+        CHECK_FALSE(TcpTracker::start(segment(flags, c0), TcpPickup::allow));
+        for (TcpState state : {SS, ES, FW, TW}) {
+            TcpTracker t = in_state(state);
+            play(t, {{client, segment(flags, c0 + 1, s0 + 1), J::bad_flags, state},
+                     {server, segment(flags, s0 + 1, c0 + 1), J::bad_flags, state}});
+        }
+    }
+}
+
+TEST_CASE("the flag combinations real stacks send are valid, PSH, ECE and CWR aside") {
+    using namespace flag;
+    for (std::uint8_t flags : {syn, syn | urg, syn | ack, rst, rst | ack, fin | ack, fin | ack | urg, ack,
+                               ack | urg, ack | psh, fin | ack | psh, syn | ece | cwr, syn | ack | ece, ack | cwr}) {
+        INFO("flags " << int(flags));
+        CHECK(tcp_flags_valid(flags));
+    }
+}
+
+namespace {
+// A raw TCP header with the given options (padded to whole words) and payload bytes.
+std::vector<std::uint8_t> raw_segment(std::uint8_t flags, std::vector<std::uint8_t> options, std::size_t payload) {
+    while (options.size() % 4) options.push_back(0);
+    std::vector<std::uint8_t> bytes{0x13, 0x88, 0x01, 0xbb, 0x01, 0x02, 0x03, 0x04, 0x0a, 0x0b, 0x0c, 0x0d,
+                                    std::uint8_t((20 + options.size()) / 4 << 4), flags, 0x72, 0x10, 0, 0, 0, 0};
+    bytes.insert(bytes.end(), options.begin(), options.end());
+    bytes.resize(bytes.size() + payload, 0xee);
+    return bytes;
+}
+const wire::TcpHeader& header_of(const std::vector<std::uint8_t>& bytes) {
+    return *reinterpret_cast<const wire::TcpHeader*>(bytes.data());
+}
+}  // namespace
+
+TEST_CASE("a segment is read from its header with the window scale of a SYN") {
+    const std::vector<std::uint8_t> mss_nop_scale{2, 4, 0x05, 0xb4, 1, 3, 3, 7};
+    auto bytes = raw_segment(flag::syn, mss_nop_scale, 10);
+    auto s = tcp_segment_from(header_of(bytes), bytes.size());
+    REQUIRE(s);
+    CHECK(s->flags == flag::syn);
+    CHECK(s->sequence == 0x01020304);
+    CHECK(s->acknowledgment == 0x0a0b0c0d);
+    CHECK(s->window == 0x7210);
+    CHECK(s->payload_length == 10);
+    CHECK(s->window_scale == std::optional<std::uint8_t>(7));
+}
+
+TEST_CASE("the window scale option is ignored outside a SYN and when it runs past the header") {
+    auto ack_bytes = raw_segment(flag::ack, {1, 3, 3, 7}, 0);
+    CHECK_FALSE(tcp_segment_from(header_of(ack_bytes), ack_bytes.size())->window_scale);
+    // Data offset 6: the options are NOP NOP and the first two bytes of a scale option,
+    // whose shift byte is payload.
+    auto cut = raw_segment(flag::syn, {1, 1, 3, 3}, 4);
+    cut[24] = 7;
+    auto s = tcp_segment_from(header_of(cut), cut.size());
+    REQUIRE(s);
+    CHECK_FALSE(s->window_scale);
+    CHECK(s->payload_length == 4);
+}
+
+TEST_CASE("a data offset below five words or past the segment is refused") {
+    auto bytes = raw_segment(flag::ack, {}, 0);
+    bytes[12] = 4 << 4;
+    CHECK_FALSE(tcp_segment_from(header_of(bytes), bytes.size()));
+    bytes[12] = 6 << 4;
+    CHECK_FALSE(tcp_segment_from(header_of(bytes), bytes.size()));
+    bytes.resize(24);
+    CHECK(tcp_segment_from(header_of(bytes), bytes.size()));
+}
+
+TEST_CASE("every state has a name and a timeout class, every judgement a name") {
+    const std::vector<std::pair<TcpState, TcpTimeoutClass>> classes{
+        {SS, TcpTimeoutClass::transitory}, {S2, TcpTimeoutClass::transitory}, {SR, TcpTimeoutClass::transitory},
+        {ES, TcpTimeoutClass::established}, {FW, TcpTimeoutClass::closing}, {CW, TcpTimeoutClass::closing},
+        {LA, TcpTimeoutClass::closing}, {TW, TcpTimeoutClass::closing}, {CL, TcpTimeoutClass::closing}};
+    for (auto [state, timeout] : classes) {
+        INFO(tcp_state_name(state));
+        CHECK(tcp_timeout_class(state) == timeout);
+        CHECK(in_state(state).timeout_class() == timeout);
+    }
+    CHECK(tcp_state_name(TcpState::close_wait) == "close_wait");
+    CHECK(tcp_judgement_name(J::reset_out_of_window) == "reset_out_of_window");
+    for (std::size_t j = 0; j < std::size_t(J::count_); ++j) CHECK_FALSE(tcp_judgement_description(J(j)).empty());
+}
+
+}  // namespace gw::test
