@@ -165,7 +165,8 @@ private:
     }
 
     // Each item is appended even when it is not a map, so that item i of the config is
-    // always "<path>[i]" of the file.
+    // always "<path>[i]" of the file. An empty item ("-" alone) is reported at the list's
+    // start: yaml-cpp marks it at the next token, which is often the next item.
     void read_items(const SchemaKey& list_key, const YAML::Node& items, const std::string& path) {
         std::size_t index = 0;
         for (const YAML::Node& item : items) {

@@ -103,10 +103,11 @@ void check_forward_overlaps(const std::vector<PortForward>& forwards, std::vecto
             if (!a.enabled || !b.enabled || a.protocol != b.protocol || !overlap(a.external_ports, b.external_ports)) {
                 continue;
             }
+            std::string ports = (b.external_ports.size() == 1 ? " port " : " ports ") + b.external_ports.to_string();
             errors.push_back({forward_path(j, "external_port"),
-                              std::string(protocol_name(b.protocol)) + " port " + b.external_ports.to_string() +
-                                  " overlaps forward " + quoted(a.name) + " (line " + std::to_string(a.position.line) +
-                                  "), which forwards " + a.external_ports.to_string(),
+                              std::string(protocol_name(b.protocol)) + ports + " overlaps forward " + quoted(a.name) +
+                                  " (line " + std::to_string(a.position.line) + "), which forwards " +
+                                  a.external_ports.to_string(),
                               {forward_path(i, "external_port"), forward_path(i, "protocol"),
                                forward_path(j, "protocol"), forward_path(i, "enabled"), forward_path(j, "enabled")}});
             break;  // one overlap per forward is enough to fix it

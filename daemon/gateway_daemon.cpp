@@ -1,12 +1,14 @@
 #include "gateway_daemon.hpp"
 
 #include <linux/netfilter.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "host_network.hpp"
 #include "log.hpp"
@@ -28,28 +30,51 @@ Instant monotonic_now() {
     return Instant(std::int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000);
 }
 
-// Rules and forwarding are undone on every exit path, exceptions included.
+// Rules, forwarding and the LAN interface settings are undone on every exit path,
+// exceptions included.
 class PacketPathGuard {
 public:
-    explicit PacketPathGuard(const GatewayConfig& c) {
-        if (auto error = install_queue_rules({c.lan_interface, c.wan_interface, c.queue_number}); !error.empty())
+    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface) {
+        if (auto error = install_queue_rules(
+                {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string()});
+            !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
+            // Hairpinning rewrites a LAN packet's source to the WAN address before routing:
+            // the kernel must accept its own address as a source there, and must not send
+            // ICMP redirects for traffic that goes back out of the interface it came in on.
+            for (auto& [name, value, saved] : lan_settings_) {
+                saved = interface_setting(lan_, name);
+                set_interface_setting(lan_, name, value);
+            }
             set_ip_forwarding(true);
         } catch (...) {
-            remove_queue_rules();
+            undo();
             throw;
         }
     }
-    ~PacketPathGuard() {
+    ~PacketPathGuard() { undo(); }
+
+private:
+    void undo() noexcept {
         // Fail closed: with the daemon gone nothing may cross untranslated.
         try {
             set_ip_forwarding(false);
+            for (auto& [name, value, saved] : lan_settings_)
+                if (saved) set_interface_setting(lan_, name, *saved);
         } catch (const StartupError& e) {
             log::error(e.what());
         }
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
     }
+
+    struct Setting {
+        std::string name;
+        int value;
+        std::optional<int> saved;
+    };
+    std::string lan_;
+    std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
 class SignalFd {
@@ -159,7 +184,7 @@ void run_gateway(const GatewayConfig& config) {
     DecisionLog decisions(setup.firewall.log_lines_per_second);
     RejectSender rejects;
     NfQueueSocket queue(config.queue_number);
-    PacketPathGuard packet_path(config);
+    PacketPathGuard packet_path(config, nat.wan_address);
     std::string lan_networks;
     for (const auto& n : setup.firewall.lan_networks) lan_networks += (lan_networks.empty() ? "" : ",") + n.to_string();
     log::info("translating " + config.lan_interface + " (" + lan_networks + ") -> " + config.wan_interface + " as " +
@@ -169,19 +194,25 @@ void run_gateway(const GatewayConfig& config) {
               " forwards, queue " + std::to_string(config.queue_number));
     log::info("ready");
 
+    const std::uint32_t lan_index = if_nametoindex(config.lan_interface.c_str());
     auto decide = [&](QueuedPacket& packet) {
         Instant now = monotonic_now();
         if (packet.truncated) return QueueVerdict::drop;
         L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
         EngineResult result;
+        bool from_lan = packet.in_interface == lan_index;
         switch (packet.hook) {
-            case NF_INET_PRE_ROUTING: result = engine.translate_inbound(packet.payload, state, now); break;
+            case NF_INET_PRE_ROUTING:
+                result = from_lan ? engine.translate_hairpin(packet.payload, state, now)
+                                  : engine.translate_inbound(packet.payload, state, now);
+                break;
             case NF_INET_FORWARD: result = engine.translate_outbound(packet.payload, state, now); break;
             case NF_INET_LOCAL_IN: result = engine.judge_input_from_lan(packet.payload, now); break;
             default: result = engine.track_local_output(packet.payload, now); break;
         }
         if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log)
-            decisions.record(result, direction_of_hook(packet.hook), packet.payload, now);
+            decisions.record(result, from_lan && packet.hook == NF_INET_PRE_ROUTING ? "hairpin" : direction_of_hook(packet.hook),
+                             packet.payload, now);
         if (result.verdict == Verdict::reject) rejects.answer(packet.payload);
         // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
         // checksum must be finished here. GSO packets are spared the pass over 64 KiB:

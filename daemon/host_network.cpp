@@ -59,6 +59,26 @@ void set_ip_forwarding(bool enabled) {
     if (!file) throw StartupError(std::string("cannot write ") + ip_forward_path);
 }
 
+namespace {
+std::string interface_setting_path(const std::string& interface, const std::string& name) {
+    return "/proc/sys/net/ipv4/conf/" + interface + "/" + name;
+}
+}  // namespace
+
+std::optional<int> interface_setting(const std::string& interface, const std::string& name) {
+    std::ifstream file(interface_setting_path(interface, name));
+    int value = 0;
+    if (!(file >> value)) return std::nullopt;
+    return value;
+}
+
+void set_interface_setting(const std::string& interface, const std::string& name, int value) {
+    std::ofstream file(interface_setting_path(interface, name));
+    file << value << '\n';
+    file.flush();
+    if (!file) throw StartupError("cannot write " + interface_setting_path(interface, name));
+}
+
 std::optional<PortRange> local_port_range() {
     std::ifstream file("/proc/sys/net/ipv4/ip_local_port_range");
     unsigned first = 0, last = 0;

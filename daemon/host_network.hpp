@@ -19,6 +19,10 @@ std::optional<Ipv4Network> interface_ipv4_network(const std::string& name);
 bool ip_forwarding_enabled();
 void set_ip_forwarding(bool enabled);
 
+// net.ipv4.conf.<interface>.<name>, e.g. accept_local; nullopt when unreadable.
+std::optional<int> interface_setting(const std::string& interface, const std::string& name);
+void set_interface_setting(const std::string& interface, const std::string& name, int value);  // throws StartupError
+
 // net.ipv4.ip_local_port_range: the ports the gateway's own sockets pick from.
 std::optional<PortRange> local_port_range();
 

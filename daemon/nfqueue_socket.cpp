@@ -43,6 +43,7 @@ int collect_packet(const nlmsghdr* message, void* data) {
         packet.payload = {static_cast<std::uint8_t*>(mnl_attr_get_payload(attributes[NFQA_PAYLOAD])),
                           mnl_attr_get_payload_len(attributes[NFQA_PAYLOAD])};
     }
+    if (attributes[NFQA_IFINDEX_INDEV]) packet.in_interface = ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_INDEV]));
     if (attributes[NFQA_SKB_INFO]) {
         std::uint32_t info = ntohl(mnl_attr_get_u32(attributes[NFQA_SKB_INFO]));
         packet.checksum_not_ready = info & NFQA_SKB_CSUMNOTREADY;

@@ -18,6 +18,7 @@ namespace gw {
 struct QueuedPacket {
     std::uint32_t id = 0;
     std::uint8_t hook = 0;             // NF_INET_PRE_ROUTING, NF_INET_FORWARD, ...
+    std::uint32_t in_interface = 0;    // ifindex it arrived on; 0 for locally sent packets
     std::span<std::uint8_t> payload;   // the IP datagram, writable in place
     bool checksum_not_ready = false;   // NFQA_SKB_CSUMNOTREADY: L4 checksum is pseudo-header only
     bool gso = false;                  // NFQA_SKB_GSO: several segments' worth, segmented after us

@@ -13,6 +13,7 @@ constexpr std::string_view inbound_chain = "GATEWAYD_INBOUND";
 constexpr std::string_view outbound_chain = "GATEWAYD_OUTBOUND";
 constexpr std::string_view input_chain = "GATEWAYD_INPUT";
 constexpr std::string_view local_chain = "GATEWAYD_LOCAL";
+constexpr std::string_view hairpin_chain = "GATEWAYD_HAIRPIN";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -29,9 +30,10 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     std::ostringstream s;
     std::string queue = " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
     s << "*mangle\n";
-    for (auto chain : {inbound_chain, outbound_chain, input_chain, local_chain})
+    for (auto chain : {inbound_chain, outbound_chain, input_chain, local_chain, hairpin_chain})
         s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
     s << "-I PREROUTING 1 -i " << r.wan_interface << " -j " << inbound_chain << "\n";
+    s << "-I PREROUTING 1 -i " << r.lan_interface << " -d " << r.wan_address << "/32 -j " << hairpin_chain << "\n";
     s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << outbound_chain << "\n";
     // The gateway's own traffic: LAN arrivals are judged by the input rules (WAN
     // arrivals already were, at PREROUTING); what it sends is tracked so replies pass.

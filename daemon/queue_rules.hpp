@@ -21,6 +21,7 @@ struct QueueRuleSet {
     std::string lan_interface;
     std::string wan_interface;
     std::uint16_t queue_number = 0;
+    std::string wan_address;  // dotted quad: LAN packets to it are hairpinned before routing
 };
 
 // Both return an empty string on success, else what iptables said.

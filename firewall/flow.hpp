@@ -22,6 +22,10 @@ enum class FlowOrigin : std::uint8_t {
     wan,         // started from the WAN and let in (static forward, DMZ, mapping filter)
     gateway,     // started by the gateway itself: never translated
     to_gateway,  // started by someone else towards the gateway (input): never translated
+    // Hairpinning (RFC 4787 REQ-9): a LAN client reaching a LAN server through the WAN
+    // address is two linked flows, one per LAN host, each keyed by what its host sees:
+    hairpin_client,  // internal = client, remote = (WAN address, forwarded port)
+    hairpin_server,  // internal = server, remote = (WAN address, client's external port)
 };
 
 struct Flow {
@@ -33,7 +37,8 @@ struct Flow {
     TimeoutClass timeout_class = TimeoutClass::udp;
     bool reply_seen = false;  // the side that did not start it has sent something
     MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
-    TcpTracker tcp;           // meaningful for TCP only
+    std::uint32_t peer = 0;   // hairpin flows: the linked flow (FlowId); they live and die together
+    TcpTracker tcp;           // TCP only; a hairpin pair tracks on its client flow
     Instant last_activity{0};
     // Links of the idle list of this timeout class, as slot numbers (intrusive list).
     std::uint32_t idle_prev = 0;

@@ -120,6 +120,11 @@ void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
 
 void FlowTable::remove(FlowId id) {
     Flow& f = slots_[id];
+    if (FlowId peer = f.peer; peer != 0) {
+        f.peer = 0;
+        slots_[peer].peer = 0;
+        remove(peer);
+    }
     idle_unlink(id);
     by_internal_.erase(internal_key(f.protocol, f.internal, f.remote));
     by_external_.erase(external_key(f.protocol, f.external, f.remote));

@@ -35,6 +35,11 @@ public:
     // Adds a flow (the caller filled the endpoints, origin, mapping reference and tracker).
     // Returns 0 when the table is full.
     FlowId insert(const Flow& flow, Instant now);
+    // Links two flows that must live and die together (a hairpin pair).
+    void link(FlowId a, FlowId b) {
+        slots_[a].peer = b;
+        slots_[b].peer = a;
+    }
     Flow& get(FlowId id) { return slots_[id]; }
     FlowId id_of(const Flow& flow) const { return FlowId(&flow - slots_.data()); }
 

@@ -62,6 +62,9 @@ public:
     EngineResult translate_inbound(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
     // From the LAN to one of the gateway's own addresses (INPUT -i lan).
     EngineResult judge_input_from_lan(std::span<std::uint8_t> packet, Instant now) noexcept;
+    // From the LAN to the WAN address, before routing: hairpinning (RFC 4787 REQ-9),
+    // or input to the gateway when the port leads nowhere.
+    EngineResult translate_hairpin(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
     // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in.
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
 
@@ -86,6 +89,8 @@ private:
     EngineResult inbound_icmp_error(PacketView& outer, Instant now);
     EngineResult inbound_later_fragment(PacketView& p, Instant now);
     EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
+    EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
+    EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
     static std::optional<TcpTracker> start_tracker(const PacketView& p, TcpPickup pickup);

@@ -35,7 +35,8 @@ namespace gw {
     X(denied_by_rule, "a rule said drop or reject")                                         \
     X(denied_by_policy, "no rule matched and the default policy is drop or reject")         \
     X(forward_source_not_allowed, "source not in the forward's allowed_sources")            \
-    X(flow_table_full, "flow table at nat.max_mappings")
+    X(flow_table_full, "flow table at nat.max_mappings")                                    \
+    X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")
 
 enum class DropReason : std::uint8_t {
 #define GW_DROP_REASON_ENUM(name, text) name,

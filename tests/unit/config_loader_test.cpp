@@ -90,11 +90,14 @@ TEST_CASE("the shipped example config loads") {
     CHECK(result.config->wan_interface == "eth0");
 }
 
+// Keys inside list items are shown by the commented rule and forward examples instead
+// (config_firewall_test.cpp loads them), and a key with no default is shown commented out.
 TEST_CASE("the shipped example config shows every key of the schema at its default") {
     YAML::Node example = YAML::LoadFile(source_dir + "/config/gateway.yaml");
     GatewayConfig example_config = *load_config_file(source_dir + "/config/gateway.yaml").config;
     for (const SchemaKey& key : config_schema()) {
         INFO(key.path);
+        if (key.path.find("[]") != std::string::npos || key.default_text() == "(none)") continue;
         YAML::Node node = example;
         for (std::size_t start = 0, dot = 0; dot != std::string::npos; start = dot + 1) {
             dot = key.path.find('.', start);
@@ -155,7 +158,7 @@ TEST_CASE("a key written in the wrong section is pointed to its section") {
 }
 
 TEST_CASE("an unknown key with no close match gets no suggestion") {
-    CHECK(errors_of(interfaces + "firewall:\n  enabled: true\n") == one("test.yaml:5:1: unknown key 'firewall'"));
+    CHECK(errors_of(interfaces + "vpn:\n  enabled: true\n") == one("test.yaml:5:1: unknown key 'vpn'"));
 }
 
 TEST_CASE("a dotted key written flat is refused") {

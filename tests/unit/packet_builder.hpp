@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "nat/drop_reason.hpp"
 #include "nat/endpoint.hpp"
-#include "nat/translator.hpp"
 
 namespace gw::test {
 
@@ -39,8 +39,9 @@ namespace icmp_code {
 inline constexpr std::uint8_t port_unreachable = 3, fragmentation_needed = 4, ttl_exceeded_in_transit = 0;
 }
 
-// The addressing plan of every test: the gateway's WAN address, two LAN hosts, and
-// hosts on the Internet.
+// The addressing plan of every test: the gateway's WAN address, LAN hosts (all in
+// 192.168.0.0/16), and hosts on the Internet (TEST-NET-2, RFC 5737: never martian,
+// never LAN, so anti-spoofing lets them in).
 inline constexpr Ipv4Address wan_address = Ipv4Address::from_octets(203, 0, 113, 1);
 inline constexpr Ipv4Address host_a = Ipv4Address::from_octets(192, 168, 1, 10);
 inline constexpr Ipv4Address host_b = Ipv4Address::from_octets(192, 168, 1, 11);
@@ -199,19 +200,32 @@ inline Packet ipv4(Ipv4Address source, Ipv4Address destination, std::uint8_t pro
     return p;
 }
 
-inline Packet tcp(Endpoint source, Endpoint destination, std::uint8_t flags, const Bytes& payload = {}) {
+// The numbers of a TCP segment; the acknowledgment goes on the wire only with the ACK flag.
+struct TcpNumbers {
+    std::uint32_t sequence = 0x01020304;
+    std::uint32_t acknowledgment = 0x0a0b0c0d;
+    std::uint16_t window = 64240;
+};
+
+inline Packet tcp(Endpoint source, Endpoint destination, std::uint8_t flags, TcpNumbers numbers,
+                  const Bytes& payload = {}) {
     Bytes l4(20);
     put16(l4, 0, source.port.value);
     put16(l4, 2, destination.port.value);
-    put32(l4, 4, 0x01020304);                                    // sequence
-    put32(l4, 8, (flags & tcp_flag::ack) ? 0x0a0b0c0d : 0);       // acknowledgment
-    l4[12] = 5 << 4;                                             // data offset: 20 bytes
+    put32(l4, 4, numbers.sequence);
+    put32(l4, 8, (flags & tcp_flag::ack) ? numbers.acknowledgment : 0);
+    l4[12] = 5 << 4;  // data offset: 20 bytes
     l4[13] = flags;
-    put16(l4, 14, 64240);                                        // window
+    put16(l4, 14, numbers.window);
     l4.insert(l4.end(), payload.begin(), payload.end());
     Packet p = ipv4(source.address, destination.address, ip_tcp, l4);
     refresh_l4_checksum(p);
     return p;
+}
+
+// A segment with fixed numbers, for tests where no state machine judges them.
+inline Packet tcp(Endpoint source, Endpoint destination, std::uint8_t flags, const Bytes& payload = {}) {
+    return tcp(source, destination, flags, TcpNumbers{}, payload);
 }
 
 inline Packet udp(Endpoint source, Endpoint destination, const Bytes& payload = {}, bool with_checksum = true) {
@@ -424,7 +438,7 @@ inline std::string hex_dump(const Packet& p) {
 
 }  // namespace gw::test
 
-// How packets and engine values print when a check fails.
+// How packets and addressing values print when a check fails.
 namespace Catch {
 template <>
 struct StringMaker<std::vector<std::uint8_t>> {
@@ -445,16 +459,5 @@ struct StringMaker<gw::Port> {
 template <>
 struct StringMaker<gw::DropReason> {
     static std::string convert(gw::DropReason r) { return std::string(gw::drop_reason_name(r)); }
-};
-template <>
-struct StringMaker<gw::Verdict> {
-    static std::string convert(gw::Verdict v) {
-        switch (v) {
-            case gw::Verdict::forward: return "forward";
-            case gw::Verdict::deliver_locally: return "deliver_locally";
-            case gw::Verdict::drop: return "drop";
-        }
-        return "verdict " + std::to_string(int(v));
-    }
 };
 }  // namespace Catch

@@ -6,10 +6,11 @@ using gw::queue_rules_install_script;
 using gw::queue_rules_removal_script;
 
 TEST_CASE("the queue rules steer WAN arrivals before routing and LAN-to-WAN traffic after it") {
-    std::string script = queue_rules_install_script({"lan0", "wan0", 7});
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1"});
     CHECK(script.find("-I PREROUTING 1 -i wan0 -j GATEWAYD_INBOUND\n") != std::string::npos);
     CHECK(script.find("-I FORWARD 1 -i lan0 -o wan0 -j GATEWAYD_OUTBOUND\n") != std::string::npos);
     CHECK(script.find("-I INPUT 1 -i lan0 -j GATEWAYD_INPUT\n") != std::string::npos);
+    CHECK(script.find("-I PREROUTING 1 -i lan0 -d 203.0.113.1/32 -j GATEWAYD_HAIRPIN\n") != std::string::npos);
     CHECK(script.find("-I OUTPUT 1 -o wan0 -j GATEWAYD_LOCAL\n") != std::string::npos);
     CHECK(script.find("-A GATEWAYD_INBOUND -j NFQUEUE --queue-num 7\n") != std::string::npos);
     // Fail-closed: without a listener the kernel must drop, not pass.
