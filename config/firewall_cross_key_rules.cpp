@@ -103,9 +103,11 @@ void check_forward_overlaps(const std::vector<PortForward>& forwards, std::vecto
             if (!a.enabled || !b.enabled || a.protocol != b.protocol || !overlap(a.external_ports, b.external_ports)) {
                 continue;
             }
-            std::string ports = (b.external_ports.size() == 1 ? " port " : " ports ") + b.external_ports.to_string();
+            bool single = b.external_ports.size() == 1;
+            std::string ports = (single ? " port " : " ports ") + b.external_ports.to_string();
             errors.push_back({forward_path(j, "external_port"),
-                              std::string(protocol_name(b.protocol)) + ports + " overlaps forward " + quoted(a.name) +
+                              std::string(protocol_name(b.protocol)) + ports + (single ? " overlaps" : " overlap") +
+                                  " forward " + quoted(a.name) +
                                   " (line " + std::to_string(a.position.line) + "), which forwards " +
                                   a.external_ports.to_string(),
                               {forward_path(i, "external_port"), forward_path(i, "protocol"),

@@ -5,14 +5,27 @@
 #   eth0 192.168.50.10 ─── lan0 192.168.50.1 │ wan0 203.0.113.1 ─── eth0 203.0.113.2
 #   default via .50.1                                                     no route back to the LAN
 #
+# With --lan-hosts N (2 to 9) the LAN is a switch (a bridge in a namespace of its own) with N hosts,
+# 192.168.50.10, .20, ... .N0, roles lan (= lan1), lan2, ... lanN; the gateway's side is unchanged.
+# With --wan2 a second WAN host sits in another subnet behind the first, which becomes the ISP
+# router (forwarding on) and the gateway's default route:
+#
+#   gateway wan0 203.0.113.1 ─── eth0 203.0.113.2  WAN host (router)  eth1 198.51.100.1 ─── eth0 198.51.100.2  WAN host 2
+#   default via 203.0.113.2                                                                 default via 198.51.100.1
+#
 # Source it from a script that runs under `set -euo pipefail`:
 #     source tests/lab/lab.sh
 #     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none (routing
 #                                # off); without --nat: $LAB_NAT, else gatewayd
-#     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan
-#     lab_daemon_stop            # also lab_daemon_start, lab_daemon_kill9 (lab_daemon.sh)
-# Addresses are in LAB_LAN_IP, LAB_GW_LAN_IP, LAB_GW_WAN_IP, LAB_WAN_IP; lab_checks.sh has the
-# probes, the capture and the ok/FAIL/SKIP reporting that tests use.
+#            [--wan2] [--lan-hosts N] [--config FILE]
+#                                # FILE: gatewayd's config instead of the lab's minimal one; copied
+#                                # into $LAB_TMP, so `--config <(my_config)` works
+#     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan / lab_wan2,
+#                                # or lab_in ROLE (lan, lan2.., gw, wan, wan2, switch)
+#     lab_daemon_stop            # also lab_daemon_start [--config FILE], lab_daemon_kill9 (lab_daemon.sh)
+# Addresses are in LAB_LAN_IP, LAB_GW_LAN_IP, LAB_GW_WAN_IP, LAB_WAN_IP, LAB_WAN2_IP, LAB_WAN_ROUTER_IP;
+# `lab_lan_ip K` prints LAN host K's. lab_checks.sh has the probes, the capture, the sniffers, the
+# decision-log checks and the ok/FAIL/SKIP reporting that tests use.
 # lab_up installs EXIT/INT/TERM traps that call lab_down, so a script failing midway still removes
 # everything; a script that needs its own cleanup should put its files in $LAB_TMP and start its
 # processes in the namespaces (lab_bg), which lab_down removes and kills.
@@ -50,9 +63,19 @@ LAB_PREFIX_LEN=24
 LAB_HOST_IF=eth0 # the one interface of the LAN host and of the WAN host
 LAB_GW_LAN_IF=lan0
 LAB_GW_WAN_IF=wan0
+# --wan2: RFC 5737 TEST-NET-2, a second "Internet" subnet behind the first WAN host.
+LAB_WAN2_NET=198.51.100.0/24
+LAB_WAN2_IP=198.51.100.2
+LAB_WAN_ROUTER_IP=198.51.100.1 # the first WAN host's address towards the second
+LAB_WAN_ROUTER_IF=eth1
+LAB_LAN_HOSTS_MAX=9
+LAB_SWITCH_BRIDGE=br0
 
 # State of the lab; all empty while it is down. `:=` keeps the state if this file is sourced again.
+# LAB_NAMESPACES lists every namespace of the lab and LAB_LINKS every veth end ("namespace/interface"),
+# space-separated; LAB_NS_WAN2 and LAB_NS_SWITCH stay empty without --wan2 / --lan-hosts.
 : "${LAB_ID:=}" "${LAB_NS_LAN:=}" "${LAB_NS_GW:=}" "${LAB_NS_WAN:=}" "${LAB_TMP:=}" "${LAB_NAT_MODE:=}"
+: "${LAB_NS_WAN2:=}" "${LAB_NS_SWITCH:=}" "${LAB_LAN_HOSTS:=}" "${LAB_NAMESPACES:=}" "${LAB_LINKS:=}"
 : "${LAB_DAEMON_PID:=}" "${LAB_DAEMON_LOG:=}" "${LAB_DAEMON_RC:=}" "${LAB_DAEMON_STARTS:=0}" "${LAB_BG_PID:=}"
 : "${LAB_CAPTURE_PID:=}" "${LAB_CAPTURE_FILE:=}"
 
@@ -62,14 +85,39 @@ LAB_GW_WAN_IF=wan0
 lab_lan() { ip netns exec "$LAB_NS_LAN" "$@"; }
 lab_gw() { ip netns exec "$LAB_NS_GW" "$@"; }
 lab_wan() { ip netns exec "$LAB_NS_WAN" "$@"; }
+lab_wan2() { lab_in wan2 "$@"; }
 
-# _lab_ns_of lan|gw|wan: the namespace name of a role.
+# lab_in ROLE CMD...: run CMD in ROLE's namespace (any role _lab_ns_of knows).
+lab_in() {
+    local ns
+    ns=$(_lab_ns_of "$1")
+    shift
+    ip netns exec "$ns" "$@"
+}
+
+# lab_lan_ip K: the address of LAN host K (1 is LAB_LAN_IP).
+lab_lan_ip() { echo "192.168.50.$(($1 * 10))"; }
+
+# _lab_ns_of ROLE: the namespace name of a role: lan (= lan1), lan2..lanN, gw, wan, wan2, switch.
 _lab_ns_of() {
     case $1 in
-    lan) echo "$LAB_NS_LAN" ;;
+    lan | lan1) echo "$LAB_NS_LAN" ;;
+    lan[2-9])
+        ((${1#lan} <= ${LAB_LAN_HOSTS:-1})) ||
+            _lab_die "no role '$1': the lab has ${LAB_LAN_HOSTS:-1} LAN host(s) (lab_up --lan-hosts N)"
+        echo "gwl-$1-$LAB_ID"
+        ;;
     gw) echo "$LAB_NS_GW" ;;
     wan) echo "$LAB_NS_WAN" ;;
-    *) _lab_die "unknown lab role '$1' (lan, gw or wan)" ;;
+    wan2)
+        [[ -n $LAB_NS_WAN2 ]] || _lab_die "no role 'wan2': the lab was brought up without --wan2"
+        echo "$LAB_NS_WAN2"
+        ;;
+    switch)
+        [[ -n $LAB_NS_SWITCH ]] || _lab_die "no role 'switch': the lab has one LAN host and no switch"
+        echo "$LAB_NS_SWITCH"
+        ;;
+    *) _lab_die "unknown lab role '$1' (lan, lan2..lan9, gw, wan, wan2 or switch)" ;;
     esac
 }
 
@@ -127,32 +175,59 @@ lab_stop_pid() {
 # ---------------------------------------------------------------------------------------------
 # Bringing the lab up and down
 
-# lab_up [--nat gatewayd|kernel|none]; without --nat, $LAB_NAT or else gatewayd.
+# lab_up [--nat gatewayd|kernel|none] [--wan2] [--lan-hosts N] [--config FILE]; without --nat,
+# $LAB_NAT or else gatewayd. --config FILE replaces the lab's minimal gatewayd config (see the top).
 lab_up() {
-    local mode=${LAB_NAT:-gatewayd}
+    local mode=${LAB_NAT:-gatewayd} wan2=false lan_hosts=1 config=''
     while (($#)); do
         case $1 in
         --nat) mode=${2:?--nat needs gatewayd, kernel or none}; shift 2 ;;
         --nat=*) mode=${1#--nat=}; shift ;;
+        --wan2) wan2=true; shift ;;
+        --lan-hosts) lan_hosts=${2:?--lan-hosts needs a number}; shift 2 ;;
+        --lan-hosts=*) lan_hosts=${1#--lan-hosts=}; shift ;;
+        --config) config=${2:?--config needs a file}; shift 2 ;;
+        --config=*) config=${1#--config=}; shift ;;
         *) _lab_die "lab_up: unknown argument '$1'" ;;
         esac
     done
     case $mode in gatewayd | kernel | none) ;; *) _lab_die "lab_up: --nat must be gatewayd, kernel or none, not '$mode'" ;; esac
+    [[ $lan_hosts =~ ^[1-9]$ ]] || _lab_die "lab_up: --lan-hosts must be 1 to $LAB_LAN_HOSTS_MAX, not '$lan_hosts'"
+    [[ -z $config || -r $config ]] || _lab_die "lab_up: cannot read the config file '$config'"
     [[ -z $LAB_ID ]] || _lab_die "lab_up: lab $LAB_ID is already up"
     _lab_require_tools
+    if ((lan_hosts > 1)); then command -v bridge >/dev/null || _lab_die "missing tool: bridge (iproute2)"; fi
     if [[ $mode == gatewayd ]]; then _lab_require_gatewayd; fi
 
     LAB_ID=$$-$(printf '%04x' "$RANDOM")
     LAB_NS_LAN=gwl-lan-$LAB_ID
     LAB_NS_GW=gwl-gw-$LAB_ID
     LAB_NS_WAN=gwl-wan-$LAB_ID
+    LAB_NAMESPACES="$LAB_NS_LAN $LAB_NS_GW $LAB_NS_WAN"
+    LAB_LAN_HOSTS=$lan_hosts
+    local k
+    for ((k = 2; k <= lan_hosts; k++)); do LAB_NAMESPACES+=" gwl-lan$k-$LAB_ID"; done
+    if ((lan_hosts > 1)); then
+        LAB_NS_SWITCH=gwl-sw-$LAB_ID
+        LAB_NAMESPACES+=" $LAB_NS_SWITCH"
+    fi
+    if [[ $wan2 == true ]]; then
+        LAB_NS_WAN2=gwl-wan2-$LAB_ID
+        LAB_NAMESPACES+=" $LAB_NS_WAN2"
+    fi
     LAB_NAT_MODE=$mode
     _lab_install_traps
     LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwlab.$LAB_ID.XXXXXX")
 
     _lab_create_namespaces
     _lab_wire
-    _lab_write_gatewayd_config
+    if [[ -n $LAB_NS_WAN2 ]]; then _lab_wire_wan2; fi
+    lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
+    if [[ -n $config ]]; then
+        _lab_use_gatewayd_config "$config"
+    else
+        _lab_write_gatewayd_config
+    fi
     case $mode in
     kernel) _lab_nat_kernel ;;
     gatewayd) lab_daemon_start ;;
@@ -166,13 +241,15 @@ lab_down() {
     # SIGTERM first and wait: the daemon's own teardown is the behaviour under test, not collateral.
     lab_daemon_stop || true
     local ns
-    for ns in "$LAB_NS_LAN" "$LAB_NS_GW" "$LAB_NS_WAN"; do
+    # Unquoted on purpose: one namespace name per word.
+    for ns in $LAB_NAMESPACES; do
         _lab_kill_ns_processes "$ns" || true
         # A namespace is only really gone once no process holds it, hence the kill above.
         ip netns del "$ns" 2>/dev/null || true
     done
     if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
+    LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS=''
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
 }
 
@@ -205,7 +282,7 @@ _lab_require_tools() {
 
 _lab_create_namespaces() {
     local ns
-    for ns in "$LAB_NS_LAN" "$LAB_NS_GW" "$LAB_NS_WAN"; do
+    for ns in $LAB_NAMESPACES; do
         ip netns add "$ns"
         ip -n "$ns" link set lo up
         # IPv6 off before any link exists, so captures hold no router solicitations or MLD reports.
@@ -218,34 +295,86 @@ _lab_create_namespaces() {
     lab_gw sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 }
 
-_lab_wire() {
-    ip -n "$LAB_NS_GW" link add "$LAB_GW_LAN_IF" type veth peer name "$LAB_HOST_IF" netns "$LAB_NS_LAN"
-    ip -n "$LAB_NS_GW" link add "$LAB_GW_WAN_IF" type veth peer name "$LAB_HOST_IF" netns "$LAB_NS_WAN"
-    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
-    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
-    ip -n "$LAB_NS_LAN" addr add "$LAB_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
-    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
-    lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
-    ip -n "$LAB_NS_GW" link set "$LAB_GW_LAN_IF" up
-    ip -n "$LAB_NS_GW" link set "$LAB_GW_WAN_IF" up
-    ip -n "$LAB_NS_LAN" link set "$LAB_HOST_IF" up
-    ip -n "$LAB_NS_WAN" link set "$LAB_HOST_IF" up
-    ip -n "$LAB_NS_LAN" route add default via "$LAB_GW_LAN_IP"
-    # No route on the WAN host towards the LAN: the WAN host must only ever be able to see the
-    # gateway's address, as on the Internet.
-
-    # A veth end gets its qdisc only on the carrier-on event, handled asynchronously by the
-    # kernel; until then it drops what it is given, so wait for every end to report UP.
-    lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
+# _lab_veth NS-A IF-A NS-B IF-B: a veth pair between two namespaces, both ends up, both recorded in
+# LAB_LINKS for _lab_links_up.
+_lab_veth() {
+    ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+    LAB_LINKS+=" $1/$2 $3/$4"
 }
 
+_lab_wire() {
+    _lab_veth "$LAB_NS_GW" "$LAB_GW_WAN_IF" "$LAB_NS_WAN" "$LAB_HOST_IF"
+    if ((LAB_LAN_HOSTS == 1)); then
+        _lab_veth "$LAB_NS_GW" "$LAB_GW_LAN_IF" "$LAB_NS_LAN" "$LAB_HOST_IF"
+    else
+        _lab_wire_switch
+    fi
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
+    local k ns
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        ns=$(_lab_ns_of "lan$k")
+        ip -n "$ns" addr add "$(lab_lan_ip "$k")/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+        ip -n "$ns" route add default via "$LAB_GW_LAN_IP"
+    done
+    # No route on the WAN host towards the LAN: the WAN host must only ever be able to see the
+    # gateway's address, as on the Internet.
+}
+
+# The LAN as a switch: a bridge in a namespace of its own, so the gateway's lan0 stays one plain
+# veth as with a single LAN host (and the gateway's firewall never sees bridged frames).
+_lab_wire_switch() {
+    local k
+    ip -n "$LAB_NS_SWITCH" link add "$LAB_SWITCH_BRIDGE" type bridge stp_state 0 forward_delay 0
+    ip -n "$LAB_NS_SWITCH" link set "$LAB_SWITCH_BRIDGE" up
+    _lab_veth "$LAB_NS_GW" "$LAB_GW_LAN_IF" "$LAB_NS_SWITCH" gw
+    ip -n "$LAB_NS_SWITCH" link set gw master "$LAB_SWITCH_BRIDGE"
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        _lab_veth "$(_lab_ns_of "lan$k")" "$LAB_HOST_IF" "$LAB_NS_SWITCH" "lan$k"
+        ip -n "$LAB_NS_SWITCH" link set "lan$k" master "$LAB_SWITCH_BRIDGE"
+    done
+}
+
+# The first WAN host becomes the ISP's router: the second WAN host's subnet hangs off it, and the
+# gateway reaches that subnet through it by its default route.
+_lab_wire_wan2() {
+    _lab_veth "$LAB_NS_WAN" "$LAB_WAN_ROUTER_IF" "$LAB_NS_WAN2" "$LAB_HOST_IF"
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_ROUTER_IP/$LAB_PREFIX_LEN" dev "$LAB_WAN_ROUTER_IF"
+    ip -n "$LAB_NS_WAN2" addr add "$LAB_WAN2_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    ip -n "$LAB_NS_WAN2" route add default via "$LAB_WAN_ROUTER_IP"
+    lab_wan sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$LAB_NS_GW" route add default via "$LAB_WAN_IP"
+}
+
+# A veth end gets its qdisc only on the carrier-on event, handled asynchronously by the kernel;
+# until then it drops what it is given, so wait for every end to report UP (and every bridge port
+# to forward).
 _lab_links_up() {
-    _lab_link_up "$LAB_NS_GW" "$LAB_GW_LAN_IF" && _lab_link_up "$LAB_NS_GW" "$LAB_GW_WAN_IF" &&
-        _lab_link_up "$LAB_NS_LAN" "$LAB_HOST_IF" && _lab_link_up "$LAB_NS_WAN" "$LAB_HOST_IF"
+    local link
+    for link in $LAB_LINKS; do
+        _lab_link_up "${link%%/*}" "${link#*/}" || return 1
+    done
+    [[ -z $LAB_NS_SWITCH ]] || _lab_bridge_forwarding
 }
 
 _lab_link_up() {
     [[ $(ip -n "$1" -br link show dev "$2") == *" UP "* ]]
+}
+
+_lab_bridge_forwarding() {
+    local k
+    _lab_bridge_port_forwarding gw || return 1
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        _lab_bridge_port_forwarding "lan$k" || return 1
+    done
+}
+
+_lab_bridge_port_forwarding() {
+    [[ $(bridge -n "$LAB_NS_SWITCH" link show dev "$1") == *"state forwarding"* ]]
 }
 
 # The reference NAT: what a Linux home router does with iptables.
@@ -256,6 +385,12 @@ _lab_nat_kernel() {
     lab_gw iptables -A FORWARD -i "$LAB_GW_WAN_IF" -o "$LAB_GW_LAN_IF" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
     lab_gw iptables -A FORWARD -i "$LAB_GW_WAN_IF" -j DROP
     lab_gw sysctl -qw net.ipv4.ip_forward=1
+}
+
+# _lab_use_gatewayd_config FILE: the config the next lab_daemon_start uses; a copy, so that FILE may
+# be a pipe (`<(my_config)`) and the config stays beside the daemon's logs.
+_lab_use_gatewayd_config() {
+    cat -- "$1" >"$LAB_TMP/gatewayd.yaml" || _lab_die "cannot read the config file '$1'"
 }
 
 # Written in every mode, so a lab brought up with --nat none can still lab_daemon_start.
@@ -290,14 +425,24 @@ _lab_ns_empty() {
 # Describing the lab and small helpers
 
 lab_describe() {
-    cat <<EOF
-lab $LAB_ID (nat: $LAB_NAT_MODE)
-  LAN host  $LAB_NS_LAN  $LAB_HOST_IF $LAB_LAN_IP/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP
-  gateway   $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN
-  WAN host  $LAB_NS_WAN  $LAB_HOST_IF $LAB_WAN_IP/$LAB_PREFIX_LEN
-  files     $LAB_TMP${LAB_DAEMON_PID:+
-  gatewayd  pid $LAB_DAEMON_PID, log $LAB_DAEMON_LOG}
-EOF
+    local k
+    echo "lab $LAB_ID (nat: $LAB_NAT_MODE)"
+    echo "  LAN host    $LAB_NS_LAN  $LAB_HOST_IF $LAB_LAN_IP/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP"
+    for ((k = 2; k <= ${LAB_LAN_HOSTS:-1}; k++)); do
+        echo "  LAN host $k  $(_lab_ns_of "lan$k")  $LAB_HOST_IF $(lab_lan_ip "$k")/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP"
+    done
+    if [[ -n $LAB_NS_SWITCH ]]; then
+        echo "  LAN switch  $LAB_NS_SWITCH  bridge $LAB_SWITCH_BRIDGE, ports gw, lan1..lan$LAB_LAN_HOSTS"
+    fi
+    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, default via $LAB_WAN_IP}"
+    echo "  WAN host    $LAB_NS_WAN  $LAB_HOST_IF $LAB_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, $LAB_WAN_ROUTER_IF $LAB_WAN_ROUTER_IP/$LAB_PREFIX_LEN (router)}"
+    if [[ -n $LAB_NS_WAN2 ]]; then
+        echo "  WAN host 2  $LAB_NS_WAN2  $LAB_HOST_IF $LAB_WAN2_IP/$LAB_PREFIX_LEN, default via $LAB_WAN_ROUTER_IP"
+    fi
+    echo "  files       $LAB_TMP"
+    if [[ -n $LAB_DAEMON_PID ]]; then
+        echo "  gatewayd    pid $LAB_DAEMON_PID, log $LAB_DAEMON_LOG, config $LAB_TMP/gatewayd.yaml"
+    fi
 }
 
 _lab_log() { printf 'lab: %s\n' "$*" >&2; }
@@ -333,8 +478,9 @@ _lab_shell() {
     {
         printf 'source %q\n' "$LAB_DIR/lab.sh"
         declare -p LAB_ID LAB_NS_LAN LAB_NS_GW LAB_NS_WAN LAB_TMP LAB_NAT_MODE LAB_DAEMON_PID LAB_DAEMON_LOG LAB_DAEMON_STARTS
+        declare -p LAB_NS_WAN2 LAB_NS_SWITCH LAB_LAN_HOSTS LAB_NAMESPACES LAB_LINKS
         printf 'PS1=%q\n' "[lab $LAB_NAT_MODE] \\w\\$ "
-        echo 'echo "lab_lan|lab_gw|lab_wan CMD..., lab_py ROLE ..., lab_daemon_stop|start|kill9; exit tears the lab down"'
+        echo 'echo "lab_lan|lab_gw|lab_wan|lab_wan2 CMD..., lab_in ROLE CMD..., lab_py ROLE ..., lab_daemon_stop|start|kill9; exit tears the lab down"'
     } >"$rc"
     bash --rcfile "$rc" -i || true
 }
@@ -371,7 +517,7 @@ _lab_main() {
         ;;
     gc) _lab_gc ;;
     *)
-        echo "usage: $0 up|shell [--nat gatewayd|kernel|none]  |  $0 gc" >&2
+        echo "usage: $0 up|shell [--nat gatewayd|kernel|none] [--wan2] [--lan-hosts N] [--config FILE]  |  $0 gc" >&2
         exit 2
         ;;
     esac

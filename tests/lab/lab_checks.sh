@@ -80,3 +80,41 @@ _lab_capture_holds() {
 lab_capture_read() {
     tshark -n -r "$LAB_CAPTURE_FILE" "$@" 2>/dev/null
 }
+
+# ---------------------------------------------------------------------------------------------
+# Sniffers on lab hosts: what reached a host, even where nothing listens or a handshake never
+# completes. Any number at once, unlike the capture above.
+
+# lab_sniff_start ROLE NAME [PORT...]: log every IPv4 packet arriving on ROLE's eth0 (with PORTs,
+# only TCP/UDP from or to one of them) into $LAB_TMP/NAME.sniff; returns once it is listening.
+lab_sniff_start() {
+    local role=$1 name=$2 port args=()
+    shift 2
+    for port in "$@"; do args+=(--port "$port"); done
+    : >"$LAB_TMP/$name.sniff"
+    lab_bg "$role" "$name" "$LAB_PY" "$LAB_NET_PY" sniff --interface "$LAB_HOST_IF" --log "$LAB_TMP/$name.sniff" "${args[@]}"
+    lab_wait_log "$LAB_TMP/$name.log" "sniffing on" ||
+        _lab_die "the sniffer $name did not start in the $role namespace: $(cat "$LAB_TMP/$name.log")"
+}
+
+# lab_sniffed NAME: the packets the sniffer NAME has seen, "<proto> <src> > <dst> [tcp flags]" each.
+lab_sniffed() { cat "$LAB_TMP/$1.sniff"; }
+
+# ---------------------------------------------------------------------------------------------
+# The daemon's decision log: one line per decision on stderr ($LAB_DAEMON_LOG), e.g.
+#   gatewayd: drop rule=rdp-others reason=denied_by_rule dir=inbound proto=tcp src=203.0.113.2:43001 dst=203.0.113.1:3389 flags=S len=60
+
+# lab_expect_decision VERDICT RULE PROTO SRC DST WHAT: wait (up to 5 s) for gatewayd's decision
+# about the packet PROTO SRC → DST (ip:port as it arrived, before any translation) and require
+# VERDICT (accept, drop or reject) by RULE ("policy" when no rule decided). The first line about
+# that packet counts (a TCP retry logs again). Sets LAB_DECISION to the line, without "gatewayd: ".
+lab_expect_decision() {
+    local verdict=$1 rule=$2 packet="$3 $4 → $5" what=$6 pattern line
+    pattern=" proto=$3 src=${4//./\\.} dst=${5//./\\.}( |\$)"
+    lab_poll 5 grep -sqE -- "$pattern" "$LAB_DAEMON_LOG" ||
+        lab_fail "$what: gatewayd logged no decision about $packet (expected $verdict rule=$rule)"
+    line=$(grep -m1 -E -- "$pattern" "$LAB_DAEMON_LOG")
+    [[ $line == "gatewayd: $verdict rule=$rule "* ]] ||
+        lab_fail "$what: expected '$verdict rule=$rule' for $packet; gatewayd logged: $line"
+    LAB_DECISION=${line#gatewayd: }
+}

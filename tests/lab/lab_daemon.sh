@@ -3,9 +3,16 @@
 # it is ready, stop it as systemd would (SIGTERM) or kill it as a crash would (SIGKILL).
 # Sourced by lab.sh (source that, not this); needs lab.sh's state.
 
-# lab_daemon_start: start gatewayd in the gateway namespace and wait for "gatewayd: ready".
+# lab_daemon_start [--config FILE]: start gatewayd in the gateway namespace and wait for
+# "gatewayd: ready". With --config, FILE becomes the lab's gatewayd config (copied into $LAB_TMP,
+# so `<(my_config)` works) for this start and the next ones; without it, the last one is used.
 # Each start logs to its own file ($LAB_DAEMON_LOG) so that readiness is read from this start only.
 lab_daemon_start() {
+    case ${1:-} in
+    '') ;;
+    --config) _lab_use_gatewayd_config "${2:?lab_daemon_start: --config needs a file}" ;;
+    *) _lab_die "lab_daemon_start: unknown argument '$1'" ;;
+    esac
     _lab_require_gatewayd
     [[ -z $LAB_DAEMON_PID ]] || _lab_die "gatewayd is already running (pid $LAB_DAEMON_PID)"
     LAB_DAEMON_STARTS=$((LAB_DAEMON_STARTS + 1))

@@ -9,9 +9,15 @@ must run wherever python3 does.
   udp-echo --port P               UDP server; every datagram is answered with "<peer ip>:<peer port>"
   udp-ask HOST:PORT...            from ONE socket, ask each udp-echo server; prints
                                   "<server> <what it saw>" per server; exit 1 if one stays silent
-  udp-send HOST PORT TEXT         send TEXT once (fire and forget)
-  tcp-send HOST PORT TEXT         connect and send TEXT; exit 1 if the connection fails
-  listen-log --port P --log FILE  accept UDP and TCP on P; append "<proto> <peer> <text>" per arrival
+  udp-send HOST PORT TEXT         send TEXT once (fire and forget); --source-port fixes the sender's port
+  tcp-send HOST PORT TEXT         connect and send TEXT; exit 1 if the connection fails; --source-port too
+  listen-log --port P --log FILE  accept UDP and TCP on P; append "<proto> <peer> <text>" per arrival;
+                                  --hello HOST:PORT first sends one datagram from the UDP socket, so a
+                                  NAT opens a mapping for the very socket that listens (its answer is
+                                  logged like any arrival)
+  sniff --interface IF --log FILE every IPv4 packet arriving on IF (not those the host sends), one line
+                                  "<proto> <src> > <dst> [tcp flags]" each; --port P (repeatable) keeps
+                                  only TCP/UDP with P at either end. Prints "sniffing" once it is bound
   ping HOST [--count N]           ICMP echo over a raw socket (iputils ping is not a lab dependency);
                                   exit 0 only if every request was answered
   json-get KEY.KEY...             print one value of the JSON document on stdin (for iperf3 -J)
@@ -90,13 +96,20 @@ def udp_ask(args: argparse.Namespace) -> int:
 
 def udp_send(args: argparse.Namespace) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", args.source_port))
     sock.sendto(args.text.encode(), (args.host, args.port))
     return 0
 
 
 def tcp_send(args: argparse.Namespace) -> int:
     try:
-        with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+        # A fixed source port makes the probe findable in a log; SO_REUSEADDR lets it be reused
+        # while an earlier connection from it sits in TIME_WAIT.
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(("0.0.0.0", args.source_port))
+            sock.settimeout(args.timeout)
+            sock.connect((args.host, args.port))
             sock.sendall(args.text.encode())
     except OSError as error:
         print(f"tcp-send: {args.host}:{args.port}: {error}", file=sys.stderr)
@@ -116,6 +129,8 @@ def listen_log(args: argparse.Namespace) -> int:
     tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     tcp.bind((args.bind, args.port))
     tcp.listen()
+    if args.hello:
+        udp.sendto(b"hello", _parse_endpoint(args.hello))
     selector = selectors.DefaultSelector()
     selector.register(udp, selectors.EVENT_READ)
     selector.register(tcp, selectors.EVENT_READ)
@@ -133,6 +148,53 @@ def listen_log(args: argparse.Namespace) -> int:
                 data = b""
             conn.close()
             _log_arrival(args.log, "tcp", peer, data)
+
+
+ETH_P_IP = 0x0800
+PACKET_OUTGOING = 4
+_TCP_FLAG_LETTERS = ((0x02, "S"), (0x10, "A"), (0x01, "F"), (0x04, "R"), (0x08, "P"), (0x20, "U"))
+
+
+def _describe_ipv4(packet: bytes, ports: set) -> "str | None":
+    """One sniff line for an IPv4 packet, or None if --port filters it out."""
+    if len(packet) < 20 or packet[0] >> 4 != 4:
+        return None
+    header_length = (packet[0] & 0x0F) * 4
+    protocol = packet[9]
+    source = socket.inet_ntoa(packet[12:16])
+    destination = socket.inet_ntoa(packet[16:20])
+    layer4 = packet[header_length:]
+    later_fragment = struct.unpack("!H", packet[6:8])[0] & 0x1FFF
+    names = {1: "icmp", 6: "tcp", 17: "udp"}
+    name = names.get(protocol, str(protocol))
+    if protocol in (6, 17) and not later_fragment and len(layer4) >= 4:
+        source_port, destination_port = struct.unpack("!HH", layer4[:4])
+        if ports and source_port not in ports and destination_port not in ports:
+            return None
+        line = f"{name} {source}:{source_port} > {destination}:{destination_port}"
+        if protocol == 6 and len(layer4) >= 14:
+            line += " " + ("".join(letter for bit, letter in _TCP_FLAG_LETTERS if layer4[13] & bit) or "none")
+        return line
+    if ports:
+        return None
+    return f"{name} {source} > {destination}"
+
+
+def sniff(args: argparse.Namespace) -> int:
+    # AF_PACKET sees a packet before any socket lookup: it shows what reached the host even when
+    # nothing listens, or a SYN whose handshake never completes. One per host, unlike tshark.
+    sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(ETH_P_IP))
+    sock.bind((args.interface, ETH_P_IP))
+    print(f"sniffing on {args.interface}", flush=True)
+    ports = set(args.port)
+    while True:
+        packet, address = sock.recvfrom(65535)
+        if address[2] == PACKET_OUTGOING:
+            continue
+        line = _describe_ipv4(packet, ports)
+        if line is not None:
+            with open(args.log, "a", encoding="utf-8") as log:
+                log.write(line + "\n")
 
 
 ICMP_ECHO_REPLY = 0
@@ -217,6 +279,7 @@ def _parser() -> argparse.ArgumentParser:
     for name, run in (("udp-send", udp_send), ("tcp-send", tcp_send)):
         sender = commands.add_parser(name)
         sender.add_argument("--timeout", type=float, default=2.0)
+        sender.add_argument("--source-port", type=int, default=0)
         sender.add_argument("host")
         sender.add_argument("port", type=int)
         sender.add_argument("text")
@@ -226,7 +289,14 @@ def _parser() -> argparse.ArgumentParser:
     listen.add_argument("--bind", default="0.0.0.0")
     listen.add_argument("--port", type=int, required=True)
     listen.add_argument("--log", required=True)
+    listen.add_argument("--hello", metavar="HOST:PORT")
     listen.set_defaults(run=listen_log)
+
+    sniffer = commands.add_parser("sniff")
+    sniffer.add_argument("--interface", required=True)
+    sniffer.add_argument("--log", required=True)
+    sniffer.add_argument("--port", type=int, action="append", default=[])
+    sniffer.set_defaults(run=sniff)
 
     echo = commands.add_parser("ping")
     echo.add_argument("--count", type=int, default=3)

@@ -7,8 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "nat/translator.hpp"
-#include "packet_builder.hpp"
+#include "engine_setup.hpp"
 
 namespace gw::test {
 namespace {
@@ -17,26 +16,25 @@ using namespace std::chrono_literals;
 
 constexpr Instant t0 = 1'000'000ms;
 
-NatConfig config_with(PortRange range) {
-    NatConfig config;
-    config.wan_address = wan_address;
-    config.port_range = range;
-    return config;
-}
+EngineSetup config_with(PortRange range) { return engine_setup(range); }
 
 }  // namespace
 
 TEST_CASE("translation keeps every checksum right, checked by full recomputation over many flows") {
     std::mt19937 random(20240611);
     auto any = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(random); };
-    Translator nat(config_with({20000, 29999}));
+    PacketEngine nat(config_with({20000, 29999}));
     for (int i = 0; i < 2000; ++i) {
         Endpoint inside = at(Ipv4Address::from_octets(192, 168, std::uint8_t(any(0, 255)), std::uint8_t(any(1, 254))),
                              std::uint16_t(any(1, 65535)));
-        Endpoint outside = at(Ipv4Address(std::uint32_t(any(0x01000000, 0x7fffffff))), std::uint16_t(any(1, 65535)));
+        // 1.0.0.0 to 126.255.255.255: public or at least neither LAN nor martian (127/8 is).
+        Endpoint outside = at(Ipv4Address(std::uint32_t(any(0x01000000, 0x7effffff))), std::uint16_t(any(1, 65535)));
         Bytes data = payload_of_size(std::size_t(any(0, 80)), std::uint8_t(any(0, 255)));
         int kind = any(0, 2);
-        Packet sent = kind == 0   ? tcp(inside, outside, tcp_flag::ack, data)
+        // A TCP connection picked up mid-stream, its reply acknowledging the data.
+        TcpNumbers out_numbers{std::uint32_t(any(0, 0x7fffffff)) * 2, std::uint32_t(any(0, 0x7fffffff)) * 2};
+        TcpNumbers in_numbers{out_numbers.acknowledgment, out_numbers.sequence + std::uint32_t(data.size())};
+        Packet sent = kind == 0   ? tcp(inside, outside, tcp_flag::ack, out_numbers, data)
                       : kind == 1 ? udp(inside, outside, data)
                                   : icmp_echo(inside.address, outside.address, icmp_type::echo_request,
                                               inside.port.value, 1, data);
@@ -44,13 +42,13 @@ TEST_CASE("translation keeps every checksum right, checked by full recomputation
         REQUIRE(nat.translate_outbound(sent, L4Checksum::complete, t0).verdict == Verdict::forward);
         CHECK(checksum_errors(sent) == "");
         Endpoint external = source_of(sent);
-        Packet expected_out = kind == 0   ? tcp(external, outside, tcp_flag::ack, data)
+        Packet expected_out = kind == 0   ? tcp(external, outside, tcp_flag::ack, out_numbers, data)
                               : kind == 1 ? udp(external, outside, data)
                                           : icmp_echo(wan_address, outside.address, icmp_type::echo_request,
                                                       external.port.value, 1, data);
         CHECK(sent == expected_out);
 
-        Packet reply = kind == 0   ? tcp(outside, external, tcp_flag::ack, data)
+        Packet reply = kind == 0   ? tcp(outside, external, tcp_flag::ack, in_numbers, data)
                        : kind == 1 ? udp(outside, external, data)
                                    : icmp_echo(outside.address, wan_address, icmp_type::echo_reply,
                                                external.port.value, 1, data);
@@ -61,7 +59,7 @@ TEST_CASE("translation keeps every checksum right, checked by full recomputation
 }
 
 TEST_CASE("a UDP datagram sent without checksum is translated without checksum, both ways") {
-    Translator nat(config_with({40000, 40099}));
+    PacketEngine nat(config_with({40000, 40099}));
     Packet out = udp(at(host_a, 5000), at(server, 69), payload_of_size(9), false);
     REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
     CHECK(out == udp(at(wan_address, 40000), at(server, 69), payload_of_size(9), false));
@@ -90,7 +88,7 @@ Bytes payload_making_checksum_zero(Endpoint source, Endpoint destination) {
 
 TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent as all ones") {
     SECTION("outbound") {
-        Translator nat(config_with({40000, 40099}));
+        PacketEngine nat(config_with({40000, 40099}));
         Bytes payload = payload_making_checksum_zero(at(wan_address, 40000), at(server, 53));
         Packet packet = udp(at(host_a, 5000), at(server, 53), payload);
         REQUIRE(l4_checksum_field(packet) != 0xffff);  // the case is made by the translation
@@ -100,7 +98,7 @@ TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent 
         CHECK(checksum_errors(packet) == "");
     }
     SECTION("inbound") {
-        Translator nat(config_with({40000, 40099}));
+        PacketEngine nat(config_with({40000, 40099}));
         Packet out = udp(at(host_a, 5000), at(server, 53));
         REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
         Bytes payload = payload_making_checksum_zero(at(server, 53), at(host_a, 5000));
@@ -116,14 +114,19 @@ TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent 
 TEST_CASE("a CHECKSUM_PARTIAL packet gets the pseudo-header sum of its new addresses, and no port change") {
     struct Row {
         std::string description;
-        Packet packet;
+        Packet packet;  // from the LAN host
+        Packet reply;   // coming back to the WAN address
     };
     Bytes data = payload_of_size(31);
+    TcpNumbers out_numbers{1000, 2000}, in_numbers{2000, 1000 + 31};
     // Internal port 80 is outside the range, so the port does change.
-    for (const Row& row : std::vector<Row>{{"TCP", tcp(at(host_a, 80), at(server, 443), tcp_flag::ack, data)},
-                                           {"UDP", udp(at(host_a, 80), at(server, 443), data)}}) {
+    std::vector<Row> table{{"TCP", tcp(at(host_a, 80), at(server, 443), tcp_flag::ack, out_numbers, data),
+                            tcp(at(server, 443), at(wan_address, 40000), tcp_flag::ack, in_numbers, data)},
+                           {"UDP", udp(at(host_a, 80), at(server, 443), data),
+                            udp(at(server, 443), at(wan_address, 40000), data)}};
+    for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(config_with({40000, 40099}));
+            PacketEngine nat(config_with({40000, 40099}));
             std::uint16_t l4_length = std::uint16_t(row.packet.size() - 20);
 
             Packet out = with_checksum_partial(row.packet);
@@ -132,13 +135,7 @@ TEST_CASE("a CHECKSUM_PARTIAL packet gets the pseudo-header sum of its new addre
             CHECK(l4_checksum_field(out) == pseudo_header_partial_sum(wan_address, server, protocol_of(out), l4_length));
             CHECK(checksum_errors(finish_checksum_partial(out)) == "");
 
-            Packet reply = row.packet;  // the same bytes, coming back
-            put32(reply, 12, server.host_order());
-            put32(reply, 16, wan_address.host_order());
-            put16(reply, 20, 443);
-            put16(reply, 22, 40000);
-            refresh_ip_checksum(reply);
-            Packet in = with_checksum_partial(reply);
+            Packet in = with_checksum_partial(row.reply);
             REQUIRE(nat.translate_inbound(in, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
             REQUIRE(destination_of(in) == at(host_a, 80));
             CHECK(l4_checksum_field(in) == pseudo_header_partial_sum(server, host_a, protocol_of(in), l4_length));
@@ -160,7 +157,7 @@ TEST_CASE("a CHECKSUM_PARTIAL packet translated then finished is the packet a fu
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(config_with({40000, 40099}));
+            PacketEngine nat(config_with({40000, 40099}));
             Packet packet = with_checksum_partial(row.sent);
             REQUIRE(nat.translate_outbound(packet, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
             REQUIRE(finish_partial_checksum(packet));

@@ -5,9 +5,8 @@
 
 #include <vector>
 
+#include "engine_setup.hpp"
 #include "nat/fragment_table.hpp"
-#include "nat/translator.hpp"
-#include "packet_builder.hpp"
 
 namespace gw::test {
 namespace {
@@ -16,17 +15,12 @@ using namespace std::chrono_literals;
 
 constexpr Instant t0 = 1'000'000ms;
 
-NatConfig config() {
-    NatConfig c;
-    c.wan_address = wan_address;
-    c.port_range = {40000, 40099};
-    return c;
-}
+EngineSetup config() { return engine_setup(PortRange{40000, 40099}); }
 
-TranslationResult outbound(Translator& nat, Packet& p, Instant now = t0) {
+EngineResult outbound(PacketEngine& nat, Packet& p, Instant now = t0) {
     return nat.translate_outbound(p, L4Checksum::complete, now);
 }
-TranslationResult inbound(Translator& nat, Packet& p, Instant now = t0) {
+EngineResult inbound(PacketEngine& nat, Packet& p, Instant now = t0) {
     return nat.translate_inbound(p, L4Checksum::complete, now);
 }
 
@@ -37,7 +31,7 @@ TEST_CASE("an outbound first fragment gets address and port translated, later fr
     for (const Packet& datagram : {with_identification(udp(at(host_a, 5000), at(server, 53), data), 0x5151),
                                    with_identification(tcp(at(host_a, 5000), at(server, 80), tcp_flag::ack, data), 0x5151)}) {
         DYNAMIC_SECTION("protocol " << int(protocol_of(datagram))) {
-            Translator nat(config());
+            PacketEngine nat(config());
             std::vector<Packet> fragments = fragments_of(datagram, 24);
             REQUIRE(fragments.size() == 4);
             for (Packet& f : fragments) {
@@ -56,7 +50,7 @@ TEST_CASE("an outbound first fragment gets address and port translated, later fr
 }
 
 TEST_CASE("an inbound first fragment and the later fragments of its datagram go to the same LAN host") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet opens = udp(at(host_a, 5000), at(server, 53));
     REQUIRE(outbound(nat, opens).verdict == Verdict::forward);
 
@@ -73,7 +67,7 @@ TEST_CASE("an inbound first fragment and the later fragments of its datagram go 
 }
 
 TEST_CASE("an inbound later fragment without its first fragment is delivered locally, never to the LAN") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet opens = udp(at(host_a, 5000), at(server, 53));
     REQUIRE(outbound(nat, opens).verdict == Verdict::forward);
     std::vector<Packet> fragments =
@@ -100,10 +94,10 @@ TEST_CASE("an inbound later fragment without its first fragment is delivered loc
         Packet other = with_identification(fragments.back(), 8);
         CHECK(inbound(nat, other).verdict == Verdict::deliver_locally);
     }
-    SECTION("when the first fragment went to the gateway itself") {
+    SECTION("when the first fragment was for the gateway itself, and refused by the input policy") {
         std::vector<Packet> unmapped =
             fragments_of(with_identification(udp(at(server, 53), at(wan_address, 40050), payload_of_size(40)), 9), 24);
-        REQUIRE(inbound(nat, unmapped.front()).verdict == Verdict::deliver_locally);
+        REQUIRE(inbound(nat, unmapped.front()).reason == DropReason::denied_by_policy);
         CHECK(inbound(nat, unmapped.back()).verdict == Verdict::deliver_locally);
     }
     SECTION("when the first fragment was seen longer ago than the reassembly timeout") {
@@ -116,7 +110,7 @@ TEST_CASE("an inbound later fragment without its first fragment is delivered loc
 }
 
 TEST_CASE("a WAN fragment addressed to a LAN host directly is dropped") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet later = fragments_of(udp(at(server, 53), at(host_a, 5000), payload_of_size(40)), 24).back();
     Packet untouched = later;
     auto result = inbound(nat, later);

@@ -1,13 +1,14 @@
 // RFC 5508 section 7: an ICMP error about a translated flow reaches the other side as
-// if there were no NAT: the outer header like any packet of the flow, the quoted
-// datagram exactly as the host sent (or received) it, every checksum right.
+// if there were no NAT (the firewall's RELATED traffic): the outer header like any
+// packet of the flow, the quoted datagram exactly as the host sent (or received) it,
+// every checksum right. An error about no flow never reaches anyone.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "nat/translator.hpp"
-#include "packet_builder.hpp"
+#include "engine_setup.hpp"
+#include "tcp_connection.hpp"
 
 namespace gw::test {
 namespace {
@@ -17,15 +18,10 @@ using namespace std::chrono_literals;
 constexpr Instant t0 = 1'000'000ms;
 constexpr PortRange range{40000, 40099};
 
-NatConfig config() {
-    NatConfig c;
-    c.wan_address = wan_address;
-    c.port_range = range;
-    return c;
-}
+EngineSetup config() { return engine_setup(range); }
 
 // Sends `packet` out through the NAT and returns it as it left.
-Packet sent_through(Translator& nat, Packet packet, Instant now = t0) {
+Packet sent_through(PacketEngine& nat, Packet packet, Instant now = t0) {
     auto result = nat.translate_outbound(packet, L4Checksum::complete, now);
     REQUIRE(result.verdict == Verdict::forward);
     return packet;
@@ -70,7 +66,7 @@ TEST_CASE("an ICMP error from the WAN about a translated flow reaches the LAN ho
     };
     for (const ErrorAboutOutbound& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(config());
+            PacketEngine nat(config());
             Packet left = sent_through(nat, row.sent);
             Endpoint external = source_of(left);
             REQUIRE(external.address == wan_address);
@@ -96,20 +92,21 @@ TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoti
         Packet reply;     // from the Internet, as it reaches the WAN
         std::uint8_t type, code;
     };
+    auto handshake = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
     std::vector<Row> table{
         {"port unreachable about a UDP datagram", udp(at(host_a, 5000), at(server, 53)),
          udp(at(server, 53), at(wan_address, 40000), payload_of_size(17)), icmp_type::destination_unreachable,
          icmp_code::port_unreachable},
-        {"parameter problem about a TCP segment", tcp(at(host_a, 5000), at(server, 443), tcp_flag::syn),
-         tcp(at(server, 443), at(wan_address, 40000), tcp_flag::syn | tcp_flag::ack, payload_of_size(4)),
-         icmp_type::parameter_problem, 0},
+        {"parameter problem about a TCP segment", handshake.from_client(tcp_flag::syn).sent,
+         handshake.from_server(tcp_flag::syn | tcp_flag::ack, payload_of_size(4)).sent, icmp_type::parameter_problem,
+         0},
         {"time exceeded about an echo reply", icmp_echo(host_a, server, icmp_type::echo_request, 5000, 1),
          icmp_echo(server, wan_address, icmp_type::echo_reply, 40000, 1, payload_of_size(8)), icmp_type::time_exceeded,
          0},
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(config());
+            PacketEngine nat(config());
             REQUIRE(source_of(sent_through(nat, row.opens)).port == Port{40000});
             Packet received = row.reply;
             REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
@@ -126,7 +123,7 @@ TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoti
     }
 }
 
-TEST_CASE("an ICMP error that is not about a translated flow never reaches the LAN") {
+TEST_CASE("an ICMP error that is not about a known flow is dropped, never reaching the LAN or the gateway") {
     struct Row {
         std::string description;
         Packet quoted;  // what the error claims left the WAN
@@ -134,10 +131,12 @@ TEST_CASE("an ICMP error that is not about a translated flow never reaches the L
         DropReason reason;
     };
     std::vector<Row> table{
-        {"quoting a port no mapping holds: the gateway's own traffic", udp(at(wan_address, 40050), at(server, 53)),
-         Verdict::deliver_locally, DropReason::none},
-        {"quoting an echo identifier no mapping holds", icmp_echo(wan_address, server, icmp_type::echo_request, 40050, 1),
-         Verdict::deliver_locally, DropReason::none},
+        {"quoting a port no flow holds", udp(at(wan_address, 40050), at(server, 53)), Verdict::drop,
+         DropReason::no_mapping_for_icmp_error},
+        {"quoting the mapped port, but another remote than its flow's", udp(at(wan_address, 40000), at(other_server, 53)),
+         Verdict::drop, DropReason::no_mapping_for_icmp_error},
+        {"quoting an echo identifier no flow holds", icmp_echo(wan_address, server, icmp_type::echo_request, 40050, 1),
+         Verdict::drop, DropReason::no_mapping_for_icmp_error},
         {"quoting a datagram that never carried our address", udp(at(other_server, 40000), at(server, 53)),
          Verdict::drop, DropReason::no_mapping_for_icmp_error},
         {"quoting an ICMP error", icmp_error(icmp_type::destination_unreachable, 3, wan_address, server,
@@ -152,7 +151,7 @@ TEST_CASE("an ICMP error that is not about a translated flow never reaches the L
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(config());
+            PacketEngine nat(config());
             sent_through(nat, udp(at(host_a, 5000), at(server, 53)));  // holds UDP port 40000
             Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, router,
                                       wan_address, row.quoted, row.quoted.size());
@@ -161,23 +160,26 @@ TEST_CASE("an ICMP error that is not about a translated flow never reaches the L
             CHECK(result.verdict == row.verdict);
             CHECK(result.reason == row.reason);
             CHECK(error == untouched);
-            if (row.verdict == Verdict::drop) CHECK(nat.counters().drops[row.reason] == 1);
+            CHECK(nat.counters().drops[row.reason] == 1);
+            CHECK(nat.counters().local_packets == 0);
         }
     }
 }
 
 TEST_CASE("an ICMP error quoting an expired flow is not forwarded to the LAN") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
     Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
                               left, left.size());
+    Packet untouched = error;
     auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 300s);
-    CHECK(result.verdict != Verdict::forward);
-    CHECK(destination_address(error) == wan_address);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::no_mapping_for_icmp_error);
+    CHECK(error == untouched);
 }
 
 TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting another host's flow is dropped") {
-    Translator nat(config());
+    PacketEngine nat(config());
     sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
     Packet received = udp(at(server, 53), at(wan_address, 40000));
     REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -194,7 +196,7 @@ TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting another host's flow i
 }
 
 TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting a flow the NAT does not know is dropped") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet never_translated = udp(at(server, 53), at(host_a, 5000));
     Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, host_a, server,
                               never_translated, never_translated.size());
@@ -206,7 +208,7 @@ TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting a flow the NAT does n
 }
 
 TEST_CASE("RFC 4787 REQ-12: an ICMP error does not end the mapping it reports on") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
     Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, server, wan_address,
                               left, left.size());
@@ -218,17 +220,19 @@ TEST_CASE("RFC 4787 REQ-12: an ICMP error does not end the mapping it reports on
 }
 
 TEST_CASE("RFC 5508 REQ-6: an ICMP error about an echo does not refresh its mapping") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet left = sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 9, 1));
     Packet error = icmp_error(icmp_type::time_exceeded, 0, router, wan_address, left, left.size());
     REQUIRE(nat.translate_inbound(error, L4Checksum::complete, t0 + 59s).verdict == Verdict::forward);
 
     Packet late_reply = icmp_echo(server, wan_address, icmp_type::echo_reply, source_of(left).port.value, 1);
-    CHECK(nat.translate_inbound(late_reply, L4Checksum::complete, t0 + 60s).verdict == Verdict::deliver_locally);
+    auto result = nat.translate_inbound(late_reply, L4Checksum::complete, t0 + 60s);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::denied_by_policy);
 }
 
 TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dropped") {
-    Translator nat(config());
+    PacketEngine nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
     Packet received = udp(at(server, 53), at(wan_address, 40000));
     REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -259,7 +263,7 @@ TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dro
 }
 
 TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a LAN host pinging with that identifier") {
-    Translator nat(config());
+    PacketEngine nat(config());
     // host_a pings out with identifier 40000, which the NAT keeps.
     REQUIRE(source_of(sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 40000, 1))).port ==
             Port{40000});
@@ -274,7 +278,7 @@ TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a L
 }
 
 TEST_CASE("a LAN host's ICMP error quoting an echo request is not translated: the NAT never delivers requests") {
-    Translator nat(config());
+    PacketEngine nat(config());
     // host_a pings out with identifier 40000, which the NAT keeps.
     sent_through(nat, icmp_echo(host_a, server, icmp_type::echo_request, 40000, 1));
     Packet request = icmp_echo(server, host_a, icmp_type::echo_request, 40000, 1);

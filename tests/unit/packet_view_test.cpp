@@ -5,9 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "engine_setup.hpp"
 #include "nat/packet_view.hpp"
-#include "nat/translator.hpp"
-#include "packet_builder.hpp"
 
 namespace gw::test {
 namespace {
@@ -58,7 +57,7 @@ std::vector<Malformed> malformed_packets(Ipv4Address from, Ipv4Address to) {
 TEST_CASE("a malformed LAN packet is dropped with its reason, counted, and left untouched") {
     for (const Malformed& row : malformed_packets(host_a, server)) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat({wan_address, {1024, 65535}, {}, 1024});
+            PacketEngine nat(engine_setup(PortRange{1024, 65535}));
             Packet packet = row.packet;
             auto result = nat.translate_outbound(packet, L4Checksum::complete, t0);
             CHECK(result.verdict == Verdict::drop);
@@ -74,7 +73,7 @@ TEST_CASE("a malformed LAN packet is dropped with its reason, counted, and left 
 TEST_CASE("a malformed WAN packet is dropped with its reason, counted, and left untouched") {
     for (const Malformed& row : malformed_packets(server, wan_address)) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat({wan_address, {1024, 65535}, {}, 1024});
+            PacketEngine nat(engine_setup(PortRange{1024, 65535}));
             // A mapping the malformed packets would hit if they were read at all.
             Packet opens = udp(at(host_a, 5000), at(server, 53));
             REQUIRE(nat.translate_outbound(opens, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -90,7 +89,7 @@ TEST_CASE("a malformed WAN packet is dropped with its reason, counted, and left 
 }
 
 TEST_CASE("a LAN packet of a protocol the NAT cannot translate is dropped as unsupported_protocol") {
-    Translator nat({wan_address, {1024, 65535}, {}, 1024});
+    PacketEngine nat(engine_setup(PortRange{1024, 65535}));
     Packet gre = ipv4(host_a, server, ip_gre, payload_of_size(24));
     Packet untouched = gre;
     auto result = nat.translate_outbound(gre, L4Checksum::complete, t0);

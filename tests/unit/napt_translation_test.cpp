@@ -1,14 +1,14 @@
-// NAPT as the hosts on either side see it: what leaves the WAN for a LAN packet, what
-// reaches the LAN for a reply, and what never crosses. Expected packets are built
-// whole by the builder, so a byte-for-byte match also proves every checksum by full
-// recomputation.
+// NAPT as the hosts on either side see it, through the packet engine: what leaves the
+// WAN for a LAN packet, what reaches the LAN for a reply, and what never crosses.
+// Expected packets are built whole by the builder, so a byte-for-byte match also
+// proves every checksum by full recomputation.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "nat/translator.hpp"
-#include "packet_builder.hpp"
+#include "engine_setup.hpp"
+#include "tcp_connection.hpp"
 
 namespace gw::test {
 namespace {
@@ -17,14 +17,9 @@ using namespace std::chrono_literals;
 
 constexpr Instant t0 = 1'000'000ms;
 
-NatConfig config_with(PortRange range) {
-    NatConfig config;
-    config.wan_address = wan_address;
-    config.port_range = range;
-    return config;
-}
+EngineSetup config_with(PortRange range) { return engine_setup(range); }
 
-const NatConfig default_config = config_with({1024, 65535});
+const EngineSetup default_config = config_with({1024, 65535});
 
 struct Translation {
     std::string description;
@@ -38,15 +33,16 @@ struct Translation {
 
 TEST_CASE("an outbound packet leaves with the WAN address and its port kept, and its reply comes back") {
     Bytes data = payload_of_size(29);
+    auto handshake = TcpConnection::outbound(at(host_a, 40123), at(server, 443), at(wan_address, 40123));
+    Crossing syn = handshake.from_client(tcp_flag::syn);
+    Crossing syn_ack = handshake.from_server(tcp_flag::syn | tcp_flag::ack);
+    // A connection already open when the daemon started: picked up mid-stream.
+    auto open = TcpConnection::outbound(at(host_a, 40123), at(server, 443), at(wan_address, 40123));
+    Crossing request = open.from_client(tcp_flag::ack, data);
+    Crossing response = open.from_server(tcp_flag::ack, data);
     std::vector<Translation> table{
-        {"TCP SYN", tcp(at(host_a, 40123), at(server, 443), tcp_flag::syn),
-         tcp(at(wan_address, 40123), at(server, 443), tcp_flag::syn),
-         tcp(at(server, 443), at(wan_address, 40123), tcp_flag::syn | tcp_flag::ack),
-         tcp(at(server, 443), at(host_a, 40123), tcp_flag::syn | tcp_flag::ack)},
-        {"TCP data", tcp(at(host_a, 40123), at(server, 443), tcp_flag::ack, data),
-         tcp(at(wan_address, 40123), at(server, 443), tcp_flag::ack, data),
-         tcp(at(server, 443), at(wan_address, 40123), tcp_flag::ack, data),
-         tcp(at(server, 443), at(host_a, 40123), tcp_flag::ack, data)},
+        {"TCP SYN", syn.sent, syn.translated, syn_ack.sent, syn_ack.translated},
+        {"TCP data", request.sent, request.translated, response.sent, response.translated},
         {"UDP", udp(at(host_a, 5353), at(server, 53), data), udp(at(wan_address, 5353), at(server, 53), data),
          udp(at(server, 53), at(wan_address, 5353), data), udp(at(server, 53), at(host_a, 5353), data)},
         {"ICMP echo", icmp_echo(host_a, server, icmp_type::echo_request, 0x4242, 7, data),
@@ -56,7 +52,7 @@ TEST_CASE("an outbound packet leaves with the WAN address and its port kept, and
     };
     for (const Translation& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(default_config);
+            PacketEngine nat(default_config);
             Packet packet = row.sent;
             auto out = nat.translate_outbound(packet, L4Checksum::complete, t0);
             CHECK(out.verdict == Verdict::forward);
@@ -76,7 +72,7 @@ TEST_CASE("an outbound packet leaves with the WAN address and its port kept, and
 }
 
 TEST_CASE("RFC 4787 REQ-1: one internal endpoint keeps one external port whatever the destination") {
-    Translator nat(config_with({40000, 40099}));
+    PacketEngine nat(config_with({40000, 40099}));
     Packet first = udp(at(host_a, 5000), at(server, 3478));
     Packet second = udp(at(host_a, 5000), at(other_server, 3479));
     REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -86,7 +82,7 @@ TEST_CASE("RFC 4787 REQ-1: one internal endpoint keeps one external port whateve
 }
 
 TEST_CASE("RFC 5382 REQ-1: one internal TCP endpoint keeps one external port whatever the destination") {
-    Translator nat(config_with({40000, 40099}));
+    PacketEngine nat(config_with({40000, 40099}));
     Packet first = tcp(at(host_a, 5000), at(server, 443), tcp_flag::syn);
     Packet second = tcp(at(host_a, 5000), at(other_server, 80), tcp_flag::syn);
     REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -95,7 +91,7 @@ TEST_CASE("RFC 5382 REQ-1: one internal TCP endpoint keeps one external port wha
 }
 
 TEST_CASE("RFC 5508 REQ-2a: an echo identifier keeps one mapping whatever the destination") {
-    Translator nat(config_with({40000, 40099}));
+    PacketEngine nat(config_with({40000, 40099}));
     Packet first = icmp_echo(host_a, server, icmp_type::echo_request, 7, 1);
     Packet second = icmp_echo(host_a, other_server, icmp_type::echo_request, 7, 2);
     REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -105,7 +101,7 @@ TEST_CASE("RFC 5508 REQ-2a: an echo identifier keeps one mapping whatever the de
 
 TEST_CASE("RFC 4787 REQ-3: two LAN hosts with the same source port get different external ports in the range") {
     const PortRange range{40000, 40099};
-    Translator nat(config_with(range));
+    PacketEngine nat(config_with(range));
     Packet from_a = udp(at(host_a, 40050), at(server, 53));
     Packet from_b = udp(at(host_b, 40050), at(server, 53));
     REQUIRE(nat.translate_outbound(from_a, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -129,7 +125,7 @@ TEST_CASE("an internal port outside nat.port_range is given a port from the rang
     const PortRange range{40000, 40099};
     for (std::uint16_t internal : {1, 53, 1023, 39999, 40100, 65535}) {
         DYNAMIC_SECTION("internal port " << internal) {
-            Translator nat(config_with(range));
+            PacketEngine nat(config_with(range));
             Packet packet = udp(at(host_a, internal), at(server, 53), payload_of_size(3));
             REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
             CHECK(range.contains(source_of(packet).port));
@@ -139,7 +135,7 @@ TEST_CASE("an internal port outside nat.port_range is given a port from the rang
 }
 
 TEST_CASE("two LAN hosts pinging with the same identifier get different identifiers, and each reply returns home") {
-    Translator nat(config_with({40000, 40099}));
+    PacketEngine nat(config_with({40000, 40099}));
     Packet from_a = icmp_echo(host_a, server, icmp_type::echo_request, 40001, 1);
     Packet from_b = icmp_echo(host_b, server, icmp_type::echo_request, 40001, 1);
     REQUIRE(nat.translate_outbound(from_a, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -158,7 +154,7 @@ TEST_CASE("two LAN hosts pinging with the same identifier get different identifi
 }
 
 TEST_CASE("a packet with IP options is translated with its options intact") {
-    Translator nat(default_config);
+    PacketEngine nat(default_config);
     Bytes options{0x01, 0x01, 0x01, 0x00};  // three NOPs and an end of list
     Packet packet = with_ip_options(udp(at(host_a, 5000), at(server, 53), payload_of_size(5)), options);
     REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -166,7 +162,7 @@ TEST_CASE("a packet with IP options is translated with its options intact") {
 }
 
 TEST_CASE("bytes after the IP total length (link padding) are neither translated nor counted") {
-    Translator nat(default_config);
+    PacketEngine nat(default_config);
     Packet datagram = udp(at(host_a, 5000), at(server, 53), payload_of_size(2));
     Packet padded = datagram;
     padded.resize(46, 0xee);
@@ -178,6 +174,7 @@ TEST_CASE("bytes after the IP total length (link padding) are neither translated
 }
 
 TEST_CASE("a packet that must not cross is refused with its reason, and left untouched") {
+    // Unsolicited packets for the gateway itself fall to the input policy, drop by default.
     struct Row {
         std::string description;
         bool inbound;
@@ -191,15 +188,15 @@ TEST_CASE("a packet that must not cross is refused with its reason, and left unt
         {"a WAN packet addressed to another public address", true, udp(at(server, 53), at(other_server, 5000)),
          Verdict::drop, DropReason::not_addressed_to_gateway},
         {"a UDP datagram to a port no mapping holds", true, udp(at(server, 53), at(wan_address, 5000)),
-         Verdict::deliver_locally, DropReason::none},
+         Verdict::drop, DropReason::denied_by_policy},
         {"a TCP SYN to a port no mapping holds", true, tcp(at(server, 1234), at(wan_address, 22), tcp_flag::syn),
-         Verdict::deliver_locally, DropReason::none},
+         Verdict::drop, DropReason::denied_by_policy},
         {"an echo reply with an identifier no mapping holds", true,
-         icmp_echo(server, wan_address, icmp_type::echo_reply, 999, 1), Verdict::deliver_locally, DropReason::none},
+         icmp_echo(server, wan_address, icmp_type::echo_reply, 999, 1), Verdict::drop, DropReason::denied_by_policy},
         {"an echo request to the gateway", true, icmp_echo(server, wan_address, icmp_type::echo_request, 5000, 1),
-         Verdict::deliver_locally, DropReason::none},
+         Verdict::drop, DropReason::denied_by_policy},
         {"a GRE packet to the gateway", true, ipv4(server, wan_address, ip_gre, payload_of_size(24)),
-         Verdict::deliver_locally, DropReason::none},
+         Verdict::drop, DropReason::denied_by_policy},
         {"a LAN packet already carrying the WAN address", false, udp(at(wan_address, 5000), at(server, 53)),
          Verdict::drop, DropReason::source_is_gateway},
         {"an echo reply from the LAN", false, icmp_echo(host_a, server, icmp_type::echo_reply, 5000, 1), Verdict::drop,
@@ -207,7 +204,7 @@ TEST_CASE("a packet that must not cross is refused with its reason, and left unt
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
-            Translator nat(default_config);
+            PacketEngine nat(default_config);
             // A live mapping on another port, so that "no mapping" is not "no mappings at all".
             Packet other = udp(at(host_b, 7000), at(server, 53));
             REQUIRE(nat.translate_outbound(other, L4Checksum::complete, t0).verdict == Verdict::forward);
@@ -218,15 +215,15 @@ TEST_CASE("a packet that must not cross is refused with its reason, and left unt
             CHECK(result.verdict == row.verdict);
             CHECK(result.reason == row.reason);
             CHECK(packet == row.packet);
-            if (row.verdict == Verdict::drop) CHECK(nat.counters().drops[row.reason] == 1);
-            if (row.verdict == Verdict::deliver_locally) CHECK(nat.counters().local_packets == 1);
+            CHECK(nat.counters().drops[row.reason] == 1);
+            CHECK(nat.counters().local_packets == 0);
             CHECK(nat.counters().inbound_packets == 0);
         }
     }
 }
 
 TEST_CASE("ports_exhausted when every port of nat.port_range is taken") {
-    Translator nat(config_with({40000, 40001}));
+    PacketEngine nat(config_with({40000, 40001}));
     Packet first = udp(at(host_a, 1), at(server, 53));
     Packet second = udp(at(host_a, 2), at(server, 53));
     Packet third = udp(at(host_b, 3), at(server, 53));
@@ -246,9 +243,9 @@ TEST_CASE("ports_exhausted when every port of nat.port_range is taken") {
 }
 
 TEST_CASE("mapping_table_full when nat.max_mappings mappings are live") {
-    NatConfig config = default_config;
-    config.max_mappings = 2;
-    Translator nat(config);
+    EngineSetup config = default_config;
+    config.nat.max_mappings = 2;
+    PacketEngine nat(config);
     Packet first = udp(at(host_a, 5000), at(server, 53));
     Packet second = tcp(at(host_a, 5000), at(server, 80), tcp_flag::syn);
     Packet third = icmp_echo(host_b, server, icmp_type::echo_request, 5000, 1);
@@ -261,9 +258,15 @@ TEST_CASE("mapping_table_full when nat.max_mappings mappings are live") {
     CHECK(third == untouched);
     CHECK(nat.counters().drops[DropReason::mapping_table_full] == 1);
 
-    SECTION("yet packets of the existing mappings still flow") {
-        Packet again = udp(at(host_a, 5000), at(other_server, 53));
+    SECTION("yet packets of the existing flows still flow") {
+        Packet again = udp(at(host_a, 5000), at(server, 53));
         CHECK(nat.translate_outbound(again, L4Checksum::complete, t0).verdict == Verdict::forward);
+    }
+    SECTION("while a new destination of an existing mapping needs a flow, bounded by the same limit") {
+        Packet again = udp(at(host_a, 5000), at(other_server, 53));
+        auto refused = nat.translate_outbound(again, L4Checksum::complete, t0);
+        CHECK(refused.verdict == Verdict::drop);
+        CHECK(refused.reason == DropReason::flow_table_full);
     }
 }
 

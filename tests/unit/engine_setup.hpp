@@ -1,0 +1,53 @@
+// The packet engine as the tests run it: the addressing plan of packet_builder.hpp
+// (LAN 192.168.0.0/16 on lan0, the WAN address 203.0.113.1 on wan0) and, unless a
+// test says otherwise, the firewall's defaults: address-and-port-dependent filtering,
+// inbound and input policies drop, outbound accept, no rules, forwards or DMZ.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "firewall/packet_engine.hpp"
+#include "packet_builder.hpp"
+
+namespace gw::test {
+
+// Throws on a typo, so it may also initialise namespace-scope constants.
+inline Ipv4Network network(std::string_view text) { return Ipv4Network::parse(text).value(); }
+
+inline constexpr std::string_view lan_interface = "lan0", wan_interface = "wan0";
+
+inline EngineSetup engine_setup(PortRange range = {40000, 40099}) {
+    EngineSetup setup;
+    setup.nat.wan_address = wan_address;
+    setup.nat.port_range = range;
+    setup.firewall.lan_networks = {network("192.168.0.0/16")};
+    setup.lan_interface = lan_interface;
+    setup.wan_interface = wan_interface;
+    return setup;
+}
+
+inline EngineSetup engine_setup(FilteringBehaviour filtering) {
+    EngineSetup setup = engine_setup();
+    setup.firewall.filtering = filtering;
+    return setup;
+}
+
+}  // namespace gw::test
+
+namespace Catch {
+template <>
+struct StringMaker<gw::Verdict> {
+    static std::string convert(gw::Verdict v) {
+        switch (v) {
+            case gw::Verdict::forward: return "forward";
+            case gw::Verdict::deliver_locally: return "deliver_locally";
+            case gw::Verdict::drop: return "drop";
+            case gw::Verdict::reject: return "reject";
+        }
+        return "verdict " + std::to_string(int(v));
+    }
+};
+}  // namespace Catch

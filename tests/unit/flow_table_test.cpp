@@ -1,0 +1,155 @@
+// The flow table on its own: a flow found under its internal and its external tuple,
+// exact expiry per timeout class, and the mapping reference a flow gives back when it goes.
+#include <catch2/catch.hpp>
+
+#include <set>
+
+#include "firewall/flow_table.hpp"
+#include "packet_builder.hpp"
+
+namespace gw::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr Instant t0 = 1'000'000ms;
+
+NatConfig config(std::uint32_t max_flows = 262144) {
+    NatConfig c;
+    c.wan_address = wan_address;
+    c.port_range = {40000, 40099};
+    c.max_mappings = max_flows;
+    return c;
+}
+
+// A table and the mappings its flows hold.
+struct Tables {
+    explicit Tables(const NatConfig& c = config()) : mappings(c), flows(c, mappings) {}
+    MappingTable mappings;
+    FlowTable flows;
+
+    // A LAN flow from `internal` to `remote`, holding its mapping as the engine would.
+    FlowId open(Protocol protocol, Endpoint internal, Endpoint remote, TimeoutClass timeout_class, Instant now) {
+        AcquireResult mapping = mappings.acquire(protocol, internal);
+        REQUIRE(mapping.id != 0);
+        Flow flow;
+        flow.protocol = protocol;
+        flow.internal = internal;
+        flow.remote = remote;
+        flow.external = mappings.get(mapping.id).external;
+        flow.mapping = mapping.id;
+        flow.timeout_class = timeout_class;
+        FlowId id = flows.insert(flow, now);
+        if (id == 0) mappings.release(mapping.id);
+        return id;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("the RFC timeouts are each timeout class's") {
+    Tables t;
+    CHECK(t.flows.timeout_of(TimeoutClass::udp) == 300s);
+    CHECK(t.flows.timeout_of(TimeoutClass::icmp) == 60s);
+    CHECK(t.flows.timeout_of(TimeoutClass::tcp_transitory) == 240s);
+    CHECK(t.flows.timeout_of(TimeoutClass::tcp_established) == 7440s);
+}
+
+TEST_CASE("a flow is found under its internal and its external tuple, and only there") {
+    Tables t;
+    FlowId id = t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    REQUIRE(id != 0);
+    Port external = t.flows.get(id).external;
+    Flow* by_internal = t.flows.find_by_internal(Protocol::udp, at(host_a, 5000), at(server, 53), t0);
+    Flow* by_external = t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0);
+    REQUIRE(by_internal);
+    CHECK(by_internal == by_external);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 5000), at(server, 53), t0) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::udp, at(host_a, 5000), at(server, 54), t0) == nullptr);
+    CHECK(t.flows.find_by_external(Protocol::udp, external, at(other_server, 53), t0) == nullptr);
+    CHECK(t.flows.find_by_external(Protocol::udp, external, at(server, 54), t0) == nullptr);
+}
+
+TEST_CASE("has_sent_to_address knows the remote addresses behind an external port") {
+    Tables t;
+    t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    Port external = t.mappings.find_by_internal(Protocol::udp, at(host_a, 5000))->external;
+    CHECK(t.flows.has_sent_to_address(Protocol::udp, external, server));
+    CHECK_FALSE(t.flows.has_sent_to_address(Protocol::udp, external, other_server));
+    CHECK_FALSE(t.flows.has_sent_to_address(Protocol::tcp, external, server));
+}
+
+TEST_CASE("a flow lives until exactly the end of its idle timeout") {
+    Tables t;
+    FlowId id = t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    Port external = t.flows.get(id).external;
+    CHECK(t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0 + 300s - 1ms) != nullptr);
+    CHECK(t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0 + 300s) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::udp, at(host_a, 5000), at(server, 53), t0 + 300s) == nullptr);
+}
+
+TEST_CASE("touching a flow restarts its idle timeout, under the class it is given") {
+    Tables t;
+    FlowId id = t.open(Protocol::tcp, at(host_a, 5000), at(server, 443), TimeoutClass::tcp_transitory, t0);
+    t.flows.touch(t.flows.get(id), TimeoutClass::tcp_established, t0 + 100s);
+    Port external = t.flows.get(id).external;
+    CHECK(t.flows.find_by_external(Protocol::tcp, external, at(server, 443), t0 + 100s + 7440s - 1ms) != nullptr);
+    CHECK(t.flows.find_by_external(Protocol::tcp, external, at(server, 443), t0 + 100s + 7440s) == nullptr);
+}
+
+TEST_CASE("a touch earlier than the last activity does not move the flow back in time") {
+    Tables t;
+    FlowId id = t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0 + 10s);
+    t.flows.touch(t.flows.get(id), TimeoutClass::udp, t0);
+    CHECK(t.flows.expire_idle(t0 + 300s) == 0);
+    CHECK(t.flows.expire_idle(t0 + 310s) == 1);
+}
+
+TEST_CASE("expire_idle reclaims exactly the flows whose time is up, and says how many") {
+    Tables t;
+    t.open(Protocol::icmp, at(host_a, 1), at(server, 0), TimeoutClass::icmp, t0);             // 60 s
+    t.open(Protocol::udp, at(host_a, 2), at(server, 53), TimeoutClass::udp, t0);              // 300 s
+    t.open(Protocol::udp, at(host_b, 3), at(server, 53), TimeoutClass::udp, t0 + 10s);        // 300 s
+    t.open(Protocol::tcp, at(host_b, 4), at(server, 80), TimeoutClass::tcp_transitory, t0);  // 240 s
+    CHECK(t.flows.expire_idle(t0 + 60s - 1ms) == 0);
+    CHECK(t.flows.expire_idle(t0 + 60s) == 1);
+    CHECK(t.flows.expire_idle(t0 + 300s) == 2);
+    CHECK(t.flows.size() == 1);
+    CHECK(t.flows.find_by_internal(Protocol::udp, at(host_b, 3), at(server, 53), t0 + 300s) != nullptr);
+    CHECK(t.flows.expire_idle(t0 + 310s) == 1);
+    CHECK(t.flows.size() == 0);
+    CHECK(t.flows.expired_total() == 4);
+}
+
+TEST_CASE("a flow gives its mapping reference back when it goes") {
+    Tables t;
+    t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    t.open(Protocol::udp, at(host_a, 5000), at(other_server, 53), TimeoutClass::udp, t0 + 100s);
+    REQUIRE(t.mappings.size() == 1);
+    CHECK(t.flows.expire_idle(t0 + 300s) == 1);
+    CHECK(t.mappings.size() == 1);
+    CHECK(t.flows.expire_idle(t0 + 400s) == 1);
+    CHECK(t.mappings.size() == 0);
+    CHECK(t.mappings.released_total() == 1);
+}
+
+TEST_CASE("a full table makes room by reclaiming expired flows") {
+    Tables t(config(1));
+    REQUIRE(t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0) != 0);
+    CHECK(t.open(Protocol::udp, at(host_a, 5000), at(other_server, 53), TimeoutClass::udp, t0 + 1s) == 0);
+    CHECK(t.open(Protocol::udp, at(host_a, 5000), at(other_server, 53), TimeoutClass::udp, t0 + 300s) != 0);
+    CHECK(t.flows.size() == 1);
+}
+
+TEST_CASE("for_each visits every live flow once") {
+    Tables t;
+    t.open(Protocol::udp, at(host_a, 1), at(server, 53), TimeoutClass::udp, t0);
+    t.open(Protocol::udp, at(host_a, 2), at(server, 53), TimeoutClass::udp, t0);
+    t.open(Protocol::tcp, at(host_b, 3), at(server, 80), TimeoutClass::tcp_transitory, t0);
+    t.flows.expire_idle(t0 + 240s);  // the TCP one, still transitory
+    std::multiset<std::uint16_t> internal_ports;
+    t.flows.for_each([&](const Flow& f) { internal_ports.insert(f.internal.port.value); });
+    CHECK(internal_ports == std::multiset<std::uint16_t>{1, 2});
+}
+
+}  // namespace gw::test
