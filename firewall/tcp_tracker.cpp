@@ -195,7 +195,7 @@ TcpJudgement TcpTracker::judge(FlowDirection from, const TcpSegment& segment) no
         case Move::reopen:
             // RFC 1122 §4.2.2.13 lets a new SYN reopen a connection in TIME-WAIT; like
             // netfilter we skip its sequence condition and treat a reset flow the same.
-            *this = *start(segment);
+            if (auto fresh = start(segment)) *this = *fresh;
             return TcpJudgement::accept;
         default:
             break;
@@ -282,7 +282,10 @@ void TcpTracker::take_in_window(std::size_t sender, const TcpSegment& segment, s
     if (segment.flags & TcpHeader::fin) facts_[sender].flags |= fin_sent;
     // The sender went past the right edge we knew: its receiver must have opened the
     // window wider than we saw (netfilter grows the window rather than doubt the sender).
-    if (to.max_window != 0 && after(end, from.max_end)) to.max_window += end - from.max_end;
+    // Capped at the largest window there is, so that a sender overrunning again and again
+    // cannot wrap it around to a small one.
+    if (to.max_window != 0 && after(end, from.max_end))
+        to.max_window = std::min(to.max_window + (end - from.max_end), max_scaled_window);
     // This ACK and window let the other side send up to ack + window.
     if (!before(ack + window, to.max_end)) to.max_end = ack + window + (window == 0 ? 1 : 0);
 }

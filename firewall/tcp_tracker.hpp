@@ -80,6 +80,9 @@ public:
     static std::optional<TcpTracker> start(const TcpSegment& first, TcpPickup pickup = TcpPickup::refuse) noexcept;
 
     // Judges a later segment of the flow. The tracker changes only when it returns accept.
+    // Some accepted segments change nothing, as in netfilter: a SYN on an established
+    // flow, a retransmitted SYN-ACK, an RST in the window but not at the exact sequence.
+    // They pass so that the endpoint can answer them with a challenge ACK (RFC 5961 §3.2, §4).
     TcpJudgement track(FlowDirection from, const TcpSegment& segment) noexcept;
 
     TcpState state() const noexcept { return state_; }
