@@ -35,18 +35,17 @@ std::string_view verdict_word(Verdict v) {
 }  // namespace
 
 std::string DecisionLog::format(const EngineResult& result, std::string_view direction,
-                                std::span<const std::uint8_t> packet) {
+                                std::span<const std::uint8_t> head, std::size_t length) {
     std::string line(verdict_word(result.verdict));
     line += " rule=";
     line += result.rule ? result.rule->name : std::string("policy");
     if (result.reason != DropReason::none) line += " reason=" + std::string(drop_reason_name(result.reason));
     line += " dir=" + std::string(direction);
     // The parser needs a writable span; it only reads here.
-    std::vector<std::uint8_t> copy(packet.begin(), packet.begin() + std::min<std::size_t>(packet.size(), 128));
+    std::vector<std::uint8_t> copy(head.begin(), head.end());
     if (copy.size() >= sizeof(wire::Ipv4Header)) {
         auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy.data());
-        if (ip->total_length() > copy.size()) ip->total_length_field.set(std::uint16_t(copy.size()));
-        ParseResult parsed = parse_ipv4(copy);
+        ParseResult parsed = parse_ipv4_head(copy);
         const PacketView& p = parsed.view;
         bool ports = parsed.ok() && (p.tcp || p.udp);
         const wire::Be16* sport = !ports ? nullptr : p.tcp ? &p.tcp->source_port : &p.udp->source_port;
@@ -58,12 +57,12 @@ std::string DecisionLog::format(const EngineResult& result, std::string_view dir
         if (parsed.ok() && p.tcp) line += " flags=" + tcp_flags_text(p.tcp->flags);
         if (parsed.ok() && p.icmp) line += " icmp_type=" + std::to_string(p.icmp->type);
     }
-    line += " len=" + std::to_string(packet.size());
+    line += " len=" + std::to_string(length);
     return line;
 }
 
 void DecisionLog::record(const EngineResult& result, std::string_view direction,
-                         std::span<const std::uint8_t> packet, Instant now) {
+                         std::span<const std::uint8_t> head, std::size_t length, Instant now) {
     if (now - window_start_ >= std::chrono::seconds(1)) {
         if (suppressed_ > 0)
             log::info("decision log: " + std::to_string(suppressed_) + " lines suppressed (over " +
@@ -77,7 +76,7 @@ void DecisionLog::record(const EngineResult& result, std::string_view direction,
         return;
     }
     ++lines_in_window_;
-    log::info(format(result, direction, packet));
+    log::info(format(result, direction, head, length));
 }
 
 }  // namespace gw

@@ -17,13 +17,14 @@ class DecisionLog {
 public:
     explicit DecisionLog(std::uint32_t lines_per_second) : lines_per_second_(lines_per_second) {}
 
-    // `packet` is the packet as it arrived (before any rewrite).
-    void record(const EngineResult& result, std::string_view direction, std::span<const std::uint8_t> packet,
-                Instant now);
+    // `head`: the first bytes of the packet as it arrived (before any rewrite);
+    // `length`: its whole length.
+    void record(const EngineResult& result, std::string_view direction, std::span<const std::uint8_t> head,
+                std::size_t length, Instant now);
 
     // The line for a decision, without rate limiting (exposed for tests).
     static std::string format(const EngineResult& result, std::string_view direction,
-                              std::span<const std::uint8_t> packet);
+                              std::span<const std::uint8_t> head, std::size_t length);
 
 private:
     std::uint32_t lines_per_second_;

@@ -7,6 +7,8 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -199,6 +201,10 @@ void run_gateway(const GatewayConfig& config) {
         Instant now = monotonic_now();
         if (packet.truncated) return QueueVerdict::drop;
         L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
+        // The log shows packets as they arrived; the engine rewrites in place.
+        std::array<std::uint8_t, 128> arrived{};
+        std::size_t arrived_length = std::min(packet.payload.size(), arrived.size());
+        std::memcpy(arrived.data(), packet.payload.data(), arrived_length);
         EngineResult result;
         bool from_lan = packet.in_interface == lan_index;
         switch (packet.hook) {
@@ -212,7 +218,8 @@ void run_gateway(const GatewayConfig& config) {
         }
         if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log)
             decisions.record(result, from_lan && packet.hook == NF_INET_PRE_ROUTING ? "hairpin" : direction_of_hook(packet.hook),
-                             packet.payload, now);
+                             std::span<const std::uint8_t>(arrived.data(), arrived_length), packet.payload.size(),
+                             now);
         if (result.verdict == Verdict::reject) rejects.answer(packet.payload);
         // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
         // checksum must be finished here. GSO packets are spared the pass over 64 KiB:

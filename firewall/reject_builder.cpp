@@ -83,10 +83,7 @@ std::size_t build_reject(std::span<const std::uint8_t> offending, std::span<std:
     if (length < sizeof(wire::Ipv4Header)) return 0;
     // Parse the head only: the answer needs headers, not the payload.
     std::size_t original_total = std::min<std::size_t>(ip->total_length(), offending.size());
-    if (ip->total_length() > length) ip->total_length_field.set(std::uint16_t(length));
-    ip->checksum.set(0);
-    ip->checksum.set(internet_checksum({copy, std::min<std::size_t>(ip->header_length(), length)}));
-    ParseResult parsed = parse_ipv4({copy, length});
+    ParseResult parsed = parse_ipv4_head({copy, length});
     if (!parsed.ok() || parsed.view.is_fragment()) return 0;
     if (parsed.view.tcp) {
         std::size_t headers = ip->header_length() + parsed.view.tcp->header_length();

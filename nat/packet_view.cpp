@@ -1,5 +1,7 @@
 #include "packet_view.hpp"
 
+#include <algorithm>
+
 #include "checksum.hpp"
 
 namespace gw {
@@ -51,11 +53,14 @@ DropReason parse_ip_header(std::span<std::uint8_t> bytes, PacketView& v) {
 
 }  // namespace
 
-ParseResult parse_ipv4(std::span<std::uint8_t> buffer) noexcept {
+namespace {
+
+ParseResult parse_ipv4_bounded(std::span<std::uint8_t> buffer, bool head_only) {
     ParseResult r;
     if (auto reason = parse_ip_header(buffer, r.view); reason != DropReason::none) return fail(reason);
     const auto& ip = *r.view.ip;
     std::size_t total = ip.total_length();
+    if (head_only) total = std::min(total, buffer.size());
     if (total < ip.header_length() || total > buffer.size()) return fail(DropReason::bad_total_length);
     if (internet_checksum({buffer.data(), ip.header_length()}) != 0) return fail(DropReason::bad_ip_checksum);
 
@@ -67,6 +72,12 @@ ParseResult parse_ipv4(std::span<std::uint8_t> buffer) noexcept {
         return fail(r.view.is_first_fragment() ? DropReason::tiny_first_fragment : reason);
     return r;
 }
+
+}  // namespace
+
+ParseResult parse_ipv4(std::span<std::uint8_t> buffer) noexcept { return parse_ipv4_bounded(buffer, false); }
+
+ParseResult parse_ipv4_head(std::span<std::uint8_t> head) noexcept { return parse_ipv4_bounded(head, true); }
 
 ParseResult parse_quoted_ipv4(std::span<std::uint8_t> quoted) noexcept {
     ParseResult r;

@@ -39,6 +39,10 @@ struct ParseResult {
 // transport header of an unfragmented packet or first fragment.
 ParseResult parse_ipv4(std::span<std::uint8_t> buffer) noexcept;
 
+// Like parse_ipv4, for the first bytes of a packet (a log snapshot, the head a reject
+// answer quotes): the datagram may run past `head`; the view covers what is there.
+ParseResult parse_ipv4_head(std::span<std::uint8_t> head) noexcept;
+
 // Validates a datagram quoted inside an ICMP error: the IP header must be whole and
 // at least the first 8 bytes of its transport header present (RFC 792); the quoted
 // total length may exceed what was quoted, so it is not checked, nor its checksum.

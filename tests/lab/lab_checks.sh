@@ -109,12 +109,16 @@ lab_sniffed() { cat "$LAB_TMP/$1.sniff"; }
 # VERDICT (accept, drop or reject) by RULE ("policy" when no rule decided). The first line about
 # that packet counts (a TCP retry logs again). Sets LAB_DECISION to the line, without "gatewayd: ".
 lab_expect_decision() {
-    local verdict=$1 rule=$2 packet="$3 $4 → $5" what=$6 pattern line
+    local verdict=$1 rule=$2 packet="$3 $4 → $5" what=$6 pattern line same_source
     pattern=" proto=$3 src=${4//./\\.} dst=${5//./\\.}( |\$)"
-    lab_poll 5 grep -sqE -- "$pattern" "$LAB_DAEMON_LOG" ||
-        lab_fail "$what: gatewayd logged no decision about $packet (expected $verdict rule=$rule)"
+    if ! lab_poll 5 grep -sqE -- "$pattern" "$LAB_DAEMON_LOG"; then
+        same_source=$(grep -F " proto=$3 src=$4 " "$LAB_DAEMON_LOG" || true)
+        [[ -z $same_source ]] || same_source="; about $3 from $4 it logged:"$'\n'"$same_source"
+        lab_fail "$what: gatewayd logged no decision about $packet (expected $verdict rule=$rule)$same_source"
+    fi
     line=$(grep -m1 -E -- "$pattern" "$LAB_DAEMON_LOG")
     [[ $line == "gatewayd: $verdict rule=$rule "* ]] ||
         lab_fail "$what: expected '$verdict rule=$rule' for $packet; gatewayd logged: $line"
+    # shellcheck disable=SC2034 # read by the scripts that call this
     LAB_DECISION=${line#gatewayd: }
 }

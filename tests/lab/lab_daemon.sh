@@ -7,6 +7,7 @@
 # "gatewayd: ready". With --config, FILE becomes the lab's gatewayd config (copied into $LAB_TMP,
 # so `<(my_config)` works) for this start and the next ones; without it, the last one is used.
 # Each start logs to its own file ($LAB_DAEMON_LOG) so that readiness is read from this start only.
+# shellcheck disable=SC2120 # its arguments are optional
 lab_daemon_start() {
     case ${1:-} in
     '') ;;

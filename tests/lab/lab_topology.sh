@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# The lab's topology: its namespaces, the veth links and the LAN switch between them, their
+# addresses and routes, and lab_describe to show them. Sourced by lab.sh (source that, not this);
+# needs lab.sh's constants and state. Everything is set through `ip -n`/`ip netns exec`, never in
+# the root namespace.
+# shellcheck disable=SC2153 # the LAB_NS_* names are lab.sh's state, assigned by lab_up
+
+_lab_create_namespaces() {
+    local ns
+    for ns in $LAB_NAMESPACES; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        # IPv6 off before any link exists, so captures hold no router solicitations or MLD reports.
+        if ip netns exec "$ns" test -d /proc/sys/net/ipv6; then
+            ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+        fi
+    done
+    # The gateway starts as a plain host: forwarding is the NAT's job to turn on (and off again).
+    # rp_filter off because the daemon rewrites addresses behind the kernel's back.
+    lab_gw sysctl -qw net.ipv4.ip_forward=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+}
+
+# _lab_veth NS-A IF-A NS-B IF-B: a veth pair between two namespaces, both ends up, both recorded in
+# LAB_LINKS for _lab_links_up.
+_lab_veth() {
+    ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+    ip -n "$1" link set "$2" up
+    ip -n "$3" link set "$4" up
+    LAB_LINKS+=" $1/$2 $3/$4"
+}
+
+_lab_wire() {
+    _lab_veth "$LAB_NS_GW" "$LAB_GW_WAN_IF" "$LAB_NS_WAN" "$LAB_HOST_IF"
+    if ((LAB_LAN_HOSTS == 1)); then
+        _lab_veth "$LAB_NS_GW" "$LAB_GW_LAN_IF" "$LAB_NS_LAN" "$LAB_HOST_IF"
+    else
+        _lab_wire_switch
+    fi
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
+    local k ns
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        ns=$(_lab_ns_of "lan$k")
+        ip -n "$ns" addr add "$(lab_lan_ip "$k")/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+        ip -n "$ns" route add default via "$LAB_GW_LAN_IP"
+    done
+    # No route on the WAN host towards the LAN: the WAN host must only ever be able to see the
+    # gateway's address, as on the Internet.
+}
+
+# The LAN as a switch: a bridge in a namespace of its own, so the gateway's lan0 stays one plain
+# veth as with a single LAN host (and the gateway's firewall never sees bridged frames).
+_lab_wire_switch() {
+    local k
+    ip -n "$LAB_NS_SWITCH" link add "$LAB_SWITCH_BRIDGE" type bridge stp_state 0 forward_delay 0
+    ip -n "$LAB_NS_SWITCH" link set "$LAB_SWITCH_BRIDGE" up
+    _lab_veth "$LAB_NS_GW" "$LAB_GW_LAN_IF" "$LAB_NS_SWITCH" gw
+    ip -n "$LAB_NS_SWITCH" link set gw master "$LAB_SWITCH_BRIDGE"
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        _lab_veth "$(_lab_ns_of "lan$k")" "$LAB_HOST_IF" "$LAB_NS_SWITCH" "lan$k"
+        ip -n "$LAB_NS_SWITCH" link set "lan$k" master "$LAB_SWITCH_BRIDGE"
+    done
+}
+
+# The first WAN host becomes the ISP's router: the second WAN host's subnet hangs off it, and the
+# gateway reaches that subnet through it by its default route.
+_lab_wire_wan2() {
+    _lab_veth "$LAB_NS_WAN" "$LAB_WAN_ROUTER_IF" "$LAB_NS_WAN2" "$LAB_HOST_IF"
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_ROUTER_IP/$LAB_PREFIX_LEN" dev "$LAB_WAN_ROUTER_IF"
+    ip -n "$LAB_NS_WAN2" addr add "$LAB_WAN2_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    ip -n "$LAB_NS_WAN2" route add default via "$LAB_WAN_ROUTER_IP"
+    lab_wan sysctl -qw net.ipv4.ip_forward=1
+    ip -n "$LAB_NS_GW" route add default via "$LAB_WAN_IP"
+}
+
+# A veth end gets its qdisc only on the carrier-on event, handled asynchronously by the kernel;
+# until then it drops what it is given, so wait for every end to report UP (and every bridge port
+# to forward).
+_lab_links_up() {
+    local link
+    for link in $LAB_LINKS; do
+        _lab_link_up "${link%%/*}" "${link#*/}" || return 1
+    done
+    [[ -z $LAB_NS_SWITCH ]] || _lab_bridge_forwarding
+}
+
+_lab_link_up() {
+    [[ $(ip -n "$1" -br link show dev "$2") == *" UP "* ]]
+}
+
+_lab_bridge_forwarding() {
+    local k
+    _lab_bridge_port_forwarding gw || return 1
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        _lab_bridge_port_forwarding "lan$k" || return 1
+    done
+}
+
+_lab_bridge_port_forwarding() {
+    [[ $(bridge -n "$LAB_NS_SWITCH" link show dev "$1") == *"state forwarding"* ]]
+}
+
+lab_describe() {
+    local k
+    echo "lab $LAB_ID (nat: $LAB_NAT_MODE)"
+    echo "  LAN host    $LAB_NS_LAN  $LAB_HOST_IF $LAB_LAN_IP/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP"
+    for ((k = 2; k <= ${LAB_LAN_HOSTS:-1}; k++)); do
+        echo "  LAN host $k  $(_lab_ns_of "lan$k")  $LAB_HOST_IF $(lab_lan_ip "$k")/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP"
+    done
+    if [[ -n $LAB_NS_SWITCH ]]; then
+        echo "  LAN switch  $LAB_NS_SWITCH  bridge $LAB_SWITCH_BRIDGE, ports gw, lan1..lan$LAB_LAN_HOSTS"
+    fi
+    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, default via $LAB_WAN_IP}"
+    echo "  WAN host    $LAB_NS_WAN  $LAB_HOST_IF $LAB_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, $LAB_WAN_ROUTER_IF $LAB_WAN_ROUTER_IP/$LAB_PREFIX_LEN (router)}"
+    if [[ -n $LAB_NS_WAN2 ]]; then
+        echo "  WAN host 2  $LAB_NS_WAN2  $LAB_HOST_IF $LAB_WAN2_IP/$LAB_PREFIX_LEN, default via $LAB_WAN_ROUTER_IP"
+    fi
+    echo "  files       $LAB_TMP"
+    if [[ -n $LAB_DAEMON_PID ]]; then
+        echo "  gatewayd    pid $LAB_DAEMON_PID, log $LAB_DAEMON_LOG, config $LAB_TMP/gatewayd.yaml"
+    fi
+}
