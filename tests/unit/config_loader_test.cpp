@@ -10,36 +10,14 @@
 #include "config/config_reference.hpp"
 #include "config/config_schema.hpp"
 #include "config/gateway_config.hpp"
+#include "config_fixtures.hpp"
 
 namespace gw {
 namespace {
 
+using namespace config_fixtures;
+
 const std::string source_dir = GW_SOURCE_DIR;
-
-// The two required keys, so that a test can add only what it is about.
-const std::string interfaces =
-    "lan:\n"
-    "  interface: eth1\n"
-    "wan:\n"
-    "  interface: eth0\n";
-
-// Every error as the operator reads it.
-std::vector<std::string> errors_of(const std::string& yaml) {
-    std::vector<std::string> lines;
-    for (const ConfigError& error : load_config_text(yaml, "test.yaml").errors) lines.push_back(error.to_string());
-    return lines;
-}
-
-std::vector<std::string> one(std::string line) {
-    return {std::move(line)};
-}
-
-GatewayConfig loaded(const std::string& yaml) {
-    ConfigLoadResult result = load_config_text(yaml, "test.yaml");
-    INFO((result.errors.empty() ? std::string() : result.errors.front().to_string()));
-    REQUIRE(result.config);
-    return *result.config;
-}
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
