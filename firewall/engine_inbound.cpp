@@ -78,6 +78,8 @@ EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant 
     if (auto target = forwards_.target_of(protocol, local_port); target && !p.icmp) {
         if (target->forward && !ForwardTable::admits(*target->forward, remote.address))
             return dropped(DropReason::forward_source_not_allowed);
+        if (target->remote_host && *target->remote_host != remote.address)
+            return dropped(DropReason::forward_source_not_allowed);
         return inbound_to_target(p, state, now, target->internal, 0);
     }
     if (setup_.firewall.dmz_host && p.icmp)  // pings go to the DMZ host too

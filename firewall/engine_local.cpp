@@ -44,6 +44,12 @@ EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, 
     PacketView& p = parsed.view;
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
     if (p.is_later_fragment()) return delivered_locally();
+    if (judge_upnp_segment(p) != UpnpRequestVerdict::pass) {
+        // Reset rather than drop: the client learns at once instead of retransmitting.
+        EngineResult refused = dropped(DropReason::upnp_request_refused);
+        refused.verdict = Verdict::reject;
+        return refused;
+    }
     if (p.tcp || p.udp || is_icmp_echo(p)) {
         Endpoint remote;
         Port local_port;
@@ -59,9 +65,27 @@ EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, 
     return input_new(p, setup_.lan_interface, now);
 }
 
+bool PacketEngine::is_upnp_service(const PacketView& p) const {
+    if (!setup_.upnp_http) return false;
+    Port port;
+    if (p.udp && read_port(p, Side::destination, port)) return port.value == 1900;  // SSDP, unicast or multicast
+    return p.tcp && p.ip->destination() == setup_.upnp_http->address && read_port(p, Side::destination, port) &&
+           port == setup_.upnp_http->port;
+}
+
+UpnpRequestVerdict PacketEngine::judge_upnp_segment(const PacketView& p) const {
+    if (!p.tcp || !is_upnp_service(p)) return UpnpRequestVerdict::pass;
+    std::size_t header = p.tcp->header_length();
+    if (p.l4_length <= header) return UpnpRequestVerdict::pass;
+    std::string_view payload(reinterpret_cast<const char*>(p.l4) + header, p.l4_length - header);
+    return judge_upnp_request(payload, {*setup_.upnp_http, setup_.firewall.lan_networks});
+}
+
 // A new exchange addressed to the gateway itself: the input rules, then the input policy.
 EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, Instant now) {
     RuleDecision decision = decide_by_rules(RuleDirection::input, p, interface, now);
+    // The UPnP service is open to the LAN (and only to it) unless a rule decided otherwise.
+    if (!decision.rule && interface == setup_.lan_interface && is_upnp_service(p)) decision.action = RuleAction::accept;
     if (decision.action != RuleAction::accept)
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
     if (p.tcp || p.udp || is_icmp_echo(p)) {

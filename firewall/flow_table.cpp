@@ -113,6 +113,17 @@ std::size_t FlowTable::expire_idle(Instant now) {
     return reclaimed;
 }
 
+std::size_t FlowTable::remove_if(const std::function<bool(const Flow&)>& selected) {
+    std::size_t removed = 0;
+    for (FlowId id = 1; id < slots_.size(); ++id) {
+        if (slots_[id].in_use && selected(slots_[id])) {
+            remove(id);
+            ++removed;
+        }
+    }
+    return removed;
+}
+
 void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
     for (std::size_t i = 1; i < slots_.size(); ++i)
         if (slots_[i].in_use) visit(slots_[i]);

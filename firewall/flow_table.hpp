@@ -45,6 +45,9 @@ public:
 
     void touch(Flow& flow, TimeoutClass timeout_class, Instant now);
     std::size_t expire_idle(Instant now);
+    // Ends every flow the predicate selects (a closed port mapping's flows); a scan,
+    // for the control plane's rare changes, never for packets.
+    std::size_t remove_if(const std::function<bool(const Flow&)>& selected);
 
     std::size_t size() const { return live_count_; }
     std::uint64_t expired_total() const { return expired_total_; }

@@ -26,11 +26,29 @@ std::optional<ForwardTarget> ForwardTable::target_of(Protocol protocol, Port ext
         if (std::uint16_t i = by_port_[port_index(protocol, external)]; i != 0) {
             const PortForward& f = forwards_[i - 1];
             auto offset = std::uint16_t(external.value - f.external_ports.first);
-            return ForwardTarget{{f.internal.address, Port{std::uint16_t(f.internal.port.value + offset)}}, &f};
+            return ForwardTarget{{f.internal.address, Port{std::uint16_t(f.internal.port.value + offset)}}, &f,
+                                 std::nullopt};
         }
     }
-    if (dmz_) return ForwardTarget{{*dmz_, external}, nullptr};
+    if (protocol == Protocol::tcp || protocol == Protocol::udp) {
+        if (auto it = dynamic_.find(std::uint32_t(port_index(protocol, external))); it != dynamic_.end())
+            return ForwardTarget{it->second.internal, nullptr, it->second.remote_host};
+    }
+    if (dmz_) return ForwardTarget{{*dmz_, external}, nullptr, std::nullopt};
     return std::nullopt;
+}
+
+bool ForwardTable::open(const DynamicForward& mapping) {
+    if (mapping.protocol != Protocol::tcp && mapping.protocol != Protocol::udp) return false;
+    auto index = port_index(mapping.protocol, mapping.external);
+    if (by_port_[index] != 0) return false;
+    dynamic_[std::uint32_t(index)] = mapping;
+    return true;
+}
+
+bool ForwardTable::close(Protocol protocol, Port external) {
+    if (protocol != Protocol::tcp && protocol != Protocol::udp) return false;
+    return dynamic_.erase(std::uint32_t(port_index(protocol, external))) != 0;
 }
 
 bool ForwardTable::admits(const PortForward& forward, Ipv4Address source) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "firewall/firewall_config.hpp"
@@ -12,15 +13,32 @@ namespace gw {
 
 struct ForwardTarget {
     Endpoint internal;
-    const PortForward* forward = nullptr;  // null: the DMZ host
+    const PortForward* forward = nullptr;  // null: a dynamic mapping or the DMZ host
+    std::optional<Ipv4Address> remote_host;  // dynamic mappings: the only sender admitted
+};
+
+// A port mapping a LAN client asked for (UPnP IGD, later NAT-PMP/PCP), granted by the
+// mapping policy and opened here until its lease ends.
+struct DynamicForward {
+    Protocol protocol = Protocol::tcp;
+    Port external;
+    Endpoint internal;
+    std::optional<Ipv4Address> remote_host;  // nullopt: any sender (UPnP wildcard "")
 };
 
 class ForwardTable {
 public:
     explicit ForwardTable(const FirewallConfig& config);
 
-    // The enabled forward covering this external port, else the DMZ host (same port), else nothing.
+    // The enabled static forward covering this external port, else a dynamic mapping,
+    // else the DMZ host (same port), else nothing.
     std::optional<ForwardTarget> target_of(Protocol protocol, Port external) const;
+
+    // Dynamic mappings: the mapping policy has already refused conflicts with static
+    // forwards, so opening over one is a caller bug and is refused (false).
+    bool open(const DynamicForward& mapping);
+    bool close(Protocol protocol, Port external);
+    std::size_t dynamic_count() const { return dynamic_.size(); }
     // Does the forward admit this source (its allowed_sources; empty = anyone)?
     static bool admits(const PortForward& forward, Ipv4Address source);
     const std::vector<PortForward>& forwards() const { return forwards_; }
@@ -30,6 +48,7 @@ private:
     // Index by (tcp|udp, external port) into forwards_, +1; 0 = none.
     std::vector<std::uint16_t> by_port_;
     std::optional<Ipv4Address> dmz_;
+    std::unordered_map<std::uint32_t, DynamicForward> dynamic_;  // key: port_index()
 };
 
 }  // namespace gw

@@ -19,6 +19,21 @@ PacketEngine::PacketEngine(const EngineSetup& setup)
 
 std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
 
+bool PacketEngine::open_port_mapping(const DynamicForward& mapping) {
+    if (!forwards_.open(mapping)) return false;
+    mappings_.reserve(mapping.protocol, mapping.external);
+    return true;
+}
+
+void PacketEngine::close_port_mapping(Protocol protocol, Port external) {
+    if (!forwards_.close(protocol, external)) return;
+    mappings_.unreserve(protocol, external);
+    flows_.remove_if([&](const Flow& f) {
+        return f.protocol == protocol && f.external == external &&
+               (f.origin == FlowOrigin::wan || f.origin == FlowOrigin::hairpin_server);
+    });
+}
+
 EngineCounters PacketEngine::counters() const {
     EngineCounters snapshot = counters_;
     snapshot.flows_expired = flows_.expired_total();

@@ -15,6 +15,7 @@
 #include "firewall/flow_table.hpp"
 #include "firewall/forward_table.hpp"
 #include "firewall/rule_table.hpp"
+#include "firewall/upnp_request_guard.hpp"
 #include "nat/drop_reason.hpp"
 #include "nat/endpoint_rewrite.hpp"
 #include "nat/fragment_table.hpp"
@@ -50,6 +51,10 @@ struct EngineSetup {
     NatConfig nat;
     FirewallConfig firewall;  // firewall.lan_networks already filled in
     std::string lan_interface, wan_interface;
+    // The UPnP IGD's HTTP server (LAN address, port) when it runs: its requests are
+    // checked (upnp_request_guard.hpp), and it and SSDP are open to the LAN unless a
+    // rule says otherwise.
+    std::optional<Endpoint> upnp_http;
 };
 
 class PacketEngine {
@@ -69,6 +74,12 @@ public:
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
 
     std::size_t expire_idle(Instant now) noexcept;
+
+    // Control plane (applied by the packet worker between batches): open a port mapping
+    // a client was granted, close it when its lease ends or it is deleted — closing
+    // also ends the flows that came in through it, so the path is shut at once.
+    bool open_port_mapping(const DynamicForward& mapping);
+    void close_port_mapping(Protocol protocol, Port external);
 
     EngineCounters counters() const;
     const FlowTable& flows() const { return flows_; }
@@ -93,6 +104,8 @@ private:
     EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
+    bool is_upnp_service(const PacketView& p) const;
+    UpnpRequestVerdict judge_upnp_segment(const PacketView& p) const;
     static std::optional<TcpTracker> start_tracker(const PacketView& p, TcpPickup pickup);
     TimeoutClass timeout_class_of(const Flow& flow) const;
     // `lan_destination`: for inbound rules, the LAN-side endpoint the packet will go to.

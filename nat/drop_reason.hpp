@@ -36,7 +36,8 @@ namespace gw {
     X(denied_by_policy, "no rule matched and the default policy is drop or reject")         \
     X(forward_source_not_allowed, "source not in the forward's allowed_sources")            \
     X(flow_table_full, "flow table at nat.max_mappings")                                    \
-    X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")
+    X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")                \
+    X(upnp_request_refused, "UPnP HTTP request with a foreign Host, outside CALLBACK or too big")
 
 enum class DropReason : std::uint8_t {
 #define GW_DROP_REASON_ENUM(name, text) name,

@@ -61,6 +61,10 @@ void MappingTable::reserve(Protocol protocol, Port external) {
     if (external_slot(protocol, external) == no_slot) external_slot(protocol, external) = reserved_slot;
 }
 
+void MappingTable::unreserve(Protocol protocol, Port external) {
+    if (external_slot(protocol, external) == reserved_slot) external_slot(protocol, external) = no_slot;
+}
+
 bool MappingTable::allocate_port(Protocol protocol, Port wanted, Port& chosen) {
     // RFC 4787 REQ-3 allows port preservation; it keeps applications that carry
     // their port in the payload (SIP, RTP) working more often.

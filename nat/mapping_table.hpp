@@ -46,6 +46,7 @@ public:
     bool is_taken(Protocol protocol, Port external) const;
     // Keeps a port out of dynamic allocation (static forwards own it).
     void reserve(Protocol protocol, Port external);
+    void unreserve(Protocol protocol, Port external);
 
     std::size_t size() const { return live_count_; }
     std::uint64_t released_total() const { return released_total_; }

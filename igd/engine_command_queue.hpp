@@ -1,0 +1,45 @@
+// Changes the control plane (UPnP now, NAT-PMP/PCP later) asks of the packet path.
+// The packet worker owns the engine; the control plane never touches it, it posts
+// commands here and the worker applies them between batches (STYLE 4: messages, not
+// shared locks). Any thread may push; one thread (the worker) takes.
+#pragma once
+
+#include <mutex>
+#include <variant>
+#include <vector>
+
+#include "firewall/forward_table.hpp"
+
+namespace gw {
+
+struct OpenPortMapping {
+    DynamicForward mapping;
+};
+
+struct ClosePortMapping {
+    Protocol protocol = Protocol::tcp;
+    Port external;
+};
+
+using EngineCommand = std::variant<OpenPortMapping, ClosePortMapping>;
+
+class EngineCommandQueue {
+public:
+    EngineCommandQueue();  // throws std::system_error when no eventfd can be made
+    ~EngineCommandQueue();
+    EngineCommandQueue(const EngineCommandQueue&) = delete;
+    EngineCommandQueue& operator=(const EngineCommandQueue&) = delete;
+
+    void push(EngineCommand command);
+    // Everything pushed so far, in order; clears the wake-up.
+    std::vector<EngineCommand> take();
+    // Readable when commands are waiting: poll it beside the queue socket.
+    int fd() const { return event_fd_; }
+
+private:
+    std::mutex mutex_;
+    std::vector<EngineCommand> pending_;
+    int event_fd_ = -1;
+};
+
+}  // namespace gw
