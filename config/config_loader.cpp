@@ -221,9 +221,18 @@ private:
                 std::any_of(error.involves.begin(), error.involves.end(), [&](const auto& p) { return has_failed(p); })) {
                 continue;
             }
-            auto it = value_marks_.find(error.path);
-            report(it == value_marks_.end() ? top_of_file : it->second, error.path + ": " + error.message);
+            report(cross_key_mark(error), error.path + ": " + error.message);
         }
+    }
+
+    // At the value the error is about; when that key was left at its default, at the
+    // first involved key the file does give, which is the one the operator just wrote.
+    YAML::Mark cross_key_mark(const CrossKeyError& error) const {
+        if (auto it = value_marks_.find(error.path); it != value_marks_.end()) return it->second;
+        for (const std::string& path : error.involves) {
+            if (auto it = value_marks_.find(path); it != value_marks_.end()) return it->second;
+        }
+        return top_of_file;
     }
 
     std::string file_;

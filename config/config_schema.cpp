@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "config/firewall_schema.hpp"
+#include "config/upnp_schema.hpp"
 #include "config/value_parsers.hpp"
 
 namespace gw {
@@ -130,6 +131,8 @@ std::vector<SchemaKey> build_schema() {
     };
     std::vector<SchemaKey> firewall = firewall_schema_keys();
     schema.insert(schema.end(), firewall.begin(), firewall.end());
+    std::vector<SchemaKey> upnp = upnp_schema_keys();
+    schema.insert(schema.end(), upnp.begin(), upnp.end());
     return schema;
 }
 
@@ -148,7 +151,8 @@ std::string docs_choices(const EnumName<Enum> (&names)[N]) {
 Shape value_shape(ValueType type) {
     switch (type) {
         case ValueType::networks:
-        case ValueType::ports: return Shape::list;
+        case ValueType::ports:
+        case ValueType::upnp_permissions: return Shape::list;
         case ValueType::rules:
         case ValueType::forwards: return Shape::map_list;
         default: return Shape::scalar;
@@ -177,6 +181,10 @@ std::string value_type_name(ValueType type) {
         case ValueType::forward_protocol: return docs_choices(forward_protocol_names);
         case ValueType::rules: return "list of rules";
         case ValueType::forwards: return "list of forwards";
+        case ValueType::igd_version: return "`1` or `2`";
+        case ValueType::absolute_path: return "absolute file path";
+        case ValueType::text: return "text";
+        case ValueType::upnp_permissions: return "list of permission rules";
     }
     return "value";
 }
@@ -203,6 +211,10 @@ std::string value_type_article(ValueType type) {
         case ValueType::forward_protocol: return "one of " + choices_text(forward_protocol_names);
         case ValueType::rules: return "a list of rules";
         case ValueType::forwards: return "a list of forwards";
+        case ValueType::igd_version: return "1 or 2";
+        case ValueType::absolute_path: return "an absolute file path";
+        case ValueType::text: return "a text";
+        case ValueType::upnp_permissions: return "a permission rule or a list of them";
     }
     return "a value";
 }
@@ -256,6 +268,7 @@ std::vector<CrossKeyError> check_cross_key_rules(const GatewayConfig& config) {
                           {"lan.interface"}});
     }
     check_firewall_cross_key_rules(config, errors);
+    check_upnp_cross_key_rules(config, errors);
     return errors;
 }
 

@@ -2,6 +2,9 @@
 // document against this table, docs/configuration.md is rendered from it, and a key
 // that is not in it is refused.
 //
+// Sections are assembled from one file each: config_schema.cpp (lan, wan, nat,
+// nfqueue), firewall_schema.cpp (firewall, lan.networks), upnp_schema.cpp (upnp).
+//
 // Lists of maps (firewall.rules, firewall.forwards) are keys too, and so are the keys
 // of their items, written "<list>[].<key>" ("firewall.rules[].action"). While the
 // loader reads an item, the item's keys apply to the newest item of the list, which
@@ -43,6 +46,10 @@ enum class ValueType {
     forward_protocol,  // tcp or udp
     rules,             // list of maps
     forwards,          // list of maps
+    igd_version,       // 1 or 2
+    absolute_path,     // of a file
+    text,              // free text shown to people, e.g. upnp.friendly_name
+    upnp_permissions,  // list: miniupnpd permission rules
 };
 
 // How a value of each type is written.
@@ -94,9 +101,10 @@ std::string schema_path_of(std::string_view concrete_path);
 // one unless given). Run once every key has been applied, before the cross-key rules.
 void complete_dependent_defaults(GatewayConfig& config);
 
-// A rule that involves more than one key, broken; positioned at `path`'s value. Not
-// reported when `path` or any of `involves` had its own error (or is inside an item
-// that had one): the first error explains it.
+// A rule that involves more than one key, broken; positioned at `path`'s value, or, when
+// `path` is absent from the file (its default is in play), at the first of `involves`
+// that is present. Not reported when `path` or any of `involves` had its own error (or
+// is inside an item that had one): the first error explains it.
 struct CrossKeyError {
     std::string path;  // concrete: "firewall.forwards[1].external_port"
     std::string message;

@@ -51,10 +51,6 @@ std::string show_list(const std::vector<T>& items) {
     return text + "]";
 }
 
-std::string show_bool(bool value) { return value ? "true" : "false"; }
-
-ValueError store_boolean(const N& node, bool& field) { return store(read_boolean(node), field); }
-
 ValueError store_icmp_type(const N& node, std::optional<std::uint8_t>& field) {
     for (const auto& entry : icmp_type_names) {
         if (entry.name == node.Scalar()) {
@@ -85,19 +81,6 @@ std::optional<std::uint32_t> parse_count(std::string_view text) {
     auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value > max_rate) return std::nullopt;
     return value;
-}
-
-std::vector<std::string_view> words_of(std::string_view text) {
-    std::vector<std::string_view> words;
-    while (!text.empty()) {
-        auto start = text.find_first_not_of(' ');
-        if (start == std::string_view::npos) break;
-        text.remove_prefix(start);
-        auto end = std::min(text.find(' '), text.size());
-        words.push_back(text.substr(0, end));
-        text.remove_prefix(end);
-    }
-    return words;
 }
 
 // "10/s", "30/min", "10/s burst 20". The burst defaults to one unit's worth (N).

@@ -11,6 +11,7 @@
 
 #include "nat/endpoint.hpp"
 #include "firewall/firewall_config.hpp"
+#include "igd/igd_config.hpp"
 #include "nat/nat_config.hpp"
 
 namespace gw {
@@ -24,6 +25,7 @@ struct GatewayConfig {
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
     std::uint16_t queue_number = 0;           // nfqueue.queue
     FirewallConfig firewall;                  // firewall.*, lan.networks
+    IgdConfig upnp;                           // upnp.*
 };
 
 // One problem in a config file, positioned like a compiler error.

@@ -35,6 +35,17 @@ Parsed<bool> read_boolean(const YAML::Node& node) {
     return {std::nullopt, "expected true or false, got " + quoted(text)};
 }
 
+ValueError store_boolean(const YAML::Node& node, bool& field) {
+    auto parsed = read_boolean(node);
+    if (!parsed.value) return parsed.error;
+    field = *parsed.value;
+    return std::nullopt;
+}
+
+std::string show_bool(bool value) {
+    return value ? "true" : "false";
+}
+
 // The names Linux accepts, per dev_valid_name() in net/core/dev.c: 1..IFNAMSIZ-1 bytes,
 // not "." or "..", and no '/', ':' (alias syntax) or whitespace.
 Parsed<std::string> read_interface_name(const YAML::Node& node) {
@@ -88,7 +99,10 @@ Parsed<Ipv4Address> read_host_address(std::string_view text) {
 // Host bits are refused rather than masked: "192.168.50.7/24" is more often a typo for
 // /32 than a way to write the /24, and the operator should say which.
 Parsed<Ipv4Network> read_network(const YAML::Node& node) {
-    const std::string& text = node.Scalar();
+    return parse_network(node.Scalar());
+}
+
+Parsed<Ipv4Network> parse_network(std::string_view text) {
     auto network = Ipv4Network::parse(text);
     if (!network) {
         return {std::nullopt,
@@ -105,13 +119,29 @@ Parsed<Ipv4Network> read_network(const YAML::Node& node) {
 }
 
 Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest) {
-    const std::string& text = node.Scalar();
+    return parse_port_range(node.Scalar(), lowest);
+}
+
+Parsed<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest) {
     auto range = PortRange::parse(text);
     if (!range || range->first < lowest) {
         return {std::nullopt, "expected a port from " + std::to_string(lowest) +
                                   " to 65535 or a range \"first-last\" of them, got " + quoted(text)};
     }
     return {range, {}};
+}
+
+std::vector<std::string_view> words_of(std::string_view text) {
+    std::vector<std::string_view> words;
+    while (!text.empty()) {
+        auto start = text.find_first_not_of(' ');
+        if (start == std::string_view::npos) break;
+        text.remove_prefix(start);
+        auto end = std::min(text.find(' '), text.size());
+        words.push_back(text.substr(0, end));
+        text.remove_prefix(end);
+    }
+    return words;
 }
 
 }  // namespace gw

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <yaml-cpp/yaml.h>
 
@@ -42,6 +43,8 @@ ValueError store_integer(const YAML::Node& node, std::int64_t min, std::int64_t 
 
 // `true` or `false` (YAML 1.2); "yes", "on" and quoted strings are refused.
 Parsed<bool> read_boolean(const YAML::Node& node);
+ValueError store_boolean(const YAML::Node& node, bool& field);
+std::string show_bool(bool value);  // "true" or "false", as the file writes it
 
 Parsed<std::string> read_interface_name(const YAML::Node& node);
 
@@ -56,9 +59,14 @@ Parsed<Ipv4Address> read_host_address(std::string_view text);
 
 // "192.168.50.0/24", or a plain address meaning /32. Host bits must be clear.
 Parsed<Ipv4Network> read_network(const YAML::Node& node);
+Parsed<Ipv4Network> parse_network(std::string_view text);  // for a network inside a longer value
 
 // "first-last" or a single port; `lowest` is 0 for matching, 1 where a port is opened.
 Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest);
+Parsed<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest);
+
+// The words of a value made of several ("10/s burst 20"), split at runs of spaces.
+std::vector<std::string_view> words_of(std::string_view text);
 
 // "expected one of a, b, c" for an enum with a name table.
 template <class Enum, std::size_t N>

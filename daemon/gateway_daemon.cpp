@@ -1,5 +1,7 @@
 #include "gateway_daemon.hpp"
 
+// glibc first: <linux/in.h> then leaves struct in_addr and friends to it (libc-compat.h).
+#include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <net/if.h>
 #include <poll.h>
@@ -9,12 +11,16 @@
 
 #include <array>
 #include <cstring>
+#include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "host_network.hpp"
 #include "log.hpp"
 #include "firewall/packet_engine.hpp"
+#include "igd/engine_clock.hpp"
+#include "igd/internet_gateway_device.hpp"
 #include "decision_log.hpp"
 #include "reject_sender.hpp"
 #include "nfqueue_socket.hpp"
@@ -26,11 +32,6 @@ namespace {
 
 constexpr Instant expiry_interval = std::chrono::seconds(1);
 
-Instant monotonic_now() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return Instant(std::int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000);
-}
 
 // Rules, forwarding and the LAN interface settings are undone on every exit path,
 // exceptions included.
@@ -119,6 +120,46 @@ void log_summary(const PacketEngine& engine, const NfQueueSocket& q, const Rejec
                   ", over its rate limit " + std::to_string(rule.rate_limited));
 }
 
+// The IGD's view of the gateway, from the prepared engine setup.
+IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
+    IgdEnvironment env;
+    env.lan_interface = config.lan_interface;
+    env.lan_address = setup.upnp_http->address;
+    env.lan_networks = setup.firewall.lan_networks;
+    env.wan_address = setup.nat.wan_address;
+    for (const auto& f : setup.firewall.forwards)
+        if (f.enabled) env.reserved_ports.emplace_back(f.protocol, f.external_ports);
+    // Stable across restarts (control points remember devices by UDN): a name-based
+    // identifier from what identifies this gateway, FNV-1a over it.
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : "gatewayd:" + config.lan_interface + ":" + env.lan_address.to_string())
+        h = (h ^ std::uint8_t(c)) * 0x100000001b3ULL;
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "%08x-%04x-5%03x-8%03x-%012llx", unsigned(h >> 32), unsigned(h >> 16) & 0xffff,
+                  unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
+    env.uuid = uuid;
+    return env;
+}
+
+void apply(PacketEngine& engine, const EngineCommand& command) {
+    if (const auto* open = std::get_if<OpenPortMapping>(&command)) {
+        if (!engine.open_port_mapping(open->mapping))
+            log::warning("port mapping " + std::to_string(open->mapping.external.value) +
+                         " not opened: a static forward holds the port");
+    } else if (const auto* close = std::get_if<ClosePortMapping>(&command)) {
+        engine.close_port_mapping(close->protocol, close->external);
+    }
+}
+
+void publish(const PacketEngine& engine, TrafficCounters& counters) {
+    auto c = engine.counters();
+    // WANCommonInterfaceConfig counts the WAN side: sent = what left translated.
+    counters.bytes_sent = c.outbound_bytes;
+    counters.bytes_received = c.inbound_bytes;
+    counters.packets_sent = c.outbound_packets;
+    counters.packets_received = c.inbound_packets;
+}
+
 QueueVerdict to_queue_verdict(Verdict v) {
     switch (v) {
         case Verdict::forward: return QueueVerdict::accept_rewritten;
@@ -146,6 +187,11 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     setup.firewall = config.firewall;
     setup.lan_interface = config.lan_interface;
     setup.wan_interface = config.wan_interface;
+    if (config.upnp.enabled) {
+        auto lan_address = interface_ipv4_address(config.lan_interface);
+        if (!lan_address) throw StartupError("upnp is enabled but " + config.lan_interface + " has no IPv4 address");
+        setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+    }
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
         if (!subnet) throw StartupError("lan.networks is not set and " + config.lan_interface + " has no IPv4 address");
@@ -194,6 +240,14 @@ void run_gateway(const GatewayConfig& config) {
               std::string(filtering_behaviour_name(setup.firewall.filtering)) + ", " +
               std::to_string(setup.firewall.rules.size()) + " rules, " + std::to_string(setup.firewall.forwards.size()) +
               " forwards, queue " + std::to_string(config.queue_number));
+    EngineCommandQueue commands;
+    TrafficCounters traffic;
+    std::unique_ptr<InternetGatewayDevice> igd;
+    if (config.upnp.enabled) {
+        // Started once the packet path runs: its traffic passes the engine's input checks.
+        igd = std::make_unique<InternetGatewayDevice>(config.upnp, igd_environment(config, setup), commands, traffic);
+        igd->start();
+    }
     log::info("ready");
 
     const std::uint32_t lan_index = if_nametoindex(config.lan_interface.c_str());
@@ -232,8 +286,12 @@ void run_gateway(const GatewayConfig& config) {
 
     Instant next_expiry = monotonic_now() + expiry_interval;
     for (bool running = true; running;) {
-        pollfd fds[2] = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}};
-        poll(fds, 2, int(expiry_interval.count()));
+        pollfd fds[3] = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
+        poll(fds, 3, int(expiry_interval.count()));
+        // Control-plane changes first: a mapping granted a moment ago must be open for
+        // the packet that may already be waiting for it.
+        if (fds[2].revents & POLLIN)
+            for (const auto& command : commands.take()) apply(engine, command);
         if (fds[0].revents & POLLIN) queue.drain(decide);
         for (int signal; (signal = signals.take()) != 0;) {
             if (signal == SIGHUP) log::info("SIGHUP: configuration reload is not supported yet; keeping the running one");
@@ -241,9 +299,12 @@ void run_gateway(const GatewayConfig& config) {
         }
         if (Instant now = monotonic_now(); now >= next_expiry) {
             engine.expire_idle(now);
+            if (igd) igd->expire_leases();
+            publish(engine, traffic);
             next_expiry = now + expiry_interval;
         }
     }
+    igd.reset();  // ssdp:byebye before the packet path goes
     log::info("stopping: removing queue rules, forwarding off");
     log_summary(engine, queue, rejects);
 }

@@ -44,6 +44,7 @@ EngineResult PacketEngine::hairpin_known(Flow& flow, PacketView& p, L4Checksum s
 }
 
 EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant now) {
+    flows_.expire_idle(now);
     auto protocol = Protocol(p.protocol);
     Endpoint client, dialled;
     lan_side_ends(p, client, dialled);

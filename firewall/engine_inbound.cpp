@@ -40,8 +40,14 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
     Endpoint remote;
     Port local_port;
     wan_side_ends(p, remote, local_port);
-    if (Flow* flow = flows_.find_by_external(Protocol(p.protocol), local_port, remote, now))
-        return inbound_known(*flow, p, state, now);
+    Flow* flow = flows_.find_by_external(Protocol(p.protocol), local_port, remote, now);
+    // An echo's identifier is its requester's: a request from the WAN belongs only to a
+    // flow the WAN started, a reply only to one started on our side.
+    if (flow && p.icmp) {
+        bool wan_started = flow->origin == FlowOrigin::wan || flow->origin == FlowOrigin::to_gateway;
+        if (wan_started != (p.icmp->type == wire::IcmpHeader::echo_request)) flow = nullptr;
+    }
+    if (flow) return inbound_known(*flow, p, state, now);
     return inbound_new(p, state, now);
 }
 
@@ -59,6 +65,8 @@ EngineResult PacketEngine::inbound_known(Flow& flow, PacketView& p, L4Checksum s
 // No flow: a mapping's filter, a forward or the DMZ may let it in; otherwise it is
 // for the gateway itself.
 EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant now) {
+    // A mapping whose flows have all expired must admit no one, reclaimed or not yet.
+    flows_.expire_idle(now);
     auto protocol = Protocol(p.protocol);
     Endpoint remote;
     Port local_port;
@@ -66,7 +74,8 @@ EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant 
     // An echo reply with no flow answers no request of ours: the gateway's, if anyone's.
     if (p.icmp && p.icmp->type == wire::IcmpHeader::echo_reply) return input_new(p, setup_.wan_interface, now);
 
-    if (const Mapping* m = mappings_.find_by_external(protocol, local_port)) {
+    const Mapping* m = p.icmp ? nullptr : mappings_.find_by_external(protocol, local_port);
+    if (m) {
         // RFC 4787 REQ-8: who may use a mapping the LAN opened.
         bool admitted = setup_.firewall.filtering == FilteringBehaviour::endpoint_independent ||
                         (setup_.firewall.filtering == FilteringBehaviour::address_dependent &&

@@ -31,7 +31,8 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     flow.external = local.port;
     if (protocol == Protocol::tcp) {
         auto tracker = start_tracker(p, TcpPickup::allow);
-        if (tracker) flow.tcp = *tracker;
+        if (!tracker) return delivered_locally();  // a FIN or RST starts nothing
+        flow.tcp = *tracker;
     }
     flow.timeout_class = timeout_class_of(flow);
     if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
@@ -94,12 +95,15 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
         flow.origin = FlowOrigin::to_gateway;
         wan_side_ends(p, flow.remote, flow.external);
         flow.internal = {p.ip->destination(), flow.external};
-        if (p.tcp) {
-            auto tracker = start_tracker(p, TcpPickup::refuse);
+        // Pickup as for LAN flows: after a restart an admitted session (SSH to the
+        // gateway, say) goes on; a segment no flow can start on is delivered untracked.
+        std::optional<TcpTracker> tracker;
+        if (p.tcp) tracker = start_tracker(p, TcpPickup::allow);
+        if (!p.tcp || tracker) {
             if (tracker) flow.tcp = *tracker;
+            flow.timeout_class = timeout_class_of(flow);
+            if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
         }
-        flow.timeout_class = timeout_class_of(flow);
-        if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
     }
     EngineResult result = delivered_locally();
     result.rule = decision.rule;

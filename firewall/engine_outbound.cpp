@@ -44,6 +44,9 @@ EngineResult PacketEngine::outbound_known(Flow& flow, PacketView& p, L4Checksum 
 }
 
 EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant now) {
+    // Reclaim first, so that a port or slot held only by expired flows is free again
+    // (it costs only the flows that actually expired).
+    flows_.expire_idle(now);
     auto protocol = Protocol(p.protocol);
     // Only queries the LAN starts can be mapped; an echo reply with no flow answers a
     // request nothing let in.

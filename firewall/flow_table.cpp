@@ -137,8 +137,12 @@ void FlowTable::remove(FlowId id) {
         remove(peer);
     }
     idle_unlink(id);
-    by_internal_.erase(internal_key(f.protocol, f.internal, f.remote));
-    by_external_.erase(external_key(f.protocol, f.external, f.remote));
+    // Only the entries that name this flow: another flow may have taken a shared key.
+    auto erase_if_ours = [id](auto& index, const TupleKey& key) {
+        if (auto it = index.find(key); it != index.end() && it->second == id) index.erase(it);
+    };
+    erase_if_ours(by_internal_, internal_key(f.protocol, f.internal, f.remote));
+    erase_if_ours(by_external_, external_key(f.protocol, f.external, f.remote));
     auto count = flows_per_remote_address_.find(address_key(f.protocol, f.external, f.remote.address));
     if (count != flows_per_remote_address_.end() && --count->second == 0) flows_per_remote_address_.erase(count);
     if (f.mapping != 0) mappings_.release(f.mapping);

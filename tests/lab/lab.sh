@@ -52,6 +52,8 @@ source "$LAB_DIR/lab_daemon.sh"
 source "$LAB_DIR/lab_checks.sh"
 # shellcheck source=SCRIPTDIR/lab_topology.sh
 source "$LAB_DIR/lab_topology.sh"
+# shellcheck source=SCRIPTDIR/lab_upnp.sh
+source "$LAB_DIR/lab_upnp.sh"
 
 # RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
 # (Some of these are only read by the scripts that source this file.)
@@ -255,6 +257,7 @@ lab_down() {
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
     LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS=''
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
+    LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
 }
 
 _lab_install_traps() {

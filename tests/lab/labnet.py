@@ -21,14 +21,28 @@ must run wherever python3 does.
   ping HOST [--count N]           ICMP echo over a raw socket (iputils ping is not a lab dependency);
                                   exit 0 only if every request was answered
   json-get KEY.KEY...             print one value of the JSON document on stdin (for iperf3 -J)
+  line-echo --port P              TCP server; every line is answered with "<peer ip>:<peer port> <line>"
+  line-talk HOST PORT LINE...     connect, send each LINE and read its answer; prints the answers;
+                                  --count N --size S then sends N more lines of S characters, each
+                                  answer checked; exit 1 if an answer is missing or wrong
+  rtp-peer --port P --peer H:P    UDP, RTP-like: --count packets of --size bytes (12-byte RTP header,
+                                  sequence numbers from 0) every --interval s to the peer, while
+                                  counting what arrives; --wait-for-peer sends only once the peer's
+                                  first packet arrived. Prints "sent=N received=M from=<sources>
+                                  bad_size=K missing_seq=J" once both ends are done (idle --linger s)
+  file-recv --port P --out FILE   accept one TCP connection, write what it sends to FILE, print
+                                  "<peer> <bytes> <sha256>" and exit
+  file-send HOST PORT FILE        connect and send FILE; exit 1 if that fails
 """
 
 import argparse
+import hashlib
 import http.server
 import json
 import os
 import selectors
 import socket
+import socketserver
 import struct
 import sys
 import time
@@ -197,6 +211,115 @@ def sniff(args: argparse.Namespace) -> int:
                 log.write(line + "\n")
 
 
+class _LineEchoHandler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        peer = _peer_text(self.client_address)
+        for line in self.rfile:
+            self.wfile.write(peer + b" " + line.rstrip(b"\r\n") + b"\n")
+
+
+def line_echo(args: argparse.Namespace) -> int:
+    socketserver.ThreadingTCPServer.allow_reuse_address = True
+    socketserver.ThreadingTCPServer.daemon_threads = True
+    with socketserver.ThreadingTCPServer((args.bind, args.port), _LineEchoHandler) as server:
+        server.serve_forever()
+    return 0
+
+
+def line_talk(args: argparse.Namespace) -> int:
+    try:
+        with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock:
+            replies = sock.makefile("rb")
+            lines = list(args.lines) + [f"{n:06d} " + "x" * max(args.size - 7, 0) for n in range(args.count)]
+            for number, line in enumerate(lines):
+                sock.sendall(line.encode() + b"\n")
+                answer = replies.readline().decode(errors="replace").rstrip("\n")
+                peer, _, echoed = answer.partition(" ")
+                if echoed != line:
+                    print(f"line-talk: answer {number} was {answer[:80]!r}, expected '<peer> {line[:60]}'", file=sys.stderr)
+                    return 1
+                if number < len(args.lines):
+                    print(answer)
+            if args.count:
+                print(f"exchanged {args.count} lines of {args.size} characters; the server saw {peer}")
+    except OSError as error:
+        print(f"line-talk: {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+RTP_HEADER = struct.Struct("!BBHII")  # V/P/X/CC, M/PT, sequence number, timestamp, SSRC
+
+
+def rtp_peer(args: argparse.Namespace) -> int:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("0.0.0.0", args.port))
+    peer = _parse_endpoint(args.peer)
+    print(f"rtp-peer bound to {args.port}", flush=True)
+    payload = bytes(max(args.size - RTP_HEADER.size, 0))
+    received, sources, bad_size, sequence_numbers = 0, set(), 0, set()
+    sent, next_send, last_activity = 0, time.monotonic(), time.monotonic()
+    started = not args.wait_for_peer
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        now = time.monotonic()
+        if started and sent < args.count and now >= next_send:
+            # Payload type 0 (PCMU), 160 samples per 20 ms packet: what a G.711 call sends.
+            sock.sendto(RTP_HEADER.pack(0x80, 0, sent, sent * 160, 0x4D534E) + payload, peer)
+            sent += 1
+            next_send = now + args.interval
+            last_activity = now
+        if sent == args.count and received >= args.count:
+            break
+        if sent == args.count and now - last_activity > args.linger:
+            break
+        wait = next_send - now if started and sent < args.count else args.linger
+        sock.settimeout(max(min(wait, args.linger), 0.001))
+        try:
+            data, sender = sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        started = True
+        last_activity = time.monotonic()
+        received += 1
+        sources.add(f"{sender[0]}:{sender[1]}")
+        if len(data) != args.size:
+            bad_size += 1
+        elif data[0] == 0x80:
+            sequence_numbers.add(RTP_HEADER.unpack(data[:RTP_HEADER.size])[2])
+    missing = len(set(range(args.count)) - sequence_numbers)
+    print(f"sent={sent} received={received} from={','.join(sorted(sources)) or '-'} bad_size={bad_size} missing_seq={missing}")
+    return 0
+
+
+def file_recv(args: argparse.Namespace) -> int:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    server.bind((args.bind, args.port))
+    server.listen(1)
+    conn, peer = server.accept()
+    digest, size = hashlib.sha256(), 0
+    with conn, open(args.out, "wb") as out:
+        while chunk := conn.recv(65536):
+            out.write(chunk)
+            digest.update(chunk)
+            size += len(chunk)
+    print(f"{peer[0]}:{peer[1]} {size} {digest.hexdigest()}", flush=True)
+    return 0
+
+
+def file_send(args: argparse.Namespace) -> int:
+    try:
+        with socket.create_connection((args.host, args.port), timeout=args.timeout) as sock, open(args.file, "rb") as data:
+            sock.sendfile(data)
+            sock.shutdown(socket.SHUT_WR)
+            sock.recv(1)  # wait for the receiver to close: everything arrived
+    except OSError as error:
+        print(f"file-send: {args.host}:{args.port}: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 ICMP_ECHO_REPLY = 0
 ICMP_ECHO_REQUEST = 8
 
@@ -304,6 +427,44 @@ def _parser() -> argparse.ArgumentParser:
     echo.add_argument("--timeout", type=float, default=1.0)
     echo.add_argument("host")
     echo.set_defaults(run=ping)
+
+    echo_lines = commands.add_parser("line-echo")
+    echo_lines.add_argument("--bind", default="0.0.0.0")
+    echo_lines.add_argument("--port", type=int, required=True)
+    echo_lines.set_defaults(run=line_echo)
+
+    talk = commands.add_parser("line-talk")
+    talk.add_argument("--timeout", type=float, default=3.0)
+    talk.add_argument("--count", type=int, default=0)
+    talk.add_argument("--size", type=int, default=100)
+    talk.add_argument("host")
+    talk.add_argument("port", type=int)
+    talk.add_argument("lines", nargs="*")
+    talk.set_defaults(run=line_talk)
+
+    rtp = commands.add_parser("rtp-peer")
+    rtp.add_argument("--port", type=int, required=True)
+    rtp.add_argument("--peer", required=True, metavar="HOST:PORT")
+    rtp.add_argument("--count", type=int, default=100)
+    rtp.add_argument("--size", type=int, default=172)
+    rtp.add_argument("--interval", type=float, default=0.02)
+    rtp.add_argument("--wait-for-peer", action="store_true")
+    rtp.add_argument("--linger", type=float, default=1.0)
+    rtp.add_argument("--timeout", type=float, default=15.0)
+    rtp.set_defaults(run=rtp_peer)
+
+    receive = commands.add_parser("file-recv")
+    receive.add_argument("--bind", default="0.0.0.0")
+    receive.add_argument("--port", type=int, required=True)
+    receive.add_argument("--out", required=True)
+    receive.set_defaults(run=file_recv)
+
+    send_file = commands.add_parser("file-send")
+    send_file.add_argument("--timeout", type=float, default=10.0)
+    send_file.add_argument("host")
+    send_file.add_argument("port", type=int)
+    send_file.add_argument("file")
+    send_file.set_defaults(run=file_send)
 
     get = commands.add_parser("json-get")
     get.add_argument("path", metavar="KEY.KEY...")

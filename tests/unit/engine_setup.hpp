@@ -35,6 +35,16 @@ inline EngineSetup engine_setup(FilteringBehaviour filtering) {
     return setup;
 }
 
+// The engine's flow between an internal (LAN-side or the gateway's own) endpoint and a
+// remote one, or null; for looking at its tracking state and timeout class.
+inline const Flow* flow_between(const PacketEngine& engine, Endpoint internal, Endpoint remote) {
+    const Flow* found = nullptr;
+    engine.flows().for_each([&](const Flow& f) {
+        if (f.internal == internal && f.remote == remote) found = &f;
+    });
+    return found;
+}
+
 }  // namespace gw::test
 
 namespace Catch {

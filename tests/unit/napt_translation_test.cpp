@@ -67,6 +67,7 @@ TEST_CASE("an outbound packet leaves with the WAN address and its port kept, and
             CHECK(nat.counters().outbound_packets == 1);
             CHECK(nat.counters().inbound_packets == 1);
             CHECK(nat.counters().mappings_created == 1);
+            CHECK(nat.counters().flows_created == 1);
         }
     }
 }
@@ -79,6 +80,7 @@ TEST_CASE("RFC 4787 REQ-1: one internal endpoint keeps one external port whateve
     REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
     CHECK(source_of(first) == source_of(second));
     CHECK(nat.mappings().size() == 1);
+    CHECK(nat.flows().size() == 2);
 }
 
 TEST_CASE("RFC 5382 REQ-1: one internal TCP endpoint keeps one external port whatever the destination") {

@@ -36,12 +36,8 @@ public:
     Crossing from_server(std::uint8_t flags, const Bytes& payload = {}) {
         return segment(!client_is_inside_, flags, payload, server_next_, client_next_);
     }
-    // A segment at a sequence number of the test's choosing (out of window, say); it
-    // acknowledges as usual and advances nothing.
-    Crossing from_client_at(std::uint32_t sequence, std::uint8_t flags) {
-        std::uint32_t next = sequence;
-        return segment(client_is_inside_, flags, {}, next, server_next_);
-    }
+    // A server segment at a sequence number of the test's choosing (out of window, say);
+    // it acknowledges as usual and advances nothing.
     Crossing from_server_at(std::uint32_t sequence, std::uint8_t flags) {
         std::uint32_t next = sequence;
         return segment(!client_is_inside_, flags, {}, next, client_next_);

@@ -1,0 +1,176 @@
+// What each IGD action does once its arguments are valid: the answers about the
+// connection, and the port mapping actions, which go through the one mapping policy.
+#include <string>
+
+#include "daemon/log.hpp"
+#include "igd/engine_clock.hpp"
+#include "igd/internet_gateway_device.hpp"
+
+namespace gw {
+namespace {
+
+std::string protocol_text(Protocol p) { return p == Protocol::udp ? "UDP" : "TCP"; }
+std::string boolean_text(bool b) { return b ? "1" : "0"; }
+std::string remote_text(const std::optional<Ipv4Address>& a) { return a ? a->to_string() : std::string(); }
+
+std::string xml_escaped(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        switch (c) {
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '&': out += "&amp;"; break;
+            case '"': out += "&quot;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+SoapFault fault_of(MappingRefusal refusal) { return SoapFault{UpnpError(upnp_error_code(refusal))}; }
+
+std::string describe(const PortMapping& m) {
+    return std::string(protocol_name(m.protocol)) + " " + std::to_string(m.external.value) + " -> " +
+           to_string(m.internal) + " \"" + m.description + "\"";
+}
+
+}  // namespace
+
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform(const ActionCall& call, Ipv4Address requester) {
+    const ActionArguments& args = call.arguments;
+    switch (call.action->id) {
+        case IgdActionId::get_external_ip_address: return {{environment_.wan_address.to_string()}, {}};
+        case IgdActionId::get_status_info: return {{"Connected", "ERROR_NONE", uptime_seconds()}, {}};
+        case IgdActionId::get_connection_type_info: return {{"IP_Routed", "IP_Routed"}, {}};
+        case IgdActionId::get_nat_rsip_status: return {{"0", "1"}, {}};
+        case IgdActionId::set_connection_type:
+            // gatewayd is always an IP router; any other type is not ours to choose.
+            if (std::get<ConnectionTypeArgs>(args).connection_type == "IP_Routed") return {{}, {}};
+            return {{}, SoapFault{UpnpError::action_not_authorized}};
+        case IgdActionId::request_connection:
+        case IgdActionId::force_termination:
+        case IgdActionId::set_default_connection_service:
+            return {{}, SoapFault{UpnpError::action_not_authorized}};
+        case IgdActionId::get_default_connection_service: {
+            for (const auto& e : endpoints_)
+                if (e.kind == ServiceKind::wan_ip_connection) return {{e.udn + ":" + std::string(e.service_id)}, {}};
+            return {{}, SoapFault{UpnpError::action_failed}};
+        }
+        case IgdActionId::get_common_link_properties: return {{"Ethernet", "1000000000", "1000000000", "Up"}, {}};
+        // ui4 counters wrap, as the spec's 32-bit state variables do.
+        case IgdActionId::get_total_bytes_sent: return {{std::to_string(std::uint32_t(counters_.bytes_sent))}, {}};
+        case IgdActionId::get_total_bytes_received:
+            return {{std::to_string(std::uint32_t(counters_.bytes_received))}, {}};
+        case IgdActionId::get_total_packets_sent: return {{std::to_string(std::uint32_t(counters_.packets_sent))}, {}};
+        case IgdActionId::get_total_packets_received:
+            return {{std::to_string(std::uint32_t(counters_.packets_received))}, {}};
+        case IgdActionId::add_port_mapping: return add_mapping(std::get<AddPortMappingArgs>(args), requester, false);
+        case IgdActionId::add_any_port_mapping: return add_mapping(std::get<AddPortMappingArgs>(args), requester, true);
+        case IgdActionId::delete_port_mapping: return delete_mapping(std::get<PortMappingKey>(args), requester);
+        case IgdActionId::delete_port_mapping_range: return delete_range(std::get<PortRangeArgs>(args), requester);
+        case IgdActionId::get_list_of_port_mappings: return list_mappings(std::get<ListPortMappingsArgs>(args));
+        case IgdActionId::get_specific_port_mapping_entry: {
+            const auto& key = std::get<PortMappingKey>(args);
+            std::lock_guard lock(mutex_);
+            return mapping_entry(policy_.find(key.protocol, key.external_port, key.remote_host, monotonic_now()), false);
+        }
+        case IgdActionId::get_generic_port_mapping_entry: {
+            std::lock_guard lock(mutex_);
+            const PortMapping* m = policy_.at_index(std::get<PortMappingIndexArgs>(args).index, monotonic_now());
+            if (!m) return {{}, SoapFault{UpnpError::specified_array_index_invalid}};
+            return mapping_entry(m, true);
+        }
+    }
+    return {{}, SoapFault{UpnpError::invalid_action}};
+}
+
+// With mutex_ held. `with_key`: GetGenericPortMappingEntry also names the mapping.
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::mapping_entry(const PortMapping* m, bool with_key) {
+    if (!m) return {{}, SoapFault{UpnpError::no_such_entry_in_array}};
+    std::vector<std::string> values;
+    if (with_key) values = {remote_text(m->remote_host), std::to_string(m->external.value), protocol_text(m->protocol)};
+    values.insert(values.end(), {std::to_string(m->internal.port.value), m->internal.address.to_string(),
+                                 boolean_text(m->enabled), m->description,
+                                 std::to_string(remaining_lease_seconds(*m, monotonic_now()))});
+    return {values, {}};
+}
+
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const AddPortMappingArgs& a,
+                                                                        Ipv4Address requester, bool any_port) {
+    PortMapping requested;
+    requested.protocol = a.protocol;
+    requested.external = a.external_port;
+    requested.internal = {a.internal_client, a.internal_port};
+    requested.remote_host = a.remote_host;
+    requested.description = a.description;
+    requested.enabled = a.enabled;
+    std::lock_guard lock(mutex_);
+    Instant now = monotonic_now();
+    auto granted = any_port ? policy_.grant_any(requested, requester, a.lease_seconds, now)
+                            : policy_.grant(requested, requester, a.lease_seconds, now);
+    if (auto* refusal = std::get_if<MappingRefusal>(&granted)) {
+        log::info("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
+                  std::to_string(upnp_error_code(*refusal)) + " " + std::string(upnp_error_description(*refusal)));
+        return {{}, fault_of(*refusal)};
+    }
+    const PortMapping& m = std::get<PortMapping>(granted);
+    open_in_packet_path(m);
+    persist();
+    announce_mapping_count();
+    log::info("UPnP: mapping granted to " + requester.to_string() + ": " + describe(m) + ", lease " +
+              (m.expires ? std::to_string(remaining_lease_seconds(m, now)) + " s" : std::string("unlimited")));
+    if (any_port) return {{std::to_string(m.external.value)}, {}};
+    return {{}, {}};
+}
+
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_mapping(const PortMappingKey& key,
+                                                                           Ipv4Address requester) {
+    std::lock_guard lock(mutex_);
+    Instant now = monotonic_now();
+    const PortMapping* existing = policy_.find(key.protocol, key.external_port, key.remote_host, now);
+    std::optional<PortMapping> copy = existing ? std::optional(*existing) : std::nullopt;
+    if (auto refusal = policy_.remove(key.protocol, key.external_port, key.remote_host, requester, now))
+        return {{}, fault_of(*refusal)};
+    if (copy) {
+        close_in_packet_path(*copy);
+        log::info("UPnP: mapping deleted by " + requester.to_string() + ": " + describe(*copy));
+    }
+    persist();
+    announce_mapping_count();
+    return {{}, {}};
+}
+
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_range(const PortRangeArgs& a, Ipv4Address requester) {
+    std::lock_guard lock(mutex_);
+    auto removed = policy_.remove_range(a.protocol, a.ports, requester, a.manage, monotonic_now());
+    if (auto* refusal = std::get_if<MappingRefusal>(&removed)) return {{}, fault_of(*refusal)};
+    for (const auto& m : std::get<std::vector<PortMapping>>(removed)) close_in_packet_path(m);
+    persist();
+    announce_mapping_count();
+    return {{}, {}};
+}
+
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::list_mappings(const ListPortMappingsArgs& a) {
+    std::lock_guard lock(mutex_);
+    Instant now = monotonic_now();
+    auto mappings = policy_.list(a.range.protocol, a.range.ports, a.max_entries, now);
+    if (mappings.empty()) return {{}, SoapFault{UpnpError::no_such_entry_in_array}};
+    // WANIPConnection:2 2.5.21: an XML document (escaped again when it becomes the
+    // argument's text) in the PortMappingList schema.
+    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p:PortMappingList "
+                      "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\">";
+    for (const auto& m : mappings) {
+        xml += "<p:PortMappingEntry><p:NewRemoteHost>" + remote_text(m.remote_host) + "</p:NewRemoteHost>";
+        xml += "<p:NewExternalPort>" + std::to_string(m.external.value) + "</p:NewExternalPort>";
+        xml += "<p:NewProtocol>" + protocol_text(m.protocol) + "</p:NewProtocol>";
+        xml += "<p:NewInternalPort>" + std::to_string(m.internal.port.value) + "</p:NewInternalPort>";
+        xml += "<p:NewInternalClient>" + m.internal.address.to_string() + "</p:NewInternalClient>";
+        xml += "<p:NewEnabled>" + boolean_text(m.enabled) + "</p:NewEnabled>";
+        xml += "<p:NewDescription>" + xml_escaped(m.description) + "</p:NewDescription>";
+        xml += "<p:NewLeaseTime>" + std::to_string(remaining_lease_seconds(m, now)) + "</p:NewLeaseTime>";
+        xml += "</p:PortMappingEntry>";
+    }
+    return {{xml + "</p:PortMappingList>"}, {}};
+}
+
+}  // namespace gw

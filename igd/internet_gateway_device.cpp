@@ -1,0 +1,215 @@
+#include "internet_gateway_device.hpp"
+
+#include <netinet/in.h>
+#include <upnp/upnptools.h>
+
+#include <string>
+
+#include "daemon/log.hpp"
+#include "daemon/startup_error.hpp"
+#include "igd/engine_clock.hpp"
+#include "igd/lease_file.hpp"
+
+namespace gw {
+namespace {
+
+std::string text_of(int upnp_error) { return UpnpGetErrorMessage(upnp_error); }
+
+std::optional<Ipv4Address> requester_of(const UpnpActionRequest* request) {
+    const sockaddr_storage* address = UpnpActionRequest_get_CtrlPtIPAddr(request);
+    if (!address || address->ss_family != AF_INET) return std::nullopt;
+    return Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr));
+}
+
+bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
+    for (const auto& n : networks)
+        if (n.contains(a)) return true;
+    return false;
+}
+
+}  // namespace
+
+InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment,
+                                             EngineCommandQueue& commands, const TrafficCounters& counters)
+    : config_(config),
+      environment_(std::move(environment)),
+      commands_(commands),
+      counters_(counters),
+      policy_(config, environment_.reserved_ports) {
+    description_.igd_version = config.igd_version;
+    description_.uuid = environment_.uuid;
+    description_.friendly_name = config.friendly_name;
+    description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
+    endpoints_ = service_endpoints(description_);
+    for (auto& document : description_documents(description_)) files_.add(document.path, std::move(document.content));
+}
+
+InternetGatewayDevice::~InternetGatewayDevice() {
+    if (!started_) return;
+    // UnRegister sends ssdp:byebye, so control points forget the gateway at once.
+    if (device_ >= 0) UpnpUnRegisterRootDevice(device_);
+    UpnpFinish();
+}
+
+void InternetGatewayDevice::start() {
+    {
+        std::lock_guard lock(mutex_);
+        LeaseFileText file = read_lease_file(config_.lease_file);
+        if (file.error) log::warning("lease file " + config_.lease_file + ": " + *file.error + "; starting without it");
+        LeaseFileReadResult saved = parse_leases(file.text, wall_clock_seconds(), monotonic_now(), config_.lease_file);
+        for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
+        RestoreReport report = policy_.restore(std::move(saved.mappings), monotonic_now());
+        for (const auto& refused : report.refused)
+            log::warning("lease for " + std::string(protocol_name(refused.mapping.protocol)) + " " +
+                         std::to_string(refused.mapping.external.value) + " not restored: " +
+                         std::string(upnp_error_description(refused.reason)));
+        for (const auto& mapping : policy_.all()) open_in_packet_path(mapping);
+        log::info("UPnP: restored " + std::to_string(report.restored) + " port mappings from " + config_.lease_file +
+                  " (" + std::to_string(saved.expired + report.expired) + " had expired)");
+        persist();
+    }
+    // Bound to the LAN interface only: nothing of the IGD listens for the WAN by design
+    // (and the firewall's input policy drops WAN packets to the gateway besides).
+    int rc = UpnpInit2(environment_.lan_interface.c_str(), config_.http_port);
+    if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot start on " + environment_.lan_interface + ": " + text_of(rc));
+    started_ = true;
+    started_at_ = wall_clock_seconds();
+    UpnpSetMaxContentLength(16384);  // SOAP requests are a few hundred bytes
+    if ((rc = files_.start("/igd")) != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot serve documents: " + text_of(rc));
+    std::string location = "http://" + environment_.lan_address.to_string() + ":" + std::to_string(config_.http_port) +
+                           std::string(description_path);
+    rc = UpnpRegisterRootDevice(location.c_str(), &InternetGatewayDevice::on_event, this, &device_);
+    if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot register the device: " + text_of(rc));
+    rc = UpnpSendAdvertisement(device_, int(config_.advertisement_seconds));
+    if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot advertise: " + text_of(rc));
+    log::info("UPnP: IGD:" + std::to_string(config_.igd_version) + " at " + location + ", secure mode " +
+              (config_.secure_mode ? "on" : "off"));
+}
+
+int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void* cookie) {
+    auto* self = static_cast<InternetGatewayDevice*>(cookie);
+    switch (type) {
+        case UPNP_CONTROL_ACTION_REQUEST:
+            return self->on_action(static_cast<UpnpActionRequest*>(const_cast<void*>(event)));
+        case UPNP_EVENT_SUBSCRIPTION_REQUEST:
+            return self->on_subscription(static_cast<const UpnpSubscriptionRequest*>(event));
+        default: return 0;
+    }
+}
+
+int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
+    std::optional<Ipv4Address> requester = requester_of(request);
+    // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
+    if (!requester || !inside(*requester, environment_.lan_networks)) {
+        set_action_fault(request, SoapFault{UpnpError::action_not_authorized});
+        log::info("UPnP: refused an action from outside the LAN");
+        return 0;
+    }
+    const IgdService* service = find_service_by_id(UpnpActionRequest_get_ServiceID_cstr(request));
+    std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
+    if (!service || !arguments) {
+        set_action_fault(request, SoapFault{service ? UpnpError::invalid_args : UpnpError::invalid_action});
+        return 0;
+    }
+    std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
+    ParsedAction parsed = parse_action_call(*service, action_name, *arguments, config_.igd_version);
+    if (auto* fault = std::get_if<SoapFault>(&parsed)) {
+        set_action_fault(request, *fault);
+        log::info("UPnP: " + action_name + " from " + requester->to_string() + " refused: " +
+                  std::to_string(fault->code()) + " " + std::string(fault->description()));
+        return 0;
+    }
+    const ActionCall& call = std::get<ActionCall>(parsed);
+    ActionOutcome outcome = perform(call, *requester);
+    if (outcome.fault) {
+        set_action_fault(request, *outcome.fault);
+        return 0;
+    }
+    std::string type = request_service_type(UpnpActionRequest_get_ActionRequest(request));
+    if (type.empty()) type = service_type(*service, config_.igd_version);
+    auto response = make_action_response(*call.action, type, outcome.out_values);
+    if (!response) {
+        set_action_fault(request, SoapFault{UpnpError::action_failed});
+        return 0;
+    }
+    set_action_result(request, std::move(response));
+    return 0;
+}
+
+int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* request) {
+    // The CALLBACK URL was checked inside the LAN before pupnp read the request (the
+    // engine's UPnP request guard, CVE-2020-12695); here only the initial values are sent.
+    std::string service_id = UpnpSubscriptionRequest_get_ServiceId_cstr(request);
+    std::string count;
+    {
+        std::lock_guard lock(mutex_);
+        policy_.expire(monotonic_now());
+        count = std::to_string(policy_.size());
+    }
+    std::vector<std::string> names, values;
+    if (service_id.find("WANIPConn") != std::string::npos) {
+        names = {"PortMappingNumberOfEntries", "ExternalIPAddress", "ConnectionStatus"};
+        values = {count, environment_.wan_address.to_string(), "Connected"};
+    } else if (service_id.find("WANCommonIFC") != std::string::npos) {
+        names = {"PhysicalLinkStatus"};
+        values = {"Up"};
+    }
+    std::vector<const char*> name_ptrs, value_ptrs;
+    for (std::size_t i = 0; i < names.size(); ++i) {
+        name_ptrs.push_back(names[i].c_str());
+        value_ptrs.push_back(values[i].c_str());
+    }
+    UpnpAcceptSubscription(device_, UpnpSubscriptionRequest_get_UDN_cstr(request), service_id.c_str(),
+                           name_ptrs.data(), value_ptrs.data(), int(names.size()),
+                           UpnpSubscriptionRequest_get_SID_cstr(request));
+    return 0;
+}
+
+void InternetGatewayDevice::expire_leases() {
+    std::lock_guard lock(mutex_);
+    std::vector<PortMapping> ended = policy_.expire(monotonic_now());
+    if (ended.empty()) return;
+    for (const auto& mapping : ended) {
+        close_in_packet_path(mapping);
+        log::info("UPnP: lease ended: " + std::string(protocol_name(mapping.protocol)) + " " +
+                  std::to_string(mapping.external.value) + " -> " + to_string(mapping.internal));
+    }
+    persist();
+    announce_mapping_count();
+}
+
+std::size_t InternetGatewayDevice::mapping_count() {
+    std::lock_guard lock(mutex_);
+    return policy_.size();
+}
+
+void InternetGatewayDevice::open_in_packet_path(const PortMapping& mapping) {
+    if (!mapping.enabled) return;  // a disabled mapping holds its port and forwards nothing
+    commands_.push(OpenPortMapping{{mapping.protocol, mapping.external, mapping.internal, mapping.remote_host}});
+}
+
+void InternetGatewayDevice::close_in_packet_path(const PortMapping& mapping) {
+    commands_.push(ClosePortMapping{mapping.protocol, mapping.external});
+}
+
+void InternetGatewayDevice::persist() {
+    std::string text = serialize_leases(policy_.all(), wall_clock_seconds(), monotonic_now());
+    if (auto error = write_lease_file_atomically(config_.lease_file, text))
+        log::error("lease file " + config_.lease_file + ": " + *error + " (mappings kept in memory)");
+}
+
+void InternetGatewayDevice::announce_mapping_count() {
+    if (!started_ || device_ < 0) return;
+    std::string count = std::to_string(policy_.size());
+    const char* names[] = {"PortMappingNumberOfEntries"};
+    const char* values[] = {count.c_str()};
+    for (const auto& endpoint : endpoints_)
+        if (endpoint.kind == ServiceKind::wan_ip_connection)
+            UpnpNotify(device_, endpoint.udn.c_str(), std::string(endpoint.service_id).c_str(), names, values, 1);
+}
+
+std::string InternetGatewayDevice::uptime_seconds() const {
+    return std::to_string(wall_clock_seconds() - started_at_);
+}
+
+}  // namespace gw

@@ -1,0 +1,95 @@
+// The running UPnP Internet Gateway Device: pupnp on the LAN interface only, the
+// documents generated from the service table, SOAP actions validated (soap_arguments)
+// and decided by the one mapping policy, grants opened in the packet path through the
+// engine command queue, leases persisted atomically and restored on start, and the
+// evented variables announced over GENA.
+//
+// Threads: pupnp calls on_event from its own pool; everything the callbacks share
+// (the policy, the lease file) is behind `mutex_`. The packet worker never sees this
+// object: it takes commands from the queue and publishes traffic counters.
+#pragma once
+
+#include <upnp/upnp.h>
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "igd/device_description.hpp"
+#include "igd/engine_command_queue.hpp"
+#include "igd/igd_config.hpp"
+#include "igd/mapping_policy.hpp"
+#include "igd/soap_arguments.hpp"
+#include "igd/web_files.hpp"
+
+namespace gw {
+
+struct IgdEnvironment {
+    std::string lan_interface;
+    Ipv4Address lan_address;
+    std::vector<Ipv4Network> lan_networks;
+    Ipv4Address wan_address;
+    std::vector<std::pair<Protocol, PortRange>> reserved_ports;  // static forwards
+    std::string uuid;                                            // stable across restarts
+};
+
+// Published by the packet worker, read by GetTotal* actions.
+struct TrafficCounters {
+    std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, packets_sent{0}, packets_received{0};
+};
+
+class InternetGatewayDevice {
+public:
+    InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, EngineCommandQueue& commands,
+                          const TrafficCounters& counters);
+    ~InternetGatewayDevice();
+    InternetGatewayDevice(const InternetGatewayDevice&) = delete;
+    InternetGatewayDevice& operator=(const InternetGatewayDevice&) = delete;
+
+    // Restores the lease file (opening what it holds), starts pupnp on the LAN
+    // interface and advertises. Throws StartupError.
+    void start();
+    // Closes the mappings whose lease ended; the daemon calls it every second.
+    void expire_leases();
+    std::size_t mapping_count();
+
+private:
+    struct ActionOutcome {
+        std::vector<std::string> out_values;  // in the action's table order
+        std::optional<SoapFault> fault;
+    };
+
+    static int on_event(Upnp_EventType type, const void* event, void* cookie);
+    int on_action(UpnpActionRequest* request);
+    int on_subscription(const UpnpSubscriptionRequest* request);
+    ActionOutcome perform(const ActionCall& call, Ipv4Address requester);
+    ActionOutcome add_mapping(const AddPortMappingArgs& args, Ipv4Address requester, bool any_port);
+    ActionOutcome delete_mapping(const PortMappingKey& key, Ipv4Address requester);
+    ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
+    ActionOutcome list_mappings(const ListPortMappingsArgs& args);
+    ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key);
+
+    void open_in_packet_path(const PortMapping& mapping);
+    void close_in_packet_path(const PortMapping& mapping);
+    void persist();                 // with mutex_ held
+    void announce_mapping_count();  // with mutex_ held
+    std::string uptime_seconds() const;
+
+    IgdConfig config_;
+    IgdEnvironment environment_;
+    EngineCommandQueue& commands_;
+    const TrafficCounters& counters_;
+    DescriptionParams description_;
+    std::vector<ServiceEndpoint> endpoints_;
+    WebFiles files_;
+    std::mutex mutex_;
+    MappingPolicy policy_;
+    UpnpDevice_Handle device_ = -1;
+    bool started_ = false;
+    std::int64_t started_at_ = 0;
+};
+
+}  // namespace gw

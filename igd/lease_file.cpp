@@ -1,0 +1,332 @@
+#include "igd/lease_file.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <variant>
+
+namespace gw {
+namespace {
+
+constexpr std::string_view hex_digits = "0123456789abcdef";
+// Far above 1024 mappings of a few hundred bytes: anything larger is not ours.
+constexpr std::size_t max_lease_file_bytes = 16 * 1024 * 1024;
+
+std::string escaped(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        auto byte = static_cast<unsigned char>(c);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (byte < 0x20 || byte == 0x7f) {
+            out += "\\x";
+            out += hex_digits[byte >> 4];
+            out += hex_digits[byte & 0xf];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+template <class Number>
+std::optional<Number> parse_number(std::string_view text) {
+    Number value{};
+    if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+    return value;
+}
+
+std::optional<Port> parse_port(std::string_view text) {
+    auto n = parse_number<std::uint32_t>(text);
+    if (!n || *n == 0 || *n > 65535) return std::nullopt;
+    return Port{std::uint16_t(*n)};
+}
+
+std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+struct LineError {
+    std::string message;
+};
+
+std::optional<unsigned> parse_hex_byte(std::string_view two) {
+    unsigned value = 0;
+    if (two.size() != 2) return std::nullopt;
+    auto [end, ec] = std::from_chars(two.data(), two.data() + 2, value, 16);
+    if (ec != std::errc() || end != two.data() + 2) return std::nullopt;
+    return value;
+}
+
+// A line being read left to right.
+struct LineReader {
+    std::string_view rest;
+
+    void skip_spaces() {
+        while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
+    }
+    std::string_view next_word() {
+        skip_spaces();
+        auto word = rest.substr(0, rest.find(' '));
+        rest.remove_prefix(word.size());
+        return word;
+    }
+    // After "desc=": a quoted, escaped string that ends the line.
+    std::variant<std::string, LineError> description() {
+        rest.remove_prefix(std::string_view("desc=").size());
+        if (rest.empty() || rest.front() != '"') return LineError{"description must be quoted"};
+        std::string out;
+        for (std::size_t i = 1; i < rest.size(); ++i) {
+            char c = rest[i];
+            if (c == '"') {
+                auto after = rest.substr(i + 1);
+                if (after.find_first_not_of(' ') != std::string_view::npos)
+                    return LineError{"unexpected text after description: " + in_quotes(after)};
+                return out;
+            }
+            if (c != '\\') {
+                out += c;
+                continue;
+            }
+            if (i + 1 >= rest.size()) break;
+            char e = rest[++i];
+            if (e == '"' || e == '\\') {
+                out += e;
+            } else if (auto byte = e == 'x' ? parse_hex_byte(rest.substr(i + 1, 2)) : std::nullopt) {
+                out += char(*byte);
+                i += 2;
+            } else {
+                return LineError{"bad escape " + in_quotes(std::string("\\") + e) + " in description"};
+            }
+        }
+        return LineError{"unterminated description"};
+    }
+};
+
+struct SavedLine {
+    PortMapping mapping;
+    std::optional<std::int64_t> expires_wall;  // nullopt = never
+};
+
+std::variant<Endpoint, LineError> parse_internal(std::string_view text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string_view::npos) return LineError{"bad internal endpoint " + in_quotes(text)};
+    auto address = Ipv4Address::parse(text.substr(0, colon));
+    if (!address) return LineError{"bad address " + in_quotes(text.substr(0, colon))};
+    auto port = parse_port(text.substr(colon + 1));
+    if (!port) return LineError{"bad port " + in_quotes(text.substr(colon + 1))};
+    return Endpoint{*address, *port};
+}
+
+// One key=value field into `saved`.
+std::optional<LineError> parse_field(std::string_view key, std::string_view value, SavedLine& saved) {
+    PortMapping& m = saved.mapping;
+    if (key == "owner") {
+        auto owner = Ipv4Address::parse(value);
+        if (!owner) return LineError{"bad owner address " + in_quotes(value)};
+        m.owner = *owner;
+    } else if (key == "remote") {
+        if (value != "*") {
+            m.remote_host = Ipv4Address::parse(value);
+            if (!m.remote_host) return LineError{"bad remote host " + in_quotes(value)};
+        }
+    } else if (key == "expires") {
+        if (value != "never") {
+            saved.expires_wall = parse_number<std::int64_t>(value);
+            if (!saved.expires_wall) return LineError{"bad expires " + in_quotes(value)};
+        }
+    } else if (key == "enabled") {
+        if (value != "0" && value != "1") return LineError{"bad enabled " + in_quotes(value) + " (0 or 1)"};
+        m.enabled = value == "1";
+    }
+    return std::nullopt;
+}
+
+std::variant<SavedLine, LineError> parse_line(std::string_view line) {
+    LineReader reader{line};
+    SavedLine saved;
+    PortMapping& m = saved.mapping;
+
+    auto protocol = reader.next_word();
+    if (protocol == "tcp") m.protocol = Protocol::tcp;
+    else if (protocol == "udp") m.protocol = Protocol::udp;
+    else return LineError{"bad protocol " + in_quotes(protocol)};
+
+    auto external = reader.next_word();
+    auto external_port = parse_port(external);
+    if (!external_port) return LineError{"bad port " + in_quotes(external)};
+    m.external = *external_port;
+
+    auto internal = parse_internal(reader.next_word());
+    if (auto* e = std::get_if<LineError>(&internal)) return *e;
+    m.internal = std::get<Endpoint>(internal);
+
+    // Every field exactly once; desc last.
+    std::set<std::string_view, std::less<>> missing{"owner", "remote", "expires", "enabled", "desc"};
+    for (reader.skip_spaces(); !reader.rest.empty(); reader.skip_spaces()) {
+        if (reader.rest.starts_with("desc=")) {
+            auto description = reader.description();
+            if (auto* e = std::get_if<LineError>(&description)) return *e;
+            m.description = std::move(std::get<std::string>(description));
+            missing.erase("desc");
+            break;
+        }
+        auto word = reader.next_word();
+        auto eq = word.find('=');
+        if (eq == std::string_view::npos) return LineError{"expected key=value, got " + in_quotes(word)};
+        auto key = word.substr(0, eq);
+        if (!missing.contains(key)) {
+            bool known = key == "owner" || key == "remote" || key == "expires" || key == "enabled";
+            return LineError{(known ? "duplicate field " : "unknown field ") + in_quotes(key)};
+        }
+        missing.erase(key);
+        if (auto e = parse_field(key, word.substr(eq + 1), saved)) return *e;
+    }
+    if (!missing.empty()) return LineError{"missing field " + in_quotes(*missing.begin())};
+    return saved;
+}
+
+std::string system_error(std::string_view what, const std::string& path, int error_number) {
+    return std::string(what) + " " + path + ": " + std::strerror(error_number);
+}
+
+}  // namespace
+
+std::string serialize_leases(const std::vector<PortMapping>& mappings, std::int64_t wall_clock_now_seconds,
+                             Instant engine_now) {
+    std::string out(lease_file_header);
+    out += '\n';
+    for (const auto& m : mappings) {
+        if (m.expires && *m.expires <= engine_now) continue;
+        out += protocol_name(m.protocol);
+        out += ' ' + std::to_string(m.external.value) + ' ' + to_string(m.internal);
+        out += " owner=" + m.owner.to_string();
+        out += " remote=" + (m.remote_host ? m.remote_host->to_string() : std::string("*"));
+        out += " expires=";
+        out += m.expires ? std::to_string(wall_clock_now_seconds + remaining_lease_seconds(m, engine_now)) : "never";
+        out += m.enabled ? " enabled=1" : " enabled=0";
+        out += " desc=\"" + escaped(m.description) + "\"\n";
+    }
+    return out;
+}
+
+LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_now_seconds, Instant engine_now,
+                                 std::string_view source_name) {
+    LeaseFileReadResult result;
+    auto report = [&](std::size_t line, const std::string& message) {
+        result.errors.push_back(std::string(source_name) + ':' + std::to_string(line) + ": " + message);
+    };
+    bool header_seen = false;
+    std::size_t line_number = 0;
+    while (!text.empty()) {
+        auto newline = text.find('\n');
+        bool torn = newline == std::string_view::npos;
+        auto line = text.substr(0, newline);
+        text.remove_prefix(torn ? text.size() : newline + 1);
+        ++line_number;
+        if (line.ends_with('\r')) line.remove_suffix(1);
+        if (line.empty() || line.front() == '#') continue;
+
+        if (!header_seen) {
+            if (line == lease_file_header) {
+                header_seen = true;
+                continue;
+            }
+            if (line.starts_with("gatewayd-leases "))
+                report(line_number, "unsupported lease file version " + in_quotes(line.substr(16)));
+            else
+                report(line_number, "not a lease file: expected " + in_quotes(lease_file_header) + " first");
+            return result;
+        }
+
+        auto parsed = parse_line(line);
+        if (auto* e = std::get_if<LineError>(&parsed)) {
+            report(line_number, torn ? "torn line at end of file (no newline): " + e->message : e->message);
+            continue;
+        }
+        auto* saved = &std::get<SavedLine>(parsed);
+        if (saved->expires_wall) {
+            auto remaining = *saved->expires_wall - wall_clock_now_seconds;
+            if (remaining <= 0) {
+                ++result.expired;
+                continue;
+            }
+            // A clock far off at save time must not overflow engine time; restore caps it.
+            remaining = std::min<std::int64_t>(remaining, 0xffffffffLL);
+            saved->mapping.expires = engine_now + std::chrono::seconds(remaining);
+        }
+        result.mappings.push_back(std::move(saved->mapping));
+    }
+    return result;
+}
+
+std::optional<std::string> write_lease_file_atomically(const std::string& path, std::string_view text) {
+    std::string directory = std::filesystem::path(path).parent_path().string();
+    if (directory.empty()) directory = ".";
+    std::string temporary = path + ".tmp.XXXXXX";
+    int fd = mkostemp(temporary.data(), O_CLOEXEC);  // mode 0600: the file names LAN hosts
+    if (fd < 0) return system_error("cannot create", temporary, errno);
+
+    auto fail = [&](std::string_view what, const std::string& subject) {
+        int saved_errno = errno;
+        if (fd >= 0) close(fd);
+        unlink(temporary.c_str());
+        return system_error(what, subject, saved_errno);
+    };
+    for (std::size_t written = 0; written < text.size();) {
+        auto n = write(fd, text.data() + written, text.size() - written);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return fail("cannot write", temporary);
+        written += std::size_t(n);
+    }
+    if (fsync(fd) != 0) return fail("cannot fsync", temporary);
+    int closed = close(fd);
+    fd = -1;
+    if (closed != 0) return fail("cannot close", temporary);
+    if (rename(temporary.c_str(), path.c_str()) != 0) return fail("cannot rename " + temporary + " to", path);
+
+    // The rename is durable only once the directory entry is on disk.
+    int dir_fd = open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd < 0) return system_error("cannot open directory", directory, errno);
+    int synced = fsync(dir_fd);
+    int saved_errno = errno;
+    close(dir_fd);
+    if (synced != 0) return system_error("cannot fsync directory", directory, saved_errno);
+    return std::nullopt;
+}
+
+LeaseFileText read_lease_file(const std::string& path) {
+    LeaseFileText result;
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT) result.error = system_error("cannot open", path, errno);
+        return result;
+    }
+    char buffer[65536];
+    while (true) {
+        auto n = read(fd, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            result.error = system_error("cannot read", path, errno);
+            break;
+        }
+        if (n == 0) break;
+        if (result.text.size() + std::size_t(n) > max_lease_file_bytes) {
+            result.error = "cannot read " + path + ": larger than " + std::to_string(max_lease_file_bytes) + " bytes";
+            break;
+        }
+        result.text.append(buffer, std::size_t(n));
+    }
+    close(fd);
+    if (result.error) result.text.clear();
+    return result;
+}
+
+}  // namespace gw

@@ -1,0 +1,311 @@
+#include "igd/mapping_policy.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace gw {
+namespace {
+
+// WANIPConnection:2 gives PortMappingLeaseDuration the range 0-604800 and reads 0 as
+// 604800: IGD v2 has no permanent mappings.
+constexpr Instant::rep v2_max_lease_seconds = 604800;
+
+// External ports grant_any chooses from: never the gateway's well-known service ports.
+constexpr PortRange grant_any_ports{1024, 65535};
+
+bool alive(const PortMapping& m, Instant now) { return !m.expires || now < *m.expires; }
+
+// A LAN endpoint can be neither "this host", loopback, nor multicast/reserved.
+bool usable_internal_address(Ipv4Address a) {
+    auto first_octet = a.host_order() >> 24;
+    return a.host_order() != 0 && first_octet != 127 && first_octet < 224;
+}
+
+}  // namespace
+
+int upnp_error_code(MappingRefusal refusal) {
+    for (const auto& info : mapping_refusal_table)
+        if (info.refusal == refusal) return info.code;
+    return 501;  // Action Failed: unreachable while the table names every refusal
+}
+
+std::string_view upnp_error_description(MappingRefusal refusal) {
+    for (const auto& info : mapping_refusal_table)
+        if (info.refusal == refusal) return info.description;
+    return "Action Failed";
+}
+
+std::string normalized_description(std::string_view text) {
+    if (text.size() > max_description_bytes) {
+        // Back up over UTF-8 continuation bytes so no character is cut in half.
+        std::size_t cut = max_description_bytes;
+        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
+        text = text.substr(0, cut);
+    }
+    std::string out(text);
+    for (char& c : out) {
+        auto byte = static_cast<unsigned char>(c);
+        if (byte < 0x20 || byte == 0x7f) c = '?';
+    }
+    return out;
+}
+
+MappingPolicy::MappingPolicy(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved)
+    : config_(config), reserved_(std::move(reserved)) {}
+
+std::optional<MappingRefusal> MappingPolicy::check_request(const PortMapping& requested,
+                                                           Ipv4Address requester) const {
+    if (requested.protocol != Protocol::tcp && requested.protocol != Protocol::udp)
+        return MappingRefusal::invalid_args;
+    // 732 exists from WANIPConnection:2 on; v1 control points only know 402.
+    if (requested.internal.port.value == 0)
+        return config_.igd_version >= 2 ? MappingRefusal::wildcard_not_permitted_in_int_port
+                                        : MappingRefusal::invalid_args;
+    if (!usable_internal_address(requested.internal.address)) return MappingRefusal::invalid_args;
+    // Secure mode (miniupnpd's secure_mode): without it any LAN host, or malware on
+    // one, could expose another host's services to the WAN.
+    if (config_.secure_mode && requested.internal.address != requester)
+        return MappingRefusal::action_not_authorized;
+    return std::nullopt;
+}
+
+bool MappingPolicy::permitted(Port external, Endpoint internal) const {
+    // miniupnpd's permission rules: the first rule matching all three decides.
+    for (const auto& rule : config_.permissions) {
+        if (rule.external_ports.contains(external) && rule.internal_network.contains(internal.address) &&
+            rule.internal_ports.contains(internal.port))
+            return rule.allow;
+    }
+    return false;  // no match = deny
+}
+
+bool MappingPolicy::reserved(Protocol protocol, Port external) const {
+    return std::any_of(reserved_.begin(), reserved_.end(),
+                       [&](const auto& r) { return r.first == protocol && r.second.contains(external); });
+}
+
+const PortMapping* MappingPolicy::live_at(Protocol protocol, Port external, Instant now) const {
+    auto it = mappings_.find(Key{protocol, external});
+    return it != mappings_.end() && alive(it->second, now) ? &it->second : nullptr;
+}
+
+std::optional<MappingRefusal> MappingPolicy::check_port(const PortMapping& requested, Port external,
+                                                        Ipv4Address requester, Instant now) const {
+    if (!permitted(external, requested.internal)) return MappingRefusal::action_not_authorized;
+    if (reserved(requested.protocol, external)) return MappingRefusal::conflict_with_other_mechanisms;
+    if (const auto* held = live_at(requested.protocol, external, now)) {
+        // The spec's "overwrite": same client, same key, same internal client.
+        bool overwrite = held->owner == requester && held->internal.address == requested.internal.address &&
+                         held->remote_host == requested.remote_host;
+        if (!overwrite) return MappingRefusal::conflict;
+    }
+    return std::nullopt;
+}
+
+std::optional<MappingRefusal> MappingPolicy::check_limits(Ipv4Address owner, Instant now) const {
+    std::size_t total = 0;
+    std::size_t owned = 0;
+    for (const auto& [key, m] : mappings_) {
+        if (!alive(m, now)) continue;
+        ++total;
+        if (m.owner == owner) ++owned;
+    }
+    if (owned >= config_.per_client_limit || total >= config_.max_mappings)
+        return MappingRefusal::no_port_maps_available;
+    return std::nullopt;
+}
+
+std::optional<Instant::rep> MappingPolicy::lease_cap_seconds() const {
+    std::optional<Instant::rep> cap;
+    if (config_.max_lease_seconds != 0) cap = config_.max_lease_seconds;
+    if (config_.igd_version >= 2 && (!cap || *cap > v2_max_lease_seconds)) cap = v2_max_lease_seconds;
+    return cap;
+}
+
+std::optional<Instant> MappingPolicy::expiry_for(std::uint32_t lease_seconds, Instant now) const {
+    auto cap = lease_cap_seconds();
+    // IGD v1 reads lease 0 as "permanent". That is honoured only when no max lease is
+    // configured: a permanent mapping outlives the program that asked for it and
+    // whatever injected it (UPnProxy, Akamai 2018: mappings planted through exposed
+    // IGDs stayed open for months), so with a cap, 0 gets the cap like any long lease.
+    if (lease_seconds == 0) {
+        if (!cap) return std::nullopt;
+        return now + std::chrono::seconds(*cap);
+    }
+    Instant::rep granted = lease_seconds;
+    if (cap && granted > *cap) granted = *cap;
+    return now + std::chrono::seconds(granted);
+}
+
+std::variant<PortMapping, MappingRefusal> MappingPolicy::install(const PortMapping& requested, Port external,
+                                                                 Ipv4Address owner,
+                                                                 std::optional<Instant> expires, Instant now) {
+    // An overwrite takes no new slot; a new mapping must fit the limits.
+    if (!live_at(requested.protocol, external, now)) {
+        if (auto refusal = check_limits(owner, now)) return *refusal;
+    }
+    PortMapping granted = requested;
+    granted.external = external;
+    granted.owner = owner;
+    granted.expires = expires;
+    granted.description = normalized_description(requested.description);
+    mappings_.insert_or_assign(Key{requested.protocol, external}, granted);
+    return granted;
+}
+
+std::variant<PortMapping, MappingRefusal> MappingPolicy::grant(const PortMapping& requested,
+                                                               Ipv4Address requester,
+                                                               std::uint32_t lease_seconds, Instant now) {
+    if (auto refusal = check_request(requested, requester)) return *refusal;
+    if (requested.external.value == 0) return MappingRefusal::wildcard_not_permitted_in_ext_port;
+    if (auto refusal = check_port(requested, requested.external, requester, now)) return *refusal;
+    return install(requested, requested.external, requester, expiry_for(lease_seconds, now), now);
+}
+
+std::variant<PortMapping, MappingRefusal> MappingPolicy::grant_any(const PortMapping& requested,
+                                                                   Ipv4Address requester,
+                                                                   std::uint32_t lease_seconds, Instant now) {
+    if (auto refusal = check_request(requested, requester)) return *refusal;
+    auto expires = expiry_for(lease_seconds, now);
+    std::uint16_t preferred = requested.external.value != 0 ? requested.external.value : requested.internal.port.value;
+    bool any_permitted = false;
+    // Only the preferred port may overwrite the requester's own mapping there; the
+    // search takes free ports, never another of the requester's mappings.
+    auto try_port = [&](std::uint16_t port) -> std::optional<std::variant<PortMapping, MappingRefusal>> {
+        auto refusal = check_port(requested, Port{port}, requester, now);
+        if (!refusal && port != preferred && live_at(requested.protocol, Port{port}, now))
+            refusal = MappingRefusal::conflict;
+        if (!refusal) return install(requested, Port{port}, requester, expires, now);
+        if (*refusal != MappingRefusal::action_not_authorized) any_permitted = true;
+        return std::nullopt;
+    };
+
+    if (auto result = try_port(preferred)) return *result;
+
+    const std::uint32_t count = grant_any_ports.size();
+    std::uint32_t start = grant_any_ports.contains(Port{preferred}) ? preferred + 1u - grant_any_ports.first : 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        auto port = std::uint16_t(grant_any_ports.first + (start + i) % count);
+        if (port == preferred) continue;
+        if (auto result = try_port(port)) return *result;
+    }
+    return any_permitted ? MappingRefusal::no_port_maps_available : MappingRefusal::action_not_authorized;
+}
+
+std::optional<MappingRefusal> MappingPolicy::remove(Protocol protocol, Port external,
+                                                    std::optional<Ipv4Address> remote_host, Ipv4Address requester,
+                                                    Instant now) {
+    const auto* held = live_at(protocol, external, now);
+    if (!held || held->remote_host != remote_host) return MappingRefusal::no_such_entry;
+    if (config_.secure_mode && held->owner != requester) return MappingRefusal::action_not_authorized;
+    mappings_.erase(Key{protocol, external});
+    return std::nullopt;
+}
+
+std::variant<std::vector<PortMapping>, MappingRefusal> MappingPolicy::remove_range(Protocol protocol, PortRange ports,
+                                                                                   Ipv4Address requester, bool manage,
+                                                                                   Instant now) {
+    if (ports.first > ports.last) return MappingRefusal::inconsistent_parameters;
+    std::vector<PortMapping> removed;
+    bool others_held = false;
+    auto it = mappings_.lower_bound(Key{protocol, Port{ports.first}});
+    while (it != mappings_.end() && it->first.protocol == protocol && ports.contains(it->first.external)) {
+        const auto& m = it->second;
+        bool may_delete = m.owner == requester || (manage && !config_.secure_mode);
+        if (!alive(m, now) || !may_delete) {
+            if (alive(m, now)) others_held = true;
+            ++it;
+            continue;
+        }
+        removed.push_back(m);
+        it = mappings_.erase(it);
+    }
+    if (removed.empty())
+        return others_held ? MappingRefusal::action_not_authorized : MappingRefusal::port_mapping_not_found;
+    return removed;
+}
+
+const PortMapping* MappingPolicy::find(Protocol protocol, Port external, std::optional<Ipv4Address> remote_host,
+                                       Instant now) const {
+    const auto* held = live_at(protocol, external, now);
+    return held && held->remote_host == remote_host ? held : nullptr;
+}
+
+const PortMapping* MappingPolicy::at_index(std::size_t index, Instant now) const {
+    for (const auto& [key, m] : mappings_) {
+        if (!alive(m, now)) continue;
+        if (index == 0) return &m;
+        --index;
+    }
+    return nullptr;
+}
+
+std::vector<PortMapping> MappingPolicy::list(Protocol protocol, PortRange ports, std::size_t max,
+                                             Instant now) const {
+    std::vector<PortMapping> found;
+    if (ports.first > ports.last) return found;
+    for (auto it = mappings_.lower_bound(Key{protocol, Port{ports.first}});
+         it != mappings_.end() && it->first.protocol == protocol && ports.contains(it->first.external); ++it) {
+        if (max != 0 && found.size() == max) break;
+        if (alive(it->second, now)) found.push_back(it->second);
+    }
+    return found;
+}
+
+std::vector<PortMapping> MappingPolicy::expire(Instant now) {
+    std::vector<PortMapping> expired;
+    for (auto it = mappings_.begin(); it != mappings_.end();) {
+        if (alive(it->second, now)) {
+            ++it;
+            continue;
+        }
+        expired.push_back(std::move(it->second));
+        it = mappings_.erase(it);
+    }
+    return expired;
+}
+
+std::optional<Instant> MappingPolicy::next_expiry() const {
+    std::optional<Instant> earliest;
+    for (const auto& [key, m] : mappings_) {
+        if (m.expires && (!earliest || *m.expires < *earliest)) earliest = m.expires;
+    }
+    return earliest;
+}
+
+std::vector<PortMapping> MappingPolicy::all() const {
+    std::vector<PortMapping> out;
+    out.reserve(mappings_.size());
+    for (const auto& [key, m] : mappings_) out.push_back(m);
+    return out;
+}
+
+RestoreReport MappingPolicy::restore(std::vector<PortMapping> saved, Instant now) {
+    RestoreReport report;
+    auto cap = lease_cap_seconds();
+    for (auto& m : saved) {
+        if (m.expires && now >= *m.expires) {
+            ++report.expired;
+            continue;
+        }
+        auto expires = m.expires;
+        if (cap) {
+            auto limit = now + std::chrono::seconds(*cap);
+            expires = expires ? std::min(*expires, limit) : limit;
+        }
+        auto refusal = check_request(m, m.owner);
+        if (!refusal && m.external.value == 0) refusal = MappingRefusal::wildcard_not_permitted_in_ext_port;
+        if (!refusal) refusal = check_port(m, m.external, m.owner, now);
+        if (!refusal) {
+            auto result = install(m, m.external, m.owner, expires, now);
+            if (auto* r = std::get_if<MappingRefusal>(&result)) refusal = *r;
+        }
+        if (refusal)
+            report.refused.push_back(RestoreRefusal{std::move(m), *refusal});
+        else
+            ++report.restored;
+    }
+    return report;
+}
+
+}  // namespace gw

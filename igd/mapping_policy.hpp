@@ -1,0 +1,182 @@
+// The mapping policy of the UPnP IGD: the one place that decides which port mappings
+// exist (miniupnpd's upnpredirect.c). Every front end (UPnP SOAP now, NAT-PMP and PCP
+// later) asks it, and only what it grants is installed in the packet path.
+//
+// Pure: no I/O, no clock, no threads; time comes in as `now` (engine Instant).
+//
+// Leases: a mapping whose lease is over (now >= expires, exact to the millisecond) is
+// invisible to every query and counts for nothing in grant/remove (no conflict, no
+// limit), but it stays stored until expire(now) removes and returns it, so that the
+// caller closes its packet path. A grant may therefore replace, on the same (protocol,
+// external port), a mapping whose lease is over: installing a granted mapping always
+// replaces whatever the packet path has on that port.
+//
+// One mapping per (protocol, external port): the packet path forwards a port to one
+// LAN endpoint (ForwardTable), the remote host only narrows who may reach it. So a
+// second remote host on a held port is a conflict (718), not a second row.
+//
+// Ownership: owned by the IGD's control thread; not thread safe. Pointers returned by
+// find() and at_index() stay valid until the next non-const call.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include "igd/igd_config.hpp"
+#include "igd/port_mapping.hpp"
+
+namespace gw {
+
+// Why a request was refused, as the UPnP error the SOAP layer returns
+// (UPnP-gw-WANIPConnection v1/v2). Only what this policy can decide is here: it
+// supports specific remote hosts, non-permanent leases and differing internal and
+// external ports, so 715, 724, 725, 726 and 727 never happen.
+enum class MappingRefusal : std::uint8_t {
+    invalid_args,                        // 402
+    action_not_authorized,               // 606: secure mode, permission rules, not the owner
+    specified_array_index_invalid,       // 713: at_index() returned nullptr
+    no_such_entry,                       // 714: remove() of an unknown mapping
+    wildcard_not_permitted_in_ext_port,  // 716: AddPortMapping with external port 0
+    conflict,                            // 718: ConflictInMappingEntry, another client's port
+    no_port_maps_available,              // 728: per-client or global limit, or no free port
+    conflict_with_other_mechanisms,      // 729: a static forward (or other reservation) holds the port
+    port_mapping_not_found,              // 730: nothing to delete in a range
+    wildcard_not_permitted_in_int_port,  // 732: internal port 0 (v2)
+    inconsistent_parameters,             // 733: range start after end
+};
+
+struct MappingRefusalInfo {
+    MappingRefusal refusal;
+    int code;
+    std::string_view description;  // the errorDescription of the spec
+};
+
+// The one table of codes and names: the SOAP layer and the docs derive from it.
+inline constexpr MappingRefusalInfo mapping_refusal_table[] = {
+    {MappingRefusal::invalid_args, 402, "Invalid Args"},
+    {MappingRefusal::action_not_authorized, 606, "Action not authorized"},
+    {MappingRefusal::specified_array_index_invalid, 713, "SpecifiedArrayIndexInvalid"},
+    {MappingRefusal::no_such_entry, 714, "NoSuchEntryInArray"},
+    {MappingRefusal::wildcard_not_permitted_in_ext_port, 716, "WildCardNotPermittedInExtPort"},
+    {MappingRefusal::conflict, 718, "ConflictInMappingEntry"},
+    {MappingRefusal::no_port_maps_available, 728, "NoPortMapsAvailable"},
+    {MappingRefusal::conflict_with_other_mechanisms, 729, "ConflictWithOtherMechanisms"},
+    {MappingRefusal::port_mapping_not_found, 730, "PortMappingNotFound"},
+    {MappingRefusal::wildcard_not_permitted_in_int_port, 732, "WildCardNotPermittedInIntPort"},
+    {MappingRefusal::inconsistent_parameters, 733, "InconsistentParameters"},
+};
+
+int upnp_error_code(MappingRefusal refusal);
+std::string_view upnp_error_description(MappingRefusal refusal);
+
+// At most max_description_bytes (cut on a UTF-8 character boundary), control
+// characters (0x00-0x1f, 0x7f) replaced by '?': a description cannot forge a log line
+// or a lease file line.
+std::string normalized_description(std::string_view text);
+
+// A restored mapping the policy would not take back, and why (the caller logs it).
+struct RestoreRefusal {
+    PortMapping mapping;
+    MappingRefusal reason;
+};
+
+struct RestoreReport {
+    std::size_t restored = 0;
+    std::size_t expired = 0;  // lease over before `now`: dropped without complaint
+    std::vector<RestoreRefusal> refused;
+};
+
+class MappingPolicy {
+public:
+    // `reserved`: external ports other mechanisms hold (static forwards; the NAT's
+    // dynamic port range if UPnP must stay out of it): a grant there is refused with 729.
+    MappingPolicy(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved);
+
+    // AddPortMapping. `requested` gives protocol, external port, internal endpoint,
+    // remote host, description and enabled; owner and expires are ignored (the owner is
+    // `requester`, the expiry comes from `lease_seconds`). The same owner asking again
+    // for its own (protocol, external port, remote host) towards the same internal
+    // address overwrites its mapping (new internal port, description, lease) as the
+    // spec says; anything else on a held port is 718. Returns the mapping as granted:
+    // `expires` tells the lease actually given, which may be shorter than asked.
+    std::variant<PortMapping, MappingRefusal> grant(const PortMapping& requested, Ipv4Address requester,
+                                                    std::uint32_t lease_seconds, Instant now);
+    // AddAnyPortMapping (v2): as grant, but when the external port is 0, taken, reserved
+    // or not permitted, another one is chosen: the requested port first (the internal
+    // port if 0), then the next free permitted one in 1024-65535, wrapping around.
+    // 728 when every permitted port is taken; 606 when none is permitted.
+    std::variant<PortMapping, MappingRefusal> grant_any(const PortMapping& requested, Ipv4Address requester,
+                                                        std::uint32_t lease_seconds, Instant now);
+
+    // DeletePortMapping: nullopt = deleted (the caller closes (protocol, external) in the
+    // packet path). 714 when there is no such mapping (remote host included); 606 in
+    // secure mode when the requester is not the owner.
+    std::optional<MappingRefusal> remove(Protocol protocol, Port external, std::optional<Ipv4Address> remote_host,
+                                         Ipv4Address requester, Instant now);
+    // DeletePortMappingRange (v2): removes the requester's mappings of `protocol` in
+    // `ports`; with `manage` and outside secure mode, everybody's. Returns what it
+    // removed (the caller closes each in the packet path); 733 when ports.first >
+    // ports.last, 730 when the range holds no mapping, 606 when it holds only others'.
+    std::variant<std::vector<PortMapping>, MappingRefusal> remove_range(Protocol protocol, PortRange ports,
+                                                                        Ipv4Address requester, bool manage,
+                                                                        Instant now);
+
+    // GetSpecificPortMappingEntry: the live mapping with exactly this key, or nullptr (714).
+    const PortMapping* find(Protocol protocol, Port external, std::optional<Ipv4Address> remote_host,
+                            Instant now) const;
+    // GetGenericPortMappingEntry: live mappings in a stable order (protocol: tcp then
+    // udp, then external port); nullptr past the end (713).
+    const PortMapping* at_index(std::size_t index, Instant now) const;
+    // GetListOfPortMappings: live mappings of `protocol` in `ports`, in port order, at
+    // most `max` (0 = no limit, as NewNumberOfPorts=0). Empty: the SOAP layer says 730.
+    std::vector<PortMapping> list(Protocol protocol, PortRange ports, std::size_t max, Instant now) const;
+    // Mappings stored, including any whose lease is over but that expire() has not
+    // collected yet (call expire first for PortMappingNumberOfEntries).
+    std::size_t size() const { return mappings_.size(); }
+
+    // Removes every mapping whose lease is over (now >= expires) and returns them so the
+    // caller closes the packet path of each.
+    std::vector<PortMapping> expire(Instant now);
+    // The earliest lease end among stored mappings: when to call expire() next.
+    std::optional<Instant> next_expiry() const;
+
+    // Everything stored, in index order (for the lease file).
+    std::vector<PortMapping> all() const;
+    // After a restart: takes back saved mappings through the same checks as a grant
+    // (the config or static forwards may have changed), under their saved owner. A
+    // lease over by `now` is dropped; a lease longer than the cap allows is shortened;
+    // a permanent one is capped when the policy caps leases. Mappings already held stay.
+    RestoreReport restore(std::vector<PortMapping> saved, Instant now);
+
+private:
+    struct Key {
+        Protocol protocol;
+        Port external;
+        auto operator<=>(const Key&) const = default;
+    };
+
+    std::optional<MappingRefusal> check_request(const PortMapping& requested, Ipv4Address requester) const;
+    std::optional<MappingRefusal> check_port(const PortMapping& requested, Port external, Ipv4Address requester,
+                                             Instant now) const;
+    bool permitted(Port external, Endpoint internal) const;
+    bool reserved(Protocol protocol, Port external) const;
+    const PortMapping* live_at(Protocol protocol, Port external, Instant now) const;
+    std::optional<MappingRefusal> check_limits(Ipv4Address owner, Instant now) const;
+    std::optional<Instant::rep> lease_cap_seconds() const;
+    std::optional<Instant> expiry_for(std::uint32_t lease_seconds, Instant now) const;
+    std::variant<PortMapping, MappingRefusal> install(const PortMapping& requested, Port external,
+                                                      Ipv4Address owner, std::optional<Instant> expires, Instant now);
+
+    IgdConfig config_;
+    std::vector<std::pair<Protocol, PortRange>> reserved_;
+    std::map<Key, PortMapping> mappings_;  // ordered: the index order of at_index()
+};
+
+}  // namespace gw
