@@ -245,7 +245,10 @@ void run_gateway(const GatewayConfig& config) {
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
-        igd = std::make_unique<InternetGatewayDevice>(config.upnp, igd_environment(config, setup), commands, traffic);
+        IgdConfig igd_config = config.upnp;
+        // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
+        igd_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+        igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
         igd->start();
     }
     log::info("ready");
