@@ -32,7 +32,10 @@ parse_args() {
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
         esac
     done
-    [[ $count =~ ^[1-9][0-9]*$ ]] && ((count <= 40000)) || { echo "--count must be 1 to 40000" >&2; exit 2; }
+    if [[ ! $count =~ ^[1-9][0-9]*$ ]] || ((count > 40000)); then
+        echo "--count must be 1 to 40000" >&2
+        exit 2
+    fi
 }
 
 progress() { printf '%s\n' "$*" >&2; }

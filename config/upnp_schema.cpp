@@ -185,8 +185,9 @@ std::vector<SchemaKey> upnp_schema_keys() {
          [](const N& v, C& c) { return store_igd_version(v, c.upnp.igd_version); },
          [](const C& c) { return std::to_string(c.upnp.igd_version); }},
         {"upnp.http_port", ValueType::integer, false,
-         "TCP port, 1 to 65535, of the description, control and eventing server, on the LAN address only.",
-         [](const N& v, C& c) { return store_integer(v, 1, 65535, c.upnp.http_port); },
+         "TCP port, 49152 to 65535, of the description, control and eventing server, on the LAN address only "
+         "(pupnp 1.8 listens on nothing lower).",
+         [](const N& v, C& c) { return store_integer(v, 49152, 65535, c.upnp.http_port); },
          [](const C& c) { return std::to_string(c.upnp.http_port); }},
         {"upnp.secure_mode", ValueType::boolean, false,
          "`true`: a LAN host may only map ports to its own address; `false` lets it map them to any LAN host.",

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include "config/config_reference.hpp"
 #include "config/gateway_config.hpp"
 #include "gateway_daemon.hpp"
 #include "log.hpp"
@@ -19,7 +20,8 @@ const char* usage_text =
     "\n"
     "  --config FILE        run the gateway with this YAML configuration\n"
     "  --check-config FILE  validate FILE, print its errors as file:line:column, and exit\n"
-    "  --verbose            also log debug lines\n";
+    "  --verbose            also log debug lines\n"
+    "  --config-reference   print the configuration reference (docs/configuration.md)\n";
 
 struct Arguments {
     std::string config_path;
@@ -52,6 +54,10 @@ bool parse_arguments(int argc, char** argv, Arguments& args, std::string& proble
 }  // namespace
 
 int main(int argc, char** argv) {
+    if (argc == 2 && std::strcmp(argv[1], "--config-reference") == 0) {
+        std::fputs(gw::config_reference_markdown().c_str(), stdout);  // docs/configuration.md
+        return exit_ok;
+    }
     if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
         std::fputs(usage_text, stdout);
         return exit_ok;

@@ -26,7 +26,7 @@ struct UpnpPermission {
 struct IgdConfig {
     bool enabled = true;
     int igd_version = 1;                    // 1 (the only one Windows' own client recognises) or 2
-    std::uint16_t http_port = 5000;         // description/control/eventing, on the LAN address only
+    std::uint16_t http_port = 49152;        // description/control/eventing, LAN address only; pupnp 1.8 needs >= 49152
     bool secure_mode = true;                // a client may only map to its own address
     // Longest lease granted; WANIPConnection:2 allows at most 604800 s (one week). How a
     // longer or infinite (0) request is answered per IGD version is igd/'s policy.

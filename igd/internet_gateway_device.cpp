@@ -74,6 +74,8 @@ void InternetGatewayDevice::start() {
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot start on " + environment_.lan_interface + ": " + text_of(rc));
     started_ = true;
     started_at_ = wall_clock_seconds();
+    log::debug("UPnP: pupnp serves on " + std::string(UpnpGetServerIpAddress()) + ":" +
+               std::to_string(UpnpGetServerPort()));
     UpnpSetMaxContentLength(16384);  // SOAP requests are a few hundred bytes
     if ((rc = files_.start("/igd")) != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot serve documents: " + text_of(rc));
     std::string location = "http://" + environment_.lan_address.to_string() + ":" + std::to_string(config_.http_port) +

@@ -8,6 +8,10 @@ packages=(
   libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev catch2
   # the namespace lab and its peers
   iproute2 iptables iputils-ping procps iperf3 tshark curl python3
+  # UPnP clients for the IGD tests; miniupnpd-iptables is the reference IGD (LAB_NAT=kernel) and
+  # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
+  # does, and is not installed), so nothing starts outside the lab.
+  miniupnpc python3-miniupnpc miniupnpd-iptables
 )
 
 if [ "$(id -u)" -ne 0 ]; then

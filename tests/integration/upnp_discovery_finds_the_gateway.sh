@@ -33,8 +33,7 @@ check_root_description() {
 
 check_python_discovers() {
     local found
-    # Without --url: SSDP discovery of its own, as an application embedding the library does.
-    found=$(lab_in lan "$LAB_UPNP_PY" "$LAB_UPNP_CLIENT_PY" discover) ||
+    found=$(lab_upnp_py_discover lan) ||
         lab_fail "python3-miniupnpc discover() + selectigd() on the LAN host failed:"$'\n'"$found"
     grep -qx "control_url=http://$LAB_GW_LAN_IP:$LAB_UPNP_HTTP_PORT/.*" <<<"$found" ||
         lab_fail "python3-miniupnpc selected an IGD outside $LAB_GW_LAN_IP:$LAB_UPNP_HTTP_PORT:"$'\n'"$found"

@@ -48,9 +48,10 @@ check_taken_port_replaced() {
 check_list_of_port_mappings() {
     local listing
     listing=$(lab_upnpc lan -L 2>&1) || lab_fail "upnpc -L (GetListOfPortMappings) failed:"$'\n'"$listing"
-    grep -qE "TCP +$WANTED->$SECOND_HOST_IP:$FIRST_INTERNAL " <<<"$listing" &&
-        grep -qE "TCP +$GRANTED->$LAB_LAN_IP:$SECOND_INTERNAL " <<<"$listing" ||
+    if ! grep -qE "TCP +$WANTED->$SECOND_HOST_IP:$FIRST_INTERNAL " <<<"$listing" ||
+        ! grep -qE "TCP +$GRANTED->$LAB_LAN_IP:$SECOND_INTERNAL " <<<"$listing"; then
         lab_fail "upnpc -L (GetListOfPortMappings) does not list both mappings:"$'\n'"$listing"
+    fi
     lab_ok "upnpc -L (GetListOfPortMappings): both mappings"
 }
 

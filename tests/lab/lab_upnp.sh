@@ -19,6 +19,7 @@
 LAB_UPNP_PY=${LAB_UPNP_PY:-/usr/bin/python3} # Debian's python3, where python3-miniupnpc installs
 LAB_UPNP_CLIENT_PY=$LAB_DIR/labupnp.py
 LAB_UPNP_HTTP_PORT=${LAB_UPNP_HTTP_PORT:-5000} # upnp.http_port (and miniupnpd's http_port)
+# shellcheck disable=SC2034 # read by the scripts that source lab.sh
 LAB_UPNP_SSDP_GROUP=239.255.255.250
 # A public-looking address, on the namespaced veth only: nothing outside the lab routes to it.
 LAB_UPNP_REFERENCE_EXTERNAL_IP=45.76.113.1
@@ -50,6 +51,7 @@ lab_upnp_up() {
     esac
     _lab_upnp_require_tools
     lab_up --nat none "${lab_args[@]}"
+    # shellcheck disable=SC2034 # lab.sh's state: what lab_describe shows
     LAB_NAT_MODE=$mode
     LAB_UPNP_URL='' LAB_UPNP_STARTS=0
     LAB_UPNP_LEASE_FILE=$LAB_TMP/upnp.leases
@@ -188,6 +190,12 @@ lab_upnp_py() {
     else
         lab_in "$role" "$LAB_UPNP_PY" "$LAB_UPNP_CLIENT_PY" "$@"
     fi
+}
+
+# lab_upnp_py_discover ROLE: python3-miniupnpc's own SSDP discovery (never --url), as an
+# application embedding the library does; prints labupnp.py discover's key=value lines.
+lab_upnp_py_discover() {
+    lab_in "$1" "$LAB_UPNP_PY" "$LAB_UPNP_CLIENT_PY" discover
 }
 
 # lab_upnp_discover ROLE: SSDP discovery with `upnpc -i -l` (retried for 5 s: the IGD may still be

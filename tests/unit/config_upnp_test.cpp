@@ -66,7 +66,7 @@ TEST_CASE("without an upnp section the IGD is on, announces IGD:1 on port 5000 a
     IgdConfig upnp = loaded(interfaces).upnp;
     CHECK(upnp.enabled);
     CHECK(upnp.igd_version == 1);
-    CHECK(upnp.http_port == 5000);
+    CHECK(upnp.http_port == 49152);
     CHECK(upnp.secure_mode);
     CHECK(upnp.max_lease_seconds == 604800);
     CHECK(upnp.per_client_limit == 128);
@@ -84,7 +84,7 @@ TEST_CASE("an empty upnp section takes the defaults of its keys") {
 TEST_CASE("every upnp key is read into IgdConfig") {
     IgdConfig upnp = loaded(with_upnp("  enabled: false\n"
                                       "  igd_version: 2\n"
-                                      "  http_port: 49152\n"
+                                      "  http_port: 50000\n"
                                       "  secure_mode: false\n"
                                       "  max_lease: 86400\n"
                                       "  per_client_limit: 16\n"
@@ -96,7 +96,7 @@ TEST_CASE("every upnp key is read into IgdConfig") {
                        .upnp;
     CHECK_FALSE(upnp.enabled);
     CHECK(upnp.igd_version == 2);
-    CHECK(upnp.http_port == 49152);
+    CHECK(upnp.http_port == 50000);
     CHECK_FALSE(upnp.secure_mode);
     CHECK(upnp.max_lease_seconds == 86400);
     CHECK(upnp.per_client_limit == 16);
@@ -123,8 +123,8 @@ TEST_CASE("upnp numbers outside their range are refused with the range") {
         std::string range;
     };
     const Case cases[] = {
-        {"http_port", "0", "1 to 65535"},
-        {"http_port", "65536", "1 to 65535"},
+        {"http_port", "5000", "49152 to 65535"},
+        {"http_port", "65536", "49152 to 65535"},
         {"max_lease", "0", "1 to 604800"},
         {"max_lease", "604801", "1 to 604800"},
         {"per_client_limit", "0", "1 to 65535"},
@@ -143,10 +143,10 @@ TEST_CASE("upnp numbers outside their range are refused with the range") {
 }
 
 TEST_CASE("upnp numbers at the ends of their range are accepted") {
-    IgdConfig low = loaded(with_upnp("  http_port: 1\n  max_lease: 1\n  per_client_limit: 1\n  max_mappings: 1\n"
+    IgdConfig low = loaded(with_upnp("  http_port: 49152\n  max_lease: 1\n  per_client_limit: 1\n  max_mappings: 1\n"
                                      "  advertisement_seconds: 60\n"))
                         .upnp;
-    CHECK(low.http_port == 1);
+    CHECK(low.http_port == 49152);
     CHECK(low.max_lease_seconds == 1);
     CHECK(low.per_client_limit == 1);
     CHECK(low.max_mappings == 1);
