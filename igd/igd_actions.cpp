@@ -154,7 +154,11 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::list_mappings(const 
     std::lock_guard lock(mutex_);
     Instant now = monotonic_now();
     auto mappings = policy_.list(a.range.protocol, a.range.ports, a.max_entries, now);
-    if (mappings.empty()) return {{}, SoapFault{UpnpError::no_such_entry_in_array}};
+    log::debug("UPnP: GetListOfPortMappings " + std::string(protocol_name(a.range.protocol)) + " " +
+               a.range.ports.to_string() + " max " + std::to_string(a.max_entries) + ": " +
+               std::to_string(mappings.size()) + " of " + std::to_string(policy_.size()));
+    // WANIPConnection:2 2.5.21: nothing in the range is 730 PortMappingNotFound.
+    if (mappings.empty()) return {{}, SoapFault{UpnpError::port_mapping_not_found}};
     // WANIPConnection:2 2.5.21: an XML document (escaped again when it becomes the
     // argument's text) in the PortMappingList schema.
     std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p:PortMappingList "

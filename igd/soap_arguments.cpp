@@ -302,6 +302,27 @@ std::string request_service_type(IXML_Document* request) {
     return uri ? uri : "";
 }
 
+namespace {
+
+// WANIPConnection:2 2.5.21: NewPortListing is itself an XML document. Sent as escaped
+// text it is valid SOAP, but miniupnpc (and so most control points) read it only as a
+// CDATA section, which is also how miniupnpd sends it.
+bool put_in_cdata(IXML_Document* document, const std::string& argument_name, const std::string& value) {
+    IXML_NodeList* found = ixmlDocument_getElementsByTagName(document, argument_name.c_str());
+    IXML_Node* element = found ? ixmlNodeList_item(found, 0) : nullptr;
+    ixmlNodeList_free(found);
+    if (!element) return false;
+    while (IXML_Node* child = ixmlNode_getFirstChild(element)) {
+        IXML_Node* removed = nullptr;
+        ixmlNode_removeChild(element, child, &removed);
+        ixmlNode_free(removed);
+    }
+    IXML_CDATASection* cdata = ixmlDocument_createCDATASection(document, value.c_str());
+    return cdata && ixmlNode_appendChild(element, reinterpret_cast<IXML_Node*>(cdata)) == IXML_SUCCESS;
+}
+
+}  // namespace
+
 IxmlDocumentPtr make_action_response(const IgdAction& action, std::string_view service_type,
                                      std::span<const std::string> out_values) {
     auto outputs = std::ranges::count(action.arguments, ArgumentDirection::out, &ActionArgument::direction);
@@ -315,9 +336,12 @@ IxmlDocumentPtr make_action_response(const IgdAction& action, std::string_view s
     for (const auto& argument : action.arguments) {
         if (argument.direction != ArgumentDirection::out) continue;
         std::string argument_name(argument.name);
+        const std::string& text = *value++;
+        bool listing = argument.related_variable == "A_ARG_TYPE_PortListing";
         if (UpnpAddToActionResponse(&document, name.c_str(), type.c_str(), argument_name.c_str(),
-                                    (value++)->c_str()) != UPNP_E_SUCCESS)
+                                    listing ? "" : text.c_str()) != UPNP_E_SUCCESS)
             return nullptr;
+        if (listing && !put_in_cdata(document, argument_name, text)) return nullptr;
     }
     return response;
 }

@@ -167,7 +167,8 @@ IxmlDocumentPtr make_action_response(const IgdAction& action, std::string_view s
 
 // Hand the outcome to pupnp, which writes the SOAP response or fault itself
 // (soap_device.c handle_invoke_action: it frees the result document and builds the
-// <UPnPError> detail from ErrCode and ErrStr). Set exactly one of the two.
+// <UPnPError> detail from ErrCode and ErrStr, so no fault body is built here). The
+// later call wins; a null response makes pupnp answer 501 Action Failed.
 void set_action_result(UpnpActionRequest* request, IxmlDocumentPtr response);
 void set_action_fault(UpnpActionRequest* request, const SoapFault& fault);
 

@@ -18,7 +18,7 @@
 
 LAB_UPNP_PY=${LAB_UPNP_PY:-/usr/bin/python3} # Debian's python3, where python3-miniupnpc installs
 LAB_UPNP_CLIENT_PY=$LAB_DIR/labupnp.py
-LAB_UPNP_HTTP_PORT=${LAB_UPNP_HTTP_PORT:-5000} # upnp.http_port (and miniupnpd's http_port)
+LAB_UPNP_HTTP_PORT=${LAB_UPNP_HTTP_PORT:-49152} # upnp.http_port (pupnp 1.8 needs >= 49152; and miniupnpd's http_port)
 # shellcheck disable=SC2034 # read by the scripts that source lab.sh
 LAB_UPNP_SSDP_GROUP=239.255.255.250
 # A public-looking address, on the namespaced veth only: nothing outside the lab routes to it.

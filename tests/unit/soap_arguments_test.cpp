@@ -3,6 +3,7 @@
 // IGD:1 and IGD:2 (UPnP-gw-WANIPConnection v1/v2, UDA 1.0 3.2.2).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <string>
 #include <variant>
 #include <vector>
@@ -189,8 +190,8 @@ TEST_CASE("IGD:2 shortens a lease beyond its allowed range to a week and keeps s
 TEST_CASE("a specific remote host narrows the mapping and the wildcard is the empty string") {
     auto narrow = call("AddPortMapping", with(add_port_mapping(), "NewRemoteHost", "203.0.113.9"), 1);
     CHECK(accepted<AddPortMappingArgs>(narrow).remote_host == Ipv4Address::from_octets(203, 0, 113, 9));
-    auto key = accepted<PortMappingKey>(
-        call("GetSpecificPortMappingEntry", {{"NewRemoteHost", ""}, {"NewExternalPort", "80"}, {"NewProtocol", "UDP"}}));
+    SoapArguments wildcard{{"NewRemoteHost", ""}, {"NewExternalPort", "80"}, {"NewProtocol", "UDP"}};
+    auto key = accepted<PortMappingKey>(call("GetSpecificPortMappingEntry", wildcard));
     CHECK(key == PortMappingKey{std::nullopt, Port{80}, Protocol::udp});
 }
 
@@ -240,9 +241,9 @@ TEST_CASE("actions without IN arguments are accepted bare") {
 
 TEST_CASE("each service answers only its own actions") {
     CHECK(error_code(call(ServiceKind::layer3_forwarding, "AddPortMapping", add_port_mapping(), 1)) == 401);
-    auto parsed = call(ServiceKind::layer3_forwarding, "SetDefaultConnectionService",
-                       {{"NewDefaultConnectionService", "uuid:x:WANConnectionDevice:1,urn:upnp-org:serviceId:WANIPConn1"}},
-                       2);
+    SoapArguments service{
+        {"NewDefaultConnectionService", "uuid:x:WANConnectionDevice:1,urn:upnp-org:serviceId:WANIPConn1"}};
+    auto parsed = call(ServiceKind::layer3_forwarding, "SetDefaultConnectionService", service, 2);
     CHECK(accepted<DefaultConnectionServiceArgs>(parsed).connection_service.ends_with("WANIPConn1"));
 }
 
