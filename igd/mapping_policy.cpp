@@ -23,17 +23,26 @@ bool usable_internal_address(Ipv4Address a) {
 
 }  // namespace
 
-int upnp_error_code(MappingRefusal refusal) {
-    for (const auto& info : mapping_refusal_table)
-        if (info.refusal == refusal) return info.code;
-    return 501;  // Action Failed: unreachable while the table names every refusal
+UpnpError upnp_error_of(MappingRefusal refusal) {
+    switch (refusal) {
+        case MappingRefusal::invalid_args: return UpnpError::invalid_args;
+        case MappingRefusal::action_not_authorized: return UpnpError::action_not_authorized;
+        case MappingRefusal::specified_array_index_invalid: return UpnpError::specified_array_index_invalid;
+        case MappingRefusal::no_such_entry: return UpnpError::no_such_entry_in_array;
+        case MappingRefusal::wildcard_not_permitted_in_ext_port: return UpnpError::wildcard_not_permitted_in_ext_port;
+        case MappingRefusal::conflict: return UpnpError::conflict_in_mapping_entry;
+        case MappingRefusal::no_port_maps_available: return UpnpError::no_port_maps_available;
+        case MappingRefusal::conflict_with_other_mechanisms: return UpnpError::conflict_with_other_mechanisms;
+        case MappingRefusal::port_mapping_not_found: return UpnpError::port_mapping_not_found;
+        case MappingRefusal::wildcard_not_permitted_in_int_port: return UpnpError::wildcard_not_permitted_in_int_port;
+        case MappingRefusal::inconsistent_parameters: return UpnpError::inconsistent_parameters;
+    }
+    return UpnpError::action_failed;
 }
 
-std::string_view upnp_error_description(MappingRefusal refusal) {
-    for (const auto& info : mapping_refusal_table)
-        if (info.refusal == refusal) return info.description;
-    return "Action Failed";
-}
+int upnp_error_code(MappingRefusal refusal) { return static_cast<int>(upnp_error_of(refusal)); }
+
+std::string_view upnp_error_description(MappingRefusal refusal) { return upnp_error_description(upnp_error_of(refusal)); }
 
 std::string normalized_description(std::string_view text) {
     if (text.size() > max_description_bytes) {

@@ -31,6 +31,7 @@
 
 #include "igd/igd_config.hpp"
 #include "igd/port_mapping.hpp"
+#include "igd/upnp_error.hpp"
 
 namespace gw {
 
@@ -52,27 +53,8 @@ enum class MappingRefusal : std::uint8_t {
     inconsistent_parameters,             // 733: range start after end
 };
 
-struct MappingRefusalInfo {
-    MappingRefusal refusal;
-    int code;
-    std::string_view description;  // the errorDescription of the spec
-};
-
-// The one table of codes and names: the SOAP layer and the docs derive from it.
-inline constexpr MappingRefusalInfo mapping_refusal_table[] = {
-    {MappingRefusal::invalid_args, 402, "Invalid Args"},
-    {MappingRefusal::action_not_authorized, 606, "Action not authorized"},
-    {MappingRefusal::specified_array_index_invalid, 713, "SpecifiedArrayIndexInvalid"},
-    {MappingRefusal::no_such_entry, 714, "NoSuchEntryInArray"},
-    {MappingRefusal::wildcard_not_permitted_in_ext_port, 716, "WildCardNotPermittedInExtPort"},
-    {MappingRefusal::conflict, 718, "ConflictInMappingEntry"},
-    {MappingRefusal::no_port_maps_available, 728, "NoPortMapsAvailable"},
-    {MappingRefusal::conflict_with_other_mechanisms, 729, "ConflictWithOtherMechanisms"},
-    {MappingRefusal::port_mapping_not_found, 730, "PortMappingNotFound"},
-    {MappingRefusal::wildcard_not_permitted_in_int_port, 732, "WildCardNotPermittedInIntPort"},
-    {MappingRefusal::inconsistent_parameters, 733, "InconsistentParameters"},
-};
-
+// The UPnP error each refusal is answered with; its name comes from upnp_error.hpp.
+UpnpError upnp_error_of(MappingRefusal refusal);
 int upnp_error_code(MappingRefusal refusal);
 std::string_view upnp_error_description(MappingRefusal refusal);
 

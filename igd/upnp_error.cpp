@@ -1,0 +1,32 @@
+#include "upnp_error.hpp"
+
+namespace gw {
+
+std::string_view upnp_error_description(UpnpError error) {
+    switch (error) {
+    case UpnpError::invalid_action: return "Invalid Action";
+    case UpnpError::invalid_args: return "Invalid Args";
+    case UpnpError::action_failed: return "Action Failed";
+    case UpnpError::argument_value_out_of_range: return "Argument Value Out of Range";
+    case UpnpError::string_argument_too_long: return "String Argument Too Long";
+    case UpnpError::action_not_authorized: return "Action not authorized";
+    case UpnpError::specified_array_index_invalid: return "SpecifiedArrayIndexInvalid";
+    case UpnpError::no_such_entry_in_array: return "NoSuchEntryInArray";
+    case UpnpError::wildcard_not_permitted_in_src_ip: return "WildCardNotPermittedInSrcIP";
+    case UpnpError::wildcard_not_permitted_in_ext_port: return "WildCardNotPermittedInExtPort";
+    case UpnpError::conflict_in_mapping_entry: return "ConflictInMappingEntry";
+    case UpnpError::same_port_values_required: return "SamePortValuesRequired";
+    case UpnpError::only_permanent_leases_supported: return "OnlyPermanentLeasesSupported";
+    case UpnpError::remote_host_only_supports_wildcard: return "RemoteHostOnlySupportsWildcard";
+    case UpnpError::external_port_only_supports_wildcard: return "ExternalPortOnlySupportsWildcard";
+    case UpnpError::no_port_maps_available: return "NoPortMapsAvailable";
+    case UpnpError::conflict_with_other_mechanisms: return "ConflictWithOtherMechanisms";
+    case UpnpError::port_mapping_not_found: return "PortMappingNotFound";
+    case UpnpError::read_only: return "ReadOnly";
+    case UpnpError::wildcard_not_permitted_in_int_port: return "WildCardNotPermittedInIntPort";
+    case UpnpError::inconsistent_parameters: return "InconsistentParameters";
+    }
+    return "Action Failed";
+}
+
+}  // namespace gw
