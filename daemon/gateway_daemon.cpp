@@ -290,7 +290,10 @@ void run_gateway(const GatewayConfig& config) {
     Instant next_expiry = monotonic_now() + expiry_interval;
     for (bool running = true; running;) {
         pollfd fds[3] = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
-        poll(fds, 3, int(expiry_interval.count()));
+        // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
+        Instant wake = next_expiry;
+        if (auto lease_end = igd ? igd->next_lease_end() : std::nullopt; lease_end && *lease_end < wake) wake = *lease_end;
+        poll(fds, 3, int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
         // Control-plane changes first: a mapping granted a moment ago must be open for
         // the packet that may already be waiting for it.
         if (fds[2].revents & POLLIN)
@@ -300,9 +303,12 @@ void run_gateway(const GatewayConfig& config) {
             if (signal == SIGHUP) log::info("SIGHUP: configuration reload is not supported yet; keeping the running one");
             else running = false;
         }
-        if (Instant now = monotonic_now(); now >= next_expiry) {
+        Instant now = monotonic_now();
+        if (igd && now >= wake) igd->expire_leases();
+        // Closing commands from ended leases are applied before the next packet.
+        for (const auto& command : commands.take()) apply(engine, command);
+        if (now >= next_expiry) {
             engine.expire_idle(now);
-            if (igd) igd->expire_leases();
             publish(engine, traffic);
             next_expiry = now + expiry_interval;
         }

@@ -180,6 +180,11 @@ void InternetGatewayDevice::expire_leases() {
     announce_mapping_count();
 }
 
+std::optional<Instant> InternetGatewayDevice::next_lease_end() {
+    std::lock_guard lock(mutex_);
+    return policy_.next_expiry();
+}
+
 std::size_t InternetGatewayDevice::mapping_count() {
     std::lock_guard lock(mutex_);
     return policy_.size();

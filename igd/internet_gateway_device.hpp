@@ -54,6 +54,8 @@ public:
     void start();
     // Closes the mappings whose lease ended; the daemon calls it every second.
     void expire_leases();
+    // When the next lease ends (the daemon wakes up for it, so the path closes on time).
+    std::optional<Instant> next_lease_end();
     std::size_t mapping_count();
 
 private:
