@@ -1,5 +1,8 @@
 #include "decision_log.hpp"
 
+#include <cstdio>
+#include <ctime>
+
 #include "log.hpp"
 #include "nat/packet_view.hpp"
 
@@ -30,6 +33,18 @@ std::string_view verdict_word(Verdict v) {
         case Verdict::reject: return "reject";
     }
     return "drop";
+}
+
+// The wall-clock time of the decision, for lines read away from the journal.
+std::string utc_timestamp() {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    std::tm utc{};
+    gmtime_r(&now.tv_sec, &utc);
+    char text[40];
+    std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+    std::snprintf(text + n, sizeof text - n, ".%03ldZ", now.tv_nsec / 1000000);
+    return text;
 }
 
 }  // namespace
@@ -76,7 +91,7 @@ void DecisionLog::record(const EngineResult& result, std::string_view direction,
         return;
     }
     ++lines_in_window_;
-    log::info(format(result, direction, head, length));
+    log::info(format(result, direction, head, length) + " time=" + utc_timestamp());
 }
 
 }  // namespace gw

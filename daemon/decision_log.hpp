@@ -1,7 +1,8 @@
 // The firewall's decision log: one structured line per logged decision (every drop,
 // and accepts by rules with `log: true`), rate-limited to firewall.log_lines_per_second
 // with a count of the lines suppressed in between. Example:
-//   drop rule=rdp-others reason=denied_by_rule dir=inbound proto=tcp src=198.51.100.7:40112 dst=203.0.113.1:3389 flags=S
+//   drop rule=rdp-others reason=denied_by_rule dir=inbound proto=tcp src=198.51.100.7:40112 dst=203.0.113.1:3389
+//   flags=S len=60 time=2026-11-25T20:45:01.123Z
 #pragma once
 
 #include <cstdint>

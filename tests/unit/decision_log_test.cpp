@@ -1,0 +1,29 @@
+#include <catch2/catch.hpp>
+
+#include "daemon/decision_log.hpp"
+#include "packet_builder.hpp"
+
+namespace gw::test {
+
+TEST_CASE("a logged drop names the rule, the reason, the direction, the endpoints and the TCP flags") {
+    FirewallRule rule;
+    rule.name = "rdp-others";
+    EngineResult result{Verdict::drop, DropReason::denied_by_rule, &rule, true};
+    Packet syn = tcp(at(*Ipv4Address::parse("198.51.100.7"), 40112), at(*Ipv4Address::parse("203.0.113.1"), 3389),
+                     tcp_flag::syn);
+    CHECK(DecisionLog::format(result, "inbound", syn, syn.size()) ==
+          "drop rule=rdp-others reason=denied_by_rule dir=inbound proto=tcp src=198.51.100.7:40112 "
+          "dst=203.0.113.1:3389 flags=S len=" + std::to_string(syn.size()));
+}
+
+TEST_CASE("a default-policy drop says policy, and a snapshot shorter than the packet still shows its ports") {
+    EngineResult result{Verdict::drop, DropReason::denied_by_policy, nullptr, false};
+    Packet datagram = udp(at(*Ipv4Address::parse("203.0.113.2"), 5353), at(*Ipv4Address::parse("203.0.113.1"), 9),
+                          std::vector<std::uint8_t>(400, 0x55));
+    std::span<const std::uint8_t> head(datagram.data(), 64);
+    CHECK(DecisionLog::format(result, "inbound", head, datagram.size()) ==
+          "drop rule=policy reason=denied_by_policy dir=inbound proto=udp src=203.0.113.2:5353 dst=203.0.113.1:9 "
+          "len=" + std::to_string(datagram.size()));
+}
+
+}  // namespace gw::test
