@@ -21,8 +21,11 @@
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "control_socket.hpp"
 #include "decision_log.hpp"
+#include "gateway_control.hpp"
 #include "reject_sender.hpp"
+#include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
 #include "queue_rules.hpp"
 #include "startup_error.hpp"
@@ -181,12 +184,20 @@ const char* direction_of_hook(std::uint8_t hook) {
 
 }  // namespace
 
-EngineSetup prepare_engine_setup(const GatewayConfig& config) {
+EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wan_address) {
     EngineSetup setup;
-    setup.nat = prepare_nat_config(config);
+    setup.nat.wan_address = wan_address;
+    setup.nat.port_range = config.port_range;
+    setup.nat.timeouts = config.timeouts;
+    setup.nat.max_mappings = config.max_mappings;
     setup.firewall = config.firewall;
     setup.lan_interface = config.lan_interface;
     setup.wan_interface = config.wan_interface;
+    return setup;
+}
+
+EngineSetup prepare_engine_setup(const GatewayConfig& config) {
+    EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
     if (config.upnp.enabled) {
         auto lan_address = interface_ipv4_address(config.lan_interface);
         if (!lan_address) throw StartupError("upnp is enabled but " + config.lan_interface + " has no IPv4 address");
@@ -203,21 +214,16 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
 NatConfig prepare_nat_config(const GatewayConfig& config) {
     for (const auto* name : {&config.lan_interface, &config.wan_interface})
         if (!interface_exists(*name)) throw StartupError("interface '" + *name + "' does not exist");
-    NatConfig nat;
-    if (config.wan_address) {
-        nat.wan_address = *config.wan_address;
-    } else {
-        auto found = interface_ipv4_address(config.wan_interface);
-        if (!found) throw StartupError("wan.address is auto but " + config.wan_interface + " has no IPv4 address");
-        nat.wan_address = *found;
+    std::optional<Ipv4Address> wan_address = config.wan_address;
+    if (!wan_address) {
+        wan_address = interface_ipv4_address(config.wan_interface);
+        if (!wan_address) throw StartupError("wan.address is auto but " + config.wan_interface + " has no IPv4 address");
     }
-    nat.port_range = config.port_range;
-    nat.timeouts = config.timeouts;
-    nat.max_mappings = config.max_mappings;
-    return nat;
+    return engine_setup_from_config(config, *wan_address).nat;
 }
 
-void run_gateway(const GatewayConfig& config) {
+void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
+    ServiceNotifier notifier;  // no-op unless systemd started us (Type=notify)
     EngineSetup setup = prepare_engine_setup(config);
     const NatConfig& nat = setup.nat;
     if (is_private_or_shared(nat.wan_address))
@@ -251,7 +257,12 @@ void run_gateway(const GatewayConfig& config) {
         igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
         igd->start();
     }
+    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now());
+    ControlSocket control_socket(options.control_socket);
+    log::info("control socket " + control_socket.path());
     log::info("ready");
+    notifier.ready("translating " + config.lan_interface + " -> " + config.wan_interface + " as " +
+                   engine.wan_address().to_string());
 
     const std::uint32_t lan_index = if_nametoindex(config.lan_interface.c_str());
     auto decide = [&](QueuedPacket& packet) {
@@ -287,25 +298,50 @@ void run_gateway(const GatewayConfig& config) {
         return to_queue_verdict(result.verdict);
     };
 
+    auto reload_on_signal = [&] {
+        notifier.reloading("reloading " + options.config_path);
+        ReloadOutcome outcome = control.reload();
+        // READY again whether applied or refused: either way the daemon runs on.
+        notifier.ready(outcome.summary);
+        if (outcome.applied) return log::info("SIGHUP: " + outcome.summary);
+        log::warning("SIGHUP: " + outcome.summary);
+        for (const auto& e : outcome.errors) log::warning("  " + e);
+    };
+    auto answer = [&](const std::vector<std::string>& words) { return control.answer(words, monotonic_now()); };
+
     Instant next_expiry = monotonic_now() + expiry_interval;
+    Instant next_watchdog = monotonic_now();
+    std::vector<pollfd> fds;
     for (bool running = true; running;) {
-        pollfd fds[3] = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
+        fds = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
+        control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
         if (auto lease_end = igd ? igd->next_lease_end() : std::nullopt; lease_end && *lease_end < wake) wake = *lease_end;
-        poll(fds, 3, int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
+        if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
+        if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
+        poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
         // Control-plane changes first: a mapping granted a moment ago must be open for
         // the packet that may already be waiting for it.
         if (fds[2].revents & POLLIN)
             for (const auto& command : commands.take()) apply(engine, command);
         if (fds[0].revents & POLLIN) queue.drain(decide);
         for (int signal; (signal = signals.take()) != 0;) {
-            if (signal == SIGHUP) log::info("SIGHUP: configuration reload is not supported yet; keeping the running one");
+            if (signal == SIGHUP) reload_on_signal();
             else running = false;
         }
+        // After the packets: a request waits at most one batch, never the other way round.
+        control_socket.serve(fds, answer, monotonic_now());
         Instant now = monotonic_now();
+        // Pinged from the loop itself at half the interval: a wedged loop gets restarted.
+        if (auto interval = notifier.watchdog_interval(); interval && now >= next_watchdog) {
+            notifier.watchdog_ping();
+            next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
+        }
         if (igd && now >= wake) igd->expire_leases();
-        // Closing commands from ended leases are applied before the next packet.
+        control.expire_timed_forwards(now);
+        // Closing commands from ended leases (and deletions by gatewayctl) are applied
+        // before the next packet.
         for (const auto& command : commands.take()) apply(engine, command);
         if (now >= next_expiry) {
             engine.expire_idle(now);
@@ -313,6 +349,7 @@ void run_gateway(const GatewayConfig& config) {
             next_expiry = now + expiry_interval;
         }
     }
+    notifier.stopping("stopping: removing queue rules, forwarding off");
     igd.reset();  // ssdp:byebye before the packet path goes
     log::info("stopping: removing queue rules, forwarding off");
     log_summary(engine, queue, rejects);

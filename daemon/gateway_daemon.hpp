@@ -3,16 +3,34 @@
 #pragma once
 
 #include "config/gateway_config.hpp"
+#include "firewall/packet_engine.hpp"
 #include "nat/nat_config.hpp"
 
 namespace gw {
+
+// What the config alone says, with the WAN address already resolved: no host lookups,
+// lan.networks as configured (may be empty), no UPnP endpoint. The pcap replay builds
+// its engine from this offline; prepare_nat_config adds the host's view to it.
+EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wan_address);
 
 // Turns the loaded config into what the engine needs, reading the WAN address from
 // the interface when it is "auto". Throws StartupError.
 NatConfig prepare_nat_config(const GatewayConfig& config);
 
+// The engine's whole setup from the loaded config: NAT, firewall, interfaces, and the
+// LAN networks and IGD endpoint read from the LAN interface when not configured.
+// Throws StartupError. Reload uses it too, to build the new setup beside the old.
+EngineSetup prepare_engine_setup(const GatewayConfig& config);
+
+inline constexpr const char* default_control_socket = "/run/gatewayd/control.sock";
+
+struct DaemonOptions {
+    std::string config_path;  // what SIGHUP and `gatewayctl reload` re-read; empty = reload refused
+    std::string control_socket = default_control_socket;
+};
+
 // Runs until a stop signal; throws StartupError when a start-up step fails (after
 // undoing the steps already taken).
-void run_gateway(const GatewayConfig& config);
+void run_gateway(const GatewayConfig& config, const DaemonOptions& options = {});
 
 }  // namespace gw

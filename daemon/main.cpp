@@ -8,6 +8,7 @@
 #include "config/gateway_config.hpp"
 #include "gateway_daemon.hpp"
 #include "log.hpp"
+#include "pcap_replay.hpp"
 #include "startup_error.hpp"
 
 namespace {
@@ -17,21 +18,28 @@ constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2;
 const char* usage_text =
     "usage: gatewayd --config FILE [--verbose]\n"
     "       gatewayd --check-config FILE\n"
+    "       gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE]\n"
     "\n"
     "  --config FILE        run the gateway with this YAML configuration\n"
     "  --check-config FILE  validate FILE, print its errors as file:line:column, and exit\n"
     "  --verbose            also log debug lines\n"
+    "  --control-socket PATH  gatewayctl's socket (default /run/gatewayd/control.sock)\n"
     "  --config-reference   print the configuration reference (docs/configuration.md)\n";
 
 struct Arguments {
     std::string config_path;
     bool check_only = false;
     bool verbose = false;
+    std::string control_socket = gw::default_control_socket;
 };
 
 bool parse_arguments(int argc, char** argv, Arguments& args, std::string& problem) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "--control-socket" && i + 1 < argc) {
+            args.control_socket = argv[++i];
+            continue;
+        }
         bool takes_file = a == "--config" || a == "--check-config";
         if (takes_file && i + 1 >= argc) {
             problem = a + " needs a file";
@@ -62,6 +70,8 @@ int main(int argc, char** argv) {
         std::fputs(usage_text, stdout);
         return exit_ok;
     }
+    // Offline: the engine over a capture (pcap_replay.hpp); touches no interface.
+    if (argc >= 2 && std::strcmp(argv[1], "--replay") == 0) return gw::replay_command(argc, argv);
     Arguments args;
     std::string problem;
     if (!parse_arguments(argc, argv, args, problem)) {
@@ -81,7 +91,7 @@ int main(int argc, char** argv) {
         return exit_ok;
     }
     try {
-        gw::run_gateway(*loaded.config);
+        gw::run_gateway(*loaded.config, {args.config_path, args.control_socket});
     } catch (const gw::StartupError& e) {
         gw::log::error(e.what());
         return exit_failure;

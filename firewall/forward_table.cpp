@@ -51,6 +51,18 @@ bool ForwardTable::close(Protocol protocol, Port external) {
     return dynamic_.erase(std::uint32_t(port_index(protocol, external))) != 0;
 }
 
+bool ForwardTable::has_dynamic(Protocol protocol, Port external) const {
+    if (protocol != Protocol::tcp && protocol != Protocol::udp) return false;
+    return dynamic_.contains(std::uint32_t(port_index(protocol, external)));
+}
+
+std::vector<DynamicForward> ForwardTable::dynamic_forwards() const {
+    std::vector<DynamicForward> out;
+    out.reserve(dynamic_.size());
+    for (const auto& [index, mapping] : dynamic_) out.push_back(mapping);
+    return out;
+}
+
 bool ForwardTable::admits(const PortForward& forward, Ipv4Address source) {
     return forward.allowed_sources.empty() || is_inside(source, forward.allowed_sources);
 }

@@ -39,6 +39,9 @@ public:
     bool open(const DynamicForward& mapping);
     bool close(Protocol protocol, Port external);
     std::size_t dynamic_count() const { return dynamic_.size(); }
+    bool has_dynamic(Protocol protocol, Port external) const;
+    // The open dynamic mappings, in no particular order (reload carries them over).
+    std::vector<DynamicForward> dynamic_forwards() const;
     // Does the forward admit this source (its allowed_sources; empty = anyone)?
     static bool admits(const PortForward& forward, Ipv4Address source);
     const std::vector<PortForward>& forwards() const { return forwards_; }

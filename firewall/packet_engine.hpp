@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "firewall/firewall_config.hpp"
 #include "firewall/flow_table.hpp"
@@ -80,6 +81,22 @@ public:
     // also ends the flows that came in through it, so the path is shut at once.
     bool open_port_mapping(const DynamicForward& mapping);
     void close_port_mapping(Protocol protocol, Port external);
+    // Is a dynamic mapping open on this port (a UPnP lease or a time-limited forward)?
+    bool has_port_mapping(Protocol protocol, Port external) const { return forwards_.has_dynamic(protocol, external); }
+
+    // Reload (STYLE 14): builds the new rule and forward tables beside the old ones and
+    // swaps them in; flows, NAT mappings and dynamic mappings stay. What cannot change
+    // live (interfaces, WAN address, port range, timeouts, table size) is refused: the
+    // result names each such key and the engine is left untouched. Empty = applied.
+    // A dynamic mapping whose port a new static forward now owns is closed (named in
+    // `closed_mappings`), since static forwards own their ports.
+    struct ReconfigureResult {
+        std::vector<std::string> refused;                // "KEY cannot change while running (...)"
+        std::vector<DynamicForward> closed_mappings;
+    };
+    ReconfigureResult reconfigure(const EngineSetup& setup);
+    const EngineSetup& setup() const { return setup_; }
+    const ForwardTable& forwards() const { return forwards_; }
 
     EngineCounters counters() const;
     const FlowTable& flows() const { return flows_; }

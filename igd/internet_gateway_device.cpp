@@ -190,6 +190,34 @@ std::size_t InternetGatewayDevice::mapping_count() {
     return policy_.size();
 }
 
+std::vector<PortMapping> InternetGatewayDevice::mappings() {
+    std::lock_guard lock(mutex_);
+    return policy_.all();
+}
+
+std::optional<MappingRefusal> InternetGatewayDevice::delete_mapping_as_administrator(Protocol protocol, Port external) {
+    std::lock_guard lock(mutex_);
+    Instant now = monotonic_now();
+    for (const auto& mapping : policy_.all()) {
+        if (mapping.protocol != protocol || mapping.external != external) continue;
+        // As its owner: secure mode lets only the owner delete, and the administrator
+        // stands above it.
+        if (auto refusal = policy_.remove(protocol, external, mapping.remote_host, mapping.owner, now)) return refusal;
+        close_in_packet_path(mapping);
+        log::info("UPnP: mapping deleted by the administrator: " + std::string(protocol_name(protocol)) + " " +
+                  std::to_string(external.value) + " -> " + to_string(mapping.internal));
+        persist();
+        announce_mapping_count();
+        return std::nullopt;
+    }
+    return MappingRefusal::no_such_entry;
+}
+
+void InternetGatewayDevice::set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved) {
+    std::lock_guard lock(mutex_);
+    policy_.set_reserved(std::move(reserved));
+}
+
 void InternetGatewayDevice::open_in_packet_path(const PortMapping& mapping) {
     if (!mapping.enabled) return;  // a disabled mapping holds its port and forwards nothing
     commands_.push(OpenPortMapping{{mapping.protocol, mapping.external, mapping.internal, mapping.remote_host}});

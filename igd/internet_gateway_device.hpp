@@ -57,6 +57,14 @@ public:
     // When the next lease ends (the daemon wakes up for it, so the path closes on time).
     std::optional<Instant> next_lease_end();
     std::size_t mapping_count();
+    // Every mapping held (gatewayctl mappings), in index order.
+    std::vector<PortMapping> mappings();
+    // gatewayctl mappings delete: the administrator removes a mapping whoever owns it,
+    // through the policy, so the lease file and GENA stay right and the packet path is
+    // closed. The refusal when there is no such live mapping.
+    std::optional<MappingRefusal> delete_mapping_as_administrator(Protocol protocol, Port external);
+    // Reload: the ports static forwards now hold, refused to new grants (729).
+    void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
 
 private:
     struct ActionOutcome {

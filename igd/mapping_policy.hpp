@@ -129,6 +129,10 @@ public:
     // The earliest lease end among stored mappings: when to call expire() next.
     std::optional<Instant> next_expiry() const;
 
+    // Reload: the static forwards changed. Mappings already held are not re-checked
+    // (the engine closes any whose port a static forward now owns).
+    void set_reserved(std::vector<std::pair<Protocol, PortRange>> reserved) { reserved_ = std::move(reserved); }
+
     // Everything stored, in index order (for the lease file).
     std::vector<PortMapping> all() const;
     // After a restart: takes back saved mappings through the same checks as a grant

@@ -5,7 +5,7 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
-  libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libupnp-dev catch2
+  libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libupnp-dev libsystemd-dev catch2
   # the namespace lab and its peers
   iproute2 iptables iputils-ping procps iperf3 tshark curl python3
   # UPnP clients for the IGD tests; miniupnpd-iptables is the reference IGD (LAB_NAT=kernel) and

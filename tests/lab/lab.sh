@@ -41,6 +41,7 @@
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 LAB_REPO=$(cd "$LAB_DIR/../.." && pwd)
 GATEWAYD=${GATEWAYD:-$LAB_REPO/build/daemon/gatewayd}
+GATEWAYCTL=${GATEWAYCTL:-$(dirname "$GATEWAYD")/gatewayctl}
 LAB_PY=${LAB_PY:-python3}
 LAB_NET_PY=$LAB_DIR/labnet.py
 LAB_READY_TIMEOUT=${LAB_READY_TIMEOUT:-10}

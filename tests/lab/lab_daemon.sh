@@ -19,7 +19,8 @@ lab_daemon_start() {
     LAB_DAEMON_STARTS=$((LAB_DAEMON_STARTS + 1))
     LAB_DAEMON_LOG=$LAB_TMP/gatewayd.$LAB_DAEMON_STARTS.log
     LAB_DAEMON_RC=
-    ip netns exec "$LAB_NS_GW" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" </dev/null >"$LAB_DAEMON_LOG" 2>&1 &
+    ip netns exec "$LAB_NS_GW" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" --control-socket "$LAB_TMP/control.sock" \
+        </dev/null >"$LAB_DAEMON_LOG" 2>&1 &
     LAB_DAEMON_PID=$!
     lab_poll "$LAB_READY_TIMEOUT" _lab_daemon_ready_or_dead || true
     if grep -sq 'gatewayd: ready' "$LAB_DAEMON_LOG"; then return 0; fi
@@ -70,6 +71,12 @@ _lab_reap_daemon() {
     LAB_DAEMON_RC=0
     wait "$LAB_DAEMON_PID" 2>/dev/null || LAB_DAEMON_RC=$?
     LAB_DAEMON_PID=''
+}
+
+# lab_ctl ARGS...: gatewayctl against the lab's daemon (its control socket is in $LAB_TMP).
+lab_ctl() {
+    [[ -x $GATEWAYCTL ]] || _lab_die "no gatewayctl binary at $GATEWAYCTL: build it or set GATEWAYCTL=..."
+    "$GATEWAYCTL" --socket "$LAB_TMP/control.sock" "$@"
 }
 
 _lab_require_gatewayd() {

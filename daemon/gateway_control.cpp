@@ -1,0 +1,159 @@
+#include "gateway_control.hpp"
+
+#include <algorithm>
+
+#include "control_json.hpp"
+#include "gateway_daemon.hpp"
+#include "igd/internet_gateway_device.hpp"
+#include "log.hpp"
+#include "startup_error.hpp"
+
+namespace gw {
+namespace {
+
+bool same_upnp(const IgdConfig& a, const IgdConfig& b) {
+    return a.enabled == b.enabled && a.igd_version == b.igd_version && a.http_port == b.http_port &&
+           a.secure_mode == b.secure_mode && a.max_lease_seconds == b.max_lease_seconds &&
+           a.per_client_limit == b.per_client_limit && a.max_mappings == b.max_mappings &&
+           a.lease_file == b.lease_file && a.permissions == b.permissions && a.friendly_name == b.friendly_name &&
+           a.advertisement_seconds == b.advertisement_seconds;
+}
+
+// Keys the daemon (not the engine) sets up once: the queue and the IGD.
+std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const GatewayConfig& wanted) {
+    std::vector<std::string> refused;
+    if (running.queue_number != wanted.queue_number)
+        refused.push_back("nfqueue.queue cannot change while running (" + std::to_string(running.queue_number) +
+                          " -> " + std::to_string(wanted.queue_number) + "): restart gatewayd to apply it");
+    if (!same_upnp(running.upnp, wanted.upnp))
+        refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
+                          "the lease file)");
+    return refused;
+}
+
+}  // namespace
+
+std::string control_error(std::string_view message, const std::vector<std::string>& details) {
+    JsonObject o;
+    o.add("ok", false).add("error", message);
+    if (!details.empty()) {
+        std::vector<std::string> items;
+        for (const auto& d : details) items.push_back(json_quote(d));
+        o.add_raw("errors", json_array(items));
+    }
+    return o.str();
+}
+
+std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
+
+GatewayControl::GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path,
+                               GatewayConfig config, Instant started)
+    : engine_(engine), igd_(igd), config_path_(std::move(config_path)), config_(std::move(config)), started_(started) {}
+
+std::string GatewayControl::answer(const std::vector<std::string>& words, Instant now) {
+    const std::string& command = words.front();
+    if (command == "status" && words.size() == 1) return status(now);
+    if (command == "flows") return flows(words, now);
+    if (command == "mappings" && words.size() == 1) return mappings(now);
+    if (command == "mappings" && words.size() >= 2 && words[1] == "delete") return delete_mapping(words);
+    if (command == "forwards") return forwards(words, now);
+    if (command == "reload" && words.size() == 1) return reload_answer();
+    return control_error("unknown command '" + command +
+                         "' (status, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
+                         "PORT, forwards enable|disable NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
+                         "DURATION, reload)");
+}
+
+ReloadOutcome GatewayControl::reload() {
+    ReloadOutcome outcome;
+    ConfigLoadResult loaded = load_config_file(config_path_);
+    if (!loaded.config) {
+        for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
+        outcome.summary = std::to_string(outcome.errors.size()) + " error(s) in " + config_path_ +
+                          "; the running configuration is kept";
+        return outcome;
+    }
+    outcome.errors = daemon_keys_changed(config_, *loaded.config);
+    EngineSetup setup;
+    try {
+        setup = prepare_engine_setup(*loaded.config);
+    } catch (const StartupError& e) {
+        outcome.errors.push_back(e.what());
+    }
+    if (outcome.errors.empty()) {
+        auto result = engine_.reconfigure(setup);
+        outcome.errors = std::move(result.refused);
+        for (const auto& closed : result.closed_mappings)
+            log::warning("reload: the mapping on " + std::string(protocol_name(closed.protocol)) + " " +
+                         std::to_string(closed.external.value) + " is closed: a static forward now owns the port");
+    }
+    if (!outcome.errors.empty()) {
+        outcome.summary = "reload of " + config_path_ + " refused; the running configuration is kept";
+        return outcome;
+    }
+    config_ = std::move(*loaded.config);
+    tell_igd_reserved_ports();
+    // Timed forwards stay open unless a static forward now owns their port.
+    std::erase_if(timed_, [&](const TimedForward& t) {
+        return !engine_.has_port_mapping(t.forward.protocol, t.forward.external);
+    });
+    outcome.applied = true;
+    outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
+                      std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
+                      std::string(filtering_behaviour_name(config_.firewall.filtering)) + "; " +
+                      std::to_string(engine_.flows().size()) + " flows kept";
+    return outcome;
+}
+
+std::string GatewayControl::reload_answer() {
+    ReloadOutcome outcome = reload();
+    if (outcome.applied) {
+        log::info(outcome.summary);
+        return control_ok(outcome.summary);
+    }
+    log::warning(outcome.summary);
+    for (const auto& e : outcome.errors) log::warning("  " + e);
+    return control_error(outcome.summary, outcome.errors);
+}
+
+std::string GatewayControl::delete_mapping(const std::vector<std::string>& words) {
+    if (words.size() != 4) return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
+    if (!igd_) return control_error("UPnP is off: there are no UPnP mappings");
+    std::optional<Protocol> protocol;
+    if (words[2] == "tcp") protocol = Protocol::tcp;
+    if (words[2] == "udp") protocol = Protocol::udp;
+    auto port = PortRange::parse(words[3]);
+    if (!protocol || !port || port->first != port->last || port->first == 0)
+        return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
+    if (auto refusal = igd_->delete_mapping_as_administrator(*protocol, Port{std::uint16_t(port->first)}))
+        return control_error("no UPnP mapping on " + words[2] + " " + words[3] + " (" +
+                             std::string(upnp_error_description(*refusal)) + ")");
+    return control_ok("deleted the UPnP mapping on " + words[2] + " " + words[3]);
+}
+
+void GatewayControl::tell_igd_reserved_ports() {
+    if (!igd_) return;
+    std::vector<std::pair<Protocol, PortRange>> reserved;
+    for (const auto& f : engine_.setup().firewall.forwards)
+        if (f.enabled) reserved.emplace_back(f.protocol, f.external_ports);
+    igd_->set_reserved_ports(std::move(reserved));
+}
+
+void GatewayControl::expire_timed_forwards(Instant now) {
+    std::erase_if(timed_, [&](const TimedForward& t) {
+        if (now < t.expires) return false;
+        engine_.close_port_mapping(t.forward.protocol, t.forward.external);
+        log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
+                  std::to_string(t.forward.external.value) + ") closed: its time is up");
+        return true;
+    });
+}
+
+std::optional<Instant> GatewayControl::next_forward_end() const {
+    std::optional<Instant> next;
+    for (const auto& t : timed_)
+        if (!next || t.expires < *next) next = t.expires;
+    return next;
+}
+
+}  // namespace gw

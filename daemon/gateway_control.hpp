@@ -1,0 +1,73 @@
+// What gatewayctl and SIGHUP can do to the running gateway: look at it (status, flows,
+// mappings), open and close forwards, delete UPnP mappings and reload the config file.
+// Each request becomes one JSON answer (control_socket.hpp has the wire protocol).
+//
+// Runs on the packet worker, between batches, so it reads and changes the engine
+// directly (STYLE 4: the worker owns the engine). UPnP mappings go through the IGD's
+// mapping policy, which sends its own commands to the engine.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/gateway_config.hpp"
+#include "firewall/packet_engine.hpp"
+
+namespace gw {
+
+class InternetGatewayDevice;
+
+// A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
+// mapping the daemon closes when `expires` comes.
+struct TimedForward {
+    std::string name;
+    DynamicForward forward;
+    Instant expires{0};
+};
+
+struct ReloadOutcome {
+    bool applied = false;
+    std::string summary;              // one line: what changed, or why nothing did
+    std::vector<std::string> errors;  // file:line:column errors, or the keys that need a restart
+};
+
+class GatewayControl {
+public:
+    GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
+                   Instant started);
+
+    // One request's words (["flows","--proto","tcp"]) to its JSON answer.
+    std::string answer(const std::vector<std::string>& words, Instant now);
+    // SIGHUP and `reload`: re-reads the file; a bad one changes nothing.
+    ReloadOutcome reload();
+
+    // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
+    void expire_timed_forwards(Instant now);
+    std::optional<Instant> next_forward_end() const;
+
+private:
+    std::string status(Instant now) const;
+    std::string flows(const std::vector<std::string>& words, Instant now) const;
+    std::string mappings(Instant now) const;
+    std::string forwards(const std::vector<std::string>& words, Instant now);
+    std::string add_timed_forward(const std::vector<std::string>& words, Instant now);
+    std::string delete_mapping(const std::vector<std::string>& words);
+    std::string reload_answer();
+    // The IGD refuses grants on the ports enabled static forwards hold.
+    void tell_igd_reserved_ports();
+
+    PacketEngine& engine_;
+    InternetGatewayDevice* igd_;  // null when UPnP is off
+    std::string config_path_;
+    GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
+    Instant started_;
+    std::vector<TimedForward> timed_;
+};
+
+// Answers shared by the command files.
+std::string control_error(std::string_view message, const std::vector<std::string>& details = {});
+std::string control_ok(std::string_view message);
+
+}  // namespace gw

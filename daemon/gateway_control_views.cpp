@@ -1,0 +1,223 @@
+// gatewayctl's views of the running gateway (status, flows, mappings) and the forward
+// commands (enable, disable, add for a while). Field names are the JSON API: gatewayctl
+// prints tables from them and scripts read them with --json.
+#include <charconv>
+
+#include "control_json.hpp"
+#include "firewall/address_checks.hpp"
+#include "gateway_control.hpp"
+#include "host_network.hpp"
+#include "igd/internet_gateway_device.hpp"
+#include "log.hpp"
+
+namespace gw {
+namespace {
+
+std::string_view origin_name(FlowOrigin origin) {
+    switch (origin) {
+        case FlowOrigin::lan: return "lan";
+        case FlowOrigin::wan: return "wan";
+        case FlowOrigin::gateway: return "gateway";
+        case FlowOrigin::to_gateway: return "to-gateway";
+        case FlowOrigin::hairpin_client: return "hairpin-client";
+        case FlowOrigin::hairpin_server: return "hairpin-server";
+    }
+    return "unknown";
+}
+
+std::optional<Protocol> protocol_named(std::string_view name) {
+    if (name == "tcp") return Protocol::tcp;
+    if (name == "udp") return Protocol::udp;
+    if (name == "icmp") return Protocol::icmp;
+    return std::nullopt;
+}
+
+std::optional<std::uint16_t> port_number(std::string_view text) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value == 0 || value > 65535) return std::nullopt;
+    return std::uint16_t(value);
+}
+
+// "30", "30s", "10m", "2h", "1d": whole seconds, at least one, at most a week.
+std::optional<std::int64_t> duration_seconds(std::string_view text) {
+    std::int64_t unit = 1;
+    if (!text.empty()) {
+        switch (text.back()) {
+            case 's': unit = 1; text.remove_suffix(1); break;
+            case 'm': unit = 60; text.remove_suffix(1); break;
+            case 'h': unit = 3600; text.remove_suffix(1); break;
+            case 'd': unit = 86400; text.remove_suffix(1); break;
+            default: break;
+        }
+    }
+    std::int64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value <= 0 || value * unit > 604800)
+        return std::nullopt;
+    return value * unit;
+}
+
+std::string to_string_list(const std::vector<Ipv4Network>& networks) {
+    std::string out;
+    for (const auto& n : networks) out += (out.empty() ? "" : ", ") + n.to_string();
+    return out;
+}
+
+std::string flow_state(const Flow& f) {
+    if (f.protocol == Protocol::tcp) return std::string(tcp_state_name(f.tcp.state()));
+    return f.reply_seen ? "replied" : "unreplied";
+}
+
+}  // namespace
+
+std::string GatewayControl::status(Instant now) const {
+    const EngineCounters c = engine_.counters();
+    JsonObject drops;
+    for (std::size_t i = 1; i < drop_reason_count; ++i)
+        if (c.drops[DropReason(i)] > 0) drops.add(drop_reason_name(DropReason(i)), c.drops[DropReason(i)]);
+    std::vector<std::string> warnings;
+    if (is_private_or_shared(engine_.wan_address()))
+        warnings.push_back(json_quote("WAN address " + engine_.wan_address().to_string() +
+                                      " is private or CGNAT space: another NAT sits upstream (double NAT)"));
+    JsonObject counters;
+    counters.add("packets_out", c.outbound_packets).add("bytes_out", c.outbound_bytes);
+    counters.add("packets_in", c.inbound_packets).add("bytes_in", c.inbound_bytes);
+    counters.add("packets_local", c.local_packets).add("flows_created", c.flows_created);
+    counters.add("flows_expired", c.flows_expired).add("mappings_created", c.mappings_created);
+    counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
+    const auto& setup = engine_.setup();
+    return JsonObject()
+        .add("ok", true)
+        .add("wan_address", engine_.wan_address().to_string())
+        .add("wan_interface", setup.wan_interface)
+        .add("lan_interface", setup.lan_interface)
+        .add("uptime_seconds", std::int64_t((now - started_).count() / 1000))
+        .add("filtering", filtering_behaviour_name(setup.firewall.filtering))
+        .add("flows", std::uint64_t(engine_.flows().size()))
+        .add("nat_mappings", std::uint64_t(engine_.mappings().size()))
+        .add("upnp_mappings", std::uint64_t(igd_ ? igd_->mapping_count() : 0))
+        .add("upnp", igd_ != nullptr)
+        .add("timed_forwards", std::uint64_t(timed_.size()))
+        .add("rules", std::uint64_t(setup.firewall.rules.size()))
+        .add_raw("counters", counters.str())
+        .add_raw("warnings", json_array(warnings))
+        .str();
+}
+
+std::string GatewayControl::flows(const std::vector<std::string>& words, Instant now) const {
+    std::optional<Protocol> protocol;
+    std::optional<Ipv4Address> host;
+    std::optional<std::uint16_t> port;
+    for (std::size_t i = 1; i < words.size(); i += 2) {
+        bool has_value = i + 1 < words.size();
+        if (words[i] == "--proto" && has_value && (protocol = protocol_named(words[i + 1]))) continue;
+        if (words[i] == "--host" && has_value && (host = Ipv4Address::parse(words[i + 1]))) continue;
+        if (words[i] == "--port" && has_value && (port = port_number(words[i + 1]))) continue;
+        return control_error("usage: flows [--proto tcp|udp|icmp] [--host ADDRESS] [--port N]; '" + words[i] +
+                             (has_value ? " " + words[i + 1] : std::string()) + "' is not understood");
+    }
+    std::vector<std::string> rows;
+    engine_.flows().for_each([&](const Flow& f) {
+        if (protocol && f.protocol != *protocol) return;
+        if (host && f.internal.address != *host && f.remote.address != *host) return;
+        if (port && f.internal.port.value != *port && f.external.value != *port && f.remote.port.value != *port)
+            return;
+        rows.push_back(JsonObject()
+                           .add("protocol", protocol_name(f.protocol))
+                           .add("state", flow_state(f))
+                           .add("internal", to_string(f.internal))
+                           .add("external_port", std::uint64_t(f.external.value))
+                           .add("remote", to_string(f.remote))
+                           .add("origin", origin_name(f.origin))
+                           .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
+                           .str());
+    });
+    return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
+}
+
+std::string GatewayControl::mappings(Instant now) const {
+    std::vector<std::string> upnp, forwards;
+    if (igd_)
+        for (const auto& m : igd_->mappings()) {
+            JsonObject o;
+            o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
+            o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");
+            o.add("owner", m.owner.to_string()).add("description", m.description).add("enabled", m.enabled);
+            if (m.expires) o.add("lease_seconds", std::uint64_t(remaining_lease_seconds(m, now)));
+            else o.add_null("lease_seconds");
+            upnp.push_back(o.str());
+        }
+    for (const auto& f : engine_.setup().firewall.forwards)
+        forwards.push_back(JsonObject()
+                               .add("name", f.name)
+                               .add("protocol", protocol_name(f.protocol))
+                               .add("external_ports", f.external_ports.to_string())
+                               .add("internal", to_string(f.internal))
+                               .add("enabled", f.enabled)
+                               .add_null("expires_in_seconds")
+                               .str());
+    for (const auto& t : timed_)
+        forwards.push_back(JsonObject()
+                               .add("name", t.name)
+                               .add("protocol", protocol_name(t.forward.protocol))
+                               .add("external_ports", std::to_string(t.forward.external.value))
+                               .add("internal", to_string(t.forward.internal))
+                               .add("enabled", true)
+                               .add("expires_in_seconds", std::int64_t((t.expires - now).count() + 999) / 1000)
+                               .str());
+    return JsonObject().add("ok", true).add_raw("upnp", json_array(upnp)).add_raw("forwards", json_array(forwards)).str();
+}
+
+std::string GatewayControl::forwards(const std::vector<std::string>& words, Instant now) {
+    if (words.size() >= 2 && words[1] == "add") return add_timed_forward(words, now);
+    if (words.size() != 3 || (words[1] != "enable" && words[1] != "disable"))
+        return control_error("usage: forwards enable|disable NAME, or forwards add NAME tcp|udp PORT ADDRESS:PORT "
+                             "--for DURATION");
+    bool enable = words[1] == "enable";
+    EngineSetup setup = engine_.setup();
+    auto& list = setup.firewall.forwards;
+    auto it = std::find_if(list.begin(), list.end(), [&](const PortForward& f) { return f.name == words[2]; });
+    if (it == list.end()) return control_error("no static forward named '" + words[2] + "'");
+    if (it->enabled == enable) return control_ok("forward " + words[2] + " is already " + words[1] + "d");
+    it->enabled = enable;
+    auto result = engine_.reconfigure(setup);
+    if (!result.refused.empty()) return control_error("forward " + words[2] + " unchanged", result.refused);
+    for (auto& f : config_.firewall.forwards)
+        if (f.name == words[2]) f.enabled = enable;
+    tell_igd_reserved_ports();
+    log::info("forward " + words[2] + " " + words[1] + "d by gatewayctl (until the next reload)");
+    return control_ok("forward " + words[2] + " " + words[1] + "d (until the next reload)");
+}
+
+std::string GatewayControl::add_timed_forward(const std::vector<std::string>& words, Instant now) {
+    const char* usage = "usage: forwards add NAME tcp|udp EXTERNAL_PORT ADDRESS:PORT --for DURATION (30s, 10m, 2h)";
+    if (words.size() != 8 || words[6] != "--for") return control_error(usage);
+    const std::string& name = words[2];
+    auto protocol = protocol_named(words[3]);
+    auto external = port_number(words[4]);
+    auto colon = words[5].rfind(':');
+    auto address = colon == std::string::npos ? std::nullopt : Ipv4Address::parse(words[5].substr(0, colon));
+    auto internal_port = colon == std::string::npos ? std::nullopt : port_number(words[5].substr(colon + 1));
+    auto seconds = duration_seconds(words[7]);
+    if (!protocol || *protocol == Protocol::icmp || !external || !address || !internal_port || !seconds)
+        return control_error(usage);
+    for (const auto& f : engine_.setup().firewall.forwards)
+        if (f.name == name) return control_error("a static forward is already named '" + name + "'");
+    for (const auto& t : timed_)
+        if (t.name == name) return control_error("a timed forward is already named '" + name + "'");
+    if (!is_inside(*address, engine_.setup().firewall.lan_networks))
+        return control_error(words[5] + " is not on the LAN (" + to_string_list(engine_.setup().firewall.lan_networks) + ")");
+    if (engine_.has_port_mapping(*protocol, Port{*external}))
+        return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
+    DynamicForward forward{*protocol, Port{*external}, Endpoint{*address, Port{*internal_port}}, std::nullopt};
+    if (!engine_.open_port_mapping(forward))
+        return control_error(words[3] + " " + words[4] + " is owned by a static forward");
+    timed_.push_back({name, forward, now + std::chrono::seconds(*seconds)});
+    log::info("forward " + name + " opened by gatewayctl: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +
+              std::to_string(*seconds) + "s");
+    return control_ok("forward " + name + " open: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +
+                      std::to_string(*seconds) + "s");
+}
+
+}  // namespace gw

@@ -1,0 +1,176 @@
+// gatewayctl: asks the running gatewayd over its control socket (control_socket.hpp)
+// and prints the answer as tables, or as the daemon's JSON with --json. Errors are one
+// line on stderr and a non-zero exit: 1 the daemon refused or failed, 2 usage, 3 the
+// daemon cannot be reached.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "control_json.hpp"
+
+namespace {
+
+constexpr int exit_ok = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 3;
+
+const char* usage_text =
+    "usage: gatewayctl [--socket PATH] [--json] COMMAND...\n"
+    "\n"
+    "  status                               WAN address, uptime, flows, mappings, counters, warnings\n"
+    "  flows [--proto P] [--host A] [--port N]  tracked connections, like conntrack -L\n"
+    "  mappings                             UPnP mappings and static forwards\n"
+    "  mappings delete tcp|udp PORT         remove a UPnP mapping (lease file and GENA follow)\n"
+    "  forwards enable|disable NAME         switch a static forward until the next reload\n"
+    "  forwards add NAME tcp|udp PORT ADDRESS:PORT --for DURATION\n"
+    "                                       a forward that closes by itself (30s, 10m, 2h)\n"
+    "  reload                               re-read the configuration file (as SIGHUP)\n"
+    "\n"
+    "  --socket PATH  the daemon's control socket (default /run/gatewayd/control.sock)\n"
+    "  --json         print the daemon's JSON answer as is\n";
+
+std::string scalar_text(const gw::JsonValue& v) {
+    if (const auto* s = v.string()) return *s;
+    if (std::holds_alternative<std::nullptr_t>(v.value)) return "-";
+    return gw::to_json(v);
+}
+
+// Rows of objects as aligned columns, headed by the first row's keys.
+void print_table(const gw::JsonValue::Array& rows) {
+    if (rows.empty() || !rows.front().object()) {
+        std::puts("  (none)");
+        return;
+    }
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : *rows.front().object()) keys.push_back(k);
+    std::vector<std::vector<std::string>> cells{keys};
+    for (const auto& row : rows) {
+        std::vector<std::string> line;
+        for (const auto& k : keys) line.push_back(row.member(k) ? scalar_text(*row.member(k)) : "");
+        cells.push_back(std::move(line));
+    }
+    std::vector<std::size_t> width(keys.size(), 0);
+    for (const auto& line : cells)
+        for (std::size_t i = 0; i < line.size(); ++i) width[i] = std::max(width[i], line[i].size());
+    for (const auto& line : cells) {
+        std::string text;
+        for (std::size_t i = 0; i < line.size(); ++i)
+            text += line[i] + (i + 1 < line.size() ? std::string(width[i] - line[i].size() + 2, ' ') : "");
+        std::puts(text.c_str());
+    }
+}
+
+// Scalars as "key: value" (nested objects with dotted keys), arrays of objects as tables.
+void print_object(const gw::JsonValue::Object& object, const std::string& prefix) {
+    for (const auto& [key, value] : object) {
+        if (prefix.empty() && key == "ok") continue;
+        if (const auto* inner = value.object()) {
+            print_object(*inner, prefix + key + ".");
+        } else if (const auto* items = value.array()) {
+            bool scalars = !items->empty() && !items->front().object();
+            if (scalars) {
+                for (const auto& item : *items) std::printf("%s%s: %s\n", prefix.c_str(), key.c_str(), scalar_text(item).c_str());
+            } else {
+                std::printf("%s%s:\n", prefix.c_str(), key.c_str());
+                print_table(*items);
+            }
+        } else {
+            std::printf("%s%s: %s\n", prefix.c_str(), key.c_str(), scalar_text(value).c_str());
+        }
+    }
+}
+
+// Sends the request line, returns the whole answer; "" and `problem` set on failure.
+std::string ask(const std::string& path, const std::string& request, std::string& problem) {
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    if (path.size() >= sizeof address.sun_path) {
+        problem = "socket path too long: " + path;
+        return "";
+    }
+    std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    timeval timeout{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+        int e = errno;
+        if (fd >= 0) close(fd);
+        if (e == ENOENT || e == ECONNREFUSED) problem = "gatewayd is not running (nothing answers on " + path + ")";
+        else if (e == EACCES || e == EPERM) problem = "permission denied on " + path + " (gatewayctl needs root)";
+        else problem = "cannot connect to " + path + ": " + std::strerror(e);
+        return "";
+    }
+    std::string line = request + "\n", answer;
+    if (send(fd, line.data(), line.size(), MSG_NOSIGNAL) != ssize_t(line.size())) {
+        problem = std::string("cannot send the request: ") + std::strerror(errno);
+        close(fd);
+        return "";
+    }
+    char buffer[4096];
+    for (ssize_t n; (n = read(fd, buffer, sizeof buffer)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            problem = std::string("no answer from gatewayd: ") + std::strerror(errno);
+            break;
+        }
+        answer.append(buffer, std::size_t(n));
+    }
+    close(fd);
+    if (answer.empty() && problem.empty()) problem = "gatewayd closed the connection without an answer";
+    return problem.empty() ? answer : "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string socket_path = "/run/gatewayd/control.sock";
+    bool json = false;
+    std::vector<std::string> words;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (words.empty() && a == "--socket" && i + 1 < argc) socket_path = argv[++i];
+        else if (words.empty() && a == "--json") json = true;
+        else if (words.empty() && (a == "--help" || a == "-h")) return std::fputs(usage_text, stdout), exit_ok;
+        else if (words.empty() && a.starts_with("--")) {
+            std::fprintf(stderr, "gatewayctl: unknown option '%s'\n%s", a.c_str(), usage_text);
+            return exit_usage;
+        } else words.push_back(a);
+    }
+    if (words.empty()) {
+        std::fputs(usage_text, stderr);
+        return exit_usage;
+    }
+    std::vector<std::string> quoted;
+    for (const auto& w : words) quoted.push_back(gw::json_quote(w));
+    std::string problem;
+    std::string answer = ask(socket_path, gw::json_array(quoted), problem);
+    if (!problem.empty()) {
+        std::fprintf(stderr, "gatewayctl: %s\n", problem.c_str());
+        return exit_unreachable;
+    }
+    auto parsed = gw::parse_json(answer);
+    const gw::JsonValue* ok = parsed ? parsed->member("ok") : nullptr;
+    if (!ok || !parsed->object()) {
+        std::fprintf(stderr, "gatewayctl: gatewayd answered something that is not a JSON object\n");
+        return exit_refused;
+    }
+    bool succeeded = std::get_if<bool>(&ok->value) && std::get<bool>(ok->value);
+    if (json) std::fputs(answer.c_str(), stdout);
+    if (!succeeded) {
+        const gw::JsonValue* error = parsed->member("error");
+        std::fprintf(stderr, "gatewayctl: %s\n", error && error->string() ? error->string()->c_str() : "refused");
+        if (const gw::JsonValue* errors = parsed->member("errors"); errors && errors->array() && !json)
+            for (const auto& e : *errors->array()) std::fprintf(stderr, "  %s\n", scalar_text(e).c_str());
+        return exit_refused;
+    }
+    if (!json) {
+        if (const gw::JsonValue* message = parsed->member("message"); message && message->string())
+            std::puts(message->string()->c_str());
+        else print_object(*parsed->object(), "");
+    }
+    return exit_ok;
+}

@@ -1,0 +1,105 @@
+// `gatewayd --replay`: arguments, the offline config check, the printed summary.
+// The replay itself is pcap_replay.cpp.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "gateway_daemon.hpp"
+#include "pcap_replay.hpp"
+
+namespace gw {
+namespace {
+
+constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2;
+
+const char* replay_usage =
+    "usage: gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE]\n"
+    "  runs the engine over IN.pcap offline (its timestamps are the clock) and writes what it lets\n"
+    "  through, translated, to OUT.pcap; FILE must set lan.networks and a literal wan.address\n";
+
+struct ReplayArguments {
+    ReplayFiles files;
+    std::string config_path;
+};
+
+bool parse_replay_arguments(int argc, char** argv, ReplayArguments& args, std::string& problem) {
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        std::string* target = a == "--replay"     ? &args.files.input
+                              : a == "--write"    ? &args.files.output
+                              : a == "--config"   ? &args.config_path
+                              : a == "--verdicts" ? &args.files.verdicts
+                                                  : nullptr;
+        if (!target) {
+            problem = "unknown argument '" + a + "'";
+            return false;
+        }
+        if (i + 1 >= argc) {
+            problem = a + " needs a file";
+            return false;
+        }
+        *target = argv[++i];
+    }
+    if (args.files.output.empty()) problem = "--replay needs --write OUT.pcap";
+    else if (args.config_path.empty())
+        problem = "--replay needs --config FILE (with lan.networks and wan.address: offline, no interface tells them)";
+    return problem.empty();
+}
+
+}  // namespace
+
+ReplaySetupResult replay_engine_setup(const GatewayConfig& config) {
+    if (config.firewall.lan_networks.empty())
+        return {std::nullopt, "lan.networks is not set: a replay has no interface to read it from; set lan.networks"};
+    if (!config.wan_address)
+        return {std::nullopt, "wan.address is auto: a replay has no interface to read it from; set a literal wan.address"};
+    return {engine_setup_from_config(config, *config.wan_address), {}};
+}
+
+void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
+    out << "packets " << s.packets << ": outbound " << s.count(ReplayDirection::outbound) << ", inbound "
+        << s.count(ReplayDirection::inbound) << ", hairpin " << s.count(ReplayDirection::hairpin)
+        << ", not through the gateway " << s.count(ReplayDirection::not_through_gateway) << ", skipped (not IPv4) "
+        << s.count(ReplayDirection::skipped) << '\n';
+    out << "verdicts: forward " << s.count(Verdict::forward) << ", deliver_locally " << s.count(Verdict::deliver_locally)
+        << ", drop " << s.count(Verdict::drop) << ", reject " << s.count(Verdict::reject) << "; written " << s.written
+        << '\n';
+    for (std::size_t i = 1; i < drop_reason_count; ++i)
+        if (auto reason = DropReason(i); s.engine.drops[reason] > 0)
+            out << "  dropped " << drop_reason_name(reason) << ": " << s.engine.drops[reason] << '\n';
+    out << "flows created " << s.engine.flows_created << " (live " << s.live_flows << "), mappings created "
+        << s.engine.mappings_created << " (live " << s.live_mappings << ")\n";
+    char rate[64];
+    std::snprintf(rate, sizeof rate, "%.0f", s.engine_packets_per_second());
+    out << "engine: " << std::chrono::duration_cast<std::chrono::microseconds>(s.engine_time).count()
+        << " us for the packets judged, " << rate << " packets/s (file I/O excluded)\n";
+}
+
+int replay_command(int argc, char** argv) {
+    ReplayArguments args;
+    std::string problem;
+    if (!parse_replay_arguments(argc, argv, args, problem)) {
+        std::cerr << "gatewayd: " << problem << '\n' << replay_usage;
+        return exit_usage;
+    }
+    ConfigLoadResult loaded = load_config_file(args.config_path);
+    for (const auto& error : loaded.errors) std::cerr << error.to_string() << '\n';
+    if (!loaded.config) {
+        std::cerr << "gatewayd: " << loaded.errors.size() << " error(s) in " << args.config_path << ", not replaying\n";
+        return exit_usage;
+    }
+    ReplaySetupResult setup = replay_engine_setup(*loaded.config);
+    if (!setup.setup) {
+        std::cerr << "gatewayd: " << args.config_path << ": " << setup.error << '\n';
+        return exit_usage;
+    }
+    ReplayOutcome outcome = replay_capture(*setup.setup, args.files);
+    if (!outcome.summary) {
+        std::cerr << "gatewayd: " << outcome.error << '\n';
+        return exit_failure;
+    }
+    print_replay_summary(*outcome.summary, std::cout);
+    return exit_ok;
+}
+
+}  // namespace gw

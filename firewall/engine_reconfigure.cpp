@@ -1,0 +1,69 @@
+// Reload of the firewall half of the engine: rules, forwards, filtering, DMZ, policies.
+// The NAT half (WAN address, port range, timeouts, table sizes) is sized and indexed
+// at construction, so a change there needs a restart and is refused here by key name.
+#include "packet_engine.hpp"
+
+namespace gw {
+namespace {
+
+void reserve_static_ports(MappingTable& mappings, const FirewallConfig& firewall, bool reserve) {
+    for (const auto& f : firewall.forwards)
+        if (f.enabled)
+            for (std::uint32_t port = f.external_ports.first; port <= f.external_ports.last; ++port)
+                reserve ? mappings.reserve(f.protocol, Port{std::uint16_t(port)})
+                        : mappings.unreserve(f.protocol, Port{std::uint16_t(port)});
+}
+
+std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const EngineSetup& wanted) {
+    std::vector<std::string> refused;
+    auto refuse = [&](const char* key, const std::string& from, const std::string& to) {
+        refused.push_back(std::string(key) + " cannot change while running (" + from + " -> " + to +
+                          "): restart gatewayd to apply it");
+    };
+    if (running.lan_interface != wanted.lan_interface)
+        refuse("lan.interface", running.lan_interface, wanted.lan_interface);
+    if (running.wan_interface != wanted.wan_interface)
+        refuse("wan.interface", running.wan_interface, wanted.wan_interface);
+    if (running.nat.wan_address != wanted.nat.wan_address)
+        refuse("wan.address", running.nat.wan_address.to_string(), wanted.nat.wan_address.to_string());
+    if (running.nat.port_range != wanted.nat.port_range)
+        refuse("nat.port_range", running.nat.port_range.to_string(), wanted.nat.port_range.to_string());
+    if (running.nat.timeouts != wanted.nat.timeouts) refuse("nat.timeouts", "running values", "new values");
+    if (running.nat.max_mappings != wanted.nat.max_mappings)
+        refuse("nat.max_mappings", std::to_string(running.nat.max_mappings), std::to_string(wanted.nat.max_mappings));
+    if (running.firewall.lan_networks != wanted.firewall.lan_networks)
+        refuse("lan.networks", "running networks", "new networks");
+    if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");
+    return refused;
+}
+
+}  // namespace
+
+PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& setup) {
+    ReconfigureResult result;
+    result.refused = fixed_keys_changed(setup_, setup);
+    if (!result.refused.empty()) return result;
+
+    // Built beside the old tables; nothing below can fail half way.
+    ForwardTable forwards(setup.firewall);
+    RuleTable rules(setup.firewall);
+    std::vector<DynamicForward> dynamic = forwards_.dynamic_forwards();
+    reserve_static_ports(mappings_, setup_.firewall, false);
+    for (const auto& d : dynamic) mappings_.unreserve(d.protocol, d.external);
+    reserve_static_ports(mappings_, setup.firewall, true);
+    for (const auto& d : dynamic) {
+        if (forwards.open(d)) mappings_.reserve(d.protocol, d.external);
+        else result.closed_mappings.push_back(d);
+    }
+    forwards_ = std::move(forwards);
+    rules_ = std::move(rules);
+    setup_ = setup;
+    for (const auto& d : result.closed_mappings)
+        flows_.remove_if([&](const Flow& f) {
+            return f.protocol == d.protocol && f.external == d.external &&
+                   (f.origin == FlowOrigin::wan || f.origin == FlowOrigin::hairpin_server);
+        });
+    return result;
+}
+
+}  // namespace gw
