@@ -64,6 +64,17 @@ show_wire() {
     echo "sources seen on the WAN wire: $(lab_capture_read -T fields -e ip.src | sort -u | tr '\n' ' ')"
 }
 
+show_upnp() {
+    [[ $LAB_NAT_MODE == gatewayd ]] || return 0
+    lab_heading "UPnP: the LAN host asks for UDP port 5004 (RTP audio, as Windows Messenger did) with upnpc"
+    lab_upnp_discover lan || { echo "    no IGD answered"; return 0; }
+    lab_upnpc lan -e "Messenger audio" -a "$LAB_LAN_IP" 5004 5004 UDP 3600 2>&1 | grep -E "external|is redirected|failed" | sed 's/^/    /'
+    lab_heading "gatewayctl status"
+    lab_ctl status | sed 's/^/    /'
+    lab_heading "gatewayctl mappings"
+    lab_ctl mappings | sed 's/^/    /'
+}
+
 show_iperf() {
     lab_heading "iperf3: TCP from the LAN host to the WAN host for 2 s"
     lab_lan timeout 20 iperf3 -c "$LAB_WAN_IP" -p "$IPERF_PORT" -t 2 | grep -E 'sender|receiver' | sed 's/^/    /'
@@ -93,6 +104,7 @@ show_http
 show_udp
 show_ping
 show_wire
+show_upnp
 show_iperf
 show_stop
 lab_heading "Tearing the lab down"

@@ -314,6 +314,8 @@ wan:
   address: auto
 nat:
   port_range: 1024-65535
+upnp:
+  lease_file: $LAB_TMP/gatewayd.leases
 EOF
 }
 
