@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <upnp/upnptools.h>
 
+#include <filesystem>
 #include <string>
 
 #include "daemon/log.hpp"
@@ -54,6 +55,9 @@ InternetGatewayDevice::~InternetGatewayDevice() {
 void InternetGatewayDevice::start() {
     {
         std::lock_guard lock(mutex_);
+        // Outside systemd (which makes StateDirectory=) the lease file's directory may be missing.
+        std::error_code ignored;
+        std::filesystem::create_directories(std::filesystem::path(config_.lease_file).parent_path(), ignored);
         LeaseFileText file = read_lease_file(config_.lease_file);
         if (file.error) log::warning("lease file " + config_.lease_file + ": " + *file.error + "; starting without it");
         LeaseFileReadResult saved = parse_leases(file.text, wall_clock_seconds(), monotonic_now(), config_.lease_file);
