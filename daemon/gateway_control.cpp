@@ -6,6 +6,7 @@
 #include "gateway_daemon.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
+#include "packet_capture.hpp"
 #include "startup_error.hpp"
 
 namespace gw {
@@ -47,8 +48,13 @@ std::string control_error(std::string_view message, const std::vector<std::strin
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
 GatewayControl::GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path,
-                               GatewayConfig config, Instant started)
-    : engine_(engine), igd_(igd), config_path_(std::move(config_path)), config_(std::move(config)), started_(started) {}
+                               GatewayConfig config, Instant started, CaptureSlot* captures)
+    : engine_(engine),
+      igd_(igd),
+      config_path_(std::move(config_path)),
+      config_(std::move(config)),
+      started_(started),
+      captures_(captures) {}
 
 std::string GatewayControl::answer(const std::vector<std::string>& words, Instant now) {
     const std::string& command = words.front();
@@ -58,10 +64,11 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "mappings" && words.size() >= 2 && words[1] == "delete") return delete_mapping(words);
     if (command == "forwards") return forwards(words, now);
     if (command == "reload" && words.size() == 1) return reload_answer();
+    if (command == "capture") return capture(words, now);
     return control_error("unknown command '" + command +
                          "' (status, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
                          "PORT, forwards enable|disable NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
-                         "DURATION, reload)");
+                         "DURATION, reload, capture start|status|stop)");
 }
 
 ReloadOutcome GatewayControl::reload() {
@@ -129,6 +136,39 @@ std::string GatewayControl::delete_mapping(const std::vector<std::string>& words
         return control_error("no UPnP mapping on " + words[2] + " " + words[3] + " (" +
                              std::string(upnp_error_description(*refusal)) + ")");
     return control_ok("deleted the UPnP mapping on " + words[2] + " " + words[3]);
+}
+
+std::string GatewayControl::capture(const std::vector<std::string>& words, Instant now) {
+    if (!captures_) return control_error("captures are not available in this daemon");
+    const std::string sub = words.size() >= 2 ? words[1] : "";
+    if (sub == "start") {
+        auto parsed = parse_capture_request(std::span(words).subspan(2));
+        if (!parsed.request) return control_error(parsed.error);
+        parsed.request->filter.wan_address = engine_.wan_address();
+        if (auto error = captures_->start(*parsed.request, now); !error.empty()) return control_error(error);
+        log::info("capture to " + parsed.request->path + " started (" + parsed.request->filter.to_string() + ")");
+        return capture_status(now);
+    }
+    if (sub == "status" && words.size() == 2) return capture_status(now);
+    if (sub == "stop" && words.size() == 2) {
+        if (!captures_->stop("stopped")) return control_error("no capture is running");
+        return capture_status(now);
+    }
+    return control_error("usage: capture start [--mapping PORT/PROTO | --rule NAME | --host ADDRESS] [--count N] "
+                         "[--seconds S] [--force] -w FILE, capture status, capture stop");
+}
+
+std::string GatewayControl::capture_status(Instant now) {
+    captures_->expire(now);
+    auto s = captures_->status();
+    if (!s) return control_error("no capture has run");
+    if (!s->running && !s->error.empty()) return control_error(s->error);
+    JsonObject o;
+    o.add("ok", true).add("state", s->running ? "running" : "finished").add("path", s->path).add("filter", s->filter);
+    o.add("records", s->records).add("max_records", s->max_records).add("seconds", s->seconds);
+    if (s->running) o.add_null("ended_by");
+    else o.add("ended_by", s->ended_by);
+    return o.str();
 }
 
 void GatewayControl::tell_igd_reserved_ports() {

@@ -18,6 +18,7 @@
 namespace gw {
 
 class InternetGatewayDevice;
+class CaptureSlot;
 
 // A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
 // mapping the daemon closes when `expires` comes.
@@ -35,8 +36,9 @@ struct ReloadOutcome {
 
 class GatewayControl {
 public:
+    // `captures`: the daemon loop's capture slot; null = `capture` is refused.
     GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
-                   Instant started);
+                   Instant started, CaptureSlot* captures = nullptr);
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
@@ -55,6 +57,9 @@ private:
     std::string add_timed_forward(const std::vector<std::string>& words, Instant now);
     std::string delete_mapping(const std::vector<std::string>& words);
     std::string reload_answer();
+    // capture start ..., capture status, capture stop (packet_capture.hpp).
+    std::string capture(const std::vector<std::string>& words, Instant now);
+    std::string capture_status(Instant now);
     // The IGD refuses grants on the ports enabled static forwards hold.
     void tell_igd_reserved_ports();
 
@@ -64,6 +69,7 @@ private:
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;
     std::vector<TimedForward> timed_;
+    CaptureSlot* captures_;  // owned by the daemon loop
 };
 
 // Answers shared by the command files.

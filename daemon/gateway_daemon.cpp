@@ -24,6 +24,7 @@
 #include "control_socket.hpp"
 #include "decision_log.hpp"
 #include "gateway_control.hpp"
+#include "packet_capture.hpp"
 #include "reject_sender.hpp"
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
@@ -257,7 +258,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
         igd->start();
     }
-    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now());
+    CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
+    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures);
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
     log::info("ready");
@@ -295,6 +297,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         // addresses (tcp4_gso_segment) and each segment is then finished as usual.
         if (result.verdict == Verdict::forward && packet.checksum_not_ready && !packet.gso)
             finish_partial_checksum(packet.payload);
+        if (PacketCapture* capture = captures.running())
+            capture->record(std::span<const std::uint8_t>(arrived.data(), arrived_length), packet.payload, result, now);
         return to_queue_verdict(result.verdict);
     };
 
@@ -340,6 +344,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         }
         if (igd && now >= wake) igd->expire_leases();
         control.expire_timed_forwards(now);
+        captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
         // before the next packet.
         for (const auto& command : commands.take()) apply(engine, command);

@@ -28,7 +28,8 @@ EOF
 
 # capture_start NAME IFACE: tshark on the gateway's IFACE into $LAB_TMP/NAME.pcap (libpcap format).
 capture_start() {
-    lab_bg gw "$1" tshark -n -i "$2" -f ip -F pcap -w "$LAB_TMP/$1.pcap"
+    # Only the exchange with the WAN host: hosts also send IGMP joins and the like now and then.
+    lab_bg gw "$1" tshark -n -i "$2" -f "ip host $LAB_WAN_IP" -F pcap -w "$LAB_TMP/$1.pcap"
     CAPTURE_PIDS+=("$LAB_BG_PID")
     lab_wait_log "$LAB_TMP/$1.log" "Capturing on" 10 || lab_fail "tshark did not start on $2: $(cat "$LAB_TMP/$1.log")"
 }
