@@ -351,6 +351,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         if (now >= next_expiry) {
             engine.expire_idle(now);
             publish(engine, traffic);
+            if (notifier.under_service_manager())
+                notifier.status(std::to_string(engine.flows().size()) + " flows, " +
+                                std::to_string(engine.mappings().size()) + " NAT mappings" +
+                                (igd ? ", " + std::to_string(igd->mapping_count()) + " UPnP mappings" : std::string()));
             next_expiry = now + expiry_interval;
         }
     }
