@@ -123,7 +123,10 @@ void NfQueueSocket::configure(std::uint16_t queue_number) {
 std::size_t NfQueueSocket::drain(const Decide& decide) {
     std::size_t handled = 0;
     std::vector<QueuedPacket> packets;
-    for (;;) {
+    // Bounded: under a flood the main loop must still get back to signals, control
+    // commands, lease ends and the watchdog between batches.
+    constexpr int max_receives_per_drain = 256;
+    for (int receives = 0; receives < max_receives_per_drain; ++receives) {
         ssize_t n = recv(fd(), receive_buffer_.data(), receive_buffer_.size(), MSG_DONTWAIT);
         if (n < 0) {
             if (errno == EINTR) continue;

@@ -52,17 +52,23 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
     // Where the dialled port leads, exactly as for a packet from the WAN.
     Endpoint server;
     MappingId server_mapping = 0;
-    if (const Mapping* m = mappings_.find_by_external(protocol, dialled.port)) {
+    auto target = forwards_.target_of(protocol, dialled.port);
+    const Mapping* m = mappings_.find_by_external(protocol, dialled.port);
+    if (target && !target->dmz) {
+        server = target->internal;  // a forward wins over a mapping, as from the WAN
+    } else if (m) {
         // RFC 4787 REQ-9: filtered like any sender, seen as the client's external address.
         bool admitted = setup_.firewall.filtering == FilteringBehaviour::endpoint_independent ||
                         (setup_.firewall.filtering == FilteringBehaviour::address_dependent &&
                          flows_.has_sent_to_address(protocol, dialled.port, setup_.nat.wan_address));
         if (!admitted) return dropped(DropReason::filtered_by_mapping);
         server = m->internal;
-        server_mapping = m->internal == client ? 0 : mappings_.acquire(protocol, m->internal).id;
-        if (server_mapping == 0) return input_new(p, setup_.lan_interface, now);
-    } else if (auto target = forwards_.target_of(protocol, dialled.port)) {
-        server = target->internal;
+        if (m->internal != client) {  // a host dialling its own mapping talks to itself: no extra reference
+            server_mapping = mappings_.acquire(protocol, m->internal).id;
+            if (server_mapping == 0) return input_new(p, setup_.lan_interface, now);
+        }
+    } else if (target) {
+        server = target->internal;  // the DMZ host
     } else {
         return input_new(p, setup_.lan_interface, now);
     }

@@ -74,6 +74,16 @@ EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant 
     // An echo reply with no flow answers no request of ours: the gateway's, if anyone's.
     if (p.icmp && p.icmp->type == wire::IcmpHeader::echo_reply) return input_new(p, setup_.wan_interface, now);
 
+    std::optional<ForwardTarget> target = p.icmp ? std::nullopt : forwards_.target_of(protocol, local_port);
+    // A forward someone asked for (static or UPnP) wins over a NAT mapping that happened
+    // to hold the port before it: that mapping keeps its own flows, nothing new.
+    if (target && !target->dmz) {
+        if (target->forward && !ForwardTable::admits(*target->forward, remote.address))
+            return dropped(DropReason::forward_source_not_allowed);
+        if (target->remote_host && *target->remote_host != remote.address)
+            return dropped(DropReason::forward_source_not_allowed);
+        return inbound_to_target(p, state, now, target->internal, 0);
+    }
     const Mapping* m = p.icmp ? nullptr : mappings_.find_by_external(protocol, local_port);
     if (m) {
         // RFC 4787 REQ-8: who may use a mapping the LAN opened.
@@ -84,13 +94,7 @@ EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant 
         MappingId id = mappings_.acquire(protocol, m->internal).id;
         return inbound_to_target(p, state, now, m->internal, id);
     }
-    if (auto target = forwards_.target_of(protocol, local_port); target && !p.icmp) {
-        if (target->forward && !ForwardTable::admits(*target->forward, remote.address))
-            return dropped(DropReason::forward_source_not_allowed);
-        if (target->remote_host && *target->remote_host != remote.address)
-            return dropped(DropReason::forward_source_not_allowed);
-        return inbound_to_target(p, state, now, target->internal, 0);
-    }
+    if (target) return inbound_to_target(p, state, now, target->internal, 0);  // the DMZ host
     if (setup_.firewall.dmz_host && p.icmp)  // pings go to the DMZ host too
         return inbound_to_target(p, state, now, {*setup_.firewall.dmz_host, local_port}, 0);
     return input_new(p, setup_.wan_interface, now);

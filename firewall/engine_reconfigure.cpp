@@ -58,11 +58,17 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     forwards_ = std::move(forwards);
     rules_ = std::move(rules);
     setup_ = setup;
-    for (const auto& d : result.closed_mappings)
-        flows_.remove_if([&](const Flow& f) {
-            return f.protocol == d.protocol && f.external == d.external &&
-                   (f.origin == FlowOrigin::wan || f.origin == FlowOrigin::hairpin_server);
-        });
+    // Flows that came in through a forward (or the DMZ) end when that opening is gone or
+    // now leads elsewhere: disabling a forward during an attack must shut it at once.
+    // Flows through a NAT mapping keep going: the LAN host opened those.
+    flows_.remove_if([&](const Flow& f) {
+        if (f.origin != FlowOrigin::wan && f.origin != FlowOrigin::hairpin_server) return false;
+        if (f.protocol != Protocol::tcp && f.protocol != Protocol::udp) return false;
+        const Mapping* m = mappings_.find_by_external(f.protocol, f.external);
+        if (m && m->internal == f.internal) return false;
+        auto target = forwards_.target_of(f.protocol, f.external);
+        return !target || target->internal != f.internal;
+    });
     return result;
 }
 

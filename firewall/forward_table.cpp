@@ -34,7 +34,7 @@ std::optional<ForwardTarget> ForwardTable::target_of(Protocol protocol, Port ext
         if (auto it = dynamic_.find(std::uint32_t(port_index(protocol, external))); it != dynamic_.end())
             return ForwardTarget{it->second.internal, nullptr, it->second.remote_host};
     }
-    if (dmz_) return ForwardTarget{{*dmz_, external}, nullptr, std::nullopt};
+    if (dmz_) return ForwardTarget{{*dmz_, external}, nullptr, std::nullopt, true};
     return std::nullopt;
 }
 

@@ -15,6 +15,7 @@ struct ForwardTarget {
     Endpoint internal;
     const PortForward* forward = nullptr;  // null: a dynamic mapping or the DMZ host
     std::optional<Ipv4Address> remote_host;  // dynamic mappings: the only sender admitted
+    bool dmz = false;                        // the DMZ fallback, not a forward of this port
 };
 
 // A port mapping a LAN client asked for (UPnP IGD, later NAT-PMP/PCP), granted by the

@@ -172,6 +172,9 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
 }
 
 void InternetGatewayDevice::expire_leases() {
+    // The packet thread calls this every tick: without an ended lease it must not wait
+    // for a pupnp thread that holds the lock through a lease file fsync.
+    if (monotonic_now().count() < next_lease_end_ms_.load(std::memory_order_relaxed)) return;
     std::lock_guard lock(mutex_);
     std::vector<PortMapping> ended = policy_.expire(monotonic_now());
     if (ended.empty()) return;
@@ -184,15 +187,13 @@ void InternetGatewayDevice::expire_leases() {
     announce_mapping_count();
 }
 
-std::optional<Instant> InternetGatewayDevice::next_lease_end() {
-    std::lock_guard lock(mutex_);
-    return policy_.next_expiry();
+std::optional<Instant> InternetGatewayDevice::next_lease_end() const {
+    auto ms = next_lease_end_ms_.load(std::memory_order_relaxed);
+    if (ms == no_lease_end) return std::nullopt;
+    return Instant(ms);
 }
 
-std::size_t InternetGatewayDevice::mapping_count() {
-    std::lock_guard lock(mutex_);
-    return policy_.size();
-}
+std::size_t InternetGatewayDevice::mapping_count() const { return mapping_count_.load(std::memory_order_relaxed); }
 
 std::vector<PortMapping> InternetGatewayDevice::mappings() {
     std::lock_guard lock(mutex_);
@@ -232,6 +233,11 @@ void InternetGatewayDevice::close_in_packet_path(const PortMapping& mapping) {
 }
 
 void InternetGatewayDevice::persist() {
+    // Every change passes here (with mutex_ held): publish what the packet thread reads
+    // without the lock.
+    auto next = policy_.next_expiry();
+    next_lease_end_ms_.store(next ? next->count() : no_lease_end, std::memory_order_relaxed);
+    mapping_count_.store(policy_.size(), std::memory_order_relaxed);
     std::string text = serialize_leases(policy_.all(), wall_clock_seconds(), monotonic_now());
     if (auto error = write_lease_file_atomically(config_.lease_file, text))
         log::error("lease file " + config_.lease_file + ": " + *error + " (mappings kept in memory)");

@@ -55,8 +55,9 @@ public:
     // Closes the mappings whose lease ended; the daemon calls it every second.
     void expire_leases();
     // When the next lease ends (the daemon wakes up for it, so the path closes on time).
-    std::optional<Instant> next_lease_end();
-    std::size_t mapping_count();
+    // Lock-free: the packet thread asks on every loop iteration.
+    std::optional<Instant> next_lease_end() const;
+    std::size_t mapping_count() const;
     // Every mapping held (gatewayctl mappings), in index order.
     std::vector<PortMapping> mappings();
     // gatewayctl mappings delete: the administrator removes a mapping whoever owns it,
@@ -99,6 +100,9 @@ private:
     MappingPolicy policy_;
     UpnpDevice_Handle device_ = -1;
     bool started_ = false;
+    static constexpr std::int64_t no_lease_end = INT64_MAX;
+    std::atomic<std::int64_t> next_lease_end_ms_{no_lease_end};
+    std::atomic<std::size_t> mapping_count_{0};
     std::int64_t started_at_ = 0;
 };
 

@@ -26,7 +26,10 @@ std::size_t MappingTable::InternalKeyHash::operator()(const InternalKey& k) cons
 }
 
 MappingTable::MappingTable(const NatConfig& config)
-    : range_(config.port_range), max_mappings_(config.max_mappings), by_external_(3 * 65536, no_slot) {
+    : range_(config.port_range),
+      max_mappings_(config.max_mappings),
+      by_external_(3 * 65536, no_slot),
+      reserved_(3 * 65536, false) {
     // Reserved up front so Mapping pointers stay valid across inserts; untouched
     // capacity costs address space, not memory.
     slots_.reserve(std::size_t(max_mappings_) + 1);
@@ -50,19 +53,19 @@ const Mapping* MappingTable::find_by_internal(Protocol protocol, Endpoint intern
 
 const Mapping* MappingTable::find_by_external(Protocol protocol, Port external) const {
     std::uint32_t slot = external_slot(protocol, external);
-    return slot == no_slot || slot == reserved_slot ? nullptr : &slots_[slot];
+    return slot == no_slot ? nullptr : &slots_[slot];
 }
 
 bool MappingTable::is_taken(Protocol protocol, Port external) const {
-    return external_slot(protocol, external) != no_slot;
+    return external_slot(protocol, external) != no_slot || reserved_[protocol_slot(protocol) * 65536 + external.value];
 }
 
 void MappingTable::reserve(Protocol protocol, Port external) {
-    if (external_slot(protocol, external) == no_slot) external_slot(protocol, external) = reserved_slot;
+    reserved_[protocol_slot(protocol) * 65536 + external.value] = true;
 }
 
 void MappingTable::unreserve(Protocol protocol, Port external) {
-    if (external_slot(protocol, external) == reserved_slot) external_slot(protocol, external) = no_slot;
+    reserved_[protocol_slot(protocol) * 65536 + external.value] = false;
 }
 
 bool MappingTable::allocate_port(Protocol protocol, Port wanted, Port& chosen) {

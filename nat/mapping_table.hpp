@@ -62,7 +62,6 @@ private:
         std::size_t operator()(const InternalKey& k) const noexcept;
     };
     static constexpr std::uint32_t no_slot = 0;
-    static constexpr std::uint32_t reserved_slot = 0xffffffff;
 
     std::uint32_t external_slot(Protocol protocol, Port port) const;
     std::uint32_t& external_slot(Protocol protocol, Port port);
@@ -77,6 +76,9 @@ private:
     std::unordered_map<InternalKey, std::uint32_t, InternalKeyHash> by_internal_;
     // Direct index by (protocol, external port): 3 x 65536 slots, O(1) without hashing.
     std::vector<std::uint32_t> by_external_;
+    // Ports forwards own, kept apart from by_external_ so that a mapping that held the
+    // port before the forward came does not take the reservation with it when it goes.
+    std::vector<bool> reserved_;
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
     std::size_t live_count_ = 0;
     std::uint64_t released_total_ = 0;
