@@ -350,4 +350,46 @@ TEST_CASE("the replies of an established forward are not judged by the inbound r
     CHECK(result.rule->name == "no-more-rdp");
 }
 
+TEST_CASE("a port mapping granted on a port a NAT mapping holds gets new inbound traffic, and keeps the port") {
+    EngineSetup setup = engine_setup(FilteringBehaviour::endpoint_independent);
+    PacketEngine engine(setup);
+    // host_a's NAT mapping preserves its port 40000.
+    Packet out = udp(at(host_a, 40000), at(server, 53));
+    REQUIRE(outbound(engine, out).verdict == Verdict::forward);
+    REQUIRE(source_of(out) == at(wan_address, 40000));
+    // Then host_b is granted UDP 40000 (UPnP).
+    REQUIRE(engine.open_port_mapping({Protocol::udp, Port{40000}, at(host_b, 40000), std::nullopt}));
+
+    Packet from_stranger = udp(at(stranger, 7000), at(wan_address, 40000));
+    REQUIRE(inbound(engine, from_stranger).verdict == Verdict::forward);
+    CHECK(destination_of(from_stranger) == at(host_b, 40000));
+
+    SECTION("the NAT mapping's own flow still reaches host_a") {
+        Packet reply = udp(at(server, 53), at(wan_address, 40000));
+        REQUIRE(inbound(engine, reply).verdict == Verdict::forward);
+        CHECK(destination_of(reply) == at(host_a, 40000));
+    }
+    SECTION("once host_a's mapping is gone, no new NAT mapping may take the granted port") {
+        engine.expire_idle(t0 + std::chrono::seconds(setup.nat.timeouts.udp) + std::chrono::seconds(1));
+        Packet again = udp(at(Ipv4Address::from_octets(192, 168, 1, 12), 40000), at(server, 53));
+        REQUIRE(outbound(engine, again, t0 + std::chrono::seconds(400)).verdict == Verdict::forward);
+        CHECK(source_of(again).port != Port{40000});
+    }
+}
+
+TEST_CASE("reconfiguring without a forward ends the flows it had let in") {
+    EngineSetup setup = with_forwards();
+    PacketEngine engine(setup);
+    Packet syn = tcp(at(server, 50000), at(wan_address, 3389), tcp_flag::syn);
+    REQUIRE(inbound(engine, syn).verdict == Verdict::forward);
+    REQUIRE(flow_between(engine, at(rdp_host, 3389), at(server, 50000)) != nullptr);
+
+    EngineSetup without = setup;
+    without.firewall.forwards.erase(without.firewall.forwards.begin());  // "rdp"
+    REQUIRE(engine.reconfigure(without).refused.empty());
+    CHECK(flow_between(engine, at(rdp_host, 3389), at(server, 50000)) == nullptr);
+    Packet more = tcp(at(server, 50000), at(wan_address, 3389), tcp_flag::ack);
+    CHECK(inbound(engine, more).verdict != Verdict::forward);
+}
+
 }  // namespace gw::test
