@@ -171,22 +171,25 @@ std::string GatewayControl::capture_status(Instant now) {
     return o.str();
 }
 
+// The mapping policy must refuse what static and timed forwards hold (729): the IGD
+// never opens a port behind their back, nor they behind its.
 void GatewayControl::tell_igd_reserved_ports() {
     if (!igd_) return;
-    std::vector<std::pair<Protocol, PortRange>> reserved;
-    for (const auto& f : engine_.setup().firewall.forwards)
-        if (f.enabled) reserved.emplace_back(f.protocol, f.external_ports);
+    auto reserved = static_forward_ports(engine_.setup().firewall);
+    for (const auto& t : timed_)
+        reserved.emplace_back(t.forward.protocol, PortRange{t.forward.external.value, t.forward.external.value});
     igd_->set_reserved_ports(std::move(reserved));
 }
 
 void GatewayControl::expire_timed_forwards(Instant now) {
-    std::erase_if(timed_, [&](const TimedForward& t) {
+    auto ended = std::erase_if(timed_, [&](const TimedForward& t) {
         if (now < t.expires) return false;
         engine_.close_port_mapping(t.forward.protocol, t.forward.external);
         log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
                   std::to_string(t.forward.external.value) + ") closed: its time is up");
         return true;
     });
+    if (ended > 0) tell_igd_reserved_ports();
 }
 
 std::optional<Instant> GatewayControl::next_forward_end() const {

@@ -214,6 +214,7 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
     if (!engine_.open_port_mapping(forward))
         return control_error(words[3] + " " + words[4] + " is owned by a static forward");
     timed_.push_back({name, forward, now + std::chrono::seconds(*seconds)});
+    tell_igd_reserved_ports();
     log::info("forward " + name + " opened by gatewayctl: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +
               std::to_string(*seconds) + "s");
     return control_ok("forward " + name + " open: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +

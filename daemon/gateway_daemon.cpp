@@ -131,8 +131,7 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_address = setup.upnp_http->address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
-    for (const auto& f : setup.firewall.forwards)
-        if (f.enabled) env.reserved_ports.emplace_back(f.protocol, f.external_ports);
+    env.reserved_ports = static_forward_ports(setup.firewall);
     // Stable across restarts (control points remember devices by UDN): a name-based
     // identifier from what identifies this gateway, FNV-1a over it.
     std::uint64_t h = 0xcbf29ce484222325ULL;

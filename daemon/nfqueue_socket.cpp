@@ -122,7 +122,7 @@ void NfQueueSocket::configure(std::uint16_t queue_number) {
 
 std::size_t NfQueueSocket::drain(const Decide& decide) {
     std::size_t handled = 0;
-    std::vector<QueuedPacket> packets;
+    std::vector<QueuedPacket>& packets = batch_;  // reused: no allocation once warmed up
     // Bounded: under a flood the main loop must still get back to signals, control
     // commands, lease ends and the watchdog between batches.
     constexpr int max_receives_per_drain = 256;

@@ -59,6 +59,7 @@ private:
     std::uint16_t queue_number_ = 0;
     std::vector<std::uint8_t> receive_buffer_;
     std::vector<std::uint8_t> verdict_buffer_;
+    std::vector<QueuedPacket> batch_;  // the packets of one receive
     std::size_t verdict_bytes_ = 0;
     QueueCounters counters_;
 };

@@ -58,10 +58,8 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
         server = target->internal;  // a forward wins over a mapping, as from the WAN
     } else if (m) {
         // RFC 4787 REQ-9: filtered like any sender, seen as the client's external address.
-        bool admitted = setup_.firewall.filtering == FilteringBehaviour::endpoint_independent ||
-                        (setup_.firewall.filtering == FilteringBehaviour::address_dependent &&
-                         flows_.has_sent_to_address(protocol, dialled.port, setup_.nat.wan_address));
-        if (!admitted) return dropped(DropReason::filtered_by_mapping);
+        if (!mapping_admits(protocol, dialled.port, setup_.nat.wan_address))
+            return dropped(DropReason::filtered_by_mapping);
         server = m->internal;
         if (m->internal != client) {  // a host dialling its own mapping talks to itself: no extra reference
             server_mapping = mappings_.acquire(protocol, m->internal).id;

@@ -6,11 +6,6 @@
 namespace gw {
 namespace {
 
-bool is_icmp_error_type(std::uint8_t type) {
-    // RFC 5508 REQ-3: these errors, received for a known flow, are translated (RELATED).
-    return type == wire::IcmpHeader::destination_unreachable || type == wire::IcmpHeader::time_exceeded ||
-           type == wire::IcmpHeader::parameter_problem;
-}
 
 FragmentKey fragment_key_of(const PacketView& p) {
     return FragmentKey{p.ip->source(), p.ip->destination(), p.protocol, p.ip->identification()};
@@ -34,7 +29,7 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
     if (p.is_later_fragment()) return inbound_later_fragment(p, now);
     if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
         return input_new(p, setup_.wan_interface, now);
-    if (p.icmp && is_icmp_error_type(p.icmp->type)) return inbound_icmp_error(p, now);
+    if (is_icmp_error(p)) return inbound_icmp_error(p, now);
     if (p.icmp && !is_icmp_echo(p)) return input_new(p, setup_.wan_interface, now);
 
     Endpoint remote;
@@ -86,11 +81,7 @@ EngineResult PacketEngine::inbound_new(PacketView& p, L4Checksum state, Instant 
     }
     const Mapping* m = p.icmp ? nullptr : mappings_.find_by_external(protocol, local_port);
     if (m) {
-        // RFC 4787 REQ-8: who may use a mapping the LAN opened.
-        bool admitted = setup_.firewall.filtering == FilteringBehaviour::endpoint_independent ||
-                        (setup_.firewall.filtering == FilteringBehaviour::address_dependent &&
-                         flows_.has_sent_to_address(protocol, local_port, remote.address));
-        if (!admitted) return dropped(DropReason::filtered_by_mapping);
+        if (!mapping_admits(protocol, local_port, remote.address)) return dropped(DropReason::filtered_by_mapping);
         MappingId id = mappings_.acquire(protocol, m->internal).id;
         return inbound_to_target(p, state, now, m->internal, id);
     }
@@ -142,9 +133,7 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
 }
 
 EngineResult PacketEngine::inbound_later_fragment(PacketView& p, Instant now) {
-    auto internal = fragments_.find(FragmentKey{p.ip->source(), p.ip->destination(), p.protocol,
-                                                p.ip->identification()},
-                                    now);
+    auto internal = fragments_.find(fragment_key_of(p), now);
     // Without its first fragment we cannot know the LAN host: the gateway's own stack
     // gets it (and discards it when reassembly times out). It never reaches the LAN.
     if (!internal) return delivered_locally();

@@ -20,13 +20,8 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
     }
     if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
         return dropped(DropReason::unsupported_protocol);
-    if (p.icmp && !is_icmp_echo(p)) {
-        auto type = p.icmp->type;
-        if (type == wire::IcmpHeader::destination_unreachable || type == wire::IcmpHeader::time_exceeded ||
-            type == wire::IcmpHeader::parameter_problem)
-            return outbound_icmp_error(p, now);
-        return dropped(DropReason::unsupported_icmp_type);
-    }
+    if (is_icmp_error(p)) return outbound_icmp_error(p, now);
+    if (p.icmp && !is_icmp_echo(p)) return dropped(DropReason::unsupported_icmp_type);
     Endpoint internal, remote;
     lan_side_ends(p, internal, remote);
     if (Flow* flow = flows_.find_by_internal(Protocol(p.protocol), internal, remote, now))

@@ -6,14 +6,6 @@
 namespace gw {
 namespace {
 
-void reserve_static_ports(MappingTable& mappings, const FirewallConfig& firewall, bool reserve) {
-    for (const auto& f : firewall.forwards)
-        if (f.enabled)
-            for (std::uint32_t port = f.external_ports.first; port <= f.external_ports.last; ++port)
-                reserve ? mappings.reserve(f.protocol, Port{std::uint16_t(port)})
-                        : mappings.unreserve(f.protocol, Port{std::uint16_t(port)});
-}
-
 std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const EngineSetup& wanted) {
     std::vector<std::string> refused;
     auto refuse = [&](const char* key, const std::string& from, const std::string& to) {
@@ -48,9 +40,9 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     ForwardTable forwards(setup.firewall);
     RuleTable rules(setup.firewall);
     std::vector<DynamicForward> dynamic = forwards_.dynamic_forwards();
-    reserve_static_ports(mappings_, setup_.firewall, false);
+    reserve_static_forward_ports(setup_.firewall, false);
     for (const auto& d : dynamic) mappings_.unreserve(d.protocol, d.external);
-    reserve_static_ports(mappings_, setup.firewall, true);
+    reserve_static_forward_ports(setup.firewall, true);
     for (const auto& d : dynamic) {
         if (forwards.open(d)) mappings_.reserve(d.protocol, d.external);
         else result.closed_mappings.push_back(d);

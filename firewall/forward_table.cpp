@@ -11,6 +11,13 @@ std::size_t port_index(Protocol protocol, Port port) {
 
 }  // namespace
 
+std::vector<std::pair<Protocol, PortRange>> static_forward_ports(const FirewallConfig& config) {
+    std::vector<std::pair<Protocol, PortRange>> ports;
+    for (const auto& f : config.forwards)
+        if (f.enabled) ports.emplace_back(f.protocol, f.external_ports);
+    return ports;
+}
+
 ForwardTable::ForwardTable(const FirewallConfig& config)
     : forwards_(config.forwards), by_port_(2 * 65536, 0), dmz_(config.dmz_host) {
     for (std::size_t i = 0; i < forwards_.size(); ++i) {

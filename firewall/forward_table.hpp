@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "firewall/firewall_config.hpp"
@@ -26,6 +27,10 @@ struct DynamicForward {
     Endpoint internal;
     std::optional<Ipv4Address> remote_host;  // nullopt: any sender (UPnP wildcard "")
 };
+
+// The external ports the enabled static forwards own, per protocol: what dynamic NAT
+// mappings must never take and what the UPnP policy must refuse (729).
+std::vector<std::pair<Protocol, PortRange>> static_forward_ports(const FirewallConfig& config);
 
 class ForwardTable {
 public:

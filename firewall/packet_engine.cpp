@@ -10,11 +10,15 @@ PacketEngine::PacketEngine(const EngineSetup& setup)
       flows_(setup.nat, mappings_),
       forwards_(setup.firewall),
       rules_(setup.firewall) {
-    // Static forwards own their external ports: dynamic mappings never take them.
-    for (const auto& f : setup.firewall.forwards)
-        if (f.enabled)
-            for (std::uint32_t port = f.external_ports.first; port <= f.external_ports.last; ++port)
-                mappings_.reserve(f.protocol, Port{std::uint16_t(port)});
+    reserve_static_forward_ports(setup.firewall, true);
+}
+
+// Static forwards own their external ports: dynamic mappings never take them.
+void PacketEngine::reserve_static_forward_ports(const FirewallConfig& firewall, bool reserve) {
+    for (const auto& [protocol, ports] : static_forward_ports(firewall))
+        for (std::uint32_t port = ports.first; port <= ports.last; ++port)
+            reserve ? mappings_.reserve(protocol, Port{std::uint16_t(port)})
+                    : mappings_.unreserve(protocol, Port{std::uint16_t(port)});
 }
 
 std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
@@ -89,6 +93,16 @@ RuleDecision PacketEngine::decide_by_rules(RuleDirection direction, const Packet
         if (facts.has_ports) facts.destination_port = lan_destination->port;
     }
     return rules_.decide(facts, now);
+}
+
+bool PacketEngine::mapping_admits(Protocol protocol, Port external, Ipv4Address remote) const {
+    switch (setup_.firewall.filtering) {
+        case FilteringBehaviour::endpoint_independent: return true;
+        case FilteringBehaviour::address_dependent: return flows_.has_sent_to_address(protocol, external, remote);
+        // The exact endpoint already has its flow: whoever gets here is someone else.
+        case FilteringBehaviour::address_and_port_dependent: return false;
+    }
+    return false;
 }
 
 EngineResult PacketEngine::forwarded_outbound(const PacketView& p) {

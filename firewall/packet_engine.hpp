@@ -122,6 +122,9 @@ private:
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
     bool is_upnp_service(const PacketView& p) const;
+    // RFC 4787 REQ-8: may a sender at `remote` use the mapping on `external`?
+    bool mapping_admits(Protocol protocol, Port external, Ipv4Address remote) const;
+    void reserve_static_forward_ports(const FirewallConfig& firewall, bool reserve);
     UpnpRequestVerdict judge_upnp_segment(const PacketView& p) const;
     static std::optional<TcpTracker> start_tracker(const PacketView& p, TcpPickup pickup);
     TimeoutClass timeout_class_of(const Flow& flow) const;

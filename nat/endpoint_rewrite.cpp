@@ -46,6 +46,13 @@ bool is_icmp_echo(const PacketView& p) noexcept {
     return p.icmp && (p.icmp->type == wire::IcmpHeader::echo_request || p.icmp->type == wire::IcmpHeader::echo_reply);
 }
 
+bool is_icmp_error(const PacketView& p) noexcept {
+    if (!p.icmp) return false;
+    auto type = p.icmp->type;
+    return type == wire::IcmpHeader::destination_unreachable || type == wire::IcmpHeader::time_exceeded ||
+           type == wire::IcmpHeader::parameter_problem;
+}
+
 bool read_port(const PacketView& p, Side side, Port& port) noexcept {
     auto* field = port_field(const_cast<PacketView&>(p), side);
     if (!field) return false;

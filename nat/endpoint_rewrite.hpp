@@ -32,6 +32,9 @@ ChecksumDelta rewrite_address(PacketView& packet, Side side, Ipv4Address to) noe
 bool read_port(const PacketView& packet, Side side, Port& port) noexcept;
 
 bool is_icmp_echo(const PacketView& packet) noexcept;
+// Destination unreachable, time exceeded, parameter problem: the errors RFC 5508 REQ-3
+// says are translated for a known flow.
+bool is_icmp_error(const PacketView& packet) noexcept;
 
 }  // namespace gw
 

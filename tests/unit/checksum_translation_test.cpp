@@ -14,7 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 EngineSetup config_with(PortRange range) { return engine_setup(range); }
 

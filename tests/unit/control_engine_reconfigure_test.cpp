@@ -10,7 +10,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 PortForward web_forward(bool enabled = true) {
     PortForward f;
@@ -22,13 +21,7 @@ PortForward web_forward(bool enabled = true) {
     return f;
 }
 
-EngineResult inbound(PacketEngine& engine, Packet& packet, Instant now) {
-    return engine.translate_inbound(packet, L4Checksum::complete, now);
-}
 
-EngineResult outbound(PacketEngine& engine, Packet& packet, Instant now) {
-    return engine.translate_outbound(packet, L4Checksum::complete, now);
-}
 
 }  // namespace
 

@@ -45,6 +45,14 @@ inline const Flow* flow_between(const PacketEngine& engine, Endpoint internal, E
     return found;
 }
 
+// A packet from the WAN / from the LAN through the engine, checksums complete.
+inline EngineResult inbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
+    return engine.translate_inbound(packet, L4Checksum::complete, now);
+}
+inline EngineResult outbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
+    return engine.translate_outbound(packet, L4Checksum::complete, now);
+}
+
 }  // namespace gw::test
 
 namespace Catch {

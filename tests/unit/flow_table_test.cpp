@@ -12,7 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 NatConfig config(std::uint32_t max_flows = 262144) {
     NatConfig c;

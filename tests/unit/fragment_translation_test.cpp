@@ -13,16 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 EngineSetup config() { return engine_setup(PortRange{40000, 40099}); }
 
-EngineResult outbound(PacketEngine& nat, Packet& p, Instant now = t0) {
-    return nat.translate_outbound(p, L4Checksum::complete, now);
-}
-EngineResult inbound(PacketEngine& nat, Packet& p, Instant now = t0) {
-    return nat.translate_inbound(p, L4Checksum::complete, now);
-}
 
 }  // namespace
 

@@ -15,7 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 constexpr PortRange range{40000, 40099};
 
 EngineSetup config() { return engine_setup(range); }

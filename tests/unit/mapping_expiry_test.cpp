@@ -16,7 +16,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 EngineSetup config() { return engine_setup(PortRange{40000, 40099}); }
 

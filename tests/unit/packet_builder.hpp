@@ -20,11 +20,15 @@
 
 #include "nat/drop_reason.hpp"
 #include "nat/endpoint.hpp"
+#include "nat/mapping.hpp"
 
 namespace gw::test {
 
 using Packet = std::vector<std::uint8_t>;
 using Bytes = std::vector<std::uint8_t>;
+
+// The engine time tests start at: far enough from 0 that "earlier" is representable.
+inline constexpr Instant t0 = std::chrono::milliseconds(1'000'000);
 
 // Wire numbers, spelled out here rather than taken from the engine's headers.
 inline constexpr std::uint8_t ip_icmp = 1, ip_tcp = 6, ip_udp = 17, ip_gre = 47;

@@ -13,7 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 // host_a:5000 sends to server:3478 and so holds UDP 40000.
 void open_mapping(PacketEngine& engine) {

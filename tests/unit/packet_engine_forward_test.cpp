@@ -14,7 +14,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 constexpr Ipv4Address rdp_host = Ipv4Address::from_octets(192, 168, 1, 20);
 constexpr Ipv4Address game_host = Ipv4Address::from_octets(192, 168, 1, 21);
@@ -55,12 +54,6 @@ FirewallRule inbound_rule(std::string name, RuleAction action) {
     return rule;
 }
 
-EngineResult inbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
-    return engine.translate_inbound(packet, L4Checksum::complete, now);
-}
-EngineResult outbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
-    return engine.translate_outbound(packet, L4Checksum::complete, now);
-}
 
 }  // namespace
 

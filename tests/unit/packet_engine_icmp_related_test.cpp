@@ -12,7 +12,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 constexpr Ipv4Address rdp_host = Ipv4Address::from_octets(192, 168, 1, 20);
 constexpr Ipv4Address game_host = Ipv4Address::from_octets(192, 168, 1, 21);

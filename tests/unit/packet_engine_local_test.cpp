@@ -11,11 +11,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
-EngineResult inbound(PacketEngine& engine, Packet& packet, Instant now) {
-    return engine.translate_inbound(packet, L4Checksum::complete, now);
-}
 
 }  // namespace
 

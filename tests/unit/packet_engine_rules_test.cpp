@@ -13,7 +13,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr Instant t0 = 1'000'000ms;
 
 constexpr Ipv4Address gateway_lan_address = Ipv4Address::from_octets(192, 168, 1, 1);
 constexpr Ipv4Address stranger = Ipv4Address::from_octets(192, 0, 2, 99);
@@ -26,12 +25,6 @@ FirewallRule rule(std::string name, RuleDirection direction, RuleAction action) 
     return r;
 }
 
-EngineResult outbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
-    return engine.translate_outbound(packet, L4Checksum::complete, now);
-}
-EngineResult inbound(PacketEngine& engine, Packet& packet, Instant now = t0) {
-    return engine.translate_inbound(packet, L4Checksum::complete, now);
-}
 
 }  // namespace
 
