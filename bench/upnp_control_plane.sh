@@ -3,7 +3,7 @@
 # IGD most Linux routers ship) measured in the same run on the same machine, so the ratio means
 # something even where the absolute figures (veth, one client, one core) do not.
 #
-#   bench/upnp_control_plane.sh [--count N] [--igds gatewayd,miniupnpd] [--json]
+#   bench/upnp_control_plane.sh [--count N] [--igds gatewayd,miniupnpd] [--json | --tsv]
 #
 # Per IGD, from the LAN host with python3-miniupnpc (one HTTP connection per SOAP call, as the
 # library does): N AddPortMapping calls (TCP, distinct ports), one GetGenericPortMappingEntry walk
@@ -12,10 +12,13 @@
 # miniupnpd runs in a lab of its own (tests/lab/lab_upnp.sh, LAB_NAT=kernel): kernel NAT through
 # iptables-legacy inside the gateway namespace, and a public-looking address first on its
 # namespaced wan0, because miniupnpd refuses to map on a reserved WAN address such as 203.0.113.1.
-# Figures only, no pass/fail. Progress goes to stderr, so that with --json stdout holds only JSON.
+# Figures only, no pass/fail. Progress goes to stderr, so that with --json stdout holds only JSON
+# (--tsv: bench/figures.py's records, for bench/run).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../tests/lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../tests/lab/lab.sh"
+# shellcheck source=SCRIPTDIR/bench_lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 
 count=1000
 igds=(gatewayd miniupnpd)
@@ -28,6 +31,7 @@ parse_args() {
         --count | -n) count=${2:?--count needs a number}; shift 2 ;;
         --igds) IFS=, read -r -a igds <<<"${2:?--igds needs a list}"; shift 2 ;;
         --json) output=json; shift ;;
+        --tsv) output=tsv; shift ;;
         -h | --help) sed -n '2,/^[^#]/s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
         esac
@@ -37,8 +41,6 @@ parse_args() {
         exit 2
     fi
 }
-
-progress() { printf '%s\n' "$*" >&2; }
 
 # gatewayd_limit_keys: raise gatewayd's per-client and total mapping limits to the count, for the
 # keys its schema has (docs/configuration.md is generated from it), so the bench measures speed
@@ -57,14 +59,14 @@ gatewayd_limit_keys() {
 # appends "IGD.METRIC=VALUE" lines to $figures.
 measure_igd() {
     local igd=$1 nat=gatewayd json args=()
-    progress "== $igd: $count AddPortMapping, a GetGenericPortMappingEntry walk, $count DeletePortMapping"
+    bench_progress "== $igd: $count AddPortMapping, a GetGenericPortMappingEntry walk, $count DeletePortMapping"
     [[ $igd == miniupnpd ]] && nat=kernel
     [[ $igd == gatewayd ]] && mapfile -t args < <(gatewayd_limit_keys)
     LAB_NAT=$nat lab_upnp_up "${args[@]}"
-    lab_upnp_discover lan || { progress "  no IGD found by upnpc -l: $LAB_UPNP_DISCOVERY"; return 1; }
+    lab_upnp_discover lan || { bench_progress "  no IGD found by upnpc -l: $LAB_UPNP_DISCOVERY"; return 1; }
     json=$(lab_upnp_py lan bench --count "$count" --first-port 20000 --lease 3600 | tail -n 1) || true
-    [[ $json == "{"* ]] || { progress "  failed: $json"; return 1; }
-    progress "  $json"
+    [[ $json == "{"* ]] || { bench_progress "  failed: $json"; return 1; }
+    bench_progress "  $json"
     local add delete list listed
     add=$(lab_json add_seconds <<<"$json")
     delete=$(lab_json delete_seconds <<<"$json")
@@ -76,21 +78,8 @@ measure_igd() {
         awk -v i="$igd" -v s="$list" 'BEGIN { printf "%s.list_seconds=%.3f\n", i, s }'
         echo "$igd.listed=$listed"
     } >>"$figures"
-    ((listed == count)) || progress "  note: the walk listed $listed mappings, not $count"
+    ((listed == count)) || bench_progress "  note: the walk listed $listed mappings, not $count"
     lab_down
-}
-
-# figure IGD METRIC: the figure, or "n/a" when it could not be measured.
-figure() { echo "${result[$1.$2]:-n/a}"; }
-
-# ratio METRIC: gatewayd/miniupnpd, when both exist.
-ratio() {
-    local reference=${result[miniupnpd.$1]:-} gatewayd=${result[gatewayd.$1]:-}
-    if [[ -z $reference || -z $gatewayd ]] || awk -v r="$reference" 'BEGIN { exit !(r == 0) }'; then
-        echo n/a
-        return
-    fi
-    awk -v r="$reference" -v g="$gatewayd" 'BEGIN { printf "%.2f", g / r }'
 }
 
 readonly METRICS=(add_per_s delete_per_s list_seconds listed)
@@ -99,40 +88,20 @@ LABELS=(
     [add_per_s]="AddPortMapping/s"
     [delete_per_s]="DeletePortMapping/s"
     [list_seconds]="list all (GetGeneric...), s"
-    [listed]="mappings listed"
+    [listed]="mappings listed by the walk"
 )
 
-print_table() {
-    local metric
-    printf '\nUPnP control plane: %s mappings, python3-miniupnpc on the LAN host (veth lab)\n' "$count"
-    printf '%-30s %12s %12s %20s\n' "" gatewayd miniupnpd gatewayd/miniupnpd
+# records: the figures for bench/figures.py (table, JSON) or bench/run (tsv).
+records() {
+    local metric compare
+    bench_record setting control mappings "$count"
     for metric in "${METRICS[@]}"; do
-        printf '%-30s %12s %12s %20s\n' "${LABELS[$metric]}" \
-            "$(figure gatewayd "$metric")" "$(figure miniupnpd "$metric")" "$(ratio "$metric")"
+        compare=ratio
+        [[ $metric == listed ]] && compare=none
+        bench_record figure control miniupnpd "$metric" "${LABELS[$metric]}" "$compare" \
+            "${result[gatewayd.$metric]:-n/a}" "${result[miniupnpd.$metric]:-n/a}"
     done
-    printf '(rates: higher is faster; list time: lower is faster)\n'
-}
-
-json_value() {
-    local value=${1:-n/a}
-    [[ $value == n/a ]] && value=null
-    echo "$value"
-}
-
-print_json() {
-    local igd metric separator
-    printf '{"count": %s' "$count"
-    for igd in gatewayd miniupnpd; do
-        printf ', "%s": {' "$igd"
-        separator=''
-        for metric in "${METRICS[@]}"; do
-            printf '%s"%s": %s' "$separator" "$metric" "$(json_value "$(figure "$igd" "$metric")")"
-            separator=', '
-        done
-        printf '}'
-    done
-    printf ', "ratio_gatewayd_over_miniupnpd": {"add_per_s": %s, "delete_per_s": %s, "list_seconds": %s}}\n' \
-        "$(json_value "$(ratio add_per_s)")" "$(json_value "$(ratio delete_per_s)")" "$(json_value "$(ratio list_seconds)")"
+    bench_record note control "rates: higher is faster; list time: lower is faster"
 }
 
 parse_args "$@"
@@ -146,8 +115,8 @@ done
 figures=$(mktemp "${TMPDIR:-/tmp}/upnp-bench.XXXXXX")
 trap 'rm -f -- "$figures"' EXIT
 for igd in "${igds[@]}"; do
-    (measure_igd "$igd") || progress "  $igd: no figures"
+    (measure_igd "$igd") || bench_progress "  $igd: no figures"
 done
 while IFS='=' read -r key value; do result[$key]=$value; done <"$figures"
-if [[ $output == json ]]; then print_json; else print_table; fi
+records | bench_output "$output"
 # Benchmarks print figures; they never assert timings (CI runs tests, not these).
