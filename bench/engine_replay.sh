@@ -34,7 +34,10 @@ parse_args() {
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
         esac
     done
-    [[ $flows =~ ^[1-9][0-9]*$ ]] && ((flows <= 16000000)) || { echo "--flows must be 1 to 16000000" >&2; exit 2; }
+    if [[ ! $flows =~ ^[1-9][0-9]*$ ]] || ((flows > 16000000)); then
+        echo "--flows must be 1 to 16000000" >&2
+        exit 2
+    fi
     [[ $packets_per_flow =~ ^[1-9][0-9]*$ ]] || { echo "--packets-per-flow must be a positive number" >&2; exit 2; }
 }
 
