@@ -8,7 +8,8 @@
 # Packets per second per core: the replay runs the engine on one thread, and pcap_replay.cpp reads
 # the whole capture into memory before the timed loop and writes its output after it, timing
 # run_engine alone (steady_clock), so file I/O is excluded; being wall-clock time, a busy machine
-# lowers it. The replay's config sets nat.max_mappings (the flow table's size too) above N.
+# lowers it, so the share of a core the replay process got is printed beside it (bash's time).
+# The replay's config sets nat.max_mappings (the flow table's size too) above N.
 # Figures only, no pass/fail. Progress goes to stderr, so that with --json stdout holds only JSON
 # (--tsv: bench/figures.py's records, for bench/run).
 set -euo pipefail
@@ -70,12 +71,16 @@ measure_replay() {
         --remotes-per-endpoint "$(remotes_per_endpoint)" --output "$capture")"
     replay_config >"$work/replay.yaml"
     bench_progress "  gatewayd --replay ($(du -h "$capture" | cut -f1) capture)"
-    # The output capture is not looked at: /dev/null spares the disk.
-    if ! "$GATEWAYD" --replay "$capture" --write /dev/null --config "$work/replay.yaml" >"$work/replay.txt" 2>&1; then
+    # The output capture is not looked at: /dev/null spares the disk. bash's `time` says how much
+    # of a core the replay got: far below 100 %, the machine was busy and packets/s is low.
+    local TIMEFORMAT='%R %U %S' real user system
+    if ! { time "$GATEWAYD" --replay "$capture" --write /dev/null --config "$work/replay.yaml" >"$work/replay.txt" 2>&1; } 2>"$work/replay.time"; then
         bench_progress "  replay failed: $(cat "$work/replay.txt")"
         return 0
     fi
     sed 's/^/  /' "$work/replay.txt" >&2
+    read -r real user system <"$work/replay.time"
+    result[replay_cpu_percent]=$(awk -v r="$real" -v u="$user" -v s="$system" 'BEGIN { printf "%.0f", (r > 0 ? 100 * (u + s) / r : 0) }')
     result[packets_per_s]=$(summary_field '^engine: [0-9]+ us for the packets judged, ([0-9]+) packets/s.*')
     result[flows_live]=$(summary_field '^flows created [0-9]+ \(live ([0-9]+)\).*')
     result[mappings_live]=$(summary_field '.*mappings created [0-9]+ \(live ([0-9]+)\).*')
@@ -99,6 +104,7 @@ records() {
     bench_record setting engine flows "$flows"
     bench_record setting engine packets_per_flow "$packets_per_flow"
     bench_record figure engine - packets_per_s "packets/s per core (file I/O excluded)" none "${result[packets_per_s]:-n/a}" -
+    bench_record figure engine - replay_cpu_percent "CPU the replay got, % of one core" none "${result[replay_cpu_percent]:-n/a}" -
     bench_record figure engine - flows_live "flows held at once at the end" none "${result[flows_live]:-n/a}" -
     bench_record figure engine - mappings_live "NAT mappings held" none "${result[mappings_live]:-n/a}" -
     bench_record figure engine - dropped "packets dropped" none "${result[dropped]:-n/a}" -

@@ -32,7 +32,7 @@ EXPECTED = {
         "latency_loss_percent": ("gatewayd", "reference"),
     },
     "engine": {
-        "packets_per_s": ("gatewayd",), "flows_live": ("gatewayd",), "mappings_live": ("gatewayd",),
+        "packets_per_s": ("gatewayd",), "replay_cpu_percent": ("gatewayd",), "flows_live": ("gatewayd",), "mappings_live": ("gatewayd",),
         "dropped": ("gatewayd",), "bytes_per_flow": ("gatewayd",), "new_flow_pps": ("gatewayd",),
     },
     "control": {
