@@ -10,7 +10,8 @@
 # churn: 20 AddPortMapping, a GetGenericPortMappingEntry walk and 20 DeletePortMapping, again and
 # again (python3-miniupnpc). Every --flood-every seconds (the first after a third of that): a
 # burst of SYNs with random spoofed sources from the WAN side to a static forward (hping3 if
-# installed, else scapy), and the LAN host opening many UDP flows at once (lab_probe udp-flows).
+# installed, else python3-scapy; neither: no SYNs, said so), and the LAN host opening many UDP
+# flows at once (lab_probe udp-flows).
 # Flood limits are whatever the daemon has: nothing here depends on them.
 #
 # Every --interval seconds one line: elapsed time, the daemon's VmRSS, flows, NAT and UPnP
@@ -72,6 +73,7 @@ setup() {
     soak_config >"$LAB_TMP/soak.yaml"
     lab_daemon_start --config "$LAB_TMP/soak.yaml"
     lab_upnp_discover lan || lab_fail "no IGD found from the LAN host: $LAB_UPNP_DISCOVERY"
+    flood_tool=$(syn_flood_tool)
 }
 
 start_traffic() {
@@ -104,14 +106,25 @@ upnp_churn() {
     done
 }
 
-syn_flood() {
+# What sends the spoofed SYNs: hping3 if installed, else Debian's python3 with scapy, else nothing.
+# shellcheck disable=SC2153 # LAB_UPNP_PY: Debian's python3 (python3-scapy), from lab_upnp.sh
+syn_flood_tool() {
     if command -v hping3 >/dev/null; then
-        lab_wan timeout 60 hping3 -q -S -p "$FORWARD_PORT" --rand-source -i u100 -c "$SYN_BURST" "$LAB_GW_WAN_IP" \
-            >"$LAB_TMP/syn-flood.log" 2>&1 || true
-        echo "hping3"
+        echo hping3
+    elif "$LAB_UPNP_PY" -c 'import scapy.all' 2>/dev/null; then
+        echo scapy
     else
-        # shellcheck disable=SC2153 # LAB_UPNP_PY: Debian's python3 (with scapy), from lab_upnp.sh
-        lab_wan timeout 60 "$LAB_UPNP_PY" - "$LAB_GW_WAN_IP" "$FORWARD_PORT" "$SYN_BURST" >"$LAB_TMP/syn-flood.log" 2>&1 <<'EOF' || true
+        echo none
+    fi
+}
+
+# syn_flood: SYN_BURST SYNs from random sources to the forward, from the WAN host. Fails if the tool does.
+syn_flood() {
+    if [[ $flood_tool == hping3 ]]; then
+        lab_wan timeout 60 hping3 -q -S -p "$FORWARD_PORT" --rand-source -i u100 -c "$SYN_BURST" "$LAB_GW_WAN_IP" \
+            >"$LAB_TMP/syn-flood.log" 2>&1
+    else
+        lab_wan timeout 60 "$LAB_UPNP_PY" - "$LAB_GW_WAN_IP" "$FORWARD_PORT" "$SYN_BURST" >"$LAB_TMP/syn-flood.log" 2>&1 <<'EOF'
 import sys
 from scapy.all import IP, TCP, RandIP, RandInt, RandShort, conf
 target, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
@@ -119,21 +132,25 @@ sock = conf.L3socket()
 for _ in range(count):
     sock.send(IP(src=RandIP(), dst=target) / TCP(sport=RandShort(), dport=port, flags="S", seq=RandInt()))
 EOF
-        echo "scapy"
     fi
 }
 
 flood() {
-    local tool flows
+    local syns flows
     floods=$((floods + 1))
-    tool=$(syn_flood)
-    syns_sent=$((syns_sent + SYN_BURST))
+    if [[ $flood_tool == none ]]; then
+        syns="no spoofed SYNs (install hping3 or python3-scapy)"
+    elif syn_flood; then
+        syns_sent=$((syns_sent + SYN_BURST))
+        syns="$SYN_BURST spoofed SYNs to $LAB_GW_WAN_IP:$FORWARD_PORT ($flood_tool)"
+    else
+        syns="the SYN burst failed ($flood_tool: $(tail -n 1 "$LAB_TMP/syn-flood.log"))"
+    fi
     flows=$(lab_lan timeout 60 "$LAB_PROBE" udp-flows --to "$LAB_WAN_IP" --first-port 10000 \
         --flows "$UDP_FLOOD_FLOWS" --sockets 100 | bench_json_figure sent) || flows=0
     [[ $flows == n/a ]] && flows=0
     udp_flows_sent=$((udp_flows_sent + flows))
-    printf '%6ss  flood %d: %d spoofed SYNs to %s:%d (%s), %s UDP flows from the LAN host\n' \
-        "$(elapsed)" "$floods" "$SYN_BURST" "$LAB_GW_WAN_IP" "$FORWARD_PORT" "$tool" "$flows"
+    printf '%6ss  flood %d: %s, %s UDP flows from the LAN host\n' "$(elapsed)" "$floods" "$syns" "$flows"
 }
 
 elapsed() { echo $((SECONDS - soak_start)); }
