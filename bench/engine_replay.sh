@@ -9,7 +9,8 @@
 # the whole capture into memory before the timed loop and writes its output after it, timing
 # run_engine alone (steady_clock), so file I/O is excluded; being wall-clock time, a busy machine
 # lowers it, so the share of a core the replay process got is printed beside it (bash's time).
-# The replay's config sets nat.max_mappings (the flow table's size too) above N.
+# The replay's config sets nat.max_mappings (the flow table's size too) above N. At the default
+# size the capture takes about 250 MB in $TMPDIR (removed at the end) and the replay about 1 GB.
 # Figures only, no pass/fail. Progress goes to stderr, so that with --json stdout holds only JSON
 # (--tsv: bench/figures.py's records, for bench/run).
 set -euo pipefail

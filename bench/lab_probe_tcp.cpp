@@ -55,7 +55,7 @@ struct Attempt {
 
 class ConnectRateClient {
 public:
-    ConnectRateClient(const ProbeArguments& args)
+    explicit ConnectRateClient(const ProbeArguments& args)
         : server_(args.endpoint("to")),
           seconds_(args.real("seconds", 0.1, 86400)),
           rate_(args.real("rate", 0, 1e7, 0.0)),
