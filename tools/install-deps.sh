@@ -5,13 +5,15 @@ set -euo pipefail
 packages=(
   # build
   build-essential cmake pkg-config
-  libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libupnp-dev libsystemd-dev catch2
+  libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libupnp-dev libsystemd-dev libpcap-dev catch2
   # the namespace lab and its peers
   iproute2 iptables iputils-ping procps iperf3 tshark curl python3
   # UPnP clients for the IGD tests; miniupnpd-iptables is the reference IGD (LAB_NAT=kernel) and
   # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
   # does, and is not installed), so nothing starts outside the lab.
   miniupnpc python3-miniupnpc miniupnpd-iptables
+  # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
+  hping3
 )
 
 if [ "$(id -u)" -ne 0 ]; then
