@@ -7,8 +7,9 @@
 #
 # Packets per second per core: the replay runs the engine on one thread, and pcap_replay.cpp reads
 # the whole capture into memory before the timed loop and writes its output after it, timing
-# run_engine alone (steady_clock), so file I/O is excluded; being wall-clock time, a busy machine
-# lowers it, so the share of a core the replay process got is printed beside it (bash's time).
+# run_engine alone, so file I/O is excluded; the figure is packets per second of the replay thread's
+# CPU time (CLOCK_THREAD_CPUTIME_ID), so a busy machine does not lower it. The share of a core the
+# replay process got is printed beside it (bash's time).
 # The replay's config sets nat.max_mappings (the flow table's size too) above N. At the default
 # size the capture takes about 250 MB in $TMPDIR (removed at the end) and the replay about 1 GB.
 # Figures only, no pass/fail. Progress goes to stderr, so that with --json stdout holds only JSON
@@ -82,7 +83,7 @@ measure_replay() {
     sed 's/^/  /' "$work/replay.txt" >&2
     read -r real user system <"$work/replay.time"
     result[replay_cpu_percent]=$(awk -v r="$real" -v u="$user" -v s="$system" 'BEGIN { printf "%.0f", (r > 0 ? 100 * (u + s) / r : 0) }')
-    result[packets_per_s]=$(summary_field '^engine: [0-9]+ us for the packets judged, ([0-9]+) packets/s.*')
+    result[packets_per_s]=$(summary_field '^engine cpu: [0-9]+ us of this thread.s CPU time, ([0-9]+) packets/s per core.*')
     result[flows_live]=$(summary_field '^flows created [0-9]+ \(live ([0-9]+)\).*')
     result[mappings_live]=$(summary_field '.*mappings created [0-9]+ \(live ([0-9]+)\).*')
     result[dropped]=$(summary_field '^verdicts: .* drop ([0-9]+), .*')
@@ -111,7 +112,7 @@ records() {
     bench_record figure engine - dropped "packets dropped" none "${result[dropped]:-n/a}" -
     bench_record figure engine - bytes_per_flow "bytes of memory per tracked flow" none "${result[bytes_per_flow]:-n/a}" -
     bench_record figure engine - new_flow_pps "first packets/s, each a new flow (flow_memory)" none "${result[new_flow_pps]:-n/a}" -
-    bench_record note engine "one thread: the capture is read into memory before the timed engine loop and the output written after it (pcap_replay.cpp), so file I/O is excluded; wall-clock time"
+    bench_record note engine "one thread: the capture is read into memory before the timed engine loop and the output written after it (pcap_replay.cpp), so file I/O is excluded; packets/s are per second of the replay thread's CPU time (CLOCK_THREAD_CPUTIME_ID), so a busy machine does not lower them"
 }
 
 parse_args "$@"

@@ -50,10 +50,12 @@ struct ReplaySummary {
     EngineCounters engine;                      // drops per DropReason, flows and mappings created
     std::size_t live_flows = 0, live_mappings = 0;
     std::chrono::nanoseconds engine_time{0};    // the engine loop alone, no file I/O
+    std::chrono::nanoseconds engine_cpu_time{0};  // the same loop in this thread's CPU time: per core on a busy host
 
     std::uint64_t count(ReplayDirection d) const { return by_direction[std::size_t(d)]; }
     std::uint64_t count(Verdict v) const { return by_verdict[std::size_t(v)]; }
     double engine_packets_per_second() const;
+    double engine_packets_per_cpu_second() const;
 };
 
 struct ReplayOutcome {

@@ -73,6 +73,9 @@ void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
     std::snprintf(rate, sizeof rate, "%.0f", s.engine_packets_per_second());
     out << "engine: " << std::chrono::duration_cast<std::chrono::microseconds>(s.engine_time).count()
         << " us for the packets judged, " << rate << " packets/s (file I/O excluded)\n";
+    std::snprintf(rate, sizeof rate, "%.0f", s.engine_packets_per_cpu_second());
+    out << "engine cpu: " << std::chrono::duration_cast<std::chrono::microseconds>(s.engine_cpu_time).count()
+        << " us of this thread's CPU time, " << rate << " packets/s per core\n";
 }
 
 int replay_command(int argc, char** argv) {
