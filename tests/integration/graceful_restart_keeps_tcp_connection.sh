@@ -41,11 +41,13 @@ restart() {
     lab_daemon_start
 }
 
-# wait_stream NAME: wait for both ends; prints the server's result.
+# wait_stream NAME: wait for both ends (not in a subshell: it waits for this shell's children);
+# sets STREAM_RESULT to the server's result.
 wait_stream() {
     wait "$STREAM_SERVER_PID" || true
     lab_poll 5 _lab_pid_gone "$STREAM_CLIENT_PID" || kill "$STREAM_CLIENT_PID" 2>/dev/null || true
-    cat "$LAB_TMP/server.$1.json"
+    [[ -s $LAB_TMP/server.$1.json ]] || lab_fail "the WAN end of $1 wrote no result: $(cat "$LAB_TMP/server.$1.log")"
+    STREAM_RESULT=$(cat "$LAB_TMP/server.$1.json")
 }
 
 field() { "$LAB_PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$LAB_TMP/$1.json" "$2"; }
@@ -53,7 +55,8 @@ field() { "$LAB_PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys
 # expect_survived NAME WHAT PORT_BEFORE
 expect_survived() {
     local name=$1 what=$2 before=$3 result error gap sent echoed after
-    result=$(wait_stream "$name")
+    wait_stream "$name"
+    result=$STREAM_RESULT
     error=$(field "server.$name" error) gap=$(field "server.$name" max_gap)
     sent=$(field "server.$name" sent) echoed=$(field "server.$name" echoed)
     [[ $error == None ]] || lab_fail "$what: the connection broke: $result; client: $(cat "$LAB_TMP/client.$name.json")"
@@ -96,7 +99,8 @@ lab_ok "no RST reached the WAN host on port $PORT"
 lab_heading "control: without the snapshot the same restart loses the connection"
 start_stream control
 restart --drop-snapshot
-result=$(wait_stream control)
+wait_stream control
+result=$STREAM_RESULT
 gap=$(field server.control max_gap)
 sent=$(field server.control sent) echoed=$(field server.control echoed)
 if [[ $(field server.control error) == None ]] && ((echoed >= sent - 5)) &&
