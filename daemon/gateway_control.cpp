@@ -1,8 +1,12 @@
 #include "gateway_control.hpp"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "control_json.hpp"
+#include "control_state.hpp"
+#include "igd/engine_clock.hpp"
+#include "igd/lease_file.hpp"
 #include "gateway_daemon.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
@@ -104,6 +108,9 @@ ReloadOutcome GatewayControl::reload() {
     std::erase_if(timed_, [&](const TimedForward& t) {
         return !engine_.has_port_mapping(t.forward.protocol, t.forward.external);
     });
+    // The file decides again which static forwards are on.
+    switched_.clear();
+    save_state(monotonic_now());
     outcome.applied = true;
     outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
                       std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
@@ -189,7 +196,10 @@ void GatewayControl::expire_timed_forwards(Instant now) {
                   std::to_string(t.forward.external.value) + ") closed: its time is up");
         return true;
     });
-    if (ended > 0) tell_igd_reserved_ports();
+    if (ended > 0) {
+        tell_igd_reserved_ports();
+        save_state(now);
+    }
 }
 
 std::optional<Instant> GatewayControl::next_forward_end() const {
@@ -197,6 +207,57 @@ std::optional<Instant> GatewayControl::next_forward_end() const {
     for (const auto& t : timed_)
         if (!next || t.expires < *next) next = t.expires;
     return next;
+}
+
+void GatewayControl::save_state(Instant now) {
+    if (state_path_.empty() || restoring_) return;
+    ControlState state;
+    const std::int64_t wall_now = wall_clock_seconds();
+    for (const auto& t : timed_) {
+        // Rounded up: a forward never closes earlier after a restart than it would have.
+        auto left = std::chrono::ceil<std::chrono::seconds>(t.expires - now).count();
+        state.timed.push_back({t.name, t.forward.protocol, t.forward.external, t.forward.internal, wall_now + left});
+    }
+    for (const auto& [name, enabled] : switched_) state.switched.push_back({name, enabled});
+    if (auto error = write_lease_file_atomically(state_path_, serialize_control_state(state)))
+        log::error("control state " + state_path_ + ": " + *error + " (kept in memory; lost at the next restart)");
+}
+
+void GatewayControl::restore_state(const std::string& path, Instant now, std::int64_t wall_now) {
+    state_path_ = path;
+    std::error_code ignored;
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
+    LeaseFileText file = read_lease_file(path);
+    if (file.error) log::warning("control state " + path + ": " + *file.error + "; starting without it");
+    if (file.text.empty()) return;
+    ControlStateRead read = parse_control_state(file.text, path);
+    for (const auto& e : read.errors) log::warning("control state: " + e + " (line skipped)");
+    restoring_ = true;
+    std::size_t reopened = 0, ran_out = 0;
+    for (const auto& t : read.state.timed) {
+        std::int64_t left = t.expires_unix - wall_now;
+        if (left <= 0) {
+            ++ran_out;
+            log::info("forward " + t.name + " not reopened: its time ran out while gatewayd was down");
+            continue;
+        }
+        // Through gatewayctl's own checks: the LAN, the port's owner, the name.
+        std::vector<std::string> words{"forwards", "add", t.name, std::string(protocol_name(t.protocol)),
+                                       std::to_string(t.external.value), to_string(t.internal),
+                                       "--for", std::to_string(left) + "s"};
+        std::string answer = add_timed_forward(words, now);
+        if (answer.find("\"ok\":true") != std::string::npos) ++reopened;
+        else log::warning("forward " + t.name + " not reopened: " + answer);
+    }
+    for (const auto& [name, enabled] : read.state.switched) {
+        std::string answer = forwards({"forwards", enabled ? "enable" : "disable", name}, now);
+        if (answer.find("\"ok\":true") == std::string::npos)
+            log::warning("forward " + name + " not switched " + (enabled ? "on" : "off") + " again: " + answer);
+    }
+    restoring_ = false;
+    log::info("control state: reopened " + std::to_string(reopened) + " timed forwards (" + std::to_string(ran_out) +
+              " ran out while down), " + std::to_string(switched_.size()) + " forwards switched by gatewayctl");
+    save_state(now);
 }
 
 }  // namespace gw

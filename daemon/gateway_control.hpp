@@ -70,6 +70,20 @@ private:
     Instant started_;
     std::vector<TimedForward> timed_;
     CaptureSlot* captures_;  // owned by the daemon loop
+
+public:
+    // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a
+    // restart or a crash: reads it and reopens the timed forwards with the time they have
+    // left (`wall_now`: Unix seconds) and switches static forwards as they were; from then
+    // on every change rewrites the file. Logs what it restored and what it could not.
+    void restore_state(const std::string& path, Instant now, std::int64_t wall_now);
+
+private:
+    void save_state(Instant now);
+    std::string state_path_;  // empty: nothing is kept
+    bool restoring_ = false;
+    // `forwards enable|disable` since the last reload: they hold until the next one.
+    std::vector<std::pair<std::string, bool>> switched_;
 };
 
 // Answers shared by the command files.

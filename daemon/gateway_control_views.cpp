@@ -185,7 +185,10 @@ std::string GatewayControl::forwards(const std::vector<std::string>& words, Inst
     if (!result.refused.empty()) return control_error("forward " + words[2] + " unchanged", result.refused);
     for (auto& f : config_.firewall.forwards)
         if (f.name == words[2]) f.enabled = enable;
+    std::erase_if(switched_, [&](const auto& s) { return s.first == words[2]; });
+    switched_.emplace_back(words[2], enable);
     tell_igd_reserved_ports();
+    save_state(now);
     log::info("forward " + words[2] + " " + words[1] + "d by gatewayctl (until the next reload)");
     return control_ok("forward " + words[2] + " " + words[1] + "d (until the next reload)");
 }
@@ -215,6 +218,7 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
         return control_error(words[3] + " " + words[4] + " is owned by a static forward");
     timed_.push_back({name, forward, now + std::chrono::seconds(*seconds)});
     tell_igd_reserved_ports();
+    save_state(now);
     log::info("forward " + name + " opened by gatewayctl: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +
               std::to_string(*seconds) + "s");
     return control_ok("forward " + name + " open: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +

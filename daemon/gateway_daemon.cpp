@@ -23,6 +23,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
+#include "flow_handover.hpp"
 #include "gateway_control.hpp"
 #include "packet_capture.hpp"
 #include "reject_sender.hpp"
@@ -62,6 +63,12 @@ public:
     }
     ~PacketPathGuard() { undo(); }
 
+    // A stop that hands established connections over leaves the queue rules in place:
+    // with nobody bound to the queue they drop everything, as after a crash. Removed,
+    // they would let the gateway's own stack answer the connections' next segments to
+    // the WAN address with RSTs before the next gatewayd is up. The next start removes them.
+    void keep_rules_on_exit() { keep_rules_ = true; }
+
 private:
     void undo() noexcept {
         // Fail closed: with the daemon gone nothing may cross untranslated.
@@ -72,6 +79,7 @@ private:
         } catch (const StartupError& e) {
             log::error(e.what());
         }
+        if (keep_rules_) return;
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
     }
 
@@ -81,6 +89,7 @@ private:
         std::optional<int> saved;
     };
     std::string lan_;
+    bool keep_rules_ = false;
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -235,6 +244,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
 
     SignalFd signals;
     PacketEngine engine(setup);
+    // Before the first packet (and before the IGD and gatewayctl reopen their mappings):
+    // a restarted gatewayd carries on the connections of the one before it.
+    const std::string snapshot_path = flow_snapshot_path(config);
+    restore_flow_snapshot(snapshot_path, engine, monotonic_now(), wall_clock_ms());
     DecisionLog decisions(setup.firewall.log_lines_per_second);
     RejectSender rejects;
     NfQueueSocket queue(config.queue_number);
@@ -259,6 +272,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures);
+    // The IGD's restored leases first, so that a timed forward meets the ports they hold.
+    for (const auto& command : commands.take()) apply(engine, command);
+    control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
     log::info("ready");
@@ -357,9 +373,18 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             next_expiry = now + expiry_interval;
         }
     }
-    notifier.stopping("stopping: removing queue rules, forwarding off");
+    // No packet is decided any more: the flow table is final.
+    FlowHandoverSaved handed = save_flow_snapshot(snapshot_path, engine, monotonic_now(), wall_clock_ms());
+    bool keep_closed = handed.written && handed.established_tcp > 0;
+    if (keep_closed) packet_path.keep_rules_on_exit();
+    const std::string stopping = keep_closed ? "stopping: forwarding off, queue rules kept (closed) so that " +
+                                                   std::to_string(handed.established_tcp) +
+                                                   " established TCP connections survive a restart; the next "
+                                                   "start removes them"
+                                             : std::string("stopping: removing queue rules, forwarding off");
+    notifier.stopping(stopping);
     igd.reset();  // ssdp:byebye before the packet path goes
-    log::info("stopping: removing queue rules, forwarding off");
+    log::info(stopping);
     log_summary(engine, queue, rejects);
 }
 

@@ -63,9 +63,18 @@ std::string queue_rules_removal_script(const std::string& saved) {
     return script + "COMMIT\n";
 }
 
+std::string queue_rules_replacement_script(const std::string& saved, const QueueRuleSet& rules) {
+    std::string removal = queue_rules_removal_script(saved);
+    std::string install = queue_rules_install_script(rules);
+    if (removal.empty()) return install;
+    constexpr std::string_view commit = "COMMIT\n", table = "*mangle\n";
+    return removal.substr(0, removal.size() - commit.size()) + install.substr(table.size());
+}
+
 std::string install_queue_rules(const QueueRuleSet& rules) {
-    if (auto error = remove_queue_rules(); !error.empty()) return error;
-    return restore(queue_rules_install_script(rules));
+    auto saved = run_command({"iptables-save", "-t", "mangle"});
+    if (saved.exit_code != 0) return "iptables-save failed: " + saved.output;
+    return restore(queue_rules_replacement_script(saved.output, rules));
 }
 
 std::string remove_queue_rules() {

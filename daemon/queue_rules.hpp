@@ -33,5 +33,9 @@ std::string remove_queue_rules();
 // The iptables-restore scripts, exposed for tests.
 std::string queue_rules_install_script(const QueueRuleSet& rules);
 std::string queue_rules_removal_script(const std::string& iptables_save_output);
+// Stale rules (a crashed instance's, or those a handover stop kept) out and ours in, in
+// one transaction: between two, the WAN address would be the gateway's own for a moment
+// and its stack would answer handed-over connections with RSTs.
+std::string queue_rules_replacement_script(const std::string& iptables_save_output, const QueueRuleSet& rules);
 
 }  // namespace gw

@@ -83,6 +83,12 @@ private:
     std::array<FlowId, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
     std::size_t live_count_ = 0;
     std::uint64_t expired_total_ = 0;
+
+public:
+    // The flow-table handover across a restart: a flow whose last activity was before
+    // now. The idle lists stay ordered only if the caller inserts restored flows oldest
+    // first and before any packet (PacketEngine::restore_flows does both).
+    FlowId insert_restored(const Flow& flow, Instant last_activity) { return insert(flow, last_activity); }
 };
 
 }  // namespace gw

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "firewall/firewall_config.hpp"
+#include "firewall/flow_snapshot.hpp"
 #include "firewall/flow_table.hpp"
 #include "firewall/forward_table.hpp"
 #include "firewall/rule_table.hpp"
@@ -145,6 +146,19 @@ private:
     ForwardTable forwards_;
     RuleTable rules_;
     EngineCounters counters_;
+
+public:
+    // The flow-table handover across a graceful restart (flow_snapshot.hpp): every live
+    // flow with the idle time it has left at `now`; and, in the next process before its
+    // first packet, those flows put back on the same external ports with `downtime` taken
+    // off their timers.
+    std::vector<SavedFlow> save_flows(Instant now) const;
+    struct RestoreCounts {
+        std::size_t restored = 0;
+        std::size_t expired = 0;  // their idle time ran out while no gatewayd ran
+        std::size_t refused = 0;  // port now taken or outside the range, table full, duplicate
+    };
+    RestoreCounts restore_flows(const std::vector<SavedFlow>& flows, std::chrono::milliseconds downtime, Instant now);
 };
 
 }  // namespace gw

@@ -338,4 +338,27 @@ TcpState TcpTracker::closing_state() const noexcept {
     return TcpState::established;
 }
 
+TcpTracker::Saved TcpTracker::saved() const noexcept {
+    Saved out;
+    for (std::size_t side = 0; side < 2; ++side) {
+        const Peer& p = peers_[side];
+        out.sides[side] = {p.end, p.max_end, p.max_window, p.max_ack, facts_[side].scale, facts_[side].flags};
+    }
+    out.state = std::uint8_t(state_);
+    return out;
+}
+
+std::optional<TcpTracker> TcpTracker::restored(const Saved& saved) noexcept {
+    if (saved.state >= tcp_state_count) return std::nullopt;
+    TcpTracker t;
+    for (std::size_t side = 0; side < 2; ++side) {
+        const Saved::Side& s = saved.sides[side];
+        if (s.scale > max_window_shift || (s.flags & ~(offered_scale | acked | fin_sent)) != 0) return std::nullopt;
+        t.peers_[side] = {s.end, s.max_end, s.max_window, s.max_ack};
+        t.facts_[side] = {s.scale, s.flags};
+    }
+    t.state_ = TcpState(saved.state);
+    return t;
+}
+
 }  // namespace gw

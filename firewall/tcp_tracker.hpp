@@ -90,6 +90,22 @@ public:
 
     bool operator==(const TcpTracker&) const = default;
 
+    // The whole tracker as plain numbers, for the flow-table handover across a restart
+    // (flow_snapshot.hpp). restored() refuses what no tracker could hold (a state out of
+    // range, a window scale above RFC 7323's 14, unknown flag bits): snapshots are untrusted.
+    struct Saved {
+        struct Side {
+            std::uint32_t end = 0, max_end = 0, max_window = 0, max_ack = 0;
+            std::uint8_t scale = 0, flags = 0;
+            bool operator==(const Side&) const = default;
+        };
+        std::array<Side, 2> sides{};  // indexed by FlowDirection
+        std::uint8_t state = 0;       // a TcpState
+        bool operator==(const Saved&) const = default;
+    };
+    Saved saved() const noexcept;
+    static std::optional<TcpTracker> restored(const Saved& saved) noexcept;
+
 private:
     // What one side has sent: netfilter's ip_ct_tcp_state, sequence numbers mod 2^32.
     struct Peer {

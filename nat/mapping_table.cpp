@@ -129,4 +129,21 @@ std::uint32_t MappingTable::take_free_slot() {
     return std::uint32_t(slots_.size() - 1);
 }
 
+AcquireResult MappingTable::acquire_at(Protocol protocol, Endpoint internal, Port external) {
+    if (auto it = by_internal_.find(InternalKey{protocol, internal}); it != by_internal_.end()) {
+        if (slots_[it->second].external != external) return {0, DropReason::ports_exhausted, false};
+        ++slots_[it->second].flow_count;
+        return {it->second, DropReason::none, false};
+    }
+    if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
+    // The range may have changed across an upgrade: a port outside it is not ours to hold.
+    if (!range_.contains(external) || is_taken(protocol, external)) return {0, DropReason::ports_exhausted, false};
+    std::uint32_t slot = take_free_slot();
+    slots_[slot] = Mapping{internal, external, protocol, 1, true};
+    by_internal_.emplace(InternalKey{protocol, internal}, slot);
+    external_slot(protocol, external) = slot;
+    ++live_count_;
+    return {slot, DropReason::none, true};
+}
+
 }  // namespace gw

@@ -82,6 +82,14 @@ private:
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
     std::size_t live_count_ = 0;
     std::uint64_t released_total_ = 0;
+
+public:
+    // The flow-table handover across a restart (firewall/flow_snapshot.hpp): the mapping
+    // of `internal` on exactly `external`, created or with one more reference. Refused
+    // (id 0, ports_exhausted) when the port is held by another mapping or reserved or
+    // outside the range, or when `internal` already holds a different port: a restored flow keeps its port or
+    // is not restored.
+    AcquireResult acquire_at(Protocol protocol, Endpoint internal, Port external);
 };
 
 }  // namespace gw

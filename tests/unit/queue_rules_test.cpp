@@ -49,3 +49,20 @@ TEST_CASE("rules left behind by a crashed instance are all found for removal, an
 TEST_CASE("with no rules of ours present there is nothing to remove") {
     CHECK(queue_rules_removal_script("*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j OTHER\nCOMMIT\n").empty());
 }
+
+TEST_CASE("stale rules are replaced by ours in one transaction, never leaving the gateway open") {
+    std::string stale = "*mangle\n:PREROUTING ACCEPT [0:0]\n:GATEWAYD_INBOUND - [0:0]\n"
+                        "-A PREROUTING -i wan0 -j GATEWAYD_INBOUND\n-A GATEWAYD_INBOUND -j NFQUEUE --queue-num 7\nCOMMIT\n";
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    std::string script = gw::queue_rules_replacement_script(stale, rules);
+    auto count = [&](std::string_view what) {
+        std::size_t n = 0;
+        for (auto at = script.find(what); at != std::string::npos; at = script.find(what, at + 1)) ++n;
+        return n;
+    };
+    CHECK(count("*mangle\n") == 1);
+    CHECK(count("COMMIT\n") == 1);
+    CHECK(script.find("-D PREROUTING -i wan0 -j GATEWAYD_INBOUND") < script.find(":GATEWAYD_INBOUND"));
+    CHECK(script.find("-X GATEWAYD_INBOUND") < script.find("-I PREROUTING 1 -i wan0"));
+    CHECK(gw::queue_rules_replacement_script("*mangle\nCOMMIT\n", rules) == gw::queue_rules_install_script(rules));
+}
