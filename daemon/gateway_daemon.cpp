@@ -42,7 +42,7 @@ constexpr Instant expiry_interval = std::chrono::seconds(1);
 // exceptions included.
 class PacketPathGuard {
 public:
-    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface) {
+    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface), wan_(c.wan_interface) {
         if (auto error = install_queue_rules(
                 {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string()});
             !error.empty())
@@ -63,11 +63,9 @@ public:
     }
     ~PacketPathGuard() { undo(); }
 
-    // A stop that hands established connections over leaves the queue rules in place:
-    // with nobody bound to the queue they drop everything, as after a crash. Removed,
-    // they would let the gateway's own stack answer the connections' next segments to
-    // the WAN address with RSTs before the next gatewayd is up. The next start removes them.
-    void keep_rules_on_exit() { keep_rules_ = true; }
+    // A stop that hands established connections over swaps the queue rules for a hold
+    // on the resets the gateway's own stack would send them (queue_rules.hpp).
+    void hold_connections_on_exit() { hold_connections_ = true; }
 
 private:
     void undo() noexcept {
@@ -79,7 +77,11 @@ private:
         } catch (const StartupError& e) {
             log::error(e.what());
         }
-        if (keep_rules_) return;
+        if (hold_connections_) {
+            if (auto error = hold_handed_over_connections(wan_); !error.empty())
+                log::error("cannot swap the queue rules for the connection hold: " + error);
+            return;
+        }
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
     }
 
@@ -88,8 +90,8 @@ private:
         int value;
         std::optional<int> saved;
     };
-    std::string lan_;
-    bool keep_rules_ = false;
+    std::string lan_, wan_;
+    bool hold_connections_ = false;
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -375,13 +377,14 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     }
     // No packet is decided any more: the flow table is final.
     FlowHandoverSaved handed = save_flow_snapshot(snapshot_path, engine, monotonic_now(), wall_clock_ms());
-    bool keep_closed = handed.written && handed.established_tcp > 0;
-    if (keep_closed) packet_path.keep_rules_on_exit();
-    const std::string stopping = keep_closed ? "stopping: forwarding off, queue rules kept (closed) so that " +
-                                                   std::to_string(handed.established_tcp) +
-                                                   " established TCP connections survive a restart; the next "
-                                                   "start removes them"
-                                             : std::string("stopping: removing queue rules, forwarding off");
+    const bool hold = handed.written && handed.established_tcp > 0;
+    if (hold) packet_path.hold_connections_on_exit();
+    const std::string stopping = hold ? "stopping: forwarding off, queue rules removed; the gateway's TCP resets "
+                                        "to the WAN held back (chain GATEWAYD_HOLD) so that " +
+                                            std::to_string(handed.established_tcp) +
+                                            " established TCP connections survive a restart; the next start "
+                                            "removes the hold"
+                                      : std::string("stopping: removing queue rules, forwarding off");
     notifier.stopping(stopping);
     igd.reset();  // ssdp:byebye before the packet path goes
     log::info(stopping);

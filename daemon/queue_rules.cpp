@@ -14,6 +14,7 @@ constexpr std::string_view outbound_chain = "GATEWAYD_OUTBOUND";
 constexpr std::string_view input_chain = "GATEWAYD_INPUT";
 constexpr std::string_view local_chain = "GATEWAYD_LOCAL";
 constexpr std::string_view hairpin_chain = "GATEWAYD_HAIRPIN";
+constexpr std::string_view hold_chain = "GATEWAYD_HOLD";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -69,6 +70,23 @@ std::string queue_rules_replacement_script(const std::string& saved, const Queue
     if (removal.empty()) return install;
     constexpr std::string_view commit = "COMMIT\n", table = "*mangle\n";
     return removal.substr(0, removal.size() - commit.size()) + install.substr(table.size());
+}
+
+std::string hold_connections_script(const std::string& saved, const std::string& wan_interface) {
+    std::ostringstream hold;
+    hold << ':' << hold_chain << " - [0:0]\n-A " << hold_chain << " -j DROP\n";
+    hold << "-I OUTPUT 1 -o " << wan_interface << " -p tcp --tcp-flags RST RST -j " << hold_chain << "\n";
+    hold << "COMMIT\n";
+    std::string removal = queue_rules_removal_script(saved);
+    constexpr std::string_view commit = "COMMIT\n";
+    if (removal.empty()) return "*mangle\n" + hold.str();
+    return removal.substr(0, removal.size() - commit.size()) + hold.str();
+}
+
+std::string hold_handed_over_connections(const std::string& wan_interface) {
+    auto saved = run_command({"iptables-save", "-t", "mangle"});
+    if (saved.exit_code != 0) return "iptables-save failed: " + saved.output;
+    return restore(hold_connections_script(saved.output, wan_interface));
 }
 
 std::string install_queue_rules(const QueueRuleSet& rules) {

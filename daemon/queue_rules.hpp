@@ -38,4 +38,12 @@ std::string queue_rules_removal_script(const std::string& iptables_save_output);
 // and its stack would answer handed-over connections with RSTs.
 std::string queue_rules_replacement_script(const std::string& iptables_save_output, const QueueRuleSet& rules);
 
+// A stop that hands its flows to the next start: the queue rules go, forwarding is off,
+// and the only packets still stopped are the TCP resets the gateway's own stack would
+// send out of the WAN interface when a handed-over connection's next segment reaches the
+// WAN address (no socket there). The LAN keeps reaching the gateway itself (ssh, DNS).
+// The next start removes the hold with the other GATEWAYD_* chains, in one transaction.
+std::string hold_connections_script(const std::string& iptables_save_output, const std::string& wan_interface);
+std::string hold_handed_over_connections(const std::string& wan_interface);
+
 }  // namespace gw

@@ -66,3 +66,23 @@ TEST_CASE("stale rules are replaced by ours in one transaction, never leaving th
     CHECK(script.find("-X GATEWAYD_INBOUND") < script.find("-I PREROUTING 1 -i wan0"));
     CHECK(gw::queue_rules_replacement_script("*mangle\nCOMMIT\n", rules) == gw::queue_rules_install_script(rules));
 }
+
+TEST_CASE("a handover stop swaps the queue rules for a hold on the gateway's own resets to the WAN",
+          "[queue_rules]") {
+    const std::string installed =
+        "*mangle\n:GATEWAYD_INBOUND - [0:0]\n-A PREROUTING -i wan0 -j GATEWAYD_INBOUND\n"
+        "-A GATEWAYD_INBOUND -j NFQUEUE --queue-num 0\nCOMMIT\n";
+    std::string script = gw::hold_connections_script(installed, "wan0");
+    CHECK(script.find("-D PREROUTING -i wan0 -j GATEWAYD_INBOUND") != std::string::npos);
+    CHECK(script.find("-X GATEWAYD_INBOUND") != std::string::npos);
+    CHECK(script.find("-I OUTPUT 1 -o wan0 -p tcp --tcp-flags RST RST -j GATEWAYD_HOLD") != std::string::npos);
+    CHECK(script.find("NFQUEUE") == std::string::npos);  // nothing queued: the LAN still reaches the gateway
+
+    // The next start removes the hold with the rest of gatewayd's chains.
+    const std::string held =
+        "*mangle\n:GATEWAYD_HOLD - [0:0]\n-A OUTPUT -o wan0 -p tcp -m tcp --tcp-flags RST RST -j GATEWAYD_HOLD\n"
+        "-A GATEWAYD_HOLD -j DROP\nCOMMIT\n";
+    std::string removal = gw::queue_rules_removal_script(held);
+    CHECK(removal.find("-D OUTPUT -o wan0 -p tcp -m tcp --tcp-flags RST RST -j GATEWAYD_HOLD") != std::string::npos);
+    CHECK(removal.find("-X GATEWAYD_HOLD") != std::string::npos);
+}
