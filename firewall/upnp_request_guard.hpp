@@ -26,6 +26,8 @@ enum class UpnpRequestVerdict : std::uint8_t {
     malformed,           // a request line without a complete, parseable head
 };
 
+inline constexpr std::size_t upnp_request_verdict_count = 5;
+
 std::string_view upnp_request_verdict_name(UpnpRequestVerdict verdict);
 
 struct UpnpRequestGuardConfig {
