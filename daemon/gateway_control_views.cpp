@@ -93,6 +93,7 @@ std::string GatewayControl::status(Instant now) const {
         upnp_refusals.add("http_" + std::string(upnp_request_verdict_name(UpnpRequestVerdict(i))),
                           c.upnp_requests_refused[i]);
     upnp_refusals.add("from_wan", c.upnp_from_wan_refused);
+    upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
     const auto& setup = engine_.setup();

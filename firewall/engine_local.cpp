@@ -13,6 +13,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     if (!parsed.ok() || parsed.view.is_later_fragment()) return delivered_locally();
     PacketView& p = parsed.view;
     if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
+    if (is_upnp_client_error_answer(p)) ++counters_.upnp_http_answered_4xx;
     Endpoint local, remote;
     lan_side_ends(p, local, remote);
     auto protocol = Protocol(p.protocol);
@@ -80,6 +81,17 @@ bool PacketEngine::is_upnp_port(const PacketView& p) const {
     Port port;
     if (p.udp && read_port(p, Side::destination, port)) return port.value == 1900;
     return p.tcp && read_port(p, Side::destination, port) && port == setup_.upnp_http->port;
+}
+
+bool PacketEngine::is_upnp_client_error_answer(const PacketView& p) const {
+    Port port;
+    if (!p.tcp || !setup_.upnp_http || p.ip->source() != setup_.upnp_http->address ||
+        !read_port(p, Side::source, port) || port != setup_.upnp_http->port)
+        return false;
+    std::size_t header = p.tcp->header_length();
+    if (p.l4_length <= header) return false;
+    int status = http_response_status({reinterpret_cast<const char*>(p.l4) + header, p.l4_length - header});
+    return status >= 400 && status < 500;
 }
 
 UpnpRequestVerdict PacketEngine::judge_upnp_segment(const PacketView& p) const {

@@ -53,6 +53,9 @@ struct EngineCounters {
     // the UPnP ports arriving on the WAN side, refused by the input policy.
     std::array<std::uint64_t, upnp_request_verdict_count> upnp_requests_refused{};
     std::uint64_t upnp_from_wan_refused = 0;
+    // 4xx answers of the UPnP HTTP server to the LAN: requests pupnp refused itself
+    // (malformed SOAP XML: 400), which no callback of the IGD sees.
+    std::uint64_t upnp_http_answered_4xx = 0;
 };
 
 struct EngineSetup {
@@ -132,6 +135,8 @@ private:
     // SSDP or the IGD's HTTP port, to any of the gateway's addresses (what a WAN-side
     // probe for an exposed IGD sends).
     bool is_upnp_port(const PacketView& p) const;
+    // A segment from the UPnP HTTP server carrying a 4xx status line.
+    bool is_upnp_client_error_answer(const PacketView& p) const;
     // RFC 4787 REQ-8: may a sender at `remote` use the mapping on `external`?
     bool mapping_admits(Protocol protocol, Port external, Ipv4Address remote) const;
     void reserve_static_forward_ports(const FirewallConfig& firewall, bool reserve);
