@@ -86,6 +86,16 @@ std::string GatewayControl::status(Instant now) const {
     counters.add("packets_local", c.local_packets).add("flows_created", c.flows_created);
     counters.add("flows_expired", c.flows_expired).add("mappings_created", c.mappings_created);
     counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
+    // Every UPnP refusal by reason: the packet path's (request guard, WAN side) and the
+    // IGD's SOAP answers (by UPnP error code).
+    JsonObject upnp_refusals;
+    for (std::size_t i = 1; i < upnp_request_verdict_count; ++i)
+        upnp_refusals.add("http_" + std::string(upnp_request_verdict_name(UpnpRequestVerdict(i))),
+                          c.upnp_requests_refused[i]);
+    upnp_refusals.add("from_wan", c.upnp_from_wan_refused);
+    upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
+    if (igd_)
+        for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
@@ -101,6 +111,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("timed_forwards", std::uint64_t(timed_.size()))
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
+        .add_raw("upnp_refusals", upnp_refusals.str())
         .add_raw("warnings", json_array(warnings))
         .str();
 }

@@ -25,7 +25,11 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
         return dropped(DropReason::martian_wan_source);
     // Only the WAN address is ours to translate; anything else arriving on the WAN
     // (LAN addresses included) is someone trying to route through us.
-    if (p.ip->destination() != setup_.nat.wan_address) return dropped(DropReason::not_addressed_to_gateway);
+    if (p.ip->destination() != setup_.nat.wan_address) {
+        // SSDP's multicast group too: the IGD answers the LAN only.
+        if (is_upnp_port(p)) ++counters_.upnp_from_wan_refused;
+        return dropped(DropReason::not_addressed_to_gateway);
+    }
     if (p.is_later_fragment()) return inbound_later_fragment(p, now);
     if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
         return input_new(p, setup_.wan_interface, now);

@@ -13,6 +13,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     if (!parsed.ok() || parsed.view.is_later_fragment()) return delivered_locally();
     PacketView& p = parsed.view;
     if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
+    if (is_upnp_client_error_answer(p)) ++counters_.upnp_http_answered_4xx;
     Endpoint local, remote;
     lan_side_ends(p, local, remote);
     auto protocol = Protocol(p.protocol);
@@ -45,7 +46,8 @@ EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, 
     PacketView& p = parsed.view;
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
     if (p.is_later_fragment()) return delivered_locally();
-    if (judge_upnp_segment(p) != UpnpRequestVerdict::pass) {
+    if (auto verdict = judge_upnp_segment(p); verdict != UpnpRequestVerdict::pass) {
+        ++counters_.upnp_requests_refused[std::size_t(verdict)];
         // Reset rather than drop: the client learns at once instead of retransmitting.
         EngineResult refused = dropped(DropReason::upnp_request_refused);
         refused.verdict = Verdict::reject;
@@ -74,6 +76,24 @@ bool PacketEngine::is_upnp_service(const PacketView& p) const {
            port == setup_.upnp_http->port;
 }
 
+bool PacketEngine::is_upnp_port(const PacketView& p) const {
+    if (!setup_.upnp_http) return false;
+    Port port;
+    if (p.udp && read_port(p, Side::destination, port)) return port.value == 1900;
+    return p.tcp && read_port(p, Side::destination, port) && port == setup_.upnp_http->port;
+}
+
+bool PacketEngine::is_upnp_client_error_answer(const PacketView& p) const {
+    Port port;
+    if (!p.tcp || !setup_.upnp_http || p.ip->source() != setup_.upnp_http->address ||
+        !read_port(p, Side::source, port) || port != setup_.upnp_http->port)
+        return false;
+    std::size_t header = p.tcp->header_length();
+    if (p.l4_length <= header) return false;
+    int status = http_response_status({reinterpret_cast<const char*>(p.l4) + header, p.l4_length - header});
+    return status >= 400 && status < 500;
+}
+
 UpnpRequestVerdict PacketEngine::judge_upnp_segment(const PacketView& p) const {
     if (!p.tcp || !is_upnp_service(p)) return UpnpRequestVerdict::pass;
     std::size_t header = p.tcp->header_length();
@@ -87,8 +107,10 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
     RuleDecision decision = decide_by_rules(RuleDirection::input, p, interface, now);
     // The UPnP service is open to the LAN (and only to it) unless a rule decided otherwise.
     if (!decision.rule && interface == setup_.lan_interface && is_upnp_service(p)) decision.action = RuleAction::accept;
-    if (decision.action != RuleAction::accept)
+    if (decision.action != RuleAction::accept) {
+        if (interface == setup_.wan_interface && is_upnp_port(p)) ++counters_.upnp_from_wan_refused;
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
+    }
     if (p.tcp || p.udp || is_icmp_echo(p)) {
         Flow flow;
         flow.protocol = Protocol(p.protocol);

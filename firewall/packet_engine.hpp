@@ -7,6 +7,8 @@
 // one engine per packet worker.
 #pragma once
 
+#include <array>
+
 #include <cstdint>
 #include <span>
 #include <string>
@@ -47,6 +49,14 @@ struct EngineCounters {
     std::uint64_t local_packets = 0;
     std::uint64_t flows_created = 0, flows_expired = 0;
     std::uint64_t mappings_created = 0, mappings_expired = 0;
+    // UPnP refusals made on the packet path (all also counted as drops): the request
+    // guard's, by verdict (index: UpnpRequestVerdict; pass stays 0), and SSDP or HTTP to
+    // the UPnP ports arriving on the WAN side, refused by the input policy.
+    std::array<std::uint64_t, upnp_request_verdict_count> upnp_requests_refused{};
+    std::uint64_t upnp_from_wan_refused = 0;
+    // 4xx answers of the UPnP HTTP server to the LAN: requests pupnp refused itself
+    // (malformed SOAP XML: 400), which no callback of the IGD sees.
+    std::uint64_t upnp_http_answered_4xx = 0;
 };
 
 struct EngineSetup {
@@ -123,6 +133,11 @@ private:
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
     bool is_upnp_service(const PacketView& p) const;
+    // SSDP or the IGD's HTTP port, to any of the gateway's addresses (what a WAN-side
+    // probe for an exposed IGD sends).
+    bool is_upnp_port(const PacketView& p) const;
+    // A segment from the UPnP HTTP server carrying a 4xx status line.
+    bool is_upnp_client_error_answer(const PacketView& p) const;
     // RFC 4787 REQ-8: may a sender at `remote` use the mapping on `external`?
     bool mapping_admits(Protocol protocol, Port external, Ipv4Address remote) const;
     void reserve_static_forward_ports(const FirewallConfig& firewall, bool reserve);

@@ -121,4 +121,16 @@ UpnpRequestVerdict judge_upnp_request(std::string_view payload, const UpnpReques
     return host_seen ? UpnpRequestVerdict::pass : UpnpRequestVerdict::foreign_host;
 }
 
+int http_response_status(std::string_view payload) {
+    // "HTTP/1.x NNN": 12 bytes at least, three digits then a space or the end of the line.
+    if (payload.size() < 12 || !payload.starts_with("HTTP/1.") || payload[8] != ' ') return 0;
+    int status = 0;
+    for (std::size_t i = 9; i < 12; ++i) {
+        if (payload[i] < '0' || payload[i] > '9') return 0;
+        status = status * 10 + (payload[i] - '0');
+    }
+    if (payload.size() > 12 && payload[12] != ' ' && payload[12] != '\r') return 0;
+    return status;
+}
+
 }  // namespace gw

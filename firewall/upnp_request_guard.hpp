@@ -26,6 +26,8 @@ enum class UpnpRequestVerdict : std::uint8_t {
     malformed,           // a request line without a complete, parseable head
 };
 
+inline constexpr std::size_t upnp_request_verdict_count = 5;
+
 std::string_view upnp_request_verdict_name(UpnpRequestVerdict verdict);
 
 struct UpnpRequestGuardConfig {
@@ -37,5 +39,11 @@ struct UpnpRequestGuardConfig {
 
 // `payload`: the TCP payload of one segment sent to the server.
 UpnpRequestVerdict judge_upnp_request(std::string_view payload, const UpnpRequestGuardConfig& config);
+
+// The status code of an HTTP response whose status line starts `payload`
+// ("HTTP/1.1 400 Bad Request" -> 400), or 0 for anything else (a continuation segment).
+// What pupnp refuses by itself, before any callback of ours (XML that does not parse:
+// 400; an unknown path: 404), is only visible in its answer: the engine counts the 4xx.
+int http_response_status(std::string_view payload);
 
 }  // namespace gw

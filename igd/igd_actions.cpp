@@ -5,6 +5,7 @@
 #include "daemon/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/lease_file.hpp"
 
 namespace gw {
 namespace {
@@ -108,14 +109,15 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const Ad
     Instant now = monotonic_now();
     auto granted = any_port ? policy_.grant_any(requested, requester, a.lease_seconds, now)
                             : policy_.grant(requested, requester, a.lease_seconds, now);
+    // Counted and logged (rate-limited) by on_action.
     if (auto* refusal = std::get_if<MappingRefusal>(&granted)) {
-        log::info("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
-                  std::to_string(upnp_error_code(*refusal)) + " " + std::string(upnp_error_description(*refusal)));
+        log::debug("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
+                   std::to_string(upnp_error_code(*refusal)));
         return {{}, fault_of(*refusal)};
     }
     const PortMapping& m = std::get<PortMapping>(granted);
     open_in_packet_path(m);
-    persist();
+    record(serialize_lease_line(m, wall_clock_seconds(), now));
     announce_mapping_count();
     log::info("UPnP: mapping granted to " + requester.to_string() + ": " + describe(m) + ", lease " +
               (m.expires ? std::to_string(remaining_lease_seconds(m, now)) + " s" : std::string("unlimited")));
@@ -135,7 +137,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_mapping(const
         close_in_packet_path(*copy);
         log::info("UPnP: mapping deleted by " + requester.to_string() + ": " + describe(*copy));
     }
-    persist();
+    record(serialize_lease_removal(key.protocol, key.external_port));
     announce_mapping_count();
     return {{}, {}};
 }
@@ -144,8 +146,12 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_range(const P
     std::lock_guard lock(mutex_);
     auto removed = policy_.remove_range(a.protocol, a.ports, requester, a.manage, monotonic_now());
     if (auto* refusal = std::get_if<MappingRefusal>(&removed)) return {{}, fault_of(*refusal)};
-    for (const auto& m : std::get<std::vector<PortMapping>>(removed)) close_in_packet_path(m);
-    persist();
+    std::string removals;
+    for (const auto& m : std::get<std::vector<PortMapping>>(removed)) {
+        close_in_packet_path(m);
+        removals += serialize_lease_removal(m.protocol, m.external);
+    }
+    record(removals);
     announce_mapping_count();
     return {{}, {}};
 }

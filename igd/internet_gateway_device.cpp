@@ -3,7 +3,9 @@
 #include <netinet/in.h>
 #include <upnp/upnptools.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <utility>
 #include <string>
 
 #include "daemon/log.hpp"
@@ -36,7 +38,8 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
       environment_(std::move(environment)),
       commands_(commands),
       counters_(counters),
-      policy_(config, environment_.reserved_ports) {
+      policy_(config, environment_.reserved_ports),
+      journal_(config.lease_file) {
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;
@@ -47,6 +50,11 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
 
 InternetGatewayDevice::~InternetGatewayDevice() {
     if (!started_) return;
+    {
+        // A clean stop leaves the file compact: the next start reads one line a mapping.
+        std::lock_guard lock(mutex_);
+        compact_lease_file();
+    }
     // UnRegister sends ssdp:byebye, so control points forget the gateway at once.
     if (device_ >= 0) UpnpUnRegisterRootDevice(device_);
     UpnpFinish();
@@ -70,7 +78,9 @@ void InternetGatewayDevice::start() {
         for (const auto& mapping : policy_.all()) open_in_packet_path(mapping);
         log::info("UPnP: restored " + std::to_string(report.restored) + " port mappings from " + config_.lease_file +
                   " (" + std::to_string(saved.expired + report.expired) + " had expired)");
-        persist();
+        // Also drops what replay skipped (a torn tail) before anything is appended.
+        compact_lease_file();
+        record("");
     }
     // Bound to the LAN interface only: nothing of the IGD listens for the WAN by design
     // (and the firewall's input policy drops WAN packets to the gateway besides).
@@ -103,39 +113,55 @@ int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void
     }
 }
 
+void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what) {
+    set_action_fault(request, fault);
+    refusals_.count(fault.error);
+    std::uint64_t skipped = 0;
+    {
+        std::lock_guard lock(refusal_log_mutex_);
+        if (!refusal_log_limit_.admit(monotonic_now())) {
+            ++refusals_not_logged_;
+            return;
+        }
+        skipped = std::exchange(refusals_not_logged_, 0);
+    }
+    log::info("UPnP: " + what + " refused: " + std::to_string(fault.code()) + " " + std::string(fault.description()) +
+              (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it; see gatewayctl status)"
+                       : std::string()));
+}
+
 int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
     std::optional<Ipv4Address> requester = requester_of(request);
+    std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
     if (!requester || !inside(*requester, environment_.lan_networks)) {
-        set_action_fault(request, SoapFault{UpnpError::action_not_authorized});
-        log::info("UPnP: refused an action from outside the LAN");
+        refusals_.count_outside_lan();
+        refuse(request, SoapFault{UpnpError::action_not_authorized}, action_name + " from outside the LAN");
         return 0;
     }
+    std::string what = action_name + " from " + requester->to_string();
     const IgdService* service = find_service_by_id(UpnpActionRequest_get_ServiceID_cstr(request));
     std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
     if (!service || !arguments) {
-        set_action_fault(request, SoapFault{service ? UpnpError::invalid_args : UpnpError::invalid_action});
+        refuse(request, SoapFault{service ? UpnpError::invalid_args : UpnpError::invalid_action}, what);
         return 0;
     }
-    std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     ParsedAction parsed = parse_action_call(*service, action_name, *arguments, config_.igd_version);
     if (auto* fault = std::get_if<SoapFault>(&parsed)) {
-        set_action_fault(request, *fault);
-        log::info("UPnP: " + action_name + " from " + requester->to_string() + " refused: " +
-                  std::to_string(fault->code()) + " " + std::string(fault->description()));
+        refuse(request, *fault, what);
         return 0;
     }
     const ActionCall& call = std::get<ActionCall>(parsed);
     ActionOutcome outcome = perform(call, *requester);
     if (outcome.fault) {
-        set_action_fault(request, *outcome.fault);
+        refuse(request, *outcome.fault, what);
         return 0;
     }
     std::string type = request_service_type(UpnpActionRequest_get_ActionRequest(request));
     if (type.empty()) type = service_type(*service, config_.igd_version);
     auto response = make_action_response(*call.action, type, outcome.out_values);
     if (!response) {
-        set_action_fault(request, SoapFault{UpnpError::action_failed});
+        refuse(request, SoapFault{UpnpError::action_failed}, what);
         return 0;
     }
     set_action_result(request, std::move(response));
@@ -178,12 +204,14 @@ void InternetGatewayDevice::expire_leases() {
     std::lock_guard lock(mutex_);
     std::vector<PortMapping> ended = policy_.expire(monotonic_now());
     if (ended.empty()) return;
+    std::string removals;
     for (const auto& mapping : ended) {
         close_in_packet_path(mapping);
+        removals += serialize_lease_removal(mapping.protocol, mapping.external);
         log::info("UPnP: lease ended: " + std::string(protocol_name(mapping.protocol)) + " " +
                   std::to_string(mapping.external.value) + " -> " + to_string(mapping.internal));
     }
-    persist();
+    record(removals);
     announce_mapping_count();
 }
 
@@ -211,7 +239,7 @@ std::optional<MappingRefusal> InternetGatewayDevice::delete_mapping_as_administr
         close_in_packet_path(mapping);
         log::info("UPnP: mapping deleted by the administrator: " + std::string(protocol_name(protocol)) + " " +
                   std::to_string(external.value) + " -> " + to_string(mapping.internal));
-        persist();
+        record(serialize_lease_removal(protocol, external));
         announce_mapping_count();
         return std::nullopt;
     }
@@ -232,14 +260,27 @@ void InternetGatewayDevice::close_in_packet_path(const PortMapping& mapping) {
     commands_.push(ClosePortMapping{mapping.protocol, mapping.external});
 }
 
-void InternetGatewayDevice::persist() {
-    // Every change passes here (with mutex_ held): publish what the packet thread reads
-    // without the lock.
+void InternetGatewayDevice::record(std::string_view journal_lines) {
     auto next = policy_.next_expiry();
     next_lease_end_ms_.store(next ? next->count() : no_lease_end, std::memory_order_relaxed);
     mapping_count_.store(policy_.size(), std::memory_order_relaxed);
-    std::string text = serialize_leases(policy_.all(), wall_clock_seconds(), monotonic_now());
-    if (auto error = write_lease_file_atomically(config_.lease_file, text))
+    if (journal_.wants_compaction(policy_.size()) || !journal_.is_open()) {
+        compact_lease_file();
+        return;
+    }
+    if (journal_lines.empty()) return;
+    if (auto error = journal_.append(journal_lines)) {
+        log::error("lease file " + config_.lease_file + ": " + *error + "; rewriting it whole");
+        compact_lease_file();
+    }
+}
+
+void InternetGatewayDevice::compact_lease_file() {
+    auto all = policy_.all();
+    Instant now = monotonic_now();
+    std::string text = serialize_leases(all, wall_clock_seconds(), now);
+    auto lines = std::size_t(std::count(text.begin(), text.end(), '\n'));
+    if (auto error = journal_.compact(text, lines))
         log::error("lease file " + config_.lease_file + ": " + *error + " (mappings kept in memory)");
 }
 

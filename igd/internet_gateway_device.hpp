@@ -1,7 +1,7 @@
 // The running UPnP Internet Gateway Device: pupnp on the LAN interface only, the
 // documents generated from the service table, SOAP actions validated (soap_arguments)
 // and decided by the one mapping policy, grants opened in the packet path through the
-// engine command queue, leases persisted atomically and restored on start, and the
+// engine command queue, leases journaled (one fdatasync'ed line per change) and restored on start, and the
 // evented variables announced over GENA.
 //
 // Threads: pupnp calls on_event from its own pool; everything the callbacks share
@@ -21,8 +21,11 @@
 #include "igd/device_description.hpp"
 #include "igd/engine_command_queue.hpp"
 #include "igd/igd_config.hpp"
+#include "igd/lease_journal.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/soap_arguments.hpp"
+#include "igd/upnp_refusal_counters.hpp"
+#include "firewall/rate_limiter.hpp"
 #include "igd/web_files.hpp"
 
 namespace gw {
@@ -64,6 +67,8 @@ public:
     // through the policy, so the lease file and GENA stay right and the packet path is
     // closed. The refusal when there is no such live mapping.
     std::optional<MappingRefusal> delete_mapping_as_administrator(Protocol protocol, Port external);
+    // Every refused action, by reason (gatewayctl status).
+    const UpnpRefusalCounters& refusals() const { return refusals_; }
     // Reload: the ports static forwards now hold, refused to new grants (729).
     void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
 
@@ -74,6 +79,9 @@ private:
     };
 
     static int on_event(Upnp_EventType type, const void* event, void* cookie);
+    // Answers `fault`, counts it, and logs it unless refusals are flooding in (the
+    // counters keep the full tally).
+    void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what);
     int on_action(UpnpActionRequest* request);
     int on_subscription(const UpnpSubscriptionRequest* request);
     ActionOutcome perform(const ActionCall& call, Ipv4Address requester);
@@ -85,7 +93,10 @@ private:
 
     void open_in_packet_path(const PortMapping& mapping);
     void close_in_packet_path(const PortMapping& mapping);
-    void persist();                 // with mutex_ held
+    // With mutex_ held, after every change: publishes what the packet thread reads
+    // without the lock, and appends `journal_lines` to the lease file (or compacts it).
+    void record(std::string_view journal_lines);
+    void compact_lease_file();      // with mutex_ held
     void announce_mapping_count();  // with mutex_ held
     std::string uptime_seconds() const;
 
@@ -98,6 +109,11 @@ private:
     WebFiles files_;
     std::mutex mutex_;
     MappingPolicy policy_;
+    LeaseJournal journal_;
+    UpnpRefusalCounters refusals_;
+    std::mutex refusal_log_mutex_;
+    RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
+    std::uint64_t refusals_not_logged_ = 0;  // with refusal_log_mutex_ held
     UpnpDevice_Handle device_ = -1;
     bool started_ = false;
     static constexpr std::int64_t no_lease_end = INT64_MAX;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <variant>
 
@@ -193,11 +194,47 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
     return saved;
 }
 
+// (protocol, external port): what a journal line adds or removes.
+using LeaseKey = std::pair<Protocol, std::uint16_t>;
+
+// After "del ": "tcp 3389".
+std::variant<LeaseKey, LineError> parse_removal(std::string_view text) {
+    LineReader reader{text};
+    auto protocol_word = reader.next_word();
+    Protocol protocol;
+    if (protocol_word == "tcp") protocol = Protocol::tcp;
+    else if (protocol_word == "udp") protocol = Protocol::udp;
+    else return LineError{"bad protocol " + in_quotes(protocol_word)};
+    auto port_word = reader.next_word();
+    auto port = parse_port(port_word);
+    if (!port) return LineError{"bad port " + in_quotes(port_word)};
+    reader.skip_spaces();
+    if (!reader.rest.empty()) return LineError{"unexpected text after removal: " + in_quotes(reader.rest)};
+    return LeaseKey{protocol, port->value};
+}
+
 std::string system_error(std::string_view what, const std::string& path, int error_number) {
     return std::string(what) + " " + path + ": " + std::strerror(error_number);
 }
 
 }  // namespace
+
+std::string serialize_lease_line(const PortMapping& m, std::int64_t wall_clock_now_seconds, Instant engine_now) {
+    std::string out(protocol_name(m.protocol));
+    out += ' ' + std::to_string(m.external.value) + ' ' + to_string(m.internal);
+    out += " owner=" + m.owner.to_string();
+    out += " remote=" + (m.remote_host ? m.remote_host->to_string() : std::string("*"));
+    out += " expires=";
+    out += m.expires ? std::to_string(wall_clock_now_seconds + remaining_lease_seconds(m, engine_now)) : "never";
+    out += m.enabled ? " enabled=1" : " enabled=0";
+    out += " desc=\"" + escaped(m.description) + "\"\n";
+    return out;
+}
+
+std::string serialize_lease_removal(Protocol protocol, Port external) {
+    return std::string(removal_keyword) + ' ' + std::string(protocol_name(protocol)) + ' ' +
+           std::to_string(external.value) + '\n';
+}
 
 std::string serialize_leases(const std::vector<PortMapping>& mappings, std::int64_t wall_clock_now_seconds,
                              Instant engine_now) {
@@ -205,14 +242,7 @@ std::string serialize_leases(const std::vector<PortMapping>& mappings, std::int6
     out += '\n';
     for (const auto& m : mappings) {
         if (m.expires && *m.expires <= engine_now) continue;
-        out += protocol_name(m.protocol);
-        out += ' ' + std::to_string(m.external.value) + ' ' + to_string(m.internal);
-        out += " owner=" + m.owner.to_string();
-        out += " remote=" + (m.remote_host ? m.remote_host->to_string() : std::string("*"));
-        out += " expires=";
-        out += m.expires ? std::to_string(wall_clock_now_seconds + remaining_lease_seconds(m, engine_now)) : "never";
-        out += m.enabled ? " enabled=1" : " enabled=0";
-        out += " desc=\"" + escaped(m.description) + "\"\n";
+        out += serialize_lease_line(m, wall_clock_now_seconds, engine_now);
     }
     return out;
 }
@@ -225,6 +255,7 @@ LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_
     };
     bool header_seen = false;
     std::size_t line_number = 0;
+    std::map<LeaseKey, SavedLine> live;
     while (!text.empty()) {
         auto newline = text.find('\n');
         bool torn = newline == std::string_view::npos;
@@ -246,24 +277,39 @@ LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_
             return result;
         }
 
+        if (line.starts_with(removal_keyword) && line.size() > removal_keyword.size() &&
+            line[removal_keyword.size()] == ' ') {
+            auto key = parse_removal(line.substr(removal_keyword.size() + 1));
+            if (auto* e = std::get_if<LineError>(&key))
+                report(line_number, torn ? "torn line at end of file (no newline): " + e->message : e->message);
+            else
+                live.erase(std::get<LeaseKey>(key));
+            continue;
+        }
         auto parsed = parse_line(line);
         if (auto* e = std::get_if<LineError>(&parsed)) {
             report(line_number, torn ? "torn line at end of file (no newline): " + e->message : e->message);
             continue;
         }
-        auto* saved = &std::get<SavedLine>(parsed);
-        if (saved->expires_wall) {
-            auto remaining = *saved->expires_wall - wall_clock_now_seconds;
+        auto& saved = std::get<SavedLine>(parsed);
+        LeaseKey key{saved.mapping.protocol, saved.mapping.external.value};
+        live.insert_or_assign(key, std::move(saved));
+    }
+    // The journal's last word on each key is what was acknowledged last.
+    for (auto& [key, saved] : live) {
+        if (saved.expires_wall) {
+            auto remaining = *saved.expires_wall - wall_clock_now_seconds;
             if (remaining <= 0) {
                 ++result.expired;
                 continue;
             }
             // A clock far off at save time must not overflow engine time; restore caps it.
             remaining = std::min<std::int64_t>(remaining, 0xffffffffLL);
-            saved->mapping.expires = engine_now + std::chrono::seconds(remaining);
+            saved.mapping.expires = engine_now + std::chrono::seconds(remaining);
         }
-        result.mappings.push_back(std::move(saved->mapping));
+        result.mappings.push_back(std::move(saved.mapping));
     }
+    result.lines = line_number;
     return result;
 }
 

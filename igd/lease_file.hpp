@@ -3,6 +3,12 @@
 //
 //   gatewayd-leases 1
 //   tcp 3389 192.168.50.20:3389 owner=192.168.50.20 remote=* expires=1767225600 enabled=1 desc="Remote Assistance"
+//   del udp 5000
+//
+// It is a journal (lease_journal.hpp): each grant appends its mapping's line, each
+// removal a "del PROTOCOL PORT" line, and reading replays it, the last line about a
+// (protocol, external port) winning. A file written whole (compacted) is simply a
+// journal with no removals.
 //
 // `expires` is the wall-clock second (Unix time) the lease ends, or `never`: a lease
 // keeps running while the daemon is down, as the client that asked for it expects.
@@ -28,6 +34,13 @@
 namespace gw {
 
 inline constexpr std::string_view lease_file_header = "gatewayd-leases 1";
+inline constexpr std::string_view removal_keyword = "del";
+
+// One mapping's line, newline included (what a grant appends to the journal).
+std::string serialize_lease_line(const PortMapping& mapping, std::int64_t wall_clock_now_seconds,
+                                 Instant engine_now);
+// "del tcp 3389\n": the journal line that ends a mapping.
+std::string serialize_lease_removal(Protocol protocol, Port external);
 
 // One line per mapping, after the header; mappings whose lease is over at
 // `engine_now` are left out. The remaining lease is rounded up to whole seconds.
@@ -38,11 +51,14 @@ struct LeaseFileReadResult {
     std::vector<PortMapping> mappings;  // expires in engine time, from engine_now
     std::vector<std::string> errors;    // "<source>:<line>: <what is wrong>", one per bad line
     std::size_t expired = 0;            // leases that ran out while the daemon was down
+    std::size_t lines = 0;              // lines read, header included (the journal's length)
 };
 
-// A file without the header, or with another version, yields one error and nothing
-// else. A last line without its newline is a write cut short: if it does not parse,
-// its error says it was torn.
+// Replays the journal: the mappings live after its last line, in (protocol, port)
+// order. A file without the header, or with another version, yields one error and
+// nothing else. A last line without its newline is a write cut short (kill -9 in the
+// middle of an append): if it does not parse, its error says it was torn, and what the
+// lines before it said stands.
 LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_now_seconds, Instant engine_now,
                                  std::string_view source_name = "leases");
 

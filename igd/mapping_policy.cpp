@@ -159,6 +159,7 @@ std::variant<PortMapping, MappingRefusal> MappingPolicy::install(const PortMappi
     granted.expires = expires;
     granted.description = normalized_description(requested.description);
     mappings_.insert_or_assign(Key{requested.protocol, external}, granted);
+    changed();
     return granted;
 }
 
@@ -208,6 +209,7 @@ std::optional<MappingRefusal> MappingPolicy::remove(Protocol protocol, Port exte
     if (!held || held->remote_host != remote_host) return MappingRefusal::no_such_entry;
     if (config_.secure_mode && held->owner != requester) return MappingRefusal::action_not_authorized;
     mappings_.erase(Key{protocol, external});
+    changed();
     return std::nullopt;
 }
 
@@ -228,6 +230,7 @@ std::variant<std::vector<PortMapping>, MappingRefusal> MappingPolicy::remove_ran
         }
         removed.push_back(m);
         it = mappings_.erase(it);
+        changed();
     }
     if (removed.empty())
         return others_held ? MappingRefusal::action_not_authorized : MappingRefusal::port_mapping_not_found;
@@ -240,7 +243,25 @@ const PortMapping* MappingPolicy::find(Protocol protocol, Port external, std::op
     return held && held->remote_host == remote_host ? held : nullptr;
 }
 
+const MappingPolicy::IndexCache& MappingPolicy::index_cache() const {
+    if (!cache_.stale) return cache_;
+    cache_.by_index.clear();
+    cache_.by_index.reserve(mappings_.size());
+    cache_.earliest_expiry.reset();
+    for (const auto& [key, m] : mappings_) {
+        cache_.by_index.push_back(&m);
+        if (m.expires && (!cache_.earliest_expiry || *m.expires < *cache_.earliest_expiry))
+            cache_.earliest_expiry = m.expires;
+    }
+    cache_.stale = false;
+    return cache_;
+}
+
 const PortMapping* MappingPolicy::at_index(std::size_t index, Instant now) const {
+    const IndexCache& cache = index_cache();
+    // Nothing stored is over yet: stored index = live index.
+    if (!cache.earliest_expiry || now < *cache.earliest_expiry)
+        return index < cache.by_index.size() ? cache.by_index[index] : nullptr;
     for (const auto& [key, m] : mappings_) {
         if (!alive(m, now)) continue;
         if (index == 0) return &m;
@@ -270,17 +291,12 @@ std::vector<PortMapping> MappingPolicy::expire(Instant now) {
         }
         expired.push_back(std::move(it->second));
         it = mappings_.erase(it);
+        changed();
     }
     return expired;
 }
 
-std::optional<Instant> MappingPolicy::next_expiry() const {
-    std::optional<Instant> earliest;
-    for (const auto& [key, m] : mappings_) {
-        if (m.expires && (!earliest || *m.expires < *earliest)) earliest = m.expires;
-    }
-    return earliest;
-}
+std::optional<Instant> MappingPolicy::next_expiry() const { return index_cache().earliest_expiry; }
 
 std::vector<PortMapping> MappingPolicy::all() const {
     std::vector<PortMapping> out;

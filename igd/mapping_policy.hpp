@@ -114,7 +114,9 @@ public:
     const PortMapping* find(Protocol protocol, Port external, std::optional<Ipv4Address> remote_host,
                             Instant now) const;
     // GetGenericPortMappingEntry: live mappings in a stable order (protocol: tcp then
-    // udp, then external port); nullptr past the end (713).
+    // udp, then external port); nullptr past the end (713). O(1) while no stored lease
+    // is over (a control point walks index 0, 1, 2...: a walk of n is O(n), not O(n^2));
+    // a linear walk otherwise, until expire() collects the dead.
     const PortMapping* at_index(std::size_t index, Instant now) const;
     // GetListOfPortMappings: live mappings of `protocol` in `ports`, in port order, at
     // most `max` (0 = no limit, as NewNumberOfPorts=0). Empty: the SOAP layer says 730.
@@ -126,7 +128,8 @@ public:
     // Removes every mapping whose lease is over (now >= expires) and returns them so the
     // caller closes the packet path of each.
     std::vector<PortMapping> expire(Instant now);
-    // The earliest lease end among stored mappings: when to call expire() next.
+    // The earliest lease end among stored mappings: when to call expire() next. O(1)
+    // between changes.
     std::optional<Instant> next_expiry() const;
 
     // Reload: the static forwards changed. Mappings already held are not re-checked
@@ -163,6 +166,16 @@ private:
     IgdConfig config_;
     std::vector<std::pair<Protocol, PortRange>> reserved_;
     std::map<Key, PortMapping> mappings_;  // ordered: the index order of at_index()
+
+    // Derived from mappings_, rebuilt on first use after a change (changed()).
+    struct IndexCache {
+        bool stale = true;
+        std::vector<const PortMapping*> by_index;  // every stored mapping, in map order
+        std::optional<Instant> earliest_expiry;
+    };
+    const IndexCache& index_cache() const;
+    void changed() { cache_.stale = true; }
+    mutable IndexCache cache_;
 };
 
 }  // namespace gw

@@ -29,4 +29,31 @@ std::string_view upnp_error_description(UpnpError error) {
     return "Action Failed";
 }
 
+std::string_view upnp_error_name(UpnpError error) {
+    switch (error) {
+    case UpnpError::invalid_action: return "invalid_action";
+    case UpnpError::invalid_args: return "invalid_args";
+    case UpnpError::action_failed: return "action_failed";
+    case UpnpError::argument_value_out_of_range: return "argument_value_out_of_range";
+    case UpnpError::string_argument_too_long: return "string_argument_too_long";
+    case UpnpError::action_not_authorized: return "action_not_authorized";
+    case UpnpError::specified_array_index_invalid: return "specified_array_index_invalid";
+    case UpnpError::no_such_entry_in_array: return "no_such_entry_in_array";
+    case UpnpError::wildcard_not_permitted_in_src_ip: return "wildcard_not_permitted_in_src_ip";
+    case UpnpError::wildcard_not_permitted_in_ext_port: return "wildcard_not_permitted_in_ext_port";
+    case UpnpError::conflict_in_mapping_entry: return "conflict_in_mapping_entry";
+    case UpnpError::same_port_values_required: return "same_port_values_required";
+    case UpnpError::only_permanent_leases_supported: return "only_permanent_leases_supported";
+    case UpnpError::remote_host_only_supports_wildcard: return "remote_host_only_supports_wildcard";
+    case UpnpError::external_port_only_supports_wildcard: return "external_port_only_supports_wildcard";
+    case UpnpError::no_port_maps_available: return "no_port_maps_available";
+    case UpnpError::conflict_with_other_mechanisms: return "conflict_with_other_mechanisms";
+    case UpnpError::port_mapping_not_found: return "port_mapping_not_found";
+    case UpnpError::read_only: return "read_only";
+    case UpnpError::wildcard_not_permitted_in_int_port: return "wildcard_not_permitted_in_int_port";
+    case UpnpError::inconsistent_parameters: return "inconsistent_parameters";
+    }
+    return "action_failed";
+}
+
 }  // namespace gw

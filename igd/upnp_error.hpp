@@ -2,6 +2,7 @@
 // SOAP layer, the mapping policy and the logs. No pupnp here: the policy stays pure.
 #pragma once
 
+#include <array>
 #include <string_view>
 
 namespace gw {
@@ -31,7 +32,22 @@ enum class UpnpError : int {
     inconsistent_parameters = 733,
 };
 
+// Every code above, in order (for tables of counters).
+inline constexpr std::array all_upnp_errors{
+    UpnpError::invalid_action, UpnpError::invalid_args, UpnpError::action_failed,
+    UpnpError::argument_value_out_of_range, UpnpError::string_argument_too_long, UpnpError::action_not_authorized,
+    UpnpError::specified_array_index_invalid, UpnpError::no_such_entry_in_array,
+    UpnpError::wildcard_not_permitted_in_src_ip, UpnpError::wildcard_not_permitted_in_ext_port,
+    UpnpError::conflict_in_mapping_entry, UpnpError::same_port_values_required,
+    UpnpError::only_permanent_leases_supported, UpnpError::remote_host_only_supports_wildcard,
+    UpnpError::external_port_only_supports_wildcard, UpnpError::no_port_maps_available,
+    UpnpError::conflict_with_other_mechanisms, UpnpError::port_mapping_not_found, UpnpError::read_only,
+    UpnpError::wildcard_not_permitted_in_int_port, UpnpError::inconsistent_parameters,
+};
+
 // The errorDescription the specs give, e.g. "ConflictInMappingEntry".
 std::string_view upnp_error_description(UpnpError error);
+// A snake_case name for counters and JSON, e.g. "no_port_maps_available".
+std::string_view upnp_error_name(UpnpError error);
 
 }  // namespace gw

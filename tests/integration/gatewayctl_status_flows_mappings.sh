@@ -61,7 +61,10 @@ lab_ok "mappings: the UPnP mapping, its owner and its lease"
 grep -q "$MAPPED_PORT" "$LAB_UPNP_LEASE_FILE" || lab_fail "control: the lease file does not hold the mapping"
 out=$(lab_ctl mappings delete udp "$MAPPED_PORT") || lab_fail "gatewayctl mappings delete failed: $out"
 lab_upnp_expect_unlisted lan UDP "$MAPPED_PORT" "after gatewayctl mappings delete"
-if grep -q "$MAPPED_PORT" "$LAB_UPNP_LEASE_FILE"; then lab_fail "the lease file still holds the deleted mapping"; fi
+# The lease file is a journal: its last word on the port must be the removal.
+last=$(grep -E "^(del )?udp $MAPPED_PORT( |$)" "$LAB_UPNP_LEASE_FILE" | tail -n 1 || true)
+[[ $last == "del udp $MAPPED_PORT" ]] ||
+    lab_fail "the lease file still holds the deleted mapping (last line about it: '$last'):"$'\n'"$(cat "$LAB_UPNP_LEASE_FILE")"
 err=$(lab_ctl mappings delete udp "$MAPPED_PORT" 2>&1) && lab_fail "deleting it twice succeeded"
 lab_ok "mappings delete: $out; gone from UPnP and the lease file (again: $err)"
 

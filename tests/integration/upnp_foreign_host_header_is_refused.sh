@@ -2,7 +2,8 @@
 # DNS rebinding: a web page that rebinds evil.example to the gateway makes the browser send
 # requests to the IGD with "Host: evil.example". The IGD must refuse them (any answer but 2xx, or
 # none): the description fetch, and above all a SOAP AddPortMapping, which must not create the
-# mapping. The same requests with the IGD's own Host are served (the control).
+# mapping. The same requests with the IGD's own Host are served (the control). With gatewayd each
+# refusal is counted in gatewayctl status (upnp_refusals.http_foreign_host).
 # LAB_NAT=gatewayd (default) or kernel (Debian's miniupnpd as the reference IGD, to check the test).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -31,22 +32,26 @@ soap_add() {
 }
 
 check_description() {
-    local status
+    local status before
     status=$(lab_upnp_py lan http "$LAB_UPNP_URL" || true)
     [[ $status == "HTTP/1.1 200"* ]] || lab_fail "control: GET $LAB_UPNP_URL with its own Host was answered: $status"
     for host in "$FOREIGN_HOST" "$FOREIGN_HOST:$LAB_UPNP_HTTP_PORT"; do
+        before=$(lab_upnp_count http_foreign_host)
         status=$(lab_upnp_py lan http "$LAB_UPNP_URL" --host "$host" || true)
         [[ $status != "HTTP/1."?" 2"* ]] || lab_fail "GET $LAB_UPNP_URL with Host: $host was served: $status"
         lab_ok "GET the description with Host: $host → $status"
+        lab_upnp_expect_counted http_foreign_host "$before" "GET with Host: $host"
     done
 }
 
 check_soap() {
-    local status
+    local status before
+    before=$(lab_upnp_count http_foreign_host)
     status=$(soap_add "$REBIND_PORT" "$FOREIGN_HOST")
     [[ $status != "HTTP/1."?" 2"* ]] || lab_fail "SOAP AddPortMapping with Host: $FOREIGN_HOST was served: $status"
     lab_upnp_expect_unlisted lan TCP "$REBIND_PORT" "after AddPortMapping with Host: $FOREIGN_HOST"
     lab_ok "SOAP AddPortMapping TCP $REBIND_PORT with Host: $FOREIGN_HOST → $status; no such mapping exists"
+    lab_upnp_expect_counted http_foreign_host "$before" "SOAP with Host: $FOREIGN_HOST"
     status=$(soap_add "$CONTROL_PORT")
     [[ $status == "HTTP/1.1 200"* ]] || lab_fail "control: the same AddPortMapping with the IGD's own Host was answered: $status"
     lab_upnp_expect_listed lan TCP "$CONTROL_PORT" "$LAB_LAN_IP:$CONTROL_PORT" "control: AddPortMapping with the IGD's own Host"

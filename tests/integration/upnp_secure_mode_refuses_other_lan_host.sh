@@ -3,6 +3,7 @@
 # to LAN host 2 is refused (upnpc: error 718 ConflictInMappingEntry or 606 Action not authorized;
 # python3-miniupnpc likewise), nothing is listed, and the WAN host's packets to that port never
 # reach LAN host 2. LAN host 2 asking for the same mapping to itself is granted (the control).
+# gatewayd counts each refusal (gatewayctl status: upnp_refusals.soap_606_action_not_authorized).
 # LAB_NAT=gatewayd (default) or kernel (Debian's miniupnpd as the reference IGD, to check the test).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -13,19 +14,23 @@ VICTIM_IP=$(lab_lan_ip 2)
 readonly VICTIM_IP
 
 check_upnpc_refused() {
-    local out rc=0
+    local out rc=0 before
+    before=$(lab_upnp_count soap_606_action_not_authorized)
     out=$(lab_upnpc lan -e hijack -a "$VICTIM_IP" "$PORT" "$PORT" TCP 3600 2>&1) || rc=$?
     grep -qE "failed with code (606|718) " <<<"$out" ||
         lab_fail "LAN host 1 mapping TCP $PORT to LAN host 2 ($VICTIM_IP): expected error 606 or 718, upnpc said (exit $rc):"$'\n'"$out"
     lab_ok "upnpc on LAN host 1: $(grep -oE 'AddPortMapping\(.*' <<<"$out")"
+    lab_upnp_expect_counted soap_606_action_not_authorized "$before" "upnpc's refused mapping"
 }
 
 check_python_refused() {
-    local out
+    local out before
+    before=$(lab_upnp_count soap_606_action_not_authorized)
     if out=$(lab_upnp_py lan add "$PY_PORT" UDP "$PY_PORT" --client "$VICTIM_IP" --lease 3600); then
         lab_fail "python3-miniupnpc on LAN host 1 mapped UDP $PY_PORT to LAN host 2 ($VICTIM_IP)"
     fi
     lab_ok "python3-miniupnpc on LAN host 1, UDP $PY_PORT to $VICTIM_IP: $out"
+    lab_upnp_expect_counted soap_606_action_not_authorized "$before" "python3-miniupnpc's refused mapping"
 }
 
 check_nothing_mapped() {

@@ -6,6 +6,7 @@
 # The same M-SEARCH from the LAN host is answered (the control that the prober works).
 # LAB_NAT=gatewayd (default) or kernel (Debian's miniupnpd as the reference IGD, to check the test).
 set -euo pipefail
+# With gatewayd every refused packet is counted (gatewayctl status: upnp_refusals.from_wan).
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
@@ -33,20 +34,25 @@ expect_unanswered() {
 }
 
 check_wan_ssdp_unanswered() {
+    local before
+    before=$(lab_upnp_count from_wan)
     expect_unanswered "unicast M-SEARCH to $LAB_GW_WAN_IP:$SSDP_PORT" "$LAB_GW_WAN_IP"
     expect_unanswered "M-SEARCH to $LAB_UPNP_SSDP_GROUP:$SSDP_PORT" "$LAB_UPNP_SSDP_GROUP" --interface-address "$LAB_WAN_IP"
     expect_unanswered "M-SEARCH ssdp:all to $LAB_UPNP_SSDP_GROUP:$SSDP_PORT" "$LAB_UPNP_SSDP_GROUP" \
         --interface-address "$LAB_WAN_IP" --search-target ssdp:all
     lab_ok "the WAN host's M-SEARCH to $LAB_GW_WAN_IP:$SSDP_PORT and to $LAB_UPNP_SSDP_GROUP:$SSDP_PORT: no answer in 3s each"
+    lab_upnp_expect_counted from_wan "$before" "the three M-SEARCHes (sent twice each)" 6
 }
 
 check_wan_http_unanswered() {
-    local path=/${LAB_UPNP_URL#http://*/} code
+    local path=/${LAB_UPNP_URL#http://*/} code before
+    before=$(lab_upnp_count from_wan)
     code=$(lab_wan curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$LAB_GW_WAN_IP:$LAB_UPNP_HTTP_PORT$path" || true)
     [[ $code == 000 ]] || lab_fail "curl from the WAN host to http://$LAB_GW_WAN_IP:$LAB_UPNP_HTTP_PORT$path got HTTP $code"
     code=$(lab_wan curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$LAB_GW_WAN_IP:$LAB_UPNP_HTTP_PORT/" || true)
     [[ $code == 000 ]] || lab_fail "curl from the WAN host to http://$LAB_GW_WAN_IP:$LAB_UPNP_HTTP_PORT/ got HTTP $code"
     lab_ok "curl from the WAN host to http://$LAB_GW_WAN_IP:$LAB_UPNP_HTTP_PORT$path and /: no HTTP answer"
+    lab_upnp_expect_counted from_wan "$before" "the two HTTP connection attempts" 2
 }
 
 check_nothing_leaked() {

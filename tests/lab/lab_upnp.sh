@@ -321,3 +321,32 @@ lab_upnp_unmap() {
 
 # lab_upnp_messenger_desc PROTO PORT: the description Windows Messenger gave its mappings.
 lab_upnp_messenger_desc() { echo "msmsgs ($LAB_LAN_IP:$2) $2 $1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Refusal counters (gatewayctl status: upnp_refusals)
+
+# lab_upnp_refusals KEY: gatewayd's count of UPnP refusals of KEY (e.g. soap_728_no_port_maps_available,
+# http_foreign_host, from_wan); 0 when none was counted.
+lab_upnp_refusals() {
+    lab_ctl --json status | "$LAB_UPNP_PY" -c 'import json, sys
+print(json.load(sys.stdin).get("upnp_refusals", {}).get(sys.argv[1], 0))' "$1"
+}
+
+# lab_upnp_expect_counted KEY BEFORE WHAT [AT-LEAST]: the count of KEY grew by at least AT-LEAST
+# (default 1) since BEFORE. miniupnpd has no such counters: there it says so and checks nothing.
+lab_upnp_expect_counted() {
+    local key=$1 before=$2 what=$3 least=${4:-1} now
+    if [[ $LAB_UPNP_IGD != gatewayd ]]; then
+        lab_ok "$what: (the reference $LAB_UPNP_IGD has no refusal counters)"
+        return 0
+    fi
+    now=$(lab_upnp_refusals "$key")
+    ((now - before >= least)) ||
+        lab_fail "$what: upnp_refusals.$key went from $before to $now, expected at least +$least; status:"$'\n'"$(lab_ctl --json status)"
+    lab_ok "$what: counted in upnp_refusals.$key ($before -> $now)"
+}
+
+# lab_upnp_count KEY: lab_upnp_refusals for gatewayd, 0 for the reference (to pass as BEFORE).
+lab_upnp_count() {
+    if [[ $LAB_UPNP_IGD == gatewayd ]]; then lab_upnp_refusals "$1"; else echo 0; fi
+}

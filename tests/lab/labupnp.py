@@ -19,6 +19,14 @@ are printed as "error: <miniupnpc's text>" and exit 2.
   delete EXT PROTO                DeletePortMapping; exit 3 if the IGD has no such mapping
   bench --count N                 N AddPortMapping, a full GetGenericPortMappingEntry walk, N
                                   DeletePortMapping; prints one JSON object of counts and seconds
+  flood CONTROL-URL --count N     N AddPortMapping (raw SOAP) to this host (TCP, --first-port up), as
+                                  fast as the IGD answers; prints one JSON object: granted, refused
+                                  by UPnP error code, seconds
+  soap CONTROL-URL ACTION         one raw SOAP request (--arg NAME=VALUE repeatable, or --body for the
+                                  whole POST body, --pad N bytes of padding in the envelope,
+                                  --content-length to declare another length); prints the HTTP
+                                  status code and the UPnP errorCode ("200 -", "500 402"), or
+                                  "no answer (...)" and exit 1
   http URL                        one raw HTTP request (--method, --header "Name: value" repeatable,
                                   --host overrides Host); prints the status line, or "no answer"
                                   and exit 1 within --timeout
@@ -153,6 +161,79 @@ def bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def flood(args: argparse.Namespace) -> int:
+    # Raw SOAP rather than python3-miniupnpc, whose strupnperror() turns 728 into "UnknownError".
+    from urllib.parse import urlsplit
+
+    host = urlsplit(args.control_url).hostname
+    with socket.create_connection((host, urlsplit(args.control_url).port or 80)) as probe:
+        client = probe.getsockname()[0]
+    granted, refused = 0, {}
+    started = time.perf_counter()
+    for port in range(args.first_port, args.first_port + args.count):
+        args.arg = [f"NewRemoteHost=", f"NewExternalPort={port}", "NewProtocol=TCP", f"NewInternalPort={port}",
+                    f"NewInternalClient={client}", "NewEnabled=1", "NewPortMappingDescription=flood",
+                    "NewLeaseDuration=3600"]
+        status, code = _soap_exchange(args, "AddPortMapping")
+        if status == "200":
+            granted += 1
+        else:
+            refused[code] = refused.get(code, 0) + 1
+    print(json.dumps({"granted": granted, "refused": refused, "seconds": time.perf_counter() - started}))
+    return 0
+
+
+def _soap_body(args: argparse.Namespace, action: str) -> str:
+    if args.body is not None:
+        return args.body
+    service = args.service
+    arguments = "".join(f"<{name}>{value}</{name}>" for name, value in (a.split("=", 1) for a in args.arg))
+    padding = f"<!-- {'x' * args.pad} -->" if args.pad else ""
+    return (
+        '<?xml version="1.0"?><s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" '
+        's:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">' + padding + "<s:Body>"
+        f'<u:{action} xmlns:u="{service}">{arguments}</u:{action}></s:Body></s:Envelope>'
+    )
+
+
+def _soap_exchange(args: argparse.Namespace, action: str) -> tuple:
+    """One POST to args.control_url: (HTTP status, UPnP errorCode or "-"); status "none" when
+    nothing came back (the text of the error in the code's place)."""
+    import re
+    from urllib.parse import urlsplit
+
+    url = urlsplit(args.control_url)
+    body = _soap_body(args, action).encode()
+    length = args.content_length if args.content_length is not None else len(body)
+    head = (
+        f"POST {url.path} HTTP/1.1\r\nHost: {url.netloc}\r\nContent-Type: text/xml; charset=\"utf-8\"\r\n"
+        f'SOAPAction: "{args.service}#{action}"\r\nContent-Length: {length}\r\nConnection: close\r\n\r\n'
+    ).encode()
+    answer = b""
+    try:
+        with socket.create_connection((url.hostname, url.port or 80), timeout=args.timeout) as sock:
+            sock.sendall(head + body)
+            while chunk := sock.recv(65536):
+                answer += chunk
+    except OSError as error:
+        if not answer:
+            return "none", str(error)
+    if not answer:
+        return "none", "connection closed without an answer"
+    status = answer.split(b"\r\n", 1)[0].split()
+    code = re.search(rb"<errorCode>\s*(\d+)\s*</errorCode>", answer)
+    return (status[1].decode() if len(status) > 1 else "?"), (code.group(1).decode() if code else "-")
+
+
+def soap(args: argparse.Namespace) -> int:
+    status, code = _soap_exchange(args, args.action)
+    if status == "none":
+        print(f"no answer ({code})")
+        return 1
+    print(f"{status} {code}")
+    return 0
+
+
 def http(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
 
@@ -248,6 +329,26 @@ def _parser() -> argparse.ArgumentParser:
     measure.add_argument("--protocol", default="TCP")
     measure.add_argument("--lease", type=int, default=3600)
     measure.set_defaults(run=bench)
+
+    many = commands.add_parser("flood")
+    many.add_argument("control_url")
+    many.add_argument("--count", type=int, default=10000)
+    many.add_argument("--service", default="urn:schemas-upnp-org:service:WANIPConnection:1")
+    many.add_argument("--timeout", type=float, default=5.0)
+    many.set_defaults(body=None, pad=0, content_length=None)
+    many.add_argument("--first-port", type=int, default=20000)
+    many.set_defaults(run=flood)
+
+    raw = commands.add_parser("soap")
+    raw.add_argument("control_url")
+    raw.add_argument("action")
+    raw.add_argument("--service", default="urn:schemas-upnp-org:service:WANIPConnection:1")
+    raw.add_argument("--arg", action="append", default=[], help="NAME=VALUE, in order")
+    raw.add_argument("--body", help="the whole POST body instead of an envelope built from --arg")
+    raw.add_argument("--pad", type=int, default=0, help="bytes of XML comment inside the envelope")
+    raw.add_argument("--content-length", type=int, help="declare this Content-Length instead")
+    raw.add_argument("--timeout", type=float, default=5.0)
+    raw.set_defaults(run=soap)
 
     request = commands.add_parser("http")
     request.add_argument("url")
