@@ -185,6 +185,7 @@ std::string value_type_name(ValueType type) {
         case ValueType::absolute_path: return "absolute file path";
         case ValueType::text: return "text";
         case ValueType::upnp_permissions: return "list of permission rules";
+        case ValueType::lease_sync: return docs_choices(lease_sync_names);
     }
     return "value";
 }
@@ -215,6 +216,7 @@ std::string value_type_article(ValueType type) {
         case ValueType::absolute_path: return "an absolute file path";
         case ValueType::text: return "a text";
         case ValueType::upnp_permissions: return "a permission rule or a list of them";
+        case ValueType::lease_sync: return "one of " + choices_text(lease_sync_names);
     }
     return "a value";
 }

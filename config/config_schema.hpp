@@ -50,6 +50,7 @@ enum class ValueType {
     absolute_path,     // of a file
     text,              // free text shown to people, e.g. upnp.friendly_name
     upnp_permissions,  // list: miniupnpd permission rules
+    lease_sync,        // change or second
 };
 
 // How a value of each type is written.

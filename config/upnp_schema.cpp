@@ -209,6 +209,11 @@ std::vector<SchemaKey> upnp_schema_keys() {
          "Where mappings are kept across restarts: an absolute path to a file, not a directory.",
          [](const N& v, C& c) { return store_lease_file(v, c.upnp.lease_file); },
          [](const C& c) { return c.upnp.lease_file; }},
+        {"upnp.lease_sync", ValueType::lease_sync, false,
+         "When a lease file change is flushed to disk: `change` before the client gets its answer, `second` within "
+         "a second (a killed or crashed daemon loses nothing either way; a power cut may lose the last second).",
+         [](const N& v, C& c) { return store_choice(v, lease_sync_names, c.upnp.lease_sync); },
+         [](const C& c) { return std::string(enum_name(lease_sync_names, c.upnp.lease_sync)); }},
         {"upnp.friendly_name", ValueType::text, false,
          "Name control points show for the gateway (UDA friendlyName): 1 to " + std::to_string(friendly_name_max) +
              " printable characters, UTF-8.",

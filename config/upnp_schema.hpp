@@ -5,8 +5,14 @@
 #include <vector>
 
 #include "config/config_schema.hpp"
+#include "igd/igd_config.hpp"
 
 namespace gw {
+
+inline constexpr EnumName<LeaseSync> lease_sync_names[] = {
+    {LeaseSync::change, "change"},
+    {LeaseSync::second, "second"},
+};
 
 std::vector<SchemaKey> upnp_schema_keys();  // upnp.*, in documentation order
 

@@ -23,6 +23,9 @@ struct UpnpPermission {
     constexpr bool operator==(const UpnpPermission&) const = default;
 };
 
+// When a lease file change reaches the disk (igd/lease_journal.hpp says what each risks).
+enum class LeaseSync : std::uint8_t { change, second };
+
 struct IgdConfig {
     bool enabled = true;
     int igd_version = 1;                    // 1 (the only one Windows' own client recognises) or 2
@@ -34,6 +37,7 @@ struct IgdConfig {
     std::uint32_t per_client_limit = 128;   // mappings one LAN address may hold; <= max_mappings
     std::uint32_t max_mappings = 1024;      // in all
     std::string lease_file = "/var/lib/gatewayd/leases";  // absolute, a file (config/ checks both)
+    LeaseSync lease_sync = LeaseSync::second;
     // Evaluated in order; no match = deny (miniupnpd accepts on no match, which is why its
     // shipped file ends with a deny-all rule). As loaded, empty means "upnp.permissions
     // not given": the daemon, which knows the LAN networks even when lan.networks is left

@@ -39,7 +39,7 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
       commands_(commands),
       counters_(counters),
       policy_(config, environment_.reserved_ports),
-      journal_(config.lease_file) {
+      journal_(config.lease_file, config.lease_sync) {
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;

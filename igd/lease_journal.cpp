@@ -18,18 +18,54 @@ std::string system_error(std::string_view what, const std::string& path, int err
 
 }  // namespace
 
-LeaseJournal::~LeaseJournal() { close_file(); }
+LeaseJournal::LeaseJournal(std::string path, LeaseSync sync) : path_(std::move(path)), sync_(sync) {
+    if (sync_ == LeaseSync::second) syncer_ = std::jthread([this](std::stop_token stop) { sync_in_background(stop); });
+}
+
+LeaseJournal::~LeaseJournal() {
+    if (syncer_.joinable()) {
+        syncer_.request_stop();
+        syncer_.join();
+    }
+    close_file();
+}
 
 void LeaseJournal::close_file() {
-    if (fd_ >= 0) close(fd_);
+    std::lock_guard lock(fd_mutex_);
+    if (fd_ >= 0) {
+        if (unsynced_) fdatasync(fd_);
+        close(fd_);
+    }
     fd_ = -1;
+    unsynced_ = false;
+}
+
+// Waits for an unsynced append, lets a second's worth gather, then flushes a duplicate of
+// the descriptor outside the lock, so that appends never wait for the disk.
+void LeaseJournal::sync_in_background(std::stop_token stop) {
+    std::unique_lock lock(fd_mutex_);
+    while (!stop.stop_requested()) {
+        if (!appended_.wait(lock, stop, [this] { return unsynced_; })) break;
+        appended_.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+        if (fd_ < 0 || !unsynced_) continue;
+        int fd = dup(fd_);
+        unsynced_ = false;
+        lock.unlock();
+        if (fd >= 0) {
+            fdatasync(fd);
+            close(fd);
+        }
+        lock.lock();
+    }
 }
 
 std::optional<std::string> LeaseJournal::compact(std::string_view snapshot, std::size_t snapshot_lines) {
     close_file();
     if (auto error = write_lease_file_atomically(path_, snapshot)) return error;
-    fd_ = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-    if (fd_ < 0) return system_error("cannot open for appending", path_, errno);
+    int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    if (fd < 0) return system_error("cannot open for appending", path_, errno);
+    std::lock_guard lock(fd_mutex_);
+    fd_ = fd;
     lines_ = snapshot_lines;
     return std::nullopt;
 }
@@ -46,13 +82,19 @@ std::optional<std::string> LeaseJournal::append(std::string_view lines) {
         }
         written += std::size_t(n);
     }
+    lines_ += std::size_t(std::count(lines.begin(), lines.end(), '\n'));
+    if (sync_ == LeaseSync::second) {
+        std::lock_guard lock(fd_mutex_);
+        unsynced_ = true;
+        appended_.notify_one();
+        return std::nullopt;
+    }
     // fdatasync, not fsync: the data and the new size are what a replay needs.
     if (fdatasync(fd_) != 0) {
         auto error = system_error("cannot fdatasync", path_, errno);
         close_file();
         return error;
     }
-    lines_ += std::size_t(std::count(lines.begin(), lines.end(), '\n'));
     return std::nullopt;
 }
 

@@ -13,14 +13,27 @@
 //    appended after it), at a clean stop, and when wants_compaction() says the journal
 //    has grown past twice the live entries: each line is then rewritten O(1) times.
 //
+// Durability (upnp.lease_sync): `change` fdatasyncs every append before it returns;
+// `second` leaves the line in the page cache, where a killed or crashed daemon cannot lose
+// it, and a background thread fdatasyncs within a second, so only a power cut or kernel
+// crash can lose the last second of changes (clients renew their mappings anyway). A
+// grant then costs a write(), not a disk flush: on this kind of disk a flush is 1-5 ms.
+//
 // Any failed append closes the journal: the caller compacts, so a half-written line is
-// never continued by the next one. Not thread safe: the IGD calls it under its mutex.
+// never continued by the next one. Not thread safe: the IGD calls it under its mutex (the
+// background sync shares only the file descriptor, under a lock of its own).
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
+
+#include "igd/igd_config.hpp"
 
 namespace gw {
 
@@ -30,7 +43,7 @@ public:
     // three mappings is not rewritten on every other change.
     static constexpr std::size_t min_lines_before_compaction = 64;
 
-    explicit LeaseJournal(std::string path) : path_(std::move(path)) {}
+    explicit LeaseJournal(std::string path, LeaseSync sync = LeaseSync::change);
     ~LeaseJournal();
     LeaseJournal(const LeaseJournal&) = delete;
     LeaseJournal& operator=(const LeaseJournal&) = delete;
@@ -39,8 +52,8 @@ public:
     // mapping) and appends after it from now on. nullopt on success, else what failed;
     // on failure the journal stays closed until the next successful compact.
     std::optional<std::string> compact(std::string_view snapshot, std::size_t snapshot_lines);
-    // Appends `lines` (each ending in '\n') and fdatasyncs. Fails, without writing, when
-    // the journal is not open (compact first).
+    // Appends `lines` (each ending in '\n') and fdatasyncs now or within a second (see
+    // above). Fails, without writing, when the journal is not open (compact first).
     std::optional<std::string> append(std::string_view lines);
     // More than twice `live_entries` lines (plus the minimum): time to compact.
     bool wants_compaction(std::size_t live_entries) const;
@@ -50,10 +63,17 @@ public:
 
 private:
     void close_file();
+    void sync_in_background(std::stop_token stop);
 
     std::string path_;
+    LeaseSync sync_;
     int fd_ = -1;
     std::size_t lines_ = 0;  // in the file, header included
+    // LeaseSync::second: appended but not flushed yet; guards fd_ against the sync thread.
+    std::mutex fd_mutex_;
+    std::condition_variable_any appended_;
+    bool unsynced_ = false;
+    std::jthread syncer_;  // last: stops and joins first
 };
 
 }  // namespace gw
