@@ -12,6 +12,8 @@ packages=(
   # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
   # does, and is not installed), so nothing starts outside the lab.
   miniupnpc python3-miniupnpc miniupnpd-iptables
+  # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
+  python3-scapy
 )
 
 if [ "$(id -u)" -ne 0 ]; then
