@@ -12,7 +12,7 @@
 LAB_HOSTILE_PY=${LAB_HOSTILE_PY:-/usr/bin/python3}
 LAB_HOSTILE=$LAB_DIR/labhostile.py
 readonly HOSTILE_ECHO_TCP=7000 HOSTILE_ECHO_UDP=7001 HOSTILE_LAN_UDP=5353
-HOSTILE_TCP_PORT='' HOSTILE_UDP_PORT='' HOSTILE_TCP_REMOTE_PORT='' HOSTILE_SENT=''
+HOSTILE_TCP_PORT='' HOSTILE_UDP_PORT='' HOSTILE_TCP_REMOTE_PORT='' HOSTILE_SENT='' HOSTILE_TCP_SEQ='' HOSTILE_TCP_ACK=''
 
 hostile_py() { "$LAB_HOSTILE_PY" "$LAB_HOSTILE" "$@"; }
 
@@ -29,8 +29,12 @@ hostile_up() {
     _hostile_sniff lan
     _hostile_sniff wan
 
+    # The WAN wire shows the server's sequence numbers, so crafted segments can be exactly in window.
+    lab_capture_start wan "$LAB_HOST_IF" "tcp port $HOSTILE_ECHO_TCP"
     lab_bg lan hold-tcp "$LAB_HOSTILE_PY" "$LAB_HOSTILE" hold-tcp "$LAB_WAN_IP" "$HOSTILE_ECHO_TCP" --go "$LAB_TMP/go"
     lab_wait_log "$LAB_TMP/hold-tcp.log" before || lab_fail "no TCP connection through the gateway: $(cat "$LAB_TMP/hold-tcp.log")"
+    lab_capture_stop "tcp.srcport == $HOSTILE_ECHO_TCP && tcp.len > 0" 1
+    _hostile_read_server_sequence
     local seen
     seen=$(awk '/ before$/ {print $1}' "$LAB_TMP/hold-tcp.log")
     [[ $seen == "$LAB_GW_WAN_IP":* ]] || lab_fail "the WAN server saw the TCP client as '$seen'"
@@ -39,6 +43,17 @@ hostile_up() {
     HOSTILE_UDP_PORT=$(_hostile_udp_external_port) || lab_fail "no UDP exchange through the gateway"
     lab_ok "flows up: TCP $LAB_LAN_IP → $LAB_WAN_IP:$HOSTILE_ECHO_TCP as $LAB_GW_WAN_IP:$HOSTILE_TCP_PORT, UDP $LAB_LAN_IP:$HOSTILE_LAN_UDP → :$HOSTILE_ECHO_UDP as $LAB_GW_WAN_IP:$HOSTILE_UDP_PORT"
     hostile_snapshot before
+}
+
+# HOSTILE_TCP_SEQ / HOSTILE_TCP_ACK: the server's next sequence number and what it acknowledges,
+# from its last segment (the answer to "before"): a segment from it with these is in window.
+_hostile_read_server_sequence() {
+    local last seq len
+    last=$(lab_capture_read -Y "tcp.srcport == $HOSTILE_ECHO_TCP && tcp.len > 0" -T fields -E separator=' ' \
+        -e tcp.seq_raw -e tcp.len -e tcp.ack_raw | tail -n 1)
+    [[ $last =~ ^[0-9]+\ [0-9]+\ [0-9]+$ ]] || lab_fail "cannot read the server's sequence numbers from the WAN capture: '$last'"
+    read -r seq len HOSTILE_TCP_ACK <<<"$last"
+    HOSTILE_TCP_SEQ=$(((seq + len) % 4294967296))
 }
 
 _hostile_sniff() {
@@ -72,6 +87,7 @@ hostile_send() {
         --target "$LAB_GW_WAN_IP" --gw-lan "$LAB_GW_LAN_IP" --remote "$LAB_WAN_IP" --lan-host "$LAB_LAN_IP" \
         --udp-port "$HOSTILE_UDP_PORT" --udp-lan-port "$HOSTILE_LAN_UDP" --udp-remote-port "$HOSTILE_ECHO_UDP" \
         --tcp-port "$HOSTILE_TCP_PORT" --tcp-remote-port "$HOSTILE_TCP_REMOTE_PORT" \
+        --tcp-seq "$HOSTILE_TCP_SEQ" --tcp-ack "$HOSTILE_TCP_ACK" \
         >"$HOSTILE_SENT" 2>"$LAB_TMP/$group.send-errors" ||
         lab_fail "sending the $group barrage failed: $(cat "$LAB_TMP/$group.send-errors")"
     sleep 1 # a forwarded packet is on the far wire within milliseconds; give the sniffer time to log

@@ -228,6 +228,8 @@ def group_malformed(b: Barrage, a: argparse.Namespace) -> None:
     entry = b.ip("icmp-header-cut-short", proto=1, **to_mapping)
     b.add(entry, bytes(entry[2] / Raw(b"\x08\x00\x00")))
 
+    # Exactly at the server's next sequence number: with a good checksum this RST would close the
+    # connection (RFC 5961 3.2), so a corrupted or forged one must not.
     entry = b.ip("tcp-rst-bad-checksum-in-flow", **to_mapping)
     b.add((entry[0], entry[1], entry[2] / TCP(sport=a.tcp_remote_port, dport=a.tcp_port, flags="R",
                                                seq=a.tcp_seq, chksum=0xDEAD)))
@@ -424,8 +426,8 @@ def _parser() -> argparse.ArgumentParser:
     sender.add_argument("--udp-remote-port", type=int, default=0, help="the remote end of the UDP flow")
     sender.add_argument("--tcp-port", type=int, default=0, help="the TCP connection's external port")
     sender.add_argument("--tcp-remote-port", type=int, default=0)
-    sender.add_argument("--tcp-seq", type=int, default=0x12345678)
-    sender.add_argument("--tcp-ack", type=int, default=0x9ABCDEF0)
+    sender.add_argument("--tcp-seq", type=int, default=0x12345678, help="the server's next sequence number")
+    sender.add_argument("--tcp-ack", type=int, default=0x9ABCDEF0, help="what the server acknowledges")
     sender.set_defaults(run=send)
 
     sniffer = commands.add_parser("sniff-marked")
