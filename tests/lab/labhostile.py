@@ -370,14 +370,18 @@ def group_wan_spoofing(b: Barrage, a: argparse.Namespace) -> None:
 
 
 def group_lan_spoofing(b: Barrage, a: argparse.Namespace) -> None:
-    """From the LAN: sources that are not the LAN's, towards the WAN host and the gateway itself."""
+    """From the LAN: sources that are not the LAN's, towards the WAN host and the gateway's two addresses."""
     from scapy.all import UDP, Raw  # noqa: PLC0415
     probe = UDP(sport=5998, dport=a.udp_remote_port) / Raw(b"hostile-payload")
     for name, source, destination in (("lan-src-foreign-to-wan", "10.9.9.9", a.remote),
                                       ("lan-src-internet-to-wan", "198.18.0.7", a.remote),
-                                      ("lan-src-foreign-to-gateway", "10.9.9.9", a.gw_lan)):
+                                      ("lan-src-foreign-to-gateway", "10.9.9.9", a.gw_lan),
+                                      ("lan-src-foreign-to-gateway-wan-address", "10.9.9.9", a.target)):
         entry = b.ip(name, src=source, dst=destination)
         b.add((entry[0], entry[1], entry[2] / probe))
+    # A LAN source, but a TCP header cut short, for the gateway itself (the input hook parses too).
+    entry = b.ip("lan-tcp-header-cut-short-to-gateway", src=a.lan_host, dst=a.gw_lan, proto=6)
+    b.add(entry, bytes(entry[2] / Raw(struct.pack("!HHI", 5997, 22, 1))))
     control_from_lan(b, a)
 
 
