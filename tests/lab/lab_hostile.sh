@@ -90,11 +90,18 @@ hostile_send() {
         --tcp-seq "$HOSTILE_TCP_SEQ" --tcp-ack "$HOSTILE_TCP_ACK" \
         >"$HOSTILE_SENT" 2>"$LAB_TMP/$group.send-errors" ||
         lab_fail "sending the $group barrage failed: $(cat "$LAB_TMP/$group.send-errors")"
-    sleep 1 # a forwarded packet is on the far wire within milliseconds; give the sniffer time to log
+    # Wait (on a loaded machine too) until what should pass has arrived, then a little longer so
+    # that a hostile packet forwarded late would be seen as well.
+    lab_poll 5 _hostile_arrivals_right "$far" || true
+    sleep 0.5
     local verdict
     verdict=$(hostile_py check-arrivals --sent "$HOSTILE_SENT" --sniffed "$LAB_TMP/$far.marked") ||
         lab_fail "$group from the $from side, on the $far host:"$'\n'"$verdict"
     lab_ok "$group ($(wc -l <"$HOSTILE_SENT") packets from the $from side): $verdict on the $far host"
+}
+
+_hostile_arrivals_right() {
+    hostile_py check-arrivals --sent "$HOSTILE_SENT" --sniffed "$LAB_TMP/$1.marked" >/dev/null
 }
 
 # hostile_snapshot NAME: the daemon's drop counters ($LAB_TMP/NAME.drops) and the gateway
