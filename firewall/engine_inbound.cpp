@@ -4,14 +4,6 @@
 #include "packet_engine.hpp"
 
 namespace gw {
-namespace {
-
-
-FragmentKey fragment_key_of(const PacketView& p) {
-    return FragmentKey{p.ip->source(), p.ip->destination(), p.protocol, p.ip->identification()};
-}
-
-}  // namespace
 
 EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4Checksum state,
                                              Instant now) noexcept {
@@ -31,6 +23,24 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
         return dropped(DropReason::not_addressed_to_gateway);
     }
     if (p.is_later_fragment()) return inbound_later_fragment(p, now);
+    if (!p.is_first_fragment()) return inbound_datagram(p, state, now);
+    FragmentPiece first = FragmentPiece::of(p);  // keyed as it arrived, before translation
+    if (auto reason = fragments_.check_first(first, now); reason != DropReason::none) return dropped(reason);
+    EngineResult result = inbound_datagram(p, state, now);
+    if (result.verdict == Verdict::forward) {
+        FirstFragmentVerdict verdict = tcp_first_fragment_verdict(p, true, now);
+        verdict.internal_destination = p.ip->destination();
+        fragments_.remember_first(first, verdict, now);
+    } else if (result.verdict == Verdict::deliver_locally) {
+        FirstFragmentVerdict to_gateway;
+        to_gateway.to_gateway = true;
+        fragments_.remember_first(first, to_gateway, now);
+    }
+    return result;
+}
+
+// An unfragmented packet or a first fragment, its addresses checked.
+EngineResult PacketEngine::inbound_datagram(PacketView& p, L4Checksum state, Instant now) {
     if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
         return input_new(p, setup_.wan_interface, now);
     if (is_icmp_error(p)) return inbound_icmp_error(p, now);
@@ -52,11 +62,11 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
 
 EngineResult PacketEngine::inbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now) {
     bool from_originator = flow.origin == FlowOrigin::wan || flow.origin == FlowOrigin::to_gateway;
+    if (tcp_checksum_fails(p, state)) return dropped(DropReason::bad_tcp_checksum);
     if (!track_tcp(flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
     if (!from_originator) flow.reply_seen = true;
     flows_.touch(flow, timeout_class_of(flow), now);
     if (flow.origin == FlowOrigin::gateway || flow.origin == FlowOrigin::to_gateway) return delivered_locally();
-    if (p.is_first_fragment()) fragments_.remember(fragment_key_of(p), flow.internal.address, now);
     rewrite_endpoint(p, Side::destination, flow.internal, state);
     return forwarded_inbound(p);
 }
@@ -107,6 +117,10 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
     flow.mapping = mapping;
     wan_side_ends(p, flow.remote, flow.external);
     if (flow.protocol == Protocol::tcp) {
+        if (tcp_checksum_fails(p, state)) {
+            release();
+            return dropped(DropReason::bad_tcp_checksum);
+        }
         // From the WAN a connection must start with a SYN: no mid-stream pickup.
         auto tracker = start_tracker(p, TcpPickup::refuse);
         if (!tracker) {
@@ -128,7 +142,6 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
         return dropped(DropReason::flow_table_full);
     }
     ++counters_.flows_created;
-    if (p.is_first_fragment()) fragments_.remember(fragment_key_of(p), target.address, now);
     rewrite_endpoint(p, Side::destination, target, state);
     EngineResult result = forwarded_inbound(p);
     result.rule = decision.rule;
@@ -137,11 +150,14 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
 }
 
 EngineResult PacketEngine::inbound_later_fragment(PacketView& p, Instant now) {
-    auto internal = fragments_.find(fragment_key_of(p), now);
-    // Without its first fragment we cannot know the LAN host: the gateway's own stack
-    // gets it (and discards it when reassembly times out). It never reaches the LAN.
-    if (!internal) return delivered_locally();
-    rewrite_address(p, Side::destination, *internal);
+    // Follows its first fragment (fragment_table.hpp), or is dropped and counted: without
+    // it we cannot know the LAN host, and it never reaches the LAN.
+    FragmentPiece piece = FragmentPiece::of(p);
+    auto admitted = fragments_.admit_later(piece, now);
+    if (admitted.reason != DropReason::none) return dropped(admitted.reason);
+    if (admitted.verdict.to_gateway) return delivered_locally();
+    if (!track_tcp_fragment(admitted.verdict, piece)) return dropped(DropReason::invalid_tcp);
+    rewrite_address(p, Side::destination, admitted.verdict.internal_destination);
     return forwarded_inbound(p);
 }
 

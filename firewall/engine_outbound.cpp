@@ -12,12 +12,30 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
     PacketView& p = parsed.view;
     if (p.ip->source() == setup_.nat.wan_address) return dropped(DropReason::source_is_gateway);
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
-    // Later fragments carry no ports; the address is the same for every mapping, so
-    // they are translated without one (and so never leave with a LAN address).
-    if (p.is_later_fragment()) {
-        rewrite_address(p, Side::source, setup_.nat.wan_address);
-        return forwarded_outbound(p);
-    }
+    if (p.is_later_fragment()) return outbound_later_fragment(p, now);
+    if (!p.is_first_fragment()) return outbound_datagram(p, state, now);
+    FragmentPiece first = FragmentPiece::of(p);  // keyed as it arrived, before translation
+    if (auto reason = fragments_.check_first(first, now); reason != DropReason::none) return dropped(reason);
+    EngineResult result = outbound_datagram(p, state, now);
+    if (result.verdict == Verdict::forward)
+        fragments_.remember_first(first, tcp_first_fragment_verdict(p, false, now), now);
+    return result;
+}
+
+// Later fragments carry no ports: they follow their first fragment, which the flow and
+// the rules judged, and only if it was let out. The address to write is the same for
+// every mapping (so none ever leaves with a LAN address).
+EngineResult PacketEngine::outbound_later_fragment(PacketView& p, Instant now) {
+    FragmentPiece piece = FragmentPiece::of(p);
+    auto admitted = fragments_.admit_later(piece, now);
+    if (admitted.reason != DropReason::none) return dropped(admitted.reason);
+    if (!track_tcp_fragment(admitted.verdict, piece)) return dropped(DropReason::invalid_tcp);
+    rewrite_address(p, Side::source, setup_.nat.wan_address);
+    return forwarded_outbound(p);
+}
+
+// An unfragmented packet or a first fragment, its source checked.
+EngineResult PacketEngine::outbound_datagram(PacketView& p, L4Checksum state, Instant now) {
     if (p.protocol != std::uint8_t(Protocol::tcp) && p.protocol != std::uint8_t(Protocol::udp) && !p.icmp)
         return dropped(DropReason::unsupported_protocol);
     if (is_icmp_error(p)) return outbound_icmp_error(p, now);
@@ -31,6 +49,7 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
 
 EngineResult PacketEngine::outbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now) {
     bool from_originator = flow.origin == FlowOrigin::lan;
+    if (tcp_checksum_fails(p, state)) return dropped(DropReason::bad_tcp_checksum);
     if (!track_tcp(flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
     if (!from_originator) flow.reply_seen = true;
     flows_.touch(flow, timeout_class_of(flow), now);
@@ -51,6 +70,7 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     flow.origin = FlowOrigin::lan;
     lan_side_ends(p, flow.internal, flow.remote);
     if (protocol == Protocol::tcp) {
+        if (tcp_checksum_fails(p, state)) return dropped(DropReason::bad_tcp_checksum);
         // Like nf_conntrack_tcp_loose: a LAN connection already open when the daemon
         // (re)started is picked up mid-stream rather than cut.
         auto tracker = start_tracker(p, TcpPickup::allow);

@@ -1,6 +1,7 @@
 #include "packet_engine.hpp"
 
 #include "address_checks.hpp"
+#include "nat/checksum.hpp"
 
 namespace gw {
 
@@ -59,12 +60,52 @@ TimeoutClass PacketEngine::timeout_class_of(const Flow& flow) const {
 
 bool PacketEngine::track_tcp(Flow& flow, const PacketView& p, bool from_originator) {
     if (flow.protocol != Protocol::tcp) return true;
-    // A first fragment carries only part of the payload: judge its flags, not its window.
-    if (p.is_fragment()) return tcp_flags_valid(p.tcp->flags);
+    // A first fragment is judged like any segment, by flags, state and window, as the
+    // part of the segment it holds (the rest follows it unseen; fragment_table.hpp).
     auto segment = tcp_segment_from(*p.tcp, p.l4_length);
     if (!segment) return false;
     auto direction = from_originator ? FlowDirection::original : FlowDirection::reply;
     return flow.tcp.track(direction, *segment) == TcpJudgement::accept;
+}
+
+// A segment that changes its connection's state (SYN, FIN, RST) must be the one its
+// sender sent: a corrupted or carelessly forged one would otherwise close or restart the
+// flow for a packet its receiver then discards (as netfilter's nf_conntrack_checksum
+// guards conntrack). Only those are summed, and only whole segments with a complete
+// checksum: they are small and rare, data segments are not.
+bool PacketEngine::tcp_checksum_fails(const PacketView& p, L4Checksum state) {
+    using H = wire::TcpHeader;
+    if (!p.tcp || state != L4Checksum::complete || p.is_fragment()) return false;
+    if (!(p.tcp->flags & (H::syn | H::fin | H::rst))) return false;
+    std::uint32_t pseudo = pseudo_header_sum(p.ip->source(), p.ip->destination(), Protocol::tcp,
+                                             std::uint16_t(p.l4_length));
+    return ChecksumDelta::fold(ones_complement_sum({p.l4, p.l4_length}, pseudo)) != 0xffff;
+}
+
+// Inbound after translation the destination is the LAN side; outbound the source is
+// the WAN address and the flow's external port.
+FirstFragmentVerdict PacketEngine::tcp_first_fragment_verdict(const PacketView& p, bool inbound, Instant now) {
+    FirstFragmentVerdict verdict;
+    if (!p.tcp) return verdict;
+    Endpoint source{p.ip->source(), {}}, destination{p.ip->destination(), {}};
+    read_port(p, Side::source, source.port);
+    read_port(p, Side::destination, destination.port);
+    Flow* flow = inbound ? flows_.find_by_internal(Protocol::tcp, destination, source, now)
+                         : flows_.find_by_external(Protocol::tcp, source.port, destination, now);
+    if (!flow) return verdict;
+    verdict.flow = flows_.id_of(*flow);
+    verdict.from_originator = inbound ? flow->origin == FlowOrigin::wan : flow->origin == FlowOrigin::lan;
+    verdict.sequence_of_byte_0 = p.tcp->sequence.get() - std::uint32_t(p.tcp->header_length());
+    return verdict;
+}
+
+bool PacketEngine::track_tcp_fragment(const FirstFragmentVerdict& first, const FragmentPiece& later) {
+    if (first.flow == 0) return true;
+    Flow& flow = flows_.get(first.flow);
+    if (!flow.in_use || flow.protocol != Protocol::tcp) return true;  // the flow ended meanwhile
+    auto direction = first.from_originator ? FlowDirection::original : FlowDirection::reply;
+    return flow.tcp.take_fragment(direction, first.sequence_of_byte_0 + later.start,
+                                  first.sequence_of_byte_0 + later.end);
 }
 
 std::optional<TcpTracker> PacketEngine::start_tracker(const PacketView& p, TcpPickup pickup) {

@@ -113,14 +113,18 @@ public:
     const FlowTable& flows() const { return flows_; }
     const MappingTable& mappings() const { return mappings_; }
     const RuleTable& rules() const { return rules_; }
+    const FragmentTable& fragments() const { return fragments_; }
     Ipv4Address wan_address() const { return setup_.nat.wan_address; }
 
 private:
     struct FlowKeyFacts;  // the tuple of a parsed packet, see packet_engine.cpp
 
+    EngineResult outbound_datagram(PacketView& p, L4Checksum state, Instant now);
+    EngineResult outbound_later_fragment(PacketView& p, Instant now);
     EngineResult outbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
     EngineResult outbound_new(PacketView& p, L4Checksum state, Instant now);
     EngineResult outbound_icmp_error(PacketView& outer, Instant now);
+    EngineResult inbound_datagram(PacketView& p, L4Checksum state, Instant now);
     EngineResult inbound_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
     EngineResult inbound_new(PacketView& p, L4Checksum state, Instant now);
     EngineResult inbound_to_target(PacketView& p, L4Checksum state, Instant now, Endpoint target,
@@ -132,6 +136,11 @@ private:
     EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
+    static bool tcp_checksum_fails(const PacketView& p, L4Checksum state);
+    // A forwarded TCP first fragment's flow, for its later fragments (track_tcp_fragment).
+    FirstFragmentVerdict tcp_first_fragment_verdict(const PacketView& p, bool inbound, Instant now);
+    // False: the later fragment starts beyond its receiver's window.
+    bool track_tcp_fragment(const FirstFragmentVerdict& first, const FragmentPiece& later);
     bool is_upnp_service(const PacketView& p) const;
     // SSDP or the IGD's HTTP port, to any of the gateway's addresses (what a WAN-side
     // probe for an exposed IGD sends).

@@ -290,6 +290,13 @@ void TcpTracker::take_in_window(std::size_t sender, const TcpSegment& segment, s
     if (!before(ack + window, to.max_end)) to.max_end = ack + window + (window == 0 ? 1 : 0);
 }
 
+bool TcpTracker::take_fragment(FlowDirection from, std::uint32_t first, std::uint32_t end) noexcept {
+    Peer& sender = peers_[std::size_t(from)];
+    if (after(first, sender.max_end)) return false;
+    if (after(end, sender.end)) sender.end = end;
+    return true;
+}
+
 void TcpTracker::learn_syn(std::size_t sender, const TcpSegment& syn) noexcept {
     Peer& from = peers_[sender];
     from = Peer{};

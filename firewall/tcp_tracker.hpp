@@ -85,6 +85,12 @@ public:
     // They pass so that the endpoint can answer them with a challenge ACK (RFC 5961 §3.2, §4).
     TcpJudgement track(FlowDirection from, const TcpSegment& segment) noexcept;
 
+    // A later fragment of a segment whose first fragment was accepted carries sequence
+    // space [first, end) but no header: it extends what its sender has sent, so that the
+    // acknowledgment of the whole segment is in window. False (and no change) when it
+    // starts beyond what the receiver's window allows.
+    bool take_fragment(FlowDirection from, std::uint32_t first, std::uint32_t end) noexcept;
+
     TcpState state() const noexcept { return state_; }
     TcpTimeoutClass timeout_class() const noexcept { return tcp_timeout_class(state_); }
 

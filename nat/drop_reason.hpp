@@ -25,6 +25,12 @@ namespace gw {
     X(icmp_error_for_other_host, "LAN host sent an ICMP error about another host's packet") \
     X(not_addressed_to_gateway, "arrived on the WAN side for an address other than ours")   \
     X(tiny_first_fragment, "first fragment too short to hold the ports")                   \
+    X(fragment_without_first, "later fragment whose first fragment was not seen or was dropped")\
+    X(overlapping_fragment, "fragment overlapping or repeating one of its datagram (teardrop)")\
+    X(empty_fragment, "fragment carrying no data")                                         \
+    X(oversized_fragment, "fragment reaching past 65535 bytes once reassembled")           \
+    X(malformed_fragment, "misaligned, past its datagram's end, or too scattered to follow")\
+    X(bad_tcp_checksum, "TCP segment that would change its connection's state fails its checksum")\
     X(ports_exhausted, "no free external port in the configured range")                     \
     X(mapping_table_full, "mapping table at nat.max_mappings")                              \
     X(source_is_gateway, "outbound packet already carries the WAN address")                 \

@@ -14,6 +14,8 @@ packages=(
   miniupnpc python3-miniupnpc miniupnpd-iptables
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
+  # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
+  python3-scapy
 )
 
 if [ "$(id -u)" -ne 0 ]; then
