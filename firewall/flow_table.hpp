@@ -1,8 +1,13 @@
 // Every flow, indexed under both of its full tuples (pf's wire and stack keys):
 //   internal key (protocol, internal endpoint, remote endpoint): packets leaving the LAN,
 //   external key (protocol, external port, remote endpoint): packets arriving at the WAN address,
-// plus a count per (protocol, external port, remote address) that answers RFC 4787
-// address-dependent filtering without a scan.
+// plus, per (protocol, external port, remote address), a list of the flows that share it,
+// which answers RFC 4787 address-dependent filtering without a scan.
+//
+// Sized for millions of flows: the records sit in one array allocated up front from
+// nat.max_mappings, and the three indexes are open-addressing tables of record ids
+// (nat/record_index.hpp) whose keys are the records' own fields. Creating or ending a
+// flow never allocates; a lookup is one hash and, usually, one record compared.
 //
 // Expiry: each timeout class keeps its flows on an idle list ordered by last activity
 // (touching a flow moves it to the tail), so reclaiming costs only the flows that
@@ -15,11 +20,11 @@
 
 #include <array>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "firewall/flow.hpp"
 #include "nat/nat_config.hpp"
+#include "nat/record_index.hpp"
 
 namespace gw {
 
@@ -54,21 +59,22 @@ public:
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
     void for_each(const std::function<void(const Flow&)>& visit) const;
 
+    // Memory held by the table (records and indexes), for the benchmark's accounting.
+    std::size_t memory_bytes() const;
+
 private:
-    struct TupleKey {
-        std::uint64_t endpoint_a;  // address << 16 | port
-        std::uint64_t endpoint_b;
-        Protocol protocol;
-        bool operator==(const TupleKey&) const = default;
-    };
-    struct TupleKeyHash {
-        std::size_t operator()(const TupleKey& k) const noexcept;
-    };
-    static TupleKey internal_key(Protocol p, Endpoint internal, Endpoint remote);
-    static TupleKey external_key(Protocol p, Port external, Endpoint remote);
-    static TupleKey address_key(Protocol p, Port external, Ipv4Address remote);
+    static std::uint64_t internal_hash(Protocol p, Endpoint internal, Endpoint remote);
+    static std::uint64_t external_hash(Protocol p, Port external, Endpoint remote);
+    static std::uint64_t address_hash(Protocol p, Port external, Ipv4Address remote);
+    std::uint64_t internal_hash_of(FlowId id) const;
+    std::uint64_t external_hash_of(FlowId id) const;
+    std::uint64_t address_hash_of(FlowId id) const;
 
     bool is_expired(const Flow& f, Instant now) const;
+    Flow* live_or_reclaimed(FlowId id, Instant now);
+    FlowId take_free_slot();
+    void index(FlowId id);
+    void unindex(FlowId id);
     void remove(FlowId id);
     void idle_unlink(FlowId id);
     void idle_append(FlowId id);
@@ -76,10 +82,11 @@ private:
     MappingTable& mappings_;
     std::uint32_t max_flows_;
     std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
-    std::vector<Flow> slots_;  // slots_[0] unused: 0 means "no flow"
-    std::vector<FlowId> free_slots_;
-    std::unordered_map<TupleKey, FlowId, TupleKeyHash> by_internal_, by_external_;
-    std::unordered_map<TupleKey, std::uint32_t, TupleKeyHash> flows_per_remote_address_;
+    std::vector<Flow> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
+    FlowId free_head_ = 0;     // slots given back, linked through idle_next
+    FlowId high_water_ = 0;    // slots above it were never used
+    RecordIndex by_internal_, by_external_;
+    RecordIndex by_remote_address_;  // the first flow of each same-address list
     std::array<FlowId, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
     std::size_t live_count_ = 0;
     std::uint64_t expired_total_ = 0;
