@@ -39,6 +39,9 @@ struct Flow {
     TimeoutClass timeout_class = TimeoutClass::udp;
     bool reply_seen = false;  // the side that did not start it has sent something
     bool in_use = false;
+    // Started from the WAN and not answered yet (TCP: handshake not complete); kept by
+    // FlowTable (is_embryonic), which evicts these first when the table is full.
+    bool embryonic = false;
     MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
     std::uint32_t peer = 0;   // hairpin flows: the linked flow (FlowId); they live and die together
     TcpTracker tcp;           // TCP only; a hairpin pair tracks on its client flow

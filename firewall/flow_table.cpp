@@ -1,5 +1,7 @@
 #include "flow_table.hpp"
 
+#include <algorithm>
+
 namespace gw {
 namespace {
 
@@ -50,7 +52,10 @@ FlowTable::FlowTable(const NatConfig& config, MappingTable& mappings)
       slots_(std::size_t(config.max_mappings) + 1),
       by_internal_(config.max_mappings),
       by_external_(config.max_mappings),
-      by_remote_address_(config.max_mappings) {
+      by_remote_address_(config.max_mappings),
+      max_flows_per_host_(std::min(config.limits.flows_per_host, config.max_mappings)),
+      max_embryonic_(std::min(config.limits.embryonic_inbound, config.max_mappings)),
+      flows_per_host_(std::min(LanHostCounts::default_max_hosts, config.max_mappings)) {
     timeouts_[std::size_t(TimeoutClass::udp)] = seconds(config.timeouts.udp);
     timeouts_[std::size_t(TimeoutClass::icmp)] = seconds(config.timeouts.icmp);
     timeouts_[std::size_t(TimeoutClass::tcp_transitory)] = seconds(config.timeouts.tcp_transitory);
@@ -59,7 +64,24 @@ FlowTable::FlowTable(const NatConfig& config, MappingTable& mappings)
 
 std::size_t FlowTable::memory_bytes() const {
     return slots_.capacity() * sizeof(Flow) + by_internal_.memory_bytes() + by_external_.memory_bytes() +
-           by_remote_address_.memory_bytes();
+           by_remote_address_.memory_bytes() + flows_per_host_.memory_bytes();
+}
+
+bool FlowTable::is_embryonic(const Flow& f) {
+    if (f.origin != FlowOrigin::wan) return false;
+    if (f.protocol != Protocol::tcp) return !f.reply_seen;
+    // A spoofed SYN gets its SYN-ACK from the LAN server (so a reply is seen) but never
+    // the final ACK: until established, the flow is what a flood is made of.
+    TcpState state = f.tcp.state();
+    return state == TcpState::syn_sent || state == TcpState::syn_received || state == TcpState::syn_sent2;
+}
+
+bool FlowTable::started_by_lan(const Flow& f) {
+    return f.origin == FlowOrigin::lan || f.origin == FlowOrigin::hairpin_client;
+}
+
+std::size_t FlowTable::list_of(const Flow& f) {
+    return std::size_t(f.timeout_class) + (f.embryonic ? std::size_t(TimeoutClass::count_) : 0);
 }
 
 bool FlowTable::is_expired(const Flow& f, Instant now) const {
@@ -69,7 +91,7 @@ bool FlowTable::is_expired(const Flow& f, Instant now) const {
 Flow* FlowTable::live_or_reclaimed(FlowId id, Instant now) {
     if (id == 0) return nullptr;
     if (is_expired(slots_[id], now)) {
-        remove(id);
+        expired_total_ += remove(id);
         return nullptr;
     }
     return &slots_[id];
@@ -107,20 +129,79 @@ FlowId FlowTable::take_free_slot() {
     return ++high_water_;
 }
 
-FlowId FlowTable::insert(const Flow& flow, Instant now) {
+FlowId FlowTable::insert(const Flow& flow, Instant now, DropReason& refusal) {
     if (live_count_ >= max_flows_) expire_idle(now);
-    if (live_count_ >= max_flows_) return 0;
+    bool embryonic = is_embryonic(flow);
+    if (embryonic && embryonic_count_ >= max_embryonic_) {
+        refusal = DropReason::embryonic_limit;
+        return 0;
+    }
+    bool counted = started_by_lan(flow);
+    if (counted && !flows_per_host_.add(flow.internal.address, max_flows_per_host_)) {
+        refusal = DropReason::host_flow_limit;
+        return 0;
+    }
+    if (live_count_ >= max_flows_ && !make_room(embryonic)) {
+        if (counted) flows_per_host_.remove(flow.internal.address);
+        refusal = DropReason::flow_table_full;
+        return 0;
+    }
     FlowId id = take_free_slot();
     Flow& f = slots_[id];
     f = flow;
     f.in_use = true;
+    f.embryonic = embryonic;
     f.last_activity = now;
     f.idle_prev = f.idle_next = 0;
     f.same_address_prev = f.same_address_next = 0;
     index(id);
     idle_append(id);
     ++live_count_;
+    if (embryonic) ++embryonic_count_;
+    refusal = DropReason::none;
     return id;
+}
+
+bool FlowTable::make_room(bool for_embryonic) {
+    FlowId victim = oldest_embryonic();
+    if (victim == 0 && !for_embryonic) {
+        std::optional<Ipv4Address> busiest = flows_per_host_.busiest();
+        if (busiest) victim = oldest_started_by(*busiest);
+        if (victim == 0) victim = oldest_of_all();
+    }
+    if (victim == 0) return false;
+    evicted_total_ += remove(victim);
+    return true;
+}
+
+FlowId FlowTable::oldest_embryonic() const {
+    FlowId oldest = 0;
+    for (std::size_t list = std::size_t(TimeoutClass::count_); list < list_count; ++list) {
+        FlowId head = idle_head_[list];
+        if (head != 0 && (oldest == 0 || slots_[head].last_activity < slots_[oldest].last_activity)) oldest = head;
+    }
+    return oldest;
+}
+
+FlowId FlowTable::oldest_started_by(Ipv4Address host) const {
+    FlowId oldest = 0;
+    for (std::size_t list = 0; list < std::size_t(TimeoutClass::count_); ++list) {
+        std::size_t seen = 0;
+        for (FlowId id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
+            const Flow& f = slots_[id];
+            if (!started_by_lan(f) || f.internal.address != host) continue;
+            if (oldest == 0 || f.last_activity < slots_[oldest].last_activity) oldest = id;
+            break;
+        }
+    }
+    return oldest;
+}
+
+FlowId FlowTable::oldest_of_all() const {
+    FlowId oldest = 0;
+    for (FlowId head : idle_head_)
+        if (head != 0 && (oldest == 0 || slots_[head].last_activity < slots_[oldest].last_activity)) oldest = head;
+    return oldest;
 }
 
 // A key already indexed is taken over by the new flow (as the maps this replaced did);
@@ -183,19 +264,22 @@ void FlowTable::touch(Flow& flow, TimeoutClass timeout_class, Instant now) {
     FlowId id = id_of(flow);
     // Replayed captures may run backwards by a little; never move activity back in time.
     if (now > flow.last_activity) flow.last_activity = now;
+    bool embryonic = flow.embryonic && is_embryonic(flow);  // once answered, never again
     // Already last on its list (a busy flow): nothing to move. Moving costs the records
     // of both neighbours, two cache misses per packet with a million flows.
-    if (timeout_class == flow.timeout_class && idle_tail_[std::size_t(timeout_class)] == id) return;
+    if (timeout_class == flow.timeout_class && embryonic == flow.embryonic && idle_tail_[list_of(flow)] == id) return;
     idle_unlink(id);
     flow.timeout_class = timeout_class;
+    if (flow.embryonic && !embryonic) --embryonic_count_;
+    flow.embryonic = embryonic;
     idle_append(id);
 }
 
 std::size_t FlowTable::expire_idle(Instant now) {
     std::size_t reclaimed = 0;
-    for (std::size_t c = 0; c < idle_head_.size(); ++c) {
-        while (idle_head_[c] != 0 && is_expired(slots_[idle_head_[c]], now)) {
-            remove(idle_head_[c]);
+    for (std::size_t list = 0; list < list_count; ++list) {
+        while (idle_head_[list] != 0 && is_expired(slots_[idle_head_[list]], now)) {
+            expired_total_ += remove(idle_head_[list]);
             ++reclaimed;
         }
     }
@@ -206,7 +290,7 @@ std::size_t FlowTable::remove_if(const std::function<bool(const Flow&)>& selecte
     std::size_t removed = 0;
     for (FlowId id = 1; id <= high_water_; ++id) {
         if (slots_[id].in_use && selected(slots_[id])) {
-            remove(id);
+            expired_total_ += remove(id);
             ++removed;
         }
     }
@@ -218,26 +302,30 @@ void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
         if (slots_[id].in_use) visit(slots_[id]);
 }
 
-void FlowTable::remove(FlowId id) {
+std::size_t FlowTable::remove(FlowId id) {
+    std::size_t removed = 1;
     Flow& f = slots_[id];
     if (FlowId peer = f.peer; peer != 0) {
         f.peer = 0;
         slots_[peer].peer = 0;
-        remove(peer);
+        removed += remove(peer);
     }
     idle_unlink(id);
     unindex(id);
     if (f.mapping != 0) mappings_.release(f.mapping);
+    if (started_by_lan(f)) flows_per_host_.remove(f.internal.address);
+    if (f.embryonic) --embryonic_count_;
     f.in_use = false;
+    f.embryonic = false;
     f.idle_next = free_head_;
     free_head_ = id;
     --live_count_;
-    ++expired_total_;
+    return removed;
 }
 
 void FlowTable::idle_unlink(FlowId id) {
     Flow& f = slots_[id];
-    auto c = std::size_t(f.timeout_class);
+    std::size_t c = list_of(f);
     if (f.idle_prev != 0) slots_[f.idle_prev].idle_next = f.idle_next;
     else idle_head_[c] = f.idle_next;
     if (f.idle_next != 0) slots_[f.idle_next].idle_prev = f.idle_prev;
@@ -247,7 +335,7 @@ void FlowTable::idle_unlink(FlowId id) {
 
 void FlowTable::idle_append(FlowId id) {
     Flow& f = slots_[id];
-    auto c = std::size_t(f.timeout_class);
+    std::size_t c = list_of(f);
     f.idle_prev = idle_tail_[c];
     f.idle_next = 0;
     if (idle_tail_[c] != 0) slots_[idle_tail_[c]].idle_next = id;

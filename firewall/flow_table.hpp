@@ -15,6 +15,14 @@
 // reclaimed yet, so expiry is exact whatever the reclaim cadence. A flow releases its
 // mapping when it goes.
 //
+// Limits (issue 7, nat.limits in NatConfig): a LAN host may start at most
+// flows_per_host flows; at most embryonic_inbound flows started from the WAN may wait
+// unanswered (a spoofed-SYN flood is made of them). When the table is full, room is
+// made by evicting, in this order: the oldest embryonic flow; else the oldest flow of
+// the host that started the most (searched among the oldest eviction_scan_depth flows
+// of each idle list, else the oldest flow of all). A new embryonic flow never evicts
+// anything but another embryonic flow, so the WAN alone can never push the LAN out.
+//
 // Not thread safe: owned by one packet worker.
 #pragma once
 
@@ -23,6 +31,8 @@
 #include <vector>
 
 #include "firewall/flow.hpp"
+#include "nat/drop_reason.hpp"
+#include "nat/lan_host_counts.hpp"
 #include "nat/nat_config.hpp"
 #include "nat/record_index.hpp"
 
@@ -38,8 +48,13 @@ public:
     bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;
 
     // Adds a flow (the caller filled the endpoints, origin, mapping reference and tracker).
-    // Returns 0 when the table is full.
-    FlowId insert(const Flow& flow, Instant now);
+    // Returns 0 when it may not, with the reason in `refusal`: flow_table_full,
+    // host_flow_limit or embryonic_limit. May evict a flow to make room (see above).
+    FlowId insert(const Flow& flow, Instant now, DropReason& refusal);
+    FlowId insert(const Flow& flow, Instant now) {
+        DropReason ignored;
+        return insert(flow, now, ignored);
+    }
     // Links two flows that must live and die together (a hairpin pair).
     void link(FlowId a, FlowId b) {
         slots_[a].peer = b;
@@ -56,6 +71,11 @@ public:
 
     std::size_t size() const { return live_count_; }
     std::uint64_t expired_total() const { return expired_total_; }
+    std::uint64_t evicted_total() const { return evicted_total_; }
+    std::size_t embryonic_count() const { return embryonic_count_; }
+    // Flows `host` started (outbound and hairpin), counted against flows_per_host.
+    std::uint32_t flows_started_by(Ipv4Address host) const { return flows_per_host_.count_of(host); }
+    static constexpr std::size_t eviction_scan_depth = 1024;
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
     void for_each(const std::function<void(const Flow&)>& visit) const;
 
@@ -70,12 +90,19 @@ private:
     std::uint64_t external_hash_of(FlowId id) const;
     std::uint64_t address_hash_of(FlowId id) const;
 
+    static bool is_embryonic(const Flow& f);
+    static bool started_by_lan(const Flow& f);
+    static std::size_t list_of(const Flow& f);
+    bool make_room(bool for_embryonic);
+    FlowId oldest_embryonic() const;
+    FlowId oldest_started_by(Ipv4Address host) const;
+    FlowId oldest_of_all() const;
     bool is_expired(const Flow& f, Instant now) const;
     Flow* live_or_reclaimed(FlowId id, Instant now);
     FlowId take_free_slot();
     void index(FlowId id);
     void unindex(FlowId id);
-    void remove(FlowId id);
+    std::size_t remove(FlowId id);  // how many went (a hairpin flow takes its peer)
     void idle_unlink(FlowId id);
     void idle_append(FlowId id);
 
@@ -87,9 +114,13 @@ private:
     FlowId high_water_ = 0;    // slots above it were never used
     RecordIndex by_internal_, by_external_;
     RecordIndex by_remote_address_;  // the first flow of each same-address list
-    std::array<FlowId, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
-    std::size_t live_count_ = 0;
-    std::uint64_t expired_total_ = 0;
+    // Idle lists: one per timeout class, then one per timeout class for embryonic flows.
+    static constexpr std::size_t list_count = 2 * std::size_t(TimeoutClass::count_);
+    std::array<FlowId, list_count> idle_head_{}, idle_tail_{};
+    std::uint32_t max_flows_per_host_, max_embryonic_;
+    LanHostCounts flows_per_host_;
+    std::size_t live_count_ = 0, embryonic_count_ = 0;
+    std::uint64_t expired_total_ = 0, evicted_total_ = 0;
 };
 
 }  // namespace gw

@@ -32,7 +32,9 @@ MappingTable::MappingTable(const NatConfig& config)
       max_mappings_(config.max_mappings),
       by_internal_(most_mappings(config)),
       by_external_(3 * 65536, no_slot),
-      reserved_(3 * 65536, false) {
+      reserved_(3 * 65536, false),
+      max_ports_per_host_(std::min(config.limits.ports_per_host, config.max_mappings)),
+      ports_per_host_(std::min(LanHostCounts::default_max_hosts, most_mappings(config))) {
     slots_.reserve(std::size_t(most_mappings(config)) + 1);
     slots_.emplace_back();
     free_slots_.reserve(most_mappings(config));
@@ -41,7 +43,8 @@ MappingTable::MappingTable(const NatConfig& config)
 
 std::size_t MappingTable::memory_bytes() const {
     return slots_.capacity() * sizeof(Mapping) + free_slots_.capacity() * sizeof(std::uint32_t) +
-           by_internal_.memory_bytes() + by_external_.capacity() * sizeof(std::uint32_t) + reserved_.capacity() / 8;
+           by_internal_.memory_bytes() + by_external_.capacity() * sizeof(std::uint32_t) + reserved_.capacity() / 8 +
+           ports_per_host_.memory_bytes();
 }
 
 std::uint32_t MappingTable::find_internal(Protocol protocol, Endpoint internal) const {
@@ -107,6 +110,8 @@ AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     Port external;
     if (!allocate_port(protocol, internal.port, external)) return {0, DropReason::ports_exhausted, false};
+    // So that one host cannot take every port of the range from the others.
+    if (!ports_per_host_.add(internal.address, max_ports_per_host_)) return {0, DropReason::host_port_limit, false};
     std::uint32_t slot = take_free_slot();
     slots_[slot] = Mapping{internal, external, protocol, 1, true};
     by_internal_.insert(internal_hash(protocol, internal), slot);
@@ -121,6 +126,7 @@ void MappingTable::release(MappingId id) {
     by_internal_.erase(internal_hash(m.protocol, m.internal), id,
                        [this](std::uint32_t slot) { return internal_hash(slots_[slot].protocol, slots_[slot].internal); });
     external_slot(m.protocol, m.external) = no_slot;
+    ports_per_host_.remove(m.internal.address);
     m.in_use = false;
     free_slots_.push_back(id);
     --live_count_;

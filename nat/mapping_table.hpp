@@ -17,6 +17,7 @@
 
 #include "drop_reason.hpp"
 #include "mapping.hpp"
+#include "lan_host_counts.hpp"
 #include "nat_config.hpp"
 #include "record_index.hpp"
 
@@ -36,7 +37,8 @@ public:
 
     // The mapping of an internal endpoint, created on first use, with one more
     // reference: the internal port is kept when it is free and inside the range,
-    // otherwise the next free one in the range is taken.
+    // otherwise the next free one in the range is taken. A host that already holds
+    // nat.max_ports_per_host mappings gets no new one (host_port_limit).
     AcquireResult acquire(Protocol protocol, Endpoint internal);
     // Drops one reference; the mapping goes when none is left.
     void release(MappingId id);
@@ -51,6 +53,8 @@ public:
     void unreserve(Protocol protocol, Port external);
 
     std::size_t size() const { return live_count_; }
+    // External ports (mappings) `host` holds.
+    std::uint32_t ports_held_by(Ipv4Address host) const { return ports_per_host_.count_of(host); }
     std::uint64_t released_total() const { return released_total_; }
     void for_each(const std::function<void(const Mapping&)>& visit) const;
     // Memory held by the table, for the benchmark's accounting.
@@ -78,6 +82,8 @@ private:
     // port before the forward came does not take the reservation with it when it goes.
     std::vector<bool> reserved_;
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
+    std::uint32_t max_ports_per_host_;
+    LanHostCounts ports_per_host_;
     std::size_t live_count_ = 0;
     std::uint64_t released_total_ = 0;
 };
