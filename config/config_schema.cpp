@@ -124,6 +124,24 @@ std::vector<SchemaKey> build_schema() {
              "; when full, new flows are dropped and counted.",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.max_mappings); },
          [](const C& c) { return std::to_string(c.max_mappings); }},
+        {"nat.max_flows_per_host", ValueType::integer, false,
+         "Most flows one LAN host may start at once, 1 to " + std::to_string(max_mappings_limit) +
+             " (in effect at most nat.max_mappings); beyond it its new flows are dropped and counted "
+             "(host_flow_limit), so one host cannot fill the table for the others.",
+         [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.flows_per_host); },
+         [](const C& c) { return std::to_string(c.limits.flows_per_host); }},
+        {"nat.max_ports_per_host", ValueType::integer, false,
+         "Most external ports (NAT mappings) one LAN host may hold, 1 to 65535; beyond it new mappings "
+         "are refused and counted (host_port_limit), so one host cannot take the whole port range.",
+         [](const N& v, C& c) { return store_integer(v, 1, 65535, c.limits.ports_per_host); },
+         [](const C& c) { return std::to_string(c.limits.ports_per_host); }},
+        {"nat.max_embryonic_inbound", ValueType::integer, false,
+         "Most flows started from the WAN (forwards, DMZ, mappings) that may wait unanswered or with "
+         "TCP not established, 1 to " + std::to_string(max_mappings_limit) +
+             "; beyond it new ones are dropped and counted (embryonic_limit). When the table is full "
+             "these are evicted first, so a spoofed-SYN flood cannot lock the LAN out.",
+         [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.embryonic_inbound); },
+         [](const C& c) { return std::to_string(c.limits.embryonic_inbound); }},
         {"nfqueue.queue", ValueType::integer, false,
          "Netfilter queue number (0 to 65535) the iptables/nftables NFQUEUE rule sends packets to.",
          [](const N& v, C& c) { return store_integer(v, 0, 65535, c.queue_number); },

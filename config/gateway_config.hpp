@@ -23,6 +23,7 @@ struct GatewayConfig {
     PortRange port_range{1024, 65535};        // nat.port_range
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
+    FlowLimits limits;                        // nat.max_flows_per_host, max_ports_per_host, max_embryonic_inbound
     std::uint16_t queue_number = 0;           // nfqueue.queue
     FirewallConfig firewall;                  // firewall.*, lan.networks
     IgdConfig upnp;                           // upnp.*

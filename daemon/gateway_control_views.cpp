@@ -84,7 +84,8 @@ std::string GatewayControl::status(Instant now) const {
     counters.add("packets_out", c.outbound_packets).add("bytes_out", c.outbound_bytes);
     counters.add("packets_in", c.inbound_packets).add("bytes_in", c.inbound_bytes);
     counters.add("packets_local", c.local_packets).add("flows_created", c.flows_created);
-    counters.add("flows_expired", c.flows_expired).add("mappings_created", c.mappings_created);
+    counters.add("flows_expired", c.flows_expired).add("flows_evicted", c.flows_evicted);
+    counters.add("mappings_created", c.mappings_created);
     counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
     // Every UPnP refusal by reason: the packet path's (request guard, WAN side) and the
     // IGD's SOAP answers (by UPnP error code).

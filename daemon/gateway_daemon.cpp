@@ -201,6 +201,7 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
     setup.nat.port_range = config.port_range;
     setup.nat.timeouts = config.timeouts;
     setup.nat.max_mappings = config.max_mappings;
+    setup.nat.limits = config.limits;
     setup.firewall = config.firewall;
     setup.lan_interface = config.lan_interface;
     setup.wan_interface = config.wan_interface;

@@ -109,13 +109,14 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
     server_flow.external = dialled.port;
     server_flow.mapping = server_mapping;
 
-    FlowId a = flows_.insert(client_flow, now);
-    FlowId b = a == 0 ? 0 : flows_.insert(server_flow, now);
+    DropReason refusal;
+    FlowId a = flows_.insert(client_flow, now, refusal);
+    FlowId b = a == 0 ? 0 : flows_.insert(server_flow, now, refusal);
     if (b == 0) {
         // A failed insert still owns its mapping reference; the inserted one releases its own.
         if (a == 0) mappings_.release(client_mapping.id);
         release_server();
-        return dropped(DropReason::flow_table_full);
+        return dropped(refusal);
     }
     flows_.link(a, b);
     counters_.flows_created += 2;

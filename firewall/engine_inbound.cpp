@@ -137,9 +137,10 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
         return refused_by(decision, DropReason::denied_by_rule);
     }
     flow.timeout_class = timeout_class_of(flow);
-    if (flows_.insert(flow, now) == 0) {
+    DropReason refusal;
+    if (flows_.insert(flow, now, refusal) == 0) {
         release();
-        return dropped(DropReason::flow_table_full);
+        return dropped(refusal);
     }
     ++counters_.flows_created;
     rewrite_endpoint(p, Side::destination, target, state);

@@ -87,10 +87,11 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     flow.mapping = mapping.id;
     flow.external = mappings_.get(mapping.id).external;
     flow.timeout_class = timeout_class_of(flow);
-    FlowId id = flows_.insert(flow, now);
+    DropReason refusal;
+    FlowId id = flows_.insert(flow, now, refusal);
     if (id == 0) {
         mappings_.release(mapping.id);
-        return dropped(DropReason::flow_table_full);
+        return dropped(refusal);
     }
     ++counters_.flows_created;
     rewrite_endpoint(p, Side::source, {setup_.nat.wan_address, flow.external}, state);

@@ -23,6 +23,16 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
     if (running.nat.timeouts != wanted.nat.timeouts) refuse("nat.timeouts", "running values", "new values");
     if (running.nat.max_mappings != wanted.nat.max_mappings)
         refuse("nat.max_mappings", std::to_string(running.nat.max_mappings), std::to_string(wanted.nat.max_mappings));
+    // The limits are sized into the flow and mapping tables when they are built.
+    if (running.nat.limits.flows_per_host != wanted.nat.limits.flows_per_host)
+        refuse("nat.max_flows_per_host", std::to_string(running.nat.limits.flows_per_host),
+               std::to_string(wanted.nat.limits.flows_per_host));
+    if (running.nat.limits.ports_per_host != wanted.nat.limits.ports_per_host)
+        refuse("nat.max_ports_per_host", std::to_string(running.nat.limits.ports_per_host),
+               std::to_string(wanted.nat.limits.ports_per_host));
+    if (running.nat.limits.embryonic_inbound != wanted.nat.limits.embryonic_inbound)
+        refuse("nat.max_embryonic_inbound", std::to_string(running.nat.limits.embryonic_inbound),
+               std::to_string(wanted.nat.limits.embryonic_inbound));
     if (running.firewall.lan_networks != wanted.firewall.lan_networks)
         refuse("lan.networks", "running networks", "new networks");
     if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");

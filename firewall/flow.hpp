@@ -28,6 +28,8 @@ enum class FlowOrigin : std::uint8_t {
     hairpin_server,  // internal = server, remote = (WAN address, client's external port)
 };
 
+// Field order packs the record into 96 bytes: a million flows must fit in a router's
+// memory (bench/flow_memory).
 struct Flow {
     Endpoint internal;      // LAN side (for gateway flows: the gateway's own endpoint)
     Endpoint remote;        // the WAN-side peer (port 0 for ICMP)
@@ -36,15 +38,25 @@ struct Flow {
     FlowOrigin origin = FlowOrigin::lan;
     TimeoutClass timeout_class = TimeoutClass::udp;
     bool reply_seen = false;  // the side that did not start it has sent something
+    bool in_use = false;
+    // Started from the WAN and not answered yet (TCP: handshake not complete); kept by
+    // FlowTable (is_embryonic), which evicts these first when the table is full.
+    bool embryonic = false;
     MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
     std::uint32_t peer = 0;   // hairpin flows: the linked flow (FlowId); they live and die together
     TcpTracker tcp;           // TCP only; a hairpin pair tracks on its client flow
     Instant last_activity{0};
-    // Links of the idle list of this timeout class, as slot numbers (intrusive list).
+    // Links of the idle list of this timeout class, as slot numbers (intrusive list);
+    // a free slot links the free list through idle_next.
     std::uint32_t idle_prev = 0;
     std::uint32_t idle_next = 0;
-    bool in_use = false;
+    // Links of the list of flows with the same (protocol, external port, remote address),
+    // which answers address-dependent filtering (FlowTable::has_sent_to_address).
+    std::uint32_t same_address_prev = 0;
+    std::uint32_t same_address_next = 0;
 };
+
+static_assert(sizeof(Flow) <= 96, "a flow record is paid for a million times over");
 
 using FlowId = std::uint32_t;  // slot number; 0 = none
 

@@ -1,112 +1,285 @@
 #include "flow_table.hpp"
 
+#include <algorithm>
+
 namespace gw {
 namespace {
 
 std::uint64_t pack(Endpoint e) { return (std::uint64_t(e.address.host_order()) << 16) | e.port.value; }
 
+// Two 48-bit endpoints and a protocol folded into one word before mixing: cheap, and
+// the finaliser spreads every input bit over the whole hash.
+std::uint64_t hash_of(std::uint64_t a, std::uint64_t b, Protocol p) {
+    return mix_hash(a * 0x9e3779b97f4a7c15ULL ^ (b << 8 | std::uint64_t(p)) ^ (b >> 56));
+}
+
 Instant seconds(std::uint32_t s) { return std::chrono::seconds(s); }
 
 }  // namespace
 
-std::size_t FlowTable::TupleKeyHash::operator()(const TupleKey& k) const noexcept {
-    std::uint64_t x = k.endpoint_a * 0x9e3779b97f4a7c15ULL ^ (k.endpoint_b + std::uint64_t(k.protocol));
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return std::size_t(x ^ (x >> 31));
+std::uint64_t FlowTable::internal_hash(Protocol p, Endpoint internal, Endpoint remote) {
+    return hash_of(pack(internal), pack(remote), p);
 }
 
-FlowTable::TupleKey FlowTable::internal_key(Protocol p, Endpoint internal, Endpoint remote) {
-    return {pack(internal), pack(remote), p};
+std::uint64_t FlowTable::external_hash(Protocol p, Port external, Endpoint remote) {
+    // Offset from the internal key's space: the two indexes are separate tables, but
+    // keeping the mixes apart costs nothing.
+    return hash_of(std::uint64_t(external.value) | 1ULL << 48, pack(remote), p);
 }
 
-FlowTable::TupleKey FlowTable::external_key(Protocol p, Port external, Endpoint remote) {
-    return {external.value, pack(remote), p};
+std::uint64_t FlowTable::address_hash(Protocol p, Port external, Ipv4Address remote) {
+    return hash_of(std::uint64_t(external.value) | 2ULL << 48, remote.host_order(), p);
 }
 
-FlowTable::TupleKey FlowTable::address_key(Protocol p, Port external, Ipv4Address remote) {
-    return {external.value, remote.host_order(), p};
+std::uint64_t FlowTable::internal_hash_of(FlowId id) const {
+    const Flow& f = slots_[id];
+    return internal_hash(f.protocol, f.internal, f.remote);
+}
+
+std::uint64_t FlowTable::external_hash_of(FlowId id) const {
+    const Flow& f = slots_[id];
+    return external_hash(f.protocol, f.external, f.remote);
+}
+
+std::uint64_t FlowTable::address_hash_of(FlowId id) const {
+    const Flow& f = slots_[id];
+    return address_hash(f.protocol, f.external, f.remote.address);
 }
 
 FlowTable::FlowTable(const NatConfig& config, MappingTable& mappings)
-    : mappings_(mappings), max_flows_(config.max_mappings) {
+    : mappings_(mappings),
+      max_flows_(config.max_mappings),
+      slots_(std::size_t(config.max_mappings) + 1),
+      by_internal_(config.max_mappings),
+      by_external_(config.max_mappings),
+      by_remote_address_(config.max_mappings),
+      max_flows_per_host_(std::min(config.limits.flows_per_host, config.max_mappings)),
+      max_embryonic_(std::min(config.limits.embryonic_inbound, config.max_mappings)),
+      flows_per_host_(std::min(LanHostCounts::default_max_hosts, config.max_mappings)) {
     timeouts_[std::size_t(TimeoutClass::udp)] = seconds(config.timeouts.udp);
     timeouts_[std::size_t(TimeoutClass::icmp)] = seconds(config.timeouts.icmp);
     timeouts_[std::size_t(TimeoutClass::tcp_transitory)] = seconds(config.timeouts.tcp_transitory);
     timeouts_[std::size_t(TimeoutClass::tcp_established)] = seconds(config.timeouts.tcp_established);
-    // Reserved up front so Flow pointers stay valid across inserts.
-    slots_.reserve(std::size_t(max_flows_) + 1);
-    slots_.emplace_back();
+}
+
+std::size_t FlowTable::memory_bytes() const {
+    return slots_.capacity() * sizeof(Flow) + by_internal_.memory_bytes() + by_external_.memory_bytes() +
+           by_remote_address_.memory_bytes() + flows_per_host_.memory_bytes();
+}
+
+bool FlowTable::is_embryonic(const Flow& f) {
+    if (f.origin != FlowOrigin::wan) return false;
+    if (f.protocol != Protocol::tcp) return !f.reply_seen;
+    // A spoofed SYN gets its SYN-ACK from the LAN server (so a reply is seen) but never
+    // the final ACK: until established, the flow is what a flood is made of.
+    TcpState state = f.tcp.state();
+    return state == TcpState::syn_sent || state == TcpState::syn_received || state == TcpState::syn_sent2;
+}
+
+bool FlowTable::started_by_lan(const Flow& f) {
+    return f.origin == FlowOrigin::lan || f.origin == FlowOrigin::hairpin_client;
+}
+
+std::size_t FlowTable::list_of(const Flow& f) {
+    return std::size_t(f.timeout_class) + (f.embryonic ? std::size_t(TimeoutClass::count_) : 0);
 }
 
 bool FlowTable::is_expired(const Flow& f, Instant now) const {
     return now >= f.last_activity + timeouts_[std::size_t(f.timeout_class)];
 }
 
-Flow* FlowTable::find_by_internal(Protocol protocol, Endpoint internal, Endpoint remote, Instant now) {
-    auto it = by_internal_.find(internal_key(protocol, internal, remote));
-    if (it == by_internal_.end()) return nullptr;
-    if (is_expired(slots_[it->second], now)) {
-        remove(it->second);
+Flow* FlowTable::live_or_reclaimed(FlowId id, Instant now) {
+    if (id == 0) return nullptr;
+    if (is_expired(slots_[id], now)) {
+        expired_total_ += remove(id);
         return nullptr;
     }
-    return &slots_[it->second];
+    return &slots_[id];
+}
+
+Flow* FlowTable::find_by_internal(Protocol protocol, Endpoint internal, Endpoint remote, Instant now) {
+    FlowId id = by_internal_.find(internal_hash(protocol, internal, remote), [&](FlowId candidate) {
+        const Flow& f = slots_[candidate];
+        return f.internal == internal && f.remote == remote && f.protocol == protocol;
+    });
+    return live_or_reclaimed(id, now);
 }
 
 Flow* FlowTable::find_by_external(Protocol protocol, Port external, Endpoint remote, Instant now) {
-    auto it = by_external_.find(external_key(protocol, external, remote));
-    if (it == by_external_.end()) return nullptr;
-    if (is_expired(slots_[it->second], now)) {
-        remove(it->second);
-        return nullptr;
-    }
-    return &slots_[it->second];
+    FlowId id = by_external_.find(external_hash(protocol, external, remote), [&](FlowId candidate) {
+        const Flow& f = slots_[candidate];
+        return f.external == external && f.remote == remote && f.protocol == protocol;
+    });
+    return live_or_reclaimed(id, now);
 }
 
 bool FlowTable::has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const {
-    return flows_per_remote_address_.count(address_key(protocol, external, remote_address)) != 0;
+    return by_remote_address_.find(address_hash(protocol, external, remote_address), [&](FlowId candidate) {
+        const Flow& f = slots_[candidate];
+        return f.external == external && f.remote.address == remote_address && f.protocol == protocol;
+    }) != 0;
 }
 
-FlowId FlowTable::insert(const Flow& flow, Instant now) {
-    if (live_count_ >= max_flows_) expire_idle(now);
-    if (live_count_ >= max_flows_) return 0;
-    FlowId id;
-    if (!free_slots_.empty()) {
-        id = free_slots_.back();
-        free_slots_.pop_back();
-    } else {
-        slots_.emplace_back();
-        id = FlowId(slots_.size() - 1);
+FlowId FlowTable::take_free_slot() {
+    if (free_head_ != 0) {
+        FlowId id = free_head_;
+        free_head_ = slots_[id].idle_next;
+        return id;
     }
+    return ++high_water_;
+}
+
+FlowId FlowTable::insert(const Flow& flow, Instant now, DropReason& refusal) {
+    if (live_count_ >= max_flows_) expire_idle(now);
+    bool embryonic = is_embryonic(flow);
+    if (embryonic && embryonic_count_ >= max_embryonic_) {
+        refusal = DropReason::embryonic_limit;
+        return 0;
+    }
+    bool counted = started_by_lan(flow);
+    if (counted && !flows_per_host_.add(flow.internal.address, max_flows_per_host_)) {
+        refusal = DropReason::host_flow_limit;
+        return 0;
+    }
+    if (live_count_ >= max_flows_ && !make_room(embryonic)) {
+        if (counted) flows_per_host_.remove(flow.internal.address);
+        refusal = DropReason::flow_table_full;
+        return 0;
+    }
+    FlowId id = take_free_slot();
     Flow& f = slots_[id];
     f = flow;
     f.in_use = true;
+    f.embryonic = embryonic;
     f.last_activity = now;
     f.idle_prev = f.idle_next = 0;
-    by_internal_[internal_key(f.protocol, f.internal, f.remote)] = id;
-    by_external_[external_key(f.protocol, f.external, f.remote)] = id;
-    ++flows_per_remote_address_[address_key(f.protocol, f.external, f.remote.address)];
+    f.same_address_prev = f.same_address_next = 0;
+    index(id);
     idle_append(id);
     ++live_count_;
+    if (embryonic) ++embryonic_count_;
+    refusal = DropReason::none;
     return id;
+}
+
+bool FlowTable::make_room(bool for_embryonic) {
+    FlowId victim = oldest_embryonic();
+    if (victim == 0 && !for_embryonic) {
+        std::optional<Ipv4Address> busiest = flows_per_host_.busiest();
+        if (busiest) victim = oldest_started_by(*busiest);
+        if (victim == 0) victim = oldest_of_all();
+    }
+    if (victim == 0) return false;
+    evicted_total_ += remove(victim);
+    return true;
+}
+
+FlowId FlowTable::oldest_embryonic() const {
+    FlowId oldest = 0;
+    for (std::size_t list = std::size_t(TimeoutClass::count_); list < list_count; ++list) {
+        FlowId head = idle_head_[list];
+        if (head != 0 && (oldest == 0 || slots_[head].last_activity < slots_[oldest].last_activity)) oldest = head;
+    }
+    return oldest;
+}
+
+FlowId FlowTable::oldest_started_by(Ipv4Address host) const {
+    FlowId oldest = 0;
+    for (std::size_t list = 0; list < std::size_t(TimeoutClass::count_); ++list) {
+        std::size_t seen = 0;
+        for (FlowId id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
+            const Flow& f = slots_[id];
+            if (!started_by_lan(f) || f.internal.address != host) continue;
+            if (oldest == 0 || f.last_activity < slots_[oldest].last_activity) oldest = id;
+            break;
+        }
+    }
+    return oldest;
+}
+
+FlowId FlowTable::oldest_of_all() const {
+    FlowId oldest = 0;
+    for (FlowId head : idle_head_)
+        if (head != 0 && (oldest == 0 || slots_[head].last_activity < slots_[oldest].last_activity)) oldest = head;
+    return oldest;
+}
+
+// A key already indexed is taken over by the new flow (as the maps this replaced did);
+// the older flow stays reachable under its other key until it goes.
+void FlowTable::index(FlowId id) {
+    Flow& f = slots_[id];
+    std::uint64_t h = internal_hash(f.protocol, f.internal, f.remote);
+    FlowId same = by_internal_.find(h, [&](FlowId c) {
+        return slots_[c].internal == f.internal && slots_[c].remote == f.remote && slots_[c].protocol == f.protocol;
+    });
+    if (same == 0) by_internal_.insert(h, id);
+    else by_internal_.replace(h, same, id);
+
+    h = external_hash(f.protocol, f.external, f.remote);
+    same = by_external_.find(h, [&](FlowId c) {
+        return slots_[c].external == f.external && slots_[c].remote == f.remote && slots_[c].protocol == f.protocol;
+    });
+    if (same == 0) by_external_.insert(h, id);
+    else by_external_.replace(h, same, id);
+
+    // Joins the same-address list second, so the indexed first flow stays as it is.
+    h = address_hash(f.protocol, f.external, f.remote.address);
+    FlowId first = by_remote_address_.find(h, [&](FlowId c) {
+        return slots_[c].external == f.external && slots_[c].remote.address == f.remote.address &&
+               slots_[c].protocol == f.protocol;
+    });
+    if (first == 0) {
+        by_remote_address_.insert(h, id);
+        return;
+    }
+    f.same_address_prev = first;
+    f.same_address_next = slots_[first].same_address_next;
+    if (f.same_address_next != 0) slots_[f.same_address_next].same_address_prev = id;
+    slots_[first].same_address_next = id;
+}
+
+void FlowTable::unindex(FlowId id) {
+    Flow& f = slots_[id];
+    // Only the entries that name this flow: another flow may have taken a shared key.
+    by_internal_.erase(internal_hash(f.protocol, f.internal, f.remote), id,
+                       [this](FlowId c) { return internal_hash_of(c); });
+    by_external_.erase(external_hash(f.protocol, f.external, f.remote), id,
+                       [this](FlowId c) { return external_hash_of(c); });
+    if (f.same_address_prev != 0) {
+        slots_[f.same_address_prev].same_address_next = f.same_address_next;
+        if (f.same_address_next != 0) slots_[f.same_address_next].same_address_prev = f.same_address_prev;
+    } else {
+        std::uint64_t h = address_hash(f.protocol, f.external, f.remote.address);
+        if (f.same_address_next != 0) {
+            by_remote_address_.replace(h, id, f.same_address_next);
+            slots_[f.same_address_next].same_address_prev = 0;
+        } else {
+            by_remote_address_.erase(h, id, [this](FlowId c) { return address_hash_of(c); });
+        }
+    }
+    f.same_address_prev = f.same_address_next = 0;
 }
 
 void FlowTable::touch(Flow& flow, TimeoutClass timeout_class, Instant now) {
     FlowId id = id_of(flow);
-    idle_unlink(id);
-    flow.timeout_class = timeout_class;
     // Replayed captures may run backwards by a little; never move activity back in time.
     if (now > flow.last_activity) flow.last_activity = now;
+    bool embryonic = flow.embryonic && is_embryonic(flow);  // once answered, never again
+    // Already last on its list (a busy flow): nothing to move. Moving costs the records
+    // of both neighbours, two cache misses per packet with a million flows.
+    if (timeout_class == flow.timeout_class && embryonic == flow.embryonic && idle_tail_[list_of(flow)] == id) return;
+    idle_unlink(id);
+    flow.timeout_class = timeout_class;
+    if (flow.embryonic && !embryonic) --embryonic_count_;
+    flow.embryonic = embryonic;
     idle_append(id);
 }
 
 std::size_t FlowTable::expire_idle(Instant now) {
     std::size_t reclaimed = 0;
-    for (std::size_t c = 0; c < idle_head_.size(); ++c) {
-        while (idle_head_[c] != 0 && is_expired(slots_[idle_head_[c]], now)) {
-            remove(idle_head_[c]);
+    for (std::size_t list = 0; list < list_count; ++list) {
+        while (idle_head_[list] != 0 && is_expired(slots_[idle_head_[list]], now)) {
+            expired_total_ += remove(idle_head_[list]);
             ++reclaimed;
         }
     }
@@ -115,9 +288,9 @@ std::size_t FlowTable::expire_idle(Instant now) {
 
 std::size_t FlowTable::remove_if(const std::function<bool(const Flow&)>& selected) {
     std::size_t removed = 0;
-    for (FlowId id = 1; id < slots_.size(); ++id) {
+    for (FlowId id = 1; id <= high_water_; ++id) {
         if (slots_[id].in_use && selected(slots_[id])) {
-            remove(id);
+            expired_total_ += remove(id);
             ++removed;
         }
     }
@@ -125,36 +298,34 @@ std::size_t FlowTable::remove_if(const std::function<bool(const Flow&)>& selecte
 }
 
 void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
-    for (std::size_t i = 1; i < slots_.size(); ++i)
-        if (slots_[i].in_use) visit(slots_[i]);
+    for (FlowId id = 1; id <= high_water_; ++id)
+        if (slots_[id].in_use) visit(slots_[id]);
 }
 
-void FlowTable::remove(FlowId id) {
+std::size_t FlowTable::remove(FlowId id) {
+    std::size_t removed = 1;
     Flow& f = slots_[id];
     if (FlowId peer = f.peer; peer != 0) {
         f.peer = 0;
         slots_[peer].peer = 0;
-        remove(peer);
+        removed += remove(peer);
     }
     idle_unlink(id);
-    // Only the entries that name this flow: another flow may have taken a shared key.
-    auto erase_if_ours = [id](auto& index, const TupleKey& key) {
-        if (auto it = index.find(key); it != index.end() && it->second == id) index.erase(it);
-    };
-    erase_if_ours(by_internal_, internal_key(f.protocol, f.internal, f.remote));
-    erase_if_ours(by_external_, external_key(f.protocol, f.external, f.remote));
-    auto count = flows_per_remote_address_.find(address_key(f.protocol, f.external, f.remote.address));
-    if (count != flows_per_remote_address_.end() && --count->second == 0) flows_per_remote_address_.erase(count);
+    unindex(id);
     if (f.mapping != 0) mappings_.release(f.mapping);
+    if (started_by_lan(f)) flows_per_host_.remove(f.internal.address);
+    if (f.embryonic) --embryonic_count_;
     f.in_use = false;
-    free_slots_.push_back(id);
+    f.embryonic = false;
+    f.idle_next = free_head_;
+    free_head_ = id;
     --live_count_;
-    ++expired_total_;
+    return removed;
 }
 
 void FlowTable::idle_unlink(FlowId id) {
     Flow& f = slots_[id];
-    auto c = std::size_t(f.timeout_class);
+    std::size_t c = list_of(f);
     if (f.idle_prev != 0) slots_[f.idle_prev].idle_next = f.idle_next;
     else idle_head_[c] = f.idle_next;
     if (f.idle_next != 0) slots_[f.idle_next].idle_prev = f.idle_prev;
@@ -164,7 +335,7 @@ void FlowTable::idle_unlink(FlowId id) {
 
 void FlowTable::idle_append(FlowId id) {
     Flow& f = slots_[id];
-    auto c = std::size_t(f.timeout_class);
+    std::size_t c = list_of(f);
     f.idle_prev = idle_tail_[c];
     f.idle_next = 0;
     if (idle_tail_[c] != 0) slots_[idle_tail_[c]].idle_next = id;

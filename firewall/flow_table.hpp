@@ -1,8 +1,13 @@
 // Every flow, indexed under both of its full tuples (pf's wire and stack keys):
 //   internal key (protocol, internal endpoint, remote endpoint): packets leaving the LAN,
 //   external key (protocol, external port, remote endpoint): packets arriving at the WAN address,
-// plus a count per (protocol, external port, remote address) that answers RFC 4787
-// address-dependent filtering without a scan.
+// plus, per (protocol, external port, remote address), a list of the flows that share it,
+// which answers RFC 4787 address-dependent filtering without a scan.
+//
+// Sized for millions of flows: the records sit in one array allocated up front from
+// nat.max_mappings, and the three indexes are open-addressing tables of record ids
+// (nat/record_index.hpp) whose keys are the records' own fields. Creating or ending a
+// flow never allocates; a lookup is one hash and, usually, one record compared.
 //
 // Expiry: each timeout class keeps its flows on an idle list ordered by last activity
 // (touching a flow moves it to the tail), so reclaiming costs only the flows that
@@ -10,16 +15,26 @@
 // reclaimed yet, so expiry is exact whatever the reclaim cadence. A flow releases its
 // mapping when it goes.
 //
+// Limits (issue 7, nat.limits in NatConfig): a LAN host may start at most
+// flows_per_host flows; at most embryonic_inbound flows started from the WAN may wait
+// unanswered (a spoofed-SYN flood is made of them). When the table is full, room is
+// made by evicting, in this order: the oldest embryonic flow; else the oldest flow of
+// the host that started the most (searched among the oldest eviction_scan_depth flows
+// of each idle list, else the oldest flow of all). A new embryonic flow never evicts
+// anything but another embryonic flow, so the WAN alone can never push the LAN out.
+//
 // Not thread safe: owned by one packet worker.
 #pragma once
 
 #include <array>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "firewall/flow.hpp"
+#include "nat/drop_reason.hpp"
+#include "nat/lan_host_counts.hpp"
 #include "nat/nat_config.hpp"
+#include "nat/record_index.hpp"
 
 namespace gw {
 
@@ -33,8 +48,13 @@ public:
     bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;
 
     // Adds a flow (the caller filled the endpoints, origin, mapping reference and tracker).
-    // Returns 0 when the table is full.
-    FlowId insert(const Flow& flow, Instant now);
+    // Returns 0 when it may not, with the reason in `refusal`: flow_table_full,
+    // host_flow_limit or embryonic_limit. May evict a flow to make room (see above).
+    FlowId insert(const Flow& flow, Instant now, DropReason& refusal);
+    FlowId insert(const Flow& flow, Instant now) {
+        DropReason ignored;
+        return insert(flow, now, ignored);
+    }
     // Links two flows that must live and die together (a hairpin pair).
     void link(FlowId a, FlowId b) {
         slots_[a].peer = b;
@@ -51,38 +71,56 @@ public:
 
     std::size_t size() const { return live_count_; }
     std::uint64_t expired_total() const { return expired_total_; }
+    std::uint64_t evicted_total() const { return evicted_total_; }
+    std::size_t embryonic_count() const { return embryonic_count_; }
+    // Flows `host` started (outbound and hairpin), counted against flows_per_host.
+    std::uint32_t flows_started_by(Ipv4Address host) const { return flows_per_host_.count_of(host); }
+    static constexpr std::size_t eviction_scan_depth = 1024;
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
     void for_each(const std::function<void(const Flow&)>& visit) const;
 
-private:
-    struct TupleKey {
-        std::uint64_t endpoint_a;  // address << 16 | port
-        std::uint64_t endpoint_b;
-        Protocol protocol;
-        bool operator==(const TupleKey&) const = default;
-    };
-    struct TupleKeyHash {
-        std::size_t operator()(const TupleKey& k) const noexcept;
-    };
-    static TupleKey internal_key(Protocol p, Endpoint internal, Endpoint remote);
-    static TupleKey external_key(Protocol p, Port external, Endpoint remote);
-    static TupleKey address_key(Protocol p, Port external, Ipv4Address remote);
+    // Memory held by the table (records and indexes), for the benchmark's accounting.
+    std::size_t memory_bytes() const;
 
+private:
+    static std::uint64_t internal_hash(Protocol p, Endpoint internal, Endpoint remote);
+    static std::uint64_t external_hash(Protocol p, Port external, Endpoint remote);
+    static std::uint64_t address_hash(Protocol p, Port external, Ipv4Address remote);
+    std::uint64_t internal_hash_of(FlowId id) const;
+    std::uint64_t external_hash_of(FlowId id) const;
+    std::uint64_t address_hash_of(FlowId id) const;
+
+    static bool is_embryonic(const Flow& f);
+    static bool started_by_lan(const Flow& f);
+    static std::size_t list_of(const Flow& f);
+    bool make_room(bool for_embryonic);
+    FlowId oldest_embryonic() const;
+    FlowId oldest_started_by(Ipv4Address host) const;
+    FlowId oldest_of_all() const;
     bool is_expired(const Flow& f, Instant now) const;
-    void remove(FlowId id);
+    Flow* live_or_reclaimed(FlowId id, Instant now);
+    FlowId take_free_slot();
+    void index(FlowId id);
+    void unindex(FlowId id);
+    std::size_t remove(FlowId id);  // how many went (a hairpin flow takes its peer)
     void idle_unlink(FlowId id);
     void idle_append(FlowId id);
 
     MappingTable& mappings_;
     std::uint32_t max_flows_;
     std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
-    std::vector<Flow> slots_;  // slots_[0] unused: 0 means "no flow"
-    std::vector<FlowId> free_slots_;
-    std::unordered_map<TupleKey, FlowId, TupleKeyHash> by_internal_, by_external_;
-    std::unordered_map<TupleKey, std::uint32_t, TupleKeyHash> flows_per_remote_address_;
-    std::array<FlowId, std::size_t(TimeoutClass::count_)> idle_head_{}, idle_tail_{};
-    std::size_t live_count_ = 0;
-    std::uint64_t expired_total_ = 0;
+    std::vector<Flow> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
+    FlowId free_head_ = 0;     // slots given back, linked through idle_next
+    FlowId high_water_ = 0;    // slots above it were never used
+    RecordIndex by_internal_, by_external_;
+    RecordIndex by_remote_address_;  // the first flow of each same-address list
+    // Idle lists: one per timeout class, then one per timeout class for embryonic flows.
+    static constexpr std::size_t list_count = 2 * std::size_t(TimeoutClass::count_);
+    std::array<FlowId, list_count> idle_head_{}, idle_tail_{};
+    std::uint32_t max_flows_per_host_, max_embryonic_;
+    LanHostCounts flows_per_host_;
+    std::size_t live_count_ = 0, embryonic_count_ = 0;
+    std::uint64_t expired_total_ = 0, evicted_total_ = 0;
 
 public:
     // The flow-table handover across a restart: a flow whose last activity was before

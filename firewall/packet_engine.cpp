@@ -42,6 +42,7 @@ void PacketEngine::close_port_mapping(Protocol protocol, Port external) {
 EngineCounters PacketEngine::counters() const {
     EngineCounters snapshot = counters_;
     snapshot.flows_expired = flows_.expired_total();
+    snapshot.flows_evicted = flows_.evicted_total();
     snapshot.mappings_expired = mappings_.released_total();
     return snapshot;
 }

@@ -48,6 +48,7 @@ struct EngineCounters {
     std::uint64_t inbound_packets = 0, inbound_bytes = 0;
     std::uint64_t local_packets = 0;
     std::uint64_t flows_created = 0, flows_expired = 0;
+    std::uint64_t flows_evicted = 0;  // ended early to make room in a full table (flow_table.hpp)
     std::uint64_t mappings_created = 0, mappings_expired = 0;
     // UPnP refusals made on the packet path (all also counted as drops): the request
     // guard's, by verdict (index: UpnpRequestVerdict; pass stays 0), and SSDP or HTTP to

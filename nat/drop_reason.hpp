@@ -42,6 +42,9 @@ namespace gw {
     X(denied_by_policy, "no rule matched and the default policy is drop or reject")         \
     X(forward_source_not_allowed, "source not in the forward's allowed_sources")            \
     X(flow_table_full, "flow table at nat.max_mappings")                                    \
+    X(host_flow_limit, "LAN host at nat.max_flows_per_host flows it started")               \
+    X(host_port_limit, "LAN host at nat.max_ports_per_host external ports")                 \
+    X(embryonic_limit, "WAN-started flows not yet answered at nat.max_embryonic_inbound")   \
     X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")                \
     X(upnp_request_refused, "UPnP HTTP request with a foreign Host, outside CALLBACK or too big")
 

@@ -1,7 +1,14 @@
 #include "mapping_table.hpp"
 
+#include <algorithm>
+
 namespace gw {
 namespace {
+
+// Never more mappings than ports to give out, whatever nat.max_mappings says.
+std::uint32_t most_mappings(const NatConfig& config) {
+    return std::min<std::uint32_t>(config.max_mappings, 3 * config.port_range.size());
+}
 
 std::size_t protocol_slot(Protocol p) {
     switch (p) {
@@ -14,28 +21,36 @@ std::size_t protocol_slot(Protocol p) {
 
 }  // namespace
 
-std::size_t MappingTable::InternalKeyHash::operator()(const InternalKey& k) const noexcept {
-    std::uint64_t x = (std::uint64_t(k.internal.address.host_order()) << 24) ^
-                      (std::uint64_t(k.internal.port.value) << 8) ^ std::uint64_t(k.protocol);
-    // splitmix64 finaliser: LAN addresses differ only in their low bits.
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    return std::size_t(x ^ (x >> 31));
+std::uint64_t MappingTable::internal_hash(Protocol protocol, Endpoint internal) {
+    // LAN addresses differ only in their low bits: the mix spreads them.
+    return mix_hash((std::uint64_t(internal.address.host_order()) << 24) ^
+                    (std::uint64_t(internal.port.value) << 8) ^ std::uint64_t(protocol));
 }
 
 MappingTable::MappingTable(const NatConfig& config)
     : range_(config.port_range),
       max_mappings_(config.max_mappings),
+      by_internal_(most_mappings(config)),
       by_external_(3 * 65536, no_slot),
-      reserved_(3 * 65536, false) {
-    // Reserved up front so Mapping pointers stay valid across inserts; untouched
-    // capacity costs address space, not memory.
-    slots_.reserve(std::size_t(max_mappings_) + 1);
+      reserved_(3 * 65536, false),
+      max_ports_per_host_(std::min(config.limits.ports_per_host, config.max_mappings)),
+      ports_per_host_(std::min(LanHostCounts::default_max_hosts, most_mappings(config))) {
+    slots_.reserve(std::size_t(most_mappings(config)) + 1);
     slots_.emplace_back();
-    by_internal_.reserve(std::min<std::size_t>(max_mappings_, 65536));
+    free_slots_.reserve(most_mappings(config));
     next_port_.fill(range_.first);
+}
+
+std::size_t MappingTable::memory_bytes() const {
+    return slots_.capacity() * sizeof(Mapping) + free_slots_.capacity() * sizeof(std::uint32_t) +
+           by_internal_.memory_bytes() + by_external_.capacity() * sizeof(std::uint32_t) + reserved_.capacity() / 8 +
+           ports_per_host_.memory_bytes();
+}
+
+std::uint32_t MappingTable::find_internal(Protocol protocol, Endpoint internal) const {
+    return by_internal_.find(internal_hash(protocol, internal), [&](std::uint32_t slot) {
+        return slots_[slot].internal == internal && slots_[slot].protocol == protocol;
+    });
 }
 
 std::uint32_t MappingTable::external_slot(Protocol protocol, Port port) const {
@@ -47,8 +62,8 @@ std::uint32_t& MappingTable::external_slot(Protocol protocol, Port port) {
 }
 
 const Mapping* MappingTable::find_by_internal(Protocol protocol, Endpoint internal) const {
-    auto it = by_internal_.find(InternalKey{protocol, internal});
-    return it == by_internal_.end() ? nullptr : &slots_[it->second];
+    std::uint32_t slot = find_internal(protocol, internal);
+    return slot == no_slot ? nullptr : &slots_[slot];
 }
 
 const Mapping* MappingTable::find_by_external(Protocol protocol, Port external) const {
@@ -88,16 +103,18 @@ bool MappingTable::allocate_port(Protocol protocol, Port wanted, Port& chosen) {
 }
 
 AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
-    if (auto it = by_internal_.find(InternalKey{protocol, internal}); it != by_internal_.end()) {
-        ++slots_[it->second].flow_count;
-        return {it->second, DropReason::none, false};
+    if (std::uint32_t slot = find_internal(protocol, internal); slot != no_slot) {
+        ++slots_[slot].flow_count;
+        return {slot, DropReason::none, false};
     }
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     Port external;
     if (!allocate_port(protocol, internal.port, external)) return {0, DropReason::ports_exhausted, false};
+    // So that one host cannot take every port of the range from the others.
+    if (!ports_per_host_.add(internal.address, max_ports_per_host_)) return {0, DropReason::host_port_limit, false};
     std::uint32_t slot = take_free_slot();
     slots_[slot] = Mapping{internal, external, protocol, 1, true};
-    by_internal_.emplace(InternalKey{protocol, internal}, slot);
+    by_internal_.insert(internal_hash(protocol, internal), slot);
     external_slot(protocol, external) = slot;
     ++live_count_;
     return {slot, DropReason::none, true};
@@ -106,8 +123,10 @@ AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
 void MappingTable::release(MappingId id) {
     Mapping& m = slots_[id];
     if (!m.in_use || --m.flow_count > 0) return;
-    by_internal_.erase(InternalKey{m.protocol, m.internal});
+    by_internal_.erase(internal_hash(m.protocol, m.internal), id,
+                       [this](std::uint32_t slot) { return internal_hash(slots_[slot].protocol, slots_[slot].internal); });
     external_slot(m.protocol, m.external) = no_slot;
+    ports_per_host_.remove(m.internal.address);
     m.in_use = false;
     free_slots_.push_back(id);
     --live_count_;
@@ -130,17 +149,18 @@ std::uint32_t MappingTable::take_free_slot() {
 }
 
 AcquireResult MappingTable::acquire_at(Protocol protocol, Endpoint internal, Port external) {
-    if (auto it = by_internal_.find(InternalKey{protocol, internal}); it != by_internal_.end()) {
-        if (slots_[it->second].external != external) return {0, DropReason::ports_exhausted, false};
-        ++slots_[it->second].flow_count;
-        return {it->second, DropReason::none, false};
+    if (std::uint32_t slot = find_internal(protocol, internal); slot != no_slot) {
+        if (slots_[slot].external != external) return {0, DropReason::ports_exhausted, false};
+        ++slots_[slot].flow_count;
+        return {slot, DropReason::none, false};
     }
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     // The range may have changed across an upgrade: a port outside it is not ours to hold.
     if (!range_.contains(external) || is_taken(protocol, external)) return {0, DropReason::ports_exhausted, false};
+    if (!ports_per_host_.add(internal.address, max_ports_per_host_)) return {0, DropReason::host_port_limit, false};
     std::uint32_t slot = take_free_slot();
     slots_[slot] = Mapping{internal, external, protocol, 1, true};
-    by_internal_.emplace(InternalKey{protocol, internal}, slot);
+    by_internal_.insert(internal_hash(protocol, internal), slot);
     external_slot(protocol, external) = slot;
     ++live_count_;
     return {slot, DropReason::none, true};

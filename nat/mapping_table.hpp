@@ -4,6 +4,8 @@
 // A mapping is created by the first flow of its internal endpoint and removed when
 // the last flow referencing it releases it; timers live on flows, not here.
 // Mapping pointers stay valid until the mapping is released (slots never move).
+// All storage is taken when the table is built, for at most min(nat.max_mappings, one
+// mapping per port of the range and protocol): a mapping never allocates.
 //
 // Not thread safe: owned by one packet worker.
 #pragma once
@@ -11,12 +13,13 @@
 #include <array>
 #include <cstdint>
 #include <functional>
-#include <unordered_map>
 #include <vector>
 
 #include "drop_reason.hpp"
 #include "mapping.hpp"
+#include "lan_host_counts.hpp"
 #include "nat_config.hpp"
+#include "record_index.hpp"
 
 namespace gw {
 
@@ -34,7 +37,8 @@ public:
 
     // The mapping of an internal endpoint, created on first use, with one more
     // reference: the internal port is kept when it is free and inside the range,
-    // otherwise the next free one in the range is taken.
+    // otherwise the next free one in the range is taken. A host that already holds
+    // nat.max_ports_per_host mappings gets no new one (host_port_limit).
     AcquireResult acquire(Protocol protocol, Endpoint internal);
     // Drops one reference; the mapping goes when none is left.
     void release(MappingId id);
@@ -49,18 +53,16 @@ public:
     void unreserve(Protocol protocol, Port external);
 
     std::size_t size() const { return live_count_; }
+    // External ports (mappings) `host` holds.
+    std::uint32_t ports_held_by(Ipv4Address host) const { return ports_per_host_.count_of(host); }
     std::uint64_t released_total() const { return released_total_; }
     void for_each(const std::function<void(const Mapping&)>& visit) const;
+    // Memory held by the table, for the benchmark's accounting.
+    std::size_t memory_bytes() const;
 
 private:
-    struct InternalKey {
-        Protocol protocol;
-        Endpoint internal;
-        bool operator==(const InternalKey&) const = default;
-    };
-    struct InternalKeyHash {
-        std::size_t operator()(const InternalKey& k) const noexcept;
-    };
+    static std::uint64_t internal_hash(Protocol protocol, Endpoint internal);
+    std::uint32_t find_internal(Protocol protocol, Endpoint internal) const;
     static constexpr std::uint32_t no_slot = 0;
 
     std::uint32_t external_slot(Protocol protocol, Port port) const;
@@ -73,13 +75,15 @@ private:
     // slots_[0] is unused so that 0 can mean "no mapping" in the indexes below.
     std::vector<Mapping> slots_;
     std::vector<std::uint32_t> free_slots_;
-    std::unordered_map<InternalKey, std::uint32_t, InternalKeyHash> by_internal_;
+    RecordIndex by_internal_;
     // Direct index by (protocol, external port): 3 x 65536 slots, O(1) without hashing.
     std::vector<std::uint32_t> by_external_;
     // Ports forwards own, kept apart from by_external_ so that a mapping that held the
     // port before the forward came does not take the reservation with it when it goes.
     std::vector<bool> reserved_;
     std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
+    std::uint32_t max_ports_per_host_;
+    LanHostCounts ports_per_host_;
     std::size_t live_count_ = 0;
     std::uint64_t released_total_ = 0;
 

@@ -27,6 +27,17 @@ struct NatTimeouts {
     constexpr bool operator==(const NatTimeouts&) const = default;
 };
 
+// What one LAN host may hold, and how much of the table flows nobody on the LAN asked
+// for may take, so that neither a greedy host nor a spoofed-SYN flood from the WAN can
+// fill the table for everyone (issue 7). Each is capped at max_mappings in effect.
+struct FlowLimits {
+    std::uint32_t flows_per_host = 16384;   // flows a LAN host starts (outbound, hairpin)
+    std::uint32_t ports_per_host = 4096;    // mappings (external ports) a LAN host holds
+    std::uint32_t embryonic_inbound = 8192;  // WAN-started flows not answered yet / TCP not established
+
+    constexpr bool operator==(const FlowLimits&) const = default;
+};
+
 struct NatConfig {
     Ipv4Address wan_address;
     // External ports (and ICMP identifiers) the NAT may allocate. Internal ports inside
@@ -37,6 +48,7 @@ struct NatConfig {
     NatTimeouts timeouts;
     // Upper bound on concurrent mappings; a full table drops new flows with a counted reason.
     std::uint32_t max_mappings = 262144;
+    FlowLimits limits;
 };
 
 }  // namespace gw

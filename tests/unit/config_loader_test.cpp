@@ -221,6 +221,19 @@ TEST_CASE("integers outside their key's range are refused") {
     CHECK(loaded(interfaces + "nfqueue:\n  queue: 65535\n").queue_number == 65535);
 }
 
+TEST_CASE("the flow limits are read into the NAT limits and refused outside their ranges") {
+    GatewayConfig config = loaded(interfaces +
+                                  "nat:\n  max_flows_per_host: 100\n  max_ports_per_host: 20\n"
+                                  "  max_embryonic_inbound: 300\n");
+    CHECK(config.limits.flows_per_host == 100);
+    CHECK(config.limits.ports_per_host == 20);
+    CHECK(config.limits.embryonic_inbound == 300);
+    CHECK(errors_of(interfaces + "nat:\n  max_ports_per_host: 65536\n") ==
+          one("test.yaml:6:23: nat.max_ports_per_host: expected an integer from 1 to 65535, got 65536"));
+    CHECK(errors_of(interfaces + "nat:\n  max_flows_per_host: 0\n").size() == 1);
+    CHECK(errors_of(interfaces + "nat:\n  max_embryonic_inbound: 16777217\n").size() == 1);
+}
+
 TEST_CASE("interface names that Linux would refuse are refused") {
     const std::string names[] = {"\"\"", "abcdefghijklmnop", "eth0:1", "a/b", "\"a b\"", ".", ".."};
     for (const std::string& name : names) {

@@ -96,4 +96,16 @@ TEST_CASE("a reload that changes the WAN address or the port range is refused by
     CHECK(engine.setup().firewall.forwards.empty());
 }
 
+TEST_CASE("a reload that changes a flow limit is refused by key: the tables were sized for the old ones") {
+    PacketEngine engine(engine_setup());
+    EngineSetup changed = engine_setup();
+    changed.nat.limits.flows_per_host = 10;
+    changed.nat.limits.embryonic_inbound = 20;
+    auto result = engine.reconfigure(changed);
+    REQUIRE(result.refused.size() == 2);
+    CHECK_THAT(result.refused[0], Catch::StartsWith("nat.max_flows_per_host cannot change while running (16384 -> 10"));
+    CHECK_THAT(result.refused[1], Catch::StartsWith("nat.max_embryonic_inbound cannot change while running"));
+    CHECK(engine.setup().nat.limits == FlowLimits{});
+}
+
 }  // namespace gw::test

@@ -26,4 +26,13 @@ TEST_CASE("a default-policy drop says policy, and a snapshot shorter than the pa
           "len=" + std::to_string(datagram.size()));
 }
 
+TEST_CASE("a flow-limit drop is logged under its own reason, so an operator sees which limit was hit") {
+    EngineResult result{Verdict::drop, DropReason::embryonic_limit, nullptr, false};
+    Packet syn = tcp(at(*Ipv4Address::parse("100.64.0.9"), 1033), at(*Ipv4Address::parse("203.0.113.1"), 443),
+                     tcp_flag::syn);
+    CHECK(DecisionLog::format(result, "inbound", syn, syn.size()) ==
+          "drop rule=policy reason=embryonic_limit dir=inbound proto=tcp src=100.64.0.9:1033 dst=203.0.113.1:443 "
+          "flags=S len=" + std::to_string(syn.size()));
+}
+
 }  // namespace gw::test

@@ -151,4 +151,55 @@ TEST_CASE("for_each visits every live flow once") {
     CHECK(internal_ports == std::multiset<std::uint16_t>{1, 2});
 }
 
+TEST_CASE("has_sent_to_address holds while any flow to that address is left, whichever goes first") {
+    Tables t;
+    FlowId first = t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    FlowId second = t.open(Protocol::udp, at(host_a, 5000), at(server, 54), TimeoutClass::udp, t0 + 10s);
+    FlowId third = t.open(Protocol::udp, at(host_a, 5000), at(server, 55), TimeoutClass::udp, t0 + 20s);
+    REQUIRE((first != 0 && second != 0 && third != 0));
+    Port external = t.flows.get(first).external;
+    t.flows.touch(t.flows.get(second), TimeoutClass::udp, t0 + 100s);  // the middle one now goes last
+    CHECK(t.flows.expire_idle(t0 + 300s) == 1);                       // the first of the list
+    CHECK(t.flows.has_sent_to_address(Protocol::udp, external, server));
+    CHECK(t.flows.expire_idle(t0 + 320s) == 1);
+    CHECK(t.flows.has_sent_to_address(Protocol::udp, external, server));
+    CHECK(t.flows.find_by_internal(Protocol::udp, at(host_a, 5000), at(server, 54), t0 + 320s) != nullptr);
+    CHECK(t.flows.expire_idle(t0 + 400s) == 1);
+    CHECK_FALSE(t.flows.has_sent_to_address(Protocol::udp, external, server));
+}
+
+TEST_CASE("slots of ended flows are used again: a full table refills without growing") {
+    const std::uint32_t max = 64;
+    Tables t(config(max));
+    for (int round = 0; round < 3; ++round) {
+        Instant start = t0 + round * 1000s;
+        for (std::uint16_t i = 0; i < max; ++i) {
+            FlowId id = t.open(Protocol::udp, at(host_a, 1000 + i), at(server, 53), TimeoutClass::udp, start);
+            REQUIRE(id != 0);
+            REQUIRE(id <= max);
+        }
+        CHECK(t.open(Protocol::udp, at(host_a, 1000), at(other_server, 53), TimeoutClass::udp, start) == 0);
+        for (std::uint16_t i = 0; i < max; ++i)
+            REQUIRE(t.flows.find_by_internal(Protocol::udp, at(host_a, 1000 + i), at(server, 53), start) != nullptr);
+        CHECK(t.flows.expire_idle(start + 300s) == max);
+        CHECK(t.flows.size() == 0);
+    }
+}
+
+TEST_CASE("a second flow under a tuple already indexed takes the key over; the first keeps its other key") {
+    Tables t;
+    FlowId older = t.open(Protocol::udp, at(host_a, 5000), at(server, 53), TimeoutClass::udp, t0);
+    Port external = t.flows.get(older).external;
+    Flow twin = t.flows.get(older);
+    twin.mapping = 0;
+    twin.external = Port{external.value};
+    twin.internal = at(host_b, 6000);  // same external tuple, another internal one
+    FlowId newer = t.flows.insert(twin, t0 + 1s);
+    REQUIRE(newer != 0);
+    CHECK(t.flows.id_of(*t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0 + 1s)) == newer);
+    CHECK(t.flows.id_of(*t.flows.find_by_internal(Protocol::udp, at(host_a, 5000), at(server, 53), t0 + 1s)) == older);
+    CHECK(t.flows.expire_idle(t0 + 300s) == 1);  // the older one goes; the newer keeps the key
+    CHECK(t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0 + 300s) != nullptr);
+}
+
 }  // namespace gw::test
