@@ -9,6 +9,7 @@
 #include "host_network.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
+#include "queue_worker.hpp"
 
 namespace gw {
 namespace {
@@ -69,6 +70,27 @@ std::string flow_state(const Flow& f) {
     return f.reply_seen ? "replied" : "unreplied";
 }
 
+// One row per queue: what its worker received, lost (enobufs) and where its time went.
+std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers) {
+    std::vector<std::string> rows;
+    auto microseconds = [](const std::atomic<std::uint64_t>& ns) { return ns.load(std::memory_order_relaxed) / 1000; };
+    for (const auto& worker : workers) {
+        const QueueCounters& c = worker->socket().counters();
+        const WorkerTimings& t = worker->timings();
+        rows.push_back(JsonObject()
+                           .add("queue", std::uint64_t(worker->socket().queue_number()))
+                           .add("received", c.received.load(std::memory_order_relaxed))
+                           .add("batches", c.batches.load(std::memory_order_relaxed))
+                           .add("enobufs", c.enobufs.load(std::memory_order_relaxed))
+                           .add("oversized_verdicts", c.oversized_verdicts.load(std::memory_order_relaxed))
+                           .add("io_us", microseconds(t.io_ns))
+                           .add("lock_wait_us", microseconds(t.lock_wait_ns))
+                           .add("engine_us", microseconds(t.engine_ns))
+                           .str());
+    }
+    return json_array(rows);
+}
+
 }  // namespace
 
 std::string GatewayControl::status(Instant now) const {
@@ -101,6 +123,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("timed_forwards", std::uint64_t(timed_.size()))
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
+        .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();
 }

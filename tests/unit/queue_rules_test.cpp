@@ -49,3 +49,13 @@ TEST_CASE("rules left behind by a crashed instance are all found for removal, an
 TEST_CASE("with no rules of ours present there is nothing to remove") {
     CHECK(queue_rules_removal_script("*mangle\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j OTHER\nCOMMIT\n").empty());
 }
+
+TEST_CASE("several workers spread every chain over their consecutive queues with --queue-balance", "[queue_rules]") {
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1", 2});
+    for (const char* chain : {"GATEWAYD_INBOUND", "GATEWAYD_OUTBOUND", "GATEWAYD_INPUT", "GATEWAYD_LOCAL",
+                              "GATEWAYD_HAIRPIN"})
+        CHECK(script.find(std::string("-A ") + chain + " -j NFQUEUE --queue-balance 7:8\n") != std::string::npos);
+    CHECK(script.find("--queue-num") == std::string::npos);
+    // Fail-closed as with one queue: no bypass, and no --fail-open anywhere.
+    CHECK(script.find("--queue-bypass") == std::string::npos);
+}
