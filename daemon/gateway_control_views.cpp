@@ -9,6 +9,7 @@
 #include "host_network.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
+#include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
 
 namespace gw {
@@ -77,11 +78,16 @@ std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers)
     for (const auto& worker : workers) {
         const QueueCounters& c = worker->socket().counters();
         const WorkerTimings& t = worker->timings();
+        // The kernel's side of the queue: drops that never reach the socket.
+        const auto kernel = read_nfqueue_kernel_stats(worker->socket().queue_number()).value_or(NfQueueKernelStats{});
         rows.push_back(JsonObject()
                            .add("queue", std::uint64_t(worker->socket().queue_number()))
                            .add("received", c.received.load(std::memory_order_relaxed))
                            .add("batches", c.batches.load(std::memory_order_relaxed))
                            .add("enobufs", c.enobufs.load(std::memory_order_relaxed))
+                           .add("waiting", kernel.waiting)
+                           .add("queue_full_drops", kernel.queue_full_drops)
+                           .add("kernel_user_drops", kernel.user_drops)
                            .add("oversized_verdicts", c.oversized_verdicts.load(std::memory_order_relaxed))
                            .add("io_us", microseconds(t.io_ns))
                            .add("lock_wait_us", microseconds(t.lock_wait_ns))

@@ -76,8 +76,11 @@ for i in 0 1; do
     [[ $(queue_field "$i" queue) == "$i" ]] || lab_fail "status lists queue $(queue_field "$i" queue) at position $i: $STATUS"
     received=$(queue_field "$i" received)
     ((received > 0)) || lab_fail "queue $i received no packet: both directions of every flow went to the other queue? $STATUS"
-    [[ -n $(queue_field "$i" enobufs) ]] || lab_fail "status shows no enobufs counter for queue $i: $STATUS"
-    lab_ok "queue $i: received $received packets in $(queue_field "$i" batches) batches, $(queue_field "$i" enobufs) overflows"
+    for counter in enobufs queue_full_drops kernel_user_drops; do
+        [[ $(queue_field "$i" "$counter") =~ ^[0-9]+$ ]] || lab_fail "status shows no $counter counter for queue $i: $STATUS"
+    done
+    lab_ok "queue $i: received $received packets in $(queue_field "$i" batches) batches;" \
+        "ENOBUFS $(queue_field "$i" enobufs), full-queue drops $(queue_field "$i" queue_full_drops)"
 done
 # Two LAN hosts × two servers × (TCP handshake, request, answer, close + UDP out and back): far
 # more than 16 packets, every one of them decided by one of the two workers.
