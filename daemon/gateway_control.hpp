@@ -2,8 +2,8 @@
 // mappings), open and close forwards, delete UPnP mappings and reload the config file.
 // Each request becomes one JSON answer (control_socket.hpp has the wire protocol).
 //
-// Runs on the packet worker, between batches, so it reads and changes the engine
-// directly (STYLE 4: the worker owns the engine). UPnP mappings go through the IGD's
+// Runs on the main loop with the engine lock held (the queue workers take it once per
+// batch), so it reads and changes the engine directly. UPnP mappings go through the IGD's
 // mapping policy, which sends its own commands to the engine.
 #pragma once
 
