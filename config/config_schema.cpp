@@ -91,6 +91,8 @@ SchemaKey timeout_key() {
 
 // An upper bound that keeps an extra digit from sizing the flow table in gigabytes.
 constexpr std::int64_t max_mappings_limit = 16777216;
+// One queue and thread each; past a few the one engine lock is what they wait for.
+constexpr std::int64_t max_queue_workers = 16;
 
 static_assert(std::size(timeout_rules) == 4, "build_schema() lists one timeout_key<I>() per rule");
 
@@ -143,9 +145,21 @@ std::vector<SchemaKey> build_schema() {
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.embryonic_inbound); },
          [](const C& c) { return std::to_string(c.limits.embryonic_inbound); }},
         {"nfqueue.queue", ValueType::integer, false,
-         "Netfilter queue number (0 to 65535) the iptables/nftables NFQUEUE rule sends packets to.",
+         "Netfilter queue number (0 to 65535) the NFQUEUE rules send packets to; with several workers, the "
+         "first of their consecutive queues.",
          [](const N& v, C& c) { return store_integer(v, 0, 65535, c.queue_number); },
          [](const C& c) { return std::to_string(c.queue_number); }},
+        {"nfqueue.workers", ValueType::integer, false,
+         "Packet threads, 1 to " + std::to_string(max_queue_workers) +
+             ", one queue each (`--queue-balance`); they receive and send in parallel and take turns at the "
+             "one flow table. More than the CPUs that carry traffic only adds switching. Restart to change.",
+         [](const N& v, C& c) { return store_integer(v, 1, max_queue_workers, c.queue_workers); },
+         [](const C& c) { return std::to_string(c.queue_workers); }},
+        {"nfqueue.socket_buffer_bytes", ValueType::integer, false,
+         "Receive buffer of each queue's netlink socket (64 KiB to 1 GiB): what absorbs a burst while a worker "
+         "is busy. When it overflows the kernel drops (counted as `enobufs`). Restart to change.",
+         [](const N& v, C& c) { return store_integer(v, 64 << 10, 1 << 30, c.queue_socket_buffer_bytes); },
+         [](const C& c) { return std::to_string(c.queue_socket_buffer_bytes); }},
     };
     std::vector<SchemaKey> firewall = firewall_schema_keys();
     schema.insert(schema.end(), firewall.begin(), firewall.end());
@@ -286,6 +300,12 @@ std::vector<CrossKeyError> check_cross_key_rules(const GatewayConfig& config) {
         errors.push_back({"wan.interface",
                           quoted(config.wan_interface) + " is also lan.interface; the WAN and LAN interfaces must differ",
                           {"lan.interface"}});
+    }
+    if (int(config.queue_number) + config.queue_workers - 1 > 65535) {
+        errors.push_back({"nfqueue.workers",
+                          std::to_string(config.queue_workers) + " workers from queue " +
+                              std::to_string(config.queue_number) + " would need queues past 65535",
+                          {"nfqueue.queue"}});
     }
     check_firewall_cross_key_rules(config, errors);
     check_upnp_cross_key_rules(config, errors);

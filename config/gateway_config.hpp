@@ -24,7 +24,9 @@ struct GatewayConfig {
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
     FlowLimits limits;                        // nat.max_flows_per_host, max_ports_per_host, max_embryonic_inbound
-    std::uint16_t queue_number = 0;           // nfqueue.queue
+    std::uint16_t queue_number = 0;           // nfqueue.queue: the first of the workers' queues
+    std::uint16_t queue_workers = 1;          // nfqueue.workers: queues queue_number .. +workers-1
+    std::int64_t queue_socket_buffer_bytes = 8 << 20;  // nfqueue.socket_buffer_bytes (SO_RCVBUFFORCE)
     FirewallConfig firewall;                  // firewall.*, lan.networks
     IgdConfig upnp;                           // upnp.*
 };

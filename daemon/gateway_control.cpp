@@ -30,6 +30,11 @@ std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const
     if (running.queue_number != wanted.queue_number)
         refused.push_back("nfqueue.queue cannot change while running (" + std::to_string(running.queue_number) +
                           " -> " + std::to_string(wanted.queue_number) + "): restart gatewayd to apply it");
+    if (running.queue_workers != wanted.queue_workers)
+        refused.push_back("nfqueue.workers cannot change while running (" + std::to_string(running.queue_workers) +
+                          " -> " + std::to_string(wanted.queue_workers) + "): restart gatewayd to apply it");
+    if (running.queue_socket_buffer_bytes != wanted.queue_socket_buffer_bytes)
+        refused.push_back("nfqueue.socket_buffer_bytes cannot change while running: restart gatewayd to apply it");
     if (!same_upnp(running.upnp, wanted.upnp))
         refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
                           "the lease file)");
@@ -52,13 +57,15 @@ std::string control_error(std::string_view message, const std::vector<std::strin
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
 GatewayControl::GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path,
-                               GatewayConfig config, Instant started, CaptureSlot* captures)
+                               GatewayConfig config, Instant started, CaptureSlot* captures,
+                               const std::vector<std::unique_ptr<QueueWorker>>* workers)
     : engine_(engine),
       igd_(igd),
       config_path_(std::move(config_path)),
       config_(std::move(config)),
       started_(started),
-      captures_(captures) {}
+      captures_(captures),
+      workers_(workers) {}
 
 std::string GatewayControl::answer(const std::vector<std::string>& words, Instant now) {
     const std::string& command = words.front();

@@ -2,12 +2,13 @@
 // mappings), open and close forwards, delete UPnP mappings and reload the config file.
 // Each request becomes one JSON answer (control_socket.hpp has the wire protocol).
 //
-// Runs on the packet worker, between batches, so it reads and changes the engine
-// directly (STYLE 4: the worker owns the engine). UPnP mappings go through the IGD's
+// Runs on the main loop with the engine lock held (the queue workers take it once per
+// batch), so it reads and changes the engine directly. UPnP mappings go through the IGD's
 // mapping policy, which sends its own commands to the engine.
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,7 @@ namespace gw {
 
 class InternetGatewayDevice;
 class CaptureSlot;
+class QueueWorker;
 
 // A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
 // mapping the daemon closes when `expires` comes.
@@ -37,8 +39,10 @@ struct ReloadOutcome {
 class GatewayControl {
 public:
     // `captures`: the daemon loop's capture slot; null = `capture` is refused.
+    // `workers`: the queue workers, whose counters status shows; null = none shown.
     GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
-                   Instant started, CaptureSlot* captures = nullptr);
+                   Instant started, CaptureSlot* captures = nullptr,
+                   const std::vector<std::unique_ptr<QueueWorker>>* workers = nullptr);
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
@@ -70,6 +74,7 @@ private:
     Instant started_;
     std::vector<TimedForward> timed_;
     CaptureSlot* captures_;  // owned by the daemon loop
+    const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

@@ -9,6 +9,8 @@
 #include "host_network.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
+#include "nfqueue_kernel_stats.hpp"
+#include "queue_worker.hpp"
 
 namespace gw {
 namespace {
@@ -69,6 +71,32 @@ std::string flow_state(const Flow& f) {
     return f.reply_seen ? "replied" : "unreplied";
 }
 
+// One row per queue: what its worker received, lost (enobufs) and where its time went.
+std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers) {
+    std::vector<std::string> rows;
+    auto microseconds = [](const std::atomic<std::uint64_t>& ns) { return ns.load(std::memory_order_relaxed) / 1000; };
+    for (const auto& worker : workers) {
+        const QueueCounters& c = worker->socket().counters();
+        const WorkerTimings& t = worker->timings();
+        // The kernel's side of the queue: drops that never reach the socket.
+        const auto kernel = read_nfqueue_kernel_stats(worker->socket().queue_number()).value_or(NfQueueKernelStats{});
+        rows.push_back(JsonObject()
+                           .add("queue", std::uint64_t(worker->socket().queue_number()))
+                           .add("received", c.received.load(std::memory_order_relaxed))
+                           .add("batches", c.batches.load(std::memory_order_relaxed))
+                           .add("enobufs", c.enobufs.load(std::memory_order_relaxed))
+                           .add("waiting", kernel.waiting)
+                           .add("queue_full_drops", kernel.queue_full_drops)
+                           .add("kernel_user_drops", kernel.user_drops)
+                           .add("oversized_verdicts", c.oversized_verdicts.load(std::memory_order_relaxed))
+                           .add("io_us", microseconds(t.io_ns))
+                           .add("lock_wait_us", microseconds(t.lock_wait_ns))
+                           .add("engine_us", microseconds(t.engine_ns))
+                           .str());
+    }
+    return json_array(rows);
+}
+
 }  // namespace
 
 std::string GatewayControl::status(Instant now) const {
@@ -113,6 +141,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
+        .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();
 }

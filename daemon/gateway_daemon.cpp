@@ -9,10 +9,10 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstring>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -29,7 +29,9 @@
 #include "reject_sender.hpp"
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
+#include "packet_decider.hpp"
 #include "queue_rules.hpp"
+#include "queue_worker.hpp"
 #include "startup_error.hpp"
 
 namespace gw {
@@ -44,7 +46,7 @@ class PacketPathGuard {
 public:
     PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface), wan_(c.wan_interface) {
         if (auto error = install_queue_rules(
-                {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string()});
+                {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers});
             !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
@@ -95,6 +97,12 @@ private:
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
+std::string queue_range_text(const GatewayConfig& c) {
+    if (c.queue_workers == 1) return "queue " + std::to_string(c.queue_number) + ", one worker";
+    return "queues " + std::to_string(c.queue_number) + "-" + std::to_string(c.queue_number + c.queue_workers - 1) +
+           ", one worker each";
+}
+
 class SignalFd {
 public:
     SignalFd() {
@@ -117,14 +125,17 @@ private:
     int fd_ = -1;
 };
 
-void log_summary(const PacketEngine& engine, const NfQueueSocket& q, const RejectSender& rejects) {
+void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<QueueWorker>>& workers,
+                 const RejectSender& rejects) {
     const auto c = engine.counters();
+    std::uint64_t enobufs = 0;
+    for (const auto& w : workers) enobufs += w->socket().counters().enobufs.load();
     log::info("forwarded " + std::to_string(c.outbound_packets) + " packets out, " + std::to_string(c.inbound_packets) +
               " in; " + std::to_string(c.local_packets) + " for the gateway itself; " +
               std::to_string(c.drops.total()) + " dropped; " + std::to_string(c.flows_created) + " flows created, " +
               std::to_string(engine.flows().size()) + " live; " + std::to_string(c.mappings_created) +
               " mappings created; " + std::to_string(rejects.sent()) + " reject answers; queue overflows (ENOBUFS) " +
-              std::to_string(q.counters().enobufs));
+              std::to_string(enobufs));
     for (std::size_t i = 1; i < drop_reason_count; ++i) {
         auto reason = DropReason(i);
         if (c.drops[reason] > 0)
@@ -172,25 +183,6 @@ void publish(const PacketEngine& engine, TrafficCounters& counters) {
     counters.bytes_received = c.inbound_bytes;
     counters.packets_sent = c.outbound_packets;
     counters.packets_received = c.inbound_packets;
-}
-
-QueueVerdict to_queue_verdict(Verdict v) {
-    switch (v) {
-        case Verdict::forward: return QueueVerdict::accept_rewritten;
-        case Verdict::deliver_locally: return QueueVerdict::accept;
-        case Verdict::drop:
-        case Verdict::reject: return QueueVerdict::drop;
-    }
-    return QueueVerdict::drop;
-}
-
-const char* direction_of_hook(std::uint8_t hook) {
-    switch (hook) {
-        case NF_INET_PRE_ROUTING: return "inbound";
-        case NF_INET_FORWARD: return "outbound";
-        case NF_INET_LOCAL_IN: return "input";
-        default: return "local";
-    }
 }
 
 }  // namespace
@@ -253,7 +245,11 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     restore_flow_snapshot(snapshot_path, engine, monotonic_now(), wall_clock_ms());
     DecisionLog decisions(setup.firewall.log_lines_per_second);
     RejectSender rejects;
-    NfQueueSocket queue(config.queue_number);
+    // Bound before the rules exist: from the first queued packet someone listens.
+    std::vector<std::unique_ptr<NfQueueSocket>> queues;
+    for (std::uint16_t i = 0; i < config.queue_workers; ++i)
+        queues.push_back(std::make_unique<NfQueueSocket>(
+            NfQueueOptions{std::uint16_t(config.queue_number + i), int(config.queue_socket_buffer_bytes)}));
     PacketPathGuard packet_path(config, nat.wan_address);
     std::string lan_networks;
     for (const auto& n : setup.firewall.lan_networks) lan_networks += (lan_networks.empty() ? "" : ",") + n.to_string();
@@ -261,7 +257,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
               nat.wan_address.to_string() + ", ports " + nat.port_range.to_string() + ", filtering " +
               std::string(filtering_behaviour_name(setup.firewall.filtering)) + ", " +
               std::to_string(setup.firewall.rules.size()) + " rules, " + std::to_string(setup.firewall.forwards.size()) +
-              " forwards, queue " + std::to_string(config.queue_number));
+              " forwards, " + queue_range_text(config));
     EngineCommandQueue commands;
     TrafficCounters traffic;
     std::unique_ptr<InternetGatewayDevice> igd;
@@ -274,68 +270,51 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         igd->start();
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
-    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures);
+    // Everything that touches the engine (and the decision log, reject socket and
+    // capture slot the decisions use) holds this: the workers once per batch, the main
+    // loop for control commands, IGD commands, reload and expiry.
+    std::mutex engine_lock;
+    PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
+    std::vector<std::unique_ptr<QueueWorker>> workers;
+    for (auto& queue : queues)
+        workers.push_back(std::make_unique<QueueWorker>(
+            *queue, engine_lock,
+            [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
+                decider.decide_batch(packets, verdicts, now);
+            }));
+    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
+    for (auto& worker : workers) worker->start();
     log::info("ready");
     notifier.ready("translating " + config.lan_interface + " -> " + config.wan_interface + " as " +
                    engine.wan_address().to_string());
 
-    const std::uint32_t lan_index = if_nametoindex(config.lan_interface.c_str());
-    auto decide = [&](QueuedPacket& packet) {
-        Instant now = monotonic_now();
-        if (packet.truncated) return QueueVerdict::drop;
-        L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
-        // The log shows packets as they arrived; the engine rewrites in place.
-        std::array<std::uint8_t, 128> arrived{};
-        std::size_t arrived_length = std::min(packet.payload.size(), arrived.size());
-        std::memcpy(arrived.data(), packet.payload.data(), arrived_length);
-        EngineResult result;
-        bool from_lan = packet.in_interface == lan_index;
-        switch (packet.hook) {
-            case NF_INET_PRE_ROUTING:
-                result = from_lan ? engine.translate_hairpin(packet.payload, state, now)
-                                  : engine.translate_inbound(packet.payload, state, now);
-                break;
-            case NF_INET_FORWARD: result = engine.translate_outbound(packet.payload, state, now); break;
-            case NF_INET_LOCAL_IN: result = engine.judge_input_from_lan(packet.payload, now); break;
-            default: result = engine.track_local_output(packet.payload, now); break;
-        }
-        if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log)
-            decisions.record(result, from_lan && packet.hook == NF_INET_PRE_ROUTING ? "hairpin" : direction_of_hook(packet.hook),
-                             std::span<const std::uint8_t>(arrived.data(), arrived_length), packet.payload.size(),
-                             now);
-        if (result.verdict == Verdict::reject) rejects.answer(packet.payload);
-        // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
-        // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
-        // software segmentation recomputes their pseudo-header checksum from the new
-        // addresses (tcp4_gso_segment) and each segment is then finished as usual.
-        if (result.verdict == Verdict::forward && packet.checksum_not_ready && !packet.gso)
-            finish_partial_checksum(packet.payload);
-        if (PacketCapture* capture = captures.running())
-            capture->record(std::span<const std::uint8_t>(arrived.data(), arrived_length), packet.payload, result, now);
-        return to_queue_verdict(result.verdict);
-    };
-
     auto reload_on_signal = [&] {
         notifier.reloading("reloading " + options.config_path);
-        ReloadOutcome outcome = control.reload();
+        ReloadOutcome outcome = [&] {
+            std::lock_guard lock(engine_lock);
+            return control.reload();
+        }();
         // READY again whether applied or refused: either way the daemon runs on.
         notifier.ready(outcome.summary);
         if (outcome.applied) return log::info("SIGHUP: " + outcome.summary);
         log::warning("SIGHUP: " + outcome.summary);
         for (const auto& e : outcome.errors) log::warning("  " + e);
     };
-    auto answer = [&](const std::vector<std::string>& words) { return control.answer(words, monotonic_now()); };
+    auto answer = [&](const std::vector<std::string>& words) {
+        std::lock_guard lock(engine_lock);
+        return control.answer(words, monotonic_now());
+    };
 
     Instant next_expiry = monotonic_now() + expiry_interval;
     Instant next_watchdog = monotonic_now();
     std::vector<pollfd> fds;
     for (bool running = true; running;) {
-        fds = {{queue.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
+        fds = {{signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
         control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
@@ -343,17 +322,20 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
         if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
         poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
-        // Control-plane changes first: a mapping granted a moment ago must be open for
-        // the packet that may already be waiting for it.
-        if (fds[2].revents & POLLIN)
-            for (const auto& command : commands.take()) apply(engine, command);
-        if (fds[0].revents & POLLIN) queue.drain(decide);
+        // Control-plane changes as soon as they come: the workers decide the packets
+        // meanwhile, so a mapping is open from the first batch after its grant.
+        if (fds[1].revents & POLLIN) {
+            auto taken = commands.take();
+            std::lock_guard lock(engine_lock);
+            for (const auto& command : taken) apply(engine, command);
+        }
         for (int signal; (signal = signals.take()) != 0;) {
             if (signal == SIGHUP) reload_on_signal();
             else running = false;
         }
-        // After the packets: a request waits at most one batch, never the other way round.
+        // Each answer takes the engine lock: a request waits at most one batch per worker.
         control_socket.serve(fds, answer, monotonic_now());
+        std::lock_guard lock(engine_lock);
         Instant now = monotonic_now();
         // Pinged from the loop itself at half the interval: a wedged loop gets restarted.
         if (auto interval = notifier.watchdog_interval(); interval && now >= next_watchdog) {
@@ -376,20 +358,21 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             next_expiry = now + expiry_interval;
         }
     }
+    notifier.stopping("stopping");
+    igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    // Joined before the rules go: queued packets then wait in the kernel and are
+    // dropped when the queues are unbound (fail-closed).
+    for (auto& worker : workers) worker->stop();
     // No packet is decided any more: the flow table is final.
     FlowHandoverSaved handed = save_flow_snapshot(snapshot_path, engine, monotonic_now(), wall_clock_ms());
     const bool hold = handed.written && handed.established_tcp > 0;
     if (hold) packet_path.hold_connections_on_exit();
-    const std::string stopping = hold ? "stopping: forwarding off, queue rules removed; the gateway's TCP resets "
-                                        "to the WAN held back (chain GATEWAYD_HOLD) so that " +
-                                            std::to_string(handed.established_tcp) +
-                                            " established TCP connections survive a restart; the next start "
-                                            "removes the hold"
-                                      : std::string("stopping: removing queue rules, forwarding off");
-    notifier.stopping(stopping);
-    igd.reset();  // ssdp:byebye before the packet path goes
-    log::info(stopping);
-    log_summary(engine, queue, rejects);
+    log::info(hold ? "stopping: forwarding off, queue rules removed; the gateway's TCP resets to the WAN held back "
+                     "(chain GATEWAYD_HOLD) so that " +
+                         std::to_string(handed.established_tcp) +
+                         " established TCP connections survive a restart; the next start removes the hold"
+                   : std::string("stopping: removing queue rules, forwarding off"));
+    log_summary(engine, workers, rejects);
 }
 
 }  // namespace gw

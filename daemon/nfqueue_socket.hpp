@@ -1,17 +1,25 @@
 // A thin adapter over one NFQUEUE queue (libnetfilter_queue's libmnl helpers): binds
-// the queue with NFQA_CFG_F_GSO, hands each queued packet to a decision function and
-// sends the verdicts back in batches. Knows nothing of NAT.
+// the queue with NFQA_CFG_F_GSO, receives the queued packets in batches (one
+// recvmmsg for up to batch_capacity packets) and sends the batch's verdicts back in
+// order in one sendmsg. Knows nothing of NAT.
 //
-// Owned and used by one thread.
+// Fail-closed: NFQA_CFG_F_FAIL_OPEN is never set, so a full queue drops packets
+// instead of letting them pass untranslated; ENOBUFS (the socket overflowed) is
+// counted and the next receive carries on.
+//
+// Owned and used by one thread (its queue worker); counters() may be read from any.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
-#include <functional>
+#include <memory>
 #include <span>
 #include <vector>
 
 struct mnl_socket;
 struct nlmsghdr;
+struct mmsghdr;
+struct iovec;
 
 namespace gw {
 
@@ -19,7 +27,7 @@ struct QueuedPacket {
     std::uint32_t id = 0;
     std::uint8_t hook = 0;             // NF_INET_PRE_ROUTING, NF_INET_FORWARD, ...
     std::uint32_t in_interface = 0;    // ifindex it arrived on; 0 for locally sent packets
-    std::span<std::uint8_t> payload;   // the IP datagram, writable in place
+    std::span<std::uint8_t> payload;   // the IP datagram, writable in place until the next receive
     bool checksum_not_ready = false;   // NFQA_SKB_CSUMNOTREADY: L4 checksum is pseudo-header only
     bool gso = false;                  // NFQA_SKB_GSO: several segments' worth, segmented after us
     bool truncated = false;            // the kernel copied less than the whole packet
@@ -27,29 +35,46 @@ struct QueuedPacket {
 
 enum class QueueVerdict : std::uint8_t { accept, accept_rewritten, drop };
 
+// Written by the queue's worker, read by gatewayctl status on the main thread.
 struct QueueCounters {
-    std::uint64_t received = 0;
-    std::uint64_t enobufs = 0;          // kernel could not deliver to us: packets lost to the queue
-    std::uint64_t oversized_verdicts = 0;  // too big to hand back rewritten: dropped
+    std::atomic<std::uint64_t> received{0};
+    std::atomic<std::uint64_t> batches{0};             // receives that returned packets
+    std::atomic<std::uint64_t> enobufs{0};             // kernel could not deliver to us: packets lost to the queue
+    std::atomic<std::uint64_t> oversized_verdicts{0};  // too big to hand back rewritten: dropped
+};
+
+struct NfQueueOptions {
+    std::uint16_t queue_number = 0;
+    // SO_RCVBUFFORCE: room for bursts while the worker is busy (nfqueue.socket_buffer_bytes).
+    int socket_buffer_bytes = 8 << 20;
+    // NFQA_CFG_QUEUE_MAXLEN: packets the kernel holds for us before it drops (fail-closed).
+    std::uint32_t queue_max_length = 8192;
 };
 
 class NfQueueSocket {
 public:
-    using Decide = std::function<QueueVerdict(QueuedPacket&)>;
+    // Packets one receive can return. 32 × (64 KiB + headers) ≈ 2.3 MiB of buffers per
+    // queue, reserved once but touched only as far as packets fill them.
+    static constexpr std::size_t batch_capacity = 32;
 
     // Binds the queue; throws StartupError when the kernel refuses (queue taken, no permission).
-    explicit NfQueueSocket(std::uint16_t queue_number);
+    explicit NfQueueSocket(const NfQueueOptions& options);
     ~NfQueueSocket();
     NfQueueSocket(const NfQueueSocket&) = delete;
     NfQueueSocket& operator=(const NfQueueSocket&) = delete;
 
     int fd() const;
-    // Handles every packet waiting now, without blocking; returns how many.
-    std::size_t drain(const Decide& decide);
+    std::uint16_t queue_number() const { return queue_number_; }
+    // The packets waiting now (up to batch_capacity), without blocking; empty when none.
+    // Valid, and writable in place, until the next call.
+    std::span<QueuedPacket> receive_batch();
+    // One verdict per packet of the last batch, in order; sent in one sendmsg (more only
+    // when rewritten packets do not fit the verdict buffer).
+    void send_verdicts(std::span<const QueueVerdict> verdicts);
     const QueueCounters& counters() const { return counters_; }
 
 private:
-    void configure(std::uint16_t queue_number);
+    void configure(const NfQueueOptions& options);
     void send_config(nlmsghdr* message, const char* what);
     void add_verdict(const QueuedPacket& packet, QueueVerdict verdict);
     void flush_verdicts();
@@ -57,10 +82,16 @@ private:
     mnl_socket* socket_ = nullptr;
     std::uint32_t port_id_ = 0;
     std::uint16_t queue_number_ = 0;
-    std::vector<std::uint8_t> receive_buffer_;
-    std::vector<std::uint8_t> verdict_buffer_;
-    std::vector<QueuedPacket> batch_;  // the packets of one receive
+    std::unique_ptr<std::uint8_t[]> receive_buffers_;  // batch_capacity slots, not zeroed
+    std::unique_ptr<mmsghdr[]> messages_;
+    std::unique_ptr<iovec[]> vectors_;
+    std::unique_ptr<std::uint8_t[]> verdict_headers_;  // netlink headers of the pending verdicts
+    std::unique_ptr<iovec[]> verdict_vectors_;          // headers, and rewritten packets in place
+    std::size_t verdict_flush_limit_ = 0;  // what one sendmsg may carry (the socket's send buffer)
+    std::vector<QueuedPacket> batch_;      // capacity reserved up front; never grows
     std::size_t verdict_bytes_ = 0;
+    std::size_t verdict_headers_used_ = 0;
+    std::size_t verdict_vectors_used_ = 0;
     QueueCounters counters_;
 };
 

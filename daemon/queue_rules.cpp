@@ -29,7 +29,10 @@ std::string restore(const std::string& script) {
 
 std::string queue_rules_install_script(const QueueRuleSet& r) {
     std::ostringstream s;
-    std::string queue = " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
+    std::string queue = r.queue_count > 1
+                            ? " -j NFQUEUE --queue-balance " + std::to_string(r.queue_number) + ":" +
+                                  std::to_string(r.queue_number + r.queue_count - 1) + "\n"
+                            : " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
     s << "*mangle\n";
     for (auto chain : {inbound_chain, outbound_chain, input_chain, local_chain, hairpin_chain})
         s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;

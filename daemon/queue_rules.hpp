@@ -22,6 +22,10 @@ struct QueueRuleSet {
     std::string wan_interface;
     std::uint16_t queue_number = 0;
     std::string wan_address;  // dotted quad: LAN packets to it are hairpinned before routing
+    // Several: --queue-balance queue_number:queue_number+count-1, one queue per worker.
+    // The kernel picks by a hash of the addresses and protocol (not the ports), so a
+    // connection's packets keep one queue per direction and stay in order.
+    std::uint16_t queue_count = 1;
 };
 
 // Both return an empty string on success, else what iptables said.

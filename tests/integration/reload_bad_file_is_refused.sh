@@ -58,6 +58,15 @@ grep -q "nat.port_range cannot change while running .*restart" <<<"$err" || lab_
 forward_open || lab_fail "after the refused port_range change the forward $PORT no longer works"
 lab_ok "a change that needs a restart is refused by key: $(grep port_range <<<"$err" | sed 's/^ *//')"
 
+{ good_config; echo "nfqueue: {workers: 2}"; } >"$LAB_TMP/gatewayd.yaml"
+rc=0
+err=$(lab_ctl reload 2>&1 >/dev/null) || rc=$?
+((rc == 1)) || lab_fail "an nfqueue.workers change was not refused (exit $rc): $err"
+grep -q "nfqueue.workers cannot change while running (1 -> 2).*restart" <<<"$err" ||
+    lab_fail "the refusal does not name nfqueue.workers:"$'\n'"$err"
+forward_open || lab_fail "after the refused nfqueue.workers change the forward $PORT no longer works"
+lab_ok "the worker count needs a restart: $(grep nfqueue.workers <<<"$err" | sed 's/^ *//')"
+
 good_config >"$LAB_TMP/gatewayd.yaml"
 lab_ctl reload >/dev/null || lab_fail "reloading the original file was refused"
 lab_ctl forwards disable remote-desktop >/dev/null || lab_fail "forwards disable failed"

@@ -20,7 +20,8 @@ must run wherever python3 does.
                                   only TCP/UDP with P at either end. Prints "sniffing" once it is bound
   ping HOST [--count N]           ICMP echo over a raw socket (iputils ping is not a lab dependency);
                                   exit 0 only if every request was answered
-  json-get KEY.KEY...             print one value of the JSON document on stdin (for iperf3 -J)
+  json-get KEY.KEY...             print one value of the JSON document on stdin (for iperf3 -J);
+                                  a number as KEY indexes a list (queues.1.received)
   line-echo --port P              TCP server; every line is answered with "<peer ip>:<peer port> <line>"
   line-talk HOST PORT LINE...     connect, send each LINE and read its answer; prints the answers;
                                   --count N --size S then sends N more lines of S characters, each
@@ -378,7 +379,7 @@ def ping(args: argparse.Namespace) -> int:
 def json_get(args: argparse.Namespace) -> int:
     value = json.load(sys.stdin)
     for key in args.path.split("."):
-        value = value[key]
+        value = value[int(key)] if isinstance(value, list) else value[key]
     print(value)
     return 0
 

@@ -356,4 +356,14 @@ TEST_CASE("a config error prints like a compiler error") {
     CHECK(ConfigError{"gateway.yaml", 3, 14, "oops"}.to_string() == "gateway.yaml:3:14: oops");
 }
 
+TEST_CASE("nfqueue.workers may not run the queue numbers past 65535") {
+    ConfigLoadResult result = load_config_text(
+        "lan:\n  interface: lan0\nwan:\n  interface: wan0\nnfqueue:\n  queue: 65535\n  workers: 2\n", "test.yaml");
+    REQUIRE_FALSE(result.config);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].message.find("nfqueue.workers: 2 workers from queue 65535") != std::string::npos);
+    CHECK(load_config_text("lan:\n  interface: lan0\nwan:\n  interface: wan0\nnfqueue:\n  queue: 65534\n  workers: 2\n", "test.yaml")
+              .config->queue_workers == 2);
+}
+
 }  // namespace gw

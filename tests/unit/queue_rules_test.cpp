@@ -86,3 +86,13 @@ TEST_CASE("a handover stop swaps the queue rules for a hold on the gateway's own
     CHECK(removal.find("-D OUTPUT -o wan0 -p tcp -m tcp --tcp-flags RST RST -j GATEWAYD_HOLD") != std::string::npos);
     CHECK(removal.find("-X GATEWAYD_HOLD") != std::string::npos);
 }
+
+TEST_CASE("several workers spread every chain over their consecutive queues with --queue-balance", "[queue_rules]") {
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1", 2});
+    for (const char* chain : {"GATEWAYD_INBOUND", "GATEWAYD_OUTBOUND", "GATEWAYD_INPUT", "GATEWAYD_LOCAL",
+                              "GATEWAYD_HAIRPIN"})
+        CHECK(script.find(std::string("-A ") + chain + " -j NFQUEUE --queue-balance 7:8\n") != std::string::npos);
+    CHECK(script.find("--queue-num") == std::string::npos);
+    // Fail-closed as with one queue: no bypass, and no --fail-open anywhere.
+    CHECK(script.find("--queue-bypass") == std::string::npos);
+}

@@ -1,0 +1,39 @@
+// Decides queued packets: picks the engine call from the hook and arrival interface,
+// logs and answers what the engine asks for, finishes partial checksums, feeds a
+// running capture. Everything it touches (engine, decision log, reject socket,
+// capture slot) is shared by the queue workers: call it with the engine lock held.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "firewall/packet_engine.hpp"
+#include "nfqueue_socket.hpp"
+
+namespace gw {
+
+class CaptureSlot;
+class DecisionLog;
+class RejectSender;
+
+class PacketDecider {
+public:
+    PacketDecider(PacketEngine& engine, DecisionLog& decisions, RejectSender& rejects, CaptureSlot& captures,
+                  std::uint32_t lan_interface_index)
+        : engine_(engine), decisions_(decisions), rejects_(rejects), captures_(captures), lan_index_(lan_interface_index) {}
+
+    // One verdict per packet, in order; `now` is the batch's one clock reading.
+    void decide_batch(std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now);
+    QueueVerdict decide(QueuedPacket& packet, Instant now);
+
+private:
+    EngineResult ask_engine(QueuedPacket& packet, L4Checksum state, Instant now) noexcept;
+
+    PacketEngine& engine_;
+    DecisionLog& decisions_;
+    RejectSender& rejects_;
+    CaptureSlot& captures_;
+    std::uint32_t lan_index_;
+};
+
+}  // namespace gw
