@@ -99,7 +99,7 @@ measure_flow_memory() {
     fi
     sed 's/^/  /' "$work/memory.txt" >&2
     result[bytes_per_flow]=$(sed -nE 's/^bytes per flow: +([0-9]+).*/\1/p' "$work/memory.txt")
-    result[new_flow_pps]=$(sed -nE 's/^first packets per second: +([0-9]+).*/\1/p' "$work/memory.txt")
+    result[new_flow_pps]=$(sed -nE 's/^new flows per second: +([0-9]+).*/\1/p' "$work/memory.txt")
 }
 
 records() {
