@@ -110,6 +110,10 @@ AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     Port external;
     if (!allocate_port(protocol, internal.port, external)) return {0, DropReason::ports_exhausted, false};
+    return create(protocol, internal, external);
+}
+
+AcquireResult MappingTable::create(Protocol protocol, Endpoint internal, Port external) {
     // So that one host cannot take every port of the range from the others.
     if (!ports_per_host_.add(internal.address, max_ports_per_host_)) return {0, DropReason::host_port_limit, false};
     std::uint32_t slot = take_free_slot();
@@ -157,13 +161,7 @@ AcquireResult MappingTable::acquire_at(Protocol protocol, Endpoint internal, Por
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     // The range may have changed across an upgrade: a port outside it is not ours to hold.
     if (!range_.contains(external) || is_taken(protocol, external)) return {0, DropReason::ports_exhausted, false};
-    if (!ports_per_host_.add(internal.address, max_ports_per_host_)) return {0, DropReason::host_port_limit, false};
-    std::uint32_t slot = take_free_slot();
-    slots_[slot] = Mapping{internal, external, protocol, 1, true};
-    by_internal_.insert(internal_hash(protocol, internal), slot);
-    external_slot(protocol, external) = slot;
-    ++live_count_;
-    return {slot, DropReason::none, true};
+    return create(protocol, internal, external);
 }
 
 }  // namespace gw

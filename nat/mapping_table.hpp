@@ -69,6 +69,8 @@ private:
     std::uint32_t& external_slot(Protocol protocol, Port port);
     bool allocate_port(Protocol protocol, Port wanted, Port& chosen);
     std::uint32_t take_free_slot();
+    // A new mapping with one reference, once the port is chosen; refused at the host's limit.
+    AcquireResult create(Protocol protocol, Endpoint internal, Port external);
 
     PortRange range_;
     std::uint32_t max_mappings_;
