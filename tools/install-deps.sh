@@ -12,6 +12,9 @@ packages=(
   # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
   # does, and is not installed), so nothing starts outside the lab.
   miniupnpc python3-miniupnpc miniupnpd-iptables
+  # the fuzz configuration (fuzz/, GATEWAYD_FUZZ): clang with libFuzzer and the sanitizer
+  # runtimes; scapy builds the packet seed corpus (fuzz/seeds/)
+  clang-14 libclang-rt-14-dev python3-scapy
 )
 
 if [ "$(id -u)" -ne 0 ]; then
