@@ -119,6 +119,22 @@ void refresh_checksums(Packet& p) {
         test::refresh_l4_checksum(p);
 }
 
+// A CHECKSUM_PARTIAL TCP/UDP packet (not a fragment) as the kernel hands it over: the
+// checksum field holds the pseudo-header sum of its addresses (0 and 0xffff being one
+// value in ones-complement arithmetic).
+bool holds_pseudo_header_sum(const Packet& p) {
+    if (test::is_fragment(p)) return false;
+    std::uint8_t protocol = test::protocol_of(p);
+    std::size_t ihl = test::ip_header_length(p), length = test::total_length(p);
+    if ((protocol != test::ip_tcp || length < ihl + 20) && (protocol != test::ip_udp || length < ihl + 8))
+        return false;
+    std::uint16_t expected = test::pseudo_header_partial_sum(test::source_address(p), test::destination_address(p),
+                                                             protocol, std::uint16_t(length - ihl));
+    std::uint16_t field = test::l4_checksum_field(p);
+    auto canonical = [](std::uint16_t v) { return v == 0xffff ? std::uint16_t(0) : v; };
+    return canonical(field) == canonical(expected);
+}
+
 EngineResult run_hook(int hook, std::span<std::uint8_t> packet, L4Checksum state) {
     PacketEngine& e = engine();
     switch (hook) {
@@ -156,6 +172,13 @@ void check_decision(int hook, const EngineResult& result, const Packet& before, 
                 test::ones_sum({before.data(), test::ip_header_length(before)}) == 0xffff &&
                 test::ones_sum({after.data(), test::ip_header_length(after)}) != 0xffff)
                 invariant_broken("IP header checksum broken by translation", "");
+            if (state == L4Checksum::pseudo_header_only && holds_pseudo_header_sum(before) &&
+                !holds_pseudo_header_sum(after))
+                invariant_broken("CHECKSUM_PARTIAL field no longer the pseudo-header sum", "");
+            // Padding after the datagram (total length) is not the engine's.
+            if (!std::equal(before.begin() + test::total_length(before), before.end(),
+                            after.begin() + test::total_length(before)))
+                invariant_broken("bytes after the datagram were changed", "");
             break;
         }
         case Verdict::deliver_locally:

@@ -102,12 +102,40 @@ def options_and_odd_headers():
                      record(OUTBOUND, padded), record(OUTBOUND | 8, zero_checksum_udp), record(OUTBOUND | 16, gre)])
 
 
+def with_pseudo_header_sum(packet):
+    """As the kernel hands over a CHECKSUM_PARTIAL packet: the transport checksum field
+    holds only the pseudo-header sum (folded, not complemented)."""
+    data = bytearray(raw(packet))
+    ihl = (data[0] & 0x0F) * 4
+    length = struct.unpack(">H", data[2:4])[0] - ihl
+    words = data[12:20] + bytes([0, data[9]]) + struct.pack(">H", length)
+    total = sum(struct.unpack(">6H", words))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    offset = ihl + (16 if data[9] == 6 else 6)
+    data[offset:offset + 2] = struct.pack(">H", total)
+    return bytes(data)
+
+
+def checksum_partial():
+    PARTIAL = 8
+    out = IP(src=HOST_A, dst=SERVER) / TCP(sport=5001, dport=443, flags="S", seq=1)
+    back = IP(src=SERVER, dst=WAN) / TCP(sport=443, dport=FIRST_EXTERNAL, flags="SA", seq=5, ack=2)
+    udp_out = IP(src=HOST_B, dst=SERVER) / UDP(sport=5002, dport=53) / Raw(b"q" * 12)
+    hairpin = IP(src=HOST_B, dst=WAN) / UDP(sport=5003, dport=27016) / Raw(b"h")
+    return b"".join([record(OUTBOUND | PARTIAL, with_pseudo_header_sum(out)),
+                     record(INBOUND | PARTIAL, with_pseudo_header_sum(back)),
+                     record(OUTBOUND | PARTIAL, with_pseudo_header_sum(udp_out)),
+                     record(HAIRPIN | PARTIAL, with_pseudo_header_sum(hairpin))])
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "corpus", "packet_engine")
     os.makedirs(out, exist_ok=True)
     for name, build in [("tcp_conversation", tcp_conversation), ("udp_and_icmp_errors", udp_and_icmp_errors),
                         ("pings", pings), ("fragments", fragments), ("forwards_dmz_hairpin", forwards_dmz_hairpin),
-                        ("upnp_and_local", upnp_and_local), ("options_and_odd_headers", options_and_odd_headers)]:
+                        ("upnp_and_local", upnp_and_local), ("options_and_odd_headers", options_and_odd_headers),
+                        ("checksum_partial", checksum_partial)]:
         with open(os.path.join(out, name), "wb") as f:
             f.write(build())
 
