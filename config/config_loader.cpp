@@ -5,10 +5,14 @@
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <system_error>
 #include <tuple>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "config/config_schema.hpp"
 #include "config/gateway_config.hpp"
@@ -247,6 +251,60 @@ private:
     std::set<std::string> failed_;                     // paths with their own error, or missing
 };
 
+// How many documents the text holds, counting no further than two, and where the
+// second one's root node is. Not YAML::LoadAll: on a stray flow entry (a file that is
+// just ",") yaml-cpp 0.7's parser reports an empty document again and again without
+// consuming the token, and LoadAll collects them until memory runs out (found by
+// fuzz/config_loader: gigabytes from one byte).
+struct DocumentCount {
+    int count = 0;
+    std::optional<YAML::Mark> second;
+};
+
+class DocumentCounter : public YAML::EventHandler {
+public:
+    explicit DocumentCounter(DocumentCount& result) : result_(result) {}
+    void OnDocumentStart(const YAML::Mark& mark) override {
+        ++result_.count;
+        start_ = mark;
+    }
+    void OnDocumentEnd() override {
+        if (result_.count == 2 && !result_.second) result_.second = start_;
+    }
+    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node_at(mark); }
+    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node_at(mark); }
+    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+        node_at(mark);
+    }
+    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {
+        node_at(mark);
+    }
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+        node_at(mark);
+    }
+    void OnMapEnd() override {}
+
+private:
+    // Where YAML::Node::Mark() puts a document: at its root node.
+    void node_at(const YAML::Mark& mark) {
+        if (result_.count == 2 && !result_.second) result_.second = mark;
+    }
+    DocumentCount& result_;
+    YAML::Mark start_;
+};
+
+DocumentCount count_documents(const std::string& text) {
+    DocumentCount result;
+    std::istringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentCounter counter(result);
+    while (result.count < 2 && parser.HandleNextDocument(counter)) {
+    }
+    return result;
+}
+
 }  // namespace
 
 std::string ConfigError::to_string() const {
@@ -256,15 +314,12 @@ std::string ConfigError::to_string() const {
 
 ConfigLoadResult load_config_text(std::string_view yaml_text, const std::string& source_name) {
     try {
-        std::vector<YAML::Node> documents = YAML::LoadAll(std::string(yaml_text));
+        std::string text(yaml_text);
+        DocumentCount documents = count_documents(text);
         ConfigReader reader(source_name);
-        if (documents.empty()) {
-            reader.read_document(YAML::Node());
-        } else {
-            reader.read_document(documents[0]);
-        }
+        reader.read_document(documents.count == 0 ? YAML::Node() : YAML::Load(text));
         // A second document would be silently ignored by a plain YAML::Load.
-        if (documents.size() > 1) reader.report(documents[1].Mark(), "only one YAML document is allowed; this is the second");
+        if (documents.second) reader.report(*documents.second, "only one YAML document is allowed; this is the second");
         return std::move(reader).finish();
     } catch (const YAML::Exception& e) {  // syntax errors; yaml-cpp 0.7 calls its nesting-depth limit "bad file"
         return failure(error_at(source_name, e.mark, "invalid YAML: " + e.msg));

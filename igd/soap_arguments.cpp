@@ -106,7 +106,11 @@ std::variant<CheckedArguments, SoapFault> check_arguments(const IgdService& serv
     auto inputs = std::ranges::count(action.arguments, ArgumentDirection::in, &ActionArgument::direction);
     if (arguments.size() != static_cast<std::size_t>(inputs)) return fault(UpnpError::invalid_args);
     CheckedArguments checked;
-    for (const auto& [name, value] : arguments) {
+    for (const auto& sent : arguments) {
+        // Plain references, not a structured binding: clang 14 (the fuzz build) cannot
+        // capture those in a lambda.
+        const std::string& name = sent.first;
+        const std::string& value = sent.second;
         auto declared = std::ranges::find_if(action.arguments, [&](const ActionArgument& argument) {
             return argument.direction == ArgumentDirection::in && argument.name == name;
         });

@@ -16,6 +16,9 @@ packages=(
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
   python3-scapy
+  # the fuzz configuration (fuzz/, GATEWAYD_FUZZ): clang with libFuzzer and the sanitizer
+  # runtimes
+  clang-14 libclang-rt-14-dev
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -254,6 +254,7 @@ lab_down() {
         # A namespace is only really gone once no process holds it, hence the kill above.
         ip netns del "$ns" 2>/dev/null || true
     done
+    _lab_check_sanitizer_reports
     if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
     LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS=''
@@ -271,7 +272,26 @@ _lab_on_exit() {
     local rc=$?
     set +e # cleanup must run to the end whatever fails in it
     lab_down
+    # A sanitizer report from the daemon fails the test even when every check passed.
+    if [[ -n $LAB_SANITIZER_REPORTED && ( $rc -eq 0 || $rc -eq 77 ) ]]; then rc=1; fi
     exit "$rc"
+}
+
+# A sanitized gatewayd (tools/run-tests.sh's build-sanitize) writes AddressSanitizer,
+# LeakSanitizer and UBSan reports to its stderr, i.e. its log: read them before the
+# logs are removed, show them, and remember to fail.
+LAB_SANITIZER_REPORTED=''
+_lab_check_sanitizer_reports() {
+    [[ -n $LAB_TMP && -d $LAB_TMP ]] || return 0
+    local log
+    for log in "$LAB_TMP"/gatewayd.*.log; do
+        [[ -f $log ]] || continue
+        if grep -Eq '==[0-9]+==ERROR: |: runtime error: ' "$log"; then
+            LAB_SANITIZER_REPORTED=1
+            _lab_log "sanitizer report in $(basename "$log"):"
+            grep -E -A30 '==[0-9]+==ERROR: |: runtime error: ' "$log" | head -60 | sed 's/^/    /' >&2
+        fi
+    done
 }
 
 # `exit` inside a signal trap runs the EXIT trap, which does the cleanup.

@@ -366,4 +366,18 @@ TEST_CASE("nfqueue.workers may not run the queue numbers past 65535") {
               .config->queue_workers == 2);
 }
 
+// Found by fuzz/config_loader: yaml-cpp 0.7's LoadAll never returns on a stray flow
+// entry (it collects empty documents until memory runs out). The loader reads at most
+// two documents, so this is an error at once.
+TEST_CASE("a stray comma is refused at once instead of exhausting memory") {
+    for (const std::string& text : {std::string(","), std::string(",\n"), interfaces + ","}) {
+        INFO(text);
+        ConfigLoadResult result = load_config_text(text, "test.yaml");
+        CHECK_FALSE(result.config);
+        REQUIRE_FALSE(result.errors.empty());
+        // Not the std::bad_alloc of an exhausted parser, caught as "cannot load".
+        CHECK_THAT(result.errors.front().message, !Catch::Matchers::StartsWith("cannot load"));
+    }
+}
+
 }  // namespace gw
