@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# One LAN host tries to take every external port: 600 UDP sockets (600 source ports, so 600 NAT
+# One LAN host tries to take every external port: 900 UDP sockets (900 source ports, so 900 NAT
 # mappings wanted) against a port range of only 300 ports, with nat.max_ports_per_host 50. It gets
 # exactly 50 external ports; every other socket's datagram is dropped as host_port_limit (counted
 # exactly, logged rate-limited). Meanwhile, and after, a second LAN host still gets mappings of its
@@ -12,7 +12,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 # shellcheck source=SCRIPTDIR/../lab/lab_floods.sh
 source "$LAB_DIR/lab_floods.sh"
 
-readonly LIMIT=50 SOCKETS=600 RATE=250 PORT_RANGE=30000-30299 ECHO_PORT=7001 LOG_LINES_PER_SECOND=20
+readonly LIMIT=50 SOCKETS=900 RATE=200 PORT_RANGE=30000-30299 ECHO_PORT=7001 LOG_LINES_PER_SECOND=20
 GREEDY_IP=$(lab_lan_ip 1)
 OTHER_IP=$(lab_lan_ip 2)
 readonly GREEDY_IP OTHER_IP
@@ -46,19 +46,20 @@ refused_before=$(flood_counter host_port_limit)
 exhausted_before=$(flood_counter ports_exhausted)
 kernel_drops_before=$(flood_kernel_drops)
 
-# One datagram from each of SOCKETS sockets, paced so that the flood lasts about 2.4 s.
+# One datagram from each of SOCKETS sockets, paced so that the flood lasts 4.5 s.
 lab_bg lan flood "$LAB_PROBE" udp-flows --to "$LAB_WAN_IP" --first-port "$ECHO_PORT" --flows "$SOCKETS" \
     --sockets "$SOCKETS" --rate "$RATE"
 flood_pid=$LAB_BG_PID
 # Past the point where the greedy host, unlimited, would hold the whole range (300 sockets at
-# 250/s take 1.2 s): without the limit LAN host 2's datagrams would be ports_exhausted now.
+# 200/s take 1.5 s): without the limit LAN host 2's datagrams would be ports_exhausted now.
 sleep 1.6
 ports=()
+# LAN host 2 starts while the flood still runs (what happens after is checked below too).
+kill -0 "$flood_pid" 2>/dev/null || lab_fail "the flood ended before LAN host 2 began: raise SOCKETS (it proves nothing otherwise)"
 for source_port in 42001 42002 42003; do
     port=$(other_host_maps "$source_port") || lab_fail "during the flood, LAN host 2 got no mapping for its port $source_port"
     ports+=("$port")
 done
-kill -0 "$flood_pid" 2>/dev/null || lab_fail "the flood ended before LAN host 2 was done: raise SOCKETS (it proves nothing otherwise)"
 lab_ok "during the flood LAN host 2 ($OTHER_IP) got mappings on external ports ${ports[*]}"
 wait "$flood_pid" || lab_fail "lab_probe udp-flows failed: $(cat "$LAB_TMP/flood.log")"
 report=$(tail -n 1 "$LAB_TMP/flood.log")
