@@ -122,8 +122,10 @@ std::vector<SchemaKey> build_schema() {
         timeout_key<2>(),
         timeout_key<3>(),
         {"nat.max_mappings", ValueType::integer, false,
-         "Most concurrent mappings, 1 to " + std::to_string(max_mappings_limit) +
-             "; when full, new flows are dropped and counted.",
+         "Most concurrent mappings and flows, 1 to " + std::to_string(max_mappings_limit) +
+             "; when full, a new LAN flow evicts one (half-open WAN-started flows first, then the oldest flow of "
+             "the host that started the most; counted as flows_evicted), and a new WAN-started flow only another "
+             "half-open one; what finds no room is dropped and counted.",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.max_mappings); },
          [](const C& c) { return std::to_string(c.max_mappings); }},
         {"nat.max_flows_per_host", ValueType::integer, false,

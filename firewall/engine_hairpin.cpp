@@ -85,7 +85,7 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
         release_server();
         return dropped(DropReason::invalid_tcp);
     }
-    AcquireResult client_mapping = mappings_.acquire(protocol, client);
+    AcquireResult client_mapping = acquire_for_lan_flow(protocol, client, now);
     if (client_mapping.id == 0) {
         release_server();
         return dropped(client_mapping.reason);

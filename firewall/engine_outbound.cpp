@@ -81,7 +81,7 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     if (decision.action != RuleAction::accept)
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
 
-    AcquireResult mapping = mappings_.acquire(protocol, flow.internal);
+    AcquireResult mapping = acquire_for_lan_flow(protocol, flow.internal, now);
     if (mapping.id == 0) return dropped(mapping.reason);
     if (mapping.created) ++counters_.mappings_created;
     flow.mapping = mapping.id;
@@ -99,6 +99,16 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     result.rule = decision.rule;
     result.log = decision.log;
     return result;
+}
+
+// Each flow holds at most one mapping, so a full mapping table means a full flow table
+// whose every flow holds a mapping of its own: evicting one frees one.
+AcquireResult PacketEngine::acquire_for_lan_flow(Protocol protocol, Endpoint internal, Instant now) {
+    AcquireResult mapping = mappings_.acquire(protocol, internal);
+    if (mapping.reason != DropReason::mapping_table_full) return mapping;
+    if (DropReason refusal = flows_.make_room_for_lan_flow(internal.address, now); refusal != DropReason::none)
+        return {0, refusal, false};
+    return mappings_.acquire(protocol, internal);
 }
 
 }  // namespace gw

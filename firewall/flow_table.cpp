@@ -162,6 +162,14 @@ FlowId FlowTable::insert(const Flow& flow, Instant now, DropReason& refusal) {
     return id;
 }
 
+DropReason FlowTable::make_room_for_lan_flow(Ipv4Address host, Instant now) {
+    if (flows_per_host_.count_of(host) >= max_flows_per_host_) return DropReason::host_flow_limit;
+    std::size_t before = live_count_;
+    expire_idle(now);
+    if (live_count_ < before) return DropReason::none;
+    return live_count_ >= max_flows_ && make_room(false) ? DropReason::none : DropReason::flow_table_full;
+}
+
 bool FlowTable::make_room(bool for_embryonic) {
     FlowId victim = oldest_embryonic();
     if (victim == 0 && !for_embryonic) {

@@ -55,6 +55,12 @@ public:
         DropReason ignored;
         return insert(flow, now, ignored);
     }
+    // Room for a flow `host` is about to start, made before its mapping is taken: a table
+    // full of flows that each hold their own mapping leaves the mapping table full too,
+    // and the mapping must not be refused before the flow table has evicted (above).
+    // none: a flow (and maybe its mapping) went; host_flow_limit: `host` is at its own
+    // limit and nothing is evicted for it; flow_table_full: nothing could go.
+    DropReason make_room_for_lan_flow(Ipv4Address host, Instant now);
     // Links two flows that must live and die together (a hairpin pair).
     void link(FlowId a, FlowId b) {
         slots_[a].peer = b;

@@ -135,6 +135,9 @@ private:
     EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
     EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
     EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
+    // The mapping for a flow a LAN host starts; when the mapping table is full, the flow
+    // table evicts (FlowTable::make_room_for_lan_flow) and it is tried once more.
+    AcquireResult acquire_for_lan_flow(Protocol protocol, Endpoint internal, Instant now);
 
     bool track_tcp(Flow& flow, const PacketView& p, bool from_originator);
     static bool tcp_checksum_fails(const PacketView& p, L4Checksum state);

@@ -243,33 +243,37 @@ TEST_CASE("ports_exhausted when every port of nat.port_range is taken") {
     }
 }
 
-TEST_CASE("mapping_table_full when nat.max_mappings mappings are live") {
+// A full mapping table is a full flow table whose every flow holds its own mapping: it
+// refuses no one the flow table would make room for (issue 7, fair eviction).
+TEST_CASE("a full mapping table makes room for another host's flow by evicting one of the busiest host's") {
     EngineSetup config = default_config;
     config.nat.max_mappings = 2;
     PacketEngine nat(config);
     Packet first = udp(at(host_a, 5000), at(server, 53));
     Packet second = tcp(at(host_a, 5000), at(server, 80), tcp_flag::syn);
-    Packet third = icmp_echo(host_b, server, icmp_type::echo_request, 5000, 1);
     REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
-    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0).verdict == Verdict::forward);
-    Packet untouched = third;
-    auto result = nat.translate_outbound(third, L4Checksum::complete, t0);
-    CHECK(result.verdict == Verdict::drop);
-    CHECK(result.reason == DropReason::mapping_table_full);
-    CHECK(third == untouched);
-    CHECK(nat.counters().drops[DropReason::mapping_table_full] == 1);
+    REQUIRE(nat.translate_outbound(second, L4Checksum::complete, t0 + 1s).verdict == Verdict::forward);
+    REQUIRE(nat.mappings().size() == 2);
 
-    SECTION("yet packets of the existing flows still flow") {
-        Packet again = udp(at(host_a, 5000), at(server, 53));
-        CHECK(nat.translate_outbound(again, L4Checksum::complete, t0).verdict == Verdict::forward);
+    SECTION("another host gets its flow and host_a loses its oldest") {
+        Packet third = icmp_echo(host_b, server, icmp_type::echo_request, 5000, 1);
+        auto result = nat.translate_outbound(third, L4Checksum::complete, t0 + 2s);
+        CHECK(result.verdict == Verdict::forward);
+        CHECK(nat.counters().flows_evicted == 1);
+        CHECK(nat.counters().drops[DropReason::mapping_table_full] == 0);
+        CHECK(nat.mappings().size() == 2);
+        CHECK(nat.mappings().ports_held_by(host_a) == 1);
+        CHECK(flow_between(nat, at(host_a, 5000), at(server, 53)) == nullptr);
+        Packet still = tcp(at(host_a, 5000), at(server, 80), tcp_flag::syn);
+        CHECK(nat.translate_outbound(still, L4Checksum::complete, t0 + 3s).verdict == Verdict::forward);
     }
-    SECTION("while a new destination of an existing mapping needs a flow, bounded by the same limit") {
-        // host_a started every flow of the table: its flow limit, which is capped at
-        // nat.max_mappings, stops it before it could evict its own flows.
-        Packet again = udp(at(host_a, 5000), at(other_server, 53));
-        auto refused = nat.translate_outbound(again, L4Checksum::complete, t0);
+    SECTION("while host_a, which started every flow, is stopped by its own flow limit and evicts nothing") {
+        // Its flow limit is capped at nat.max_mappings.
+        Packet again = udp(at(host_a, 6000), at(other_server, 53));
+        auto refused = nat.translate_outbound(again, L4Checksum::complete, t0 + 2s);
         CHECK(refused.verdict == Verdict::drop);
         CHECK(refused.reason == DropReason::host_flow_limit);
+        CHECK(nat.counters().flows_evicted == 0);
     }
 }
 

@@ -170,4 +170,37 @@ TEST_CASE("a new embryonic flow never evicts a flow the LAN started") {
     CHECK(engine.counters().flows_evicted == 0);
 }
 
+// Every TCP connection a host opens comes from a new source port, so a table full of one
+// host's flows is also a table full of mappings, one each: the mapping table must not
+// refuse before the flow table has had its chance to evict.
+TEST_CASE("a table full of one host's flows, each on its own port, still admits another host by evicting") {
+    PacketEngine engine(with_web_forward(8));
+    for (std::uint16_t i = 0; i < 8; ++i)
+        REQUIRE(lan_udp(engine, at(host_a, std::uint16_t(6000 + i)), 100, t0 + 1s * i).verdict == Verdict::forward);
+    REQUIRE(engine.mappings().size() == 8);
+
+    EngineResult result = lan_udp(engine, at(host_b, 5000), 53, t0 + 10s);
+    CHECK(result.verdict == Verdict::forward);
+    CHECK(result.reason == DropReason::none);
+    CHECK(engine.counters().flows_evicted == 1);
+    CHECK(engine.counters().drops[DropReason::mapping_table_full] == 0);
+    CHECK(flow_between(engine, at(host_a, 6000), at(server, 100)) == nullptr);  // its oldest went
+    CHECK(engine.mappings().ports_held_by(host_a) == 7);
+    CHECK(engine.mappings().ports_held_by(host_b) == 1);
+    CHECK(engine.flows().size() == 8);
+}
+
+TEST_CASE("a host at its own flow limit in a table full of mappings evicts nothing for itself") {
+    FlowLimits limits;
+    limits.flows_per_host = 8;
+    PacketEngine engine(with_web_forward(8, limits));
+    for (std::uint16_t i = 0; i < 8; ++i)
+        REQUIRE(lan_udp(engine, at(host_a, std::uint16_t(6000 + i)), 100, t0).verdict == Verdict::forward);
+    EngineResult result = lan_udp(engine, at(host_a, 7000), 100, t0 + 1s);
+    CHECK(result.verdict == Verdict::drop);
+    CHECK(result.reason == DropReason::host_flow_limit);
+    CHECK(engine.counters().flows_evicted == 0);
+    CHECK(engine.mappings().ports_held_by(host_a) == 8);
+}
+
 }  // namespace gw::test
