@@ -320,8 +320,17 @@ _lab_nat_kernel() {
 
 # _lab_use_gatewayd_config FILE: the config the next lab_daemon_start uses; a copy, so that FILE may
 # be a pipe (`<(my_config)`) and the config stays beside the daemon's logs.
+# A config that does not name upnp.lease_file gets one in $LAB_TMP: its directory is the daemon's
+# state directory (lease file, control state, flow-table handover), which labs running at the
+# same time must not share, and which must not be the host's /var/lib/gatewayd.
 _lab_use_gatewayd_config() {
     cat -- "$1" >"$LAB_TMP/gatewayd.yaml" || _lab_die "cannot read the config file '$1'"
+    grep -q 'lease_file:' "$LAB_TMP/gatewayd.yaml" && return 0
+    if grep -Eq '^upnp:[[:space:]]*$' "$LAB_TMP/gatewayd.yaml"; then
+        sed -i -E "s|^upnp:[[:space:]]*\$|upnp:\n  lease_file: $LAB_TMP/gatewayd.leases|" "$LAB_TMP/gatewayd.yaml"
+    else
+        printf 'upnp:\n  lease_file: %s\n' "$LAB_TMP/gatewayd.leases" >>"$LAB_TMP/gatewayd.yaml"
+    fi
 }
 
 # Written in every mode, so a lab brought up with --nat none can still lab_daemon_start.
