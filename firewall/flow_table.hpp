@@ -44,6 +44,17 @@ public:
 
     Flow* find_by_internal(Protocol protocol, Endpoint internal, Endpoint remote, Instant now);
     Flow* find_by_external(Protocol protocol, Port external, Endpoint remote, Instant now);
+    // A lookup in stages, for a batch of packets whose cache misses should overlap
+    // (PacketEngine::judge_batch): the key's hash, whose index entry is then asked for;
+    // then, once it has arrived, the record it names; then that record's idle-list
+    // neighbours, which touch() rewrites. Hints only: they change nothing, and the real
+    // find_by_* still decides (an earlier packet of the batch may add or end the flow).
+    enum class Key : std::uint8_t { internal, external };
+    std::uint64_t prefetch_index_by_internal(Protocol protocol, Endpoint internal, Endpoint remote) const noexcept;
+    std::uint64_t prefetch_index_by_external(Protocol protocol, Port external, Endpoint remote) const noexcept;
+    FlowId prefetch_record(Key key, std::uint64_t hash) const noexcept;
+    void prefetch_idle_neighbours(FlowId id) const noexcept;
+
     // Has the internal endpoint behind this external port sent anything to `remote_address`?
     bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;
 
