@@ -32,6 +32,7 @@
 
 #include "firewall/flow.hpp"
 #include "nat/drop_reason.hpp"
+#include "nat/huge_pages.hpp"
 #include "nat/lan_host_counts.hpp"
 #include "nat/nat_config.hpp"
 #include "nat/record_index.hpp"
@@ -120,7 +121,7 @@ private:
     MappingTable& mappings_;
     std::uint32_t max_flows_;
     std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
-    std::vector<Flow> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
+    std::vector<Flow, HugePageAllocator<Flow>> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
     FlowId free_head_ = 0;     // slots given back, linked through idle_next
     FlowId high_water_ = 0;    // slots above it were never used
     RecordIndex by_internal_, by_external_;

@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "nat/huge_pages.hpp"
+
 namespace gw {
 
 // A 64-bit mix (the murmur3 finaliser) for the keys of RecordIndex: the slot comes from
@@ -135,7 +137,7 @@ private:
 
     int id_bits_;
     Id id_mask_;
-    std::vector<std::uint32_t> entries_;  // 0 = empty; otherwise tag << id_bits_ | id
+    std::vector<std::uint32_t, HugePageAllocator<std::uint32_t>> entries_;  // 0 = empty; otherwise tag << id_bits_ | id
     std::size_t size_ = 0;
 };
 
