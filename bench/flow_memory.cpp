@@ -2,15 +2,19 @@
 // table through the real outbound path (UDP from many LAN endpoints) and divides the
 // heap growth (mallinfo2) by the number of flows. Then, with the table full, times
 // packets of established flows (picked at random, prebuilt in memory so that no I/O is
-// timed) through the real outbound and inbound paths. Prints figures; asserts nothing.
-//   flow_memory [FLOWS] [LOOKUP_ROUNDS]     (defaults 1000000 and 20)
+// timed) through the real outbound and inbound paths, one by one and in batches
+// (PacketEngine::judge_batch). Prints figures; asserts nothing.
+//   flow_memory [FLOWS] [LOOKUP_ROUNDS] [both|one-by-one|batched]   (defaults 1000000, 20, both)
+// (one way only: for profiling that path alone with perf)
 #include <malloc.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "firewall/packet_engine.hpp"
@@ -37,6 +41,14 @@ std::vector<std::uint8_t> udp_packet(Ipv4Address from, std::uint16_t from_port, 
     return p;
 }
 
+// The CPU time this thread has run: on a shared machine, wall time also counts the
+// time other jobs held the core.
+double thread_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
 std::size_t heap_in_use() { return mallinfo2().uordblks + mallinfo2().hblkhd; }
 
 // The endpoints of flow `i` as the fill loop creates them: each LAN endpoint (host,
@@ -48,26 +60,30 @@ Endpoint lan_endpoint_of(std::uint32_t i) {
 }
 Ipv4Address server_of(std::uint32_t i) { return Ipv4Address::from_octets(198, 51, 100, std::uint8_t(1 + i % 50)); }
 
-// Packets per second of `translate` over copies of `pristine`, taken a batch at a time
-// as the queue hands them over (translation rewrites them in place, so each batch
+// Packets per second of `judge` over copies of `pristine`, handed over a batch at a
+// time as the queue hands them over (translation rewrites them in place, so each batch
 // starts from fresh copies, hot in the cache as received packets are; only the
-// translation is timed).
-template <class Translate>
-double packets_per_second(const std::vector<std::vector<std::uint8_t>>& pristine, int rounds, Translate translate,
-                          std::size_t& refused) {
+// translation is timed, in CPU time). `judge(packets, results)` is one packet after the other or
+// PacketEngine::judge_batch.
+template <class Judge>
+double packets_per_second(const std::vector<std::vector<std::uint8_t>>& pristine, EnginePath path, int rounds,
+                          Judge judge, std::size_t& refused) {
     constexpr std::size_t batch = 256, slot = 64;
     std::vector<std::uint8_t> work(batch * slot);
+    std::vector<EnginePacket> packets(batch);
+    std::vector<EngineResult> results(batch);
     double timed = 0;
     refused = 0;
     for (int round = 0; round < rounds; ++round) {
         for (std::size_t first = 0; first + batch <= pristine.size(); first += batch) {
-            for (std::size_t i = 0; i < batch; ++i)
+            for (std::size_t i = 0; i < batch; ++i) {
                 std::memcpy(&work[i * slot], pristine[first + i].data(), pristine[first + i].size());
-            auto start = std::chrono::steady_clock::now();
-            for (std::size_t i = 0; i < batch; ++i)
-                refused += translate(std::span<std::uint8_t>(&work[i * slot], pristine[first + i].size())) !=
-                           Verdict::forward;
-            timed += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                packets[i] = {std::span<std::uint8_t>(&work[i * slot], pristine[first + i].size()), path};
+            }
+            double start = thread_cpu_seconds();
+            judge(std::span<const EnginePacket>(packets), std::span<EngineResult>(results));
+            timed += thread_cpu_seconds() - start;
+            for (const EngineResult& r : results) refused += r.verdict != Verdict::forward;
         }
     }
     return double(pristine.size() / batch * batch) * rounds / timed;
@@ -78,6 +94,11 @@ double packets_per_second(const std::vector<std::vector<std::uint8_t>>& pristine
 int main(int argc, char** argv) {
     std::uint32_t flows = argc > 1 ? std::uint32_t(std::strtoul(argv[1], nullptr, 10)) : 1000000;
     int rounds = argc > 2 ? std::atoi(argv[2]) : 20;
+    const std::string ways = argc > 3 ? argv[3] : "both";
+    if (ways != "both" && ways != "one-by-one" && ways != "batched") {
+        std::fprintf(stderr, "flow_memory: the third argument is both, one-by-one or batched, not %s\n", ways.c_str());
+        return 2;
+    }
     EngineSetup setup;
     setup.nat.wan_address = Ipv4Address::from_octets(203, 0, 113, 1);
     setup.nat.max_mappings = flows + 16;
@@ -124,14 +145,24 @@ int main(int argc, char** argv) {
         Port external = engine.mappings().find_by_internal(Protocol::udp, lan)->external;
         inbound.push_back(udp_packet(server_of(i), 53, setup.nat.wan_address, external.value));
     }
-    std::size_t refused_out = 0, refused_in = 0;
-    double out_rate = packets_per_second(outbound, rounds, [&](std::span<std::uint8_t> p) {
-        return engine.translate_outbound(p, L4Checksum::complete, Instant(2)).verdict;
-    }, refused_out);
-    double in_rate = packets_per_second(inbound, rounds, [&](std::span<std::uint8_t> p) {
-        return engine.translate_inbound(p, L4Checksum::complete, Instant(2)).verdict;
-    }, refused_in);
-    std::printf("outbound, established:    %.2f M packets/s (%zu refused)\n", out_rate / 1e6, refused_out);
-    std::printf("inbound, established:     %.2f M packets/s (%zu refused)\n", in_rate / 1e6, refused_in);
+    auto one_by_one = [&](std::span<const EnginePacket> packets, std::span<EngineResult> results) {
+        for (std::size_t i = 0; i < packets.size(); ++i) results[i] = engine.judge(packets[i], Instant(2));
+    };
+    auto batched = [&](std::span<const EnginePacket> packets, std::span<EngineResult> results) {
+        engine.judge_batch(packets, Instant(2), results);
+    };
+    std::size_t refused = 0;
+    for (EnginePath path : {EnginePath::outbound, EnginePath::inbound}) {
+        const auto& packets = path == EnginePath::outbound ? outbound : inbound;
+        const char* name = path == EnginePath::outbound ? "outbound" : "inbound";
+        if (ways != "batched") {
+            double single = packets_per_second(packets, path, rounds, one_by_one, refused);
+            std::printf("%-9s established:   %.2f M packets/s one by one (%zu refused)\n", name, single / 1e6, refused);
+        }
+        if (ways != "one-by-one") {
+            double batch = packets_per_second(packets, path, rounds, batched, refused);
+            std::printf("%-9s established:   %.2f M packets/s judge_batch (%zu refused)\n", name, batch / 1e6, refused);
+        }
+    }
     return 0;
 }

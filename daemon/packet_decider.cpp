@@ -36,31 +36,62 @@ const char* direction_of_hook(std::uint8_t hook) {
 
 }  // namespace
 
+// The engine judges a group of packets at once (PacketEngine::judge_batch, which
+// overlaps their flow lookups' cache misses); what the decider does around it keeps
+// each packet's order: the log's copy before the engine rewrites it, the answers after.
 void PacketDecider::decide_batch(std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts,
                                  Instant now) {
-    for (std::size_t i = 0; i < packets.size(); ++i) verdicts[i] = decide(packets[i], now);
+    constexpr std::size_t group = 32;
+    std::array<ArrivedHead, group> heads;
+    std::array<EnginePacket, group> asked;
+    std::array<EngineResult, group> results;
+    std::array<std::size_t, group> asked_for;
+    for (std::size_t first = 0; first < packets.size(); first += group) {
+        const std::size_t count = std::min(group, packets.size() - first);
+        std::size_t asking = 0;
+        for (std::size_t i = first; i < first + count; ++i) {
+            if (packets[i].truncated) {
+                verdicts[i] = QueueVerdict::drop;
+                continue;
+            }
+            heads[asking] = ArrivedHead::of(packets[i]);
+            asked[asking] = engine_packet_of(packets[i]);
+            asked_for[asking++] = i;
+        }
+        engine_.judge_batch(std::span(asked.data(), asking), now, results);
+        for (std::size_t k = 0; k < asking; ++k)
+            verdicts[asked_for[k]] = act_on(packets[asked_for[k]], heads[k], results[k], now);
+    }
 }
 
-EngineResult PacketDecider::ask_engine(QueuedPacket& packet, L4Checksum state, Instant now) noexcept {
+PacketDecider::ArrivedHead PacketDecider::ArrivedHead::of(const QueuedPacket& packet) {
+    ArrivedHead head;
+    head.length = std::min(packet.payload.size(), head.bytes.size());
+    std::memcpy(head.bytes.data(), packet.payload.data(), head.length);
+    return head;
+}
+
+EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet) const noexcept {
+    L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
     switch (packet.hook) {
         case NF_INET_PRE_ROUTING:
-            return packet.in_interface == lan_index_ ? engine_.translate_hairpin(packet.payload, state, now)
-                                                     : engine_.translate_inbound(packet.payload, state, now);
-        case NF_INET_FORWARD: return engine_.translate_outbound(packet.payload, state, now);
-        case NF_INET_LOCAL_IN: return engine_.judge_input_from_lan(packet.payload, now);
-        default: return engine_.track_local_output(packet.payload, now);
+            return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::hairpin : EnginePath::inbound, state};
+        case NF_INET_FORWARD: return {packet.payload, EnginePath::outbound, state};
+        case NF_INET_LOCAL_IN: return {packet.payload, EnginePath::input_from_lan, state};
+        default: return {packet.payload, EnginePath::local_output, state};
     }
 }
 
 QueueVerdict PacketDecider::decide(QueuedPacket& packet, Instant now) {
     if (packet.truncated) return QueueVerdict::drop;
-    L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
     // The log shows packets as they arrived; the engine rewrites in place.
-    std::array<std::uint8_t, 128> arrived;
-    std::size_t arrived_length = std::min(packet.payload.size(), arrived.size());
-    std::memcpy(arrived.data(), packet.payload.data(), arrived_length);
-    std::span<const std::uint8_t> head(arrived.data(), arrived_length);
-    EngineResult result = ask_engine(packet, state, now);
+    ArrivedHead head = ArrivedHead::of(packet);
+    return act_on(packet, head, engine_.judge(engine_packet_of(packet), now), now);
+}
+
+QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arrived, const EngineResult& result,
+                                   Instant now) {
+    std::span<const std::uint8_t> head(arrived.bytes.data(), arrived.length);
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log) {
         bool hairpin = packet.hook == NF_INET_PRE_ROUTING && packet.in_interface == lan_index_;
         decisions_.record(result, hairpin ? "hairpin" : direction_of_hook(packet.hook), head, packet.payload.size(), now);

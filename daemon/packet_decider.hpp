@@ -4,6 +4,7 @@
 // capture slot) is shared by the queue workers: call it with the engine lock held.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -27,7 +28,17 @@ public:
     QueueVerdict decide(QueuedPacket& packet, Instant now);
 
 private:
-    EngineResult ask_engine(QueuedPacket& packet, L4Checksum state, Instant now) noexcept;
+    // The first bytes of a packet as it arrived, for the log and captures (the engine
+    // rewrites the packet in place).
+    struct ArrivedHead {
+        std::array<std::uint8_t, 128> bytes;
+        std::size_t length = 0;
+        static ArrivedHead of(const QueuedPacket& packet);
+    };
+    // The engine entry point from the hook and arrival interface.
+    EnginePacket engine_packet_of(QueuedPacket& packet) const noexcept;
+    // Logs, answers and finishes a judged packet; its verdict for the queue.
+    QueueVerdict act_on(QueuedPacket& packet, const ArrivedHead& arrived, const EngineResult& result, Instant now);
 
     PacketEngine& engine_;
     DecisionLog& decisions_;

@@ -112,15 +112,42 @@ ReplayDirection direction_of(const EngineSetup& setup, Ipv4Address source, Ipv4A
     return ReplayDirection::not_through_gateway;
 }
 
+bool given_to_engine(ReplayDirection d) {
+    return d == ReplayDirection::outbound || d == ReplayDirection::inbound || d == ReplayDirection::hairpin;
+}
+
+EnginePath engine_path_of(ReplayDirection d) {
+    switch (d) {
+        case ReplayDirection::inbound: return EnginePath::inbound;
+        case ReplayDirection::hairpin: return EnginePath::hairpin;
+        default: return EnginePath::outbound;
+    }
+}
+
 // The engine loop: nothing here touches a file. `fates[i]` receives packet i's fate.
+// Consecutive packets with the same timestamp (in the engine's milliseconds) are judged
+// as one batch (PacketEngine::judge_batch: the same results, their flow lookups' cache
+// misses overlapped), up to replay_batch of them.
 void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory& capture, LinkLayer link,
                 std::vector<PacketFate>& fates) {
+    constexpr std::size_t replay_batch = 32;
+    std::vector<EnginePacket> batch;
+    std::vector<std::size_t> batch_fates;
+    std::vector<EngineResult> results(replay_batch);
+    Instant batch_now{0};
+    auto judge_batch = [&] {
+        engine.judge_batch(batch, batch_now, results);
+        for (std::size_t k = 0; k < batch.size(); ++k) fates[batch_fates[k]].result = results[k];
+        batch.clear();
+        batch_fates.clear();
+    };
     const timeval start = capture.packets.empty() ? timeval{} : capture.packets.front().header.ts;
     Instant next_expiry = expiry_interval;
     for (std::size_t i = 0; i < capture.packets.size(); ++i) {
         const CapturedPacket& record = capture.packets[i];
         PacketFate& fate = fates[i];
         const Instant now = since(start, record.header.ts);
+        if (!batch.empty() && (now != batch_now || batch.size() == replay_batch || now >= next_expiry)) judge_batch();
         if (now >= next_expiry) {
             engine.expire_idle(now);
             next_expiry = now + expiry_interval;
@@ -143,18 +170,13 @@ void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory&
             fate.destination_port = std::uint16_t((packet[ihl + 2] << 8) | packet[ihl + 3]);
         }
         fate.direction = direction_of(setup, fate.source, fate.destination);
+        if (!given_to_engine(fate.direction)) continue;
         // A capture holds finished checksums (offloads are resolved on the wire).
-        switch (fate.direction) {
-            case ReplayDirection::outbound: fate.result = engine.translate_outbound(packet, L4Checksum::complete, now); break;
-            case ReplayDirection::inbound: fate.result = engine.translate_inbound(packet, L4Checksum::complete, now); break;
-            case ReplayDirection::hairpin: fate.result = engine.translate_hairpin(packet, L4Checksum::complete, now); break;
-            default: break;
-        }
+        batch.push_back({packet, engine_path_of(fate.direction), L4Checksum::complete});
+        batch_fates.push_back(i);
+        batch_now = now;
     }
-}
-
-bool given_to_engine(ReplayDirection d) {
-    return d == ReplayDirection::outbound || d == ReplayDirection::inbound || d == ReplayDirection::hairpin;
+    if (!batch.empty()) judge_batch();
 }
 
 bool leaves_engine(const PacketFate& fate) {

@@ -32,6 +32,7 @@
 
 #include "firewall/flow.hpp"
 #include "nat/drop_reason.hpp"
+#include "nat/huge_pages.hpp"
 #include "nat/lan_host_counts.hpp"
 #include "nat/nat_config.hpp"
 #include "nat/record_index.hpp"
@@ -44,6 +45,17 @@ public:
 
     Flow* find_by_internal(Protocol protocol, Endpoint internal, Endpoint remote, Instant now);
     Flow* find_by_external(Protocol protocol, Port external, Endpoint remote, Instant now);
+    // A lookup in stages, for a batch of packets whose cache misses should overlap
+    // (PacketEngine::judge_batch): the key's hash, whose index entry is then asked for;
+    // then, once it has arrived, the record it names; then that record's idle-list
+    // neighbours, which touch() rewrites. Hints only: they change nothing, and the real
+    // find_by_* still decides (an earlier packet of the batch may add or end the flow).
+    enum class Key : std::uint8_t { internal, external };
+    std::uint64_t prefetch_index_by_internal(Protocol protocol, Endpoint internal, Endpoint remote) const noexcept;
+    std::uint64_t prefetch_index_by_external(Protocol protocol, Port external, Endpoint remote) const noexcept;
+    FlowId prefetch_record(Key key, std::uint64_t hash) const noexcept;
+    void prefetch_idle_neighbours(FlowId id) const noexcept;
+
     // Has the internal endpoint behind this external port sent anything to `remote_address`?
     bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;
 
@@ -115,7 +127,7 @@ private:
     MappingTable& mappings_;
     std::uint32_t max_flows_;
     std::array<Instant, std::size_t(TimeoutClass::count_)> timeouts_{};
-    std::vector<Flow> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
+    std::vector<Flow, HugePageAllocator<Flow>> slots_;  // max_flows_ + 1 records; slots_[0] unused: 0 means "no flow"
     FlowId free_head_ = 0;     // slots given back, linked through idle_next
     FlowId high_water_ = 0;    // slots above it were never used
     RecordIndex by_internal_, by_external_;

@@ -60,6 +60,15 @@ struct EngineCounters {
     std::uint64_t upnp_http_answered_4xx = 0;
 };
 
+// Which of the engine's entry points a packet goes to (see PacketEngine).
+enum class EnginePath : std::uint8_t { outbound, inbound, hairpin, input_from_lan, local_output };
+
+struct EnginePacket {
+    std::span<std::uint8_t> bytes;
+    EnginePath path = EnginePath::outbound;
+    L4Checksum checksum = L4Checksum::complete;  // not used by input_from_lan / local_output
+};
+
 struct EngineSetup {
     NatConfig nat;
     FirewallConfig firewall;  // firewall.lan_networks already filled in
@@ -85,6 +94,14 @@ public:
     EngineResult translate_hairpin(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
     // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in.
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
+
+    // The packet's entry point above.
+    EngineResult judge(const EnginePacket& packet, Instant now) noexcept;
+    // The packets in order, results[i] for packets[i]: exactly what judge() called on
+    // each in turn gives (verdicts, rewrites, counters, flows), faster when the flows are
+    // many, since the flow lookups' cache misses of a group of packets overlap
+    // (engine_batch.cpp). `results` holds at least packets.size() entries.
+    void judge_batch(std::span<const EnginePacket> packets, Instant now, std::span<EngineResult> results) noexcept;
 
     std::size_t expire_idle(Instant now) noexcept;
 
@@ -119,6 +136,8 @@ public:
 
 private:
     struct FlowKeyFacts;  // the tuple of a parsed packet, see packet_engine.cpp
+    struct StagedLookup;  // a batch packet's flow lookup under way, see engine_batch.cpp
+    void start_lookup(const EnginePacket& packet, StagedLookup& lookup) const noexcept;
 
     EngineResult outbound_datagram(PacketView& p, L4Checksum state, Instant now);
     EngineResult outbound_later_fragment(PacketView& p, Instant now);
