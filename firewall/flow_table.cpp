@@ -173,7 +173,9 @@ FlowId FlowTable::insert(const Flow& flow, Instant now, DropReason& refusal) {
         return 0;
     }
     bool counted = started_by_lan(flow);
-    if (counted && !flows_per_host_.add(flow.internal.address, max_flows_per_host_)) {
+    if (counted && !flows_per_host_.add(flow.internal.address, max_flows_per_host_) &&
+        !(recycle_transitory_flow_of(flow.internal.address) &&
+          flows_per_host_.add(flow.internal.address, max_flows_per_host_))) {
         refusal = DropReason::host_flow_limit;
         return 0;
     }
@@ -199,7 +201,8 @@ FlowId FlowTable::insert(const Flow& flow, Instant now, DropReason& refusal) {
 }
 
 DropReason FlowTable::make_room_for_lan_flow(Ipv4Address host, Instant now) {
-    if (flows_per_host_.count_of(host) >= max_flows_per_host_) return DropReason::host_flow_limit;
+    if (flows_per_host_.count_of(host) >= max_flows_per_host_)
+        return recycle_transitory_flow_of(host) ? DropReason::none : DropReason::host_flow_limit;
     std::size_t before = live_count_;
     expire_idle(now);
     if (live_count_ < before) return DropReason::none;
@@ -216,6 +219,22 @@ bool FlowTable::make_room(bool for_embryonic) {
     if (victim == 0) return false;
     evicted_total_ += remove(victim);
     return true;
+}
+
+// A host at its own limit that opens and closes connections fast (a crawler, a speed test)
+// holds most of its flows in TIME_WAIT or half-open: its oldest such TCP flow makes room,
+// as conntrack's early drop would, and the host is refused only when it holds that many
+// live ones. Its other hosts' flows are never touched.
+bool FlowTable::recycle_transitory_flow_of(Ipv4Address host) {
+    const auto list = std::size_t(TimeoutClass::tcp_transitory);
+    std::size_t seen = 0;
+    for (FlowId id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
+        const Flow& f = slots_[id];
+        if (!started_by_lan(f) || f.internal.address != host) continue;
+        evicted_total_ += remove(id);
+        return true;
+    }
+    return false;
 }
 
 FlowId FlowTable::oldest_embryonic() const {

@@ -112,6 +112,7 @@ private:
     static bool started_by_lan(const Flow& f);
     static std::size_t list_of(const Flow& f);
     bool make_room(bool for_embryonic);
+    bool recycle_transitory_flow_of(Ipv4Address host);
     FlowId oldest_embryonic() const;
     FlowId oldest_started_by(Ipv4Address host) const;
     FlowId oldest_of_all() const;

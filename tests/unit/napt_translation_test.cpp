@@ -267,13 +267,17 @@ TEST_CASE("a full mapping table makes room for another host's flow by evicting o
         Packet still = tcp(at(host_a, 5000), at(server, 80), tcp_flag::syn);
         CHECK(nat.translate_outbound(still, L4Checksum::complete, t0 + 3s).verdict == Verdict::forward);
     }
-    SECTION("while host_a, which started every flow, is stopped by its own flow limit and evicts nothing") {
-        // Its flow limit is capped at nat.max_mappings.
+    SECTION("while host_a, which started every flow, only recycles its own half-open one at its flow limit") {
+        // Its flow limit is capped at nat.max_mappings. The unanswered SYN makes room...
         Packet again = udp(at(host_a, 6000), at(other_server, 53));
-        auto refused = nat.translate_outbound(again, L4Checksum::complete, t0 + 2s);
+        CHECK(nat.translate_outbound(again, L4Checksum::complete, t0 + 2s).verdict == Verdict::forward);
+        CHECK(nat.counters().flows_evicted == 1);
+        // ...but live UDP flows do not: the next one is refused.
+        Packet more = udp(at(host_a, 7000), at(other_server, 53));
+        auto refused = nat.translate_outbound(more, L4Checksum::complete, t0 + 3s);
         CHECK(refused.verdict == Verdict::drop);
         CHECK(refused.reason == DropReason::host_flow_limit);
-        CHECK(nat.counters().flows_evicted == 0);
+        CHECK(nat.counters().flows_evicted == 1);
     }
 }
 

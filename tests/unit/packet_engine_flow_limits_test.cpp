@@ -109,6 +109,36 @@ TEST_CASE("a LAN host opening flows as fast as it can stops at its limit while a
     CHECK(lan_udp(engine, at(host_a, 5000), 2000, t0 + 301s).verdict == Verdict::forward);
 }
 
+TEST_CASE("a host at its flow limit recycles its own oldest half-open or closing TCP flow, never a live one") {
+    FlowLimits limits;
+    limits.flows_per_host = 8;
+    PacketEngine engine(with_web_forward(1024, limits));
+    // Eight connection attempts that never got an answer (SYN_SENT: the transitory timeout).
+    auto syn_from = [&](std::uint16_t port, Instant now) {
+        Packet syn = tcp(at(host_a, port), at(server, 80), tcp_flag::syn);
+        return outbound(engine, syn, now);
+    };
+    for (std::uint16_t i = 0; i < 8; ++i) REQUIRE(syn_from(std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
+    // The ninth takes the oldest one's place instead of being refused.
+    CHECK(syn_from(40100, t0 + 1s).verdict == Verdict::forward);
+    CHECK(engine.flows().flows_started_by(host_a) == 8);
+    CHECK(engine.counters().flows_evicted == 1);
+    CHECK(engine.counters().drops[DropReason::host_flow_limit] == 0);
+    auto holds_port = [&](std::uint16_t port) {
+        bool found = false;
+        engine.flows().for_each([&](const Flow& f) { found = found || f.internal == at(host_a, port); });
+        return found;
+    };
+    CHECK_FALSE(holds_port(40000));  // the oldest went
+    CHECK(holds_port(40001));
+
+    // UDP flows are live until their timeout: a host holding only those is refused.
+    PacketEngine udp_engine(with_web_forward(1024, limits));
+    for (std::uint16_t i = 0; i < 8; ++i) REQUIRE(lan_udp(udp_engine, at(host_a, 5000), std::uint16_t(1000 + i), t0).verdict == Verdict::forward);
+    CHECK(lan_udp(udp_engine, at(host_a, 5000), 2000, t0).reason == DropReason::host_flow_limit);
+    CHECK(udp_engine.counters().flows_evicted == 0);
+}
+
 TEST_CASE("one LAN host grabbing external ports stops at its port limit; another host still gets one") {
     FlowLimits limits;
     limits.ports_per_host = 5;
