@@ -102,9 +102,17 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
 }
 
 // Each flow holds at most one mapping, so a full mapping table means a full flow table
-// whose every flow holds a mapping of its own: evicting one frees one.
+// whose every flow holds a mapping of its own: evicting one frees one. A host at its own
+// port limit gives up its half-open or closing TCP flows first (a client making many short
+// connections holds one port per connection in TIME_WAIT); a port comes free once the
+// last flow on it goes, which for such connections is the first one recycled.
 AcquireResult PacketEngine::acquire_for_lan_flow(Protocol protocol, Endpoint internal, Instant now) {
     AcquireResult mapping = mappings_.acquire(protocol, internal);
+    constexpr int most_recycled_for_a_port = 4;
+    for (int i = 0; mapping.reason == DropReason::host_port_limit && i < most_recycled_for_a_port; ++i) {
+        if (!flows_.recycle_transitory_flow_of(internal.address)) break;
+        mapping = mappings_.acquire(protocol, internal);
+    }
     if (mapping.reason != DropReason::mapping_table_full) return mapping;
     if (DropReason refusal = flows_.make_room_for_lan_flow(internal.address, now); refusal != DropReason::none)
         return {0, refusal, false};

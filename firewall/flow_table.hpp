@@ -73,6 +73,9 @@ public:
     // none: a flow (and maybe its mapping) went; host_flow_limit: `host` is at its own
     // limit and nothing is evicted for it; flow_table_full: nothing could go.
     DropReason make_room_for_lan_flow(Ipv4Address host, Instant now);
+    // Ends the host's oldest half-open or closing TCP flow (one it started), if it has one
+    // among the oldest transitory flows: what a host at its own limit gives up first.
+    bool recycle_transitory_flow_of(Ipv4Address host);
     // Links two flows that must live and die together (a hairpin pair).
     void link(FlowId a, FlowId b) {
         slots_[a].peer = b;
@@ -112,7 +115,6 @@ private:
     static bool started_by_lan(const Flow& f);
     static std::size_t list_of(const Flow& f);
     bool make_room(bool for_embryonic);
-    bool recycle_transitory_flow_of(Ipv4Address host);
     FlowId oldest_embryonic() const;
     FlowId oldest_started_by(Ipv4Address host) const;
     FlowId oldest_of_all() const;

@@ -157,6 +157,27 @@ TEST_CASE("one LAN host grabbing external ports stops at its port limit; another
     CHECK(lan_udp(engine, at(host_a, 6000), 54, t0).verdict == Verdict::forward);
 }
 
+TEST_CASE("a host at its port limit gets a port back from its own oldest half-open TCP connection") {
+    FlowLimits limits;
+    limits.ports_per_host = 5;
+    PacketEngine engine(with_web_forward(1024, limits));
+    // Short connections: each from its own source port, so each holds a port of its own.
+    auto syn_from = [&](std::uint16_t port, Instant now) {
+        Packet syn = tcp(at(host_a, port), at(server, 80), tcp_flag::syn);
+        return outbound(engine, syn, now);
+    };
+    for (std::uint16_t i = 0; i < 5; ++i) REQUIRE(syn_from(std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
+    CHECK(syn_from(40100, t0 + 1s).verdict == Verdict::forward);
+    CHECK(engine.mappings().ports_held_by(host_a) == 5);
+    CHECK(engine.counters().flows_evicted == 1);
+    CHECK(engine.counters().drops[DropReason::host_port_limit] == 0);
+    // A host whose ports are held by live UDP flows is still stopped.
+    PacketEngine udp_engine(with_web_forward(1024, limits));
+    for (std::uint16_t i = 0; i < 5; ++i)
+        REQUIRE(lan_udp(udp_engine, at(host_a, std::uint16_t(6000 + i)), 53, t0).verdict == Verdict::forward);
+    CHECK(lan_udp(udp_engine, at(host_a, 7000), 53, t0).reason == DropReason::host_port_limit);
+}
+
 TEST_CASE("a full table evicts embryonic flows first, oldest first, then the busiest host's oldest flow") {
     PacketEngine engine(with_web_forward(8));
     REQUIRE(lan_udp(engine, at(host_b, 5000), 100, t0).verdict == Verdict::forward);  // the oldest flow of all
