@@ -18,6 +18,7 @@ good_config() {
 lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
 wan: {interface: $LAB_GW_WAN_IF, address: auto}
 nat: {port_range: ${1:-1024-65535}}
+${LAB_TMP:+upnp: {lease_file: $LAB_TMP/gatewayd.leases\}}
 firewall:
   forwards:
     - {name: remote-desktop, protocol: tcp, external_port: $PORT, internal: "$LAB_LAN_IP:$PORT"}
