@@ -84,13 +84,7 @@ void run_on_policy(MappingPolicy& policy, const ActionCall& call) {
         case IgdActionId::add_port_mapping:
         case IgdActionId::add_any_port_mapping: {
             const auto& a = std::get<AddPortMappingArgs>(args);
-            PortMapping requested;
-            requested.protocol = a.protocol;
-            requested.external = a.external_port;
-            requested.internal = {a.internal_client, a.internal_port};
-            requested.remote_host = a.remote_host;
-            requested.description = a.description;
-            requested.enabled = a.enabled;
+            PortMapping requested = a.requested();
             bool any = call.action->id == IgdActionId::add_any_port_mapping;
             check_granted(any ? policy.grant_any(requested, requester, a.lease_seconds, now)
                               : policy.grant(requested, requester, a.lease_seconds, now));

@@ -98,13 +98,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::mapping_entry(const 
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const AddPortMappingArgs& a,
                                                                         Ipv4Address requester, bool any_port) {
-    PortMapping requested;
-    requested.protocol = a.protocol;
-    requested.external = a.external_port;
-    requested.internal = {a.internal_client, a.internal_port};
-    requested.remote_host = a.remote_host;
-    requested.description = a.description;
-    requested.enabled = a.enabled;
+    PortMapping requested = a.requested();
     std::lock_guard lock(mutex_);
     Instant now = monotonic_now();
     auto granted = any_port ? policy_.grant_any(requested, requester, a.lease_seconds, now)

@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "igd/port_mapping.hpp"
 #include "igd/service_table.hpp"
 #include "igd/upnp_error.hpp"
 #include "nat/endpoint.hpp"
@@ -70,6 +71,17 @@ struct AddPortMappingArgs {
     // 0 and anything longer already turned into 604800 (2.3.16, 2.5.16.2).
     std::uint32_t lease_seconds = 0;
     PortMappingKey key() const { return {remote_host, external_port, protocol}; }
+    // The mapping asked for, before the policy grants (and normalizes) it.
+    PortMapping requested() const {
+        PortMapping m;
+        m.protocol = protocol;
+        m.external = external_port;
+        m.internal = {internal_client, internal_port};
+        m.remote_host = remote_host;
+        m.description = description;
+        m.enabled = enabled;
+        return m;
+    }
 };
 
 struct PortMappingIndexArgs {  // GetGenericPortMappingEntry

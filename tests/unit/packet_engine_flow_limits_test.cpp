@@ -33,6 +33,12 @@ EngineResult spoofed_syn(PacketEngine& engine, std::uint32_t n, Instant now) {
     return inbound(engine, syn, now);
 }
 
+// A connection attempt by host_a from `port` to the server's web port.
+EngineResult lan_syn(PacketEngine& engine, std::uint16_t port, Instant now) {
+    Packet syn = tcp(at(host_a, port), at(server, 80), tcp_flag::syn);
+    return outbound(engine, syn, now);
+}
+
 EngineResult lan_udp(PacketEngine& engine, Endpoint from, std::uint16_t server_port, Instant now) {
     Packet packet = udp(from, at(server, server_port));
     return outbound(engine, packet, now);
@@ -114,13 +120,9 @@ TEST_CASE("a host at its flow limit recycles its own oldest half-open or closing
     limits.flows_per_host = 8;
     PacketEngine engine(with_web_forward(1024, limits));
     // Eight connection attempts that never got an answer (SYN_SENT: the transitory timeout).
-    auto syn_from = [&](std::uint16_t port, Instant now) {
-        Packet syn = tcp(at(host_a, port), at(server, 80), tcp_flag::syn);
-        return outbound(engine, syn, now);
-    };
-    for (std::uint16_t i = 0; i < 8; ++i) REQUIRE(syn_from(std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
+    for (std::uint16_t i = 0; i < 8; ++i) REQUIRE(lan_syn(engine, std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
     // The ninth takes the oldest one's place instead of being refused.
-    CHECK(syn_from(40100, t0 + 1s).verdict == Verdict::forward);
+    CHECK(lan_syn(engine, 40100, t0 + 1s).verdict == Verdict::forward);
     CHECK(engine.flows().flows_started_by(host_a) == 8);
     CHECK(engine.counters().flows_evicted == 1);
     CHECK(engine.counters().drops[DropReason::host_flow_limit] == 0);
@@ -162,12 +164,8 @@ TEST_CASE("a host at its port limit gets a port back from its own oldest half-op
     limits.ports_per_host = 5;
     PacketEngine engine(with_web_forward(1024, limits));
     // Short connections: each from its own source port, so each holds a port of its own.
-    auto syn_from = [&](std::uint16_t port, Instant now) {
-        Packet syn = tcp(at(host_a, port), at(server, 80), tcp_flag::syn);
-        return outbound(engine, syn, now);
-    };
-    for (std::uint16_t i = 0; i < 5; ++i) REQUIRE(syn_from(std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
-    CHECK(syn_from(40100, t0 + 1s).verdict == Verdict::forward);
+    for (std::uint16_t i = 0; i < 5; ++i) REQUIRE(lan_syn(engine, std::uint16_t(40000 + i), t0 + 1ms * i).verdict == Verdict::forward);
+    CHECK(lan_syn(engine, 40100, t0 + 1s).verdict == Verdict::forward);
     CHECK(engine.mappings().ports_held_by(host_a) == 5);
     CHECK(engine.counters().flows_evicted == 1);
     CHECK(engine.counters().drops[DropReason::host_port_limit] == 0);
