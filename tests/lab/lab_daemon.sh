@@ -8,6 +8,10 @@
 # so `<(my_config)` works) for this start and the next ones; without it, the last one is used.
 # Each start logs to its own file ($LAB_DAEMON_LOG) so that readiness is read from this start only.
 # shellcheck disable=SC2120 # its arguments are optional
+# lab_daemon_sanitized: is $GATEWAYD built with AddressSanitizer? Its quarantine keeps freed
+# memory resident, so a bound on the daemon's memory means nothing there.
+lab_daemon_sanitized() { [[ $(ldd "$GATEWAYD" 2>/dev/null) == *libasan* ]]; }
+
 lab_daemon_start() {
     case ${1:-} in
     '') ;;
