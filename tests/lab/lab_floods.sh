@@ -82,3 +82,14 @@ flood_json_field() { lab_json "$2" <<<"$1"; }
 flood_expect_alive() {
     if _lab_pid_gone "$LAB_DAEMON_PID"; then lab_fail "$1: gatewayd died"; fi
 }
+
+# flood_finish PID EXPECTED: waits for the background lab_probe udp-flows (its output in
+# $LAB_TMP/flood.log), checks it sent EXPECTED datagrams, and that the daemon lived through it.
+flood_finish() {
+    local report sent
+    wait "$1" || lab_fail "lab_probe udp-flows failed: $(cat "$LAB_TMP/flood.log")"
+    report=$(tail -n 1 "$LAB_TMP/flood.log")
+    sent=$(flood_json_field "$report" sent)
+    ((sent == $2)) || lab_fail "lab_probe sent $sent of $2 datagrams: $report"
+    flood_expect_alive "after the flood"
+}
