@@ -91,7 +91,8 @@ bool FlowTable::started_by_lan(const Flow& f) {
 }
 
 std::size_t FlowTable::list_of(const Flow& f) {
-    return std::size_t(f.timeout_class) + (f.embryonic ? std::size_t(TimeoutClass::count_) : 0);
+    IdleGroup group = f.embryonic ? IdleGroup::embryonic : started_by_lan(f) ? IdleGroup::lan_started : IdleGroup::other;
+    return list_in(group, f.timeout_class);
 }
 
 bool FlowTable::is_expired(const Flow& f, Instant now) const {
@@ -226,11 +227,10 @@ bool FlowTable::make_room(bool for_embryonic) {
 // as conntrack's early drop would, and the host is refused only when it holds that many
 // live ones. Its other hosts' flows are never touched.
 bool FlowTable::recycle_transitory_flow_of(Ipv4Address host) {
-    const auto list = std::size_t(TimeoutClass::tcp_transitory);
+    const std::size_t list = list_in(IdleGroup::lan_started, TimeoutClass::tcp_transitory);
     std::size_t seen = 0;
     for (FlowId id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
-        const Flow& f = slots_[id];
-        if (!started_by_lan(f) || f.internal.address != host) continue;
+        if (slots_[id].internal.address != host) continue;
         evicted_total_ += remove(id);
         return true;
     }
@@ -239,8 +239,8 @@ bool FlowTable::recycle_transitory_flow_of(Ipv4Address host) {
 
 FlowId FlowTable::oldest_embryonic() const {
     FlowId oldest = 0;
-    for (std::size_t list = std::size_t(TimeoutClass::count_); list < list_count; ++list) {
-        FlowId head = idle_head_[list];
+    for (std::size_t c = 0; c < class_count; ++c) {
+        FlowId head = idle_head_[list_in(IdleGroup::embryonic, TimeoutClass(c))];
         if (head != 0 && (oldest == 0 || slots_[head].last_activity < slots_[oldest].last_activity)) oldest = head;
     }
     return oldest;
@@ -248,11 +248,12 @@ FlowId FlowTable::oldest_embryonic() const {
 
 FlowId FlowTable::oldest_started_by(Ipv4Address host) const {
     FlowId oldest = 0;
-    for (std::size_t list = 0; list < std::size_t(TimeoutClass::count_); ++list) {
+    for (std::size_t c = 0; c < class_count; ++c) {
         std::size_t seen = 0;
-        for (FlowId id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
+        FlowId head = idle_head_[list_in(IdleGroup::lan_started, TimeoutClass(c))];
+        for (FlowId id = head; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
             const Flow& f = slots_[id];
-            if (!started_by_lan(f) || f.internal.address != host) continue;
+            if (f.internal.address != host) continue;
             if (oldest == 0 || f.last_activity < slots_[oldest].last_activity) oldest = id;
             break;
         }

@@ -20,7 +20,7 @@
 // unanswered (a spoofed-SYN flood is made of them). When the table is full, room is
 // made by evicting, in this order: the oldest embryonic flow; else the oldest flow of
 // the host that started the most (searched among the oldest eviction_scan_depth flows
-// of each idle list, else the oldest flow of all). A new embryonic flow never evicts
+// of each of the LAN-started idle lists, else the oldest flow of all). A new embryonic flow never evicts
 // anything but another embryonic flow, so the WAN alone can never push the LAN out.
 //
 // Not thread safe: owned by one packet worker.
@@ -135,8 +135,17 @@ private:
     FlowId high_water_ = 0;    // slots above it were never used
     RecordIndex by_internal_, by_external_;
     RecordIndex by_remote_address_;  // the first flow of each same-address list
-    // Idle lists: one per timeout class, then one per timeout class for embryonic flows.
-    static constexpr std::size_t list_count = 2 * std::size_t(TimeoutClass::count_);
+    // Idle lists: one per timeout class in each group. The flows LAN hosts started are
+    // apart from the rest so that what a host gives up (recycle, eviction) is found among
+    // the oldest few of its own kind: the gateway's own TIME_WAIT flows (UPnP control
+    // connections by the thousand) once filled the scanned head of a shared list and hid
+    // a busy host's flows from recycling.
+    enum class IdleGroup : std::uint8_t { lan_started, other, embryonic, count_ };
+    static constexpr std::size_t class_count = std::size_t(TimeoutClass::count_);
+    static constexpr std::size_t list_count = std::size_t(IdleGroup::count_) * class_count;
+    static constexpr std::size_t list_in(IdleGroup group, TimeoutClass c) {
+        return std::size_t(group) * class_count + std::size_t(c);
+    }
     std::array<FlowId, list_count> idle_head_{}, idle_tail_{};
     std::uint32_t max_flows_per_host_, max_embryonic_;
     LanHostCounts flows_per_host_;

@@ -202,4 +202,34 @@ TEST_CASE("a second flow under a tuple already indexed takes the key over; the f
     CHECK(t.flows.find_by_external(Protocol::udp, external, at(server, 53), t0 + 300s) != nullptr);
 }
 
+TEST_CASE("a host at its flow limit recycles its own closing flow even behind thousands of the gateway's own") {
+    NatConfig c = config();
+    c.limits.flows_per_host = 8;
+    Tables t(c);
+    // The gateway's own TIME_WAIT flows (its UPnP server's closed control connections),
+    // older than anything of the host's and more than one scan of a list holds.
+    constexpr Endpoint upnp_server = {Ipv4Address::from_octets(192, 168, 1, 1), 49152};
+    const std::size_t gateway_flows = FlowTable::eviction_scan_depth + 100;
+    for (std::size_t i = 0; i < gateway_flows; ++i) {
+        Flow flow;
+        flow.protocol = Protocol::tcp;
+        flow.origin = FlowOrigin::to_gateway;
+        flow.internal = upnp_server;
+        flow.remote = at(host_b, std::uint16_t(10000 + i));
+        flow.external = upnp_server.port;
+        flow.timeout_class = TimeoutClass::tcp_transitory;
+        REQUIRE(t.flows.insert(flow, t0 + 1ms * i) != 0);
+    }
+    for (std::uint16_t i = 0; i < 8; ++i)
+        REQUIRE(t.open(Protocol::tcp, at(host_a, std::uint16_t(30000 + i)), at(server, 80),
+                       TimeoutClass::tcp_transitory, t0 + 2s + 1ms * i) != 0);
+
+    FlowId ninth = t.open(Protocol::tcp, at(host_a, 31000), at(server, 80), TimeoutClass::tcp_transitory, t0 + 3s);
+    CHECK(ninth != 0);
+    CHECK(t.flows.evicted_total() == 1);
+    CHECK(t.flows.flows_started_by(host_a) == 8);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 3s) == nullptr);
+    CHECK(t.flows.size() == gateway_flows + 8);  // none of the gateway's went
+}
+
 }  // namespace gw::test
