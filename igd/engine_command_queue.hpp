@@ -4,11 +4,16 @@
 // shared locks). Any thread may push; one thread (the worker) takes.
 #pragma once
 
+#include <cstdint>
+#include <future>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <variant>
 #include <vector>
 
 #include "firewall/forward_table.hpp"
+#include "firewall/pinhole.hpp"
 
 namespace gw {
 
@@ -21,7 +26,24 @@ struct ClosePortMapping {
     Port external;
 };
 
-using EngineCommand = std::variant<OpenPortMapping, ClosePortMapping>;
+// IPv6 pinholes (issue 8). Opening an id already open replaces it (UpdatePinhole keeps
+// the id; the lease lives in the control plane, which closes it when it ends).
+struct OpenPinhole {
+    Pinhole pinhole;
+};
+
+struct ClosePinhole {
+    std::uint16_t id = 0;
+};
+
+// GetPinholePackets / CheckPinholeWorking: the packet path answers with how many
+// packets the pinhole has let in (nullopt: no such pinhole), between batches.
+struct QueryPinholePackets {
+    std::uint16_t id = 0;
+    std::shared_ptr<std::promise<std::optional<std::uint64_t>>> reply;
+};
+
+using EngineCommand = std::variant<OpenPortMapping, ClosePortMapping, OpenPinhole, ClosePinhole, QueryPinholePackets>;
 
 class EngineCommandQueue {
 public:
