@@ -23,6 +23,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
+#include "engine_commands.hpp"
 #include "flow_handover.hpp"
 #include "gateway_control.hpp"
 #include "packet_capture.hpp"
@@ -185,27 +186,6 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     return env;
 }
 
-void apply(PacketEngine& engine, const EngineCommand& command) {
-    if (const auto* open = std::get_if<OpenPortMapping>(&command)) {
-        if (!engine.open_port_mapping(open->mapping))
-            log::warning("port mapping " + std::to_string(open->mapping.external.value) +
-                         " not opened: a static forward holds the port");
-    } else if (const auto* close = std::get_if<ClosePortMapping>(&command)) {
-        engine.close_port_mapping(close->protocol, close->external);
-    } else if (const auto* open_pinhole = std::get_if<OpenPinhole>(&command)) {
-        if (!engine.setup().firewall.ipv6.enabled())
-            log::warning("pinhole " + std::to_string(open_pinhole->pinhole.id) +
-                         " recorded, but IPv6 is not forwarded here (lan.ipv6_networks is empty)");
-        if (!engine.open_pinhole(open_pinhole->pinhole))
-            log::warning("pinhole id 0 refused: ids are 1 to 65535");
-    } else if (const auto* close_pinhole = std::get_if<ClosePinhole>(&command)) {
-        engine.close_pinhole(close_pinhole->id);
-    } else if (const auto* query = std::get_if<QueryPinholePackets>(&command)) {
-        // Always answered: the asking thread waits on it.
-        if (query->reply) query->reply->set_value(engine.pinhole_packets(query->id));
-    }
-}
-
 void publish(const PacketEngine& engine, TrafficCounters& counters) {
     auto c = engine.counters();
     // WANCommonInterfaceConfig counts the WAN side: sent = what left translated.
@@ -321,7 +301,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             }));
     GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
-    for (const auto& command : commands.take()) apply(engine, command);
+    for (const auto& command : commands.take()) apply_engine_command(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
@@ -364,7 +344,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         if (fds[1].revents & POLLIN) {
             auto taken = commands.take();
             std::lock_guard lock(engine_lock);
-            for (const auto& command : taken) apply(engine, command);
+            for (const auto& command : taken) apply_engine_command(engine, command);
         }
         for (int signal; (signal = signals.take()) != 0;) {
             if (signal == SIGHUP) reload_on_signal();
@@ -384,7 +364,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
         // before the next packet.
-        for (const auto& command : commands.take()) apply(engine, command);
+        for (const auto& command : commands.take()) apply_engine_command(engine, command);
         if (now >= next_expiry) {
             engine.expire_idle(now);
             publish(engine, traffic);
