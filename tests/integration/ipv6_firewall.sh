@@ -4,6 +4,9 @@
 # a TCP connect from the WAN host to the LAN host gets nowhere and gatewayd counts the drop; an
 # ICMPv6 Packet Too Big about a flow the LAN host started reaches it, one about no flow does not;
 # a pinhole opened with gatewayctl lets the WAN host connect, and closing it shuts the way again.
+# After a SIGKILL the ip6tables rules stay and IPv6 is dropped (fail-closed); the next start
+# replaces the stale chains (one set, not two) and IPv6 flows again; a clean stop removes them
+# and turns IPv6 forwarding off.
 # Daemon-only (the IPv6 firewall is gatewayd's): skips under LAB_NAT=kernel (fails under CI=true).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -103,6 +106,27 @@ check_pinhole() {
     lab_ok "pinhole 1 closed: $answer"
 }
 
+# v6_jumps: how many jumps to our IPv6 chains the gateway's ip6tables holds.
+v6_jumps() { lab_gw ip6tables-save -t mangle | grep -c -- '-j GATEWAYD_V6_' || true; }
+
+check_crash_restart_stop() {
+    local answer
+    lab_daemon_kill9
+    if answer=$(net6 lan tcp-ask "$LAB_WAN6_IP" "$TCP_PORT" --timeout 1); then
+        lab_fail "IPv6 crossed the gateway with gatewayd dead: $answer"
+    fi
+    (($(v6_jumps) == 2)) || lab_fail "after SIGKILL the IPv6 rules are gone ($(v6_jumps) jumps): not fail-closed"
+    lab_ok "gatewayd killed: its ip6tables rules stay and IPv6 is dropped ($answer)"
+    lab_daemon_start
+    (($(v6_jumps) == 2)) || lab_fail "after the restart ip6tables holds $(v6_jumps) jumps to GATEWAYD_V6_*, not 2"
+    answer=$(net6 lan tcp-ask "$LAB_WAN6_IP" "$TCP_PORT") || lab_fail "TCP over IPv6 after the restart: $answer"
+    lab_ok "restarted: the stale IPv6 chains were replaced (2 jumps) and TCP flows again"
+    lab_daemon_stop
+    (($(v6_jumps) == 0)) || lab_fail "a clean stop left $(v6_jumps) jumps to GATEWAYD_V6_*"
+    [[ $(lab_gw sysctl -n net.ipv6.conf.all.forwarding) == 0 ]] || lab_fail "a clean stop left IPv6 forwarding on"
+    lab_ok "stopped: the IPv6 chains are removed and IPv6 forwarding is off"
+}
+
 lab_up --nat gatewayd --ipv6 --config <(ipv6_config)
 lab_heading "IPv6: routed without NAT, stateful, default-deny inbound, RFC 4890 ICMPv6, pinholes"
 lab_bg wan tcp-wan "$PY" "$NET6" tcp-echo --port "$TCP_PORT"
@@ -116,4 +140,5 @@ check_lan_reaches_wan
 check_wan_cannot_connect
 check_packet_too_big
 check_pinhole
+check_crash_restart_stop
 echo "PASS  IPv6 is forwarded statefully: the LAN reaches the WAN, the WAN only what a pinhole opens"
