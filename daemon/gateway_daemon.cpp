@@ -274,6 +274,13 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         log::info("IPv6: routing " + config.lan_interface + " (" + prefixes + ") <-> " + config.wan_interface +
                   " without NAT, stateful, inbound policy " + std::string(rule_action_name(setup.firewall.policies.inbound)) +
                   ", room for " + std::to_string(v6.max_flows) + " flows");
+        // No NAT stands in front of IPv6: an address-less inbound accept rule written with
+        // forwarded IPv4 ports in mind opens its ports on every LAN host.
+        for (const FirewallRule& rule : setup.firewall.rules)
+            if (rule.direction == RuleDirection::inbound && rule.action == RuleAction::accept &&
+                rule.sources.empty() && rule.destinations.empty() && rule.ipv6_destinations.empty())
+                log::warning("rule " + rule.name + " accepts inbound IPv6 to every LAN host (it names no "
+                             "destinations); give it ipv6 destinations or IPv4 networks to narrow it");
     }
     EngineCommandQueue commands;
     TrafficCounters traffic;
