@@ -84,6 +84,7 @@ LAB_LAN_HOSTS_MAX=9
 # --ipv6: RFC 3849 documentation prefixes.
 # shellcheck disable=SC2034
 LAB_LAN6_NET=2001:db8:1::/64
+# shellcheck disable=SC2034
 LAB_LAN6_IP=2001:db8:1::10
 LAB_GW_LAN6_IP=2001:db8:1::1
 LAB_GW_WAN6_IP=2001:db8:ff::1
