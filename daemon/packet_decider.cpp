@@ -104,7 +104,10 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
                                 : hairpin ? "hairpin" : direction_of_hook(packet.hook);
         decisions_.record(result, direction, head, packet.payload.size(), now);
     }
-    if (result.verdict == Verdict::reject) rejects_.answer(packet.payload);
+    if (result.verdict == Verdict::reject) {
+        if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6) rejects_.answer_ipv6(packet.payload);
+        else rejects_.answer(packet.payload);
+    }
     // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
     // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
     // software segmentation recomputes their pseudo-header checksum from the new

@@ -141,12 +141,17 @@ EngineResult Ipv6Firewall::judge_inbound(std::span<const std::uint8_t> packet, R
     return result;
 }
 
+EngineResult Ipv6Firewall::refused_by(const RuleDecision& decision) {
+    EngineResult result =
+        dropped(decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy, decision.rule, decision.log);
+    if (decision.action == RuleAction::reject) result.verdict = Verdict::reject;  // answered by build_ipv6_reject
+    return result;
+}
+
 EngineResult Ipv6Firewall::outbound_new(const Ipv6PacketView& v, const Ipv6FlowKey& key, RuleTable& rules, Instant now,
                                         bool creates_flow) {
     RuleDecision decision = rules.decide(facts_of(v, RuleDirection::outbound), now);
-    if (decision.action != RuleAction::accept)
-        return dropped(decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy, decision.rule,
-                       decision.log);
+    if (decision.action != RuleAction::accept) return refused_by(decision);
     if (!creates_flow) return {Verdict::forward, DropReason::none, decision.rule, decision.log};
     return start_flow(v, key, Ipv6FlowOrigin::lan, 0, decision.rule, now);
 }
@@ -163,9 +168,7 @@ EngineResult Ipv6Firewall::inbound_new(const Ipv6PacketView& v, const Ipv6FlowKe
         pinhole = pinholes_.match(probe);
         if (pinhole != 0) decision.action = RuleAction::accept;
     }
-    if (decision.action != RuleAction::accept)
-        return dropped(decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy, decision.rule,
-                       decision.log);
+    if (decision.action != RuleAction::accept) return refused_by(decision);
     if (pinhole != 0) pinholes_.count_packet(pinhole);
     if (!creates_flow) return {Verdict::forward, DropReason::none, decision.rule, decision.log};
     EngineResult result = start_flow(v, key, Ipv6FlowOrigin::wan, pinhole, decision.rule, now);

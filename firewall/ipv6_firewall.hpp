@@ -16,8 +16,7 @@
 // by PacketEngine, which the packet workers share under one lock.
 //
 // Known limits: no reassembly (a later fragment follows its first fragment, whose
-// verdict is remembered 30 s); `reject` rules drop IPv6 silently (no RST or ICMPv6
-// answer is built for IPv6 yet); TCP checksums are not verified.
+// verdict is remembered 30 s); TCP checksums are not verified.
 #pragma once
 
 #include <array>
@@ -47,8 +46,9 @@ public:
     Ipv6Firewall(const Ipv6FirewallConfig& config, const NatTimeouts& timeouts, std::string lan_interface,
                  std::string wan_interface);
 
-    // A LAN packet routed to the WAN / a WAN packet routed to the LAN. Verdict forward or
-    // drop (never reject: see the header comment); the packet is never changed.
+    // A LAN packet routed to the WAN / a WAN packet routed to the LAN. Verdict forward,
+    // drop, or reject (a rule or policy said so: answer with build_ipv6_reject); the packet
+    // is never changed.
     EngineResult judge_outbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
     EngineResult judge_inbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
 
@@ -102,6 +102,8 @@ private:
     void remember_first_fragment(const Ipv6PacketView& v, Instant now) noexcept;
     bool follows_first_fragment(const Ipv6PacketView& v, Instant now) const noexcept;
 
+    // A rule's or policy's drop or reject (Verdict::reject: the daemon answers it).
+    static EngineResult refused_by(const RuleDecision& decision);
     static EngineResult forwarded() { return {Verdict::forward, DropReason::none, nullptr, false}; }
     static EngineResult dropped(DropReason reason, const FirewallRule* rule = nullptr, bool log = false) {
         return {Verdict::drop, reason, rule, log};

@@ -27,13 +27,13 @@ std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expi
 
 EngineResult PacketEngine::judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
     EngineResult result = ipv6_.judge_outbound(packet, rules_, now);
-    if (result.verdict == Verdict::drop) counters_.drops.count(result.reason);
+    if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
     return result;
 }
 
 EngineResult PacketEngine::judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
     EngineResult result = ipv6_.judge_inbound(packet, rules_, now);
-    if (result.verdict == Verdict::drop) counters_.drops.count(result.reason);
+    if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
     return result;
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # IPv6 through gatewayd (issue 8): no NAT, stateful, default-deny inbound. From the LAN host, TCP,
 # UDP and ping6 reach the WAN host and their answers come back with the LAN host's own address;
-# a TCP connect from the WAN host to the LAN host gets nowhere and gatewayd counts the drop; an
+# a TCP connect from the WAN host to the LAN host gets nowhere and gatewayd counts the drop, and
+# one to a port a reject rule (with an IPv6 CIDR) covers is refused with an RST; an
 # ICMPv6 Packet Too Big about a flow the LAN host started reaches it, one about no flow does not;
 # a pinhole opened with gatewayctl lets the WAN host connect, and closing it shuts the way again.
 # After a SIGKILL the ip6tables rules stay and IPv6 is dropped (fail-closed); the next start
@@ -12,7 +13,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
-readonly TCP_PORT=8080 UDP_PORT=7001 LAN_TCP_PORT=2222 LAN_UDP_PORT=30500 PY=/usr/bin/python3
+readonly TCP_PORT=8080 UDP_PORT=7001 LAN_TCP_PORT=2222 LAN_UDP_PORT=30500 REJECT_PORT=23 PY=/usr/bin/python3
 readonly NET6=$LAB_DIR/labnet6.py
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "the IPv6 firewall is gatewayd's; LAB_NAT=${LAB_NAT:-}"
@@ -24,6 +25,9 @@ wan: {interface: $LAB_GW_WAN_IF, address: auto}
 firewall:
   policy: {inbound: drop, outbound: accept, input: drop}
   log_lines_per_second: 100
+  rules:
+    - {name: refuse-telnet-v6, direction: inbound, protocol: tcp, destinations: [$LAB_LAN6_NET],
+       destination_ports: [$REJECT_PORT], action: reject}
 EOF
 }
 
@@ -68,6 +72,18 @@ check_wan_cannot_connect() {
         lab_fail "gatewayd logged no drop of the WAN host's SYN"
     (($(drops_of denied_by_policy) > before)) || lab_fail "the drop of the WAN host's SYN was not counted"
     lab_ok "TCP from the WAN host to [$LAB_LAN6_IP]:$LAN_TCP_PORT: $answer; counted as denied_by_policy"
+}
+
+check_reject_rule() {
+    local answer
+    if answer=$(net6 wan tcp-ask "$LAB_LAN6_IP" "$REJECT_PORT" --timeout 2); then
+        lab_fail "the WAN host connected to a port a reject rule covers: $answer"
+    fi
+    [[ $answer == *"refused"* ]] || lab_fail "a reject rule should answer with an RST, the connect said: $answer"
+    # The RST is gatewayd's, not the LAN host's: the SYN never crossed.
+    lab_poll 2 grep -qE "reject rule=refuse-telnet-v6 .* dst=\[$LAB_LAN6_IP\]:$REJECT_PORT" "$LAB_DAEMON_LOG" ||
+        lab_fail "gatewayd did not log the reject of the SYN to port $REJECT_PORT"
+    lab_ok "rule refuse-telnet-v6 (IPv6 CIDR) answered the WAN host's SYN with an RST: $answer"
 }
 
 check_packet_too_big() {
@@ -138,6 +154,7 @@ lab_wait_listen lan tcp "$LAN_TCP_PORT"
 
 check_lan_reaches_wan
 check_wan_cannot_connect
+check_reject_rule
 check_packet_too_big
 check_pinhole
 check_crash_restart_stop

@@ -173,7 +173,8 @@ TEST_CASE("rules with IPv6 networks match IPv6 packets only, and IPv4 rules neve
     // And the IPv6 rule never matches IPv4: an unsolicited IPv4 packet still meets the IPv4 rule only.
     RuleTable table(setup.firewall);
     PacketFacts v4{.direction = RuleDirection::inbound, .protocol = 6, .source = Ipv4Address::from_octets(198, 51, 100, 7),
-                   .destination = host_a, .source_port = Port{50000}, .destination_port = Port{22}, .has_ports = true};
+                   .destination = host_a, .source_port = Port{50000}, .destination_port = Port{22}, .has_ports = true,
+                   .arrival_interface = "wan0"};
     CHECK(table.decide(v4, t0).rule->name == "v4-any-in");
 }
 
@@ -298,7 +299,7 @@ TEST_CASE("with IPv6 off (no lan.ipv6_networks) nothing is forwarded") {
     CHECK(out_reason(e, v6::udp(lan_host, 5000, remote_host, 53)) == DropReason::spoofed_lan_source);
 }
 
-TEST_CASE("an IPv6 drop is logged by the rule that asked for it") {
+TEST_CASE("an IPv6 packet refused by a reject rule is to be answered, and logged by the rule that asked") {
     EngineSetup setup = ipv6_setup();
     FirewallRule block;
     block.name = "logged-block";
@@ -309,11 +310,17 @@ TEST_CASE("an IPv6 drop is logged by the rule that asked for it") {
     setup.firewall.rules = {block};
     PacketEngine e(setup);
     EngineResult r = e.judge_ipv6_outbound(v6::udp(lan_host, 5000, remote_host, 53), t0);
-    CHECK(r.verdict == Verdict::drop);  // reject acts as drop for IPv6: no answer is built
+    CHECK(r.verdict == Verdict::reject);
     CHECK(r.reason == DropReason::denied_by_rule);
     CHECK(r.log);
     REQUIRE(r.rule);
     CHECK(r.rule->name == "logged-block");
+    CHECK(e.counters().drops[DropReason::denied_by_rule] == 1);
+    // A reject policy answers too.
+    EngineSetup rejecting = ipv6_setup();
+    rejecting.firewall.policies.inbound = RuleAction::reject;
+    PacketEngine f(rejecting);
+    CHECK(in(f, v6::tcp(remote_host, 50000, lan_host, 22, tcp_flag::syn)) == Verdict::reject);
 }
 
 TEST_CASE("a reload keeps IPv6 flows and pinholes, takes the new echo choice, and refuses new IPv6 prefixes") {
