@@ -141,6 +141,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
+        .add_raw("ipv6", ipv6_status())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();

@@ -23,6 +23,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
+#include "engine_commands.hpp"
 #include "flow_handover.hpp"
 #include "gateway_control.hpp"
 #include "packet_capture.hpp"
@@ -44,12 +45,19 @@ constexpr Instant expiry_interval = std::chrono::seconds(1);
 // exceptions included.
 class PacketPathGuard {
 public:
-    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface), wan_(c.wan_interface) {
-        if (auto error = install_queue_rules(
-                {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers});
-            !error.empty())
+    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address)
+        : lan_(c.lan_interface), wan_(c.wan_interface), ipv6_(c.firewall.ipv6.enabled()) {
+        QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
+        if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
+            // Without lan.ipv6_networks IPv6 is not ours: no rules, forwarding untouched.
+            if (ipv6_) {
+                if (auto error = install_ipv6_queue_rules(rules); !error.empty())
+                    throw StartupError("cannot install the IPv6 queue rules: " + error);
+            } else if (auto error = remove_ipv6_queue_rules(); !error.empty()) {
+                log::warning("cannot remove stale IPv6 queue rules: " + error);
+            }
             // Hairpinning rewrites a LAN packet's source to the WAN address before routing:
             // the kernel must accept its own address as a source there, and must not send
             // ICMP redirects for traffic that goes back out of the interface it came in on.
@@ -58,6 +66,7 @@ public:
                 set_interface_setting(lan_, name, value);
             }
             set_ip_forwarding(true);
+            if (ipv6_) set_ipv6_forwarding(true);
         } catch (...) {
             undo();
             throw;
@@ -74,6 +83,7 @@ private:
         // Fail closed: with the daemon gone nothing may cross untranslated.
         try {
             set_ip_forwarding(false);
+            if (ipv6_) set_ipv6_forwarding(false);
             for (auto& [name, value, saved] : lan_settings_)
                 if (saved) set_interface_setting(lan_, name, *saved);
         } catch (const StartupError& e) {
@@ -85,6 +95,9 @@ private:
             return;
         }
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
+        if (ipv6_)
+            if (auto error = remove_ipv6_queue_rules(); !error.empty())
+                log::error("cannot remove the IPv6 queue rules: " + error);
     }
 
     struct Setting {
@@ -94,6 +107,7 @@ private:
     };
     std::string lan_, wan_;
     bool hold_connections_ = false;
+    bool ipv6_ = false;
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -136,6 +150,12 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
               std::to_string(engine.flows().size()) + " live; " + std::to_string(c.mappings_created) +
               " mappings created; " + std::to_string(rejects.sent()) + " reject answers; queue overflows (ENOBUFS) " +
               std::to_string(enobufs));
+    if (const Ipv6Firewall& v6 = engine.ipv6(); v6.config().enabled())
+        log::info("IPv6: forwarded " + std::to_string(v6.counters().outbound_packets) + " packets out, " +
+                  std::to_string(v6.counters().inbound_packets) + " in; " + std::to_string(v6.counters().flows_created) +
+                  " flows created (" + std::to_string(v6.counters().pinhole_flows) + " through pinholes), " +
+                  std::to_string(v6.flows().size()) + " live; " + std::to_string(v6.pinholes().size()) +
+                  " pinholes open (IPv6 drops are counted with the reasons below)");
     for (std::size_t i = 1; i < drop_reason_count; ++i) {
         auto reason = DropReason(i);
         if (c.drops[reason] > 0)
@@ -164,16 +184,6 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
                   unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
     env.uuid = uuid;
     return env;
-}
-
-void apply(PacketEngine& engine, const EngineCommand& command) {
-    if (const auto* open = std::get_if<OpenPortMapping>(&command)) {
-        if (!engine.open_port_mapping(open->mapping))
-            log::warning("port mapping " + std::to_string(open->mapping.external.value) +
-                         " not opened: a static forward holds the port");
-    } else if (const auto* close = std::get_if<ClosePortMapping>(&command)) {
-        engine.close_port_mapping(close->protocol, close->external);
-    }
 }
 
 void publish(const PacketEngine& engine, TrafficCounters& counters) {
@@ -258,6 +268,20 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
               std::string(filtering_behaviour_name(setup.firewall.filtering)) + ", " +
               std::to_string(setup.firewall.rules.size()) + " rules, " + std::to_string(setup.firewall.forwards.size()) +
               " forwards, " + queue_range_text(config));
+    if (const Ipv6FirewallConfig& v6 = setup.firewall.ipv6; v6.enabled()) {
+        std::string prefixes;
+        for (const auto& n : v6.lan_networks) prefixes += (prefixes.empty() ? "" : ",") + n.to_string();
+        log::info("IPv6: routing " + config.lan_interface + " (" + prefixes + ") <-> " + config.wan_interface +
+                  " without NAT, stateful, inbound policy " + std::string(rule_action_name(setup.firewall.policies.inbound)) +
+                  ", room for " + std::to_string(v6.max_flows) + " flows");
+        // No NAT stands in front of IPv6: an address-less inbound accept rule written with
+        // forwarded IPv4 ports in mind opens its ports on every LAN host.
+        for (const FirewallRule& rule : setup.firewall.rules)
+            if (rule.direction == RuleDirection::inbound && rule.action == RuleAction::accept &&
+                rule.sources.empty() && rule.destinations.empty() && rule.ipv6_destinations.empty())
+                log::warning("rule " + rule.name + " accepts inbound IPv6 to every LAN host (it names no "
+                             "destinations); give it ipv6 destinations or IPv4 networks to narrow it");
+    }
     EngineCommandQueue commands;
     TrafficCounters traffic;
     std::unique_ptr<InternetGatewayDevice> igd;
@@ -284,7 +308,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             }));
     GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
-    for (const auto& command : commands.take()) apply(engine, command);
+    for (const auto& command : commands.take()) apply_engine_command(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
@@ -327,7 +351,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         if (fds[1].revents & POLLIN) {
             auto taken = commands.take();
             std::lock_guard lock(engine_lock);
-            for (const auto& command : taken) apply(engine, command);
+            for (const auto& command : taken) apply_engine_command(engine, command);
         }
         for (int signal; (signal = signals.take()) != 0;) {
             if (signal == SIGHUP) reload_on_signal();
@@ -347,7 +371,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
         // before the next packet.
-        for (const auto& command : commands.take()) apply(engine, command);
+        for (const auto& command : commands.take()) apply_engine_command(engine, command);
         if (now >= next_expiry) {
             engine.expire_idle(now);
             publish(engine, traffic);

@@ -1,6 +1,7 @@
 #include <catch2/catch.hpp>
 
 #include "daemon/decision_log.hpp"
+#include "ipv6_packet_builder.hpp"
 #include "packet_builder.hpp"
 
 namespace gw::test {
@@ -33,6 +34,19 @@ TEST_CASE("a flow-limit drop is logged under its own reason, so an operator sees
     CHECK(DecisionLog::format(result, "inbound", syn, syn.size()) ==
           "drop rule=policy reason=embryonic_limit dir=inbound proto=tcp src=100.64.0.9:1033 dst=203.0.113.1:443 "
           "flags=S len=" + std::to_string(syn.size()));
+}
+
+TEST_CASE("an IPv6 drop is logged with bracketed addresses, its protocol and its ICMPv6 type") {
+    EngineResult result{Verdict::drop, DropReason::denied_by_policy, nullptr, false};
+    Packet syn = v6::tcp(v6::remote_host, 50000, v6::lan_host, 22, tcp_flag::syn);
+    CHECK(DecisionLog::format(result, "inbound6", syn, syn.size()) ==
+          "drop rule=policy reason=denied_by_policy dir=inbound6 proto=tcp src=[2001:db8:ff::2]:50000 "
+          "dst=[2001:db8:1::10]:22 len=" + std::to_string(syn.size()));
+    Packet ra = v6::icmp(v6::remote_host, v6::lan_host, v6::icmp6::router_advertisement);
+    EngineResult link_scope{Verdict::drop, DropReason::icmpv6_link_scope_type, nullptr, false};
+    CHECK(DecisionLog::format(link_scope, "inbound6", ra, ra.size()) ==
+          "drop rule=policy reason=icmpv6_link_scope_type dir=inbound6 proto=icmpv6 src=2001:db8:ff::2 "
+          "dst=2001:db8:1::10 icmp_type=134 len=48");
 }
 
 }  // namespace gw::test
