@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <cstdio>
 #include <memory>
@@ -154,6 +155,14 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
     env.reserved_ports = static_forward_ports(setup.firewall);
+    // IPv6 pinholes: the LAN's IPv6 prefixes as the LAN interface has them at start.
+    for (const auto& v6 : interface_ipv6_addresses(config.lan_interface)) {
+        env.lan_ipv6_addresses.push_back(v6.address);
+        if (std::ranges::find(env.lan_ipv6_networks, v6.network) == env.lan_ipv6_networks.end())
+            env.lan_ipv6_networks.push_back(v6.network);
+    }
+    env.outbound_tcp_seconds = setup.nat.timeouts.tcp_established;
+    env.outbound_udp_seconds = setup.nat.timeouts.udp;
     // Stable across restarts (control points remember devices by UDN): a name-based
     // identifier from what identifies this gateway, FNV-1a over it.
     std::uint64_t h = 0xcbf29ce484222325ULL;

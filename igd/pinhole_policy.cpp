@@ -21,6 +21,18 @@ bool same_tuple_as(const Pinhole& a, const Pinhole& b) {
            a.internal_port == b.internal_port && a.protocol == b.protocol;
 }
 
+// Secure mode's "the requester's own address". pupnp 1.8 serves IPv6 on the LAN
+// interface's link-local address only, so an IPv6 request comes from the host's
+// link-local address; it stands for the host's addresses with the same interface
+// identifier (the last 64 bits: what SLAAC with EUI-64 or a fixed token gives every
+// prefix). A host using privacy or stable-privacy addresses must ask from the address
+// itself (which needs a server on the global address, pupnp >= 1.14).
+bool is_requesters_own(const Ipv6Address& requester, const Ipv6Address& client) {
+    if (requester == client) return true;
+    if (!requester.is_link_local()) return false;
+    return std::equal(requester.bytes().begin() + 8, requester.bytes().end(), client.bytes().begin() + 8);
+}
+
 }  // namespace
 
 UpnpError upnp_error_of(PinholeRefusal refusal) {
@@ -87,7 +99,7 @@ std::optional<PinholeRefusal> PinholePolicy::check_request(const PinholeRequest&
     if (request.internal_port == 0 && !config_.allow_internal_port_wildcard)
         return PinholeRefusal::internal_port_wildcarding_not_allowed;
     if (secure_mode_) {
-        if (*request.internal_client != requester) return PinholeRefusal::action_not_authorized;
+        if (!is_requesters_own(requester, *request.internal_client)) return PinholeRefusal::action_not_authorized;
         // A wildcard port would open the privileged ones too.
         if (request.internal_port < first_unprivileged_port) return PinholeRefusal::action_not_authorized;
     }

@@ -6,6 +6,10 @@
 //
 // Pure: no I/O, no clock, no threads; time comes in as `now` (engine Instant).
 //
+// Secure mode: InternalClient must be the requester's own address, or, for a requester
+// on its link-local address (all pupnp 1.8 serves IPv6 on), an address of the LAN prefix
+// with the same interface identifier (the low 64 bits), as SLAAC gives a host.
+//
 // Requesters are IPv6 addresses: a control point that came over IPv4 is named by its
 // IPv4-mapped address (::ffff:a.b.c.d, v4_mapped()). That is how secure mode decides
 // the IPv4 case: the spec RECOMMENDS that InternalClient be the control point's own

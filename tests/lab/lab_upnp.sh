@@ -2,8 +2,9 @@
 # The UPnP Internet Gateway Device in the lab, and the clients that use it from LAN hosts.
 # Sourced by lab.sh (source that, not this); needs lab.sh's state.
 #
-#     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2]
+#     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2] [--ipv6-lan]
 #                 [--upnp-key KEY=VALUE]...   (more upnp.KEY settings for gatewayd; the reference ignores them)
+#         --ipv6-lan: IPv6 on the LAN before the IGD starts (lab_upnp_ipv6_lan), for pinholes.
 #         LAB_NAT=gatewayd (default): gatewayd with an upnp: section, leases in $LAB_UPNP_LEASE_FILE.
 #         LAB_NAT=kernel: the reference, to check the tests themselves: the kernel's NAT with Debian's
 #         miniupnpd (package miniupnpd-iptables) and iptables-legacy, all inside the gateway
@@ -29,7 +30,7 @@ LAB_MINIUPNPD=${LAB_MINIUPNPD:-/usr/sbin/miniupnpd}
 : "${LAB_UPNP_PID:=}" "${LAB_UPNP_STARTS:=0}" "${LAB_UPNP_LOG:=}"
 
 lab_upnp_up() {
-    local version=1 max_lease=604800 secure=true lab_args=()
+    local version=1 max_lease=604800 secure=true lab_args=() ipv6_lan=false
     LAB_UPNP_EXTRA_KEYS=()
     while (($#)); do
         case $1 in
@@ -38,6 +39,7 @@ lab_upnp_up() {
         --insecure) secure=false; shift ;;
         --lan-hosts) lab_args+=("$1" "${2:?--lan-hosts needs a number}"); shift 2 ;;
         --wan2) lab_args+=("$1"); shift ;;
+        --ipv6-lan) ipv6_lan=true; shift ;;
         --upnp-key) LAB_UPNP_EXTRA_KEYS+=("${2:?--upnp-key needs KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_upnp_up: unknown argument '$1'" ;;
         esac
@@ -55,6 +57,7 @@ lab_upnp_up() {
     LAB_NAT_MODE=$mode
     LAB_UPNP_URL='' LAB_UPNP_STARTS=0
     LAB_UPNP_LEASE_FILE=$LAB_TMP/upnp.leases
+    if [[ $ipv6_lan == true ]]; then lab_upnp_ipv6_lan; fi
     if [[ $LAB_UPNP_IGD == gatewayd ]]; then
         LAB_UPNP_EXTERNAL_IP=$LAB_GW_WAN_IP
         _lab_upnp_gatewayd_config "$version" "$max_lease" "$secure" >"$LAB_TMP/upnp-gatewayd.yaml"
@@ -90,6 +93,54 @@ upnp:
 EOF
     local setting
     for setting in "${LAB_UPNP_EXTRA_KEYS[@]}"; do echo "  ${setting%%=*}: ${setting#*=}"; done
+}
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 on the LAN (IGD:2 pinholes)
+
+# The LAN's IPv6 prefix: unique-local, on the namespaced links only. The gateway's LAN interface is
+# ::1 in it; each LAN host takes the prefix with its link-local interface identifier, as SLAAC
+# would give it (pupnp 1.8 serves IPv6 on the gateway's link-local address only, so a host asks
+# from its link-local address, and secure mode matches the interface identifier).
+LAB_UPNP_V6_PREFIX=fd00:50
+LAB_UPNP_GW_LAN_IP6=$LAB_UPNP_V6_PREFIX::1
+
+# lab_upnp_link_local ROLE: ROLE's link-local address on its LAN interface (gw: lan0).
+lab_upnp_link_local() {
+    local ifname=$LAB_HOST_IF
+    [[ $1 != gw ]] || ifname=$LAB_GW_LAN_IF
+    lab_in "$1" ip -6 addr show dev "$ifname" scope link | awk '/inet6/ { sub(/\/.*/, "", $2); print $2; exit }'
+}
+
+# lab_upnp_lan_ip6 K: LAN host K's address in the LAN prefix.
+lab_upnp_lan_ip6() {
+    local link_local
+    link_local=$(lab_upnp_link_local "lan$1")
+    echo "$LAB_UPNP_V6_PREFIX::${link_local#fe80::}"
+}
+
+# lab_upnp_ipv6_lan: IPv6 on (the lab switches it off everywhere) for the gateway's LAN interface
+# and every LAN host, with the addresses above; the gateway learns the prefix from its interface
+# when the IGD starts. No duplicate address detection: a tentative link-local address cannot be
+# bound, and pupnp binds the LAN interface's at once.
+lab_upnp_ipv6_lan() {
+    local k ns
+    lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.accept_dad=0"
+    lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.disable_ipv6=0"
+    ip -n "$LAB_NS_GW" addr add "$LAB_UPNP_GW_LAN_IP6/64" dev "$LAB_GW_LAN_IF" nodad
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        ns=$(_lab_ns_of "lan$k")
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_HOST_IF.accept_dad=0"
+        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_HOST_IF.disable_ipv6=0"
+        ip -n "$ns" addr add "$(lab_upnp_lan_ip6 "$k")/64" dev "$LAB_HOST_IF" nodad
+        ip -n "$ns" -6 route add default via "$LAB_UPNP_GW_LAN_IP6"
+    done
+}
+
+# lab_upnp_url6: the root description at the gateway's link-local address, for LAN hosts (zone
+# %25 = '%' in a URL: their LAN interface).
+lab_upnp_url6() {
+    echo "http://[$(lab_upnp_link_local gw)%25$LAB_HOST_IF]:$LAB_UPNP_HTTP_PORT/igd/rootDesc.xml"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -190,6 +190,17 @@ TEST_CASE("secure mode: a host may open pinholes only to its own address and to 
     CHECK(granted(policy.add(request_for(host_a, 1024), host_a, start)).pinhole.internal_port == 1024);
 }
 
+TEST_CASE("secure mode: from its link-local address a host opens pinholes for its addresses with the same interface id") {
+    PinholePolicy policy(defaults(), true, lab_network());
+    Ipv6Address slaac = *Ipv6Address::parse("2001:db8:1::a8bb:ccff:fedd:eeff");
+    Ipv6Address link_local = *Ipv6Address::parse("fe80::a8bb:ccff:fedd:eeff");
+    CHECK(granted(policy.add(request_for(slaac), link_local, start)).owner == link_local);
+    CHECK(code_of(policy.add(request_for(host_a), link_local, start)) == 606);  // another interface id
+    // Only a link-local requester stands for its interface id: a global one is just itself.
+    CHECK(code_of(policy.add(request_for(slaac, 6000), *Ipv6Address::parse("2001:db8:2::a8bb:ccff:fedd:eeff"),
+                             start)) == 606);
+}
+
 TEST_CASE("secure mode refuses a request that came over IPv4 (the host's IPv6 address cannot be told): 606") {
     PinholePolicy policy(defaults(), true, lab_network());
     Ipv6Address ipv4_requester = v4_mapped(*Ipv4Address::parse("192.168.1.20"));
