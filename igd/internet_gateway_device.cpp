@@ -168,6 +168,12 @@ int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
     if (!requester || !inside(*requester, environment_.lan_networks)) {
+        // A LAN host over IPv6 (IGD:2 serves it for pinholes): port mappings are IPv4's.
+        if (auto lan_host = requester ? std::nullopt : ipv6_lan_requester(request)) {
+            refuse(request, SoapFault{UpnpError::action_not_authorized},
+                   action_name + " from " + lan_host->to_string() + " (over IPv6, which serves pinholes only)");
+            return 0;
+        }
         refusals_.count_outside_lan();
         refuse(request, SoapFault{UpnpError::action_not_authorized}, action_name + " from outside the LAN");
         return 0;

@@ -104,6 +104,8 @@ private:
     // WANIPv6FirewallControl (pinhole_actions.cpp): its own requester rules (IPv6 or
     // IPv4 LAN hosts), the pinhole policy, the pinhole journal.
     int on_pinhole_action(UpnpActionRequest* request, const IgdService& service);
+    // The requester of an action that came over IPv6 from the LAN; nullopt otherwise.
+    std::optional<Ipv6Address> ipv6_lan_requester(const UpnpActionRequest* request) const;
     ActionOutcome perform_pinhole(const ActionCall& call, const Ipv6Address& requester);
     ActionOutcome add_pinhole(const PinholeRequest& request, const Ipv6Address& requester);
     ActionOutcome update_pinhole(const UpdatePinholeArgs& args, const Ipv6Address& requester);

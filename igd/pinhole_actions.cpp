@@ -72,6 +72,12 @@ SoapFault fault_of(PinholeRefusal refusal) { return SoapFault{upnp_error_of(refu
 
 }  // namespace
 
+std::optional<Ipv6Address> InternetGatewayDevice::ipv6_lan_requester(const UpnpActionRequest* request) const {
+    auto requester = pinhole_requester_of(request);
+    if (!requester || requester->is_v4_mapped() || !on_lan(*requester, environment_)) return std::nullopt;
+    return requester;
+}
+
 int InternetGatewayDevice::on_pinhole_action(UpnpActionRequest* request, const IgdService& service) {
     std::optional<Ipv6Address> requester = pinhole_requester_of(request);
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);

@@ -125,8 +125,12 @@ check_description_over_ipv6() {
 }
 
 check_firewall_status() {
-    local out
+    local out outside_lan
+    outside_lan=$(lab_upnp_refusals outside_lan)
     out=$(pinhole_upnpc lan -S)
+    # upnpc -S also asks WANCommonInterfaceConfig over IPv6: refused (606), but not as a host outside the LAN.
+    [[ $(lab_upnp_refusals outside_lan) == "$outside_lan" ]] ||
+        lab_fail "a LAN host over IPv6 was counted as outside the LAN: $(lab_upnp_refusals outside_lan)"
     grep -qiE 'FirewallEnabled: 1 .*Inbound Pinhole Allowed: 1' <<<"$out" ||
         lab_fail "GetFirewallStatus: expected enabled and inbound allowed, upnpc said:"$'\n'"$out"
     out=$(pinhole_upnpc lan -G "" 0 "$HOST1_IP6" "$PORT" 17)  # -G passes the protocol as written
