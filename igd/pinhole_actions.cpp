@@ -235,6 +235,13 @@ void InternetGatewayDevice::restore_pinholes() {
     for (const auto& lease : pinhole_policy_.all()) commands_.push(OpenPinhole{lease.pinhole});
     log::info("UPnP: restored " + std::to_string(report.restored) + " IPv6 pinholes from " + path + " (" +
               std::to_string(saved.expired + report.expired) + " had expired)");
+    if (environment_.lan_ipv6_networks.empty()) {
+        log::warning("UPnP: " + environment_.lan_interface + " has no IPv6 prefix: every AddPinhole will be refused (606)");
+    } else {
+        std::string prefixes;
+        for (const auto& prefix : environment_.lan_ipv6_networks) prefixes += (prefixes.empty() ? "" : ", ") + prefix.to_string();
+        log::info("UPnP: IPv6 pinholes for hosts in " + prefixes + (config_.pinholes.enabled ? "" : " (disabled: 702)"));
+    }
     compact_pinhole_file();
     publish_next_lease_end();
 }
