@@ -30,6 +30,7 @@ pinhole_soap() {
     local role=$1 action=$2 arg args=()
     shift 2
     for arg in "$@"; do args+=(--arg "$arg"); done
+    # shellcheck disable=SC2153 # lab_upnp.sh's
     lab_in "$role" "$LAB_UPNP_PY" "$LAB_UPNP_CLIENT_PY" soap "$CONTROL_URL6" "$action" \
         --service urn:schemas-upnp-org:service:WANIPv6FirewallControl:1 "${args[@]}"
 }
@@ -109,6 +110,7 @@ expect_unlisted() {
 }
 
 restart_with_pinhole_keys() {
+    # shellcheck disable=SC2034 # read by _lab_upnp_gatewayd_config
     LAB_UPNP_EXTRA_KEYS=("pinholes={$1}")
     _lab_upnp_gatewayd_config 2 604800 true >"$LAB_TMP/upnp-gatewayd.yaml"
     lab_upnp_stop
