@@ -105,6 +105,7 @@ std::vector<SchemaKey> build_schema() {
          [](const N& v, C& c) { return store_interface_name(v, c.lan_interface); },
          [](const C& c) { return c.lan_interface; }},
         lan_networks_key(),
+        lan_ipv6_networks_key(),
         {"wan.interface", ValueType::interface_name, true,
          "Interface facing the Internet; must differ from lan.interface.",
          [](const N& v, C& c) { return store_interface_name(v, c.wan_interface); },
@@ -186,6 +187,8 @@ std::string docs_choices(const EnumName<Enum> (&names)[N]) {
 Shape value_shape(ValueType type) {
     switch (type) {
         case ValueType::networks:
+        case ValueType::ipv6_networks:
+        case ValueType::rule_networks:
         case ValueType::ports:
         case ValueType::upnp_permissions: return Shape::list;
         case ValueType::rules:
@@ -206,6 +209,9 @@ std::string value_type_name(ValueType type) {
         case ValueType::ipv4_address: return "IPv4 address";
         case ValueType::endpoint: return "address or address:port";
         case ValueType::networks: return "list of IPv4 networks";
+        case ValueType::ipv6_networks: return "list of IPv6 networks";
+        case ValueType::rule_networks: return "list of IPv4 or IPv6 networks";
+        case ValueType::echo_request: return docs_choices(inbound_echo_request_names);
         case ValueType::ports: return "list of ports or port ranges";
         case ValueType::icmp_type: return "ICMP type (0-255 or name)";
         case ValueType::rate: return "rate (`N/s` or `N/min`, optional `burst M`)";
@@ -237,6 +243,9 @@ std::string value_type_article(ValueType type) {
         case ValueType::ipv4_address: return "an IPv4 address";
         case ValueType::endpoint: return "an address or address:port";
         case ValueType::networks: return "an IPv4 network or a list of them";
+        case ValueType::ipv6_networks: return "an IPv6 network or a list of them";
+        case ValueType::rule_networks: return "an IPv4 or IPv6 network or a list of them";
+        case ValueType::echo_request: return "one of " + choices_text(inbound_echo_request_names);
         case ValueType::ports: return "a port, a port range or a list of them";
         case ValueType::icmp_type: return "an ICMP type";
         case ValueType::rate: return "a rate such as 10/s";

@@ -36,6 +36,9 @@ enum class ValueType {
     ipv4_address,
     endpoint,          // address or address:port
     networks,          // list: CIDR blocks or plain addresses
+    ipv6_networks,     // list: IPv6 prefixes
+    rule_networks,     // list: IPv4 or IPv6 CIDR blocks or plain addresses
+    echo_request,      // policy, accept or drop
     ports,             // list: ports and port ranges
     icmp_type,
     rate,

@@ -50,6 +50,21 @@ void check_rule_can_match(const GatewayConfig& config, std::size_t i, std::vecto
                               {rule_path(i, "protocol")}});
         }
     }
+    // One family per rule (rule_table.hpp): a rule naming both could never match.
+    const bool has_ipv4 = !rule.sources.empty() || !rule.destinations.empty();
+    const bool has_ipv6 = !rule.ipv6_sources.empty() || !rule.ipv6_destinations.empty();
+    if (has_ipv4 && has_ipv6) {
+        errors.push_back({rule_path(i, rule.ipv6_destinations.empty() ? "sources" : "destinations"),
+                          "a rule matches one address family: it names IPv4 and IPv6 networks, so no packet could "
+                          "match it; write one rule per family",
+                          {rule_path(i, "sources"), rule_path(i, "destinations")}});
+    }
+    if (has_ipv6 && rule.protocol == Protocol::icmp) {
+        errors.push_back({rule_path(i, "protocol"),
+                          "protocol icmp is IPv4's ICMP and never matches IPv6 packets; ICMPv6 is forwarded as RFC "
+                          "4890 recommends (see firewall.ipv6.inbound_echo_request)",
+                          {rule_path(i, "sources"), rule_path(i, "destinations")}});
+    }
     if (rule.icmp_type && rule.protocol != Protocol::icmp) {
         errors.push_back({rule_path(i, "icmp_type"), "icmp_type needs protocol icmp" + protocol,
                           {rule_path(i, "protocol")}});

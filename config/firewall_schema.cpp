@@ -135,6 +135,38 @@ ValueError store_endpoint(const N& node, Endpoint& field) {
     return std::nullopt;
 }
 
+// A rule's sources or destinations: IPv4 networks go to one list, IPv6 ones to the other.
+ValueError append_rule_network(const N& node, std::vector<Ipv4Network>& v4, std::vector<Ipv6Network>& v6) {
+    const std::string& text = node.Scalar();
+    if (text.find(':') != std::string::npos) return append(parse_ipv6_network(text), v6);
+    // What looks like dotted quads gets the IPv4 reader's own message ("192.168.50.300").
+    if (text.find_first_not_of("0123456789./") == std::string::npos) return append(read_network(node), v4);
+    return "expected an IPv4 or IPv6 network such as 198.51.100.0/24 or 2001:db8::/32, or an address, got " +
+           quoted(text);
+}
+
+// Both families in one list, as the file writes them.
+std::string show_rule_networks(const std::vector<Ipv4Network>& v4, const std::vector<Ipv6Network>& v6) {
+    std::string text = show_list(v4);
+    if (v6.empty()) return text;
+    std::string more = show_list(v6);
+    if (v4.empty()) return more;
+    return text.substr(0, text.size() - 1) + ", " + more.substr(1);
+}
+
+// The LAN's IPv6 prefixes: global (or unique local) unicast only, since a link-local or
+// multicast "LAN prefix" would let the firewall forward what it must never forward.
+ValueError append_lan_ipv6_network(const N& node, std::vector<Ipv6Network>& list) {
+    auto parsed = parse_ipv6_network(node.Scalar());
+    if (!parsed.value) return parsed.error;
+    const Ipv6Address& base = parsed.value->base;
+    if (base.is_link_local() || base.is_multicast() || base.is_unspecified() || parsed.value->prefix_length < 8)
+        return quoted(node.Scalar()) +
+               " is not a LAN prefix: link-local, multicast, :: and prefixes shorter than /8 are never forwarded";
+    list.push_back(*parsed.value);
+    return std::nullopt;
+}
+
 std::vector<SchemaKey> rule_keys() {
     return {
         {"firewall.rules[].name", ValueType::name, true,
@@ -148,14 +180,19 @@ std::vector<SchemaKey> rule_keys() {
         {"firewall.rules[].protocol", ValueType::rule_protocol, false, "Protocol the rule matches.",
          [](const N& v, C& c) { return store_choice(v, rule_protocol_names, newest_rule(c).protocol); },
          [](const C& c) { return std::string(enum_name(rule_protocol_names, shown_rule(c).protocol)); }},
-        {"firewall.rules[].sources", ValueType::networks, false,
-         "Source networks (`198.51.100.0/24`) or addresses; empty = any.",
-         [](const N& v, C& c) { return append(read_network(v), newest_rule(c).sources); },
-         [](const C& c) { return show_list(shown_rule(c).sources); }},
-        {"firewall.rules[].destinations", ValueType::networks, false,
-         "Destination networks or addresses; empty = any.",
-         [](const N& v, C& c) { return append(read_network(v), newest_rule(c).destinations); },
-         [](const C& c) { return show_list(shown_rule(c).destinations); }},
+        {"firewall.rules[].sources", ValueType::rule_networks, false,
+         "Source networks (`198.51.100.0/24`, `2001:db8::/32`) or addresses; empty = any. A rule with IPv4 "
+         "networks never matches IPv6 packets and one with IPv6 networks never IPv4 ones (one family per rule); "
+         "a rule without networks matches both.",
+         [](const N& v, C& c) { return append_rule_network(v, newest_rule(c).sources, newest_rule(c).ipv6_sources); },
+         [](const C& c) { return show_rule_networks(shown_rule(c).sources, shown_rule(c).ipv6_sources); }},
+        {"firewall.rules[].destinations", ValueType::rule_networks, false,
+         "Destination networks or addresses, IPv4 or IPv6 (inbound IPv6 rules see the LAN host's own address: no "
+         "NAT); empty = any.",
+         [](const N& v, C& c) {
+             return append_rule_network(v, newest_rule(c).destinations, newest_rule(c).ipv6_destinations);
+         },
+         [](const C& c) { return show_rule_networks(shown_rule(c).destinations, shown_rule(c).ipv6_destinations); }},
         {"firewall.rules[].source_ports", ValueType::ports, false,
          "Source ports or ranges (`1024-65535`); needs protocol `tcp` or `udp`; empty = any.",
          [](const N& v, C& c) { return append(read_port_range(v, 0), newest_rule(c).source_ports); },
@@ -223,6 +260,14 @@ SchemaKey lan_networks_key() {
             [](const C& c) { return show_list(c.firewall.lan_networks); }};
 }
 
+SchemaKey lan_ipv6_networks_key() {
+    return {"lan.ipv6_networks", ValueType::ipv6_networks, false,
+            "The LAN's IPv6 prefixes (`2001:db8:1::/64`), routed without NAT through the stateful IPv6 firewall; "
+            "empty = gatewayd does not handle IPv6 (no ip6tables rules, IPv6 forwarding left as it is).",
+            [](const N& v, C& c) { return append_lan_ipv6_network(v, c.firewall.ipv6.lan_networks); },
+            [](const C& c) { return show_list(c.firewall.ipv6.lan_networks); }};
+}
+
 std::vector<SchemaKey> firewall_schema_keys() {
     std::vector<SchemaKey> keys = {
         {"firewall.filtering", ValueType::filtering, false,
@@ -248,6 +293,20 @@ std::vector<SchemaKey> firewall_schema_keys() {
          "LAN host that receives inbound packets no mapping or forward claims; absent = none.",
          [](const N& v, C& c) { return store(read_host_address(v.Scalar()), c.firewall.dmz_host); },
          [](const C& c) { return c.firewall.dmz_host ? c.firewall.dmz_host->to_string() : std::string(); }},
+        {"firewall.ipv6.max_flows", ValueType::integer, false,
+         "Most concurrent IPv6 flows, 1024 to 4194304 (memory taken at start); a new flow beyond is dropped and "
+         "counted (ipv6_flow_table_full).",
+         [](const N& v, C& c) { return store_integer(v, 1024, 4194304, c.firewall.ipv6.max_flows); },
+         [](const C& c) { return std::to_string(c.firewall.ipv6.max_flows); }},
+        {"firewall.ipv6.inbound_echo_request", ValueType::echo_request, false,
+         "An ICMPv6 echo request from the WAN to a LAN host: `policy` = the inbound rules, pinholes and policy "
+         "decide; `accept` or `drop` always (RFC 4890 4.3.1).",
+         [](const N& v, C& c) {
+             return store_choice(v, inbound_echo_request_names, c.firewall.ipv6.inbound_echo_request);
+         },
+         [](const C& c) {
+             return std::string(enum_name(inbound_echo_request_names, c.firewall.ipv6.inbound_echo_request));
+         }},
         {"firewall.rules", ValueType::rules, false,
          "Ordered filter rules: the first that matches a packet decides, else the policy of its direction.",
          [](const N& item, C& c) {

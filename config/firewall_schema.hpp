@@ -33,6 +33,7 @@ inline constexpr EnumName<std::uint8_t> icmp_type_names[] = {
 };
 
 SchemaKey lan_networks_key();
+SchemaKey lan_ipv6_networks_key();
 std::vector<SchemaKey> firewall_schema_keys();  // firewall.*, in documentation order
 
 void complete_firewall_defaults(GatewayConfig& config);

@@ -118,6 +118,23 @@ Parsed<Ipv4Network> parse_network(std::string_view text) {
     return {network, {}};
 }
 
+Parsed<Ipv6Network> parse_ipv6_network(std::string_view text) {
+    auto network = Ipv6Network::parse(text);
+    if (!network) {
+        return {std::nullopt,
+                "expected an IPv6 network such as 2001:db8:1::/64 or an address such as 2001:db8:1::10, got " +
+                    quoted(text)};
+    }
+    Ipv6Address::Bytes masked = network->base.bytes();
+    for (unsigned bit = network->prefix_length; bit < 128; ++bit) masked[bit / 8] &= std::uint8_t(~(0x80u >> (bit % 8)));
+    if (masked != network->base.bytes()) {
+        Ipv6Network fixed{Ipv6Address(masked), network->prefix_length};
+        return {std::nullopt, quoted(text) + " has host bits set; write the network as " + fixed.to_string() +
+                                  " or the single address as " + network->base.to_string() + "/128"};
+    }
+    return {network, {}};
+}
+
 Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest) {
     return parse_port_range(node.Scalar(), lowest);
 }

@@ -61,6 +61,9 @@ Parsed<Ipv4Address> read_host_address(std::string_view text);
 Parsed<Ipv4Network> read_network(const YAML::Node& node);
 Parsed<Ipv4Network> parse_network(std::string_view text);  // for a network inside a longer value
 
+// "2001:db8:1::/64", or a plain address meaning /128. Host bits must be clear.
+Parsed<Ipv6Network> parse_ipv6_network(std::string_view text);
+
 // "first-last" or a single port; `lowest` is 0 for matching, 1 where a port is opened.
 Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest);
 Parsed<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest);

@@ -1,5 +1,7 @@
 #include "decision_log.hpp"
 
+#include "firewall/ipv6_packet_view.hpp"
+
 #include <cstdio>
 #include <ctime>
 
@@ -47,6 +49,23 @@ std::string utc_timestamp() {
     return text;
 }
 
+// The head is at most 128 bytes: read it as leniently as a quoted datagram.
+std::string ipv6_packet_text(std::span<const std::uint8_t> head) {
+    Ipv6Parse parsed = parse_quoted_ipv6(head);
+    if (!parsed.view) return " proto=ipv6 malformed";
+    const Ipv6PacketView& v = *parsed.view;
+    const bool ports = v.has_ports && v.protocol != ipv6_protocol::icmpv6;
+    std::string proto = v.protocol == 6 ? "tcp" : v.protocol == 17 ? "udp" : v.protocol == 58 ? "icmpv6"
+                                                                        : std::to_string(v.protocol);
+    std::string text = " proto=" + proto + " src=" + (ports ? "[" + v.source.to_string() + "]:" +
+                                                                   std::to_string(v.source_port)
+                                                             : v.source.to_string());
+    text += " dst=" + (ports ? "[" + v.destination.to_string() + "]:" + std::to_string(v.destination_port)
+                             : v.destination.to_string());
+    if (v.has_icmp_header) text += " icmp_type=" + std::to_string(v.icmp_type);
+    return text;
+}
+
 }  // namespace
 
 std::string DecisionLog::format(const EngineResult& result, std::string_view direction,
@@ -58,7 +77,9 @@ std::string DecisionLog::format(const EngineResult& result, std::string_view dir
     line += " dir=" + std::string(direction);
     // The parser needs a writable span; it only reads here.
     std::vector<std::uint8_t> copy(head.begin(), head.end());
-    if (copy.size() >= sizeof(wire::Ipv4Header)) {
+    if (!copy.empty() && (copy[0] >> 4) == 6) {
+        line += ipv6_packet_text(head);
+    } else if (copy.size() >= sizeof(wire::Ipv4Header)) {
         auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy.data());
         ParseResult parsed = parse_ipv4_head(copy);
         const PacketView& p = parsed.view;

@@ -64,6 +64,11 @@ private:
     // capture start ..., capture status, capture stop (packet_capture.hpp).
     std::string capture(const std::vector<std::string>& words, Instant now);
     std::string capture_status(Instant now);
+    // IPv6 (gateway_control_ipv6.cpp): status's "ipv6" object, flows6, pinholes, pinhole add|delete.
+    std::string ipv6_status() const;
+    std::string ipv6_flows(Instant now) const;
+    std::string pinholes() const;
+    std::string pinhole_command(const std::vector<std::string>& words);
     // The IGD refuses grants on the ports enabled static forwards hold.
     void tell_igd_reserved_ports();
 

@@ -158,6 +158,7 @@ std::string GatewayControl::status(Instant now) const {
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
         .add_raw("upnp_pinholes", json_array(pinholes))
+        .add_raw("ipv6", ipv6_status())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();

@@ -45,12 +45,19 @@ constexpr Instant expiry_interval = std::chrono::seconds(1);
 // exceptions included.
 class PacketPathGuard {
 public:
-    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address) : lan_(c.lan_interface), wan_(c.wan_interface) {
-        if (auto error = install_queue_rules(
-                {c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers});
-            !error.empty())
+    PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address)
+        : lan_(c.lan_interface), wan_(c.wan_interface), ipv6_(c.firewall.ipv6.enabled()) {
+        QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
+        if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
+            // Without lan.ipv6_networks IPv6 is not ours: no rules, forwarding untouched.
+            if (ipv6_) {
+                if (auto error = install_ipv6_queue_rules(rules); !error.empty())
+                    throw StartupError("cannot install the IPv6 queue rules: " + error);
+            } else if (auto error = remove_ipv6_queue_rules(); !error.empty()) {
+                log::warning("cannot remove stale IPv6 queue rules: " + error);
+            }
             // Hairpinning rewrites a LAN packet's source to the WAN address before routing:
             // the kernel must accept its own address as a source there, and must not send
             // ICMP redirects for traffic that goes back out of the interface it came in on.
@@ -59,6 +66,7 @@ public:
                 set_interface_setting(lan_, name, value);
             }
             set_ip_forwarding(true);
+            if (ipv6_) set_ipv6_forwarding(true);
         } catch (...) {
             undo();
             throw;
@@ -75,6 +83,7 @@ private:
         // Fail closed: with the daemon gone nothing may cross untranslated.
         try {
             set_ip_forwarding(false);
+            if (ipv6_) set_ipv6_forwarding(false);
             for (auto& [name, value, saved] : lan_settings_)
                 if (saved) set_interface_setting(lan_, name, *saved);
         } catch (const StartupError& e) {
@@ -86,6 +95,9 @@ private:
             return;
         }
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
+        if (ipv6_)
+            if (auto error = remove_ipv6_queue_rules(); !error.empty())
+                log::error("cannot remove the IPv6 queue rules: " + error);
     }
 
     struct Setting {
@@ -95,6 +107,7 @@ private:
     };
     std::string lan_, wan_;
     bool hold_connections_ = false;
+    bool ipv6_ = false;
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -137,6 +150,12 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
               std::to_string(engine.flows().size()) + " live; " + std::to_string(c.mappings_created) +
               " mappings created; " + std::to_string(rejects.sent()) + " reject answers; queue overflows (ENOBUFS) " +
               std::to_string(enobufs));
+    if (const Ipv6Firewall& v6 = engine.ipv6(); v6.config().enabled())
+        log::info("IPv6: forwarded " + std::to_string(v6.counters().outbound_packets) + " packets out, " +
+                  std::to_string(v6.counters().inbound_packets) + " in; " + std::to_string(v6.counters().flows_created) +
+                  " flows created (" + std::to_string(v6.counters().pinhole_flows) + " through pinholes), " +
+                  std::to_string(v6.flows().size()) + " live; " + std::to_string(v6.pinholes().size()) +
+                  " pinholes open (IPv6 drops are counted with the reasons below)");
     for (std::size_t i = 1; i < drop_reason_count; ++i) {
         auto reason = DropReason(i);
         if (c.drops[reason] > 0)
@@ -155,10 +174,13 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
     env.reserved_ports = static_forward_ports(setup.firewall);
-    // IPv6 pinholes: the LAN's IPv6 prefixes as the LAN interface has them at start.
+    // IPv6 pinholes: the prefixes the IPv6 firewall forwards (lan.ipv6_networks), or
+    // without them the LAN interface's prefixes at start.
+    env.lan_ipv6_networks = setup.firewall.ipv6.lan_networks;
+    bool from_interface = env.lan_ipv6_networks.empty();
     for (const auto& v6 : interface_ipv6_addresses(config.lan_interface)) {
         env.lan_ipv6_addresses.push_back(v6.address);
-        if (std::ranges::find(env.lan_ipv6_networks, v6.network) == env.lan_ipv6_networks.end())
+        if (from_interface && std::ranges::find(env.lan_ipv6_networks, v6.network) == env.lan_ipv6_networks.end())
             env.lan_ipv6_networks.push_back(v6.network);
     }
     env.outbound_tcp_seconds = setup.nat.timeouts.tcp_established;
@@ -182,6 +204,17 @@ void apply(PacketEngine& engine, const EngineCommand& command) {
                          " not opened: a static forward holds the port");
     } else if (const auto* close = std::get_if<ClosePortMapping>(&command)) {
         engine.close_port_mapping(close->protocol, close->external);
+    } else if (const auto* open_pinhole = std::get_if<OpenPinhole>(&command)) {
+        if (!engine.setup().firewall.ipv6.enabled())
+            log::warning("pinhole " + std::to_string(open_pinhole->pinhole.id) +
+                         " recorded, but IPv6 is not forwarded here (lan.ipv6_networks is empty)");
+        if (!engine.open_pinhole(open_pinhole->pinhole))
+            log::warning("pinhole id 0 refused: ids are 1 to 65535");
+    } else if (const auto* close_pinhole = std::get_if<ClosePinhole>(&command)) {
+        engine.close_pinhole(close_pinhole->id);
+    } else if (const auto* query = std::get_if<QueryPinholePackets>(&command)) {
+        // Always answered: the asking thread waits on it.
+        if (query->reply) query->reply->set_value(engine.pinhole_packets(query->id));
     }
 }
 
@@ -267,6 +300,13 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
               std::string(filtering_behaviour_name(setup.firewall.filtering)) + ", " +
               std::to_string(setup.firewall.rules.size()) + " rules, " + std::to_string(setup.firewall.forwards.size()) +
               " forwards, " + queue_range_text(config));
+    if (const Ipv6FirewallConfig& v6 = setup.firewall.ipv6; v6.enabled()) {
+        std::string prefixes;
+        for (const auto& n : v6.lan_networks) prefixes += (prefixes.empty() ? "" : ",") + n.to_string();
+        log::info("IPv6: routing " + config.lan_interface + " (" + prefixes + ") <-> " + config.wan_interface +
+                  " without NAT, stateful, inbound policy " + std::string(rule_action_name(setup.firewall.policies.inbound)) +
+                  ", room for " + std::to_string(v6.max_flows) + " flows");
+    }
     EngineCommandQueue commands;
     TrafficCounters traffic;
     std::unique_ptr<InternetGatewayDevice> igd;

@@ -35,6 +35,11 @@ const char* usage_text =
     "  capture [--mapping PORT/PROTO | --rule NAME | --host ADDR] [--count N] [--seconds S] [--force] -w FILE\n"
     "                                       the packets gatewayd judges, before and after translation, into\n"
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
+    "  flows6                               tracked IPv6 flows (no NAT: the addresses on the wire)\n"
+    "  pinholes                             open IPv6 pinholes and the packets each let in\n"
+    "  pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]\n"
+    "                                       open IPv6 pinhole ID (1-65535; port 0 = any) to a LAN host\n"
+    "  pinhole delete ID                    close it and end the flows it let in\n"
     "\n"
     "  --socket PATH  the daemon's control socket (default /run/gatewayd/control.sock)\n"
     "  --json         print the daemon's JSON answer as is\n";

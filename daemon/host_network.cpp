@@ -14,6 +14,7 @@ namespace gw {
 namespace {
 
 constexpr const char* ip_forward_path = "/proc/sys/net/ipv4/ip_forward";
+constexpr const char* ipv6_forwarding_path = "/proc/sys/net/ipv6/conf/all/forwarding";
 
 }  // namespace
 
@@ -80,6 +81,13 @@ void set_ip_forwarding(bool enabled) {
     file << (enabled ? "1\n" : "0\n");
     file.flush();
     if (!file) throw StartupError(std::string("cannot write ") + ip_forward_path);
+}
+
+void set_ipv6_forwarding(bool enabled) {
+    std::ofstream file(ipv6_forwarding_path);
+    file << (enabled ? "1\n" : "0\n");
+    file.flush();
+    if (!file) throw StartupError(std::string("cannot write ") + ipv6_forwarding_path);
 }
 
 namespace {

@@ -28,6 +28,10 @@ std::vector<InterfaceIpv6Address> interface_ipv6_addresses(const std::string& na
 // net.ipv4.ip_forward; set throws StartupError when /proc/sys is not writable.
 bool ip_forwarding_enabled();
 void set_ip_forwarding(bool enabled);
+// net.ipv6.conf.all.forwarding (lan.ipv6_networks set). A router's interfaces then
+// ignore router advertisements unless accept_ra is 2: the WAN's IPv6 address and
+// default route must be configured, or accept_ra=2 set, by the operator.
+void set_ipv6_forwarding(bool enabled);
 
 // net.ipv4.conf.<interface>.<name>, e.g. accept_local; nullopt when unreadable.
 std::optional<int> interface_setting(const std::string& interface, const std::string& name);

@@ -73,6 +73,11 @@ PacketDecider::ArrivedHead PacketDecider::ArrivedHead::of(const QueuedPacket& pa
 
 EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet) const noexcept {
     L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
+    // IPv6 is queued only where it is routed (ip6tables FORWARD, queue_rules.hpp): the
+    // arrival interface says the direction.
+    if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6)
+        return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::ipv6_outbound : EnginePath::ipv6_inbound,
+                state};
     switch (packet.hook) {
         case NF_INET_PRE_ROUTING:
             return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::hairpin : EnginePath::inbound, state};
@@ -94,13 +99,22 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
     std::span<const std::uint8_t> head(arrived.bytes.data(), arrived.length);
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log) {
         bool hairpin = packet.hook == NF_INET_PRE_ROUTING && packet.in_interface == lan_index_;
-        decisions_.record(result, hairpin ? "hairpin" : direction_of_hook(packet.hook), head, packet.payload.size(), now);
+        bool ipv6 = !packet.payload.empty() && (packet.payload[0] >> 4) == 6;
+        const char* direction = ipv6 ? (packet.in_interface == lan_index_ ? "outbound6" : "inbound6")
+                                : hairpin ? "hairpin" : direction_of_hook(packet.hook);
+        decisions_.record(result, direction, head, packet.payload.size(), now);
     }
     if (result.verdict == Verdict::reject) rejects_.answer(packet.payload);
     // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
     // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
     // software segmentation recomputes their pseudo-header checksum from the new
     // addresses (tcp4_gso_segment) and each segment is then finished as usual.
+    // IPv6 is never rewritten, so its partial checksums are left for the kernel (plain accept).
+    const bool ipv6 = !packet.payload.empty() && (packet.payload[0] >> 4) == 6;
+    if (ipv6 && result.verdict == Verdict::forward) {
+        if (PacketCapture* capture = captures_.running()) capture->record(head, packet.payload, result, now);
+        return QueueVerdict::accept;
+    }
     if (result.verdict == Verdict::forward && packet.checksum_not_ready && !packet.gso)
         finish_partial_checksum(packet.payload);
     if (PacketCapture* capture = captures_.running()) capture->record(head, packet.payload, result, now);

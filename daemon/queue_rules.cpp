@@ -15,24 +15,29 @@ constexpr std::string_view input_chain = "GATEWAYD_INPUT";
 constexpr std::string_view local_chain = "GATEWAYD_LOCAL";
 constexpr std::string_view hairpin_chain = "GATEWAYD_HAIRPIN";
 constexpr std::string_view hold_chain = "GATEWAYD_HOLD";
+constexpr std::string_view ipv6_outbound_chain = "GATEWAYD_V6_OUTBOUND";
+constexpr std::string_view ipv6_inbound_chain = "GATEWAYD_V6_INBOUND";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
-std::string restore(const std::string& script) {
+std::string restore(const std::string& script, std::string tool = "iptables-restore") {
     // -w: wait for the xtables lock instead of failing when another tool holds it.
-    auto result = run_command({"iptables-restore", "-w", "--noflush"}, script);
+    auto result = run_command({tool, "-w", "--noflush"}, script);
     if (result.exit_code == 0) return {};
-    return "iptables-restore failed (exit " + std::to_string(result.exit_code) + "): " + result.output;
+    return tool + " failed (exit " + std::to_string(result.exit_code) + "): " + result.output;
+}
+
+std::string queue_target(const QueueRuleSet& r) {
+    return r.queue_count > 1 ? " -j NFQUEUE --queue-balance " + std::to_string(r.queue_number) + ":" +
+                                   std::to_string(r.queue_number + r.queue_count - 1) + "\n"
+                             : " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
 }
 
 }  // namespace
 
 std::string queue_rules_install_script(const QueueRuleSet& r) {
     std::ostringstream s;
-    std::string queue = r.queue_count > 1
-                            ? " -j NFQUEUE --queue-balance " + std::to_string(r.queue_number) + ":" +
-                                  std::to_string(r.queue_number + r.queue_count - 1) + "\n"
-                            : " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
+    std::string queue = queue_target(r);
     s << "*mangle\n";
     for (auto chain : {inbound_chain, outbound_chain, input_chain, local_chain, hairpin_chain})
         s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
@@ -65,6 +70,40 @@ std::string queue_rules_removal_script(const std::string& saved) {
     for (const auto& c : chains) script += "-F " + c + "\n";
     for (const auto& c : chains) script += "-X " + c + "\n";
     return script + "COMMIT\n";
+}
+
+std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
+    std::ostringstream s;
+    std::string queue = queue_target(r);
+    s << "*mangle\n";
+    for (auto chain : {ipv6_outbound_chain, ipv6_inbound_chain})
+        s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
+    // No NAT for IPv6: both directions are judged where they are routed.
+    s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << ipv6_outbound_chain << "\n";
+    s << "-I FORWARD 1 -i " << r.wan_interface << " -o " << r.lan_interface << " -j " << ipv6_inbound_chain << "\n";
+    s << "COMMIT\n";
+    return s.str();
+}
+
+std::string ipv6_queue_rules_replacement_script(const std::string& saved, const QueueRuleSet& rules) {
+    std::string removal = queue_rules_removal_script(saved);
+    std::string install = ipv6_queue_rules_install_script(rules);
+    if (removal.empty()) return install;
+    constexpr std::string_view commit = "COMMIT\n", table = "*mangle\n";
+    return removal.substr(0, removal.size() - commit.size()) + install.substr(table.size());
+}
+
+std::string install_ipv6_queue_rules(const QueueRuleSet& rules) {
+    auto saved = run_command({"ip6tables-save", "-t", "mangle"});
+    if (saved.exit_code != 0) return "ip6tables-save failed: " + saved.output;
+    return restore(ipv6_queue_rules_replacement_script(saved.output, rules), "ip6tables-restore");
+}
+
+std::string remove_ipv6_queue_rules() {
+    auto saved = run_command({"ip6tables-save", "-t", "mangle"});
+    if (saved.exit_code != 0) return "ip6tables-save failed: " + saved.output;
+    std::string script = queue_rules_removal_script(saved.output);
+    return script.empty() ? std::string{} : restore(script, "ip6tables-restore");
 }
 
 std::string queue_rules_replacement_script(const std::string& saved, const QueueRuleSet& rules) {

@@ -50,4 +50,15 @@ std::string queue_rules_replacement_script(const std::string& iptables_save_outp
 std::string hold_connections_script(const std::string& iptables_save_output, const std::string& wan_interface);
 std::string hold_handed_over_connections(const std::string& wan_interface);
 
+// IPv6 forwarding (issue 8; only when lan.ipv6_networks is set): ip6tables rules in the
+// mangle table's FORWARD hook, chains GATEWAYD_V6_OUTBOUND (-i lan -o wan) and
+// GATEWAYD_V6_INBOUND (-i wan -o lan), to the same queues. No NAT, so FORWARD sees both
+// directions; the gateway's own IPv6 traffic is not queued. Installed in one
+// ip6tables-restore transaction that also removes stale GATEWAYD_* chains; removed at
+// exit. Fail-closed like IPv4: no --queue-bypass.
+std::string install_ipv6_queue_rules(const QueueRuleSet& rules);
+std::string remove_ipv6_queue_rules();
+std::string ipv6_queue_rules_install_script(const QueueRuleSet& rules);
+std::string ipv6_queue_rules_replacement_script(const std::string& ip6tables_save_output, const QueueRuleSet& rules);
+
 }  // namespace gw

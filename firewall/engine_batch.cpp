@@ -87,6 +87,8 @@ EngineResult PacketEngine::judge(const EnginePacket& packet, Instant now) noexce
         case EnginePath::hairpin: return translate_hairpin(packet.bytes, packet.checksum, now);
         case EnginePath::input_from_lan: return judge_input_from_lan(packet.bytes, now);
         case EnginePath::local_output: return track_local_output(packet.bytes, now);
+        case EnginePath::ipv6_outbound: return judge_ipv6_outbound(packet.bytes, now);
+        case EnginePath::ipv6_inbound: return judge_ipv6_inbound(packet.bytes, now);
     }
     return dropped(DropReason::unsupported_protocol);
 }

@@ -35,6 +35,12 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
                std::to_string(wanted.nat.limits.embryonic_inbound));
     if (running.firewall.lan_networks != wanted.firewall.lan_networks)
         refuse("lan.networks", "running networks", "new networks");
+    // The IPv6 flow table is sized, and the ip6tables rules installed or not, at start.
+    if (running.firewall.ipv6.lan_networks != wanted.firewall.ipv6.lan_networks)
+        refuse("lan.ipv6_networks", "running networks", "new networks");
+    if (running.firewall.ipv6.max_flows != wanted.firewall.ipv6.max_flows)
+        refuse("firewall.ipv6.max_flows", std::to_string(running.firewall.ipv6.max_flows),
+               std::to_string(wanted.firewall.ipv6.max_flows));
     if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");
     return refused;
 }
@@ -59,6 +65,7 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     }
     forwards_ = std::move(forwards);
     rules_ = std::move(rules);
+    ipv6_.reconfigure(setup.firewall.ipv6);
     setup_ = setup;
     // Flows that came in through a forward (or the DMZ) end when that opening is gone or
     // now leads elsewhere: disabling a forward during an attack must shut it at once.

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "nat/endpoint.hpp"
+#include "nat/ipv6_address.hpp"
 
 namespace gw {
 
@@ -48,8 +49,12 @@ struct FirewallRule {
     std::string name;  // unique; names the rule in logs and counters
     RuleDirection direction = RuleDirection::inbound;
     std::optional<Protocol> protocol;             // nullopt = any
+    // A rule names addresses of one family or none: with IPv4 networks it never matches
+    // an IPv6 packet, with IPv6 networks never an IPv4 one; with none it matches both.
     std::vector<Ipv4Network> sources;             // empty = any
     std::vector<Ipv4Network> destinations;        // empty = any
+    std::vector<Ipv6Network> ipv6_sources;        // empty = any
+    std::vector<Ipv6Network> ipv6_destinations;   // empty = any
     std::vector<PortRange> source_ports;          // empty = any; only with tcp/udp
     std::vector<PortRange> destination_ports;     // empty = any; only with tcp/udp
     std::optional<std::uint8_t> icmp_type;        // only with icmp
@@ -83,6 +88,20 @@ struct DefaultPolicies {
     RuleAction input = RuleAction::drop;
 };
 
+// What to do with an ICMPv6 echo request from the WAN to a LAN host (RFC 4890 §4.3.1
+// lets a site choose): the inbound rules and policy like any new inbound packet, or
+// always accept, or always drop.
+enum class InboundEchoRequest : std::uint8_t { policy, accept, drop };
+
+// IPv6 forwarding (issue 8): no NAT; stateful, default-deny inbound, pinholes.
+struct Ipv6FirewallConfig {
+    std::vector<Ipv6Network> lan_networks;  // lan.ipv6_networks; empty = IPv6 is not forwarded by us
+    std::uint32_t max_flows = 65536;        // firewall.ipv6.max_flows
+    InboundEchoRequest inbound_echo_request = InboundEchoRequest::policy;
+    bool enabled() const { return !lan_networks.empty(); }
+    bool operator==(const Ipv6FirewallConfig&) const = default;
+};
+
 struct FirewallConfig {
     std::vector<Ipv4Network> lan_networks;  // lan.networks; empty = the LAN interface's own subnet
     FilteringBehaviour filtering = FilteringBehaviour::address_and_port_dependent;
@@ -92,6 +111,7 @@ struct FirewallConfig {
     std::optional<Ipv4Address> dmz_host;
     // Drop log: at most this many lines a second; the rest are counted and reported.
     std::uint32_t log_lines_per_second = 10;
+    Ipv6FirewallConfig ipv6;
 };
 
 // The names the config file uses for each enum: the loader parses with these tables
@@ -118,6 +138,12 @@ inline constexpr EnumName<FilteringBehaviour> filtering_behaviour_names[] = {
     {FilteringBehaviour::endpoint_independent, "endpoint-independent"},
     {FilteringBehaviour::address_dependent, "address-dependent"},
     {FilteringBehaviour::address_and_port_dependent, "address-and-port-dependent"},
+};
+
+inline constexpr EnumName<InboundEchoRequest> inbound_echo_request_names[] = {
+    {InboundEchoRequest::policy, "policy"},
+    {InboundEchoRequest::accept, "accept"},
+    {InboundEchoRequest::drop, "drop"},
 };
 
 template <class Enum, std::size_t N>

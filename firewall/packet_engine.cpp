@@ -10,7 +10,8 @@ PacketEngine::PacketEngine(const EngineSetup& setup)
       mappings_(setup.nat),
       flows_(setup.nat, mappings_),
       forwards_(setup.firewall),
-      rules_(setup.firewall) {
+      rules_(setup.firewall),
+      ipv6_(setup.firewall.ipv6, setup.nat.timeouts, setup.lan_interface, setup.wan_interface) {
     reserve_static_forward_ports(setup.firewall, true);
 }
 
@@ -22,7 +23,19 @@ void PacketEngine::reserve_static_forward_ports(const FirewallConfig& firewall, 
                     : mappings_.unreserve(protocol, Port{std::uint16_t(port)});
 }
 
-std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
+std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expire_idle(now) + ipv6_.expire_idle(now); }
+
+EngineResult PacketEngine::judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
+    EngineResult result = ipv6_.judge_outbound(packet, rules_, now);
+    if (result.verdict == Verdict::drop) counters_.drops.count(result.reason);
+    return result;
+}
+
+EngineResult PacketEngine::judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
+    EngineResult result = ipv6_.judge_inbound(packet, rules_, now);
+    if (result.verdict == Verdict::drop) counters_.drops.count(result.reason);
+    return result;
+}
 
 bool PacketEngine::open_port_mapping(const DynamicForward& mapping) {
     if (!forwards_.open(mapping)) return false;

@@ -14,7 +14,9 @@
 #include <string>
 #include <vector>
 
+#include "firewall/engine_result.hpp"
 #include "firewall/firewall_config.hpp"
+#include "firewall/ipv6_firewall.hpp"
 #include "firewall/flow_snapshot.hpp"
 #include "firewall/flow_table.hpp"
 #include "firewall/forward_table.hpp"
@@ -27,20 +29,6 @@
 #include "nat/nat_config.hpp"
 
 namespace gw {
-
-enum class Verdict : std::uint8_t {
-    forward,          // translated in place (or a routed flow left as is): send it on
-    deliver_locally,  // for the gateway itself and admitted: untouched
-    drop,             // see reason
-    reject,           // drop, and answer with a TCP RST / ICMP unreachable (build_reject)
-};
-
-struct EngineResult {
-    Verdict verdict = Verdict::drop;
-    DropReason reason = DropReason::none;
-    const FirewallRule* rule = nullptr;  // the rule that decided a new flow; null = policy or no rule
-    bool log = false;                    // the deciding rule asked for a log line
-};
 
 struct EngineCounters {
     DropCounters drops;
@@ -61,7 +49,9 @@ struct EngineCounters {
 };
 
 // Which of the engine's entry points a packet goes to (see PacketEngine).
-enum class EnginePath : std::uint8_t { outbound, inbound, hairpin, input_from_lan, local_output };
+// ipv6_outbound / ipv6_inbound: IPv6 routed LAN -> WAN / WAN -> LAN (FORWARD), judged by
+// the IPv6 firewall (ipv6_firewall.hpp) and never rewritten.
+enum class EnginePath : std::uint8_t { outbound, inbound, hairpin, input_from_lan, local_output, ipv6_outbound, ipv6_inbound };
 
 struct EnginePacket {
     std::span<std::uint8_t> bytes;
@@ -103,7 +93,17 @@ public:
     // (engine_batch.cpp). `results` holds at least packets.size() entries.
     void judge_batch(std::span<const EnginePacket> packets, Instant now, std::span<EngineResult> results) noexcept;
 
-    std::size_t expire_idle(Instant now) noexcept;
+    std::size_t expire_idle(Instant now) noexcept;  // IPv4 and IPv6 flows
+
+    // IPv6 forwarding (issue 8), with the rule table above; the drop is counted with the
+    // IPv4 engine's drops (EngineCounters::drops).
+    EngineResult judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
+    EngineResult judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
+    // Pinholes from the control plane (OpenPinhole / ClosePinhole / QueryPinholePackets).
+    bool open_pinhole(const Pinhole& pinhole) { return ipv6_.open_pinhole(pinhole); }
+    bool close_pinhole(std::uint16_t id) { return ipv6_.close_pinhole(id); }
+    std::optional<std::uint64_t> pinhole_packets(std::uint16_t id) const { return ipv6_.pinhole_packets(id); }
+    const Ipv6Firewall& ipv6() const { return ipv6_; }
 
     // Control plane (applied by the packet worker between batches): open a port mapping
     // a client was granted, close it when its lease ends or it is deleted — closing
@@ -192,6 +192,7 @@ private:
     FragmentTable fragments_;
     ForwardTable forwards_;
     RuleTable rules_;
+    Ipv6Firewall ipv6_;
     EngineCounters counters_;
 
 public:

@@ -15,6 +15,11 @@ bool any_network_contains(const std::vector<Ipv4Network>& networks, Ipv4Address 
     return std::any_of(networks.begin(), networks.end(), [&](const Ipv4Network& n) { return n.contains(address); });
 }
 
+bool any_network_contains(const std::vector<Ipv6Network>& networks, const Ipv6Address& address) noexcept {
+    if (networks.empty()) return true;
+    return std::any_of(networks.begin(), networks.end(), [&](const Ipv6Network& n) { return n.contains(address); });
+}
+
 // Empty = any port; a non-empty list needs a packet that has ports.
 bool any_range_contains(const std::vector<PortRange>& ranges, Port port, bool has_ports) noexcept {
     if (ranges.empty()) return true;
@@ -39,8 +44,15 @@ bool RuleTable::matches(const Entry& entry, const PacketFacts& packet) noexcept 
     const FirewallRule& rule = entry.rule;
     if (entry.protocol && *entry.protocol != packet.protocol) return false;
     if (rule.interface && *rule.interface != packet.arrival_interface) return false;
-    if (!any_network_contains(rule.sources, packet.source)) return false;
-    if (!any_network_contains(rule.destinations, packet.destination)) return false;
+    if (packet.ipv6) {
+        if (!rule.sources.empty() || !rule.destinations.empty()) return false;  // an IPv4 rule
+        if (!any_network_contains(rule.ipv6_sources, packet.ipv6_source)) return false;
+        if (!any_network_contains(rule.ipv6_destinations, packet.ipv6_destination)) return false;
+    } else {
+        if (!rule.ipv6_sources.empty() || !rule.ipv6_destinations.empty()) return false;  // an IPv6 rule
+        if (!any_network_contains(rule.sources, packet.source)) return false;
+        if (!any_network_contains(rule.destinations, packet.destination)) return false;
+    }
     if (!any_range_contains(rule.source_ports, packet.source_port, packet.has_ports)) return false;
     if (!any_range_contains(rule.destination_ports, packet.destination_port, packet.has_ports)) return false;
     if (rule.icmp_type && !(packet.has_icmp_type && packet.icmp_type == *rule.icmp_type)) return false;

@@ -28,6 +28,10 @@ struct PacketFacts {
     RuleDirection direction = RuleDirection::inbound;
     std::uint8_t protocol = 0;  // IP protocol number (6 = TCP, 17 = UDP, 1 = ICMP, others too)
     Ipv4Address source, destination;
+    // An IPv6 packet (no NAT: the addresses on the wire) matches only rules without
+    // IPv4 networks; an IPv4 one only rules without IPv6 networks.
+    bool ipv6 = false;
+    Ipv6Address ipv6_source, ipv6_destination;
     Port source_port, destination_port;
     bool has_ports = false;      // false for non-TCP/UDP and for non-first fragments
     std::uint8_t icmp_type = 0;

@@ -46,7 +46,16 @@ namespace gw {
     X(host_port_limit, "LAN host at nat.max_ports_per_host external ports")                 \
     X(embryonic_limit, "WAN-started flows not yet answered at nat.max_embryonic_inbound")   \
     X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")                \
-    X(upnp_request_refused, "UPnP HTTP request with a foreign Host, outside CALLBACK or too big")
+    X(upnp_request_refused, "UPnP HTTP request with a foreign Host, outside CALLBACK or too big")\
+    X(truncated_ipv6_header, "shorter than an IPv6 header, or not version 6")              \
+    X(bad_ipv6_payload_length, "IPv6 payload length beyond the buffer, or a jumbogram")     \
+    X(malformed_ipv6_extension_headers, "IPv6 extension header chain cut short, out of order, repeated, too long, or RH0 (RFC 8200, RFC 5095, RFC 7112)")\
+    X(ipv6_link_scope_address, "link-local, multicast or unspecified IPv6 address: never forwarded")\
+    X(ipv6_destination_outside_lan, "arrived from the WAN for an address outside lan.ipv6_networks")\
+    X(icmpv6_link_scope_type, "NDP, MLD, redirect or other link-scope ICMPv6: never forwarded (RFC 4890 4.3.3)")\
+    X(icmpv6_type_filtered, "ICMPv6 type or code a firewall does not forward (RFC 4890 4.3.4, 4.3.5)")\
+    X(icmpv6_error_without_flow, "ICMPv6 error quoting a packet of no tracked IPv6 flow")    \
+    X(ipv6_flow_table_full, "IPv6 flow table at firewall.ipv6.max_flows")
 
 enum class DropReason : std::uint8_t {
 #define GW_DROP_REASON_ENUM(name, text) name,

@@ -6,7 +6,10 @@
 # renews, DeletePinhole removes, a short lease ends by itself; every refusal carries the spec's code
 # (402, 606, 701-708) and is counted; in secure mode a host opens pinholes only for its own address
 # and never over IPv4; only the owner may renew or delete; gatewayctl status lists the pinholes and
-# they survive a restart; allow_inbound false answers 703, enabled false 702.
+# they survive a restart; allow_inbound false answers 703, enabled false 702. End to end through
+# gatewayd's IPv6 firewall: the WAN host cannot connect to a LAN host until it opens a pinhole, can
+# then (GetPinholePackets counts it, CheckPinholeWorking says so), and cannot once the pinhole is
+# deleted or its lease has ended.
 # gatewayd only: the reference miniupnpd-iptables package is built without its IPv6 firewall control.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -14,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "pinholes are tested against gatewayd only"
 
-readonly PORT=46100 UDP_PORT=46110 PER_CLIENT_LIMIT=3
+readonly PORT=46100 UDP_PORT=46110 E2E_PORT=46200 PER_CLIENT_LIMIT=3
 
 # pinhole_upnpc ROLE ARGS...: upnpc over IPv6 from ROLE (its own IPv6 address is the requester).
 pinhole_upnpc() {
@@ -109,6 +112,42 @@ expect_unlisted() {
     ! grep -q "^$1 " <<<"$listing" || lab_fail "$2: gatewayctl status still lists pinhole $1:"$'\n'"$listing"
 }
 
+net6() {
+    local role=$1
+    shift
+    lab_in "$role" /usr/bin/python3 "$LAB_DIR/labnet6.py" "$@"
+}
+
+# wan_reaches PORT: a TCP connection from the WAN host to LAN host 1's address in the LAN prefix,
+# port PORT, gets its line echoed by the LAN host's echo server.
+wan_reaches() { net6 wan tcp-ask "$HOST1_IP6" "$1" --timeout 1 >/dev/null 2>&1; }
+
+check_end_to_end() {
+    local id short
+    lab_bg lan "echo6.$E2E_PORT" /usr/bin/python3 "$LAB_DIR/labnet6.py" tcp-echo --port "$E2E_PORT"
+    lab_wait_listen lan tcp "$E2E_PORT"
+    ! wan_reaches "$E2E_PORT" || lab_fail "the WAN host reached [$HOST1_IP6]:$E2E_PORT before any pinhole"
+    lab_ok "without a pinhole the WAN host cannot connect to [$HOST1_IP6]:$E2E_PORT"
+    id=$(add_pinhole lan "" 0 "$HOST1_IP6" "$E2E_PORT" TCP 3600)
+    lab_poll 3 wan_reaches "$E2E_PORT" || lab_fail "pinhole $id open, but the WAN host still cannot connect to [$HOST1_IP6]:$E2E_PORT"
+    lab_ok "AddPinhole $id (upnpc, over IPv6): the WAN host connects to [$HOST1_IP6]:$E2E_PORT"
+    expect_soap "200 -" "CheckPinholeWorking after traffic came in" lan CheckPinholeWorking UniqueID="$id"
+    local packets
+    packets=$(pinhole_upnpc lan -K "$id")
+    grep -qE "PinholePackets *= *[1-9]|Packets *= *[1-9]" <<<"$packets" ||
+        lab_fail "GetPinholePackets $id after a connection came in: expected a count above 0, upnpc said:"$'\n'"$packets"
+    lab_ok "GetPinholePackets $id: $(grep -oE '[Pp]ackets *= *[0-9]+' <<<"$packets" | head -1)"
+    expect_soap "200 -" "DeletePinhole $id" lan DeletePinhole UniqueID="$id"
+    sleep 0.5
+    ! wan_reaches "$E2E_PORT" || lab_fail "pinhole $id deleted, but the WAN host still connects"
+    lab_ok "DeletePinhole $id: the WAN host cannot connect any more"
+    short=$(add_pinhole lan "" 0 "$HOST1_IP6" "$E2E_PORT" TCP 3)
+    lab_poll 3 wan_reaches "$E2E_PORT" || lab_fail "the 3 s pinhole $short does not let the WAN host in"
+    sleep 4
+    ! wan_reaches "$E2E_PORT" || lab_fail "the 3 s pinhole $short still lets the WAN host in after 4 s"
+    lab_ok "a 3 s pinhole lets the WAN host in, then its lease ends and the way is shut"
+}
+
 restart_with_pinhole_keys() {
     # shellcheck disable=SC2034 # read by _lab_upnp_gatewayd_config
     LAB_UPNP_EXTRA_KEYS=("pinholes={$1}")
@@ -164,7 +203,7 @@ check_refusals() {
     expect_code 706 "InternalPort 0" lan -A "" 0 "$HOST1_IP6" 0 TCP 60
     expect_code 606 "secure mode: LAN host 2's address from LAN host 1" lan -A "" 0 "$HOST2_IP6" "$PORT" TCP 60
     expect_code 606 "secure mode: a privileged port" lan -A "" 0 "$HOST1_IP6" 80 TCP 60
-    expect_code 606 "the gateway's own address" lan -A "" 0 "$LAB_UPNP_GW_LAN_IP6" "$PORT" TCP 60
+    expect_code 606 "the gateway's own address" lan -A "" 0 "$LAB_GW_LAN6_IP" "$PORT" TCP 60
     expect_code 606 "secure mode: a request over IPv4" lan-ipv4 -A "" 0 "$HOST1_IP6" "$PORT" TCP 60
     expect_soap "500 606" "UpdatePinhole by another host" lan2 UpdatePinhole UniqueID="$TCP_ID" NewLeaseTime=60
     expect_soap "500 606" "DeletePinhole by another host" lan2 DeletePinhole UniqueID="$TCP_ID"
@@ -228,7 +267,7 @@ check_inbound_not_allowed_and_disabled() {
     lab_ok "allow_inbound false: InboundPinholeAllowed 0 and 703; enabled false: 702"
 }
 
-PACKET_PATH=none
+PACKET_PATH=pinholes  # the IPv6 firewall (h-v6fw) counts each pinhole's packets
 lab_upnp_up --igd-version 2 --lan-hosts 2 --ipv6-lan \
     --upnp-key "pinholes={per_client_limit: $PER_CLIENT_LIMIT, max_pinholes: 16}"
 HOST1_IP6=$(lab_upnp_lan_ip6 1)
@@ -247,5 +286,6 @@ check_refusals
 check_update_and_packets
 check_restart_keeps_pinholes
 check_delete_and_expiry
+check_end_to_end
 check_inbound_not_allowed_and_disabled
-echo "PASS  IGD:2 pinholes granted, renewed, deleted, expired and refused with the spec's codes ($LAB_UPNP_IGD)"
+echo "PASS  IGD:2 pinholes granted, renewed, deleted, expired and refused with the spec's codes, and they open and shut the IPv6 firewall ($LAB_UPNP_IGD)"

@@ -17,7 +17,7 @@
 #     source tests/lab/lab.sh
 #     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none (routing
 #                                # off); without --nat: $LAB_NAT, else gatewayd
-#            [--wan2] [--lan-hosts N] [--config FILE]
+#            [--wan2] [--lan-hosts N] [--config FILE] [--ipv6]
 #                                # FILE: gatewayd's config instead of the lab's minimal one; copied
 #                                # into $LAB_TMP, so `--config <(my_config)` works
 #     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan / lab_wan2,
@@ -29,6 +29,12 @@
 # lab_up installs EXIT/INT/TERM traps that call lab_down, so a script failing midway still removes
 # everything; a script that needs its own cleanup should put its files in $LAB_TMP and start its
 # processes in the namespaces (lab_bg), which lab_down removes and kills.
+#
+# With --ipv6 the lab's own veths also get IPv6 (IPv6 stays off in every namespace otherwise, so
+# that captures hold no router solicitations): LAN 2001:db8:1::/64 (host ::10, .. ::N0; gateway
+# ::1), WAN 2001:db8:ff::/64 (gateway ::1, WAN host ::2), DAD off (nodad), the WAN host routing the
+# LAN prefix to the gateway as an ISP routes a delegated prefix. No NAT for IPv6: forwarding is
+# turned on by gatewayd when lan.ipv6_networks is set (LAB_LAN6_NET), by lab_up under --nat kernel|none.
 #
 # Or run it:
 #     tests/lab/lab.sh up [--nat MODE]     bring the lab up, describe it, tear it down on Enter
@@ -75,6 +81,13 @@ LAB_WAN2_IP=198.51.100.2
 LAB_WAN_ROUTER_IP=198.51.100.1 # the first WAN host's address towards the second
 LAB_WAN_ROUTER_IF=eth1
 LAB_LAN_HOSTS_MAX=9
+# --ipv6: RFC 3849 documentation prefixes.
+# shellcheck disable=SC2034
+LAB_LAN6_NET=2001:db8:1::/64
+LAB_LAN6_IP=2001:db8:1::10
+LAB_GW_LAN6_IP=2001:db8:1::1
+LAB_GW_WAN6_IP=2001:db8:ff::1
+LAB_WAN6_IP=2001:db8:ff::2
 LAB_SWITCH_BRIDGE=br0
 
 # State of the lab; all empty while it is down. `:=` keeps the state if this file is sourced again.
@@ -184,7 +197,7 @@ lab_stop_pid() {
 # lab_up [--nat gatewayd|kernel|none] [--wan2] [--lan-hosts N] [--config FILE]; without --nat,
 # $LAB_NAT or else gatewayd. --config FILE replaces the lab's minimal gatewayd config (see the top).
 lab_up() {
-    local mode=${LAB_NAT:-gatewayd} wan2=false lan_hosts=1 config=''
+    local mode=${LAB_NAT:-gatewayd} wan2=false lan_hosts=1 config='' ipv6=false
     while (($#)); do
         case $1 in
         --nat) mode=${2:?--nat needs gatewayd, kernel or none}; shift 2 ;;
@@ -194,6 +207,7 @@ lab_up() {
         --lan-hosts=*) lan_hosts=${1#--lan-hosts=}; shift ;;
         --config) config=${2:?--config needs a file}; shift 2 ;;
         --config=*) config=${1#--config=}; shift ;;
+        --ipv6) ipv6=true; shift ;;
         *) _lab_die "lab_up: unknown argument '$1'" ;;
         esac
     done
@@ -229,6 +243,7 @@ lab_up() {
     _lab_create_namespaces
     _lab_wire
     if [[ -n $LAB_NS_WAN2 ]]; then _lab_wire_wan2; fi
+    if [[ $ipv6 == true ]]; then _lab_wire_ipv6; fi
     lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
     if [[ -n $config ]]; then
         _lab_use_gatewayd_config "$config"
@@ -240,6 +255,7 @@ lab_up() {
     gatewayd) lab_daemon_start ;;
     none) ;;
     esac
+    if [[ $ipv6 == true && $mode != gatewayd ]]; then lab_gw sysctl -qw net.ipv6.conf.all.forwarding=1; fi
 }
 
 # lab_down: safe to call any number of times, from a trap or by hand.

@@ -4,7 +4,8 @@
 #
 #     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2] [--ipv6-lan]
 #                 [--upnp-key KEY=VALUE]...   (more upnp.KEY settings for gatewayd; the reference ignores them)
-#         --ipv6-lan: IPv6 on the LAN before the IGD starts (lab_upnp_ipv6_lan), for pinholes.
+#         --ipv6-lan: the lab's IPv6 (lab_up --ipv6), gatewayd's lan.ipv6_networks, and each LAN host
+#         also on a SLAAC-like address (lab_upnp_ipv6_lan), for pinholes.
 #         LAB_NAT=gatewayd (default): gatewayd with an upnp: section, leases in $LAB_UPNP_LEASE_FILE.
 #         LAB_NAT=kernel: the reference, to check the tests themselves: the kernel's NAT with Debian's
 #         miniupnpd (package miniupnpd-iptables) and iptables-legacy, all inside the gateway
@@ -39,7 +40,7 @@ lab_upnp_up() {
         --insecure) secure=false; shift ;;
         --lan-hosts) lab_args+=("$1" "${2:?--lan-hosts needs a number}"); shift 2 ;;
         --wan2) lab_args+=("$1"); shift ;;
-        --ipv6-lan) ipv6_lan=true; shift ;;
+        --ipv6-lan) ipv6_lan=true; lab_args+=(--ipv6); shift ;;
         --upnp-key) LAB_UPNP_EXTRA_KEYS+=("${2:?--upnp-key needs KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_upnp_up: unknown argument '$1'" ;;
         esac
@@ -52,6 +53,7 @@ lab_upnp_up() {
     *) _lab_die "lab_upnp_up: the IGD needs LAB_NAT=gatewayd or kernel (miniupnpd), not '$mode'" ;;
     esac
     _lab_upnp_require_tools
+    LAB_UPNP_IPV6=$ipv6_lan
     lab_up --nat none "${lab_args[@]}"
     # shellcheck disable=SC2034 # lab.sh's state: what lab_describe shows
     LAB_NAT_MODE=$mode
@@ -80,7 +82,7 @@ _lab_upnp_gatewayd_config() {
     local permission permissions=()
     while IFS= read -r permission; do permissions+=("\"$permission\""); done < <(_lab_upnp_permissions)
     cat <<EOF
-lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
+lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]$([[ $LAB_UPNP_IPV6 != true ]] || echo ", ipv6_networks: [$LAB_LAN6_NET]")}
 wan: {interface: $LAB_GW_WAN_IF, address: auto}
 upnp:
   enabled: true
@@ -98,12 +100,11 @@ EOF
 # ---------------------------------------------------------------------------------------------
 # IPv6 on the LAN (IGD:2 pinholes)
 
-# The LAN's IPv6 prefix: unique-local, on the namespaced links only. The gateway's LAN interface is
-# ::1 in it; each LAN host takes the prefix with its link-local interface identifier, as SLAAC
-# would give it (pupnp 1.8 serves IPv6 on the gateway's link-local address only, so a host asks
-# from its link-local address, and secure mode matches the interface identifier).
-LAB_UPNP_V6_PREFIX=fd00:50
-LAB_UPNP_GW_LAN_IP6=$LAB_UPNP_V6_PREFIX::1
+# The LAN's IPv6 prefix is the lab's (lab_up --ipv6: LAB_LAN6_NET, the gateway at LAB_GW_LAN6_IP).
+# Each LAN host also takes the prefix with its link-local interface identifier, as SLAAC would
+# give it: pupnp 1.8 serves IPv6 on the gateway's link-local address only, so a host asks from
+# its link-local address, and secure mode matches the interface identifier.
+: "${LAB_UPNP_IPV6:=false}"
 
 # lab_upnp_link_local ROLE: ROLE's link-local address on its LAN interface (gw: lan0).
 lab_upnp_link_local() {
@@ -116,24 +117,16 @@ lab_upnp_link_local() {
 lab_upnp_lan_ip6() {
     local link_local
     link_local=$(lab_upnp_link_local "lan$1")
-    echo "$LAB_UPNP_V6_PREFIX::${link_local#fe80::}"
+    # RFC 5952 text (what gatewayd prints): no "::" for a single zero group.
+    /usr/bin/python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' \
+        "${LAB_LAN6_NET%%::/*}::${link_local#fe80::}"
 }
 
-# lab_upnp_ipv6_lan: IPv6 on (the lab switches it off everywhere) for the gateway's LAN interface
-# and every LAN host, with the addresses above; the gateway learns the prefix from its interface
-# when the IGD starts. No duplicate address detection: a tentative link-local address cannot be
-# bound, and pupnp binds the LAN interface's at once.
+# lab_upnp_ipv6_lan: each LAN host's SLAAC-like address (lab_upnp_lan_ip6), beside the lab's.
 lab_upnp_ipv6_lan() {
-    local k ns
-    lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.accept_dad=0"
-    lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.disable_ipv6=0"
-    ip -n "$LAB_NS_GW" addr add "$LAB_UPNP_GW_LAN_IP6/64" dev "$LAB_GW_LAN_IF" nodad
+    local k
     for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
-        ns=$(_lab_ns_of "lan$k")
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_HOST_IF.accept_dad=0"
-        ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$LAB_HOST_IF.disable_ipv6=0"
-        ip -n "$ns" addr add "$(lab_upnp_lan_ip6 "$k")/64" dev "$LAB_HOST_IF" nodad
-        ip -n "$ns" -6 route add default via "$LAB_UPNP_GW_LAN_IP6"
+        ip -n "$(_lab_ns_of "lan$k")" addr add "$(lab_upnp_lan_ip6 "$k")/64" dev "$LAB_HOST_IF" nodad
     done
 }
 

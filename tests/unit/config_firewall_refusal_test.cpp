@@ -230,7 +230,7 @@ TEST_CASE("bad values inside rule and forward lists are refused at the value") {
          "test.yaml:10:31: firewall.rules[0].destination_ports: expected a port from 0 to 65535 or a range "
          "\"first-last\" of them, got '70000'"},
         {with_rules(rule_item("inbound", "      sources: [{a: 1}]\n")),
-         "test.yaml:9:17: firewall.rules[0].sources: expected an IPv4 network or a list of them, got a map"},
+         "test.yaml:9:17: firewall.rules[0].sources: expected an IPv4 or IPv6 network or a list of them, got a map"},
         {with_rules(rule_item("input", "      protocol: icmp\n      icmp_type: 256\n")),
          "test.yaml:10:18: firewall.rules[0].icmp_type: expected an ICMP type from 0 to 255 or one of echo-reply, "
          "destination-unreachable, echo-request, time-exceeded, got '256'"},

@@ -1,5 +1,7 @@
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "daemon/queue_rules.hpp"
 
 using gw::queue_rules_install_script;
@@ -95,4 +97,33 @@ TEST_CASE("several workers spread every chain over their consecutive queues with
     CHECK(script.find("--queue-num") == std::string::npos);
     // Fail-closed as with one queue: no bypass, and no --fail-open anywhere.
     CHECK(script.find("--queue-bypass") == std::string::npos);
+}
+
+TEST_CASE("the IPv6 queue rules judge both directions where IPv6 is routed, fail-closed", "[queue_rules]") {
+    std::string script = gw::ipv6_queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1"});
+    CHECK(script.rfind("*mangle\n", 0) == 0);
+    CHECK(script.find("-I FORWARD 1 -i lan0 -o wan0 -j GATEWAYD_V6_OUTBOUND\n") != std::string::npos);
+    CHECK(script.find("-I FORWARD 1 -i wan0 -o lan0 -j GATEWAYD_V6_INBOUND\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_INBOUND -j NFQUEUE --queue-num 7\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_OUTBOUND -j NFQUEUE --queue-num 7\n") != std::string::npos);
+    CHECK(script.find("PREROUTING") == std::string::npos);  // no NAT: nothing before routing
+    CHECK(script.find("--queue-bypass") == std::string::npos);
+    std::string two = gw::ipv6_queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1", 2});
+    CHECK(two.find("-A GATEWAYD_V6_INBOUND -j NFQUEUE --queue-balance 7:8\n") != std::string::npos);
+}
+
+TEST_CASE("stale IPv6 rules of a crashed instance are replaced in the same transaction as ours go in",
+          "[queue_rules]") {
+    const std::string saved =
+        "*mangle\n:PREROUTING ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:GATEWAYD_V6_INBOUND - [0:0]\n"
+        ":GATEWAYD_V6_OUTBOUND - [0:0]\n-A FORWARD -i wan0 -o lan0 -j GATEWAYD_V6_INBOUND\n"
+        "-A FORWARD -i lan0 -o wan0 -j GATEWAYD_V6_OUTBOUND\n-A GATEWAYD_V6_INBOUND -j NFQUEUE --queue-num 7\n"
+        "-A FORWARD -j ACCEPT\nCOMMIT\n";
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    std::string script = gw::ipv6_queue_rules_replacement_script(saved, rules);
+    CHECK(script.find("-D FORWARD -i wan0 -o lan0 -j GATEWAYD_V6_INBOUND\n") != std::string::npos);
+    CHECK(script.find("-X GATEWAYD_V6_OUTBOUND\n") != std::string::npos);
+    CHECK(script.find("-D FORWARD -j ACCEPT") == std::string::npos);  // not ours
+    CHECK(script.find("-I FORWARD 1 -i lan0 -o wan0 -j GATEWAYD_V6_OUTBOUND\n") > script.find("-X GATEWAYD_V6_OUTBOUND\n"));
+    CHECK(std::count(script.begin(), script.end(), '*') == 1);  // one table, one COMMIT: one transaction
 }

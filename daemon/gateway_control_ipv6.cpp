@@ -1,0 +1,141 @@
+// gatewayctl's IPv6 views and pinhole commands (issue 8): the IPv6 part of `status`,
+// `flows6`, `pinholes`, and `pinhole add|delete` — a manual way to open what a UPnP
+// WANIPv6FirewallControl client would, for tests and for hosts without UPnP. Pinhole
+// ids are shared with the IGD's: pick ids it does not use (it counts up from 1).
+#include <charconv>
+
+#include "control_json.hpp"
+#include "gateway_control.hpp"
+#include "log.hpp"
+
+namespace gw {
+namespace {
+
+std::string protocol_text(std::uint16_t protocol) {
+    switch (protocol) {
+        case 6: return "tcp";
+        case 17: return "udp";
+        case 58: return "icmpv6";
+        case any_ip_protocol: return "any";
+        default: return std::to_string(protocol);
+    }
+}
+
+std::optional<std::uint16_t> number_in(std::string_view text, unsigned low, unsigned high) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value < low || value > high)
+        return std::nullopt;
+    return std::uint16_t(value);
+}
+
+std::optional<std::uint16_t> pinhole_protocol(std::string_view text) {
+    if (text == "tcp") return std::uint16_t(6);
+    if (text == "udp") return std::uint16_t(17);
+    if (text == "icmpv6") return std::uint16_t(58);
+    if (text == "any") return any_ip_protocol;
+    return number_in(text, 0, 255);
+}
+
+std::string pinhole_row(const PinholeTable::Entry& e) {
+    const Pinhole& p = e.pinhole;
+    return JsonObject()
+        .add("id", std::uint64_t(p.id))
+        .add("protocol", protocol_text(p.protocol))
+        .add("internal_client", p.internal_client.to_string())
+        .add("internal_port", std::uint64_t(p.internal_port))
+        .add("remote_host", p.remote_host ? p.remote_host->to_string() : "*")
+        .add("remote_port", std::uint64_t(p.remote_port))
+        .add("packets", e.packets)
+        .str();
+}
+
+constexpr std::string_view pinhole_usage =
+    "usage: pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]  |  pinhole delete ID "
+    "(ID 1-65535, PORT 0 = any)";
+
+}  // namespace
+
+std::string GatewayControl::ipv6_status() const {
+    const Ipv6Firewall& v6 = engine_.ipv6();
+    const Ipv6FirewallCounters& c = v6.counters();
+    std::vector<std::string> pinholes, networks;
+    for (const auto& e : v6.pinholes().entries()) pinholes.push_back(pinhole_row(e));
+    for (const auto& n : v6.config().lan_networks) networks.push_back(json_quote(n.to_string()));
+    return JsonObject()
+        .add("enabled", v6.config().enabled())
+        .add_raw("lan_networks", json_array(networks))
+        .add("flows", std::uint64_t(v6.flows().size()))
+        .add("max_flows", std::uint64_t(v6.flows().capacity()))
+        .add("flows_created", c.flows_created)
+        .add("flows_expired", v6.flows().expired_total())
+        .add("pinhole_flows", c.pinhole_flows)
+        .add("packets_out", c.outbound_packets)
+        .add("packets_in", c.inbound_packets)
+        .add_raw("pinholes", json_array(pinholes))
+        .str();
+}
+
+std::string GatewayControl::ipv6_flows(Instant now) const {
+    std::vector<std::string> rows;
+    engine_.ipv6().flows().for_each([&](const Ipv6Flow& f) {
+        if (f.expires <= now) return;
+        std::string state = f.key.protocol == 6 ? std::string(tcp_state_name(f.tcp.state()))
+                                                : f.reply_seen ? "replied" : "unreplied";
+        rows.push_back(JsonObject()
+                           .add("protocol", protocol_text(f.key.protocol))
+                           .add("state", state)
+                           .add("lan", "[" + f.key.lan_address.to_string() + "]:" + std::to_string(f.key.lan_port))
+                           .add("remote", "[" + f.key.remote_address.to_string() + "]:" + std::to_string(f.key.remote_port))
+                           .add("origin", f.origin == Ipv6FlowOrigin::lan ? "lan" : "wan")
+                           .add("pinhole", std::uint64_t(f.pinhole))
+                           .add("packets", f.packets)
+                           .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
+                           .str());
+    });
+    return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
+}
+
+std::string GatewayControl::pinholes() const {
+    std::vector<std::string> rows;
+    for (const auto& e : engine_.ipv6().pinholes().entries()) rows.push_back(pinhole_row(e));
+    return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("pinholes", json_array(rows)).str();
+}
+
+std::string GatewayControl::pinhole_command(const std::vector<std::string>& words) {
+    if (words.size() == 3 && words[1] == "delete") {
+        auto id = number_in(words[2], 1, 65535);
+        if (!id) return control_error(pinhole_usage);
+        if (!engine_.close_pinhole(*id)) return control_error("no pinhole " + words[2]);
+        log::info("gatewayctl: pinhole " + words[2] + " closed");
+        return control_ok("pinhole " + words[2] + " closed");
+    }
+    if (words.size() < 6 || words.size() > 8 || words[1] != "add") return control_error(pinhole_usage);
+    Pinhole p;
+    auto id = number_in(words[2], 1, 65535);
+    auto protocol = pinhole_protocol(words[3]);
+    auto client = Ipv6Address::parse(words[4]);
+    auto port = number_in(words[5], 0, 65535);
+    if (!id || !protocol || !client || !port) return control_error(pinhole_usage);
+    if (client->is_link_local() || client->is_multicast() || client->is_unspecified())
+        return control_error(words[4] + " is not a global unicast address: a pinhole to it could never match");
+    p.id = *id;
+    p.protocol = *protocol;
+    p.internal_client = *client;
+    p.internal_port = *port;
+    if (words.size() >= 7 && words[6] != "*") {
+        p.remote_host = Ipv6Address::parse(words[6]);
+        if (!p.remote_host) return control_error(pinhole_usage);
+    }
+    if (words.size() == 8) {
+        auto remote_port = number_in(words[7], 0, 65535);
+        if (!remote_port) return control_error(pinhole_usage);
+        p.remote_port = *remote_port;
+    }
+    engine_.open_pinhole(p);
+    log::info("gatewayctl: pinhole " + words[2] + " open: " + protocol_text(p.protocol) + " to [" +
+              p.internal_client.to_string() + "]:" + std::to_string(p.internal_port));
+    return control_ok("pinhole " + words[2] + " open");
+}
+
+}  // namespace gw

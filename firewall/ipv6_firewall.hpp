@@ -1,0 +1,123 @@
+// The IPv6 forwarding firewall (issue 8): no NAT, stateful, default-deny inbound.
+//
+//   outbound (LAN -> WAN, FORWARD -i lan -o wan): a flow the LAN host started goes on;
+//     a new one is decided by the outbound rules and policy and then tracked.
+//   inbound (WAN -> LAN, FORWARD -i wan -o lan): a packet of a tracked flow goes on; a
+//     new one is let in by an inbound rule that accepts it, then by a pinhole (the
+//     control plane's, pinhole_table.hpp), then by the inbound policy — drop by default.
+//   ICMPv6 as RFC 4890 §4.3 recommends for transit traffic (ipv6_icmp.cpp).
+//   Link-local, multicast and unspecified addresses are never forwarded.
+//
+// The rule table is the IPv4 engine's (rules with IPv6 networks, or none, apply here);
+// the caller passes it with each packet, so that a reload reaches both. Timeouts are
+// the NAT's (nat.timeouts): one set of RFC timeouts for every flow.
+//
+// Pure: no I/O, no clock (time comes in as `now`), no globals. Not thread safe: owned
+// by PacketEngine, which the packet workers share under one lock.
+//
+// Known limits: no reassembly (a later fragment follows its first fragment, whose
+// verdict is remembered 30 s); `reject` rules drop IPv6 silently (no RST or ICMPv6
+// answer is built for IPv6 yet); TCP checksums are not verified.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "firewall/engine_result.hpp"
+#include "firewall/firewall_config.hpp"
+#include "firewall/ipv6_flow_table.hpp"
+#include "firewall/ipv6_packet_view.hpp"
+#include "firewall/pinhole_table.hpp"
+#include "firewall/rule_table.hpp"
+#include "nat/nat_config.hpp"
+
+namespace gw {
+
+struct Ipv6FirewallCounters {
+    std::uint64_t outbound_packets = 0, inbound_packets = 0;
+    std::uint64_t flows_created = 0;
+    std::uint64_t pinhole_flows = 0;  // flows a pinhole let in
+};
+
+class Ipv6Firewall {
+public:
+    Ipv6Firewall(const Ipv6FirewallConfig& config, const NatTimeouts& timeouts, std::string lan_interface,
+                 std::string wan_interface);
+
+    // A LAN packet routed to the WAN / a WAN packet routed to the LAN. Verdict forward or
+    // drop (never reject: see the header comment); the packet is never changed.
+    EngineResult judge_outbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
+    EngineResult judge_inbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
+
+    // Control plane, between batches. Opening an id already open replaces it; closing
+    // also ends the flows it let in, so the path is shut at once.
+    bool open_pinhole(const Pinhole& pinhole);
+    bool close_pinhole(std::uint16_t id);
+    // Packets the pinhole has let in (flows' first packets and every later inbound one);
+    // nullopt for an id not open.
+    std::optional<std::uint64_t> pinhole_packets(std::uint16_t id) const { return pinholes_.packets(id); }
+
+    // Reload: the echo-request choice changes live; the networks and the table size are
+    // the caller's to refuse (PacketEngine::reconfigure).
+    void reconfigure(const Ipv6FirewallConfig& config) { config_.inbound_echo_request = config.inbound_echo_request; }
+
+    std::size_t expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
+    const Ipv6FlowTable& flows() const noexcept { return flows_; }
+    const PinholeTable& pinholes() const noexcept { return pinholes_; }
+    const Ipv6FirewallCounters& counters() const noexcept { return counters_; }
+    const Ipv6FirewallConfig& config() const noexcept { return config_; }
+
+private:
+    // A later fragment follows its first fragment's verdict (RFC 8200 §4.5 reassembly key).
+    struct FirstFragment {
+        Ipv6Address source, destination;
+        std::uint32_t identification = 0;
+        Instant expires{0};
+    };
+    static constexpr std::size_t remembered_fragments = 256;
+
+    EngineResult outbound_icmpv6(const Ipv6PacketView& v, RuleTable& rules, Instant now);
+    EngineResult inbound_icmpv6(const Ipv6PacketView& v, RuleTable& rules, Instant now);
+    // An ICMPv6 error (RFC 4890 §4.3.1 types and codes only) passes when the datagram it
+    // quotes belongs to a tracked flow; `quoted_from_lan`: the quoted packet went LAN -> WAN.
+    EngineResult icmpv6_error(const Ipv6PacketView& v, bool quoted_from_lan, Instant now);
+
+    // A new flow the LAN host starts / a WAN host starts, once the checks have passed.
+    EngineResult outbound_new(const Ipv6PacketView& v, const Ipv6FlowKey& key, RuleTable& rules, Instant now,
+                              bool creates_flow);
+    EngineResult inbound_new(const Ipv6PacketView& v, const Ipv6FlowKey& key, RuleTable& rules, Instant now,
+                             bool creates_flow);
+    EngineResult start_flow(const Ipv6PacketView& v, const Ipv6FlowKey& key, Ipv6FlowOrigin origin,
+                            std::uint16_t pinhole, const FirewallRule* rule, Instant now);
+    EngineResult continue_flow(Ipv6Flow& flow, const Ipv6PacketView& v, bool from_lan, Instant now);
+
+    // Checks every forwarded packet passes first; none = passes.
+    DropReason address_problem(const Ipv6PacketView& v, bool from_lan) const noexcept;
+    bool inside_lan(const Ipv6Address& a) const noexcept;
+    PacketFacts facts_of(const Ipv6PacketView& v, RuleDirection direction) const noexcept;
+    Instant timeout_of(const Ipv6Flow& flow) const noexcept;
+    void remember_first_fragment(const Ipv6PacketView& v, Instant now) noexcept;
+    bool follows_first_fragment(const Ipv6PacketView& v, Instant now) const noexcept;
+
+    static EngineResult forwarded() { return {Verdict::forward, DropReason::none, nullptr, false}; }
+    static EngineResult dropped(DropReason reason, const FirewallRule* rule = nullptr, bool log = false) {
+        return {Verdict::drop, reason, rule, log};
+    }
+
+    Ipv6FirewallConfig config_;
+    NatTimeouts timeouts_;
+    std::string lan_interface_, wan_interface_;
+    Ipv6FlowTable flows_;
+    PinholeTable pinholes_;
+    std::array<FirstFragment, remembered_fragments> fragments_{};
+    std::size_t next_fragment_ = 0;
+    Ipv6FirewallCounters counters_;
+};
+
+// The flow key of a packet as the LAN side sees it: the LAN end first.
+Ipv6FlowKey ipv6_flow_key(const Ipv6PacketView& v, bool from_lan) noexcept;
+
+}  // namespace gw
