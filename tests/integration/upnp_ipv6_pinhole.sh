@@ -17,7 +17,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "pinholes are tested against gatewayd only"
 
-readonly PORT=46100 UDP_PORT=46110 E2E_PORT=46200 PER_CLIENT_LIMIT=3
+readonly PORT=46100 UDP_PORT=46110 E2E_PORT=46200 CALLBACK_PORT=8000 PER_CLIENT_LIMIT=3
 
 # pinhole_upnpc ROLE ARGS...: upnpc over IPv6 from ROLE (its own IPv6 address is the requester).
 pinhole_upnpc() {
@@ -180,6 +180,22 @@ check_firewall_status() {
     lab_ok "GetFirewallStatus: enabled, inbound allowed; GetOutboundPinholeTimeout UDP: 300 s"
 }
 
+# GENA: a subscriber to WANIPv6FirewallControl gets FirewallEnabled and InboundPinholeAllowed.
+check_initial_event() {
+    local url status
+    url=$(lab_upnp_service_url lan WANIPv6FirewallControl eventSubURL) ||
+        lab_fail "no eventSubURL for WANIPv6FirewallControl in the root description"
+    lab_upnp_listen lan "$CALLBACK_PORT"
+    status=$(lab_upnp_py lan http "$url" --method SUBSCRIBE --header "CALLBACK: <http://$LAB_LAN_IP:$CALLBACK_PORT/>" \
+        --header "NT: upnp:event" --header "TIMEOUT: Second-300") || true
+    [[ $status == "HTTP/1.1 200"* ]] || lab_fail "SUBSCRIBE to $url was answered: $status"
+    lab_wait_log "$LAB_TMP/arrivals.lan.$CALLBACK_PORT" "<FirewallEnabled>1</FirewallEnabled>" 5 ||
+        lab_fail "no initial event with FirewallEnabled 1 reached the subscriber:"$'\n'"$(cat "$LAB_TMP/arrivals.lan.$CALLBACK_PORT" 2>/dev/null)"
+    grep -q "<InboundPinholeAllowed>1</InboundPinholeAllowed>" "$LAB_TMP/arrivals.lan.$CALLBACK_PORT" ||
+        lab_fail "the initial event lacks InboundPinholeAllowed 1:"$'\n'"$(cat "$LAB_TMP/arrivals.lan.$CALLBACK_PORT")"
+    lab_ok "SUBSCRIBE to WANIPv6FirewallControl: initial event FirewallEnabled 1, InboundPinholeAllowed 1"
+}
+
 check_grants() {
     TCP_ID=$(add_pinhole lan "" 0 "$HOST1_IP6" "$PORT" TCP 3600)
     local again udp
@@ -281,6 +297,7 @@ lab_heading "IGD:2 WANIPv6FirewallControl: pinholes over IPv6 with upnpc ($LAB_U
 lab_upnp_discover lan || lab_fail "no IGD found by upnpc -l:"$'\n'"$LAB_UPNP_DISCOVERY"
 check_description_over_ipv6
 check_firewall_status
+check_initial_event
 check_grants
 check_refusals
 check_update_and_packets
