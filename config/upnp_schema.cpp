@@ -229,6 +229,31 @@ std::vector<SchemaKey> upnp_schema_keys() {
          "denies; empty = allow 1024-65535 to ports 1024-65535 of each LAN network, deny the rest.",
          [](const N& v, C& c) { return append_permission(v, c.upnp.permissions); },
          [](const C& c) { return show_permissions(c.upnp.permissions); }},
+        // IPv6 pinholes: WANIPv6FirewallControl:1, announced with igd_version 2 only.
+        {"upnp.pinholes.enabled", ValueType::boolean, false,
+         "With igd_version 2, LAN hosts may open IPv6 firewall pinholes (WANIPv6FirewallControl FirewallEnabled); "
+         "`false` answers every pinhole action 702 FirewallDisabled.",
+         [](const N& v, C& c) { return store_boolean(v, c.upnp.pinholes.enabled); },
+         [](const C& c) { return show_bool(c.upnp.pinholes.enabled); }},
+        {"upnp.pinholes.allow_inbound", ValueType::boolean, false,
+         "InboundPinholeAllowed: `false` refuses new and renewed pinholes with 703 (existing ones run out).",
+         [](const N& v, C& c) { return store_boolean(v, c.upnp.pinholes.allow_inbound); },
+         [](const C& c) { return show_bool(c.upnp.pinholes.allow_inbound); }},
+        {"upnp.pinholes.per_client_limit", ValueType::integer, false,
+         "Most pinholes one LAN host may hold, 1 to 65535; not more than upnp.pinholes.max_pinholes (701 past it).",
+         [](const N& v, C& c) { return store_integer(v, 1, 65535, c.upnp.pinholes.per_client_limit); },
+         [](const C& c) { return std::to_string(c.upnp.pinholes.per_client_limit); }},
+        {"upnp.pinholes.max_pinholes", ValueType::integer, false, "Most pinholes in all, 1 to 65535 (701 past it).",
+         [](const N& v, C& c) { return store_integer(v, 1, 65535, c.upnp.pinholes.max_pinholes); },
+         [](const C& c) { return std::to_string(c.upnp.pinholes.max_pinholes); }},
+        {"upnp.pinholes.allow_internal_port_wildcard", ValueType::boolean, false,
+         "Let InternalPort 0 open every port of the host (never in secure mode); `false` answers 706.",
+         [](const N& v, C& c) { return store_boolean(v, c.upnp.pinholes.allow_internal_port_wildcard); },
+         [](const C& c) { return show_bool(c.upnp.pinholes.allow_internal_port_wildcard); }},
+        {"upnp.pinholes.allow_protocol_wildcard", ValueType::boolean, false,
+         "Let Protocol 65535 open every protocol; `false` answers 707.",
+         [](const N& v, C& c) { return store_boolean(v, c.upnp.pinholes.allow_protocol_wildcard); },
+         [](const C& c) { return show_bool(c.upnp.pinholes.allow_protocol_wildcard); }},
     };
 }
 
@@ -242,6 +267,12 @@ void check_upnp_cross_key_rules(const GatewayConfig& config, std::vector<CrossKe
                               std::to_string(upnp.max_mappings) + "); lower it to at most " +
                               std::to_string(upnp.max_mappings) + " or raise upnp.max_mappings",
                           {"upnp.max_mappings"}});
+    }
+    if (upnp.pinholes.per_client_limit > upnp.pinholes.max_pinholes) {
+        errors.push_back({"upnp.pinholes.per_client_limit",
+                          std::to_string(upnp.pinholes.per_client_limit) + " is more than upnp.pinholes.max_pinholes (" +
+                              std::to_string(upnp.pinholes.max_pinholes) + "); lower it or raise upnp.pinholes.max_pinholes",
+                          {"upnp.pinholes.max_pinholes"}});
     }
 }
 

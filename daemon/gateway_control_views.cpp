@@ -125,6 +125,22 @@ std::string GatewayControl::status(Instant now) const {
     upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
+    // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.
+    std::vector<std::string> pinholes;
+    if (igd_)
+        for (const auto& lease : igd_->pinholes()) {
+            const Pinhole& p = lease.pinhole;
+            pinholes.push_back(JsonObject()
+                                   .add("id", std::uint64_t(p.id))
+                                   .add("protocol", std::uint64_t(p.protocol))
+                                   .add("remote_host", p.remote_host ? p.remote_host->to_string() : "*")
+                                   .add("remote_port", std::uint64_t(p.remote_port))
+                                   .add("internal_client", p.internal_client.to_string())
+                                   .add("internal_port", std::uint64_t(p.internal_port))
+                                   .add("owner", lease.owner.to_string())
+                                   .add("lease_seconds", std::uint64_t(remaining_seconds(lease, now)))
+                                   .str());
+        }
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
@@ -141,6 +157,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
+        .add_raw("upnp_pinholes", json_array(pinholes))
         .add_raw("ipv6", ipv6_status())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))

@@ -9,6 +9,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <cstdio>
 #include <memory>
@@ -174,6 +175,17 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
     env.reserved_ports = static_forward_ports(setup.firewall);
+    // IPv6 pinholes: the prefixes the IPv6 firewall forwards (lan.ipv6_networks), or
+    // without them the LAN interface's prefixes at start.
+    env.lan_ipv6_networks = setup.firewall.ipv6.lan_networks;
+    bool from_interface = env.lan_ipv6_networks.empty();
+    for (const auto& v6 : interface_ipv6_addresses(config.lan_interface)) {
+        env.lan_ipv6_addresses.push_back(v6.address);
+        if (from_interface && std::ranges::find(env.lan_ipv6_networks, v6.network) == env.lan_ipv6_networks.end())
+            env.lan_ipv6_networks.push_back(v6.network);
+    }
+    env.outbound_tcp_seconds = setup.nat.timeouts.tcp_established;
+    env.outbound_udp_seconds = setup.nat.timeouts.udp;
     // Stable across restarts (control points remember devices by UDN): a name-based
     // identifier from what identifies this gateway, FNV-1a over it.
     std::uint64_t h = 0xcbf29ce484222325ULL;

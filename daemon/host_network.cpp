@@ -4,6 +4,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -41,6 +42,28 @@ std::optional<Ipv4Network> interface_ipv4_network(const std::string& name) {
         std::uint32_t address = ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr);
         std::uint32_t mask = ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_netmask)->sin_addr.s_addr);
         found = Ipv4Network{Ipv4Address(address & mask), std::uint8_t(__builtin_popcount(mask))};
+    }
+    freeifaddrs(list);
+    return found;
+}
+
+std::vector<InterfaceIpv6Address> interface_ipv6_addresses(const std::string& name) {
+    std::vector<InterfaceIpv6Address> found;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return found;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || !a->ifa_netmask || a->ifa_addr->sa_family != AF_INET6 || name != a->ifa_name) continue;
+        Ipv6Address::Bytes bytes{}, mask{};
+        std::memcpy(bytes.data(), &reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr, 16);
+        std::memcpy(mask.data(), &reinterpret_cast<sockaddr_in6*>(a->ifa_netmask)->sin6_addr, 16);
+        Ipv6Address address(bytes);
+        if (address.is_link_local()) continue;
+        unsigned prefix = 0;
+        for (std::size_t i = 0; i < 16; ++i) {
+            prefix += unsigned(__builtin_popcount(mask[i]));
+            bytes[i] &= mask[i];
+        }
+        found.push_back({address, Ipv6Network{Ipv6Address(bytes), std::uint8_t(prefix)}});
     }
     freeifaddrs(list);
     return found;

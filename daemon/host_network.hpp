@@ -4,8 +4,10 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nat/endpoint.hpp"
+#include "nat/ipv6_address.hpp"
 
 namespace gw {
 
@@ -14,6 +16,14 @@ bool interface_exists(const std::string& name);
 std::optional<Ipv4Address> interface_ipv4_address(const std::string& name);
 // The subnet of that first address (address and netmask); nullopt when it has none.
 std::optional<Ipv4Network> interface_ipv4_network(const std::string& name);
+
+// The IPv6 addresses of an interface with their prefixes, link-local ones left out (what
+// the IGD's pinholes take as the LAN's IPv6 networks); empty when it has none.
+struct InterfaceIpv6Address {
+    Ipv6Address address;
+    Ipv6Network network;  // the address's prefix, host bits cleared
+};
+std::vector<InterfaceIpv6Address> interface_ipv6_addresses(const std::string& name);
 
 // net.ipv4.ip_forward; set throws StartupError when /proc/sys is not writable.
 bool ip_forwarding_enabled();

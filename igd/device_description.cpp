@@ -147,7 +147,7 @@ void device_entry(XmlWriter& xml, IXML_Element* parent, const IgdDevice& device,
 
     IXML_Element* services = nullptr;
     for (const auto& service : igd_services()) {
-        if (service.device != device.kind) continue;
+        if (service.device != device.kind || !service.versions.contains(params.igd_version)) continue;
         if (!services) services = xml.child(element, "serviceList");
         service_entry(xml, services, service, params.igd_version);
     }
@@ -232,7 +232,8 @@ std::vector<ServedDocument> description_documents(const DescriptionParams& param
     std::vector<ServedDocument> documents;
     documents.push_back({std::string(description_path), device_description_xml(params)});
     for (const auto& service : igd_services())
-        documents.push_back({std::string(service.scpd_path), service_scpd_xml(service.kind, params.igd_version)});
+        if (service.versions.contains(params.igd_version))
+            documents.push_back({std::string(service.scpd_path), service_scpd_xml(service.kind, params.igd_version)});
     return documents;
 }
 
@@ -240,7 +241,8 @@ std::vector<ServiceEndpoint> service_endpoints(const DescriptionParams& params) 
     require_version(params.igd_version);
     std::vector<ServiceEndpoint> endpoints;
     for (const auto& service : igd_services())
-        endpoints.push_back({service.kind, device_udn(params.uuid, service.device),
+        if (service.versions.contains(params.igd_version))
+            endpoints.push_back({service.kind, device_udn(params.uuid, service.device),
                              service_type(service, params.igd_version), service.service_id, service.control_path,
                              service.event_path});
     return endpoints;

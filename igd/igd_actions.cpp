@@ -81,6 +81,14 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform(const Action
             if (!m) return {{}, SoapFault{UpnpError::specified_array_index_invalid}};
             return mapping_entry(m, true);
         }
+        // WANIPv6FirewallControl: on_pinhole_action dispatches those (pinhole_actions.cpp).
+        case IgdActionId::get_firewall_status:
+        case IgdActionId::get_outbound_pinhole_timeout:
+        case IgdActionId::add_pinhole:
+        case IgdActionId::update_pinhole:
+        case IgdActionId::delete_pinhole:
+        case IgdActionId::get_pinhole_packets:
+        case IgdActionId::check_pinhole_working: break;
     }
     return {{}, SoapFault{UpnpError::invalid_action}};
 }

@@ -26,6 +26,16 @@ struct UpnpPermission {
 // When a lease file change reaches the disk (igd/lease_journal.hpp says what each risks).
 enum class LeaseSync : std::uint8_t { change, second };
 
+// IPv6 firewall pinholes (UPnP WANIPv6FirewallControl:1, IGD:2 only): upnp.pinholes.*.
+struct PinholeConfig {
+    bool enabled = true;         // FirewallEnabled: false answers every pinhole action 702
+    bool allow_inbound = true;   // InboundPinholeAllowed: false answers AddPinhole/UpdatePinhole 703
+    std::uint32_t per_client_limit = 32;  // pinholes one requester may hold; <= max_pinholes
+    std::uint32_t max_pinholes = 512;     // in all (UniqueIDs are 16-bit: at most 65535)
+    bool allow_internal_port_wildcard = false;  // InternalPort 0 (every port of the host): else 706
+    bool allow_protocol_wildcard = false;       // Protocol 65535 (every protocol): else 707
+};
+
 struct IgdConfig {
     bool enabled = true;
     int igd_version = 1;                    // 1 (the only one Windows' own client recognises) or 2
@@ -46,6 +56,7 @@ struct IgdConfig {
     std::vector<UpnpPermission> permissions;
     std::string friendly_name = "gatewayd";      // UDA friendlyName; 1 to 64 characters, UTF-8
     std::uint32_t advertisement_seconds = 1800;  // SSDP CACHE-CONTROL max-age
+    PinholeConfig pinholes;
 };
 
 // miniupnpd's shipped default: each LAN network may map external ports 1024-65535 to

@@ -12,6 +12,7 @@
 #include "daemon/startup_error.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/lease_file.hpp"
+#include "igd/pinhole_file.hpp"
 
 namespace gw {
 namespace {
@@ -39,11 +40,19 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
       commands_(commands),
       counters_(counters),
       policy_(config, environment_.reserved_ports),
-      journal_(config.lease_file, config.lease_sync) {
+      journal_(config.lease_file, config.lease_sync),
+      pinhole_policy_(config.pinholes, config.secure_mode,
+                      PinholeEnvironment{environment_.lan_ipv6_networks, environment_.lan_ipv6_addresses,
+                                         environment_.outbound_tcp_seconds, environment_.outbound_udp_seconds}),
+      pinhole_journal_(pinhole_file_path(config.lease_file), config.lease_sync) {
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;
-    description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
+    // URLBase (deprecated by UDA 1.1) pins every control URL to the IPv4 address. An IGD:2
+    // control point may come over IPv6 to open pinholes for its own IPv6 address (secure
+    // mode needs the request on IPv6), so IGD:2 leaves it out and control points resolve
+    // the paths against the address they fetched the description from.
+    if (config.igd_version < 2) description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
     endpoints_ = service_endpoints(description_);
     for (auto& document : description_documents(description_)) files_.add(document.path, std::move(document.content));
 }
@@ -54,8 +63,10 @@ InternetGatewayDevice::~InternetGatewayDevice() {
         // A clean stop leaves the file compact: the next start reads one line a mapping.
         std::lock_guard lock(mutex_);
         compact_lease_file();
+        if (config_.igd_version >= 2) compact_pinhole_file();
     }
     // UnRegister sends ssdp:byebye, so control points forget the gateway at once.
+    if (device_ipv6_ >= 0) UpnpUnRegisterRootDevice(device_ipv6_);
     if (device_ >= 0) UpnpUnRegisterRootDevice(device_);
     UpnpFinish();
 }
@@ -81,6 +92,7 @@ void InternetGatewayDevice::start() {
         // Also drops what replay skipped (a torn tail) before anything is appended.
         compact_lease_file();
         record("");
+        if (config_.igd_version >= 2) restore_pinholes();
     }
     // Bound to the LAN interface only: nothing of the IGD listens for the WAN by design
     // (and the firewall's input policy drops WAN packets to the gateway besides).
@@ -98,8 +110,27 @@ void InternetGatewayDevice::start() {
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot register the device: " + text_of(rc));
     rc = UpnpSendAdvertisement(device_, int(config_.advertisement_seconds));
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot advertise: " + text_of(rc));
+    if (config_.igd_version >= 2) register_for_ipv6(location);
     log::info("UPnP: IGD:" + std::to_string(config_.igd_version) + " at " + location + ", secure mode " +
               (config_.secure_mode ? "on" : "off"));
+}
+
+// pupnp 1.8 serves IPv6 on the LAN interface's link-local address only. The description
+// is fetched (by pupnp, from its own server) over IPv4; only the handle's address family
+// differs. Without IPv6 on the LAN there is nothing to register, and the IGD runs on.
+void InternetGatewayDevice::register_for_ipv6(const std::string& location) {
+    if (UpnpGetServerPort6() == 0) {
+        log::info("UPnP: no IPv6 on " + environment_.lan_interface + ": pinholes can be asked over IPv4 only");
+        return;
+    }
+    int rc = UpnpRegisterRootDevice3(location.c_str(), &InternetGatewayDevice::on_event, this, &device_ipv6_, AF_INET6);
+    if (rc == UPNP_E_SUCCESS) rc = UpnpSendAdvertisement(device_ipv6_, int(config_.advertisement_seconds));
+    if (rc != UPNP_E_SUCCESS) {
+        log::warning("UPnP: cannot serve over IPv6 (" + text_of(rc) + "): pinholes can be asked over IPv4 only");
+        return;
+    }
+    log::info("UPnP: also on http://[" + std::string(UpnpGetServerIp6Address()) + "]:" +
+              std::to_string(UpnpGetServerPort6()) + std::string(description_path));
 }
 
 int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void* cookie) {
@@ -131,16 +162,23 @@ void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& 
 }
 
 int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
+    const IgdService* service = find_service_by_id(UpnpActionRequest_get_ServiceID_cstr(request));
+    if (service && service->kind == ServiceKind::wan_ipv6_firewall_control) return on_pinhole_action(request, *service);
     std::optional<Ipv4Address> requester = requester_of(request);
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
     if (!requester || !inside(*requester, environment_.lan_networks)) {
+        // A LAN host over IPv6 (IGD:2 serves it for pinholes): port mappings are IPv4's.
+        if (auto lan_host = requester ? std::nullopt : ipv6_lan_requester(request)) {
+            refuse(request, SoapFault{UpnpError::action_not_authorized},
+                   action_name + " from " + lan_host->to_string() + " (over IPv6, which serves pinholes only)");
+            return 0;
+        }
         refusals_.count_outside_lan();
         refuse(request, SoapFault{UpnpError::action_not_authorized}, action_name + " from outside the LAN");
         return 0;
     }
     std::string what = action_name + " from " + requester->to_string();
-    const IgdService* service = find_service_by_id(UpnpActionRequest_get_ServiceID_cstr(request));
     std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
     if (!service || !arguments) {
         refuse(request, SoapFault{service ? UpnpError::invalid_args : UpnpError::invalid_action}, what);
@@ -182,6 +220,9 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
     if (service_id.find("WANIPConn") != std::string::npos) {
         names = {"PortMappingNumberOfEntries", "ExternalIPAddress", "ConnectionStatus"};
         values = {count, environment_.wan_address.to_string(), "Connected"};
+    } else if (service_id.find("WANIPv6Firewall") != std::string::npos) {
+        names = {"FirewallEnabled", "InboundPinholeAllowed"};
+        values = {pinhole_policy_.firewall_enabled() ? "1" : "0", pinhole_policy_.inbound_allowed() ? "1" : "0"};
     } else if (service_id.find("WANCommonIFC") != std::string::npos) {
         names = {"PhysicalLinkStatus"};
         values = {"Up"};
@@ -202,6 +243,7 @@ void InternetGatewayDevice::expire_leases() {
     // for a pupnp thread that holds the lock through a lease file fsync.
     if (monotonic_now().count() < next_lease_end_ms_.load(std::memory_order_relaxed)) return;
     std::lock_guard lock(mutex_);
+    expire_pinholes(monotonic_now());
     std::vector<PortMapping> ended = policy_.expire(monotonic_now());
     if (ended.empty()) return;
     std::string removals;
@@ -261,8 +303,7 @@ void InternetGatewayDevice::close_in_packet_path(const PortMapping& mapping) {
 }
 
 void InternetGatewayDevice::record(std::string_view journal_lines) {
-    auto next = policy_.next_expiry();
-    next_lease_end_ms_.store(next ? next->count() : no_lease_end, std::memory_order_relaxed);
+    publish_next_lease_end();
     mapping_count_.store(policy_.size(), std::memory_order_relaxed);
     if (journal_.wants_compaction(policy_.size()) || !journal_.is_open()) {
         compact_lease_file();

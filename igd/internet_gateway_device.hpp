@@ -23,6 +23,7 @@
 #include "igd/igd_config.hpp"
 #include "igd/lease_journal.hpp"
 #include "igd/mapping_policy.hpp"
+#include "igd/pinhole_policy.hpp"
 #include "igd/soap_arguments.hpp"
 #include "igd/upnp_refusal_counters.hpp"
 #include "firewall/rate_limiter.hpp"
@@ -37,6 +38,12 @@ struct IgdEnvironment {
     Ipv4Address wan_address;
     std::vector<std::pair<Protocol, PortRange>> reserved_ports;  // static forwards
     std::string uuid;                                            // stable across restarts
+    // IPv6 pinholes: the LAN interface's IPv6 prefixes (link-local left out) and the
+    // gateway's own addresses there; the firewall's idle timeouts for outbound flows.
+    std::vector<Ipv6Network> lan_ipv6_networks;
+    std::vector<Ipv6Address> lan_ipv6_addresses;
+    std::uint32_t outbound_tcp_seconds = 7440;
+    std::uint32_t outbound_udp_seconds = 300;
 };
 
 // Published by the packet worker, read by GetTotal* actions.
@@ -71,6 +78,8 @@ public:
     const UpnpRefusalCounters& refusals() const { return refusals_; }
     // Reload: the ports static forwards now hold, refused to new grants (729).
     void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
+    // Every IPv6 pinhole held (gatewayctl status), by UniqueID.
+    std::vector<PinholeLease> pinholes();
 
 private:
     struct ActionOutcome {
@@ -79,6 +88,7 @@ private:
     };
 
     static int on_event(Upnp_EventType type, const void* event, void* cookie);
+    void register_for_ipv6(const std::string& location);
     // Answers `fault`, counts it, and logs it unless refusals are flooding in (the
     // counters keep the full tally).
     void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what);
@@ -90,6 +100,25 @@ private:
     ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
     ActionOutcome list_mappings(const ListPortMappingsArgs& args);
     ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key);
+
+    // WANIPv6FirewallControl (pinhole_actions.cpp): its own requester rules (IPv6 or
+    // IPv4 LAN hosts), the pinhole policy, the pinhole journal.
+    int on_pinhole_action(UpnpActionRequest* request, const IgdService& service);
+    // The requester of an action that came over IPv6 from the LAN; nullopt otherwise.
+    std::optional<Ipv6Address> ipv6_lan_requester(const UpnpActionRequest* request) const;
+    ActionOutcome perform_pinhole(const ActionCall& call, const Ipv6Address& requester);
+    ActionOutcome add_pinhole(const PinholeRequest& request, const Ipv6Address& requester);
+    ActionOutcome update_pinhole(const UpdatePinholeArgs& args, const Ipv6Address& requester);
+    ActionOutcome delete_pinhole(std::uint16_t id, const Ipv6Address& requester);
+    ActionOutcome pinhole_packets(IgdActionId action, std::uint16_t id, const Ipv6Address& requester);
+    // The packet path's count of packets the pinhole let in, asked through the command
+    // queue; nullopt when no answer comes within a second (the caller answers 501).
+    std::optional<std::uint64_t> packets_let_in(std::uint16_t id);
+    void restore_pinholes();                       // with mutex_ held, at start
+    void expire_pinholes(Instant now);             // with mutex_ held
+    void record_pinholes(std::string_view lines);  // with mutex_ held: journal, next lease end
+    void compact_pinhole_file();                   // with mutex_ held
+    void publish_next_lease_end();                 // with mutex_ held: mappings' and pinholes'
 
     void open_in_packet_path(const PortMapping& mapping);
     void close_in_packet_path(const PortMapping& mapping);
@@ -110,11 +139,16 @@ private:
     std::mutex mutex_;
     MappingPolicy policy_;
     LeaseJournal journal_;
+    PinholePolicy pinhole_policy_;
+    LeaseJournal pinhole_journal_;
     UpnpRefusalCounters refusals_;
     std::mutex refusal_log_mutex_;
     RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
     std::uint64_t refusals_not_logged_ = 0;  // with refusal_log_mutex_ held
     UpnpDevice_Handle device_ = -1;
+    // IGD:2 only: the same device registered for IPv6 (pupnp routes a SOAP request only
+    // to a handle of the request's address family), so pinholes can be asked over IPv6.
+    UpnpDevice_Handle device_ipv6_ = -1;
     bool started_ = false;
     static constexpr std::int64_t no_lease_end = INT64_MAX;
     std::atomic<std::int64_t> next_lease_end_ms_{no_lease_end};

@@ -217,6 +217,71 @@ constexpr std::array layer3_actions{
               get_default_connection_service_args),
 };
 
+// ---- WANIPv6FirewallControl:1 (sections 2.3 and 2.4) ----
+
+// FirewallEnabled and InboundPinholeAllowed are the only evented variables (Table 2-1);
+// the service has no SystemUpdateID. The A_ARG_TYPE_ variables only type arguments.
+constexpr std::array firewall_control_variables{
+    StateVariable{.name = "FirewallEnabled", .type = Type::boolean, .send_events = true},
+    StateVariable{.name = "InboundPinholeAllowed", .type = Type::boolean, .send_events = true},
+    StateVariable{.name = "A_ARG_TYPE_IPv6Address"},
+    StateVariable{.name = "A_ARG_TYPE_Port", .type = Type::ui2},
+    StateVariable{.name = "A_ARG_TYPE_Protocol", .type = Type::ui2},
+    StateVariable{.name = "A_ARG_TYPE_OutboundPinholeTimeout", .type = Type::ui4},
+    StateVariable{.name = "A_ARG_TYPE_LeaseTime", .type = Type::ui4, .allowed_range = ValueRange{1, 86400}},
+    StateVariable{.name = "A_ARG_TYPE_UniqueID", .type = Type::ui2},
+    StateVariable{.name = "A_ARG_TYPE_Boolean", .type = Type::boolean},
+    StateVariable{.name = "A_ARG_TYPE_PinholePackets", .type = Type::ui4},
+};
+
+constexpr std::array<ActionArgument, 2> get_firewall_status_args{{
+    {"FirewallEnabled", out, "FirewallEnabled"},
+    {"InboundPinholeAllowed", out, "InboundPinholeAllowed"},
+}};
+constexpr std::array<ActionArgument, 6> get_outbound_pinhole_timeout_args{{
+    {"RemoteHost", in, "A_ARG_TYPE_IPv6Address"},
+    {"RemotePort", in, "A_ARG_TYPE_Port"},
+    {"InternalClient", in, "A_ARG_TYPE_IPv6Address"},
+    {"InternalPort", in, "A_ARG_TYPE_Port"},
+    {"Protocol", in, "A_ARG_TYPE_Protocol"},
+    {"OutboundPinholeTimeout", out, "A_ARG_TYPE_OutboundPinholeTimeout"},
+}};
+constexpr std::array<ActionArgument, 7> add_pinhole_args{{
+    {"RemoteHost", in, "A_ARG_TYPE_IPv6Address"},
+    {"RemotePort", in, "A_ARG_TYPE_Port"},
+    {"InternalClient", in, "A_ARG_TYPE_IPv6Address"},
+    {"InternalPort", in, "A_ARG_TYPE_Port"},
+    {"Protocol", in, "A_ARG_TYPE_Protocol"},
+    {"LeaseTime", in, "A_ARG_TYPE_LeaseTime"},
+    {"UniqueID", out, "A_ARG_TYPE_UniqueID"},
+}};
+constexpr std::array<ActionArgument, 2> update_pinhole_args{{
+    {"UniqueID", in, "A_ARG_TYPE_UniqueID"},
+    {"NewLeaseTime", in, "A_ARG_TYPE_LeaseTime"},
+}};
+constexpr std::array<ActionArgument, 1> delete_pinhole_args{{{"UniqueID", in, "A_ARG_TYPE_UniqueID"}}};
+constexpr std::array<ActionArgument, 2> get_pinhole_packets_args{{
+    {"UniqueID", in, "A_ARG_TYPE_UniqueID"},
+    {"PinholePackets", out, "A_ARG_TYPE_PinholePackets"},
+}};
+constexpr std::array<ActionArgument, 2> check_pinhole_working_args{{
+    {"UniqueID", in, "A_ARG_TYPE_UniqueID"},
+    {"IsWorking", out, "A_ARG_TYPE_Boolean"},
+}};
+
+// Table 2-2 order. GetOutboundPinholeTimeout and CheckPinholeWorking are optional; both
+// are offered (the packet path counts each pinhole's packets).
+constexpr std::array firewall_control_actions{
+    action(IgdActionId::get_firewall_status, "GetFirewallStatus", get_firewall_status_args, version_2_only),
+    action(IgdActionId::get_outbound_pinhole_timeout, "GetOutboundPinholeTimeout", get_outbound_pinhole_timeout_args,
+           version_2_only),
+    action(IgdActionId::add_pinhole, "AddPinhole", add_pinhole_args, version_2_only),
+    action(IgdActionId::update_pinhole, "UpdatePinhole", update_pinhole_args, version_2_only),
+    action(IgdActionId::delete_pinhole, "DeletePinhole", delete_pinhole_args, version_2_only),
+    action(IgdActionId::get_pinhole_packets, "GetPinholePackets", get_pinhole_packets_args, version_2_only),
+    action(IgdActionId::check_pinhole_working, "CheckPinholeWorking", check_pinhole_working_args, version_2_only),
+};
+
 // ---- The device tree ----
 
 constexpr std::array devices{
@@ -238,6 +303,11 @@ constexpr std::array services{
     IgdService{ServiceKind::wan_ip_connection, DeviceKind::wan_connection, "WANIPConnection", true,
                "urn:upnp-org:serviceId:WANIPConn1", "/igd/WANIPCn.xml", "/ctl/IPConn", "/evt/IPConn", wan_ip_actions,
                wan_ip_variables},
+    // IGD:2 2.3: WANIPv6FirewallControl sits in the WANConnectionDevice beside
+    // WANIPConnection; it exists only as :1, and IGD:1 has no IPv6 at all.
+    IgdService{ServiceKind::wan_ipv6_firewall_control, DeviceKind::wan_connection, "WANIPv6FirewallControl", false,
+               "urn:upnp-org:serviceId:WANIPv6Firewall1", "/igd/WANIP6FC.xml", "/ctl/IP6FCtl", "/evt/IP6FCtl",
+               firewall_control_actions, firewall_control_variables, version_2_only},
 };
 
 }  // namespace

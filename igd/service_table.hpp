@@ -6,7 +6,8 @@
 // up in it. Nothing else lists an action or a variable.
 //
 // Sources: UPnP WANIPConnection:2 (2010) sections 2.3-2.5 for names, argument orders,
-// types, ranges and eventing; the WANIPConnection:1 / WANCommonInterfaceConfig:1 service
+// types, ranges and eventing; WANIPv6FirewallControl:1 (2010) sections 2.3-2.4 for the
+// pinhole service IGD:2 adds; the WANIPConnection:1 / WANCommonInterfaceConfig:1 service
 // templates as Microsoft reproduces them in [MS-UPIGD] section 5 (what Windows reads);
 // Layer3Forwarding:1 for the root service.
 //
@@ -88,6 +89,14 @@ enum class IgdActionId : std::uint8_t {
     get_total_bytes_received,
     get_total_packets_sent,
     get_total_packets_received,
+    // WANIPv6FirewallControl:1 (IGD:2 only)
+    get_firewall_status,
+    get_outbound_pinhole_timeout,
+    add_pinhole,
+    update_pinhole,
+    delete_pinhole,
+    get_pinhole_packets,
+    check_pinhole_working,
     // Layer3Forwarding
     set_default_connection_service,
     get_default_connection_service,
@@ -101,7 +110,12 @@ struct IgdAction {
 };
 
 enum class DeviceKind : std::uint8_t { internet_gateway, wan, wan_connection };
-enum class ServiceKind : std::uint8_t { layer3_forwarding, wan_common_interface_config, wan_ip_connection };
+enum class ServiceKind : std::uint8_t {
+    layer3_forwarding,
+    wan_common_interface_config,
+    wan_ip_connection,
+    wan_ipv6_firewall_control,
+};
 
 struct IgdDevice {
     DeviceKind kind;
@@ -126,6 +140,7 @@ struct IgdService {
     std::string_view event_path;
     std::span<const IgdAction> actions;
     std::span<const StateVariable> variables;
+    IgdVersions versions = all_versions;  // the IGD versions whose description lists it
 };
 
 // Root first, every device after its parent.

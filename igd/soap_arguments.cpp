@@ -194,6 +194,26 @@ TypedOutcome list_port_mappings(const CheckedArguments& in) {
     return ActionArguments{ListPortMappingsArgs{std::get<PortRangeArgs>(range), in.port("NewNumberOfPorts")}};
 }
 
+// WANIPv6FirewallControl's addresses: "" is the wildcard (the policy decides where one
+// is allowed); otherwise an IPv6 literal. The spec allows a DNS name for RemoteHost too;
+// resolving it is not this layer's job (no I/O), so it is 402 like any other text.
+std::optional<SoapFault> read_ipv6(const CheckedArgument& argument, std::optional<Ipv6Address>& out) {
+    if (argument.text.empty()) return std::nullopt;
+    out = Ipv6Address::parse(argument.text);
+    return out ? std::nullopt : std::optional(fault(UpnpError::invalid_args));
+}
+
+TypedOutcome pinhole_request(const CheckedArguments& in, bool with_lease) {
+    PinholeRequest request;
+    if (auto refused = read_ipv6(in["RemoteHost"], request.remote_host)) return *refused;
+    if (auto refused = read_ipv6(in["InternalClient"], request.internal_client)) return *refused;
+    request.remote_port = in.port("RemotePort");
+    request.internal_port = in.port("InternalPort");
+    request.protocol = in.port("Protocol");
+    if (with_lease) request.lease_seconds = in["LeaseTime"].number;
+    return ActionArguments{request};
+}
+
 TypedOutcome typed_arguments(IgdActionId id, const CheckedArguments& in, int igd_version) {
     switch (id) {
     case IgdActionId::add_port_mapping:
@@ -212,6 +232,14 @@ TypedOutcome typed_arguments(IgdActionId id, const CheckedArguments& in, int igd
         return ActionArguments{ConnectionTypeArgs{std::string(in["NewConnectionType"].text)}};
     case IgdActionId::set_default_connection_service:
         return ActionArguments{DefaultConnectionServiceArgs{std::string(in["NewDefaultConnectionService"].text)}};
+    case IgdActionId::add_pinhole: return pinhole_request(in, true);
+    case IgdActionId::get_outbound_pinhole_timeout: return pinhole_request(in, false);
+    case IgdActionId::update_pinhole:
+        return ActionArguments{UpdatePinholeArgs{in.port("UniqueID"), in["NewLeaseTime"].number}};
+    case IgdActionId::delete_pinhole:
+    case IgdActionId::get_pinhole_packets:
+    case IgdActionId::check_pinhole_working: return ActionArguments{PinholeIdArgs{in.port("UniqueID")}};
+    case IgdActionId::get_firewall_status:
     case IgdActionId::get_connection_type_info:
     case IgdActionId::request_connection:
     case IgdActionId::force_termination:

@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "igd/pinhole_policy.hpp"
 #include "igd/port_mapping.hpp"
 #include "igd/service_table.hpp"
 #include "igd/upnp_error.hpp"
@@ -107,10 +108,22 @@ struct DefaultConnectionServiceArgs {  // SetDefaultConnectionService
     std::string connection_service;
 };
 
+// AddPinhole and GetOutboundPinholeTimeout carry a PinholeRequest (the latter without a
+// lease): addresses parsed ("" is nullopt, anything but an IPv6 literal is 402), every
+// rule about wildcards, ranges and protocols left to PinholePolicy.
+struct PinholeIdArgs {  // DeletePinhole, GetPinholePackets, CheckPinholeWorking
+    std::uint16_t id = 0;
+};
+
+struct UpdatePinholeArgs {
+    std::uint16_t id = 0;
+    std::uint32_t lease_seconds = 0;  // as sent: the policy answers 402 outside 1..86400
+};
+
 // monostate: the action has no IN arguments.
 using ActionArguments = std::variant<std::monostate, AddPortMappingArgs, PortMappingKey, PortMappingIndexArgs,
                                      PortRangeArgs, ListPortMappingsArgs, ConnectionTypeArgs,
-                                     DefaultConnectionServiceArgs>;
+                                     DefaultConnectionServiceArgs, PinholeRequest, PinholeIdArgs, UpdatePinholeArgs>;
 
 struct ActionCall {
     const IgdAction* action = nullptr;  // into the service table

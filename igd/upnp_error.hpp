@@ -7,7 +7,8 @@
 
 namespace gw {
 
-// UDA 1.0 section 3.2.2 and WANIPConnection:2 Table 2-51 (730-733 are IGD:2's).
+// UDA 1.0 section 3.2.2, WANIPConnection:2 Table 2-51 (730-733 are IGD:2's) and
+// WANIPv6FirewallControl:1 section 2.4 (701-709, pinholes only).
 enum class UpnpError : int {
     invalid_action = 401,
     invalid_args = 402,
@@ -15,6 +16,15 @@ enum class UpnpError : int {
     argument_value_out_of_range = 601,
     string_argument_too_long = 605,
     action_not_authorized = 606,
+    pinhole_space_exhausted = 701,
+    firewall_disabled = 702,
+    inbound_pinhole_not_allowed = 703,
+    no_such_entry = 704,
+    protocol_not_supported = 705,
+    internal_port_wildcarding_not_allowed = 706,
+    protocol_wildcarding_not_allowed = 707,
+    pinhole_wildcard_not_permitted_in_src_ip = 708,
+    no_traffic_received = 709,
     specified_array_index_invalid = 713,
     no_such_entry_in_array = 714,
     wildcard_not_permitted_in_src_ip = 715,
@@ -36,7 +46,10 @@ enum class UpnpError : int {
 inline constexpr std::array all_upnp_errors{
     UpnpError::invalid_action, UpnpError::invalid_args, UpnpError::action_failed,
     UpnpError::argument_value_out_of_range, UpnpError::string_argument_too_long, UpnpError::action_not_authorized,
-    UpnpError::specified_array_index_invalid, UpnpError::no_such_entry_in_array,
+    UpnpError::pinhole_space_exhausted, UpnpError::firewall_disabled, UpnpError::inbound_pinhole_not_allowed,
+    UpnpError::no_such_entry, UpnpError::protocol_not_supported, UpnpError::internal_port_wildcarding_not_allowed,
+    UpnpError::protocol_wildcarding_not_allowed, UpnpError::pinhole_wildcard_not_permitted_in_src_ip,
+    UpnpError::no_traffic_received, UpnpError::specified_array_index_invalid, UpnpError::no_such_entry_in_array,
     UpnpError::wildcard_not_permitted_in_src_ip, UpnpError::wildcard_not_permitted_in_ext_port,
     UpnpError::conflict_in_mapping_entry, UpnpError::same_port_values_required,
     UpnpError::only_permanent_leases_supported, UpnpError::remote_host_only_supports_wildcard,

@@ -2,8 +2,10 @@
 # The UPnP Internet Gateway Device in the lab, and the clients that use it from LAN hosts.
 # Sourced by lab.sh (source that, not this); needs lab.sh's state.
 #
-#     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2]
+#     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2] [--ipv6-lan]
 #                 [--upnp-key KEY=VALUE]...   (more upnp.KEY settings for gatewayd; the reference ignores them)
+#         --ipv6-lan: the lab's IPv6 (lab_up --ipv6), gatewayd's lan.ipv6_networks, and each LAN host
+#         also on a SLAAC-like address (lab_upnp_ipv6_lan), for pinholes.
 #         LAB_NAT=gatewayd (default): gatewayd with an upnp: section, leases in $LAB_UPNP_LEASE_FILE.
 #         LAB_NAT=kernel: the reference, to check the tests themselves: the kernel's NAT with Debian's
 #         miniupnpd (package miniupnpd-iptables) and iptables-legacy, all inside the gateway
@@ -29,7 +31,7 @@ LAB_MINIUPNPD=${LAB_MINIUPNPD:-/usr/sbin/miniupnpd}
 : "${LAB_UPNP_PID:=}" "${LAB_UPNP_STARTS:=0}" "${LAB_UPNP_LOG:=}"
 
 lab_upnp_up() {
-    local version=1 max_lease=604800 secure=true lab_args=()
+    local version=1 max_lease=604800 secure=true lab_args=() ipv6_lan=false
     LAB_UPNP_EXTRA_KEYS=()
     while (($#)); do
         case $1 in
@@ -38,6 +40,7 @@ lab_upnp_up() {
         --insecure) secure=false; shift ;;
         --lan-hosts) lab_args+=("$1" "${2:?--lan-hosts needs a number}"); shift 2 ;;
         --wan2) lab_args+=("$1"); shift ;;
+        --ipv6-lan) ipv6_lan=true; lab_args+=(--ipv6); shift ;;
         --upnp-key) LAB_UPNP_EXTRA_KEYS+=("${2:?--upnp-key needs KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_upnp_up: unknown argument '$1'" ;;
         esac
@@ -50,11 +53,13 @@ lab_upnp_up() {
     *) _lab_die "lab_upnp_up: the IGD needs LAB_NAT=gatewayd or kernel (miniupnpd), not '$mode'" ;;
     esac
     _lab_upnp_require_tools
+    LAB_UPNP_IPV6=$ipv6_lan
     lab_up --nat none "${lab_args[@]}"
     # shellcheck disable=SC2034 # lab.sh's state: what lab_describe shows
     LAB_NAT_MODE=$mode
     LAB_UPNP_URL='' LAB_UPNP_STARTS=0
     LAB_UPNP_LEASE_FILE=$LAB_TMP/upnp.leases
+    if [[ $ipv6_lan == true ]]; then lab_upnp_ipv6_lan; fi
     if [[ $LAB_UPNP_IGD == gatewayd ]]; then
         LAB_UPNP_EXTERNAL_IP=$LAB_GW_WAN_IP
         _lab_upnp_gatewayd_config "$version" "$max_lease" "$secure" >"$LAB_TMP/upnp-gatewayd.yaml"
@@ -77,7 +82,7 @@ _lab_upnp_gatewayd_config() {
     local permission permissions=()
     while IFS= read -r permission; do permissions+=("\"$permission\""); done < <(_lab_upnp_permissions)
     cat <<EOF
-lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
+lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]$([[ $LAB_UPNP_IPV6 != true ]] || echo ", ipv6_networks: [$LAB_LAN6_NET]")}
 wan: {interface: $LAB_GW_WAN_IF, address: auto}
 upnp:
   enabled: true
@@ -90,6 +95,45 @@ upnp:
 EOF
     local setting
     for setting in "${LAB_UPNP_EXTRA_KEYS[@]}"; do echo "  ${setting%%=*}: ${setting#*=}"; done
+}
+
+# ---------------------------------------------------------------------------------------------
+# IPv6 on the LAN (IGD:2 pinholes)
+
+# The LAN's IPv6 prefix is the lab's (lab_up --ipv6: LAB_LAN6_NET, the gateway at LAB_GW_LAN6_IP).
+# Each LAN host also takes the prefix with its link-local interface identifier, as SLAAC would
+# give it: pupnp 1.8 serves IPv6 on the gateway's link-local address only, so a host asks from
+# its link-local address, and secure mode matches the interface identifier.
+: "${LAB_UPNP_IPV6:=false}"
+
+# lab_upnp_link_local ROLE: ROLE's link-local address on its LAN interface (gw: lan0).
+lab_upnp_link_local() {
+    local ifname=$LAB_HOST_IF
+    [[ $1 != gw ]] || ifname=$LAB_GW_LAN_IF
+    lab_in "$1" ip -6 addr show dev "$ifname" scope link | awk '/inet6/ { sub(/\/.*/, "", $2); print $2; exit }'
+}
+
+# lab_upnp_lan_ip6 K: LAN host K's address in the LAN prefix.
+lab_upnp_lan_ip6() {
+    local link_local
+    link_local=$(lab_upnp_link_local "lan$1")
+    # RFC 5952 text (what gatewayd prints): no "::" for a single zero group.
+    /usr/bin/python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]))' \
+        "${LAB_LAN6_NET%%::/*}::${link_local#fe80::}"
+}
+
+# lab_upnp_ipv6_lan: each LAN host's SLAAC-like address (lab_upnp_lan_ip6), beside the lab's.
+lab_upnp_ipv6_lan() {
+    local k
+    for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
+        ip -n "$(_lab_ns_of "lan$k")" addr add "$(lab_upnp_lan_ip6 "$k")/64" dev "$LAB_HOST_IF" nodad
+    done
+}
+
+# lab_upnp_url6: the root description at the gateway's link-local address, for LAN hosts (zone
+# %25 = '%' in a URL: their LAN interface).
+lab_upnp_url6() {
+    echo "http://[$(lab_upnp_link_local gw)%25$LAB_HOST_IF]:$LAB_UPNP_HTTP_PORT/igd/rootDesc.xml"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -338,6 +338,38 @@ TEST_CASE("a max_mappings below the default per-client limit is refused at max_m
               "100 or raise upnp.max_mappings"));
 }
 
+TEST_CASE("the upnp.pinholes keys are read into IgdConfig::pinholes, defaults when absent") {
+    PinholeConfig defaults = loaded(with_upnp("")).upnp.pinholes;
+    CHECK(defaults.enabled);
+    CHECK(defaults.allow_inbound);
+    CHECK(defaults.per_client_limit == 32);
+    CHECK(defaults.max_pinholes == 512);
+    CHECK_FALSE(defaults.allow_internal_port_wildcard);
+    CHECK_FALSE(defaults.allow_protocol_wildcard);
+    PinholeConfig set = loaded(with_upnp("  pinholes:\n"
+                                         "    enabled: false\n"
+                                         "    allow_inbound: false\n"
+                                         "    per_client_limit: 4\n"
+                                         "    max_pinholes: 8\n"
+                                         "    allow_internal_port_wildcard: true\n"
+                                         "    allow_protocol_wildcard: true\n"))
+                            .upnp.pinholes;
+    CHECK_FALSE(set.enabled);
+    CHECK_FALSE(set.allow_inbound);
+    CHECK(set.per_client_limit == 4);
+    CHECK(set.max_pinholes == 8);
+    CHECK(set.allow_internal_port_wildcard);
+    CHECK(set.allow_protocol_wildcard);
+}
+
+TEST_CASE("a pinhole per-client limit above max_pinholes is refused") {
+    auto errors = errors_of(with_upnp("  pinholes:\n    per_client_limit: 9\n    max_pinholes: 8\n"));
+    REQUIRE(errors.size() == 1);
+    CHECK(errors.front().find("upnp.pinholes.per_client_limit: 9 is more than upnp.pinholes.max_pinholes (8)") !=
+          std::string::npos);
+    CHECK(errors_of(with_upnp("  pinholes:\n    max_pinholes: 0\n")).size() == 1);
+}
+
 TEST_CASE("a per-client limit equal to max_mappings is accepted") {
     CHECK(loaded(with_upnp("  per_client_limit: 100\n  max_mappings: 100\n")).upnp.per_client_limit == 100);
 }

@@ -145,7 +145,49 @@ TEST_CASE("an IGD:2 description raises the devices and WANIPConnection to 2 and 
     CHECK(all_texts(document.get(), "serviceType") ==
           std::vector<std::string>{"urn:schemas-upnp-org:service:Layer3Forwarding:1",
                                    "urn:schemas-upnp-org:service:WANCommonInterfaceConfig:1",
-                                   "urn:schemas-upnp-org:service:WANIPConnection:2"});
+                                   "urn:schemas-upnp-org:service:WANIPConnection:2",
+                                   "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1"});
+}
+
+TEST_CASE("WANIPv6FirewallControl:1 is listed in IGD:2 only, beside WANIPConnection in the WANConnectionDevice") {
+    auto v1 = parse(device_description_xml(params(1)));
+    for (const auto& type : all_texts(v1.get(), "serviceType")) CHECK(type.find("WANIPv6FirewallControl") == std::string::npos);
+    for (const auto& document : description_documents(params(1))) CHECK(document.path != "/igd/WANIP6FC.xml");
+    for (const auto& endpoint : service_endpoints(params(1))) CHECK(endpoint.kind != ServiceKind::wan_ipv6_firewall_control);
+
+    auto v2 = parse(device_description_xml(params(2)));
+    IXML_Node* wan = child_named(child_named(root_device(v2.get()), "deviceList"), "device");
+    IXML_Node* connection = child_named(child_named(wan, "deviceList"), "device");
+    auto services = children_named(child_named(connection, "serviceList"), "service");
+    REQUIRE(services.size() == 2);
+    CHECK(child_text(services[1], "serviceType") == "urn:schemas-upnp-org:service:WANIPv6FirewallControl:1");
+    CHECK(child_text(services[1], "serviceId") == "urn:upnp-org:serviceId:WANIPv6Firewall1");
+    CHECK(child_text(services[1], "SCPDURL") == "/igd/WANIP6FC.xml");
+    CHECK(child_text(services[1], "controlURL") == "/ctl/IP6FCtl");
+}
+
+TEST_CASE("the WANIPv6FirewallControl SCPD has the spec's seven actions, arguments and evented variables") {
+    auto scpd = parse(service_scpd_xml(ServiceKind::wan_ipv6_firewall_control, 2));
+    CHECK(action_names(scpd.get()) ==
+          std::vector<std::string>{"GetFirewallStatus", "GetOutboundPinholeTimeout", "AddPinhole", "UpdatePinhole",
+                                   "DeletePinhole", "GetPinholePackets", "CheckPinholeWorking"});
+    CHECK(arguments_of(scpd.get(), "AddPinhole") ==
+          std::vector<std::string>{"RemoteHost in A_ARG_TYPE_IPv6Address", "RemotePort in A_ARG_TYPE_Port",
+                                   "InternalClient in A_ARG_TYPE_IPv6Address", "InternalPort in A_ARG_TYPE_Port",
+                                   "Protocol in A_ARG_TYPE_Protocol", "LeaseTime in A_ARG_TYPE_LeaseTime",
+                                   "UniqueID out A_ARG_TYPE_UniqueID"});
+    CHECK(arguments_of(scpd.get(), "UpdatePinhole") ==
+          std::vector<std::string>{"UniqueID in A_ARG_TYPE_UniqueID", "NewLeaseTime in A_ARG_TYPE_LeaseTime"});
+    CHECK(arguments_of(scpd.get(), "CheckPinholeWorking") ==
+          std::vector<std::string>{"UniqueID in A_ARG_TYPE_UniqueID", "IsWorking out A_ARG_TYPE_Boolean"});
+    std::vector<std::string> evented;
+    for (auto& [name, element] : state_variables(scpd.get()))
+        if (attribute(element, "sendEvents") == "yes") evented.push_back(name);
+    CHECK(evented == std::vector<std::string>{"FirewallEnabled", "InboundPinholeAllowed"});
+    IXML_Node* lease = state_variable(scpd.get(), "A_ARG_TYPE_LeaseTime");
+    CHECK(child_text(child_named(lease, "allowedValueRange"), "minimum") == "1");
+    CHECK(child_text(child_named(lease, "allowedValueRange"), "maximum") == "86400");
+    CHECK(child_text(state_variable(scpd.get(), "A_ARG_TYPE_UniqueID"), "dataType") == "ui2");
 }
 
 TEST_CASE("each device and service sits where the IGD tree puts it") {
@@ -314,7 +356,7 @@ TEST_CASE("PortMappingProtocol allows exactly TCP and UDP") {
 
 TEST_CASE("the documents to serve are the description and one SCPD per service, under the IGD directory") {
     auto documents = description_documents(params(2));
-    REQUIRE(documents.size() == 1 + igd_services().size());
+    REQUIRE(documents.size() == 1 + igd_services().size());  // IGD:2 lists every service
     CHECK(documents.front().path == description_path);
     std::set<std::string> paths;
     for (const auto& document : documents) {
@@ -322,7 +364,7 @@ TEST_CASE("the documents to serve are the description and one SCPD per service, 
         CHECK(paths.insert(document.path).second);
         CHECK(parse(document.content));
     }
-    CHECK(documents.back().content == service_scpd_xml(ServiceKind::wan_ip_connection, 2));
+    CHECK(documents.back().content == service_scpd_xml(ServiceKind::wan_ipv6_firewall_control, 2));
 }
 
 TEST_CASE("each service endpoint carries the UDN of the device that lists it") {
