@@ -3,7 +3,9 @@
 # Sourced by lab.sh (source that, not this); needs lab.sh's state.
 #
 #     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2]
+#                 [--upstream-nat] [--stun]   (lab_up's)
 #                 [--upnp-key KEY=VALUE]...   (more upnp.KEY settings for gatewayd; the reference ignores them)
+#                 [--wan-key KEY=VALUE]...    (more wan.KEY settings for gatewayd, e.g. stun=203.0.113.2:3478)
 #         LAB_NAT=gatewayd (default): gatewayd with an upnp: section, leases in $LAB_UPNP_LEASE_FILE.
 #         LAB_NAT=kernel: the reference, to check the tests themselves: the kernel's NAT with Debian's
 #         miniupnpd (package miniupnpd-iptables) and iptables-legacy, all inside the gateway
@@ -30,14 +32,15 @@ LAB_MINIUPNPD=${LAB_MINIUPNPD:-/usr/sbin/miniupnpd}
 
 lab_upnp_up() {
     local version=1 max_lease=604800 secure=true lab_args=()
-    LAB_UPNP_EXTRA_KEYS=()
+    LAB_UPNP_EXTRA_KEYS=() LAB_UPNP_WAN_KEYS=()
     while (($#)); do
         case $1 in
         --igd-version) version=${2:?--igd-version needs 1 or 2}; shift 2 ;;
         --max-lease) max_lease=${2:?--max-lease needs seconds}; shift 2 ;;
         --insecure) secure=false; shift ;;
         --lan-hosts) lab_args+=("$1" "${2:?--lan-hosts needs a number}"); shift 2 ;;
-        --wan2) lab_args+=("$1"); shift ;;
+        --wan2 | --upstream-nat | --stun) lab_args+=("$1"); shift ;;
+        --wan-key) LAB_UPNP_WAN_KEYS+=("${2:?--wan-key needs KEY=VALUE}"); shift 2 ;;
         --upnp-key) LAB_UPNP_EXTRA_KEYS+=("${2:?--upnp-key needs KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_upnp_up: unknown argument '$1'" ;;
         esac
@@ -78,7 +81,7 @@ _lab_upnp_gatewayd_config() {
     while IFS= read -r permission; do permissions+=("\"$permission\""); done < <(_lab_upnp_permissions)
     cat <<EOF
 lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
-wan: {interface: $LAB_GW_WAN_IF, address: auto}
+wan: {interface: $LAB_GW_WAN_IF, address: auto$(for setting in "${LAB_UPNP_WAN_KEYS[@]}"; do printf ', %s: "%s"' "${setting%%=*}" "${setting#*=}"; done)}
 upnp:
   enabled: true
   igd_version: $1
