@@ -41,6 +41,7 @@ void WanMonitor::start() {
               (watch_ ? "; following " + wan_interface_ + "'s address" : "") +
               (stun_server_ ? "; asking STUN server " + stun_server_->to_string() : "; no STUN (wan.stun: none)"));
     last_warning_ = status_.warning();
+    last_verdict_ = std::string(cascade_name(status_.cascade())) + (status_.refusing_mappings() ? "/refusing" : "");
     if (last_warning_) log::warning(*last_warning_);
     ask_stun();
 }
@@ -61,7 +62,8 @@ void WanMonitor::use_address(Ipv4Address address, std::size_t flows_ended) {
     const Ipv4Address old_address = status_.wan_address;
     ++counters_.address_changes;
     counters_.flows_ended_by_address_changes += flows_ended;
-    status_ = wan_status_for(address, stun_server_, cascade_mappings_);
+    status_ = wan_status_after_change(status_, address);
+    last_warning_.reset();  // a new address: its verdict is worth a line of its own
     const auto& c = status_.classification;
     log::warning("WAN address changed: " + old_address.to_string() + " -> " + address.to_string() + " (" +
                  std::string(address_class_name(c.address_class)) +
@@ -124,11 +126,14 @@ void WanMonitor::take_stun_result() {
 }
 
 void WanMonitor::changed() {
+    // Logged when the verdict changes, not for every detail STUN adds to it.
     auto warning = status_.warning();
-    if (warning && warning != last_warning_) log::warning(*warning);
+    const std::string verdict = std::string(cascade_name(status_.cascade())) + (status_.refusing_mappings() ? "/refusing" : "");
+    if (warning && (!last_warning_ || verdict != last_verdict_)) log::warning(*warning);
     if (!warning && last_warning_)
         log::info("WAN address " + status_.wan_address.to_string() + ": no other NAT upstream any more");
     last_warning_ = warning;
+    last_verdict_ = verdict;
     const Ipv4Address previous = external_.load();
     const bool external_changed = external_.store(status_.external_address());
     if (external_changed)

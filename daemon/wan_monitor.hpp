@@ -91,7 +91,8 @@ private:
     WanStatus status_;
     WanCounters counters_;
     ExternalAddress external_;
-    std::optional<std::string> last_warning_;
+    std::optional<std::string> last_warning_;  // what was logged for the current address
+    std::string last_verdict_;                 // its cascade verdict and refusal
     std::vector<WanStatusListener> status_listeners_;
     std::vector<ExternalAddressListener> external_listeners_;
 

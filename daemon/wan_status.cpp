@@ -34,6 +34,14 @@ WanStatus wan_status_for(Ipv4Address wan_address, const std::optional<StunServer
     return s;
 }
 
+WanStatus wan_status_after_change(const WanStatus& before, Ipv4Address wan_address) {
+    WanStatus s = wan_status_for(wan_address, before.stun_server, before.cascade_mappings);
+    if (s.stun == StunState::asking && before.stun == StunState::answered && before.stun_mapped &&
+        before.cascade() == Cascade::yes)
+        s.public_before_change = before.stun_mapped->address;
+    return s;
+}
+
 Cascade WanStatus::cascade() const {
     if (stun == StunState::answered && stun_mapped)
         return stun_mapped->address == wan_address ? Cascade::no : Cascade::yes;
@@ -43,7 +51,9 @@ Cascade WanStatus::cascade() const {
 }
 
 Ipv4Address WanStatus::external_address() const {
-    return stun == StunState::answered && stun_mapped ? stun_mapped->address : wan_address;
+    if (stun == StunState::answered && stun_mapped) return stun_mapped->address;
+    if (stun == StunState::asking && public_before_change) return *public_before_change;
+    return wan_address;
 }
 
 bool WanStatus::refusing_mappings() const {

@@ -34,12 +34,18 @@ struct WanStatus {
     std::optional<Endpoint> stun_mapped;  // answered: the endpoint the STUN server saw
     std::string stun_problem;             // failed: why
     CascadeMappings cascade_mappings = CascadeMappings::warn;
+    // After a WAN address change, while STUN is asked again: the public address STUN
+    // found from the old WAN address. The upstream NAT's address rarely changes with
+    // ours, so it stays reported meanwhile rather than flapping to the private address
+    // and back (two UPnP events and NAT-PMP announcements for nothing).
+    std::optional<Ipv4Address> public_before_change;
 
     // STUN decides when it answered (the same address: no NAT upstream; another: one
     // is); else a private or shared WAN address means yes and a public one no; the
     // other special blocks (documentation, benchmarking...) stay unknown.
     Cascade cascade() const;
-    // What UPnP reports: STUN's public address when it answered, else the WAN address.
+    // What UPnP reports: STUN's public address when it answered (or, while it is asked
+    // again after a change, the one it found before), else the WAN address.
     Ipv4Address external_address() const;
     // Port mapping grants are refused: a cascade, and wan.cascade_mappings is refuse.
     bool refusing_mappings() const;
@@ -53,5 +59,7 @@ struct WanStatus {
 // The status of a fresh WAN address: classified, STUN asking if configured.
 WanStatus wan_status_for(Ipv4Address wan_address, const std::optional<StunServerConfig>& stun_server,
                          CascadeMappings cascade_mappings);
+// The status after the WAN address changed from `before`'s to `wan_address`.
+WanStatus wan_status_after_change(const WanStatus& before, Ipv4Address wan_address);
 
 }  // namespace gw

@@ -76,6 +76,13 @@ grep -qF "WAN address changed: $LAB_GW_WAN_IP -> $NEW_WAN_IP" "$LAB_DAEMON_LOG" 
 lab_gw iptables-save -t mangle | grep -q -- "-d $NEW_WAN_IP/32 .*GATEWAYD_HAIRPIN" ||
     lab_fail "the hairpin rule does not name $NEW_WAN_IP:"$'\n'"$(lab_gw iptables-save -t mangle)"
 lab_ok "noticed: status and engine on $NEW_WAN_IP, counted, logged, hairpin rule moved"
+out=$(lab_upnpc lan -s 2>&1) || true
+grep -q "ExternalIPAddress = $LAB_ISP_PUBLIC_IP" <<<"$out" ||
+    lab_fail "upnpc -s after the change: GetExternalIPAddress is not $LAB_ISP_PUBLIC_IP:"$'\n'"$out"
+if grep -qF "external address reported to UPnP clients: $LAB_ISP_PUBLIC_IP -> $NEW_WAN_IP" "$LAB_DAEMON_LOG"; then
+    lab_fail "the reported external address flapped to the private $NEW_WAN_IP while STUN was asked again"
+fi
+lab_ok "GetExternalIPAddress stays $LAB_ISP_PUBLIC_IP across the change (no flap to the private address)"
 
 lab_udp_gets_through "$ECHO_PORT" || lab_fail "UDP LAN→WAN does not get through after the WAN address changed"
 lab_ping_gets_through || lab_fail "ping LAN→WAN does not get through after the WAN address changed"

@@ -12,7 +12,7 @@ before=$(lab_upnp_refusals soap_501_action_failed)
 if out=$(lab_upnp_py lan add 40080 TCP 8080 --desc refused-behind-cgnat); then
     lab_fail "AddPortMapping was granted behind the ISP's NAT with cascade_mappings refuse: $out"
 fi
-grep -q "ActionFailed\|501" <<<"$out" || lab_fail "AddPortMapping was refused, but not with 501 ActionFailed: $out"
+grep -Eq "Action ?Failed|501" <<<"$out" || lab_fail "AddPortMapping was refused, but not with 501 ActionFailed: $out"
 lab_ok "AddPortMapping refused: $out"
 lab_upnp_expect_counted soap_501_action_failed "$before" "the refusal"
 

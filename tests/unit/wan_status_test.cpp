@@ -74,6 +74,18 @@ TEST_CASE("a failed STUN query leaves the verdict to the WAN address and the rep
                              Catch::Contains("\"cascade\":\"yes\"") && Catch::Contains("\"public_address\":null"));
 }
 
+TEST_CASE("after a WAN address change, the public address STUN found stays reported until STUN answers again") {
+    WanStatus before = answered("100.64.0.2", "203.0.113.1");
+    WanStatus after = wan_status_after_change(before, ip("100.64.0.3"));
+    CHECK(after.wan_address == ip("100.64.0.3"));
+    CHECK(after.stun == StunState::asking);
+    CHECK(after.external_address() == ip("203.0.113.1"));
+    after.stun = StunState::failed;  // no answer from the new address: only the WAN address is known
+    CHECK(after.external_address() == ip("100.64.0.3"));
+    // Without a cascade before (STUN saw the WAN address itself) nothing is carried over.
+    CHECK(wan_status_after_change(answered("8.8.4.4", "8.8.4.4"), ip("8.8.4.5")).external_address() == ip("8.8.4.5"));
+}
+
 TEST_CASE("the status JSON names the address, its class and RFC, STUN's answer and the cascade") {
     CHECK(answered("100.64.0.2", "203.0.113.1").json() ==
           "{\"address\":\"100.64.0.2\",\"class\":\"shared (CGNAT)\",\"rfc\":\"RFC 6598\",\"stun_server\":"
