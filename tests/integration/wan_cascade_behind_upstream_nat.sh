@@ -12,11 +12,13 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
+[[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "gatewayd's WAN classification, STUN and status are tested here; LAB_NAT=${LAB_NAT:-}"
+
 readonly ECHO_PORT=7070 NEW_WAN_IP=100.64.0.3
 
 # wan_field KEY: one member of status's "wan" object.
 wan_field() {
-    lab_ctl --json status | "$LAB_UPNP_PY" -c 'import json, sys
+    lab_ctl --json status | "$LAB_PY" -c 'import json, sys
 v = json.load(sys.stdin)["wan"]
 for k in sys.argv[1].split("."): v = v[k]
 print("null" if v is None else v)' "$1"
@@ -69,7 +71,7 @@ lab_gw ip addr add "$NEW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
 lab_gw ip addr del "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
 lab_gw ip route replace default via "$LAB_ISP_IP"
 lab_poll 5 wan_field_is address "$NEW_WAN_IP" || lab_fail "status wan.address is still $(wan_field address) 5 s after the change"
-[[ $(lab_ctl --json status | "$LAB_UPNP_PY" -c 'import json,sys; print(json.load(sys.stdin)["wan_address"])') == "$NEW_WAN_IP" ]] ||
+[[ $(lab_ctl --json status | "$LAB_PY" -c 'import json,sys; print(json.load(sys.stdin)["wan_address"])') == "$NEW_WAN_IP" ]] ||
     lab_fail "status wan_address (the engine's) is not $NEW_WAN_IP"
 [[ $(wan_field counters.address_changes) == 1 ]] || lab_fail "wan.counters.address_changes is $(wan_field counters.address_changes), expected 1"
 grep -qF "WAN address changed: $LAB_GW_WAN_IP -> $NEW_WAN_IP" "$LAB_DAEMON_LOG" || lab_fail "the log does not say the WAN address changed"

@@ -6,6 +6,8 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
+[[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "gatewayd's WAN classification, STUN and status are tested here; LAB_NAT=${LAB_NAT:-}"
+
 lab_heading "gatewayd behind the ISP's NAT with wan.cascade_mappings: refuse"
 lab_upnp_up --upstream-nat --wan-key cascade_mappings=refuse
 before=$(lab_upnp_refusals soap_501_action_failed)
@@ -17,7 +19,7 @@ lab_ok "AddPortMapping refused: $out"
 lab_upnp_expect_counted soap_501_action_failed "$before" "the refusal"
 
 status=$(lab_ctl --json status)
-"$LAB_UPNP_PY" -c 'import json, sys
+"$LAB_PY" -c 'import json, sys
 w = json.loads(sys.argv[1])["wan"]
 sys.exit(0 if w["cascade"] == "yes" and w["mapping_grants"] == "refused" and w["stun"] == "not configured" else 1)' "$status" ||
     lab_fail "status wan does not say cascade yes, grants refused:"$'\n'"$status"
