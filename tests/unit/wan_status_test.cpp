@@ -3,7 +3,10 @@
 #include <catch2/catch.hpp>
 
 #include "config_fixtures.hpp"
+#include "daemon/control_json.hpp"
+#include "daemon/gateway_control.hpp"
 #include "daemon/wan_status.hpp"
+#include "engine_setup.hpp"
 
 namespace gw::test {
 namespace {
@@ -110,6 +113,30 @@ TEST_CASE("a bad wan.stun or wan.cascade_mappings is refused with its position")
     CHECK(errors_of(interfaces + "  stun: \"a/b\"\n").size() == 1);
     CHECK(errors_of(interfaces + "  cascade_mappings: block\n") ==
           one("test.yaml:5:21: wan.cascade_mappings: expected one of warn, refuse, got 'block'"));
+}
+
+}  // namespace gw::test
+
+namespace gw::test {
+
+TEST_CASE("gatewayctl status shows the WAN address's class, the cascade and the warning") {
+    EngineSetup setup = engine_setup();
+    setup.nat.wan_address = ip("10.0.0.2");
+    PacketEngine engine(setup);
+    GatewayControl control(engine, nullptr, "", GatewayConfig{}, t0);
+    auto status = parse_json(control.answer({"status"}, t0));
+    REQUIRE(status);
+    const JsonValue* wan = status->member("wan");
+    REQUIRE(wan);
+    CHECK(*wan->member("address")->string() == "10.0.0.2");
+    CHECK(*wan->member("class")->string() == "private");
+    CHECK(*wan->member("rfc")->string() == "RFC 1918");
+    CHECK(*wan->member("cascade")->string() == "yes");
+    CHECK(*wan->member("stun")->string() == "not configured");
+    const auto* warnings = status->member("warnings")->array();
+    REQUIRE(warnings->size() == 1);
+    CHECK(*warnings->front().string() == "WAN address 10.0.0.2 is private (RFC 1918): another NAT is upstream; port "
+                                         "mappings will not be reachable from the internet");
 }
 
 }  // namespace gw::test
