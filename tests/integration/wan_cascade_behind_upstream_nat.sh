@@ -89,6 +89,8 @@ lab_ok "GetExternalIPAddress stays $LAB_ISP_PUBLIC_IP across the change (no flap
 lab_udp_gets_through "$ECHO_PORT" || lab_fail "UDP LAN→WAN does not get through after the WAN address changed"
 lab_ping_gets_through || lab_fail "ping LAN→WAN does not get through after the WAN address changed"
 lab_ok "new flows LAN→WAN get through from the new address"
+out=$(lab_ctl reload 2>&1) || lab_fail "a reload after the WAN address change is refused: $out"
+lab_ok "a reload after the change is applied (the engine's WAN address is the interface's): $out"
 
 lab_poll 12 wan_field_is stun answered || lab_fail "STUN was not asked again from $NEW_WAN_IP: $(wan_field stun)"
 [[ $(wan_field counters.stun_queries) == 2 && $(wan_field cascade) == yes ]] ||
