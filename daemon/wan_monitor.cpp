@@ -30,6 +30,7 @@ WanMonitor::~WanMonitor() {
         stun_thread_.request_stop();
         stun_thread_.join();
     }
+    retired_.clear();  // stop requested already; joined here, before the eventfd goes
     if (results_fd_ >= 0) close(results_fd_);
 }
 
@@ -77,8 +78,11 @@ void WanMonitor::use_address(Ipv4Address address, std::size_t flows_ended) {
 void WanMonitor::ask_stun() {
     if (!stun_server_) return;
     if (stun_thread_.joinable()) {
+        // Not joined here: a query stuck in getaddrinfo would hold the main loop up.
+        // It stops at its next 100 ms slice; its answer is ignored (older generation).
         stun_thread_.request_stop();
-        stun_thread_.join();
+        retired_.push_back(std::move(stun_thread_));
+        if (retired_.size() > 4) retired_.erase(retired_.begin());  // long finished: joins at once
     }
     ++counters_.stun_queries;
     const std::uint64_t generation = ++generation_;

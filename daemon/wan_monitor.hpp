@@ -105,6 +105,7 @@ private:
     };
     std::optional<Pending> pending_;  // with pending_lock_ held
     std::uint64_t generation_ = 0;    // main loop only: the query whose answer counts
+    std::vector<std::jthread> retired_;  // queries cancelled by a newer address, finishing
     std::jthread stun_thread_;
 };
 
