@@ -33,6 +33,36 @@ ValueError store_wan_address(const YAML::Node& node, GatewayConfig& config) {
     return std::nullopt;
 }
 
+constexpr EnumName<CascadeMappings> cascade_mappings_names[] = {
+    {CascadeMappings::warn, "warn"},
+    {CascadeMappings::refuse, "refuse"},
+};
+
+// "stun.example.net", "stun.example.net:3478", "192.0.2.1:3478"; empty or "none": no STUN.
+ValueError store_stun_server(const YAML::Node& node, GatewayConfig& config) {
+    const std::string& text = node.Scalar();
+    if (text.empty() || text == "none") {
+        config.wan_stun.reset();
+        return std::nullopt;
+    }
+    StunServerConfig server;
+    auto colon = text.rfind(':');
+    server.host = text.substr(0, colon);
+    if (colon != std::string::npos) {
+        auto port = PortRange::parse(text.substr(colon + 1));
+        if (!port || port->first != port->last || port->first == 0)
+            return "expected a STUN server as host or host:port with a port of 1 to 65535, got " + quoted(text);
+        server.port = std::uint16_t(port->first);
+    }
+    // A DNS name (letters, digits, '-', '.') or a dotted quad; nothing that could be an option or a path.
+    bool name_like = !server.host.empty() && server.host.size() <= 253 && server.host.front() != '-' &&
+                     server.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
+                         std::string::npos;
+    if (!name_like) return "expected a STUN server as host or host:port (a DNS name or IPv4 address), got " + quoted(text);
+    config.wan_stun = server;
+    return std::nullopt;
+}
+
 ValueError store_port_range(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
     auto range = PortRange::parse(text);
@@ -114,6 +144,17 @@ std::vector<SchemaKey> build_schema() {
          "External address translated packets leave with; `auto` reads it from wan.interface.",
          store_wan_address,
          [](const C& c) { return c.wan_address ? c.wan_address->to_string() : std::string("auto"); }},
+        {"wan.stun", ValueType::host_port, false,
+         "STUN server (RFC 5389) asked, from the WAN address, what address the internet sees, at start and whenever "
+         "the WAN address changes: `host` or `host:port` (port 3478 unless given); `none` = no STUN. The answer "
+         "tells whether another NAT is upstream and is the address UPnP reports.",
+         store_stun_server,
+         [](const C& c) { return c.wan_stun ? c.wan_stun->to_string() : std::string("none"); }},
+        {"wan.cascade_mappings", ValueType::cascade_mappings, false,
+         "When another NAT is upstream (private or CGNAT WAN address, or STUN sees another address), `warn` grants "
+         "port mappings and logs that the internet cannot reach them; `refuse` refuses them (UPnP 501 ActionFailed).",
+         [](const N& v, C& c) { return store_choice(v, cascade_mappings_names, c.cascade_mappings); },
+         [](const C& c) { return std::string(enum_name(cascade_mappings_names, c.cascade_mappings)); }},
         {"nat.port_range", ValueType::port_range, false,
          "External ports (and ICMP identifiers) the NAT may allocate, e.g. `1024-65535`.",
          store_port_range,
@@ -227,6 +268,8 @@ std::string value_type_name(ValueType type) {
         case ValueType::text: return "text";
         case ValueType::upnp_permissions: return "list of permission rules";
         case ValueType::lease_sync: return docs_choices(lease_sync_names);
+        case ValueType::host_port: return "host or host:port";
+        case ValueType::cascade_mappings: return docs_choices(cascade_mappings_names);
     }
     return "value";
 }
@@ -261,6 +304,8 @@ std::string value_type_article(ValueType type) {
         case ValueType::text: return "a text";
         case ValueType::upnp_permissions: return "a permission rule or a list of them";
         case ValueType::lease_sync: return "one of " + choices_text(lease_sync_names);
+        case ValueType::host_port: return "a host or host:port";
+        case ValueType::cascade_mappings: return "one of " + choices_text(cascade_mappings_names);
     }
     return "a value";
 }

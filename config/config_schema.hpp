@@ -54,6 +54,8 @@ enum class ValueType {
     text,              // free text shown to people, e.g. upnp.friendly_name
     upnp_permissions,  // list: miniupnpd permission rules
     lease_sync,        // change or second
+    host_port,         // host or host:port (wan.stun)
+    cascade_mappings,  // warn or refuse
 };
 
 // How a value of each type is written.

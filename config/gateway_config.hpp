@@ -16,10 +16,26 @@
 
 namespace gw {
 
+// wan.stun: the STUN server asked what address the internet sees (RFC 5389).
+struct StunServerConfig {
+    std::string host;  // a name or an IPv4 address
+    std::uint16_t port = 3478;  // RFC 5389 section 9: the default STUN port
+    bool operator==(const StunServerConfig&) const = default;
+    std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+// wan.cascade_mappings: what port mapping requests get when another NAT is upstream.
+enum class CascadeMappings : std::uint8_t {
+    warn,    // granted (they work between LAN hosts and the upstream NAT's network), with the warning logged
+    refuse,  // refused: a control point learns at once that nobody outside can reach it
+};
+
 struct GatewayConfig {
     std::string lan_interface;                // lan.interface (required)
     std::string wan_interface;                // wan.interface (required)
     std::optional<Ipv4Address> wan_address;   // wan.address: nullopt = "auto" (read from the interface)
+    std::optional<StunServerConfig> wan_stun;  // wan.stun: nullopt = no STUN
+    CascadeMappings cascade_mappings = CascadeMappings::warn;  // wan.cascade_mappings
     PortRange port_range{1024, 65535};        // nat.port_range
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
     std::uint32_t max_mappings = 262144;      // nat.max_mappings

@@ -35,6 +35,14 @@ std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const
                           " -> " + std::to_string(wanted.queue_workers) + "): restart gatewayd to apply it");
     if (running.queue_socket_buffer_bytes != wanted.queue_socket_buffer_bytes)
         refused.push_back("nfqueue.socket_buffer_bytes cannot change while running: restart gatewayd to apply it");
+    // The WAN monitor reads these once, at start.
+    if (running.wan_address.has_value() != wanted.wan_address.has_value())
+        refused.push_back("wan.address cannot switch between auto and a fixed address while running: restart "
+                          "gatewayd to apply it");
+    if (running.wan_stun != wanted.wan_stun)
+        refused.push_back("wan.stun cannot change while running: restart gatewayd to apply it");
+    if (running.cascade_mappings != wanted.cascade_mappings)
+        refused.push_back("wan.cascade_mappings cannot change while running: restart gatewayd to apply it");
     if (!same_upnp(running.upnp, wanted.upnp))
         refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
                           "the lease file)");

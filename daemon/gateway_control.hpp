@@ -21,6 +21,7 @@ namespace gw {
 class InternetGatewayDevice;
 class CaptureSlot;
 class QueueWorker;
+class WanMonitor;
 
 // A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
 // mapping the daemon closes when `expires` comes.
@@ -48,6 +49,10 @@ public:
     std::string answer(const std::vector<std::string>& words, Instant now);
     // SIGHUP and `reload`: re-reads the file; a bad one changes nothing.
     ReloadOutcome reload();
+
+    // The WAN side's status (class, STUN, cascade) for `status`; owned by the daemon loop.
+    // Without one, status classifies the engine's WAN address alone.
+    void set_wan_monitor(const WanMonitor* wan) { wan_ = wan; }
 
     // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
@@ -80,6 +85,7 @@ private:
     std::vector<TimedForward> timed_;
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
+    const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

@@ -6,7 +6,7 @@
 #include "control_json.hpp"
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
-#include "host_network.hpp"
+#include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
@@ -104,10 +104,11 @@ std::string GatewayControl::status(Instant now) const {
     JsonObject drops;
     for (std::size_t i = 1; i < drop_reason_count; ++i)
         if (c.drops[DropReason(i)] > 0) drops.add(drop_reason_name(DropReason(i)), c.drops[DropReason(i)]);
+    // Without the daemon's WAN monitor (tests), the engine's WAN address judged alone.
+    const WanStatus alone = wan_status_for(engine_.wan_address(), std::nullopt, config_.cascade_mappings);
+    const WanStatus& wan = wan_ ? wan_->status() : alone;
     std::vector<std::string> warnings;
-    if (is_private_or_shared(engine_.wan_address()))
-        warnings.push_back(json_quote("WAN address " + engine_.wan_address().to_string() +
-                                      " is private or CGNAT space: another NAT sits upstream (double NAT)"));
+    if (auto warning = wan.warning()) warnings.push_back(json_quote(*warning));
     JsonObject counters;
     counters.add("packets_out", c.outbound_packets).add("bytes_out", c.outbound_bytes);
     counters.add("packets_in", c.inbound_packets).add("bytes_in", c.inbound_bytes);
@@ -145,6 +146,7 @@ std::string GatewayControl::status(Instant now) const {
     return JsonObject()
         .add("ok", true)
         .add("wan_address", engine_.wan_address().to_string())
+        .add_raw("wan", wan_ ? wan_->json() : alone.json())
         .add("wan_interface", setup.wan_interface)
         .add("lan_interface", setup.lan_interface)
         .add("uptime_seconds", std::int64_t((now - started_).count() / 1000))

@@ -35,6 +35,7 @@
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
 #include "startup_error.hpp"
+#include "wan_monitor.hpp"
 
 namespace gw {
 namespace {
@@ -252,9 +253,6 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     ServiceNotifier notifier;  // no-op unless systemd started us (Type=notify)
     EngineSetup setup = prepare_engine_setup(config);
     const NatConfig& nat = setup.nat;
-    if (is_private_or_shared(nat.wan_address))
-        log::warning("WAN address " + nat.wan_address.to_string() +
-                     " is private or CGNAT space: another NAT sits upstream (double NAT)");
     if (auto local = local_port_range(); local && local->first <= nat.port_range.last && nat.port_range.first <= local->last)
         log::info("nat.port_range " + nat.port_range.to_string() + " overlaps the gateway's own ports " +
                   local->to_string() + "; a mapping takes precedence over a local socket on the same port");
@@ -296,14 +294,22 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     }
     EngineCommandQueue commands;
     TrafficCounters traffic;
+    // Classifies the WAN address, asks STUN, follows the interface's address (wan.address: auto).
+    WanMonitor wan(config, nat.wan_address);
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
         IgdConfig igd_config = config.upnp;
         // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
         igd_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
-        igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
+        IgdEnvironment environment = igd_environment(config, setup);
+        environment.external_address = &wan.external_address();
+        igd = std::make_unique<InternetGatewayDevice>(igd_config, std::move(environment), commands, traffic);
+        igd->set_refusing_upstream_nat(wan.status().refusing_mappings());
         igd->start();
+        wan.add_status_listener([&igd](const WanStatus& status) { igd->set_refusing_upstream_nat(status.refusing_mappings()); });
+        // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
+        wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) { igd->announce_external_address(); });
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     // Everything that touches the engine (and the decision log, reject socket and
@@ -319,12 +325,14 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                 decider.decide_batch(packets, verdicts, now);
             }));
     GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
+    control.set_wan_monitor(&wan);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply_engine_command(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
     for (auto& worker : workers) worker->start();
+    wan.start();  // STUN's datagrams need the workers: the gateway's own traffic is queued too
     log::info("ready");
     notifier.ready("translating " + config.lan_interface + " -> " + config.wan_interface + " as " +
                    engine.wan_address().to_string());
@@ -341,6 +349,21 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         log::warning("SIGHUP: " + outcome.summary);
         for (const auto& e : outcome.errors) log::warning("  " + e);
     };
+    // The WAN interface got another address: the engine and the hairpin rule move to it
+    // before anything else (listeners included) hears of it.
+    auto follow_wan_address = [&](Ipv4Address address) {
+        std::size_t ended = 0;
+        {
+            std::lock_guard lock(engine_lock);
+            ended = engine.change_wan_address(address);
+        }
+        if (auto error = install_queue_rules(
+                {config.lan_interface, config.wan_interface, config.queue_number, address.to_string(), config.queue_workers});
+            !error.empty())
+            log::error("cannot move the hairpin rule to the new WAN address (LAN hosts dialling it are not "
+                       "hairpinned): " + error);
+        wan.use_address(address, ended);
+    };
     auto answer = [&](const std::vector<std::string>& words) {
         std::lock_guard lock(engine_lock);
         return control.answer(words, monotonic_now());
@@ -350,7 +373,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     Instant next_watchdog = monotonic_now();
     std::vector<pollfd> fds;
     for (bool running = true; running;) {
-        fds = {{signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}};
+        fds = {{signals.fd(), POLLIN, 0}, {commands.fd(), POLLIN, 0}, {wan.stun_results_fd(), POLLIN, 0},
+               {wan.address_events_fd(), POLLIN, 0}};  // a negative fd is skipped by poll
         control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
@@ -365,6 +389,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             std::lock_guard lock(engine_lock);
             for (const auto& command : taken) apply_engine_command(engine, command);
         }
+        if (fds[3].revents & POLLIN)
+            if (auto address = wan.take_address_change()) follow_wan_address(*address);
+        if (fds[2].revents & POLLIN) wan.take_stun_result();
         for (int signal; (signal = signals.take()) != 0;) {
             if (signal == SIGHUP) reload_on_signal();
             else running = false;

@@ -117,13 +117,4 @@ std::optional<PortRange> local_port_range() {
     return PortRange{std::uint16_t(first), std::uint16_t(last)};
 }
 
-bool is_private_or_shared(Ipv4Address a) {
-    static const Ipv4Network blocks[] = {
-        *Ipv4Network::parse("10.0.0.0/8"), *Ipv4Network::parse("172.16.0.0/12"),
-        *Ipv4Network::parse("192.168.0.0/16"), *Ipv4Network::parse("100.64.0.0/10")};
-    for (const auto& block : blocks)
-        if (block.contains(a)) return true;
-    return false;
-}
-
 }  // namespace gw

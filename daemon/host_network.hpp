@@ -40,7 +40,4 @@ void set_interface_setting(const std::string& interface, const std::string& name
 // net.ipv4.ip_local_port_range: the ports the gateway's own sockets pick from.
 std::optional<PortRange> local_port_range();
 
-// RFC 1918 and RFC 6598 (CGNAT) space: a WAN address in it means double NAT.
-bool is_private_or_shared(Ipv4Address address);
-
 }  // namespace gw

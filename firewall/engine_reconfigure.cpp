@@ -81,4 +81,17 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     return result;
 }
 
+std::size_t PacketEngine::change_wan_address(Ipv4Address address) {
+    const Ipv4Address old_address = setup_.nat.wan_address;
+    if (address == old_address) return 0;
+    setup_.nat.wan_address = address;
+    return flows_.remove_if([&](const Flow& f) {
+        switch (f.origin) {
+            case FlowOrigin::gateway:
+            case FlowOrigin::to_gateway: return f.internal.address == old_address;  // the LAN side's stay
+            default: return true;  // translated on, or let in at, the old address
+        }
+    });
+}
+
 }  // namespace gw

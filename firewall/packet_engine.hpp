@@ -124,6 +124,14 @@ public:
         std::vector<DynamicForward> closed_mappings;
     };
     ReconfigureResult reconfigure(const EngineSetup& setup);
+    // The WAN interface got another address (wan.address: auto): translate to it from the
+    // next packet. Every flow that used the old address ends — LAN flows and their NAT
+    // mappings, flows let in through forwards, hairpin pairs, and the gateway's own flows
+    // from it — and is counted as expired: their remote peers know the old address only,
+    // so a flow rewritten to the new one mid-way would meet a RST or a stranger (Linux's
+    // MASQUERADE drops its conntrack entries the same way). Static forwards and dynamic
+    // port mappings stay: they are ports, valid on any address. Returns the flows ended.
+    std::size_t change_wan_address(Ipv4Address address);
     const EngineSetup& setup() const { return setup_; }
     const ForwardTable& forwards() const { return forwards_; }
 

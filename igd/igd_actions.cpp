@@ -40,7 +40,7 @@ std::string describe(const PortMapping& m) {
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform(const ActionCall& call, Ipv4Address requester) {
     const ActionArguments& args = call.arguments;
     switch (call.action->id) {
-        case IgdActionId::get_external_ip_address: return {{environment_.wan_address.to_string()}, {}};
+        case IgdActionId::get_external_ip_address: return {{external_address_text()}, {}};
         case IgdActionId::get_status_info: return {{"Connected", "ERROR_NONE", uptime_seconds()}, {}};
         case IgdActionId::get_connection_type_info: return {{"IP_Routed", "IP_Routed"}, {}};
         case IgdActionId::get_nat_rsip_status: return {{"0", "1"}, {}};

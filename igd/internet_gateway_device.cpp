@@ -219,7 +219,7 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
     std::vector<std::string> names, values;
     if (service_id.find("WANIPConn") != std::string::npos) {
         names = {"PortMappingNumberOfEntries", "ExternalIPAddress", "ConnectionStatus"};
-        values = {count, environment_.wan_address.to_string(), "Connected"};
+        values = {count, external_address_text(), "Connected"};
     } else if (service_id.find("WANIPv6Firewall") != std::string::npos) {
         names = {"FirewallEnabled", "InboundPinholeAllowed"};
         values = {pinhole_policy_.firewall_enabled() ? "1" : "0", pinhole_policy_.inbound_allowed() ? "1" : "0"};
@@ -333,6 +333,25 @@ void InternetGatewayDevice::announce_mapping_count() {
     for (const auto& endpoint : endpoints_)
         if (endpoint.kind == ServiceKind::wan_ip_connection)
             UpnpNotify(device_, endpoint.udn.c_str(), std::string(endpoint.service_id).c_str(), names, values, 1);
+}
+
+void InternetGatewayDevice::set_refusing_upstream_nat(bool refusing) {
+    std::lock_guard lock(mutex_);
+    policy_.set_refusing_upstream_nat(refusing);
+}
+
+void InternetGatewayDevice::announce_external_address() {
+    if (!started_ || device_ < 0) return;
+    std::string address = external_address_text();
+    const char* names[] = {"ExternalIPAddress"};
+    const char* values[] = {address.c_str()};
+    for (const auto& endpoint : endpoints_)
+        if (endpoint.kind == ServiceKind::wan_ip_connection)
+            UpnpNotify(device_, endpoint.udn.c_str(), std::string(endpoint.service_id).c_str(), names, values, 1);
+}
+
+std::string InternetGatewayDevice::external_address_text() const {
+    return (environment_.external_address ? environment_.external_address->load() : environment_.wan_address).to_string();
 }
 
 std::string InternetGatewayDevice::uptime_seconds() const {

@@ -20,6 +20,7 @@
 
 #include "igd/device_description.hpp"
 #include "igd/engine_command_queue.hpp"
+#include "igd/external_address.hpp"
 #include "igd/igd_config.hpp"
 #include "igd/lease_journal.hpp"
 #include "igd/mapping_policy.hpp"
@@ -36,6 +37,9 @@ struct IgdEnvironment {
     Ipv4Address lan_address;
     std::vector<Ipv4Network> lan_networks;
     Ipv4Address wan_address;
+    // What GetExternalIPAddress answers, owned by the daemon (it outlives the IGD);
+    // null = wan_address.
+    const ExternalAddress* external_address = nullptr;
     std::vector<std::pair<Protocol, PortRange>> reserved_ports;  // static forwards
     std::string uuid;                                            // stable across restarts
     // IPv6 pinholes: the LAN interface's IPv6 prefixes (link-local left out) and the
@@ -80,6 +84,10 @@ public:
     void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
     // Every IPv6 pinhole held (gatewayctl status), by UniqueID.
     std::vector<PinholeLease> pinholes();
+    // wan.cascade_mappings: refuse, with another NAT upstream: new grants get 501.
+    void set_refusing_upstream_nat(bool refusing);
+    // The external address changed: GENA event of ExternalIPAddress to subscribers.
+    void announce_external_address();
 
 private:
     struct ActionOutcome {
@@ -128,6 +136,7 @@ private:
     void compact_lease_file();      // with mutex_ held
     void announce_mapping_count();  // with mutex_ held
     std::string uptime_seconds() const;
+    std::string external_address_text() const;
 
     IgdConfig config_;
     IgdEnvironment environment_;

@@ -36,6 +36,7 @@ UpnpError upnp_error_of(MappingRefusal refusal) {
         case MappingRefusal::port_mapping_not_found: return UpnpError::port_mapping_not_found;
         case MappingRefusal::wildcard_not_permitted_in_int_port: return UpnpError::wildcard_not_permitted_in_int_port;
         case MappingRefusal::inconsistent_parameters: return UpnpError::inconsistent_parameters;
+        case MappingRefusal::upstream_nat: return UpnpError::action_failed;
     }
     return UpnpError::action_failed;
 }
@@ -168,6 +169,7 @@ std::variant<PortMapping, MappingRefusal> MappingPolicy::grant(const PortMapping
                                                                std::uint32_t lease_seconds, Instant now) {
     if (auto refusal = check_request(requested, requester)) return *refusal;
     if (requested.external.value == 0) return MappingRefusal::wildcard_not_permitted_in_ext_port;
+    if (refusing_upstream_nat_) return MappingRefusal::upstream_nat;
     if (auto refusal = check_port(requested, requested.external, requester, now)) return *refusal;
     return install(requested, requested.external, requester, expiry_for(lease_seconds, now), now);
 }
@@ -176,6 +178,7 @@ std::variant<PortMapping, MappingRefusal> MappingPolicy::grant_any(const PortMap
                                                                    Ipv4Address requester,
                                                                    std::uint32_t lease_seconds, Instant now) {
     if (auto refusal = check_request(requested, requester)) return *refusal;
+    if (refusing_upstream_nat_) return MappingRefusal::upstream_nat;
     auto expires = expiry_for(lease_seconds, now);
     std::uint16_t preferred = requested.external.value != 0 ? requested.external.value : requested.internal.port.value;
     bool any_permitted = false;

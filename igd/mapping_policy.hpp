@@ -51,6 +51,12 @@ enum class MappingRefusal : std::uint8_t {
     port_mapping_not_found,              // 730: nothing to delete in a range
     wildcard_not_permitted_in_int_port,  // 732: internal port 0 (v2)
     inconsistent_parameters,             // 733: range start after end
+    // 501 ActionFailed: another NAT is upstream and wan.cascade_mappings is refuse. Not
+    // 606: nothing the control point may change would help, and clients read 606 as
+    // "ask the user for permission"; 501 is the device failing to do what was asked,
+    // which is what miniupnpd answers when it disables forwarding behind a reserved
+    // external address. NAT-PMP and PCP map it to their own codes.
+    upstream_nat,
 };
 
 // The UPnP error each refusal is answered with; its name comes from upnp_error.hpp.
@@ -136,6 +142,12 @@ public:
     // (the engine closes any whose port a static forward now owns).
     void set_reserved(std::vector<std::pair<Protocol, PortRange>> reserved) { reserved_ = std::move(reserved); }
 
+    // wan.cascade_mappings: refuse, with another NAT upstream: every new grant (grant,
+    // grant_any) is refused with upstream_nat once the request is valid. Mappings held
+    // and restored leases stay: the verdict may change back with the next WAN address.
+    void set_refusing_upstream_nat(bool refusing) { refusing_upstream_nat_ = refusing; }
+    bool refusing_upstream_nat() const { return refusing_upstream_nat_; }
+
     // Everything stored, in index order (for the lease file).
     std::vector<PortMapping> all() const;
     // After a restart: takes back saved mappings through the same checks as a grant
@@ -164,6 +176,7 @@ private:
                                                       Ipv4Address owner, std::optional<Instant> expires, Instant now);
 
     IgdConfig config_;
+    bool refusing_upstream_nat_ = false;
     std::vector<std::pair<Protocol, PortRange>> reserved_;
     std::map<Key, PortMapping> mappings_;  // ordered: the index order of at_index()
 

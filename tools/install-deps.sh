@@ -12,6 +12,9 @@ packages=(
   # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
   # does, and is not installed), so nothing starts outside the lab.
   miniupnpc python3-miniupnpc miniupnpd-iptables
+  # the STUN server of the cascading-NAT tests (lab_up --stun runs stund inside the lab's WAN
+  # namespace). Its init script starts nothing unless START_DAEMON is set in /etc/default/stun.
+  stun-server
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)

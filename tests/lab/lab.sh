@@ -13,17 +13,28 @@
 #   gateway wan0 203.0.113.1 ─── eth0 203.0.113.2  WAN host (router)  eth1 198.51.100.1 ─── eth0 198.51.100.2  WAN host 2
 #   default via 203.0.113.2                                                                 default via 198.51.100.1
 #
+# With --upstream-nat another NAT sits between the gateway and the WAN host: an ISP namespace doing
+# the kernel's MASQUERADE, as a carrier-grade NAT does. The gateway's WAN address is then shared
+# (CGNAT) space, and the WAN host sees the ISP's public address, never the gateway's:
+#
+#   gateway wan0 100.64.0.2 ─── eth0 100.64.0.1  ISP (MASQUERADE)  eth1 203.0.113.1 ─── eth0 203.0.113.2  WAN host
+#   default via 100.64.0.1
+#
+# With --stun the WAN host runs a STUN server (stund, RFC 3489/5389 Binding, with a second address
+# 203.0.113.3 for its CHANGE-REQUEST answers) on 203.0.113.2:3478, started before the NAT.
+#
 # Source it from a script that runs under `set -euo pipefail`:
 #     source tests/lab/lab.sh
 #     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none (routing
 #                                # off); without --nat: $LAB_NAT, else gatewayd
-#            [--wan2] [--lan-hosts N] [--config FILE] [--ipv6]
+#            [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE] [--ipv6]
 #                                # FILE: gatewayd's config instead of the lab's minimal one; copied
 #                                # into $LAB_TMP, so `--config <(my_config)` works
 #     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan / lab_wan2,
 #                                # or lab_in ROLE (lan, lan2.., gw, wan, wan2, switch)
 #     lab_daemon_stop            # also lab_daemon_start [--config FILE], lab_daemon_kill9 (lab_daemon.sh)
-# Addresses are in LAB_LAN_IP, LAB_GW_LAN_IP, LAB_GW_WAN_IP, LAB_WAN_IP, LAB_WAN2_IP, LAB_WAN_ROUTER_IP;
+# Addresses are in LAB_LAN_IP, LAB_GW_LAN_IP, LAB_GW_WAN_IP, LAB_WAN_IP, LAB_WAN2_IP, LAB_WAN_ROUTER_IP,
+# and with --upstream-nat LAB_ISP_IP and LAB_ISP_PUBLIC_IP (LAB_GW_WAN_IP is then 100.64.0.2);
 # `lab_lan_ip K` prints LAN host K's. lab_checks.sh has the probes, the capture, the sniffers, the
 # decision-log checks and the ok/FAIL/SKIP reporting that tests use.
 # lab_up installs EXIT/INT/TERM traps that call lab_down, so a script failing midway still removes
@@ -80,6 +91,18 @@ LAB_WAN2_NET=198.51.100.0/24
 LAB_WAN2_IP=198.51.100.2
 LAB_WAN_ROUTER_IP=198.51.100.1 # the first WAN host's address towards the second
 LAB_WAN_ROUTER_IF=eth1
+# --upstream-nat: RFC 6598 shared space between the gateway and the ISP's NAT, whose public side
+# takes the address the gateway has without it.
+LAB_GW_WAN_IP_DIRECT=$LAB_GW_WAN_IP
+LAB_GW_WAN_IP_BEHIND_ISP=100.64.0.2
+LAB_ISP_IP=100.64.0.1
+LAB_ISP_PUBLIC_IP=203.0.113.1
+LAB_ISP_PUBLIC_IF=eth1
+# shellcheck disable=SC2034
+LAB_STUN_IP=$LAB_WAN_IP
+LAB_STUN_ALTERNATE_IP=203.0.113.3
+# shellcheck disable=SC2034
+LAB_STUN_PORT=3478
 LAB_LAN_HOSTS_MAX=9
 # --ipv6: RFC 3849 documentation prefixes.
 # shellcheck disable=SC2034
@@ -95,6 +118,7 @@ LAB_SWITCH_BRIDGE=br0
 # LAB_NAMESPACES lists every namespace of the lab and LAB_LINKS every veth end ("namespace/interface"),
 # space-separated; LAB_NS_WAN2 and LAB_NS_SWITCH stay empty without --wan2 / --lan-hosts.
 : "${LAB_ID:=}" "${LAB_NS_LAN:=}" "${LAB_NS_GW:=}" "${LAB_NS_WAN:=}" "${LAB_TMP:=}" "${LAB_NAT_MODE:=}"
+: "${LAB_NS_ISP:=}" "${LAB_STUN_PID:=}"
 : "${LAB_NS_WAN2:=}" "${LAB_NS_SWITCH:=}" "${LAB_LAN_HOSTS:=}" "${LAB_NAMESPACES:=}" "${LAB_LINKS:=}"
 : "${LAB_DAEMON_PID:=}" "${LAB_DAEMON_LOG:=}" "${LAB_DAEMON_RC:=}" "${LAB_DAEMON_STARTS:=0}" "${LAB_BG_PID:=}"
 : "${LAB_CAPTURE_PID:=}" "${LAB_CAPTURE_FILE:=}"
@@ -129,6 +153,10 @@ _lab_ns_of() {
         ;;
     gw) echo "$LAB_NS_GW" ;;
     wan) echo "$LAB_NS_WAN" ;;
+    isp)
+        [[ -n $LAB_NS_ISP ]] || _lab_die "no role 'isp': the lab was brought up without --upstream-nat"
+        echo "$LAB_NS_ISP"
+        ;;
     wan2)
         [[ -n $LAB_NS_WAN2 ]] || _lab_die "no role 'wan2': the lab was brought up without --wan2"
         echo "$LAB_NS_WAN2"
@@ -137,7 +165,7 @@ _lab_ns_of() {
         [[ -n $LAB_NS_SWITCH ]] || _lab_die "no role 'switch': the lab has one LAN host and no switch"
         echo "$LAB_NS_SWITCH"
         ;;
-    *) _lab_die "unknown lab role '$1' (lan, lan2..lan9, gw, wan, wan2 or switch)" ;;
+    *) _lab_die "unknown lab role '$1' (lan, lan2..lan9, gw, wan, wan2, isp or switch)" ;;
     esac
 }
 
@@ -195,15 +223,17 @@ lab_stop_pid() {
 # ---------------------------------------------------------------------------------------------
 # Bringing the lab up and down
 
-# lab_up [--nat gatewayd|kernel|none] [--wan2] [--lan-hosts N] [--config FILE]; without --nat,
+# lab_up [--nat gatewayd|kernel|none] [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE]; without --nat,
 # $LAB_NAT or else gatewayd. --config FILE replaces the lab's minimal gatewayd config (see the top).
 lab_up() {
-    local mode=${LAB_NAT:-gatewayd} wan2=false lan_hosts=1 config='' ipv6=false
+    local mode=${LAB_NAT:-gatewayd} wan2=false lan_hosts=1 config='' ipv6=false upstream_nat=false stun=false
     while (($#)); do
         case $1 in
         --nat) mode=${2:?--nat needs gatewayd, kernel or none}; shift 2 ;;
         --nat=*) mode=${1#--nat=}; shift ;;
         --wan2) wan2=true; shift ;;
+        --upstream-nat) upstream_nat=true; shift ;;
+        --stun) stun=true; shift ;;
         --lan-hosts) lan_hosts=${2:?--lan-hosts needs a number}; shift 2 ;;
         --lan-hosts=*) lan_hosts=${1#--lan-hosts=}; shift ;;
         --config) config=${2:?--config needs a file}; shift 2 ;;
@@ -216,7 +246,9 @@ lab_up() {
     [[ $lan_hosts =~ ^[1-9]$ ]] || _lab_die "lab_up: --lan-hosts must be 1 to $LAB_LAN_HOSTS_MAX, not '$lan_hosts'"
     [[ -z $config || -r $config ]] || _lab_die "lab_up: cannot read the config file '$config'"
     [[ -z $LAB_ID ]] || _lab_die "lab_up: lab $LAB_ID is already up"
+    [[ $wan2 == false || $upstream_nat == false ]] || _lab_die "lab_up: --wan2 and --upstream-nat do not go together"
     _lab_require_tools
+    if [[ $stun == true ]]; then command -v stund >/dev/null || _lab_die "missing tool: stund (package stun-server)"; fi
     if ((lan_hosts > 1)); then command -v bridge >/dev/null || _lab_die "missing tool: bridge (iproute2)"; fi
     if [[ $mode == gatewayd ]]; then _lab_require_gatewayd; fi
 
@@ -225,7 +257,8 @@ lab_up() {
     LAB_NS_GW=gwl-gw-$LAB_ID
     LAB_NS_WAN=gwl-wan-$LAB_ID
     LAB_NAMESPACES="$LAB_NS_LAN $LAB_NS_GW $LAB_NS_WAN"
-    LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LINKS=''
+    LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LINKS='' LAB_NS_ISP='' LAB_STUN_PID=''
+    LAB_GW_WAN_IP=$LAB_GW_WAN_IP_DIRECT
     LAB_LAN_HOSTS=$lan_hosts
     local k
     for ((k = 2; k <= lan_hosts; k++)); do LAB_NAMESPACES+=" gwl-lan$k-$LAB_ID"; done
@@ -237,6 +270,11 @@ lab_up() {
         LAB_NS_WAN2=gwl-wan2-$LAB_ID
         LAB_NAMESPACES+=" $LAB_NS_WAN2"
     fi
+    if [[ $upstream_nat == true ]]; then
+        LAB_NS_ISP=gwl-isp-$LAB_ID
+        LAB_NAMESPACES+=" $LAB_NS_ISP"
+        LAB_GW_WAN_IP=$LAB_GW_WAN_IP_BEHIND_ISP
+    fi
     LAB_NAT_MODE=$mode
     _lab_install_traps
     LAB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/gwlab.$LAB_ID.XXXXXX")
@@ -246,6 +284,7 @@ lab_up() {
     if [[ -n $LAB_NS_WAN2 ]]; then _lab_wire_wan2; fi
     if [[ $ipv6 == true ]]; then _lab_wire_ipv6; fi
     lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
+    if [[ $stun == true ]]; then _lab_stun_start; fi
     if [[ -n $config ]]; then
         _lab_use_gatewayd_config "$config"
     else
@@ -264,6 +303,7 @@ lab_down() {
     [[ -n $LAB_ID ]] || return 0
     # SIGTERM first and wait: the daemon's own teardown is the behaviour under test, not collateral.
     lab_daemon_stop || true
+    if [[ -n $LAB_STUN_PID ]]; then lab_stop_pid "$LAB_STUN_PID" 2; fi
     local ns
     # Unquoted on purpose: one namespace name per word.
     for ns in $LAB_NAMESPACES; do
@@ -274,7 +314,8 @@ lab_down() {
     _lab_check_sanitizer_reports
     if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
-    LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS=''
+    LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS='' LAB_NS_ISP='' LAB_STUN_PID=''
+    LAB_GW_WAN_IP=$LAB_GW_WAN_IP_DIRECT
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
     LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
 }
@@ -416,7 +457,7 @@ _lab_shell() {
     {
         printf 'source %q\n' "$LAB_DIR/lab.sh"
         declare -p LAB_ID LAB_NS_LAN LAB_NS_GW LAB_NS_WAN LAB_TMP LAB_NAT_MODE LAB_DAEMON_PID LAB_DAEMON_LOG LAB_DAEMON_STARTS
-        declare -p LAB_NS_WAN2 LAB_NS_SWITCH LAB_LAN_HOSTS LAB_NAMESPACES LAB_LINKS
+        declare -p LAB_NS_WAN2 LAB_NS_SWITCH LAB_LAN_HOSTS LAB_NAMESPACES LAB_LINKS LAB_NS_ISP LAB_STUN_PID LAB_GW_WAN_IP
         printf 'PS1=%q\n' "[lab $LAB_NAT_MODE] \\w\\$ "
         echo 'echo "lab_lan|lab_gw|lab_wan|lab_wan2 CMD..., lab_in ROLE CMD..., lab_py ROLE ..., lab_daemon_stop|start|kill9; exit tears the lab down"'
     } >"$rc"
@@ -465,7 +506,7 @@ _lab_main() {
         ;;
     gc) _lab_gc ;;
     *)
-        echo "usage: $0 up|shell [--nat gatewayd|kernel|none] [--wan2] [--lan-hosts N] [--config FILE]  |  $0 gc" >&2
+        echo "usage: $0 up|shell [--nat gatewayd|kernel|none] [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE]  |  $0 gc" >&2
         exit 2
         ;;
     esac

@@ -30,7 +30,12 @@ _lab_veth() {
 }
 
 _lab_wire() {
-    _lab_veth "$LAB_NS_GW" "$LAB_GW_WAN_IF" "$LAB_NS_WAN" "$LAB_HOST_IF"
+    if [[ -n $LAB_NS_ISP ]]; then
+        _lab_veth "$LAB_NS_GW" "$LAB_GW_WAN_IF" "$LAB_NS_ISP" "$LAB_HOST_IF"
+        _lab_veth "$LAB_NS_ISP" "$LAB_ISP_PUBLIC_IF" "$LAB_NS_WAN" "$LAB_HOST_IF"
+    else
+        _lab_veth "$LAB_NS_GW" "$LAB_GW_WAN_IF" "$LAB_NS_WAN" "$LAB_HOST_IF"
+    fi
     if ((LAB_LAN_HOSTS == 1)); then
         _lab_veth "$LAB_NS_GW" "$LAB_GW_LAN_IF" "$LAB_NS_LAN" "$LAB_HOST_IF"
     else
@@ -39,6 +44,7 @@ _lab_wire() {
     ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
     ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
     ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    if [[ -n $LAB_NS_ISP ]]; then _lab_wire_isp; fi
     lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
     local k ns
     for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
@@ -100,6 +106,25 @@ _lab_wire_wan2() {
     ip -n "$LAB_NS_GW" route add default via "$LAB_WAN_IP"
 }
 
+# --upstream-nat: the ISP's carrier-grade NAT, the kernel's MASQUERADE in a namespace of its own,
+# between the gateway (shared address space) and the WAN host (which sees only the ISP's address).
+_lab_wire_isp() {
+    ip -n "$LAB_NS_ISP" addr add "$LAB_ISP_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    ip -n "$LAB_NS_ISP" addr add "$LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN" dev "$LAB_ISP_PUBLIC_IF"
+    lab_in isp sysctl -qw net.ipv4.ip_forward=1
+    lab_in isp iptables -t nat -A POSTROUTING -o "$LAB_ISP_PUBLIC_IF" -j MASQUERADE
+    ip -n "$LAB_NS_GW" route add default via "$LAB_ISP_IP"
+}
+
+# --stun: stund on the WAN host, with a second address for its CHANGE-REQUEST answers (RFC 3489
+# 11.2.4), before the NAT starts, so the gateway's first query finds it. lab_down stops it by PID.
+_lab_stun_start() {
+    ip -n "$LAB_NS_WAN" addr add "$LAB_STUN_ALTERNATE_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
+    lab_bg wan stund stund -v -h "$LAB_STUN_IP" -a "$LAB_STUN_ALTERNATE_IP" -p "$LAB_STUN_PORT"
+    LAB_STUN_PID=$LAB_BG_PID
+    lab_wait_listen wan udp "$LAB_STUN_PORT"
+}
+
 # A veth end gets its qdisc only on the carrier-on event, handled asynchronously by the kernel;
 # until then it drops what it is given, so wait for every end to report UP (and every bridge port
 # to forward).
@@ -137,7 +162,13 @@ lab_describe() {
     if [[ -n $LAB_NS_SWITCH ]]; then
         echo "  LAN switch  $LAB_NS_SWITCH  bridge $LAB_SWITCH_BRIDGE, ports gw, lan1..lan$LAB_LAN_HOSTS"
     fi
-    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, default via $LAB_WAN_IP}"
+    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, default via $LAB_WAN_IP}${LAB_NS_ISP:+, default via $LAB_ISP_IP}"
+    if [[ -n $LAB_NS_ISP ]]; then
+        echo "  ISP NAT     $LAB_NS_ISP  $LAB_HOST_IF $LAB_ISP_IP/$LAB_PREFIX_LEN, $LAB_ISP_PUBLIC_IF $LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN (MASQUERADE)"
+    fi
+    if [[ -n $LAB_STUN_PID ]]; then
+        echo "  STUN        stund pid $LAB_STUN_PID on $LAB_STUN_IP:$LAB_STUN_PORT (alternate $LAB_STUN_ALTERNATE_IP)"
+    fi
     echo "  WAN host    $LAB_NS_WAN  $LAB_HOST_IF $LAB_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, $LAB_WAN_ROUTER_IF $LAB_WAN_ROUTER_IP/$LAB_PREFIX_LEN (router)}"
     if [[ -n $LAB_NS_WAN2 ]]; then
         echo "  WAN host 2  $LAB_NS_WAN2  $LAB_HOST_IF $LAB_WAN2_IP/$LAB_PREFIX_LEN, default via $LAB_WAN_ROUTER_IP"

@@ -3,7 +3,9 @@
 # Sourced by lab.sh (source that, not this); needs lab.sh's state.
 #
 #     lab_upnp_up [--igd-version 1|2] [--max-lease S] [--insecure] [--lan-hosts N] [--wan2] [--ipv6-lan]
+#                 [--upstream-nat] [--stun]   (lab_up's)
 #                 [--upnp-key KEY=VALUE]...   (more upnp.KEY settings for gatewayd; the reference ignores them)
+#                 [--wan-key KEY=VALUE]...    (more wan.KEY settings for gatewayd, e.g. stun=203.0.113.2:3478)
 #         --ipv6-lan: the lab's IPv6 (lab_up --ipv6), gatewayd's lan.ipv6_networks, and each LAN host
 #         also on a SLAAC-like address (lab_upnp_ipv6_lan), for pinholes.
 #         LAB_NAT=gatewayd (default): gatewayd with an upnp: section, leases in $LAB_UPNP_LEASE_FILE.
@@ -32,15 +34,16 @@ LAB_MINIUPNPD=${LAB_MINIUPNPD:-/usr/sbin/miniupnpd}
 
 lab_upnp_up() {
     local version=1 max_lease=604800 secure=true lab_args=() ipv6_lan=false
-    LAB_UPNP_EXTRA_KEYS=()
+    LAB_UPNP_EXTRA_KEYS=() LAB_UPNP_WAN_KEYS=()
     while (($#)); do
         case $1 in
         --igd-version) version=${2:?--igd-version needs 1 or 2}; shift 2 ;;
         --max-lease) max_lease=${2:?--max-lease needs seconds}; shift 2 ;;
         --insecure) secure=false; shift ;;
         --lan-hosts) lab_args+=("$1" "${2:?--lan-hosts needs a number}"); shift 2 ;;
-        --wan2) lab_args+=("$1"); shift ;;
+        --wan2 | --upstream-nat | --stun) lab_args+=("$1"); shift ;;
         --ipv6-lan) ipv6_lan=true; lab_args+=(--ipv6); shift ;;
+        --wan-key) LAB_UPNP_WAN_KEYS+=("${2:?--wan-key needs KEY=VALUE}"); shift 2 ;;
         --upnp-key) LAB_UPNP_EXTRA_KEYS+=("${2:?--upnp-key needs KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_upnp_up: unknown argument '$1'" ;;
         esac
@@ -83,7 +86,7 @@ _lab_upnp_gatewayd_config() {
     while IFS= read -r permission; do permissions+=("\"$permission\""); done < <(_lab_upnp_permissions)
     cat <<EOF
 lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]$([[ $LAB_UPNP_IPV6 != true ]] || echo ", ipv6_networks: [$LAB_LAN6_NET]")}
-wan: {interface: $LAB_GW_WAN_IF, address: auto}
+wan: {interface: $LAB_GW_WAN_IF, address: auto$(for setting in "${LAB_UPNP_WAN_KEYS[@]}"; do printf ', %s: "%s"' "${setting%%=*}" "${setting#*=}"; done)}
 upnp:
   enabled: true
   igd_version: $1

@@ -109,3 +109,35 @@ TEST_CASE("a reload that changes a flow limit is refused by key: the tables were
 }
 
 }  // namespace gw::test
+
+namespace gw::test {
+
+TEST_CASE("a new WAN address ends the flows on the old one, keeps port mappings, and new flows leave from it") {
+    PacketEngine engine(engine_setup());
+    const Ipv4Address new_wan = Ipv4Address::from_octets(198, 51, 100, 9);
+    Packet out = udp(at(host_a, 5000), at(server, 53));
+    REQUIRE(outbound(engine, out, t0).verdict == Verdict::forward);
+    Packet own_query = udp(at(wan_address, 33000), at(server, 53));
+    REQUIRE(engine.track_local_output(own_query, t0).verdict == Verdict::deliver_locally);
+    REQUIRE(engine.open_port_mapping({Protocol::tcp, Port{8080}, at(host_b, 80), std::nullopt}));
+    REQUIRE(engine.flows().size() == 2);
+
+    CHECK(engine.change_wan_address(wan_address) == 0);  // the same address changes nothing
+    CHECK(engine.change_wan_address(new_wan) == 2);
+    CHECK(engine.wan_address() == new_wan);
+    CHECK(engine.flows().size() == 0);
+    CHECK(engine.mappings().size() == 0);  // the flows held the NAT mapping
+
+    // A reply to the old address finds nothing: it is not for the gateway any more.
+    Packet late = udp(at(server, 53), at(wan_address, 5000));
+    CHECK(inbound(engine, late, t0 + 1ms).reason == DropReason::not_addressed_to_gateway);
+    // A new flow leaves from the new address; the port mapping reaches its host on it.
+    Packet again = udp(at(host_a, 5001), at(server, 53));
+    REQUIRE(outbound(engine, again, t0 + 2ms).verdict == Verdict::forward);
+    CHECK(get32(again, 12) == new_wan.host_order());
+    Packet syn = tcp(at(server, 50000), at(new_wan, 8080), tcp_flag::syn);
+    REQUIRE(inbound(engine, syn, t0 + 3ms).verdict == Verdict::forward);
+    CHECK(get32(syn, 16) == host_b.host_order());
+}
+
+}  // namespace gw::test

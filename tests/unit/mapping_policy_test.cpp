@@ -63,9 +63,24 @@ TEST_CASE("every refusal carries the UPnP error code and name WANIPConnection de
         {invalid_args, 402}, {action_not_authorized, 606}, {specified_array_index_invalid, 713},
         {no_such_entry, 714}, {wildcard_not_permitted_in_ext_port, 716}, {conflict, 718},
         {no_port_maps_available, 728}, {conflict_with_other_mechanisms, 729}, {port_mapping_not_found, 730},
-        {wildcard_not_permitted_in_int_port, 732}, {inconsistent_parameters, 733}};
+        {wildcard_not_permitted_in_int_port, 732}, {inconsistent_parameters, 733}, {upstream_nat, 501}};
     for (auto [refusal, code] : spec) CHECK(upnp_error_code(refusal) == code);
     CHECK(upnp_error_description(conflict) == "ConflictInMappingEntry");
+}
+
+TEST_CASE("with another NAT upstream and refusal configured, new grants are refused and held mappings stay") {
+    MappingPolicy policy(igd_config(), {});
+    granted(map_own(policy, 3389, host_a));
+    policy.set_refusing_upstream_nat(true);
+    CHECK(refused(map_own(policy, 5000, host_a)) == MappingRefusal::upstream_nat);
+    CHECK(refused(policy.grant_any(request(0, host_a, 6000), host_a, 3600, t0)) == MappingRefusal::upstream_nat);
+    CHECK(upnp_error_code(MappingRefusal::upstream_nat) == 501);
+    // A request that is invalid anyway keeps its own error.
+    CHECK(refused(policy.grant(request(0, host_a, 5000), host_a, 3600, t0)) ==
+          MappingRefusal::wildcard_not_permitted_in_ext_port);
+    CHECK(policy.find(Protocol::tcp, Port{3389}, std::nullopt, t0) != nullptr);
+    policy.set_refusing_upstream_nat(false);
+    granted(map_own(policy, 5000, host_a));
 }
 
 TEST_CASE("a port mapped by one client is refused to another client as ConflictInMappingEntry (718)") {
