@@ -38,6 +38,11 @@ std::string nonce_text(const PcpNonce& nonce) {
     return out;
 }
 
+// 0.0.0.0 is what an interface without its DHCP lease yet reports.
+bool has_external_address(const PcpRequestContext& context) {
+    return context.external_address && *context.external_address != Ipv4Address();
+}
+
 std::uint32_t error_lifetime(PcpResult result) {
     return is_short_lifetime_error(result) ? pcp_short_error_lifetime_seconds : pcp_long_error_lifetime_seconds;
 }
@@ -142,7 +147,7 @@ Outcome delete_mappings(const PcpRequest& request, const PcpMapData& map, Ipv4Ad
             return refusal_of(*refused, policy, context.source.address, now);  // not reached: checked above
         granted.changes.removed.push_back(m);
     }
-    if (ours.size() == 1 && !every_port && context.external_address) {
+    if (ours.size() == 1 && !every_port && has_external_address(context)) {
         auto& data = std::get<PcpMapData>(granted.response.data);
         data.external_port = ours.front().external;
         data.external_address = pcp_address_of(*context.external_address);
@@ -157,7 +162,7 @@ Outcome create_mapping(const PcpRequest& request, const PcpMapData& map, Protoco
                        std::to_string(map.internal_port.value);
     if (map.internal_port.value == 0)
         return Refusal{PcpResult::not_authorized, what + ": all-ports mappings are not offered"};
-    if (!context.external_address) return Refusal{PcpResult::network_failure, what + ": no WAN address yet"};
+    if (!has_external_address(context)) return Refusal{PcpResult::network_failure, what + ": no WAN address yet"};
     auto remote = remote_host_of(request.options.filters);
     if (auto* refused = std::get_if<Refusal>(&remote)) return Refusal{refused->result, what + ": " + refused->reason};
     bool prefer_failure = request.options.prefer_failure;
@@ -241,7 +246,7 @@ Outcome answer_peer(const PcpRequest& request, const PcpRequestContext& context)
     Endpoint inside{std::get<Ipv4Address>(internal), map.internal_port};
     Endpoint outside{*remote, peer.remote_port};
     std::string what = "PEER " + protocol_text(map.protocol) + " " + to_string(inside) + " -> " + to_string(outside);
-    if (!context.external_address) return Refusal{PcpResult::network_failure, what + ": no WAN address yet"};
+    if (!has_external_address(context)) return Refusal{PcpResult::network_failure, what + ": no WAN address yet"};
     if (request.requested_lifetime == 0)
         return Granted{success_response(request, context, 0, peer), {}, what + ": delete (the NAT's, kept by traffic)"};
     std::optional<Port> external;

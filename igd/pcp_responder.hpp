@@ -68,7 +68,7 @@ using OutboundMappingLookup = std::function<std::optional<Port>(Protocol, Endpoi
 struct PcpRequestContext {
     Endpoint source;                             // the request's source address and port
     Ipv4Address server_address;                  // the LAN address it was sent to
-    std::optional<Ipv4Address> external_address; // the WAN address; none known: NETWORK_FAILURE
+    std::optional<Ipv4Address> external_address; // the WAN address; none (or 0.0.0.0): NETWORK_FAILURE
     std::uint32_t epoch_seconds = 0;             // §8.5: seconds since the mapping state was last lost
     PcpConfig config;
     OutboundMappingLookup outbound_mapping;      // for PEER; may be empty

@@ -291,6 +291,9 @@ TEST_CASE("without a WAN address a MAP is NETWORK_FAILURE, a short lifetime erro
     auto answered = ask(policy, map_request(5000).bytes(), context);
     CHECK(answered.response.result == PcpResult::network_failure);
     CHECK(answered.response.lifetime == pcp_short_error_lifetime_seconds);
+    context.external_address = Ipv4Address();  // an interface still waiting for its lease
+    CHECK(result_of(policy, map_request(5000).bytes(), context) == PcpResult::network_failure);
+    CHECK(policy.size() == 0);
 }
 
 TEST_CASE("the lifetime is clamped to the configured range and to the policy's lease cap") {
