@@ -158,7 +158,7 @@ std::optional<PcpDecodeError> decode_options(std::span<const std::uint8_t> bytes
             return PcpDecodeError{PcpResult::malformed_option,
                                   option_name(code) + ": length " + std::to_string(length) + " runs past the message"};
         auto data = bytes.subspan(option_header_size, length);
-        if (code >= 1 && code <= 3) {
+        if (code >= std::uint8_t(PcpOptionCode::third_party) && code <= std::uint8_t(PcpOptionCode::filter)) {
             auto error = decode_known_option(PcpOptionCode(code), opcode, data, options);
             if (error && reader == OptionReader::server) return error;
         } else if (!pcp_option_is_optional(code) && reader == OptionReader::server) {

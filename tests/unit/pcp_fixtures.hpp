@@ -1,14 +1,18 @@
 // Builders for PCP tests: requests as a client would send them (through the library's
-// own encoder, checked byte for byte against the RFC in pcp_message_test.cpp), and raw
-// options for the malformed ones the encoder cannot produce.
+// own encoder, checked byte for byte against the RFC in pcp_message_test.cpp), raw
+// options for the malformed ones the encoder cannot produce, and a responder set up
+// with the lab's addresses.
 #pragma once
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
+#include "igd/mapping_policy.hpp"
 #include "igd/pcp_message.hpp"
+#include "igd/pcp_responder.hpp"
 
 namespace gw::pcp_test {
 
@@ -84,6 +88,51 @@ inline PcpResponse decoded_response(const std::vector<std::uint8_t>& bytes) {
     auto response = decode_pcp_response(bytes);
     REQUIRE(response);
     return *response;
+}
+
+// ---- answering requests: a responder with the lab's addresses
+
+inline constexpr Instant t0 = std::chrono::milliseconds(1'000'000);
+inline constexpr std::uint32_t epoch = 4242;
+
+// The lab's policy: LAN hosts may map 1024-65535 to their ports 1024-65535.
+inline IgdConfig igd_config(bool secure_mode = true) {
+    IgdConfig config;
+    config.secure_mode = secure_mode;
+    config.permissions = {UpnpPermission{true, {1024, 65535}, *Ipv4Network::parse("192.168.50.0/24"), {1024, 65535}}};
+    return config;
+}
+
+inline PcpRequestContext context_for(Ipv4Address client = lan(20)) {
+    PcpRequestContext context;
+    context.source = Endpoint{client, Port{5350}};
+    context.server_address = gateway_lan;
+    context.external_address = wan_address;
+    context.epoch_seconds = epoch;
+    return context;
+}
+
+struct Answered {
+    PcpAnswer answer;
+    PcpResponse response;
+};
+
+// The answer to `request`, which must be a response that decodes.
+inline Answered ask(MappingPolicy& policy, const std::vector<std::uint8_t>& request,
+                    const PcpRequestContext& context = context_for(), Instant now = t0) {
+    PcpAnswer answer = answer_pcp(request, context, policy, now);
+    INFO(answer.reason);
+    REQUIRE(!answer.response.empty());
+    auto response = decode_pcp_response(answer.response);
+    REQUIRE(response);
+    CHECK(response->epoch_seconds == epoch);
+    CHECK(answer.result == response->result);
+    return {std::move(answer), *response};
+}
+
+inline PcpResult result_of(MappingPolicy& policy, const std::vector<std::uint8_t>& request,
+                           const PcpRequestContext& context = context_for()) {
+    return ask(policy, request, context).response.result;
 }
 
 }  // namespace gw::pcp_test

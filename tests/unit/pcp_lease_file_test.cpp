@@ -21,20 +21,6 @@ constexpr std::int64_t wall0 = 1'767'225'000;
 constexpr Instant engine0 = 5'000'000ms;
 const std::string header = "gatewayd-leases 1\n";
 
-IgdConfig igd_config() {
-    IgdConfig config;
-    config.permissions = {UpnpPermission{true, {1024, 65535}, *Ipv4Network::parse("192.168.50.0/24"), {1024, 65535}}};
-    return config;
-}
-
-PcpRequestContext context_for_client() {
-    PcpRequestContext context;
-    context.source = Endpoint{lan(20), Port{5350}};
-    context.server_address = gateway_lan;
-    context.external_address = wan_address;
-    return context;
-}
-
 PortMapping pcp_mapping() {
     PortMapping m;
     m.protocol = Protocol::udp;
@@ -89,7 +75,7 @@ TEST_CASE("after a restart the PCP client refreshes and deletes its mapping with
     MapRequest request;
     request.internal_port = 5000;
     request.suggested_port = 6000;
-    auto granted = answer_pcp(request.bytes(), context_for_client(), before, engine0);
+    auto granted = answer_pcp(request.bytes(), context_for(), before, engine0);
     REQUIRE(granted.result == PcpResult::success);
 
     auto text = serialize_leases(before.all(), wall0, engine0 + 10s);
@@ -100,13 +86,13 @@ TEST_CASE("after a restart the PCP client refreshes and deletes its mapping with
 
     MapRequest thief = request;
     thief.mapping_nonce = nonce(99);
-    CHECK(answer_pcp(thief.bytes(), context_for_client(), after, 8s).result == PcpResult::not_authorized);
-    auto refreshed = answer_pcp(request.bytes(), context_for_client(), after, 8s);
+    CHECK(answer_pcp(thief.bytes(), context_for(), after, 8s).result == PcpResult::not_authorized);
+    auto refreshed = answer_pcp(request.bytes(), context_for(), after, 8s);
     REQUIRE(refreshed.result == PcpResult::success);
     CHECK(std::get<PcpMapData>(decoded_response(refreshed.response).data).external_port == Port{6000});
 
     request.lifetime = 0;
-    auto deleted = answer_pcp(request.bytes(), context_for_client(), after, 9s);
+    auto deleted = answer_pcp(request.bytes(), context_for(), after, 9s);
     CHECK(deleted.result == PcpResult::success);
     CHECK(deleted.changes.removed.size() == 1);
     CHECK(after.size() == 0);

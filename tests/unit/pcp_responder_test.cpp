@@ -17,46 +17,6 @@ using namespace pcp_test;
 using namespace std::chrono_literals;
 using Bytes = std::vector<std::uint8_t>;
 
-constexpr Instant t0 = 1'000'000ms;
-constexpr std::uint32_t epoch = 4242;
-
-IgdConfig igd_config(bool secure_mode = true) {
-    IgdConfig config;
-    config.secure_mode = secure_mode;
-    config.permissions = {UpnpPermission{true, {1024, 65535}, *Ipv4Network::parse("192.168.50.0/24"), {1024, 65535}}};
-    return config;
-}
-
-PcpRequestContext context_for(Ipv4Address client = lan(20)) {
-    PcpRequestContext context;
-    context.source = Endpoint{client, Port{5350}};
-    context.server_address = gateway_lan;
-    context.external_address = wan_address;
-    context.epoch_seconds = epoch;
-    return context;
-}
-
-struct Answered {
-    PcpAnswer answer;
-    PcpResponse response;
-};
-
-Answered ask(MappingPolicy& policy, const Bytes& request, const PcpRequestContext& context = context_for(),
-             Instant now = t0) {
-    PcpAnswer answer = answer_pcp(request, context, policy, now);
-    INFO(answer.reason);
-    REQUIRE(!answer.response.empty());
-    auto response = decode_pcp_response(answer.response);
-    REQUIRE(response);
-    CHECK(response->epoch_seconds == epoch);
-    CHECK(answer.result == response->result);
-    return {std::move(answer), *response};
-}
-
-PcpResult result_of(MappingPolicy& policy, const Bytes& request, const PcpRequestContext& context = context_for()) {
-    return ask(policy, request, context).response.result;
-}
-
 const PcpMapData& map_data(const Answered& answered) { return std::get<PcpMapData>(answered.response.data); }
 
 MapRequest map_request(std::uint16_t internal_port, std::uint16_t suggested = 0, std::uint8_t nonce_seed = 1) {
@@ -359,89 +319,6 @@ TEST_CASE("FILTER: one IPv4 /32 with any port sets the remote host, prefix 0 cle
     request.options.filters = {filter(peer, 32), filter(lan(9), 32)};
     CHECK(result_of(policy, request.bytes()) == PcpResult::excessive_remote_peers);
     CHECK(policy.find(Protocol::tcp, Port{6000}, std::nullopt, t0));  // a refusal changed nothing
-}
-
-TEST_CASE("PEER reports the NAT's outbound mapping, for at most 120 seconds") {
-    MappingPolicy policy(igd_config(), {});
-    PeerRequest peer;
-    peer.map.protocol = 17;
-    CHECK(result_of(policy, peer.bytes()) == PcpResult::no_resources);  // no lookup wired
-
-    auto context = context_for();
-    std::optional<Endpoint> asked_internal, asked_remote;
-    context.outbound_mapping = [&](Protocol protocol, Endpoint internal, Endpoint remote) -> std::optional<Port> {
-        asked_internal = internal;
-        asked_remote = remote;
-        if (protocol != Protocol::udp) return std::nullopt;
-        return Port{61000};
-    };
-    auto answered = ask(policy, peer.bytes(), context);
-    CHECK(answered.response.result == PcpResult::success);
-    CHECK(answered.response.lifetime == 120);
-    const auto& data = std::get<PcpPeerData>(answered.response.data);
-    CHECK(data.map.external_port == Port{61000});
-    CHECK(data.map.external_address == pcp_address_of(wan_address));
-    CHECK(data.remote_port == Port{3478});
-    CHECK(data.remote_address == pcp_address_of(peer.remote));
-    CHECK(asked_internal == Endpoint{lan(20), Port{5000}});
-    CHECK(asked_remote == Endpoint{peer.remote, Port{3478}});
-    CHECK(answered.answer.changes.empty());
-
-    peer.map.protocol = 6;
-    CHECK(result_of(policy, peer.bytes(), context) == PcpResult::no_resources);
-}
-
-TEST_CASE("PEER towards an IPv6 peer is NOT_AUTHORIZED, and one without ports is MALFORMED_REQUEST") {
-    MappingPolicy policy(igd_config(), {});
-    PeerRequest peer;
-    auto request = peer.request();
-    std::get<PcpPeerData>(request.data).remote_address = *Ipv6Address::parse("2001:db8::7");
-    CHECK(result_of(policy, encode_pcp_request(request)) == PcpResult::not_authorized);
-    peer.remote_port = 0;
-    CHECK(result_of(policy, peer.bytes()) == PcpResult::malformed_request);
-}
-
-TEST_CASE("ANNOUNCE is answered SUCCESS with lifetime 0 and the epoch") {
-    MappingPolicy policy(igd_config(), {});
-    auto answered = ask(policy, announce_bytes());
-    CHECK(answered.response.result == PcpResult::success);
-    CHECK(answered.response.lifetime == 0);
-    CHECK(answered.answer.response.size() == 24);
-    CHECK(answered.answer.response[1] == 0x80);
-}
-
-TEST_CASE("malformed requests are answered with the error and a long lifetime, dropped ones with nothing") {
-    MappingPolicy policy(igd_config(), {});
-    Bytes bad_version = announce_bytes();
-    bad_version[0] = 1;
-    auto answered = ask(policy, bad_version);
-    CHECK(answered.response.result == PcpResult::unsupp_version);
-    CHECK(answered.response.lifetime == pcp_long_error_lifetime_seconds);
-
-    Bytes looped = announce_bytes();
-    looped[1] = 0x80;
-    PcpAnswer dropped = answer_pcp(looped, context_for(), policy, t0);
-    CHECK(dropped.response.empty());
-    CHECK_FALSE(dropped.result);
-}
-
-TEST_CASE("a NAT-PMP request is answered with NAT-PMP's own unsupported version response") {
-    MappingPolicy policy(igd_config(), {});
-    Bytes natpmp{0, 1, 0, 0, 0x13, 0x88, 0x13, 0x88, 0, 0, 0x0e, 0x10};
-    PcpAnswer answer = answer_pcp(natpmp, context_for(), policy, t0);
-    CHECK(answer.response == Bytes{0, 0x81, 0, 1, 0, 0, 0x10, 0x92});
-}
-
-TEST_CASE("every mapping refusal has a PCP result code") {
-    using enum MappingRefusal;
-    for (auto refusal : {invalid_args, action_not_authorized, specified_array_index_invalid, no_such_entry,
-                         wildcard_not_permitted_in_ext_port, conflict, no_port_maps_available,
-                         conflict_with_other_mechanisms, port_mapping_not_found, wildcard_not_permitted_in_int_port,
-                         inconsistent_parameters})
-        CHECK(pcp_result_of(refusal) != PcpResult::success);
-    CHECK(pcp_result_of(action_not_authorized) == PcpResult::not_authorized);
-    CHECK(pcp_result_of(conflict) == PcpResult::cannot_provide_external);
-    CHECK(pcp_result_of(no_port_maps_available) == PcpResult::no_resources);
 }
 
 }  // namespace gw
