@@ -8,6 +8,7 @@
 #include "gateway_control.hpp"
 #include "host_network.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -135,7 +136,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("filtering", filtering_behaviour_name(setup.firewall.filtering))
         .add("flows", std::uint64_t(engine_.flows().size()))
         .add("nat_mappings", std::uint64_t(engine_.mappings().size()))
-        .add("upnp_mappings", std::uint64_t(igd_ ? igd_->mapping_count() : 0))
+        .add("upnp_mappings", std::uint64_t(mapping_service_ ? mapping_service_->mapping_count() : 0))
         .add("upnp", igd_ != nullptr)
         .add("timed_forwards", std::uint64_t(timed_.size()))
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
@@ -179,8 +180,8 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
 
 std::string GatewayControl::mappings(Instant now) const {
     std::vector<std::string> upnp, forwards;
-    if (igd_)
-        for (const auto& m : igd_->mappings()) {
+    if (mapping_service_)
+        for (const auto& m : mapping_service_->mappings()) {
             JsonObject o;
             o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
             o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");

@@ -21,6 +21,7 @@
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
 #include "flow_handover.hpp"
@@ -153,7 +154,6 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_address = setup.upnp_http->address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
-    env.reserved_ports = static_forward_ports(setup.firewall);
     // Stable across restarts (control points remember devices by UDN): a name-based
     // identifier from what identifies this gateway, FNV-1a over it.
     std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -260,13 +260,22 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
               " forwards, " + queue_range_text(config));
     EngineCommandQueue commands;
     TrafficCounters traffic;
+    // The policy (upnp.* keys: permissions, limits, leases) and the lease file, shared by
+    // every front end: UPnP, and NAT-PMP/PCP on UDP 5351.
+    IgdConfig mapping_config = config.upnp;
+    // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
+    mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    std::unique_ptr<PortMappingService> mapping_service;
+    if (config.upnp.enabled) {
+        mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
+                                                               commands);
+        mapping_service->start();
+    }
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
-        IgdConfig igd_config = config.upnp;
-        // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
-        igd_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
-        igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
+        igd = std::make_unique<InternetGatewayDevice>(mapping_config, igd_environment(config, setup),
+                                                      *mapping_service, traffic);
         igd->start();
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
@@ -282,7 +291,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
+    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
@@ -318,7 +327,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
-        if (auto lease_end = igd ? igd->next_lease_end() : std::nullopt; lease_end && *lease_end < wake) wake = *lease_end;
+        if (auto lease_end = mapping_service ? mapping_service->next_lease_end() : std::nullopt;
+            lease_end && *lease_end < wake)
+            wake = *lease_end;
         if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
         if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
         poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
@@ -342,7 +353,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             notifier.watchdog_ping();
             next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
         }
-        if (igd && now >= wake) igd->expire_leases();
+        if (mapping_service && now >= wake) mapping_service->expire_leases();
         control.expire_timed_forwards(now);
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
@@ -354,7 +365,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             if (notifier.under_service_manager())
                 notifier.status(std::to_string(engine.flows().size()) + " flows, " +
                                 std::to_string(engine.mappings().size()) + " NAT mappings" +
-                                (igd ? ", " + std::to_string(igd->mapping_count()) + " UPnP mappings" : std::string()));
+                                (mapping_service ? ", " + std::to_string(mapping_service->mapping_count()) +
+                                                       " port mappings"
+                                                 : std::string()));
             next_expiry = now + expiry_interval;
         }
     }
