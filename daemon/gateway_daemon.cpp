@@ -21,6 +21,7 @@
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/natpmp_message.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
@@ -31,6 +32,7 @@
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
 #include "packet_decider.hpp"
+#include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
 #include "startup_error.hpp"
@@ -202,10 +204,13 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
-    if (config.upnp.enabled) {
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
         auto lan_address = interface_ipv4_address(config.lan_interface);
-        if (!lan_address) throw StartupError("upnp is enabled but " + config.lan_interface + " has no IPv4 address");
-        setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (!lan_address)
+            throw StartupError(std::string(config.upnp.enabled ? "upnp" : "natpmp/pcp") + " is enabled but " +
+                               config.lan_interface + " has no IPv4 address");
+        if (config.upnp.enabled) setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (config.port_control.server_enabled()) setup.port_control = Endpoint{*lan_address, Port{natpmp_server_port}};
     }
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
@@ -266,7 +271,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
     mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
     std::unique_ptr<PortMappingService> mapping_service;
-    if (config.upnp.enabled) {
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
         mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
                                                                commands);
         mapping_service->start();
@@ -277,6 +282,18 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         igd = std::make_unique<InternetGatewayDevice>(mapping_config, igd_environment(config, setup),
                                                       *mapping_service, traffic);
         igd->start();
+    }
+    std::unique_ptr<PortControlServer> port_control;
+    if (config.port_control.server_enabled()) {
+        PortControlServerOptions options;
+        options.lan_interface = config.lan_interface;
+        options.lan_address = setup.port_control->address;
+        options.lan_networks = setup.firewall.lan_networks;
+        options.external_address = nat.wan_address;
+        options.natpmp_enabled = config.port_control.natpmp_enabled;
+        port_control = std::make_unique<PortControlServer>(options, *mapping_service);
+        // PCP (pcp.enabled): port_control->set_pcp_handler(...) goes here, before start().
+        port_control->start();
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     // Everything that touches the engine (and the decision log, reject socket and
@@ -373,6 +390,17 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     }
     notifier.stopping("stopping");
     igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    if (port_control) {
+        auto c = port_control->counts();
+        log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
+                  std::to_string(c.natpmp_results[0]) + " successful, " +
+                  std::to_string(c.natpmp_results[2] + c.natpmp_results[3] + c.natpmp_results[4]) + " refused, " +
+                  std::to_string(c.natpmp_ignored) + " ignored), " + std::to_string(c.pcp_requests) +
+                  " PCP requests, " + std::to_string(c.unsupported_version) + " unsupported versions, " +
+                  std::to_string(c.outside_lan) + " from outside the LAN, " + std::to_string(c.announcements) +
+                  " announcements");
+        port_control.reset();
+    }
     // Joined before the rules go: queued packets then wait in the kernel and are
     // dropped when the queues are unbound (fail-closed).
     for (auto& worker : workers) worker->stop();
