@@ -70,6 +70,9 @@ void PortControlServer::start() {
     if (bind(socket_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0)
         throw StartupError("NAT-PMP/PCP: cannot bind " + options_.lan_address.to_string() + ":" +
                            std::to_string(options_.port) + ": " + error_text(errno));
+    socklen_t local_length = sizeof local;
+    getsockname(socket_, reinterpret_cast<sockaddr*>(&local), &local_length);
+    bound_port_ = ntohs(local.sin_port);
     // Announcements leave by the LAN interface, link-local (TTL 1, the default), and are
     // not looped back to the gateway itself.
     ip_mreqn multicast{};
@@ -82,7 +85,7 @@ void PortControlServer::start() {
     setsockopt(socket_, IPPROTO_IP, IP_MULTICAST_LOOP, &no, sizeof no);
     started_ = monotonic_now();
     log::info(std::string("NAT-PMP/PCP: serving ") + options_.lan_address.to_string() + ":" +
-              std::to_string(options_.port) + " (NAT-PMP " + (options_.natpmp_enabled ? "on" : "off") + ", PCP " +
+              std::to_string(bound_port_) + " (NAT-PMP " + (options_.natpmp_enabled ? "on" : "off") + ", PCP " +
               (pcp_handler_ ? "on" : "answered as unsupported") + ")");
     thread_ = std::jthread([this](std::stop_token stop) { serve(stop); });
     announce_external_address(options_.external_address);

@@ -62,7 +62,7 @@ struct PortControlServerOptions {
     std::vector<Ipv4Network> lan_networks;   // requests from elsewhere are dropped and counted
     std::optional<Ipv4Address> external_address;
     bool natpmp_enabled = true;
-    std::uint16_t port = natpmp_server_port;
+    std::uint16_t port = natpmp_server_port;  // 0: any free port (tests; see bound_port())
     Endpoint announce_to{Ipv4Address::from_octets(224, 0, 0, 1), Port{natpmp_client_port}};
 };
 
@@ -98,6 +98,8 @@ public:
     void announce_external_address(std::optional<Ipv4Address> address);
 
     PortControlCounts counts() const;
+    // The port the socket is bound to (options.port, or the one the kernel chose for 0).
+    std::uint16_t bound_port() const { return bound_port_; }
     std::uint32_t epoch_seconds() const;
 
 private:
@@ -116,6 +118,7 @@ private:
     PortMappingService& mappings_;
     PcpRequestHandler pcp_handler_;
     int socket_ = -1;
+    std::uint16_t bound_port_ = 0;
     int wake_fd_ = -1;  // eventfd: stop, or a new announcement schedule
     Instant started_{};
     std::jthread thread_;
