@@ -39,6 +39,11 @@ std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const
     if (!same_upnp(running.upnp, wanted.upnp))
         refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
                           "the lease file)");
+    const PortControlConfig &run = running.port_control, &want = wanted.port_control;
+    if (run.natpmp_enabled != want.natpmp_enabled || run.pcp_enabled != want.pcp_enabled ||
+        run.pcp_allow_third_party != want.pcp_allow_third_party)
+        refused.push_back("natpmp and pcp cannot change while running: restart gatewayd to apply them (mappings are "
+                          "kept in the lease file)");
     return refused;
 }
 

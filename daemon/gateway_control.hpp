@@ -20,6 +20,7 @@ namespace gw {
 
 class InternetGatewayDevice;
 class PortMappingService;
+class PortControlServer;
 class CaptureSlot;
 class QueueWorker;
 
@@ -47,6 +48,10 @@ public:
                    Instant started, CaptureSlot* captures = nullptr,
                    const std::vector<std::unique_ptr<QueueWorker>>* workers = nullptr);
 
+    // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
+    // the first request; it outlives this object's use.
+    void set_port_control(const PortControlServer* server) { port_control_ = server; }
+
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
     // SIGHUP and `reload`: re-reads the file; a bad one changes nothing.
@@ -73,6 +78,7 @@ private:
     PacketEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
+    const PortControlServer* port_control_ = nullptr;
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;

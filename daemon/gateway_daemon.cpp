@@ -308,7 +308,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
+    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(),
+                           &captures, &workers);
+    control.set_port_control(port_control.get());
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
@@ -399,6 +401,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                   " PCP requests, " + std::to_string(c.unsupported_version) + " unsupported versions, " +
                   std::to_string(c.outside_lan) + " from outside the LAN, " + std::to_string(c.announcements) +
                   " announcements");
+        control.set_port_control(nullptr);
         port_control.reset();
     }
     // Joined before the rules go: queued packets then wait in the kernel and are

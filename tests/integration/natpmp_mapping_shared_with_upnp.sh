@@ -8,6 +8,8 @@
 #  - another LAN host's UPnP AddPortMapping on that port gets 718 ConflictInMappingEntry, and
 #    NAT-PMP asking for a port a UPnP mapping holds is given another one;
 #  - after a restart (SIGTERM) the NAT-PMP mapping is still there and open (lease file);
+#  - a request the permission rules deny (internal port 80) is refused (result 2) and counted
+#    (gatewayctl status: port_control_counts.natpmp_not_authorized);
 #  - lifetime 0 removes it: unlisted, and the WAN host no longer reaches the LAN host.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -96,6 +98,23 @@ check_natpmp_avoids_upnp_port() {
     lab_ok "NAT-PMP asking for UDP $UPNP_PORT (held by UPnP) was given UDP $port; the UPnP mapping stays"
 }
 
+# natpmp_count KEY: gatewayctl status's port_control_counts.KEY.
+natpmp_count() {
+    lab_ctl --json status | /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin).get("port_control_counts", {}).get(sys.argv[1], 0))' "$1"
+}
+
+check_refusal_counted() {
+    local before after out rc=0
+    before=$(natpmp_count natpmp_not_authorized)
+    out=$(natpmpc_in lan -a 80 80 tcp "$LEASE") || rc=$?
+    [[ -z $(mapped_port "$out") ]] || lab_fail "NAT-PMP mapped TCP 80, which the permission rules deny:"$'\n'"$out"
+    after=$(natpmp_count natpmp_not_authorized)
+    ((after == before + 1)) ||
+        lab_fail "the refused request was not counted: natpmp_not_authorized $before -> $after; status:"$'\n'"$(lab_ctl --json status)"
+    lab_ok "TCP 80 (denied by the permission rules) refused, natpmpc exit $rc; counted (natpmp_not_authorized $before -> $after)"
+}
+
 check_restart_keeps_it() {
     lab_upnp_stop
     grep -q "NAT-PMP $PORT tcp" "$LAB_UPNP_LEASE_FILE" ||
@@ -123,6 +142,7 @@ check_external_address
 check_mapping_reaches_lan_host
 check_upnp_sees_it
 check_natpmp_avoids_upnp_port
+check_refusal_counted
 check_restart_keeps_it
 check_lifetime_zero_removes_it
 echo "PASS  NAT-PMP maps, shares the table with UPnP, survives a restart and deletes with lifetime 0"
