@@ -149,6 +149,18 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
                   ", over its rate limit " + std::to_string(rule.rate_limited));
 }
 
+void log_summary(const PortControlCounts& c) {
+    auto refused = c.natpmp_results[std::size_t(NatPmpResult::not_authorized)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::network_failure)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::out_of_resources)];
+    log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
+              std::to_string(c.natpmp_results[std::size_t(NatPmpResult::success)]) + " successful, " +
+              std::to_string(refused) + " refused, " + std::to_string(c.natpmp_ignored) + " ignored), " +
+              std::to_string(c.pcp_requests) + " PCP requests, " + std::to_string(c.unsupported_version) +
+              " unsupported versions, " + std::to_string(c.outside_lan) + " from outside the LAN, " +
+              std::to_string(c.announcements) + " announcements");
+}
+
 // The IGD's view of the gateway, from the prepared engine setup.
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
     IgdEnvironment env;
@@ -393,14 +405,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     notifier.stopping("stopping");
     igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
     if (port_control) {
-        auto c = port_control->counts();
-        log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
-                  std::to_string(c.natpmp_results[0]) + " successful, " +
-                  std::to_string(c.natpmp_results[2] + c.natpmp_results[3] + c.natpmp_results[4]) + " refused, " +
-                  std::to_string(c.natpmp_ignored) + " ignored), " + std::to_string(c.pcp_requests) +
-                  " PCP requests, " + std::to_string(c.unsupported_version) + " unsupported versions, " +
-                  std::to_string(c.outside_lan) + " from outside the LAN, " + std::to_string(c.announcements) +
-                  " announcements");
+        log_summary(port_control->counts());
         control.set_port_control(nullptr);
         port_control.reset();
     }

@@ -8,6 +8,7 @@
 #  - another LAN host's UPnP AddPortMapping on that port gets 718 ConflictInMappingEntry, and
 #    NAT-PMP asking for a port a UPnP mapping holds is given another one;
 #  - after a restart (SIGTERM) the NAT-PMP mapping is still there and open (lease file);
+#  - internal port 0 with lifetime 0 deletes the host's NAT-PMP mappings of that protocol only;
 #  - a request the permission rules deny (internal port 80) is refused (result 2) and counted
 #    (gatewayctl status: port_control_counts.natpmp_not_authorized);
 #  - lifetime 0 removes it: unlisted, and the WAN host no longer reaches the LAN host.
@@ -96,6 +97,16 @@ check_natpmp_avoids_upnp_port() {
         lab_fail "NAT-PMP asked for UDP $UPNP_PORT, which LAN host 2 holds over UPnP, and got '${port:-nothing}':"$'\n'"$out"
     lab_upnp_expect_listed lan UDP "$UPNP_PORT" "$LAN2_IP:$UPNP_PORT" "the UPnP mapping NAT-PMP asked for"
     lab_ok "NAT-PMP asking for UDP $UPNP_PORT (held by UPnP) was given UDP $port; the UPnP mapping stays"
+    NATPMP_UDP_PORT=$port
+}
+
+check_delete_all_of_protocol() {
+    local out
+    out=$(natpmpc_in lan -a 0 0 udp 0) || lab_fail "natpmpc -a 0 0 udp 0 failed:"$'\n'"$out"
+    lab_upnp_expect_unlisted lan UDP "$NATPMP_UDP_PORT" "after NAT-PMP delete-all (internal port 0, lifetime 0)"
+    lab_upnp_expect_listed lan UDP "$UPNP_PORT" "$LAN2_IP:$UPNP_PORT" "LAN host 2's UPnP mapping after the delete-all"
+    lab_upnp_expect_listed lan TCP "$PORT" "$LAB_LAN_IP:$PORT" "the TCP NAT-PMP mapping after the UDP delete-all"
+    lab_ok "internal port 0, lifetime 0 removed the host's NAT-PMP UDP $NATPMP_UDP_PORT only (RFC 6886 3.4)"
 }
 
 # natpmp_count KEY: gatewayctl status's port_control_counts.KEY.
@@ -143,6 +154,7 @@ check_mapping_reaches_lan_host
 check_upnp_sees_it
 check_natpmp_avoids_upnp_port
 check_refusal_counted
+check_delete_all_of_protocol
 check_restart_keeps_it
 check_lifetime_zero_removes_it
 echo "PASS  NAT-PMP maps, shares the table with UPnP, survives a restart and deletes with lifetime 0"
