@@ -8,6 +8,8 @@
 #include "gateway_control.hpp"
 #include "host_network.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/port_mapping_service.hpp"
+#include "port_control_server.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -125,6 +127,17 @@ std::string GatewayControl::status(Instant now) const {
     upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
+    // NAT-PMP's answers by result code, and what the UDP 5351 server dropped or ignored.
+    JsonObject port_control;
+    if (port_control_) {
+        PortControlCounts pc = port_control_->counts();
+        port_control.add("natpmp_requests", pc.natpmp_requests);
+        for (std::size_t r = 0; r < natpmp_result_count; ++r)
+            port_control.add("natpmp_" + std::string(natpmp_result_name(NatPmpResult(r))), pc.natpmp_results[r]);
+        port_control.add("natpmp_ignored", pc.natpmp_ignored).add("pcp_requests", pc.pcp_requests);
+        port_control.add("unsupported_version", pc.unsupported_version).add("outside_lan", pc.outside_lan);
+        port_control.add("announcements", pc.announcements).add("send_errors", pc.send_errors);
+    }
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
@@ -135,12 +148,14 @@ std::string GatewayControl::status(Instant now) const {
         .add("filtering", filtering_behaviour_name(setup.firewall.filtering))
         .add("flows", std::uint64_t(engine_.flows().size()))
         .add("nat_mappings", std::uint64_t(engine_.mappings().size()))
-        .add("upnp_mappings", std::uint64_t(igd_ ? igd_->mapping_count() : 0))
+        .add("upnp_mappings", std::uint64_t(mapping_service_ ? mapping_service_->mapping_count() : 0))
         .add("upnp", igd_ != nullptr)
         .add("timed_forwards", std::uint64_t(timed_.size()))
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
+        .add("port_control", port_control_ != nullptr)
+        .add_raw("port_control_counts", port_control.str())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();
@@ -179,8 +194,8 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
 
 std::string GatewayControl::mappings(Instant now) const {
     std::vector<std::string> upnp, forwards;
-    if (igd_)
-        for (const auto& m : igd_->mappings()) {
+    if (mapping_service_)
+        for (const auto& m : mapping_service_->mappings()) {
             JsonObject o;
             o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
             o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");

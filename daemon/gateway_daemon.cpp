@@ -21,6 +21,8 @@
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/natpmp_message.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
 #include "flow_handover.hpp"
@@ -30,6 +32,7 @@
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
 #include "packet_decider.hpp"
+#include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
 #include "startup_error.hpp"
@@ -146,6 +149,18 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
                   ", over its rate limit " + std::to_string(rule.rate_limited));
 }
 
+void log_summary(const PortControlCounts& c) {
+    auto refused = c.natpmp_results[std::size_t(NatPmpResult::not_authorized)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::network_failure)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::out_of_resources)];
+    log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
+              std::to_string(c.natpmp_results[std::size_t(NatPmpResult::success)]) + " successful, " +
+              std::to_string(refused) + " refused, " + std::to_string(c.natpmp_ignored) + " ignored), " +
+              std::to_string(c.pcp_requests) + " PCP requests, " + std::to_string(c.unsupported_version) +
+              " unsupported versions, " + std::to_string(c.outside_lan) + " from outside the LAN, " +
+              std::to_string(c.announcements) + " announcements");
+}
+
 // The IGD's view of the gateway, from the prepared engine setup.
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
     IgdEnvironment env;
@@ -153,7 +168,6 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_address = setup.upnp_http->address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
-    env.reserved_ports = static_forward_ports(setup.firewall);
     // Stable across restarts (control points remember devices by UDN): a name-based
     // identifier from what identifies this gateway, FNV-1a over it.
     std::uint64_t h = 0xcbf29ce484222325ULL;
@@ -202,10 +216,13 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
-    if (config.upnp.enabled) {
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
         auto lan_address = interface_ipv4_address(config.lan_interface);
-        if (!lan_address) throw StartupError("upnp is enabled but " + config.lan_interface + " has no IPv4 address");
-        setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (!lan_address)
+            throw StartupError(std::string(config.upnp.enabled ? "upnp" : "natpmp/pcp") + " is enabled but " +
+                               config.lan_interface + " has no IPv4 address");
+        if (config.upnp.enabled) setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (config.port_control.server_enabled()) setup.port_control = Endpoint{*lan_address, Port{natpmp_server_port}};
     }
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
@@ -260,14 +277,35 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
               " forwards, " + queue_range_text(config));
     EngineCommandQueue commands;
     TrafficCounters traffic;
+    // The policy (upnp.* keys: permissions, limits, leases) and the lease file, shared by
+    // every front end: UPnP, and NAT-PMP/PCP on UDP 5351.
+    IgdConfig mapping_config = config.upnp;
+    // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
+    mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    std::unique_ptr<PortMappingService> mapping_service;
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
+        mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
+                                                               commands);
+        mapping_service->start();
+    }
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
-        IgdConfig igd_config = config.upnp;
-        // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
-        igd_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
-        igd = std::make_unique<InternetGatewayDevice>(igd_config, igd_environment(config, setup), commands, traffic);
+        igd = std::make_unique<InternetGatewayDevice>(mapping_config, igd_environment(config, setup),
+                                                      *mapping_service, traffic);
         igd->start();
+    }
+    std::unique_ptr<PortControlServer> port_control;
+    if (config.port_control.server_enabled()) {
+        PortControlServerOptions options;
+        options.lan_interface = config.lan_interface;
+        options.lan_address = setup.port_control->address;
+        options.lan_networks = setup.firewall.lan_networks;
+        options.external_address = nat.wan_address;
+        options.natpmp_enabled = config.port_control.natpmp_enabled;
+        port_control = std::make_unique<PortControlServer>(options, *mapping_service);
+        // PCP (pcp.enabled): port_control->set_pcp_handler(...) goes here, before start().
+        port_control->start();
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     // Everything that touches the engine (and the decision log, reject socket and
@@ -282,7 +320,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
+    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(),
+                           &captures, &workers);
+    control.set_port_control(port_control.get());
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply(engine, command);
     control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
@@ -318,7 +358,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
-        if (auto lease_end = igd ? igd->next_lease_end() : std::nullopt; lease_end && *lease_end < wake) wake = *lease_end;
+        if (auto lease_end = mapping_service ? mapping_service->next_lease_end() : std::nullopt;
+            lease_end && *lease_end < wake)
+            wake = *lease_end;
         if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
         if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
         poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
@@ -342,7 +384,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             notifier.watchdog_ping();
             next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
         }
-        if (igd && now >= wake) igd->expire_leases();
+        if (mapping_service && now >= wake) mapping_service->expire_leases();
         control.expire_timed_forwards(now);
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
@@ -354,12 +396,19 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             if (notifier.under_service_manager())
                 notifier.status(std::to_string(engine.flows().size()) + " flows, " +
                                 std::to_string(engine.mappings().size()) + " NAT mappings" +
-                                (igd ? ", " + std::to_string(igd->mapping_count()) + " UPnP mappings" : std::string()));
+                                (mapping_service ? ", " + std::to_string(mapping_service->mapping_count()) +
+                                                       " port mappings"
+                                                 : std::string()));
             next_expiry = now + expiry_interval;
         }
     }
     notifier.stopping("stopping");
     igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    if (port_control) {
+        log_summary(port_control->counts());
+        control.set_port_control(nullptr);
+        port_control.reset();
+    }
     // Joined before the rules go: queued packets then wait in the kernel and are
     // dropped when the queues are unbound (fail-closed).
     for (auto& worker : workers) worker->stop();

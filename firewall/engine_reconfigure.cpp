@@ -36,6 +36,8 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
     if (running.firewall.lan_networks != wanted.firewall.lan_networks)
         refuse("lan.networks", "running networks", "new networks");
     if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");
+    if (running.port_control != wanted.port_control)
+        refuse("natpmp/pcp", "running port-control endpoint", "new port-control endpoint");
     return refused;
 }
 

@@ -1,12 +1,12 @@
-// The running UPnP Internet Gateway Device: pupnp on the LAN interface only, the
-// documents generated from the service table, SOAP actions validated (soap_arguments)
-// and decided by the one mapping policy, grants opened in the packet path through the
-// engine command queue, leases journaled (one fdatasync'ed line per change) and restored on start, and the
-// evented variables announced over GENA.
+// The running UPnP Internet Gateway Device, one front end of the port mapping service:
+// pupnp on the LAN interface only, the documents generated from the service table, SOAP
+// actions validated (soap_arguments) and decided against the one mapping policy inside
+// PortMappingService::with_policy (which opens, closes and journals what they change),
+// and the evented variables announced over GENA (a change listener of the service
+// announces PortMappingNumberOfEntries whoever changed the table).
 //
-// Threads: pupnp calls on_event from its own pool; everything the callbacks share
-// (the policy, the lease file) is behind `mutex_`. The packet worker never sees this
-// object: it takes commands from the queue and publishes traffic counters.
+// Threads: pupnp calls on_event from its own pool; the policy is the service's, behind
+// its lock. The packet worker never sees this object: it publishes traffic counters.
 #pragma once
 
 #include <upnp/upnp.h>
@@ -19,10 +19,10 @@
 #include <vector>
 
 #include "igd/device_description.hpp"
-#include "igd/engine_command_queue.hpp"
 #include "igd/igd_config.hpp"
-#include "igd/lease_journal.hpp"
+#include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "igd/soap_arguments.hpp"
 #include "igd/upnp_refusal_counters.hpp"
 #include "firewall/rate_limiter.hpp"
@@ -35,7 +35,6 @@ struct IgdEnvironment {
     Ipv4Address lan_address;
     std::vector<Ipv4Network> lan_networks;
     Ipv4Address wan_address;
-    std::vector<std::pair<Protocol, PortRange>> reserved_ports;  // static forwards
     std::string uuid;                                            // stable across restarts
 };
 
@@ -46,36 +45,27 @@ struct TrafficCounters {
 
 class InternetGatewayDevice {
 public:
-    InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, EngineCommandQueue& commands,
+    // `mappings` outlives the device; its config is `config`'s policy part.
+    InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, PortMappingService& mappings,
                           const TrafficCounters& counters);
     ~InternetGatewayDevice();
     InternetGatewayDevice(const InternetGatewayDevice&) = delete;
     InternetGatewayDevice& operator=(const InternetGatewayDevice&) = delete;
 
-    // Restores the lease file (opening what it holds), starts pupnp on the LAN
-    // interface and advertises. Throws StartupError.
+    // Starts pupnp on the LAN interface and advertises (the service has restored the
+    // leases already). Throws StartupError.
     void start();
-    // Closes the mappings whose lease ended; the daemon calls it every second.
-    void expire_leases();
-    // When the next lease ends (the daemon wakes up for it, so the path closes on time).
-    // Lock-free: the packet thread asks on every loop iteration.
-    std::optional<Instant> next_lease_end() const;
-    std::size_t mapping_count() const;
-    // Every mapping held (gatewayctl mappings), in index order.
-    std::vector<PortMapping> mappings();
-    // gatewayctl mappings delete: the administrator removes a mapping whoever owns it,
-    // through the policy, so the lease file and GENA stay right and the packet path is
-    // closed. The refusal when there is no such live mapping.
-    std::optional<MappingRefusal> delete_mapping_as_administrator(Protocol protocol, Port external);
     // Every refused action, by reason (gatewayctl status).
     const UpnpRefusalCounters& refusals() const { return refusals_; }
-    // Reload: the ports static forwards now hold, refused to new grants (729).
-    void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
 
 private:
     struct ActionOutcome {
+        ActionOutcome() = default;
+        ActionOutcome(std::vector<std::string> values, std::optional<SoapFault> refusal)
+            : out_values(std::move(values)), fault(refusal) {}
         std::vector<std::string> out_values;  // in the action's table order
         std::optional<SoapFault> fault;
+        MappingChanges changes;  // carried out by the service
     };
 
     static int on_event(Upnp_EventType type, const void* event, void* cookie);
@@ -89,36 +79,27 @@ private:
     ActionOutcome delete_mapping(const PortMappingKey& key, Ipv4Address requester);
     ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
     ActionOutcome list_mappings(const ListPortMappingsArgs& args);
-    ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key);
+    ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key, Instant now);
 
-    void open_in_packet_path(const PortMapping& mapping);
-    void close_in_packet_path(const PortMapping& mapping);
-    // With mutex_ held, after every change: publishes what the packet thread reads
-    // without the lock, and appends `journal_lines` to the lease file (or compacts it).
-    void record(std::string_view journal_lines);
-    void compact_lease_file();      // with mutex_ held
-    void announce_mapping_count();  // with mutex_ held
+    // The service's change listener: GENA for PortMappingNumberOfEntries.
+    void announce_mapping_count(std::size_t count);
     std::string uptime_seconds() const;
 
     IgdConfig config_;
     IgdEnvironment environment_;
-    EngineCommandQueue& commands_;
+    PortMappingService& mappings_;
     const TrafficCounters& counters_;
     DescriptionParams description_;
     std::vector<ServiceEndpoint> endpoints_;
     WebFiles files_;
-    std::mutex mutex_;
-    MappingPolicy policy_;
-    LeaseJournal journal_;
     UpnpRefusalCounters refusals_;
     std::mutex refusal_log_mutex_;
     RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
     std::uint64_t refusals_not_logged_ = 0;  // with refusal_log_mutex_ held
     UpnpDevice_Handle device_ = -1;
     bool started_ = false;
-    static constexpr std::int64_t no_lease_end = INT64_MAX;
-    std::atomic<std::int64_t> next_lease_end_ms_{no_lease_end};
-    std::atomic<std::size_t> mapping_count_{0};
+    std::optional<std::size_t> change_listener_;
+    std::atomic<bool> registered_{false};  // device_ may be notified (any thread's listener call)
     std::int64_t started_at_ = 0;
 };
 

@@ -12,6 +12,8 @@ packages=(
   # bench/upnp_control_plane.sh's comparison. It ships no service unit (the miniupnpd package
   # does, and is not installed), so nothing starts outside the lab.
   miniupnpc python3-miniupnpc miniupnpd-iptables
+  # NAT-PMP's real client (natpmpc) for tests/integration/natpmp_*.sh
+  natpmp-utils
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
