@@ -32,6 +32,7 @@
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
 #include "packet_decider.hpp"
+#include "pcp_handler.hpp"
 #include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
@@ -295,6 +296,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                                                       *mapping_service, traffic);
         igd->start();
     }
+    // Everything that touches the engine (and the decision log, reject socket and
+    // capture slot the decisions use) holds this: the workers once per batch, the main
+    // loop for control commands, IGD commands, reload and expiry; PCP's PEER tries it.
+    std::mutex engine_lock;
     std::unique_ptr<PortControlServer> port_control;
     if (config.port_control.server_enabled()) {
         PortControlServerOptions options;
@@ -304,14 +309,15 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         options.external_address = nat.wan_address;
         options.natpmp_enabled = config.port_control.natpmp_enabled;
         port_control = std::make_unique<PortControlServer>(options, *mapping_service);
-        // PCP (pcp.enabled): port_control->set_pcp_handler(...) goes here, before start().
+        if (config.port_control.pcp_enabled) {
+            PcpConfig pcp;
+            pcp.allow_third_party = config.port_control.pcp_allow_third_party;
+            port_control->set_pcp_handler(
+                make_pcp_handler(options.lan_address, pcp, engine_outbound_mapping(engine, engine_lock)));
+        }
         port_control->start();
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
-    // Everything that touches the engine (and the decision log, reject socket and
-    // capture slot the decisions use) holds this: the workers once per batch, the main
-    // loop for control commands, IGD commands, reload and expiry.
-    std::mutex engine_lock;
     PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
     std::vector<std::unique_ptr<QueueWorker>> workers;
     for (auto& queue : queues)
