@@ -1,6 +1,7 @@
 // gatewayctl's views of the running gateway (status, flows, mappings) and the forward
 // commands (enable, disable, add for a while). Field names are the JSON API: gatewayctl
 // prints tables from them and scripts read them with --json.
+#include <cctype>
 #include <charconv>
 
 #include "control_json.hpp"
@@ -135,6 +136,12 @@ std::string GatewayControl::status(Instant now) const {
         for (std::size_t r = 0; r < natpmp_result_count; ++r)
             port_control.add("natpmp_" + std::string(natpmp_result_name(NatPmpResult(r))), pc.natpmp_results[r]);
         port_control.add("natpmp_ignored", pc.natpmp_ignored).add("pcp_requests", pc.pcp_requests);
+        for (std::size_t r = 0; r < pcp_result_count; ++r) {
+            std::string name(pcp_result_name(PcpResult(r)));
+            for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+            port_control.add("pcp_" + name, pc.pcp_results[r]);
+        }
+        port_control.add("pcp_dropped", pc.pcp_dropped);
         port_control.add("unsupported_version", pc.unsupported_version).add("outside_lan", pc.outside_lan);
         port_control.add("announcements", pc.announcements).add("send_errors", pc.send_errors);
     }

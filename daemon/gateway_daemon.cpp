@@ -157,7 +157,9 @@ void log_summary(const PortControlCounts& c) {
     log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
               std::to_string(c.natpmp_results[std::size_t(NatPmpResult::success)]) + " successful, " +
               std::to_string(refused) + " refused, " + std::to_string(c.natpmp_ignored) + " ignored), " +
-              std::to_string(c.pcp_requests) + " PCP requests, " + std::to_string(c.unsupported_version) +
+              std::to_string(c.pcp_requests) + " PCP requests (" +
+              std::to_string(c.pcp_results[std::size_t(PcpResult::success)]) + " successful, " +
+              std::to_string(c.pcp_dropped) + " dropped), " + std::to_string(c.unsupported_version) +
               " unsupported versions, " + std::to_string(c.outside_lan) + " from outside the LAN, " +
               std::to_string(c.announcements) + " announcements");
 }

@@ -51,7 +51,7 @@ PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
             log::info(line);
         else
             log::debug(line);
-        return PortControlAnswer{std::move(answer.response), std::move(answer.changes)};
+        return PortControlAnswer{std::move(answer.response), std::move(answer.changes), answer.result};
     };
 }
 

@@ -24,8 +24,7 @@ namespace {
 constexpr int announcement_count = 10;
 constexpr std::chrono::milliseconds first_announcement_interval{250};
 // PCP's largest message (RFC 6887 §7: 1100 bytes); NAT-PMP's are 12.
-constexpr std::size_t max_request_bytes = 1100;
-constexpr std::uint8_t pcp_version = 2;
+constexpr std::size_t max_request_bytes = pcp_max_message_size;
 
 bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
     for (const auto& n : networks)
@@ -144,7 +143,9 @@ void PortControlServer::serve(std::stop_token stop) {
 }
 
 void PortControlServer::receive_one() {
-    std::uint8_t buffer[max_request_bytes];
+    // One octet more than the largest request: a longer datagram must reach the PCP
+    // responder as too long (MALFORMED_REQUEST, RFC 6887 §8.2), not cut to a valid size.
+    std::uint8_t buffer[max_request_bytes + 1];
     // Drains what is queued (a client retransmits; a flood must not starve announcements:
     // at most 64 before the loop looks at the clock again).
     for (int i = 0; i < 64; ++i) {
@@ -187,6 +188,8 @@ std::vector<std::uint8_t> PortControlServer::answer(std::span<const std::uint8_t
         {
             std::lock_guard lock(mutex_);
             ++counts_.pcp_requests;
+            if (a.pcp_result) ++counts_.pcp_results[std::size_t(*a.pcp_result)];
+            else if (a.response.empty()) ++counts_.pcp_dropped;
         }
         if (!a.changes.empty())
             log::info("PCP: " + to_string(client) + ": " + std::to_string(a.changes.granted.size()) + " granted, " +

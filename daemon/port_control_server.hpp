@@ -35,6 +35,7 @@
 #include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/natpmp_message.hpp"
+#include "igd/pcp_message.hpp"
 #include "igd/port_control_context.hpp"
 #include "igd/port_mapping_service.hpp"
 
@@ -45,6 +46,7 @@ namespace gw {
 struct PortControlAnswer {
     std::vector<std::uint8_t> response;
     MappingChanges changes;
+    std::optional<PcpResult> pcp_result;  // what a PCP handler answered; nullopt: dropped
 };
 
 // The PCP responder as the daemon registers it. Called on the server's thread, inside
@@ -72,6 +74,8 @@ struct PortControlCounts {
     std::array<std::uint64_t, natpmp_result_count> natpmp_results{};  // answers sent, by result code
     std::uint64_t natpmp_ignored = 0;       // too short, truncated, a response opcode
     std::uint64_t pcp_requests = 0;          // handed to the PCP handler
+    std::array<std::uint64_t, pcp_result_count> pcp_results{};  // PCP answers, by result code
+    std::uint64_t pcp_dropped = 0;           // PCP requests answered with nothing (RFC 6887 §8.2)
     std::uint64_t unsupported_version = 0;   // answered result 1 (PCP with no handler included)
     std::uint64_t outside_lan = 0;           // from a source outside lan.networks: dropped
     std::uint64_t announcements = 0;         // unsolicited external-address datagrams sent

@@ -29,6 +29,12 @@ expect_field() {
     [[ $got == "$2" ]] || lab_fail "$3: $1 is '$got', expected '$2'; the response:"$'\n'"$PCP_FIELDS"
 }
 
+# pcp_count RESULT: gatewayctl status's port_control_counts.pcp_RESULT (e.g. success, not_authorized).
+pcp_count() {
+    lab_ctl --json status | /usr/bin/python3 -c 'import json, sys
+print(json.load(sys.stdin).get("port_control_counts", {}).get("pcp_" + sys.argv[1], 0))' "$1"
+}
+
 upnpc_lists_it() { lab_upnpc lan -l 2>&1 | grep -qE "UDP +$SUGGESTED->${LAB_LAN_IP//./\\.}:$INTERNAL +'PCP'"; }
 
 lab_upnp_up
@@ -61,6 +67,7 @@ upnpc_lists_it || lab_fail "upnpc -l does not list the PCP mapping:"$'\n'"$(lab_
 lab_upnp_expect_listed lan UDP "$SUGGESTED" "$LAB_LAN_IP:$INTERNAL" "GetGenericPortMappingEntry"
 lab_ok "UPnP lists UDP $SUGGESTED → $LAB_LAN_IP:$INTERNAL described 'PCP'"
 
+refused_before=$(pcp_count not_authorized)
 pcp_map "$OTHER_NONCE" "$LIFETIME"
 expect_field result_name NOT_AUTHORIZED "MAP under another nonce"
 expect_field external_port "$SUGGESTED" "MAP under another nonce (the suggestion copied back)"
@@ -75,4 +82,10 @@ expect_field lifetime 0 "delete"
 lab_upnp_expect_closed lan udp "$SUGGESTED" "$INTERNAL" "after the delete"
 ! upnpc_lists_it || lab_fail "upnpc -l still lists the deleted mapping:"$'\n'"$(lab_upnpc lan -l 2>&1)"
 lab_ok "lifetime 0 with the right nonce deleted it (another nonce could not): closed, and gone from upnpc -l"
+refused_after=$(pcp_count not_authorized)
+((refused_after - refused_before == 2)) ||
+    lab_fail "port_control_counts.pcp_not_authorized went from $refused_before to $refused_after, expected +2"
+successes=$(pcp_count success)
+((successes == 2)) || lab_fail "port_control_counts.pcp_success is $successes, expected 2 (the MAP and the delete)"
+lab_ok "gatewayctl status counted 2 PCP successes and 2 NOT_AUTHORIZED"
 echo "PASS  PCP MAP from the LAN host: fields, WAN reachability, UPnP listing, nonce check, delete"

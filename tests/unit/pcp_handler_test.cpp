@@ -104,6 +104,7 @@ TEST_CASE("the handler takes pcp.allow_third_party and the server's LAN address 
     auto refusing = make_pcp_handler(gateway_lan, PcpConfig{}, engine_outbound_mapping(engine, engine_lock));
     auto refused = refusing(request.bytes(), at(host_a, 40000), port_control(), policy, now);
     CHECK(pcp::decoded_response(refused.response).result == PcpResult::unsupp_option);
+    CHECK(refused.pcp_result == PcpResult::unsupp_option);  // what the server counts
 
     PcpConfig third_party;
     third_party.allow_third_party = true;

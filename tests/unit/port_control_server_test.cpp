@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -173,6 +174,7 @@ TEST_CASE("a registered PCP handler gets version-2 requests and its changes are 
         // No REQUIRE here: this runs on the server's thread.
         if (auto* g = std::get_if<PortMapping>(&granted)) answer.changes.granted.push_back(*g);
         answer.response = {2, 0x81, 0, 0, std::uint8_t(context.external_address ? 1 : 0)};
+        answer.pcp_result = PcpResult::success;
         return answer;
     });
     t.server->start();
@@ -186,11 +188,31 @@ TEST_CASE("a registered PCP handler gets version-2 requests and its changes are 
     CHECK(seen_request == Bytes{2, 1, 0, 0, 9, 9});
     CHECK(t.opened() == 1);
     CHECK(t.server->counts().pcp_requests == 1);
+    CHECK(t.server->counts().pcp_results[std::size_t(PcpResult::success)] == 1);
     // NAT-PMP still goes to NAT-PMP.
     client.send(t.server->bound_port(), Bytes{0, 0});
     auto natpmp = client.receive();
     REQUIRE(natpmp);
     CHECK(natpmp->size() == 12);
+}
+
+TEST_CASE("a PCP request longer than 1100 octets reaches the handler as too long, not cut to 1100") {
+    ServerUnderTest t;
+    std::atomic<std::size_t> seen_size{0};
+    t.server->set_pcp_handler([&](std::span<const std::uint8_t> request, Endpoint, const PortControlContext&,
+                                  MappingPolicy&, Instant) {
+        seen_size = request.size();
+        return PortControlAnswer{Bytes{2, 0x81, 0, 3}, {}, PcpResult::malformed_request};
+    });
+    t.server->start();
+    LoopbackSocket client;
+    Bytes oversized(1104, 0);
+    oversized[0] = 2;
+    oversized[1] = 1;
+    client.send(t.server->bound_port(), oversized);
+    REQUIRE(client.receive());
+    CHECK(seen_size > 1100);
+    CHECK(t.server->counts().pcp_results[std::size_t(PcpResult::malformed_request)] == 1);
 }
 
 TEST_CASE("a request from outside the LAN networks is dropped and counted") {
