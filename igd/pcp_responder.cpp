@@ -129,7 +129,9 @@ Outcome delete_mappings(const PcpRequest& request, const PcpMapData& map, Ipv4Ad
     }
     std::string what = "delete " + (every_protocol ? std::string("every protocol") : protocol_text(map.protocol)) +
                        " " + internal.to_string() + ":" + (every_port ? "*" : std::to_string(map.internal_port.value));
-    if (pcp.empty() && !others.empty())
+    // A delete of one endpoint that only another mechanism mapped is refused; "all my
+    // mappings" simply leaves those alone.
+    if (pcp.empty() && !others.empty() && !every_port)
         return Refusal{PcpResult::not_authorized, what + ": mapped by UPnP or another mechanism, not by PCP"};
     std::vector<PortMapping> ours;
     for (auto& m : pcp)

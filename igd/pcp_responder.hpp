@@ -32,7 +32,8 @@
 //   24 h), then to the policy's lease cap; the response gives what was granted.
 // * UPnP or static mappings are not PCP's: a MAP never refreshes or takes over one (it is
 //   a port held by someone else: another port, or CANNOT_PROVIDE_EXTERNAL with
-//   PREFER_FAILURE), and a delete that finds only such a mapping is NOT_AUTHORIZED.
+//   PREFER_FAILURE), and a delete of one endpoint that finds only such a mapping is
+//   NOT_AUTHORIZED (a delete of all the client's mappings leaves them alone).
 // * PEER: the NAT creates its outbound mappings from traffic, which the policy cannot
 //   see; `outbound_mapping` (the daemon asks the engine's MappingTable) reports the one
 //   in use. None yet (or no callback): NO_RESOURCES, a short lifetime error, since the

@@ -173,13 +173,19 @@ TEST_CASE("lifetime 0 with protocol 0 deletes every PCP mapping of the client th
     udp.protocol = 17;
     ask(policy, udp.bytes());
     ask(policy, map_request(5002, 0, 7).bytes());  // another application's nonce
+    upnp_maps(policy, 5003, lan(20));                // and one of UPnP's
     MapRequest all = map_request(0);
     all.protocol = 0;
     all.lifetime = 0;
     auto deleted = ask(policy, all.bytes());
     CHECK(deleted.response.result == PcpResult::success);
     CHECK(deleted.answer.changes.removed.size() == 2);
-    CHECK(policy.size() == 1);
+    CHECK(policy.size() == 2);
+
+    MappingPolicy upnp_only(igd_config(), {});
+    upnp_maps(upnp_only, 5003, lan(20));
+    CHECK(result_of(upnp_only, all.bytes()) == PcpResult::success);
+    CHECK(upnp_only.size() == 1);
 }
 
 TEST_CASE("the client address field must be the request's source, or ADDRESS_MISMATCH (section 8.2)") {
