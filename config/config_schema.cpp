@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "config/firewall_schema.hpp"
+#include "config/port_control_schema.hpp"
 #include "config/upnp_schema.hpp"
 #include "config/value_parsers.hpp"
 
@@ -210,6 +211,8 @@ std::vector<SchemaKey> build_schema() {
     schema.insert(schema.end(), firewall.begin(), firewall.end());
     std::vector<SchemaKey> upnp = upnp_schema_keys();
     schema.insert(schema.end(), upnp.begin(), upnp.end());
+    std::vector<SchemaKey> port_control = port_control_schema_keys();
+    schema.insert(schema.end(), port_control.begin(), port_control.end());
     return schema;
 }
 

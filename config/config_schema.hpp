@@ -3,7 +3,8 @@
 // that is not in it is refused.
 //
 // Sections are assembled from one file each: config_schema.cpp (lan, wan, nat,
-// nfqueue), firewall_schema.cpp (firewall, lan.networks), upnp_schema.cpp (upnp).
+// nfqueue), firewall_schema.cpp (firewall, lan.networks), upnp_schema.cpp (upnp),
+// port_control_schema.cpp (natpmp, pcp).
 //
 // Lists of maps (firewall.rules, firewall.forwards) are keys too, and so are the keys
 // of their items, written "<list>[].<key>" ("firewall.rules[].action"). While the

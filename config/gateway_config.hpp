@@ -12,6 +12,7 @@
 #include "nat/endpoint.hpp"
 #include "firewall/firewall_config.hpp"
 #include "igd/igd_config.hpp"
+#include "igd/port_control_config.hpp"
 #include "nat/nat_config.hpp"
 
 namespace gw {
@@ -44,7 +45,8 @@ struct GatewayConfig {
     std::uint16_t queue_workers = 1;          // nfqueue.workers: queues queue_number .. +workers-1
     std::int64_t queue_socket_buffer_bytes = 8 << 20;  // nfqueue.socket_buffer_bytes (SO_RCVBUFFORCE)
     FirewallConfig firewall;                  // firewall.*, lan.networks
-    IgdConfig upnp;                           // upnp.*
+    IgdConfig upnp;                           // upnp.*: the mapping policy of every front end, and UPnP's own keys
+    PortControlConfig port_control;           // natpmp.*, pcp.*: the UDP 5351 server
 };
 
 // One problem in a config file, positioned like a compiler error.

@@ -9,6 +9,7 @@
 #include "igd/lease_file.hpp"
 #include "gateway_daemon.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "log.hpp"
 #include "packet_capture.hpp"
 #include "startup_error.hpp"
@@ -46,6 +47,11 @@ std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const
     if (!same_upnp(running.upnp, wanted.upnp))
         refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
                           "the lease file)");
+    const PortControlConfig &run = running.port_control, &want = wanted.port_control;
+    if (run.natpmp_enabled != want.natpmp_enabled || run.pcp_enabled != want.pcp_enabled ||
+        run.pcp_allow_third_party != want.pcp_allow_third_party)
+        refused.push_back("natpmp and pcp cannot change while running: restart gatewayd to apply them (mappings are "
+                          "kept in the lease file)");
     return refused;
 }
 
@@ -64,10 +70,12 @@ std::string control_error(std::string_view message, const std::vector<std::strin
 
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
-GatewayControl::GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path,
-                               GatewayConfig config, Instant started, CaptureSlot* captures,
+GatewayControl::GatewayControl(PacketEngine& engine, PortMappingService* mapping_service,
+                               InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
+                               Instant started, CaptureSlot* captures,
                                const std::vector<std::unique_ptr<QueueWorker>>* workers)
     : engine_(engine),
+      mapping_service_(mapping_service),
       igd_(igd),
       config_path_(std::move(config_path)),
       config_(std::move(config)),
@@ -150,17 +158,17 @@ std::string GatewayControl::reload_answer() {
 
 std::string GatewayControl::delete_mapping(const std::vector<std::string>& words) {
     if (words.size() != 4) return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
-    if (!igd_) return control_error("UPnP is off: there are no UPnP mappings");
+    if (!mapping_service_) return control_error("UPnP, NAT-PMP and PCP are off: there are no port mappings");
     std::optional<Protocol> protocol;
     if (words[2] == "tcp") protocol = Protocol::tcp;
     if (words[2] == "udp") protocol = Protocol::udp;
     auto port = PortRange::parse(words[3]);
     if (!protocol || !port || port->first != port->last || port->first == 0)
         return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
-    if (auto refusal = igd_->delete_mapping_as_administrator(*protocol, Port{std::uint16_t(port->first)}))
-        return control_error("no UPnP mapping on " + words[2] + " " + words[3] + " (" +
+    if (auto refusal = mapping_service_->delete_mapping_as_administrator(*protocol, Port{std::uint16_t(port->first)}))
+        return control_error("no port mapping on " + words[2] + " " + words[3] + " (" +
                              std::string(upnp_error_description(*refusal)) + ")");
-    return control_ok("deleted the UPnP mapping on " + words[2] + " " + words[3]);
+    return control_ok("deleted the port mapping on " + words[2] + " " + words[3]);
 }
 
 std::string GatewayControl::capture(const std::vector<std::string>& words, Instant now) {
@@ -199,11 +207,11 @@ std::string GatewayControl::capture_status(Instant now) {
 // The mapping policy must refuse what static and timed forwards hold (729): the IGD
 // never opens a port behind their back, nor they behind its.
 void GatewayControl::tell_igd_reserved_ports() {
-    if (!igd_) return;
+    if (!mapping_service_) return;
     auto reserved = static_forward_ports(engine_.setup().firewall);
     for (const auto& t : timed_)
         reserved.emplace_back(t.forward.protocol, PortRange{t.forward.external.value, t.forward.external.value});
-    igd_->set_reserved_ports(std::move(reserved));
+    mapping_service_->set_reserved_ports(std::move(reserved));
 }
 
 void GatewayControl::expire_timed_forwards(Instant now) {

@@ -19,6 +19,8 @@
 namespace gw {
 
 class InternetGatewayDevice;
+class PortMappingService;
+class PortControlServer;
 class CaptureSlot;
 class QueueWorker;
 class WanMonitor;
@@ -41,9 +43,15 @@ class GatewayControl {
 public:
     // `captures`: the daemon loop's capture slot; null = `capture` is refused.
     // `workers`: the queue workers, whose counters status shows; null = none shown.
-    GatewayControl(PacketEngine& engine, InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
+    // `mapping_service`: null when no port mapping front end runs; `igd`: null when UPnP is off.
+    GatewayControl(PacketEngine& engine, PortMappingService* mapping_service, InternetGatewayDevice* igd,
+                   std::string config_path, GatewayConfig config,
                    Instant started, CaptureSlot* captures = nullptr,
                    const std::vector<std::unique_ptr<QueueWorker>>* workers = nullptr);
+
+    // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
+    // the first request; it outlives this object's use.
+    void set_port_control(const PortControlServer* server) { port_control_ = server; }
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
@@ -74,11 +82,13 @@ private:
     std::string ipv6_flows(Instant now) const;
     std::string pinholes() const;
     std::string pinhole_command(const std::vector<std::string>& words);
-    // The IGD refuses grants on the ports enabled static forwards hold.
+    // The mapping service refuses grants on the ports enabled static forwards hold.
     void tell_igd_reserved_ports();
 
     PacketEngine& engine_;
-    InternetGatewayDevice* igd_;  // null when UPnP is off
+    PortMappingService* mapping_service_;  // null when no port mapping front end runs
+    InternetGatewayDevice* igd_;           // null when UPnP is off
+    const PortControlServer* port_control_ = nullptr;
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;

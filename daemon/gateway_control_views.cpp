@@ -1,6 +1,7 @@
 // gatewayctl's views of the running gateway (status, flows, mappings) and the forward
 // commands (enable, disable, add for a while). Field names are the JSON API: gatewayctl
 // prints tables from them and scripts read them with --json.
+#include <cctype>
 #include <charconv>
 
 #include "control_json.hpp"
@@ -8,6 +9,8 @@
 #include "gateway_control.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/port_mapping_service.hpp"
+#include "port_control_server.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -142,6 +145,23 @@ std::string GatewayControl::status(Instant now) const {
                                    .add("lease_seconds", std::uint64_t(remaining_seconds(lease, now)))
                                    .str());
         }
+    // NAT-PMP's answers by result code, and what the UDP 5351 server dropped or ignored.
+    JsonObject port_control;
+    if (port_control_) {
+        PortControlCounts pc = port_control_->counts();
+        port_control.add("natpmp_requests", pc.natpmp_requests);
+        for (std::size_t r = 0; r < natpmp_result_count; ++r)
+            port_control.add("natpmp_" + std::string(natpmp_result_name(NatPmpResult(r))), pc.natpmp_results[r]);
+        port_control.add("natpmp_ignored", pc.natpmp_ignored).add("pcp_requests", pc.pcp_requests);
+        for (std::size_t r = 0; r < pcp_result_count; ++r) {
+            std::string name(pcp_result_name(PcpResult(r)));
+            for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+            port_control.add("pcp_" + name, pc.pcp_results[r]);
+        }
+        port_control.add("pcp_dropped", pc.pcp_dropped);
+        port_control.add("unsupported_version", pc.unsupported_version).add("outside_lan", pc.outside_lan);
+        port_control.add("announcements", pc.announcements).add("send_errors", pc.send_errors);
+    }
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
@@ -153,7 +173,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("filtering", filtering_behaviour_name(setup.firewall.filtering))
         .add("flows", std::uint64_t(engine_.flows().size()))
         .add("nat_mappings", std::uint64_t(engine_.mappings().size()))
-        .add("upnp_mappings", std::uint64_t(igd_ ? igd_->mapping_count() : 0))
+        .add("upnp_mappings", std::uint64_t(mapping_service_ ? mapping_service_->mapping_count() : 0))
         .add("upnp", igd_ != nullptr)
         .add("timed_forwards", std::uint64_t(timed_.size()))
         .add("rules", std::uint64_t(setup.firewall.rules.size()))
@@ -161,6 +181,8 @@ std::string GatewayControl::status(Instant now) const {
         .add_raw("upnp_refusals", upnp_refusals.str())
         .add_raw("upnp_pinholes", json_array(pinholes))
         .add_raw("ipv6", ipv6_status())
+        .add("port_control", port_control_ != nullptr)
+        .add_raw("port_control_counts", port_control.str())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();
@@ -199,8 +221,8 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
 
 std::string GatewayControl::mappings(Instant now) const {
     std::vector<std::string> upnp, forwards;
-    if (igd_)
-        for (const auto& m : igd_->mappings()) {
+    if (mapping_service_)
+        for (const auto& m : mapping_service_->mappings()) {
             JsonObject o;
             o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
             o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");

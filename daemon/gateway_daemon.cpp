@@ -22,6 +22,8 @@
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/natpmp_message.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
 #include "engine_commands.hpp"
@@ -32,6 +34,8 @@
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
 #include "packet_decider.hpp"
+#include "pcp_handler.hpp"
+#include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
 #include "startup_error.hpp"
@@ -168,6 +172,20 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
                   ", over its rate limit " + std::to_string(rule.rate_limited));
 }
 
+void log_summary(const PortControlCounts& c) {
+    auto refused = c.natpmp_results[std::size_t(NatPmpResult::not_authorized)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::network_failure)] +
+                   c.natpmp_results[std::size_t(NatPmpResult::out_of_resources)];
+    log::info("NAT-PMP/PCP: " + std::to_string(c.natpmp_requests) + " NAT-PMP requests (" +
+              std::to_string(c.natpmp_results[std::size_t(NatPmpResult::success)]) + " successful, " +
+              std::to_string(refused) + " refused, " + std::to_string(c.natpmp_ignored) + " ignored), " +
+              std::to_string(c.pcp_requests) + " PCP requests (" +
+              std::to_string(c.pcp_results[std::size_t(PcpResult::success)]) + " successful, " +
+              std::to_string(c.pcp_dropped) + " dropped), " + std::to_string(c.unsupported_version) +
+              " unsupported versions, " + std::to_string(c.outside_lan) + " from outside the LAN, " +
+              std::to_string(c.announcements) + " announcements");
+}
+
 // The IGD's view of the gateway, from the prepared engine setup.
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
     IgdEnvironment env;
@@ -175,7 +193,6 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     env.lan_address = setup.upnp_http->address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
-    env.reserved_ports = static_forward_ports(setup.firewall);
     // IPv6 pinholes: the prefixes the IPv6 firewall forwards (lan.ipv6_networks), or
     // without them the LAN interface's prefixes at start.
     env.lan_ipv6_networks = setup.firewall.ipv6.lan_networks;
@@ -225,10 +242,13 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
-    if (config.upnp.enabled) {
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
         auto lan_address = interface_ipv4_address(config.lan_interface);
-        if (!lan_address) throw StartupError("upnp is enabled but " + config.lan_interface + " has no IPv4 address");
-        setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (!lan_address)
+            throw StartupError(std::string(config.upnp.enabled ? "upnp" : "natpmp/pcp") + " is enabled but " +
+                               config.lan_interface + " has no IPv4 address");
+        if (config.upnp.enabled) setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
+        if (config.port_control.server_enabled()) setup.port_control = Endpoint{*lan_address, Port{natpmp_server_port}};
     }
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
@@ -296,26 +316,59 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     TrafficCounters traffic;
     // Classifies the WAN address, asks STUN, follows the interface's address (wan.address: auto).
     WanMonitor wan(config, nat.wan_address);
+    // The policy (upnp.* keys: permissions, limits, leases) and the lease file, shared by
+    // every front end: UPnP, and NAT-PMP/PCP on UDP 5351.
+    IgdConfig mapping_config = config.upnp;
+    // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
+    mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    std::unique_ptr<PortMappingService> mapping_service;
+    if (config.upnp.enabled || config.port_control.server_enabled()) {
+        mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
+                                                               commands);
+        mapping_service->set_refusing_upstream_nat(wan.status().refusing_mappings());
+        mapping_service->start();
+        wan.add_status_listener([&mapping_service](const WanStatus& status) {
+            mapping_service->set_refusing_upstream_nat(status.refusing_mappings());
+        });
+    }
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
-        IgdConfig igd_config = config.upnp;
-        // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
-        igd_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
         IgdEnvironment environment = igd_environment(config, setup);
         environment.external_address = &wan.external_address();
-        igd = std::make_unique<InternetGatewayDevice>(igd_config, std::move(environment), commands, traffic);
-        igd->set_refusing_upstream_nat(wan.status().refusing_mappings());
+        igd = std::make_unique<InternetGatewayDevice>(mapping_config, std::move(environment), *mapping_service,
+                                                      commands, traffic);
         igd->start();
-        wan.add_status_listener([&igd](const WanStatus& status) { igd->set_refusing_upstream_nat(status.refusing_mappings()); });
         // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
         wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) { igd->announce_external_address(); });
     }
-    CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     // Everything that touches the engine (and the decision log, reject socket and
     // capture slot the decisions use) holds this: the workers once per batch, the main
-    // loop for control commands, IGD commands, reload and expiry.
+    // loop for control commands, IGD commands, reload and expiry; PCP's PEER tries it.
     std::mutex engine_lock;
+    std::unique_ptr<PortControlServer> port_control;
+    if (config.port_control.server_enabled()) {
+        PortControlServerOptions options;
+        options.lan_interface = config.lan_interface;
+        options.lan_address = setup.port_control->address;
+        options.lan_networks = setup.firewall.lan_networks;
+        options.external_address = wan.external_address().load();
+        options.natpmp_enabled = config.port_control.natpmp_enabled;
+        port_control = std::make_unique<PortControlServer>(options, *mapping_service);
+        if (config.port_control.pcp_enabled) {
+            PcpConfig pcp;
+            pcp.allow_third_party = config.port_control.pcp_allow_third_party;
+            port_control->set_pcp_handler(
+                make_pcp_handler(options.lan_address, pcp, engine_outbound_mapping(engine, engine_lock)));
+        }
+        port_control->start();
+        // A new external address (the WAN's, or the public one STUN found) is announced
+        // to the LAN and answered from then on (RFC 6886 3.2.1).
+        wan.add_external_address_listener([&port_control](Ipv4Address, Ipv4Address now) {
+            if (port_control) port_control->announce_external_address(now);
+        });
+    }
+    CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
     std::vector<std::unique_ptr<QueueWorker>> workers;
     for (auto& queue : queues)
@@ -324,7 +377,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, igd.get(), options.config_path, config, monotonic_now(), &captures, &workers);
+    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(),
+                           &captures, &workers);
+    control.set_port_control(port_control.get());
     control.set_wan_monitor(&wan);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     for (const auto& command : commands.take()) apply_engine_command(engine, command);
@@ -378,7 +433,11 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         control_socket.add_poll_fds(fds);
         // Wake for the next lease end too: a lease closes its path on time, not on the next tick.
         Instant wake = next_expiry;
-        if (auto lease_end = igd ? igd->next_lease_end() : std::nullopt; lease_end && *lease_end < wake) wake = *lease_end;
+        if (auto lease_end = mapping_service ? mapping_service->next_lease_end() : std::nullopt;
+            lease_end && *lease_end < wake)
+            wake = *lease_end;
+        if (auto pinhole_end = igd ? igd->next_pinhole_lease_end() : std::nullopt; pinhole_end && *pinhole_end < wake)
+            wake = *pinhole_end;
         if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
         if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
         poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
@@ -405,7 +464,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             notifier.watchdog_ping();
             next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
         }
-        if (igd && now >= wake) igd->expire_leases();
+        if (mapping_service && now >= wake) mapping_service->expire_leases();
+        if (igd) igd->expire_pinholes();  // lock-free until a pinhole's lease has ended
         control.expire_timed_forwards(now);
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
@@ -417,12 +477,19 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             if (notifier.under_service_manager())
                 notifier.status(std::to_string(engine.flows().size()) + " flows, " +
                                 std::to_string(engine.mappings().size()) + " NAT mappings" +
-                                (igd ? ", " + std::to_string(igd->mapping_count()) + " UPnP mappings" : std::string()));
+                                (mapping_service ? ", " + std::to_string(mapping_service->mapping_count()) +
+                                                       " port mappings"
+                                                 : std::string()));
             next_expiry = now + expiry_interval;
         }
     }
     notifier.stopping("stopping");
     igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    if (port_control) {
+        log_summary(port_control->counts());
+        control.set_port_control(nullptr);
+        port_control.reset();
+    }
     // Joined before the rules go: queued packets then wait in the kernel and are
     // dropped when the queues are unbound (fail-closed).
     for (auto& worker : workers) worker->stop();

@@ -76,6 +76,12 @@ bool PacketEngine::is_upnp_service(const PacketView& p) const {
            port == setup_.upnp_http->port;
 }
 
+bool PacketEngine::is_port_control_service(const PacketView& p) const {
+    Port port;
+    return setup_.port_control && p.udp && p.ip->destination() == setup_.port_control->address &&
+           read_port(p, Side::destination, port) && port == setup_.port_control->port;
+}
+
 bool PacketEngine::is_upnp_port(const PacketView& p) const {
     if (!setup_.upnp_http) return false;
     Port port;
@@ -105,8 +111,10 @@ UpnpRequestVerdict PacketEngine::judge_upnp_segment(const PacketView& p) const {
 // A new exchange addressed to the gateway itself: the input rules, then the input policy.
 EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, Instant now) {
     RuleDecision decision = decide_by_rules(RuleDirection::input, p, interface, now);
-    // The UPnP service is open to the LAN (and only to it) unless a rule decided otherwise.
-    if (!decision.rule && interface == setup_.lan_interface && is_upnp_service(p)) decision.action = RuleAction::accept;
+    // The UPnP and NAT-PMP/PCP services are open to the LAN (and only to it) unless a
+    // rule decided otherwise.
+    if (!decision.rule && interface == setup_.lan_interface && (is_upnp_service(p) || is_port_control_service(p)))
+        decision.action = RuleAction::accept;
     if (decision.action != RuleAction::accept) {
         if (interface == setup_.wan_interface && is_upnp_port(p)) ++counters_.upnp_from_wan_refused;
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);

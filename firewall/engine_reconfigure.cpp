@@ -42,6 +42,8 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
         refuse("firewall.ipv6.max_flows", std::to_string(running.firewall.ipv6.max_flows),
                std::to_string(wanted.firewall.ipv6.max_flows));
     if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");
+    if (running.port_control != wanted.port_control)
+        refuse("natpmp/pcp", "running port-control endpoint", "new port-control endpoint");
     return refused;
 }
 

@@ -67,6 +67,9 @@ struct EngineSetup {
     // checked (upnp_request_guard.hpp), and it and SSDP are open to the LAN unless a
     // rule says otherwise.
     std::optional<Endpoint> upnp_http;
+    // The NAT-PMP/PCP server (LAN address, UDP 5351) when it runs: open to the LAN
+    // unless a rule says otherwise, like the IGD; from the WAN only the input rules apply.
+    std::optional<Endpoint> port_control;
 };
 
 class PacketEngine {
@@ -173,6 +176,8 @@ private:
     // False: the later fragment starts beyond its receiver's window.
     bool track_tcp_fragment(const FirstFragmentVerdict& first, const FragmentPiece& later);
     bool is_upnp_service(const PacketView& p) const;
+    // UDP to the port-control server's endpoint.
+    bool is_port_control_service(const PacketView& p) const;
     // SSDP or the IGD's HTTP port, to any of the gateway's addresses (what a WAN-side
     // probe for an exposed IGD sends).
     bool is_upnp_port(const PacketView& p) const;

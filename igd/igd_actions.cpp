@@ -1,11 +1,11 @@
 // What each IGD action does once its arguments are valid: the answers about the
-// connection, and the port mapping actions, which go through the one mapping policy.
+// connection, and the port mapping actions, decided against the one mapping policy inside
+// the service's with_policy (which carries out the changes they report).
 #include <string>
 
 #include "daemon/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
-#include "igd/lease_file.hpp"
 
 namespace gw {
 namespace {
@@ -72,14 +72,16 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform(const Action
         case IgdActionId::get_list_of_port_mappings: return list_mappings(std::get<ListPortMappingsArgs>(args));
         case IgdActionId::get_specific_port_mapping_entry: {
             const auto& key = std::get<PortMappingKey>(args);
-            std::lock_guard lock(mutex_);
-            return mapping_entry(policy_.find(key.protocol, key.external_port, key.remote_host, monotonic_now()), false);
+            return mappings_.with_policy([&](MappingPolicy& policy, Instant now) {
+                return mapping_entry(policy.find(key.protocol, key.external_port, key.remote_host, now), false, now);
+            });
         }
         case IgdActionId::get_generic_port_mapping_entry: {
-            std::lock_guard lock(mutex_);
-            const PortMapping* m = policy_.at_index(std::get<PortMappingIndexArgs>(args).index, monotonic_now());
-            if (!m) return {{}, SoapFault{UpnpError::specified_array_index_invalid}};
-            return mapping_entry(m, true);
+            return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+                const PortMapping* m = policy.at_index(std::get<PortMappingIndexArgs>(args).index, now);
+                if (!m) return {{}, SoapFault{UpnpError::specified_array_index_invalid}};
+                return mapping_entry(m, true, now);
+            });
         }
         // WANIPv6FirewallControl: on_pinhole_action dispatches those (pinhole_actions.cpp).
         case IgdActionId::get_firewall_status:
@@ -93,96 +95,94 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform(const Action
     return {{}, SoapFault{UpnpError::invalid_action}};
 }
 
-// With mutex_ held. `with_key`: GetGenericPortMappingEntry also names the mapping.
-InternetGatewayDevice::ActionOutcome InternetGatewayDevice::mapping_entry(const PortMapping* m, bool with_key) {
+// Inside with_policy. `with_key`: GetGenericPortMappingEntry also names the mapping.
+InternetGatewayDevice::ActionOutcome InternetGatewayDevice::mapping_entry(const PortMapping* m, bool with_key,
+                                                                          Instant now) {
     if (!m) return {{}, SoapFault{UpnpError::no_such_entry_in_array}};
     std::vector<std::string> values;
     if (with_key) values = {remote_text(m->remote_host), std::to_string(m->external.value), protocol_text(m->protocol)};
     values.insert(values.end(), {std::to_string(m->internal.port.value), m->internal.address.to_string(),
                                  boolean_text(m->enabled), m->description,
-                                 std::to_string(remaining_lease_seconds(*m, monotonic_now()))});
+                                 std::to_string(remaining_lease_seconds(*m, now))});
     return {values, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const AddPortMappingArgs& a,
                                                                         Ipv4Address requester, bool any_port) {
     PortMapping requested = a.requested();
-    std::lock_guard lock(mutex_);
-    Instant now = monotonic_now();
-    auto granted = any_port ? policy_.grant_any(requested, requester, a.lease_seconds, now)
-                            : policy_.grant(requested, requester, a.lease_seconds, now);
-    // Counted and logged (rate-limited) by on_action.
-    if (auto* refusal = std::get_if<MappingRefusal>(&granted)) {
-        log::debug("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
-                   std::to_string(upnp_error_code(*refusal)));
-        return {{}, fault_of(*refusal)};
-    }
-    const PortMapping& m = std::get<PortMapping>(granted);
-    open_in_packet_path(m);
-    record(serialize_lease_line(m, wall_clock_seconds(), now));
-    announce_mapping_count();
-    log::info("UPnP: mapping granted to " + requester.to_string() + ": " + describe(m) + ", lease " +
-              (m.expires ? std::to_string(remaining_lease_seconds(m, now)) + " s" : std::string("unlimited")));
-    if (any_port) return {{std::to_string(m.external.value)}, {}};
-    return {{}, {}};
+    return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+        auto granted = any_port ? policy.grant_any(requested, requester, a.lease_seconds, now)
+                                : policy.grant(requested, requester, a.lease_seconds, now);
+        // Counted and logged (rate-limited) by on_action.
+        if (auto* refusal = std::get_if<MappingRefusal>(&granted)) {
+            log::debug("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
+                       std::to_string(upnp_error_code(*refusal)));
+            return {{}, fault_of(*refusal)};
+        }
+        const PortMapping& m = std::get<PortMapping>(granted);
+        log::info("UPnP: mapping granted to " + requester.to_string() + ": " + describe(m) + ", lease " +
+                  (m.expires ? std::to_string(remaining_lease_seconds(m, now)) + " s" : std::string("unlimited")));
+        ActionOutcome outcome;
+        if (any_port) outcome.out_values = {std::to_string(m.external.value)};
+        outcome.changes.granted.push_back(m);
+        return outcome;
+    });
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_mapping(const PortMappingKey& key,
                                                                            Ipv4Address requester) {
-    std::lock_guard lock(mutex_);
-    Instant now = monotonic_now();
-    const PortMapping* existing = policy_.find(key.protocol, key.external_port, key.remote_host, now);
-    std::optional<PortMapping> copy = existing ? std::optional(*existing) : std::nullopt;
-    if (auto refusal = policy_.remove(key.protocol, key.external_port, key.remote_host, requester, now))
-        return {{}, fault_of(*refusal)};
-    if (copy) {
-        close_in_packet_path(*copy);
-        log::info("UPnP: mapping deleted by " + requester.to_string() + ": " + describe(*copy));
-    }
-    record(serialize_lease_removal(key.protocol, key.external_port));
-    announce_mapping_count();
-    return {{}, {}};
+    return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+        const PortMapping* existing = policy.find(key.protocol, key.external_port, key.remote_host, now);
+        std::optional<PortMapping> copy = existing ? std::optional(*existing) : std::nullopt;
+        if (auto refusal = policy.remove(key.protocol, key.external_port, key.remote_host, requester, now))
+            return {{}, fault_of(*refusal)};
+        ActionOutcome outcome;
+        if (copy) {
+            log::info("UPnP: mapping deleted by " + requester.to_string() + ": " + describe(*copy));
+            outcome.changes.removed.push_back(*copy);
+        }
+        return outcome;
+    });
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_range(const PortRangeArgs& a, Ipv4Address requester) {
-    std::lock_guard lock(mutex_);
-    auto removed = policy_.remove_range(a.protocol, a.ports, requester, a.manage, monotonic_now());
-    if (auto* refusal = std::get_if<MappingRefusal>(&removed)) return {{}, fault_of(*refusal)};
-    std::string removals;
-    for (const auto& m : std::get<std::vector<PortMapping>>(removed)) {
-        close_in_packet_path(m);
-        removals += serialize_lease_removal(m.protocol, m.external);
-    }
-    record(removals);
-    announce_mapping_count();
-    return {{}, {}};
+    return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+        auto removed = policy.remove_range(a.protocol, a.ports, requester, a.manage, now);
+        if (auto* refusal = std::get_if<MappingRefusal>(&removed)) return {{}, fault_of(*refusal)};
+        ActionOutcome outcome;
+        outcome.changes.removed = std::move(std::get<std::vector<PortMapping>>(removed));
+        log::info("UPnP: " + std::to_string(outcome.changes.removed.size()) + " mappings in " +
+                  std::string(protocol_name(a.protocol)) + " " + a.ports.to_string() + " deleted by " +
+                  requester.to_string());
+        return outcome;
+    });
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::list_mappings(const ListPortMappingsArgs& a) {
-    std::lock_guard lock(mutex_);
-    Instant now = monotonic_now();
-    auto mappings = policy_.list(a.range.protocol, a.range.ports, a.max_entries, now);
-    log::debug("UPnP: GetListOfPortMappings " + std::string(protocol_name(a.range.protocol)) + " " +
-               a.range.ports.to_string() + " max " + std::to_string(a.max_entries) + ": " +
-               std::to_string(mappings.size()) + " of " + std::to_string(policy_.size()));
-    // WANIPConnection:2 2.5.21: nothing in the range is 730 PortMappingNotFound.
-    if (mappings.empty()) return {{}, SoapFault{UpnpError::port_mapping_not_found}};
-    // WANIPConnection:2 2.5.21: an XML document (escaped again when it becomes the
-    // argument's text) in the PortMappingList schema.
-    std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p:PortMappingList "
-                      "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\">";
-    for (const auto& m : mappings) {
-        xml += "<p:PortMappingEntry><p:NewRemoteHost>" + remote_text(m.remote_host) + "</p:NewRemoteHost>";
-        xml += "<p:NewExternalPort>" + std::to_string(m.external.value) + "</p:NewExternalPort>";
-        xml += "<p:NewProtocol>" + protocol_text(m.protocol) + "</p:NewProtocol>";
-        xml += "<p:NewInternalPort>" + std::to_string(m.internal.port.value) + "</p:NewInternalPort>";
-        xml += "<p:NewInternalClient>" + m.internal.address.to_string() + "</p:NewInternalClient>";
-        xml += "<p:NewEnabled>" + boolean_text(m.enabled) + "</p:NewEnabled>";
-        xml += "<p:NewDescription>" + xml_escaped(m.description) + "</p:NewDescription>";
-        xml += "<p:NewLeaseTime>" + std::to_string(remaining_lease_seconds(m, now)) + "</p:NewLeaseTime>";
-        xml += "</p:PortMappingEntry>";
-    }
-    return {{xml + "</p:PortMappingList>"}, {}};
+    return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+        auto mappings = policy.list(a.range.protocol, a.range.ports, a.max_entries, now);
+        log::debug("UPnP: GetListOfPortMappings " + std::string(protocol_name(a.range.protocol)) + " " +
+                   a.range.ports.to_string() + " max " + std::to_string(a.max_entries) + ": " +
+                   std::to_string(mappings.size()) + " of " + std::to_string(policy.size()));
+        // WANIPConnection:2 2.5.21: nothing in the range is 730 PortMappingNotFound.
+        if (mappings.empty()) return {{}, SoapFault{UpnpError::port_mapping_not_found}};
+        // WANIPConnection:2 2.5.21: an XML document (escaped again when it becomes the
+        // argument's text) in the PortMappingList schema.
+        std::string xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><p:PortMappingList "
+                          "xmlns:p=\"urn:schemas-upnp-org:gw:WANIPConnection\">";
+        for (const auto& m : mappings) {
+            xml += "<p:PortMappingEntry><p:NewRemoteHost>" + remote_text(m.remote_host) + "</p:NewRemoteHost>";
+            xml += "<p:NewExternalPort>" + std::to_string(m.external.value) + "</p:NewExternalPort>";
+            xml += "<p:NewProtocol>" + protocol_text(m.protocol) + "</p:NewProtocol>";
+            xml += "<p:NewInternalPort>" + std::to_string(m.internal.port.value) + "</p:NewInternalPort>";
+            xml += "<p:NewInternalClient>" + m.internal.address.to_string() + "</p:NewInternalClient>";
+            xml += "<p:NewEnabled>" + boolean_text(m.enabled) + "</p:NewEnabled>";
+            xml += "<p:NewDescription>" + xml_escaped(m.description) + "</p:NewDescription>";
+            xml += "<p:NewLeaseTime>" + std::to_string(remaining_lease_seconds(m, now)) + "</p:NewLeaseTime>";
+            xml += "</p:PortMappingEntry>";
+        }
+        return {{xml + "</p:PortMappingList>"}, {}};
+    });
 }
 
 }  // namespace gw

@@ -3,8 +3,6 @@
 #include <netinet/in.h>
 #include <upnp/upnptools.h>
 
-#include <algorithm>
-#include <filesystem>
 #include <utility>
 #include <string>
 
@@ -34,13 +32,13 @@ bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
 }  // namespace
 
 InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment,
-                                             EngineCommandQueue& commands, const TrafficCounters& counters)
+                                             PortMappingService& mappings, EngineCommandQueue& commands,
+                                             const TrafficCounters& counters)
     : config_(config),
       environment_(std::move(environment)),
+      mappings_(mappings),
       commands_(commands),
       counters_(counters),
-      policy_(config, environment_.reserved_ports),
-      journal_(config.lease_file, config.lease_sync),
       pinhole_policy_(config.pinholes, config.secure_mode,
                       PinholeEnvironment{environment_.lan_ipv6_networks, environment_.lan_ipv6_addresses,
                                          environment_.outbound_tcp_seconds, environment_.outbound_udp_seconds}),
@@ -48,22 +46,18 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;
-    // URLBase (deprecated by UDA 1.1) pins every control URL to the IPv4 address. An IGD:2
-    // control point may come over IPv6 to open pinholes for its own IPv6 address (secure
-    // mode needs the request on IPv6), so IGD:2 leaves it out and control points resolve
-    // the paths against the address they fetched the description from.
-    if (config.igd_version < 2) description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
+    description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
     endpoints_ = service_endpoints(description_);
     for (auto& document : description_documents(description_)) files_.add(document.path, std::move(document.content));
 }
 
 InternetGatewayDevice::~InternetGatewayDevice() {
+    if (change_listener_) mappings_.remove_change_listener(*change_listener_);
     if (!started_) return;
-    {
-        // A clean stop leaves the file compact: the next start reads one line a mapping.
-        std::lock_guard lock(mutex_);
-        compact_lease_file();
-        if (config_.igd_version >= 2) compact_pinhole_file();
+    if (config_.igd_version >= 2) {
+        // A clean stop leaves the file compact: the next start reads one line a pinhole.
+        std::lock_guard lock(pinhole_mutex_);
+        compact_pinhole_file();
     }
     // UnRegister sends ssdp:byebye, so control points forget the gateway at once.
     if (device_ipv6_ >= 0) UpnpUnRegisterRootDevice(device_ipv6_);
@@ -72,27 +66,12 @@ InternetGatewayDevice::~InternetGatewayDevice() {
 }
 
 void InternetGatewayDevice::start() {
-    {
-        std::lock_guard lock(mutex_);
-        // Outside systemd (which makes StateDirectory=) the lease file's directory may be missing.
-        std::error_code ignored;
-        std::filesystem::create_directories(std::filesystem::path(config_.lease_file).parent_path(), ignored);
-        LeaseFileText file = read_lease_file(config_.lease_file);
-        if (file.error) log::warning("lease file " + config_.lease_file + ": " + *file.error + "; starting without it");
-        LeaseFileReadResult saved = parse_leases(file.text, wall_clock_seconds(), monotonic_now(), config_.lease_file);
-        for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
-        RestoreReport report = policy_.restore(std::move(saved.mappings), monotonic_now());
-        for (const auto& refused : report.refused)
-            log::warning("lease for " + std::string(protocol_name(refused.mapping.protocol)) + " " +
-                         std::to_string(refused.mapping.external.value) + " not restored: " +
-                         std::string(upnp_error_description(refused.reason)));
-        for (const auto& mapping : policy_.all()) open_in_packet_path(mapping);
-        log::info("UPnP: restored " + std::to_string(report.restored) + " port mappings from " + config_.lease_file +
-                  " (" + std::to_string(saved.expired + report.expired) + " had expired)");
-        // Also drops what replay skipped (a torn tail) before anything is appended.
-        compact_lease_file();
-        record("");
-        if (config_.igd_version >= 2) restore_pinholes();
+    // Whoever changes the table (UPnP, NAT-PMP, PCP, the administrator), subscribers
+    // hear the new PortMappingNumberOfEntries.
+    change_listener_ = mappings_.add_change_listener([this](std::size_t count) { announce_mapping_count(count); });
+    if (config_.igd_version >= 2) {
+        std::lock_guard lock(pinhole_mutex_);
+        restore_pinholes();
     }
     // Bound to the LAN interface only: nothing of the IGD listens for the WAN by design
     // (and the firewall's input policy drops WAN packets to the gateway besides).
@@ -108,6 +87,7 @@ void InternetGatewayDevice::start() {
                            std::string(description_path);
     rc = UpnpRegisterRootDevice(location.c_str(), &InternetGatewayDevice::on_event, this, &device_);
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot register the device: " + text_of(rc));
+    registered_ = true;
     rc = UpnpSendAdvertisement(device_, int(config_.advertisement_seconds));
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot advertise: " + text_of(rc));
     if (config_.igd_version >= 2) register_for_ipv6(location);
@@ -210,12 +190,9 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
     // The CALLBACK URL was checked inside the LAN before pupnp read the request (the
     // engine's UPnP request guard, CVE-2020-12695); here only the initial values are sent.
     std::string service_id = UpnpSubscriptionRequest_get_ServiceId_cstr(request);
-    std::string count;
-    {
-        std::lock_guard lock(mutex_);
-        policy_.expire(monotonic_now());
-        count = std::to_string(policy_.size());
-    }
+    // Ended leases collected first (and closed in the packet path), so the count is of live ones.
+    mappings_.expire_leases();
+    std::string count = std::to_string(mappings_.mapping_count());
     std::vector<std::string> names, values;
     if (service_id.find("WANIPConn") != std::string::npos) {
         names = {"PortMappingNumberOfEntries", "ExternalIPAddress", "ConnectionStatus"};
@@ -238,110 +215,18 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
     return 0;
 }
 
-void InternetGatewayDevice::expire_leases() {
-    // The packet thread calls this every tick: without an ended lease it must not wait
-    // for a pupnp thread that holds the lock through a lease file fsync.
-    if (monotonic_now().count() < next_lease_end_ms_.load(std::memory_order_relaxed)) return;
-    std::lock_guard lock(mutex_);
-    expire_pinholes(monotonic_now());
-    std::vector<PortMapping> ended = policy_.expire(monotonic_now());
-    if (ended.empty()) return;
-    std::string removals;
-    for (const auto& mapping : ended) {
-        close_in_packet_path(mapping);
-        removals += serialize_lease_removal(mapping.protocol, mapping.external);
-        log::info("UPnP: lease ended: " + std::string(protocol_name(mapping.protocol)) + " " +
-                  std::to_string(mapping.external.value) + " -> " + to_string(mapping.internal));
-    }
-    record(removals);
-    announce_mapping_count();
-}
-
-std::optional<Instant> InternetGatewayDevice::next_lease_end() const {
-    auto ms = next_lease_end_ms_.load(std::memory_order_relaxed);
-    if (ms == no_lease_end) return std::nullopt;
-    return Instant(ms);
-}
-
-std::size_t InternetGatewayDevice::mapping_count() const { return mapping_count_.load(std::memory_order_relaxed); }
-
-std::vector<PortMapping> InternetGatewayDevice::mappings() {
-    std::lock_guard lock(mutex_);
-    return policy_.all();
-}
-
-std::optional<MappingRefusal> InternetGatewayDevice::delete_mapping_as_administrator(Protocol protocol, Port external) {
-    std::lock_guard lock(mutex_);
-    Instant now = monotonic_now();
-    for (const auto& mapping : policy_.all()) {
-        if (mapping.protocol != protocol || mapping.external != external) continue;
-        // As its owner: secure mode lets only the owner delete, and the administrator
-        // stands above it.
-        if (auto refusal = policy_.remove(protocol, external, mapping.remote_host, mapping.owner, now)) return refusal;
-        close_in_packet_path(mapping);
-        log::info("UPnP: mapping deleted by the administrator: " + std::string(protocol_name(protocol)) + " " +
-                  std::to_string(external.value) + " -> " + to_string(mapping.internal));
-        record(serialize_lease_removal(protocol, external));
-        announce_mapping_count();
-        return std::nullopt;
-    }
-    return MappingRefusal::no_such_entry;
-}
-
-void InternetGatewayDevice::set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved) {
-    std::lock_guard lock(mutex_);
-    policy_.set_reserved(std::move(reserved));
-}
-
-void InternetGatewayDevice::open_in_packet_path(const PortMapping& mapping) {
-    if (!mapping.enabled) return;  // a disabled mapping holds its port and forwards nothing
-    commands_.push(OpenPortMapping{{mapping.protocol, mapping.external, mapping.internal, mapping.remote_host}});
-}
-
-void InternetGatewayDevice::close_in_packet_path(const PortMapping& mapping) {
-    commands_.push(ClosePortMapping{mapping.protocol, mapping.external});
-}
-
-void InternetGatewayDevice::record(std::string_view journal_lines) {
-    publish_next_lease_end();
-    mapping_count_.store(policy_.size(), std::memory_order_relaxed);
-    if (journal_.wants_compaction(policy_.size()) || !journal_.is_open()) {
-        compact_lease_file();
-        return;
-    }
-    if (journal_lines.empty()) return;
-    if (auto error = journal_.append(journal_lines)) {
-        log::error("lease file " + config_.lease_file + ": " + *error + "; rewriting it whole");
-        compact_lease_file();
-    }
-}
-
-void InternetGatewayDevice::compact_lease_file() {
-    auto all = policy_.all();
-    Instant now = monotonic_now();
-    std::string text = serialize_leases(all, wall_clock_seconds(), now);
-    auto lines = std::size_t(std::count(text.begin(), text.end(), '\n'));
-    if (auto error = journal_.compact(text, lines))
-        log::error("lease file " + config_.lease_file + ": " + *error + " (mappings kept in memory)");
-}
-
-void InternetGatewayDevice::announce_mapping_count() {
-    if (!started_ || device_ < 0) return;
-    std::string count = std::to_string(policy_.size());
+void InternetGatewayDevice::announce_mapping_count(std::size_t count) {
+    if (!registered_) return;
+    std::string text = std::to_string(count);
     const char* names[] = {"PortMappingNumberOfEntries"};
-    const char* values[] = {count.c_str()};
+    const char* values[] = {text.c_str()};
     for (const auto& endpoint : endpoints_)
         if (endpoint.kind == ServiceKind::wan_ip_connection)
             UpnpNotify(device_, endpoint.udn.c_str(), std::string(endpoint.service_id).c_str(), names, values, 1);
 }
 
-void InternetGatewayDevice::set_refusing_upstream_nat(bool refusing) {
-    std::lock_guard lock(mutex_);
-    policy_.set_refusing_upstream_nat(refusing);
-}
-
 void InternetGatewayDevice::announce_external_address() {
-    if (!started_ || device_ < 0) return;
+    if (!registered_) return;
     std::string address = external_address_text();
     const char* names[] = {"ExternalIPAddress"};
     const char* values[] = {address.c_str()};

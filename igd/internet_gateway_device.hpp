@@ -1,12 +1,17 @@
-// The running UPnP Internet Gateway Device: pupnp on the LAN interface only, the
-// documents generated from the service table, SOAP actions validated (soap_arguments)
-// and decided by the one mapping policy, grants opened in the packet path through the
-// engine command queue, leases journaled (one fdatasync'ed line per change) and restored on start, and the
-// evented variables announced over GENA.
+// The running UPnP Internet Gateway Device, one front end of the port mapping service:
+// pupnp on the LAN interface only, the documents generated from the service table, SOAP
+// actions validated (soap_arguments) and decided against the one mapping policy inside
+// PortMappingService::with_policy (which opens, closes and journals what they change),
+// and the evented variables announced over GENA (a change listener of the service
+// announces PortMappingNumberOfEntries whoever changed the table).
 //
-// Threads: pupnp calls on_event from its own pool; everything the callbacks share
-// (the policy, the lease file) is behind `mutex_`. The packet worker never sees this
-// object: it takes commands from the queue and publishes traffic counters.
+// IGD:2 also serves WANIPv6FirewallControl (pinhole_actions.cpp): IPv6 pinholes have a
+// policy and a journal of their own, here, and reach the packet path through the same
+// engine command queue.
+//
+// Threads: pupnp calls on_event from its own pool; the mapping policy is the service's,
+// behind its lock; the pinhole policy is behind pinhole_mutex_. The packet worker never
+// sees this object: it takes commands from the queue and publishes traffic counters.
 #pragma once
 
 #include <upnp/upnp.h>
@@ -14,7 +19,9 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -23,8 +30,10 @@
 #include "igd/external_address.hpp"
 #include "igd/igd_config.hpp"
 #include "igd/lease_journal.hpp"
+#include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/pinhole_policy.hpp"
+#include "igd/port_mapping_service.hpp"
 #include "igd/soap_arguments.hpp"
 #include "igd/upnp_refusal_counters.hpp"
 #include "firewall/rate_limiter.hpp"
@@ -40,8 +49,7 @@ struct IgdEnvironment {
     // What GetExternalIPAddress answers, owned by the daemon (it outlives the IGD);
     // null = wan_address.
     const ExternalAddress* external_address = nullptr;
-    std::vector<std::pair<Protocol, PortRange>> reserved_ports;  // static forwards
-    std::string uuid;                                            // stable across restarts
+    std::string uuid;  // stable across restarts
     // IPv6 pinholes: the LAN interface's IPv6 prefixes (link-local left out) and the
     // gateway's own addresses there; the firewall's idle timeouts for outbound flows.
     std::vector<Ipv6Network> lan_ipv6_networks;
@@ -57,42 +65,36 @@ struct TrafficCounters {
 
 class InternetGatewayDevice {
 public:
-    InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, EngineCommandQueue& commands,
-                          const TrafficCounters& counters);
+    // `mappings` and `commands` outlive the device; the service's config is `config`'s
+    // policy part. `commands` carries the pinholes to the packet path.
+    InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, PortMappingService& mappings,
+                          EngineCommandQueue& commands, const TrafficCounters& counters);
     ~InternetGatewayDevice();
     InternetGatewayDevice(const InternetGatewayDevice&) = delete;
     InternetGatewayDevice& operator=(const InternetGatewayDevice&) = delete;
 
-    // Restores the lease file (opening what it holds), starts pupnp on the LAN
-    // interface and advertises. Throws StartupError.
+    // Restores the pinhole file (IGD:2), starts pupnp on the LAN interface and
+    // advertises (the service has restored the leases already). Throws StartupError.
     void start();
-    // Closes the mappings whose lease ended; the daemon calls it every second.
-    void expire_leases();
-    // When the next lease ends (the daemon wakes up for it, so the path closes on time).
-    // Lock-free: the packet thread asks on every loop iteration.
-    std::optional<Instant> next_lease_end() const;
-    std::size_t mapping_count() const;
-    // Every mapping held (gatewayctl mappings), in index order.
-    std::vector<PortMapping> mappings();
-    // gatewayctl mappings delete: the administrator removes a mapping whoever owns it,
-    // through the policy, so the lease file and GENA stay right and the packet path is
-    // closed. The refusal when there is no such live mapping.
-    std::optional<MappingRefusal> delete_mapping_as_administrator(Protocol protocol, Port external);
     // Every refused action, by reason (gatewayctl status).
     const UpnpRefusalCounters& refusals() const { return refusals_; }
-    // Reload: the ports static forwards now hold, refused to new grants (729).
-    void set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved);
+    // Closes the pinholes whose lease ended; the daemon calls it when
+    // next_pinhole_lease_end() is reached. Lock-free until one has.
+    void expire_pinholes();
+    std::optional<Instant> next_pinhole_lease_end() const;
     // Every IPv6 pinhole held (gatewayctl status), by UniqueID.
     std::vector<PinholeLease> pinholes();
-    // wan.cascade_mappings: refuse, with another NAT upstream: new grants get 501.
-    void set_refusing_upstream_nat(bool refusing);
     // The external address changed: GENA event of ExternalIPAddress to subscribers.
     void announce_external_address();
 
 private:
     struct ActionOutcome {
+        ActionOutcome() = default;
+        ActionOutcome(std::vector<std::string> values, std::optional<SoapFault> refusal)
+            : out_values(std::move(values)), fault(refusal) {}
         std::vector<std::string> out_values;  // in the action's table order
         std::optional<SoapFault> fault;
+        MappingChanges changes;  // carried out by the service
     };
 
     static int on_event(Upnp_EventType type, const void* event, void* cookie);
@@ -107,7 +109,7 @@ private:
     ActionOutcome delete_mapping(const PortMappingKey& key, Ipv4Address requester);
     ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
     ActionOutcome list_mappings(const ListPortMappingsArgs& args);
-    ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key);
+    ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key, Instant now);
 
     // WANIPv6FirewallControl (pinhole_actions.cpp): its own requester rules (IPv6 or
     // IPv4 LAN hosts), the pinhole policy, the pinhole journal.
@@ -122,34 +124,30 @@ private:
     // The packet path's count of packets the pinhole let in, asked through the command
     // queue; nullopt when no answer comes within a second (the caller answers 501).
     std::optional<std::uint64_t> packets_let_in(std::uint16_t id);
-    void restore_pinholes();                       // with mutex_ held, at start
-    void expire_pinholes(Instant now);             // with mutex_ held
-    void record_pinholes(std::string_view lines);  // with mutex_ held: journal, next lease end
-    void compact_pinhole_file();                   // with mutex_ held
-    void publish_next_lease_end();                 // with mutex_ held: mappings' and pinholes'
+    void restore_pinholes();                       // with pinhole_mutex_ held, at start
+    void expire_pinholes(Instant now);             // with pinhole_mutex_ held
+    void record_pinholes(std::string_view lines);  // with pinhole_mutex_ held: journal, next lease end
+    void compact_pinhole_file();                   // with pinhole_mutex_ held
+    void publish_next_pinhole_end();               // with pinhole_mutex_ held
 
-    void open_in_packet_path(const PortMapping& mapping);
-    void close_in_packet_path(const PortMapping& mapping);
-    // With mutex_ held, after every change: publishes what the packet thread reads
-    // without the lock, and appends `journal_lines` to the lease file (or compacts it).
-    void record(std::string_view journal_lines);
-    void compact_lease_file();      // with mutex_ held
-    void announce_mapping_count();  // with mutex_ held
+    // The service's change listener: GENA for PortMappingNumberOfEntries.
+    void announce_mapping_count(std::size_t count);
     std::string uptime_seconds() const;
     std::string external_address_text() const;
 
     IgdConfig config_;
     IgdEnvironment environment_;
+    PortMappingService& mappings_;
     EngineCommandQueue& commands_;
     const TrafficCounters& counters_;
     DescriptionParams description_;
     std::vector<ServiceEndpoint> endpoints_;
     WebFiles files_;
-    std::mutex mutex_;
-    MappingPolicy policy_;
-    LeaseJournal journal_;
-    PinholePolicy pinhole_policy_;
-    LeaseJournal pinhole_journal_;
+    std::mutex pinhole_mutex_;
+    PinholePolicy pinhole_policy_;   // with pinhole_mutex_ held
+    LeaseJournal pinhole_journal_;   // with pinhole_mutex_ held
+    static constexpr std::int64_t no_pinhole_end = INT64_MAX;
+    std::atomic<std::int64_t> next_pinhole_end_ms_{no_pinhole_end};
     UpnpRefusalCounters refusals_;
     std::mutex refusal_log_mutex_;
     RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
@@ -159,9 +157,8 @@ private:
     // to a handle of the request's address family), so pinholes can be asked over IPv6.
     UpnpDevice_Handle device_ipv6_ = -1;
     bool started_ = false;
-    static constexpr std::int64_t no_lease_end = INT64_MAX;
-    std::atomic<std::int64_t> next_lease_end_ms_{no_lease_end};
-    std::atomic<std::size_t> mapping_count_{0};
+    std::optional<std::size_t> change_listener_;
+    std::atomic<bool> registered_{false};  // device_ may be notified (any thread's listener call)
     std::int64_t started_at_ = 0;
 };
 

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <utility>
 #include <variant>
 
 namespace gw {
@@ -146,6 +147,15 @@ std::optional<LineError> parse_field(std::string_view key, std::string_view valu
     } else if (key == "enabled") {
         if (value != "0" && value != "1") return LineError{"bad enabled " + in_quotes(value) + " (0 or 1)"};
         m.enabled = value == "1";
+    } else if (key == "nonce") {
+        PcpNonce nonce{};
+        if (value.size() != 2 * nonce.size()) return LineError{"bad nonce " + in_quotes(value) + " (24 hex digits)"};
+        for (std::size_t i = 0; i < nonce.size(); ++i) {
+            auto byte = parse_hex_byte(value.substr(2 * i, 2));
+            if (!byte) return LineError{"bad nonce " + in_quotes(value) + " (24 hex digits)"};
+            nonce[i] = std::uint8_t(*byte);
+        }
+        m.pcp_nonce = nonce;
     }
     return std::nullopt;
 }
@@ -169,8 +179,9 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
     if (auto* e = std::get_if<LineError>(&internal)) return *e;
     m.internal = std::get<Endpoint>(internal);
 
-    // Every field exactly once; desc last.
+    // Every field exactly once, nonce at most once (only PCP mappings have one); desc last.
     std::set<std::string_view, std::less<>> missing{"owner", "remote", "expires", "enabled", "desc"};
+    bool nonce_seen = false;
     for (reader.skip_spaces(); !reader.rest.empty(); reader.skip_spaces()) {
         if (reader.rest.starts_with("desc=")) {
             auto description = reader.description();
@@ -183,8 +194,9 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
         auto eq = word.find('=');
         if (eq == std::string_view::npos) return LineError{"expected key=value, got " + in_quotes(word)};
         auto key = word.substr(0, eq);
-        if (!missing.contains(key)) {
-            bool known = key == "owner" || key == "remote" || key == "expires" || key == "enabled";
+        bool first_nonce = key == "nonce" && !std::exchange(nonce_seen, true);
+        if (!missing.contains(key) && !first_nonce) {
+            bool known = key == "owner" || key == "remote" || key == "expires" || key == "enabled" || key == "nonce";
             return LineError{(known ? "duplicate field " : "unknown field ") + in_quotes(key)};
         }
         missing.erase(key);
@@ -227,6 +239,15 @@ std::string serialize_lease_line(const PortMapping& m, std::int64_t wall_clock_n
     out += " expires=";
     out += m.expires ? std::to_string(wall_clock_now_seconds + remaining_lease_seconds(m, engine_now)) : "never";
     out += m.enabled ? " enabled=1" : " enabled=0";
+    // Only PCP mappings have one: a file without PCP mappings stays readable by a
+    // daemon that predates the field.
+    if (m.pcp_nonce) {
+        out += " nonce=";
+        for (auto byte : *m.pcp_nonce) {
+            out += hex_digits[byte >> 4];
+            out += hex_digits[byte & 0xf];
+        }
+    }
     out += " desc=\"" + escaped(m.description) + "\"\n";
     return out;
 }

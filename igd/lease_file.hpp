@@ -3,6 +3,7 @@
 //
 //   gatewayd-leases 1
 //   tcp 3389 192.168.50.20:3389 owner=192.168.50.20 remote=* expires=1767225600 enabled=1 desc="Remote Assistance"
+//   udp 5000 192.168.50.21:5000 owner=192.168.50.21 remote=* expires=1767225600 enabled=1 nonce=0123456789abcdef01234567 desc="PCP"
 //   del udp 5000
 //
 // It is a journal (lease_journal.hpp): each grant appends its mapping's line, each
@@ -12,7 +13,10 @@
 //
 // `expires` is the wall-clock second (Unix time) the lease ends, or `never`: a lease
 // keeps running while the daemon is down, as the client that asked for it expects.
-// Engine time (Instant) is per boot, so it is converted at both ends. `desc` is last,
+// Engine time (Instant) is per boot, so it is converted at both ends. `nonce` (24 hex
+// digits) is there only for mappings PCP granted: their nonce must survive a restart, or
+// the client could no longer refresh or delete them (RFC 6887 §11.2); lines written
+// before the field existed read as mappings without one. `desc` is last,
 // quoted, with \" \\ and \xHH escapes. Lines starting with '#' and blank lines are
 // ignored.
 //

@@ -107,6 +107,12 @@ std::optional<MappingRefusal> MappingPolicy::check_port(const PortMapping& reque
         // The spec's "overwrite": same client, same key, same internal client.
         bool overwrite = held->owner == requester && held->internal.address == requested.internal.address &&
                          held->remote_host == requested.remote_host;
+        // A PCP mapping is its internal endpoint's and its nonce's (RFC 6887 §11.2): only a
+        // request naming both refreshes it (and may change its FILTER, the remote host), so
+        // neither UPnP nor another nonce takes it over, and PCP takes over no UPnP mapping.
+        if (held->pcp_nonce || requested.pcp_nonce)
+            overwrite = held->owner == requester && held->internal == requested.internal &&
+                        held->pcp_nonce == requested.pcp_nonce;
         if (!overwrite) return MappingRefusal::conflict;
     }
     return std::nullopt;
@@ -283,6 +289,20 @@ std::vector<PortMapping> MappingPolicy::list(Protocol protocol, PortRange ports,
         if (alive(it->second, now)) found.push_back(it->second);
     }
     return found;
+}
+
+std::vector<PortMapping> MappingPolicy::forwarding_to(Ipv4Address internal_address, Instant now) const {
+    std::vector<PortMapping> found;
+    for (const auto& [key, m] : mappings_)
+        if (alive(m, now) && m.internal.address == internal_address) found.push_back(m);
+    return found;
+}
+
+bool MappingPolicy::at_client_limit(Ipv4Address owner, Instant now) const {
+    std::size_t owned = 0;
+    for (const auto& [key, m] : mappings_)
+        if (alive(m, now) && m.owner == owner) ++owned;
+    return owned >= config_.per_client_limit;
 }
 
 std::vector<PortMapping> MappingPolicy::expire(Instant now) {

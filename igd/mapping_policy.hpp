@@ -92,7 +92,10 @@ public:
     // `requester`, the expiry comes from `lease_seconds`). The same owner asking again
     // for its own (protocol, external port, remote host) towards the same internal
     // address overwrites its mapping (new internal port, description, lease) as the
-    // spec says; anything else on a held port is 718. Returns the mapping as granted:
+    // spec says; anything else on a held port is 718. A mapping with a `pcp_nonce` is
+    // overwritten only by a request with the same internal endpoint and nonce (PCP's
+    // refresh, which may change the remote host); a request with a nonce overwrites
+    // nothing else. Returns the mapping as granted:
     // `expires` tells the lease actually given, which may be shorter than asked.
     std::variant<PortMapping, MappingRefusal> grant(const PortMapping& requested, Ipv4Address requester,
                                                     std::uint32_t lease_seconds, Instant now);
@@ -127,6 +130,14 @@ public:
     // GetListOfPortMappings: live mappings of `protocol` in `ports`, in port order, at
     // most `max` (0 = no limit, as NewNumberOfPorts=0). Empty: the SOAP layer says 730.
     std::vector<PortMapping> list(Protocol protocol, PortRange ports, std::size_t max, Instant now) const;
+    // Live mappings towards `internal_address`, in index order (PCP finds a client's
+    // mappings by internal endpoint, not by external port). O(n).
+    std::vector<PortMapping> forwarding_to(Ipv4Address internal_address, Instant now) const;
+    // Whether `owner` holds per_client_limit live mappings: tells a 728 that is the
+    // client's own quota (PCP USER_EX_QUOTA) from one that is the gateway's (NO_RESOURCES).
+    bool at_client_limit(Ipv4Address owner, Instant now) const;
+    // remove() refuses others' mappings in secure mode.
+    bool secure_mode() const { return config_.secure_mode; }
     // Mappings stored, including any whose lease is over but that expire() has not
     // collected yet (call expire first for PortMappingNumberOfEntries).
     std::size_t size() const { return mappings_.size(); }

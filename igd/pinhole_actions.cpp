@@ -137,7 +137,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(cons
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_pinhole(const PinholeRequest& request,
                                                                         const Ipv6Address& requester) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(pinhole_mutex_);
     Instant now = monotonic_now();
     auto outcome = pinhole_policy_.add(request, requester, now);
     if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) {  // counted and logged by refuse()
@@ -155,7 +155,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_pinhole(const Pi
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::update_pinhole(const UpdatePinholeArgs& args,
                                                                            const Ipv6Address& requester) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(pinhole_mutex_);
     Instant now = monotonic_now();
     auto outcome = pinhole_policy_.update(args.id, args.lease_seconds, requester, now);
     if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
@@ -168,7 +168,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::update_pinhole(const
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_pinhole(std::uint16_t id,
                                                                            const Ipv6Address& requester) {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(pinhole_mutex_);
     auto outcome = pinhole_policy_.remove(id, requester, monotonic_now());
     if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
     commands_.push(ClosePinhole{id});
@@ -181,8 +181,8 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_pinhole(std::
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::pinhole_packets(IgdActionId action, std::uint16_t id,
                                                                             const Ipv6Address& requester) {
     {
-        // Not held while the packet path answers: its thread takes mutex_ to expire leases.
-        std::lock_guard lock(mutex_);
+        // Not held while the packet path answers: its thread takes pinhole_mutex_ to expire leases.
+        std::lock_guard lock(pinhole_mutex_);
         auto outcome = pinhole_policy_.owned(id, requester, monotonic_now());
         if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
     }
@@ -217,7 +217,7 @@ std::optional<std::uint64_t> InternetGatewayDevice::packets_let_in(std::uint16_t
 }
 
 std::vector<PinholeLease> InternetGatewayDevice::pinholes() {
-    std::lock_guard lock(mutex_);
+    std::lock_guard lock(pinhole_mutex_);
     return pinhole_policy_.all();
 }
 
@@ -243,7 +243,7 @@ void InternetGatewayDevice::restore_pinholes() {
         log::info("UPnP: IPv6 pinholes for hosts in " + prefixes + (config_.pinholes.enabled ? "" : " (disabled: 702)"));
     }
     compact_pinhole_file();
-    publish_next_lease_end();
+    publish_next_pinhole_end();
 }
 
 void InternetGatewayDevice::expire_pinholes(Instant now) {
@@ -259,7 +259,7 @@ void InternetGatewayDevice::expire_pinholes(Instant now) {
 }
 
 void InternetGatewayDevice::record_pinholes(std::string_view lines) {
-    publish_next_lease_end();
+    publish_next_pinhole_end();
     if (pinhole_journal_.wants_compaction(pinhole_policy_.size()) || !pinhole_journal_.is_open()) {
         compact_pinhole_file();
         return;
@@ -278,13 +278,23 @@ void InternetGatewayDevice::compact_pinhole_file() {
         log::error("pinhole file " + pinhole_journal_.path() + ": " + *error + " (pinholes kept in memory)");
 }
 
-void InternetGatewayDevice::publish_next_lease_end() {
-    auto mappings = policy_.next_expiry();
-    auto pinholes = pinhole_policy_.next_expiry();
-    std::int64_t next = no_lease_end;
-    if (mappings) next = std::min(next, std::int64_t(mappings->count()));
-    if (pinholes) next = std::min(next, std::int64_t(pinholes->count()));
-    next_lease_end_ms_.store(next, std::memory_order_relaxed);
+void InternetGatewayDevice::publish_next_pinhole_end() {
+    auto next = pinhole_policy_.next_expiry();
+    next_pinhole_end_ms_.store(next ? next->count() : no_pinhole_end, std::memory_order_relaxed);
+}
+
+void InternetGatewayDevice::expire_pinholes() {
+    // The daemon's loop calls this every turn: it must not wait for a pupnp thread that
+    // holds the lock through a journal fsync unless a lease has ended.
+    if (monotonic_now().count() < next_pinhole_end_ms_.load(std::memory_order_relaxed)) return;
+    std::lock_guard lock(pinhole_mutex_);
+    expire_pinholes(monotonic_now());
+}
+
+std::optional<Instant> InternetGatewayDevice::next_pinhole_lease_end() const {
+    auto ms = next_pinhole_end_ms_.load(std::memory_order_relaxed);
+    if (ms == no_pinhole_end) return std::nullopt;
+    return Instant(ms);
 }
 
 }  // namespace gw

@@ -3,6 +3,7 @@
 // Every front end (UPnP SOAP, later NAT-PMP and PCP) and the lease file speak it.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -18,6 +19,10 @@ namespace gw {
 // normalized_description in mapping_policy.hpp).
 inline constexpr std::size_t max_description_bytes = 256;
 
+// PCP's mapping nonce (RFC 6887 §11.1): 12 random octets a client sends with every
+// request about a mapping, so that nobody else can refresh or delete it (§11.2).
+using PcpNonce = std::array<std::uint8_t, 12>;
+
 struct PortMapping {
     Protocol protocol = Protocol::tcp;         // tcp or udp
     Port external;                             // on the WAN address; never 0 once granted
@@ -27,6 +32,7 @@ struct PortMapping {
     bool enabled = true;                       // NewEnabled; a disabled mapping holds its port, forwards nothing
     std::optional<Instant> expires;            // engine time the lease ends; nullopt = no expiry
     Ipv4Address owner;                         // the LAN address that asked for it
+    std::optional<PcpNonce> pcp_nonce;         // set when PCP granted it: only a request with it changes it
 
     bool operator==(const PortMapping&) const = default;
 };

@@ -15,6 +15,8 @@ packages=(
   # the STUN server of the cascading-NAT tests (lab_up --stun runs stund inside the lab's WAN
   # namespace). Its init script starts nothing unless START_DAEMON is set in /etc/default/stun.
   stun-server
+  # NAT-PMP's real client (natpmpc) for tests/integration/natpmp_*.sh
+  natpmp-utils
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)

@@ -77,8 +77,10 @@ private:
 // A response of `type` to `request` (its cookie and transaction id) with one attribute.
 std::vector<std::uint8_t> response(const std::vector<std::uint8_t>& request, std::uint16_t type,
                                    std::uint16_t attribute, std::vector<std::uint8_t> value) {
-    std::vector<std::uint8_t> out{std::uint8_t(type >> 8), std::uint8_t(type), 0, 0};
-    out.insert(out.end(), request.begin() + 4, request.begin() + 20);
+    std::vector<std::uint8_t> out(request.begin(), request.begin() + 20);  // keeps cookie and transaction id
+    out[0] = std::uint8_t(type >> 8);
+    out[1] = std::uint8_t(type);
+    out[2] = out[3] = 0;
     out.push_back(std::uint8_t(attribute >> 8));
     out.push_back(std::uint8_t(attribute));
     out.push_back(0);

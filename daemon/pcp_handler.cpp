@@ -1,0 +1,68 @@
+#include "daemon/pcp_handler.hpp"
+
+#include <memory>
+#include <string>
+#include <utility>
+
+#include "daemon/log.hpp"
+#include "firewall/rate_limiter.hpp"
+#include "igd/engine_clock.hpp"
+
+namespace gw {
+namespace {
+
+struct RefusalLog {
+    RateLimiter limit{RateLimit{.per_second = 5, .burst = 20}};
+    std::uint64_t not_logged = 0;
+
+    void write(const std::string& line) {
+        if (!limit.admit(monotonic_now())) {
+            ++not_logged;
+            return;
+        }
+        auto skipped = std::exchange(not_logged, 0);
+        log::info(line + (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it)" : ""));
+    }
+};
+
+}  // namespace
+
+PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
+                                   OutboundMappingLookup outbound_mapping) {
+    // Only the server's thread calls the handler: the log state needs no lock.
+    auto refusals = std::make_shared<RefusalLog>();
+    return [=](std::span<const std::uint8_t> request, Endpoint client, const PortControlContext& port_control,
+               MappingPolicy& policy, Instant now) {
+        PcpRequestContext context;
+        context.source = client;
+        context.server_address = server_address;
+        context.external_address = port_control.external_address;
+        context.epoch_seconds = port_control.epoch_seconds;
+        context.config = config;
+        context.outbound_mapping = outbound_mapping;
+        PcpAnswer answer = answer_pcp(request, context, policy, now);
+
+        std::string line = "PCP: " + to_string(client) + ": " + answer.reason;
+        if (!answer.result)
+            refusals->write(line + " (not answered)");
+        else if (*answer.result != PcpResult::success)
+            refusals->write(line + " -> " + std::string(pcp_result_name(*answer.result)));
+        else if (!answer.changes.empty())
+            log::info(line);
+        else
+            log::debug(line);
+        return PortControlAnswer{std::move(answer.response), std::move(answer.changes), answer.result};
+    };
+}
+
+OutboundMappingLookup engine_outbound_mapping(const PacketEngine& engine, std::mutex& engine_lock) {
+    return [&engine, &engine_lock](Protocol protocol, Endpoint internal, Endpoint) -> std::optional<Port> {
+        std::unique_lock lock(engine_lock, std::try_to_lock);
+        if (!lock.owns_lock()) return std::nullopt;
+        const Mapping* mapping = engine.mappings().find_by_internal(protocol, internal);
+        if (!mapping) return std::nullopt;
+        return mapping->external;
+    };
+}
+
+}  // namespace gw

@@ -1,0 +1,273 @@
+#include "daemon/port_control_server.hpp"
+
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "daemon/log.hpp"
+#include "daemon/startup_error.hpp"
+#include "igd/engine_clock.hpp"
+#include "igd/natpmp_responder.hpp"
+
+namespace gw {
+namespace {
+
+// RFC 6886 §3.2.1: ten announcements, the first at once, then 250 ms apart, doubling.
+constexpr int announcement_count = 10;
+constexpr std::chrono::milliseconds first_announcement_interval{250};
+// PCP's largest message (RFC 6887 §7: 1100 bytes); NAT-PMP's are 12.
+constexpr std::size_t max_request_bytes = pcp_max_message_size;
+
+bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
+    for (const auto& n : networks)
+        if (n.contains(a)) return true;
+    return false;
+}
+
+sockaddr_in socket_address(Endpoint e) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(e.address.host_order());
+    a.sin_port = htons(e.port.value);
+    return a;
+}
+
+std::string error_text(int error_number) { return std::strerror(error_number); }
+
+}  // namespace
+
+PortControlServer::PortControlServer(PortControlServerOptions options, PortMappingService& mappings)
+    : options_(std::move(options)), mappings_(mappings), external_address_(options_.external_address) {}
+
+PortControlServer::~PortControlServer() {
+    if (thread_.joinable()) {
+        thread_.request_stop();
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto written = write(wake_fd_, &one, sizeof one);
+        thread_.join();
+    }
+    if (socket_ >= 0) close(socket_);
+    if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void PortControlServer::start() {
+    wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (wake_fd_ < 0) throw StartupError("NAT-PMP/PCP: cannot create an eventfd: " + error_text(errno));
+    socket_ = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (socket_ < 0) throw StartupError("NAT-PMP/PCP: cannot create a UDP socket: " + error_text(errno));
+    // Bound to the LAN address: RFC 6886 §3 and RFC 6887 §8 want the server on the
+    // internal side only; nothing on the WAN address answers.
+    sockaddr_in local = socket_address(Endpoint{options_.lan_address, Port{options_.port}});
+    if (bind(socket_, reinterpret_cast<const sockaddr*>(&local), sizeof local) != 0)
+        throw StartupError("NAT-PMP/PCP: cannot bind " + options_.lan_address.to_string() + ":" +
+                           std::to_string(options_.port) + ": " + error_text(errno));
+    socklen_t local_length = sizeof local;
+    getsockname(socket_, reinterpret_cast<sockaddr*>(&local), &local_length);
+    bound_port_ = ntohs(local.sin_port);
+    // Announcements leave by the LAN interface, link-local (TTL 1, the default), and are
+    // not looped back to the gateway itself.
+    ip_mreqn multicast{};
+    multicast.imr_address.s_addr = htonl(options_.lan_address.host_order());
+    multicast.imr_ifindex = int(if_nametoindex(options_.lan_interface.c_str()));
+    if (setsockopt(socket_, IPPROTO_IP, IP_MULTICAST_IF, &multicast, sizeof multicast) != 0)
+        throw StartupError("NAT-PMP/PCP: cannot send multicast out of " + options_.lan_interface + ": " +
+                           error_text(errno));
+    int no = 0;
+    setsockopt(socket_, IPPROTO_IP, IP_MULTICAST_LOOP, &no, sizeof no);
+    started_ = monotonic_now();
+    log::info(std::string("NAT-PMP/PCP: serving ") + options_.lan_address.to_string() + ":" +
+              std::to_string(bound_port_) + " (NAT-PMP " + (options_.natpmp_enabled ? "on" : "off") + ", PCP " +
+              (pcp_handler_ ? "on" : "answered as unsupported") + ")");
+    thread_ = std::jthread([this](std::stop_token stop) { serve(stop); });
+    announce_external_address(options_.external_address);
+}
+
+void PortControlServer::announce_external_address(std::optional<Ipv4Address> address) {
+    {
+        std::lock_guard lock(mutex_);
+        external_address_ = address;
+        bool usable = address && address->host_order() != 0;
+        announcements_left_ = options_.natpmp_enabled && usable ? announcement_count : 0;
+        next_announcement_ = monotonic_now();
+        announcement_interval_ = first_announcement_interval;
+    }
+    if (wake_fd_ >= 0) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] auto written = write(wake_fd_, &one, sizeof one);
+    }
+}
+
+PortControlCounts PortControlServer::counts() const {
+    std::lock_guard lock(mutex_);
+    return counts_;
+}
+
+std::uint32_t PortControlServer::epoch_seconds() const {
+    return std::uint32_t((monotonic_now() - started_).count() / 1000);
+}
+
+PortControlContext PortControlServer::context() const {
+    std::lock_guard lock(mutex_);
+    return PortControlContext{external_address_, epoch_seconds()};
+}
+
+void PortControlServer::serve(std::stop_token stop) {
+    while (!stop.stop_requested()) {
+        int timeout_ms = -1;
+        {
+            std::lock_guard lock(mutex_);
+            if (announcements_left_ > 0)
+                timeout_ms = int(std::max<std::int64_t>(0, (next_announcement_ - monotonic_now()).count()));
+        }
+        pollfd fds[] = {{socket_, POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        if (poll(fds, 2, timeout_ms) < 0 && errno != EINTR) {
+            log::error("NAT-PMP/PCP: poll failed: " + error_text(errno) + "; the server stops");
+            return;
+        }
+        if (fds[1].revents & POLLIN) {
+            std::uint64_t count = 0;
+            [[maybe_unused]] auto read_bytes = read(wake_fd_, &count, sizeof count);
+        }
+        if (stop.stop_requested()) return;
+        if (fds[0].revents & POLLIN) receive_one();
+        send_due_announcements();
+    }
+}
+
+void PortControlServer::receive_one() {
+    // One octet more than the largest request: a longer datagram must reach the PCP
+    // responder as too long (MALFORMED_REQUEST, RFC 6887 §8.2), not cut to a valid size.
+    std::uint8_t buffer[max_request_bytes + 1];
+    // Drains what is queued (a client retransmits; a flood must not starve announcements:
+    // at most 64 before the loop looks at the clock again).
+    for (int i = 0; i < 64; ++i) {
+        sockaddr_in from{};
+        socklen_t from_length = sizeof from;
+        ssize_t n = recvfrom(socket_, buffer, sizeof buffer, 0, reinterpret_cast<sockaddr*>(&from), &from_length);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                log::warning("NAT-PMP/PCP: receive failed: " + error_text(errno));
+            return;
+        }
+        if (from.sin_family != AF_INET) continue;
+        Endpoint client{Ipv4Address(ntohl(from.sin_addr.s_addr)), Port{ntohs(from.sin_port)}};
+        if (!inside(client.address, options_.lan_networks)) {
+            // The socket is on the LAN address, but routing could still bring a WAN
+            // packet to it: only LAN hosts may map ports.
+            {
+                std::lock_guard lock(mutex_);
+                ++counts_.outside_lan;
+            }
+            log_refusal("NAT-PMP/PCP: request from " + to_string(client) + " outside the LAN dropped");
+            continue;
+        }
+        auto response = answer(std::span<const std::uint8_t>(buffer, std::size_t(n)), client);
+        if (!response.empty()) send_to(client, response);
+    }
+}
+
+std::vector<std::uint8_t> PortControlServer::answer(std::span<const std::uint8_t> request, Endpoint client) {
+    std::uint8_t version = request.empty() ? 0 : request[0];
+    // RFC 6887 §9: the version byte tells the protocols apart. A PCP-only server (NAT-PMP
+    // off) leaves version 0 to the PCP responder, which answers it as PCP requires.
+    bool to_pcp = pcp_handler_ && (version == pcp_version || (version == natpmp_version && !options_.natpmp_enabled));
+    if (!to_pcp && version == natpmp_version && !options_.natpmp_enabled) return {};
+    if (to_pcp) {
+        PortControlContext ctx = context();
+        PortControlAnswer a = mappings_.with_policy([&](MappingPolicy& policy, Instant now) {
+            return pcp_handler_(request, client, ctx, policy, now);
+        });
+        {
+            std::lock_guard lock(mutex_);
+            ++counts_.pcp_requests;
+            if (a.pcp_result) ++counts_.pcp_results[std::size_t(*a.pcp_result)];
+            else if (a.response.empty()) ++counts_.pcp_dropped;
+        }
+        if (!a.changes.empty())
+            log::info("PCP: " + to_string(client) + ": " + std::to_string(a.changes.granted.size()) + " granted, " +
+                      std::to_string(a.changes.removed.size()) + " removed");
+        return std::move(a.response);
+    }
+    // NAT-PMP, and every version nobody here speaks: answer_natpmp replies Unsupported
+    // Version (result 1) to those, which is what sends a PCP client back to NAT-PMP.
+    return answer_natpmp_request(request, client);
+}
+
+std::vector<std::uint8_t> PortControlServer::answer_natpmp_request(std::span<const std::uint8_t> request,
+                                                                   Endpoint client) {
+    PortControlContext ctx = context();
+    NatPmpAnswer a = mappings_.with_policy([&](MappingPolicy& policy, Instant now) {
+        return answer_natpmp(request, client.address, ctx, policy, now);
+    });
+    {
+        std::lock_guard lock(mutex_);
+        ++counts_.natpmp_requests;
+        if (a.response.empty()) ++counts_.natpmp_ignored;
+        else ++counts_.natpmp_results[std::size_t(a.result)];
+        if (a.result == NatPmpResult::unsupported_version) ++counts_.unsupported_version;
+    }
+    std::string who = "NAT-PMP: " + client.address.to_string() + ": ";
+    if (!a.changes.empty()) log::info(who + a.decision);
+    else if (a.response.empty() || a.result != NatPmpResult::success)
+        log_refusal(who + a.decision + (a.response.empty() ? std::string(" (not answered)")
+                                                          : " -> result " + std::to_string(int(a.result)) + " " +
+                                                                std::string(natpmp_result_name(a.result))));
+    else log::debug(who + a.decision);
+    return std::move(a.response);
+}
+
+void PortControlServer::send_to(Endpoint destination, std::span<const std::uint8_t> bytes) {
+    sockaddr_in to = socket_address(destination);
+    if (sendto(socket_, bytes.data(), bytes.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to) >= 0) return;
+    int error = errno;
+    std::uint64_t errors;
+    {
+        std::lock_guard lock(mutex_);
+        errors = ++counts_.send_errors;
+    }
+    if (errors == 1 || errors % 1000 == 0)
+        log::warning("NAT-PMP/PCP: cannot send to " + to_string(destination) + ": " + error_text(error) + " (" +
+                     std::to_string(errors) + " send errors so far)");
+}
+
+void PortControlServer::send_due_announcements() {
+    std::vector<std::uint8_t> announcement;
+    {
+        std::lock_guard lock(mutex_);
+        Instant now = monotonic_now();
+        if (announcements_left_ == 0 || now < next_announcement_ || !external_address_) return;
+        --announcements_left_;
+        next_announcement_ = now + announcement_interval_;
+        announcement_interval_ *= 2;
+        ++counts_.announcements;
+        announcement =
+            encode_natpmp_external_address_response(NatPmpResult::success, epoch_seconds(), *external_address_);
+        if (announcements_left_ == announcement_count - 1)
+            log::info("NAT-PMP: announcing external address " + external_address_->to_string() + " to " +
+                      to_string(options_.announce_to) + " on " + options_.lan_interface);
+    }
+    send_to(options_.announce_to, announcement);
+}
+
+void PortControlServer::log_refusal(const std::string& line) {
+    std::uint64_t skipped = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (!refusal_log_limit_.admit(monotonic_now())) {
+            ++refusals_not_logged_;
+            return;
+        }
+        skipped = std::exchange(refusals_not_logged_, 0);
+    }
+    log::info(line + (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it)" : std::string()));
+}
+
+}  // namespace gw
