@@ -14,6 +14,10 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     PacketView& p = parsed.view;
     if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
     if (is_upnp_client_error_answer(p)) ++counters_.upnp_http_answered_4xx;
+    // Nothing answers from a multicast group or the broadcast address (SSDP NOTIFY, the
+    // NAT-PMP announcements): a flow for them would only hold a slot of the table.
+    std::uint32_t destination = p.ip->destination().host_order();
+    if ((destination >> 28) == 0xe || destination == 0xffffffffU) return delivered_locally();
     Endpoint local, remote;
     lan_side_ends(p, local, remote);
     auto protocol = Protocol(p.protocol);

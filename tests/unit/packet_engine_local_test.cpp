@@ -88,6 +88,21 @@ TEST_CASE("track_local_output never refuses the gateway's own packets, even malf
     CHECK(engine.flows().size() == 0);
 }
 
+TEST_CASE("the gateway's multicast and broadcast packets take no slot of the flow table (no reply comes from a group)") {
+    PacketEngine engine(engine_setup());
+    constexpr Ipv4Address gateway_lan = Ipv4Address::from_octets(192, 168, 1, 1);
+    Packet natpmp_announcement = udp(at(gateway_lan, 5351), at(Ipv4Address::from_octets(224, 0, 0, 1), 5350));
+    Packet ssdp_notify = udp(at(gateway_lan, 1900), at(Ipv4Address::from_octets(239, 255, 255, 250), 1900));
+    Packet broadcast = udp(at(gateway_lan, 68), at(Ipv4Address::from_octets(255, 255, 255, 255), 67));
+    for (Packet* p : {&natpmp_announcement, &ssdp_notify, &broadcast})
+        CHECK(engine.track_local_output(*p, t0).verdict == Verdict::deliver_locally);
+    CHECK(engine.flows().size() == 0);
+    // A unicast answer still is tracked.
+    Packet answer = udp(at(gateway_lan, 5351), at(host_a, 40000));
+    engine.track_local_output(answer, t0);
+    CHECK(engine.flows().size() == 1);
+}
+
 TEST_CASE("the gateway's flow and a LAN host's flow to the same remote on the same external port stay apart") {
     // nat.port_range may overlap the gateway's own ports (the daemon only warns); both
     // flows then have the same external tuple (udp, 40000, server:53).

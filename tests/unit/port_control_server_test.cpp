@@ -95,7 +95,8 @@ struct ServerUnderTest {
     LoopbackSocket announcements;
     std::optional<PortControlServer> server;
 
-    explicit ServerUnderTest(std::vector<Ipv4Network> lan = {*Ipv4Network::parse("127.0.0.0/8")}) {
+    explicit ServerUnderTest(std::vector<Ipv4Network> lan = {*Ipv4Network::parse("127.0.0.0/8")},
+                             bool natpmp_enabled = true) {
         service.start();
         PortControlServerOptions options;
         options.lan_interface = "lo";
@@ -103,6 +104,7 @@ struct ServerUnderTest {
         options.lan_networks = std::move(lan);
         options.external_address = external;
         options.port = 0;
+        options.natpmp_enabled = natpmp_enabled;
         options.announce_to = Endpoint{loopback, Port{announcements.port()}};
         server.emplace(options, service);
     }
@@ -213,6 +215,33 @@ TEST_CASE("a PCP request longer than 1100 octets reaches the handler as too long
     REQUIRE(client.receive());
     CHECK(seen_size > 1100);
     CHECK(t.server->counts().pcp_results[std::size_t(PcpResult::malformed_request)] == 1);
+}
+
+TEST_CASE("with NAT-PMP off, version 0 goes to the PCP handler, and is not answered without one") {
+    const auto lan = std::vector<Ipv4Network>{*Ipv4Network::parse("127.0.0.0/8")};
+    {
+        ServerUnderTest t(lan, false);
+        t.server->start();
+        LoopbackSocket client;
+        client.send(t.server->bound_port(), Bytes{0, 0});
+        CHECK_FALSE(client.receive());
+        CHECK(t.server->counts().natpmp_results[0] == 0);
+        // Nor is the address announced: that is NAT-PMP's.
+        CHECK(t.server->counts().announcements == 0);
+    }
+    ServerUnderTest t(lan, false);
+    t.server->set_pcp_handler([](std::span<const std::uint8_t> request, Endpoint, const PortControlContext&,
+                                 MappingPolicy&, Instant) {
+        // RFC 6887 9: a PCP-only server answers NAT-PMP as PCP UNSUPP_VERSION (here a marker).
+        return PortControlAnswer{{2, std::uint8_t(0x80 | request[1]), 0, 1}, {}, PcpResult::unsupp_version};
+    });
+    t.server->start();
+    LoopbackSocket client;
+    client.send(t.server->bound_port(), Bytes{0, 0});
+    auto answer = client.receive();
+    REQUIRE(answer);
+    CHECK(*answer == Bytes{2, 0x80, 0, 1});
+    CHECK(t.server->counts().pcp_requests == 1);
 }
 
 TEST_CASE("a request from outside the LAN networks is dropped and counted") {
