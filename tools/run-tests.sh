@@ -59,8 +59,7 @@ run_config() {
         {
             CC=clang-14 CXX=clang++-14 cmake -S "$repo" -B "$repo/build-fuzz" -DGATEWAYD_FUZZ=ON \
                 -DCMAKE_BUILD_TYPE=RelWithDebInfo &&
-                cmake --build "$repo/build-fuzz" -j"$jobs" --target packet_engine_fuzzer soap_actions_fuzzer \
-                    config_loader_fuzzer lease_file_fuzzer &&
+                cmake --build "$repo/build-fuzz" -j"$jobs" --target fuzzers &&
                 (cd "$repo/build-fuzz" && ctest --output-on-failure -L fuzz)
         } 2>&1 | tee "$log"
         status=${PIPESTATUS[0]}
