@@ -52,13 +52,19 @@ constexpr Instant expiry_interval = std::chrono::seconds(1);
 class PacketPathGuard {
 public:
     PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address)
-        : lan_(c.lan_interface), wan_(c.wan_interface), ipv6_(c.firewall.ipv6.enabled()) {
+        : lan_(c.lan_interface),
+          wan_(c.wan_interface),
+          ipv6_(c.firewall.ipv6.enabled()),
+          ipv6_rules_(ipv6_ || c.upnp.enabled) {
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
+        rules.ipv6_forwarding = ipv6_;
+        if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
         if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
-            // Without lan.ipv6_networks IPv6 is not ours: no rules, forwarding untouched.
-            if (ipv6_) {
+            // Without lan.ipv6_networks IPv6 forwarding is not ours (forwarding untouched);
+            // with UPnP on, its ports are still kept from the WAN over IPv6.
+            if (ipv6_rules_) {
                 if (auto error = install_ipv6_queue_rules(rules); !error.empty())
                     throw StartupError("cannot install the IPv6 queue rules: " + error);
             } else if (auto error = remove_ipv6_queue_rules(); !error.empty()) {
@@ -101,7 +107,7 @@ private:
             return;
         }
         if (auto error = remove_queue_rules(); !error.empty()) log::error("cannot remove the queue rules: " + error);
-        if (ipv6_)
+        if (ipv6_rules_)
             if (auto error = remove_ipv6_queue_rules(); !error.empty())
                 log::error("cannot remove the IPv6 queue rules: " + error);
     }
@@ -113,7 +119,8 @@ private:
     };
     std::string lan_, wan_;
     bool hold_connections_ = false;
-    bool ipv6_ = false;
+    bool ipv6_ = false;        // IPv6 forwarding judged here
+    bool ipv6_rules_ = false;  // any ip6tables rules of ours (forwarding, or UPnP kept LAN-only)
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -190,6 +197,7 @@ void log_summary(const PortControlCounts& c) {
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
     IgdEnvironment env;
     env.lan_interface = config.lan_interface;
+    env.lan_interface_index = if_nametoindex(config.lan_interface.c_str());
     env.lan_address = setup.upnp_http->address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
@@ -340,7 +348,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                                                       commands, traffic);
         igd->start();
         // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
-        wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) { igd->announce_external_address(); });
+        wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) {
+            if (igd) igd->announce_external_address();
+        });
     }
     // Everything that touches the engine (and the decision log, reject socket and
     // capture slot the decisions use) holds this: the workers once per batch, the main
@@ -382,8 +392,12 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     control.set_port_control(port_control.get());
     control.set_wan_monitor(&wan);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
-    for (const auto& command : commands.take()) apply_engine_command(engine, command);
-    control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
+    {
+        // The port-control server runs already: PCP's PEER may read the engine meanwhile.
+        std::lock_guard lock(engine_lock);
+        for (const auto& command : commands.take()) apply_engine_command(engine, command);
+        control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
+    }
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
     for (auto& worker : workers) worker->start();

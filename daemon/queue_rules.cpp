@@ -17,6 +17,7 @@ constexpr std::string_view hairpin_chain = "GATEWAYD_HAIRPIN";
 constexpr std::string_view hold_chain = "GATEWAYD_HOLD";
 constexpr std::string_view ipv6_outbound_chain = "GATEWAYD_V6_OUTBOUND";
 constexpr std::string_view ipv6_inbound_chain = "GATEWAYD_V6_INBOUND";
+constexpr std::string_view ipv6_input_chain = "GATEWAYD_V6_INPUT";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -76,11 +77,20 @@ std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
     std::ostringstream s;
     std::string queue = queue_target(r);
     s << "*mangle\n";
-    for (auto chain : {ipv6_outbound_chain, ipv6_inbound_chain})
-        s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
-    // No NAT for IPv6: both directions are judged where they are routed.
-    s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << ipv6_outbound_chain << "\n";
-    s << "-I FORWARD 1 -i " << r.wan_interface << " -o " << r.lan_interface << " -j " << ipv6_inbound_chain << "\n";
+    if (r.ipv6_forwarding) {
+        for (auto chain : {ipv6_outbound_chain, ipv6_inbound_chain})
+            s << ':' << chain << " - [0:0]\n" << "-A " << chain << queue;
+        // No NAT for IPv6: both directions are judged where they are routed.
+        s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << ipv6_outbound_chain << "\n";
+        s << "-I FORWARD 1 -i " << r.wan_interface << " -o " << r.lan_interface << " -j " << ipv6_inbound_chain << "\n";
+    }
+    if (r.lan_only_upnp_http_port) {
+        // UPnP answers the LAN only: its HTTP (description, SOAP, SUBSCRIBE) and SSDP.
+        s << ':' << ipv6_input_chain << " - [0:0]\n";
+        s << "-A " << ipv6_input_chain << " -p tcp --dport " << *r.lan_only_upnp_http_port << " -j DROP\n";
+        s << "-A " << ipv6_input_chain << " -p udp --dport 1900 -j DROP\n";
+        s << "-I INPUT 1 ! -i " << r.lan_interface << " -j " << ipv6_input_chain << "\n";
+    }
     s << "COMMIT\n";
     return s.str();
 }

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace gw {
@@ -26,6 +27,11 @@ struct QueueRuleSet {
     // The kernel picks by a hash of the addresses and protocol (not the ports), so a
     // connection's packets keep one queue per direction and stay in order.
     std::uint16_t queue_count = 1;
+    // IPv6 (ip6tables): forwarding judged by the daemon (lan.ipv6_networks), and the
+    // gateway's UPnP ports kept from every interface but the LAN's. pupnp's IPv6 server
+    // listens on all of them; IPv4 needs no such rule (the engine's input path judges it).
+    bool ipv6_forwarding = true;
+    std::optional<std::uint16_t> lan_only_upnp_http_port{};
 };
 
 // Both return an empty string on success, else what iptables said.
@@ -53,7 +59,9 @@ std::string hold_handed_over_connections(const std::string& wan_interface);
 // IPv6 forwarding (issue 8; only when lan.ipv6_networks is set): ip6tables rules in the
 // mangle table's FORWARD hook, chains GATEWAYD_V6_OUTBOUND (-i lan -o wan) and
 // GATEWAYD_V6_INBOUND (-i wan -o lan), to the same queues. No NAT, so FORWARD sees both
-// directions; the gateway's own IPv6 traffic is not queued. Installed in one
+// directions; the gateway's own IPv6 traffic is not queued. With UPnP on (whether or not
+// IPv6 forwarding is), chain GATEWAYD_V6_INPUT drops IPv6 to the UPnP HTTP port and SSDP
+// from every interface but the LAN's. Installed in one
 // ip6tables-restore transaction that also removes stale GATEWAYD_* chains; removed at
 // exit. Fail-closed like IPv4: no --queue-bypass.
 std::string install_ipv6_queue_rules(const QueueRuleSet& rules);

@@ -46,7 +46,11 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;
-    description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
+    // URLBase (deprecated by UDA 1.1) pins every control URL to the IPv4 address. An IGD:2
+    // control point may come over IPv6 to open pinholes for its own IPv6 address (secure
+    // mode needs the request on IPv6), so IGD:2 leaves it out and control points resolve
+    // the paths against the address they fetched the description from.
+    if (config.igd_version < 2) description_.url_base = Endpoint{environment_.lan_address, Port{config.http_port}};
     endpoints_ = service_endpoints(description_);
     for (auto& document : description_documents(description_)) files_.add(document.path, std::move(document.content));
 }

@@ -43,6 +43,7 @@ namespace gw {
 
 struct IgdEnvironment {
     std::string lan_interface;
+    unsigned lan_interface_index = 0;  // if_nametoindex; 0: unknown (no link-local requester is the LAN's)
     Ipv4Address lan_address;
     std::vector<Ipv4Network> lan_networks;
     Ipv4Address wan_address;

@@ -27,20 +27,26 @@ namespace {
 constexpr auto packet_path_answer_limit = std::chrono::seconds(1);
 
 // The requester as the pinhole policy names it: IPv6 as is, IPv4 as ::ffff:a.b.c.d.
-std::optional<Ipv6Address> pinhole_requester_of(const UpnpActionRequest* request) {
+// nullopt for a link-local address that did not arrive on the LAN interface: pupnp's
+// IPv6 server listens on every interface, and a WAN neighbour's fe80:: address (which
+// may copy a LAN host's interface identifier) must never pass for a LAN host's.
+std::optional<Ipv6Address> pinhole_requester_of(const UpnpActionRequest* request, unsigned lan_interface_index) {
     const sockaddr_storage* address = UpnpActionRequest_get_CtrlPtIPAddr(request);
     if (!address) return std::nullopt;
     if (address->ss_family == AF_INET)
         return v4_mapped(Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr)));
     if (address->ss_family != AF_INET6) return std::nullopt;
+    const auto* v6 = reinterpret_cast<const sockaddr_in6*>(address);
     Ipv6Address::Bytes bytes{};
-    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, bytes.size());
-    return Ipv6Address(bytes);
+    std::memcpy(bytes.data(), &v6->sin6_addr, bytes.size());
+    Ipv6Address requester(bytes);
+    if (requester.is_link_local() && (lan_interface_index == 0 || v6->sin6_scope_id != lan_interface_index))
+        return std::nullopt;
+    return requester;
 }
 
 // A LAN host: an IPv4 address in the LAN networks, or an IPv6 one in the LAN prefixes
-// or link-local (pupnp serves the LAN interface only, and the firewall's input policy
-// keeps the WAN side away from it).
+// or link-local on the LAN interface (checked by pinhole_requester_of).
 bool on_lan(const Ipv6Address& requester, const IgdEnvironment& environment) {
     if (requester.is_v4_mapped()) {
         const auto& b = requester.bytes();
@@ -73,13 +79,13 @@ SoapFault fault_of(PinholeRefusal refusal) { return SoapFault{upnp_error_of(refu
 }  // namespace
 
 std::optional<Ipv6Address> InternetGatewayDevice::ipv6_lan_requester(const UpnpActionRequest* request) const {
-    auto requester = pinhole_requester_of(request);
+    auto requester = pinhole_requester_of(request, environment_.lan_interface_index);
     if (!requester || requester->is_v4_mapped() || !on_lan(*requester, environment_)) return std::nullopt;
     return requester;
 }
 
 int InternetGatewayDevice::on_pinhole_action(UpnpActionRequest* request, const IgdService& service) {
-    std::optional<Ipv6Address> requester = pinhole_requester_of(request);
+    std::optional<Ipv6Address> requester = pinhole_requester_of(request, environment_.lan_interface_index);
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     if (!requester || !on_lan(*requester, environment_)) {
         refusals_.count_outside_lan();

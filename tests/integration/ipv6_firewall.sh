@@ -122,8 +122,8 @@ check_pinhole() {
     lab_ok "pinhole 1 closed: $answer"
 }
 
-# v6_jumps: how many jumps to our IPv6 chains the gateway's ip6tables holds.
-v6_jumps() { lab_gw ip6tables-save -t mangle | grep -c -- '-j GATEWAYD_V6_' || true; }
+# v6_jumps: how many FORWARD jumps to our IPv6 chains the gateway's ip6tables holds (UPnP adds an INPUT one).
+v6_jumps() { lab_gw ip6tables-save -t mangle | grep -c -- '-A FORWARD .*-j GATEWAYD_V6_' || true; }
 
 check_crash_restart_stop() {
     local answer

@@ -163,6 +163,13 @@ check_description_over_ipv6() {
         lab_fail "the IGD:2 description names no WANIPv6FirewallControl:1:"$'\n'"$description"
     ! grep -q '<URLBase>' <<<"$description" || lab_fail "the IGD:2 description pins its URLs with URLBase"
     lab_ok "root description over IPv6: WANIPv6FirewallControl:1, no URLBase"
+    # pupnp's IPv6 server listens on every interface: the WAN side must not reach it
+    # (a WAN neighbour could otherwise SUBSCRIBE or ask for pinholes).
+    local wan_url="http://[$LAB_GW_WAN6_IP]:49152/igd/rootDesc.xml"
+    if lab_in wan curl -gsS --max-time 2 "$wan_url" >/dev/null 2>&1; then
+        lab_fail "the WAN host fetched $wan_url: UPnP answers the WAN over IPv6"
+    fi
+    lab_ok "the WAN host gets nothing from the UPnP port over IPv6 ($wan_url)"
 }
 
 check_firewall_status() {

@@ -112,6 +112,21 @@ TEST_CASE("the IPv6 queue rules judge both directions where IPv6 is routed, fail
     CHECK(two.find("-A GATEWAYD_V6_INBOUND -j NFQUEUE --queue-balance 7:8\n") != std::string::npos);
 }
 
+TEST_CASE("over IPv6, UPnP's HTTP and SSDP answer the LAN interface only, with or without IPv6 forwarding",
+          "[queue_rules]") {
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    rules.ipv6_forwarding = false;
+    rules.lan_only_upnp_http_port = 49152;
+    std::string script = gw::ipv6_queue_rules_install_script(rules);
+    CHECK(script.find("-I INPUT 1 ! -i lan0 -j GATEWAYD_V6_INPUT\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_INPUT -p tcp --dport 49152 -j DROP\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_INPUT -p udp --dport 1900 -j DROP\n") != std::string::npos);
+    CHECK(script.find("FORWARD") == std::string::npos);  // forwarding is not ours here
+    rules.lan_only_upnp_http_port.reset();
+    rules.ipv6_forwarding = true;
+    CHECK(gw::ipv6_queue_rules_install_script(rules).find("INPUT") == std::string::npos);
+}
+
 TEST_CASE("stale IPv6 rules of a crashed instance are replaced in the same transaction as ours go in",
           "[queue_rules]") {
     const std::string saved =
