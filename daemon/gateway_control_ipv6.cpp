@@ -52,7 +52,7 @@ std::string pinhole_row(const PinholeTable::Entry& e) {
 
 constexpr std::string_view pinhole_usage =
     "usage: pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]  |  pinhole delete ID "
-    "(ID 1-65535, PORT 0 = any)";
+    "(ID 32768-65535: UPnP numbers its pinholes 1-32767; PORT 0 = any)";
 
 }  // namespace
 
@@ -104,7 +104,7 @@ std::string GatewayControl::pinholes() const {
 
 std::string GatewayControl::pinhole_command(const std::vector<std::string>& words) {
     if (words.size() == 3 && words[1] == "delete") {
-        auto id = number_in(words[2], 1, 65535);
+        auto id = number_in(words[2], max_policy_pinhole_id + 1, 65535);
         if (!id) return control_error(pinhole_usage);
         if (!engine_.close_pinhole(*id)) return control_error("no pinhole " + words[2]);
         log::info("gatewayctl: pinhole " + words[2] + " closed");
@@ -112,7 +112,7 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     }
     if (words.size() < 6 || words.size() > 8 || words[1] != "add") return control_error(pinhole_usage);
     Pinhole p;
-    auto id = number_in(words[2], 1, 65535);
+    auto id = number_in(words[2], max_policy_pinhole_id + 1, 65535);
     auto protocol = pinhole_protocol(words[3]);
     auto client = Ipv6Address::parse(words[4]);
     auto port = number_in(words[5], 0, 65535);

@@ -12,6 +12,11 @@
 
 namespace gw {
 
+// Pinhole ids are split so that the two openers never take each other's: the UPnP policy
+// numbers its UniqueIDs 1..max_policy_pinhole_id, `gatewayctl pinhole add` (which the
+// policy cannot see) takes the ids above.
+inline constexpr std::uint16_t max_policy_pinhole_id = 32767;
+
 // WANIPv6FirewallControl's wildcard protocol (the spec's 65535 = "all").
 inline constexpr std::uint16_t any_ip_protocol = 65535;
 

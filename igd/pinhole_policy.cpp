@@ -132,9 +132,9 @@ std::optional<PinholeRefusal> PinholePolicy::check_limits(const Ipv6Address& own
 
 std::optional<std::uint16_t> PinholePolicy::free_id() const {
     std::uint16_t id = next_id_;
-    for (std::uint32_t tried = 0; tried < 65535; ++tried) {
+    for (std::uint32_t tried = 0; tried < max_policy_pinhole_id; ++tried) {
         if (!pinholes_.contains(id)) return id;
-        id = id == 65535 ? 1 : std::uint16_t(id + 1);
+        id = id == max_policy_pinhole_id ? 1 : std::uint16_t(id + 1);
     }
     return std::nullopt;
 }
@@ -157,7 +157,7 @@ PinholeOutcome PinholePolicy::add(const PinholeRequest& request, const Ipv6Addre
     auto id = free_id();
     if (!id) return PinholeRefusal::pinhole_space_exhausted;
     wanted.id = *id;
-    next_id_ = *id == 65535 ? 1 : std::uint16_t(*id + 1);
+    next_id_ = *id == max_policy_pinhole_id ? 1 : std::uint16_t(*id + 1);
     PinholeLease lease{wanted, requester, lease_end(request.lease_seconds, now)};
     pinholes_.emplace(*id, lease);
     return lease;
@@ -251,7 +251,7 @@ PinholeRestoreReport PinholePolicy::restore(std::vector<PinholeLease> saved, Ins
         }
         lease.expires = std::min(lease.expires, lease_end(max_pinhole_lease_seconds, now));
         pinholes_.emplace(p.id, lease);
-        next_id_ = p.id == 65535 ? 1 : std::uint16_t(p.id + 1);
+        next_id_ = p.id >= max_policy_pinhole_id ? 1 : std::uint16_t(p.id + 1);
         ++report.restored;
     }
     return report;

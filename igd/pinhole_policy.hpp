@@ -19,7 +19,7 @@
 // address with InternalClient). Outside secure mode an IPv4 requester may open pinholes
 // to any LAN host, and owns them.
 //
-// UniqueIDs: 1..65535, handed out round-robin from after the last one given, never one
+// UniqueIDs: 1..max_policy_pinhole_id (32767; the ids above are gatewayctl's), handed out round-robin from after the last one given, never one
 // still stored (a pinhole whose lease is over keeps its id until expire() returns it and
 // the caller has closed it, so a ClosePinhole can never hit a newer pinhole).
 //

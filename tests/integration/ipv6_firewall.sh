@@ -109,13 +109,13 @@ check_packet_too_big() {
 
 check_pinhole() {
     local answer packets
-    lab_ctl pinhole add 1 tcp "$LAB_LAN6_IP" "$LAN_TCP_PORT" >/dev/null
+    lab_ctl pinhole add 40001 tcp "$LAB_LAN6_IP" "$LAN_TCP_PORT" >/dev/null
     answer=$(net6 wan tcp-ask "$LAB_LAN6_IP" "$LAN_TCP_PORT") || lab_fail "no connection through the pinhole: $answer"
-    lab_ok "pinhole 1 open: $answer"
+    lab_ok "pinhole 40001 open: $answer"
     packets=$(lab_ctl --json pinholes | "$LAB_PY" -c "import json,sys; print(json.load(sys.stdin)['pinholes'][0]['packets'])")
-    ((packets >= 3)) || lab_fail "pinhole 1 counted $packets packets, not the connection's"
-    lab_ok "pinhole 1 counted $packets packets"
-    lab_ctl pinhole delete 1 >/dev/null
+    ((packets >= 3)) || lab_fail "pinhole 40001 counted $packets packets, not the connection's"
+    lab_ok "pinhole 40001 counted $packets packets"
+    lab_ctl pinhole delete 40001 >/dev/null
     if answer=$(net6 wan tcp-ask "$LAB_LAN6_IP" "$LAN_TCP_PORT" --timeout 1); then
         lab_fail "the WAN host still connected after the pinhole closed: $answer"
     fi

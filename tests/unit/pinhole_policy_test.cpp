@@ -72,7 +72,7 @@ TEST_CASE("a host opens a pinhole to its own address and gets a UniqueID and the
 
 TEST_CASE("UniqueIDs are distinct, round-robin, and never reused while the pinhole is stored") {
     PinholeConfig config;
-    config.per_client_limit = config.max_pinholes = 65535;
+    config.per_client_limit = config.max_pinholes = max_policy_pinhole_id;
     PinholePolicy policy(config, true, lab_network());
     auto first = granted(policy.add(request_for(host_a, 5000), host_a, start));
     auto second = granted(policy.add(request_for(host_a, 5001), host_a, start));
@@ -91,13 +91,13 @@ TEST_CASE("UniqueIDs are distinct, round-robin, and never reused while the pinho
     }
 }
 
-TEST_CASE("UniqueIDs wrap after 65535 to 1 and skip the ones in use") {
+TEST_CASE("UniqueIDs wrap after 32767 (the ids above are gatewayctl's) to 1 and skip the ones in use") {
     PinholePolicy policy(defaults(), false, lab_network());
     PinholeLease high{{}, host_a, start + 3600s}, low = high;
-    high.pinhole = {65534, std::nullopt, 0, host_a, 5000, ip_protocol_tcp};
+    high.pinhole = {max_policy_pinhole_id - 1, std::nullopt, 0, host_a, 5000, ip_protocol_tcp};
     low.pinhole = {1, std::nullopt, 0, host_a, 5001, ip_protocol_tcp};
     REQUIRE(policy.restore({high, low}, start).restored == 2);
-    CHECK(granted(policy.add(request_for(host_a, 6000), host_a, start)).pinhole.id == 65535);
+    CHECK(granted(policy.add(request_for(host_a, 6000), host_a, start)).pinhole.id == max_policy_pinhole_id);
     CHECK(granted(policy.add(request_for(host_a, 6001), host_a, start)).pinhole.id == 2);
 }
 
