@@ -161,7 +161,8 @@ void log_summary(const PacketEngine& engine, const std::vector<std::unique_ptr<Q
               " in; " + std::to_string(c.local_packets) + " for the gateway itself; " +
               std::to_string(c.drops.total()) + " dropped; " + std::to_string(c.flows_created) + " flows created, " +
               std::to_string(engine.flows().size()) + " live; " + std::to_string(c.mappings_created) +
-              " mappings created; " + std::to_string(rejects.sent()) + " reject answers; queue overflows (ENOBUFS) " +
+              " mappings created; " + std::to_string(rejects.sent()) + " reject answers (" +
+              std::to_string(rejects.rate_limited()) + " held back by the rate limit); queue overflows (ENOBUFS) " +
               std::to_string(enobufs));
     if (const Ipv6Firewall& v6 = engine.ipv6(); v6.config().enabled())
         log::info("IPv6: forwarded " + std::to_string(v6.counters().outbound_packets) + " packets out, " +

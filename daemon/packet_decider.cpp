@@ -105,8 +105,8 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
         decisions_.record(result, direction, head, packet.payload.size(), now);
     }
     if (result.verdict == Verdict::reject) {
-        if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6) rejects_.answer_ipv6(packet.payload);
-        else rejects_.answer(packet.payload);
+        if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6) rejects_.answer_ipv6(packet.payload, now);
+        else rejects_.answer(packet.payload, now);
     }
     // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
     // checksum must be finished here. GSO packets are spared the pass over 64 KiB:

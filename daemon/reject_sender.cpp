@@ -29,10 +29,14 @@ RejectSender::~RejectSender() {
     if (fd6_ >= 0) close(fd6_);
 }
 
-void RejectSender::answer_ipv6(std::span<const std::uint8_t> offending) {
+void RejectSender::answer_ipv6(std::span<const std::uint8_t> offending, Instant now) {
     std::uint8_t answer[max_ipv6_reject_size];
     std::size_t length = build_ipv6_reject(offending, answer);
     if (length == 0) return;
+    if (!limiter_.admit(now)) {
+        ++rate_limited_;
+        return;
+    }
     if (fd6_ < 0) {
         ++failed_;
         return;
@@ -44,10 +48,14 @@ void RejectSender::answer_ipv6(std::span<const std::uint8_t> offending) {
     else ++sent_;
 }
 
-void RejectSender::answer(std::span<const std::uint8_t> offending) {
+void RejectSender::answer(std::span<const std::uint8_t> offending, Instant now) {
     std::uint8_t answer[max_reject_size];
     std::size_t length = build_reject(offending, answer);
     if (length == 0) return;
+    if (!limiter_.admit(now)) {
+        ++rate_limited_;
+        return;
+    }
     const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(answer);
     sockaddr_in to{};
     to.sin_family = AF_INET;
