@@ -16,6 +16,7 @@
 #include "daemon/startup_error.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/natpmp_responder.hpp"
+#include "igd/pcp_message.hpp"
 
 namespace gw {
 namespace {
@@ -95,7 +96,8 @@ void PortControlServer::announce_external_address(std::optional<Ipv4Address> add
         std::lock_guard lock(mutex_);
         external_address_ = address;
         bool usable = address && address->host_order() != 0;
-        announcements_left_ = options_.natpmp_enabled && usable ? announcement_count : 0;
+        bool anyone_to_tell = options_.natpmp_enabled || pcp_handler_;
+        announcements_left_ = anyone_to_tell && usable ? announcement_count : 0;
         next_announcement_ = monotonic_now();
         announcement_interval_ = first_announcement_interval;
     }
@@ -238,8 +240,10 @@ void PortControlServer::send_to(Endpoint destination, std::span<const std::uint8
                      std::to_string(errors) + " send errors so far)");
 }
 
+// NAT-PMP's external address response and, with PCP on, PCP's unsolicited ANNOUNCE
+// (RFC 6887 14.1.3: a new epoch tells PCP clients to renew their mappings), on one schedule.
 void PortControlServer::send_due_announcements() {
-    std::vector<std::uint8_t> announcement;
+    std::vector<std::uint8_t> announcement, pcp_announcement;
     {
         std::lock_guard lock(mutex_);
         Instant now = monotonic_now();
@@ -248,13 +252,19 @@ void PortControlServer::send_due_announcements() {
         next_announcement_ = now + announcement_interval_;
         announcement_interval_ *= 2;
         ++counts_.announcements;
-        announcement =
-            encode_natpmp_external_address_response(NatPmpResult::success, epoch_seconds(), *external_address_);
+        if (options_.natpmp_enabled)
+            announcement =
+                encode_natpmp_external_address_response(NatPmpResult::success, epoch_seconds(), *external_address_);
+        if (pcp_handler_) pcp_announcement = encode_pcp_unsolicited_announce(epoch_seconds());
         if (announcements_left_ == announcement_count - 1)
-            log::info("NAT-PMP: announcing external address " + external_address_->to_string() + " to " +
+            log::info(std::string(options_.natpmp_enabled ? "NAT-PMP: announcing external address " +
+                                                                external_address_->to_string()
+                                                          : std::string("PCP: announcing")) +
+                      (pcp_handler_ && options_.natpmp_enabled ? " (and PCP ANNOUNCE)" : "") + " to " +
                       to_string(options_.announce_to) + " on " + options_.lan_interface);
     }
-    send_to(options_.announce_to, announcement);
+    if (!announcement.empty()) send_to(options_.announce_to, announcement);
+    if (!pcp_announcement.empty()) send_to(options_.announce_to, pcp_announcement);
 }
 
 void PortControlServer::log_refusal(const std::string& line) {

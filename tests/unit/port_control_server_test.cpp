@@ -276,4 +276,30 @@ TEST_CASE("the external address is announced on start and again when it changes 
     CHECK(Bytes(answer->begin() + 8, answer->end()) == Bytes{198, 51, 100, 7});
 }
 
+TEST_CASE("with PCP on, an unsolicited PCP ANNOUNCE follows each NAT-PMP announcement, and stands alone without NAT-PMP") {
+    auto handler = [](std::span<const std::uint8_t>, Endpoint, const PortControlContext&, MappingPolicy&, Instant) {
+        return PortControlAnswer{};
+    };
+    const Bytes pcp_announce_head{2, 0x80, 0, 0, 0, 0, 0, 0};  // version 2, ANNOUNCE response, SUCCESS, lifetime 0
+    {
+        ServerUnderTest t;
+        t.server->set_pcp_handler(handler);
+        t.server->start();
+        auto natpmp = t.announcements.receive();
+        auto pcp = t.announcements.receive();
+        REQUIRE(natpmp);
+        REQUIRE(pcp);
+        CHECK(natpmp->size() == 12);
+        CHECK(pcp->size() == 24);
+        CHECK(Bytes(pcp->begin(), pcp->begin() + 8) == pcp_announce_head);
+    }
+    ServerUnderTest t({*Ipv4Network::parse("127.0.0.0/8")}, false);
+    t.server->set_pcp_handler(handler);
+    t.server->start();
+    auto pcp = t.announcements.receive();
+    REQUIRE(pcp);
+    CHECK(pcp->size() == 24);
+    CHECK(Bytes(pcp->begin(), pcp->begin() + 8) == pcp_announce_head);
+}
+
 }  // namespace gw
