@@ -14,6 +14,7 @@
 #include "config/config_schema.hpp"
 #include "firewall/firewall_config.hpp"
 #include "nat/endpoint.hpp"
+#include "nat/text_words.hpp"
 
 namespace gw {
 
@@ -68,8 +69,6 @@ Parsed<Ipv6Network> parse_ipv6_network(std::string_view text);
 Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest);
 Parsed<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest);
 
-// The words of a value made of several ("10/s burst 20"), split at runs of spaces.
-std::vector<std::string_view> words_of(std::string_view text);
 
 // "expected one of a, b, c" for an enum with a name table.
 template <class Enum, std::size_t N>

@@ -4,6 +4,8 @@
 #include <optional>
 #include <sstream>
 
+#include "nat/text_words.hpp"
+
 namespace gw {
 namespace {
 
@@ -55,19 +57,6 @@ std::optional<Port> port(std::string_view text) {
     auto n = number<std::uint32_t>(text);
     if (!n || *n == 0 || *n > 65535) return std::nullopt;
     return Port{std::uint16_t(*n)};
-}
-
-std::vector<std::string_view> words_of(std::string_view line) {
-    std::vector<std::string_view> words;
-    while (!line.empty()) {
-        auto start = line.find_first_not_of(' ');
-        if (start == std::string_view::npos) break;
-        line.remove_prefix(start);
-        auto word = line.substr(0, line.find(' '));
-        words.push_back(word);
-        line.remove_prefix(word.size());
-    }
-    return words;
 }
 
 // The error of one line, or empty when it was read into `state`.

@@ -163,24 +163,37 @@ int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
         return 0;
     }
     std::string what = action_name + " from " + requester->to_string();
-    std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
-    if (!service || !arguments) {
-        refuse(request, SoapFault{service ? UpnpError::invalid_args : UpnpError::invalid_action}, what);
+    if (!service) {
+        refuse(request, SoapFault{UpnpError::invalid_action}, what);
         return 0;
     }
-    ParsedAction parsed = parse_action_call(*service, action_name, *arguments, config_.igd_version);
+    return answer_action(request, *service, what, [&](const ActionCall& call) { return perform(call, *requester); });
+}
+
+// Parses the arguments for `service`, lets `perform` decide, and answers: the result, or
+// the fault of whichever step refused (counted and logged by refuse()).
+int InternetGatewayDevice::answer_action(UpnpActionRequest* request, const IgdService& service,
+                                         const std::string& what,
+                                         const std::function<ActionOutcome(const ActionCall&)>& perform) {
+    std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
+    std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
+    if (!arguments) {
+        refuse(request, SoapFault{UpnpError::invalid_args}, what);
+        return 0;
+    }
+    ParsedAction parsed = parse_action_call(service, action_name, *arguments, config_.igd_version);
     if (auto* fault = std::get_if<SoapFault>(&parsed)) {
         refuse(request, *fault, what);
         return 0;
     }
     const ActionCall& call = std::get<ActionCall>(parsed);
-    ActionOutcome outcome = perform(call, *requester);
+    ActionOutcome outcome = perform(call);
     if (outcome.fault) {
         refuse(request, *outcome.fault, what);
         return 0;
     }
     std::string type = request_service_type(UpnpActionRequest_get_ActionRequest(request));
-    if (type.empty()) type = service_type(*service, config_.igd_version);
+    if (type.empty()) type = service_type(service, config_.igd_version);
     auto response = make_action_response(*call.action, type, outcome.out_values);
     if (!response) {
         refuse(request, SoapFault{UpnpError::action_failed}, what);

@@ -18,6 +18,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -104,6 +105,8 @@ private:
     // counters keep the full tally).
     void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what);
     int on_action(UpnpActionRequest* request);
+    int answer_action(UpnpActionRequest* request, const IgdService& service, const std::string& what,
+                      const std::function<ActionOutcome(const ActionCall&)>& perform);
     int on_subscription(const UpnpSubscriptionRequest* request);
     ActionOutcome perform(const ActionCall& call, Ipv4Address requester);
     ActionOutcome add_mapping(const AddPortMappingArgs& args, Ipv4Address requester, bool any_port);

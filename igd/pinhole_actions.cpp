@@ -93,31 +93,7 @@ int InternetGatewayDevice::on_pinhole_action(UpnpActionRequest* request, const I
         return 0;
     }
     std::string what = action_name + " from " + requester->to_string();
-    std::optional<SoapArguments> arguments = read_soap_arguments(UpnpActionRequest_get_ActionRequest(request));
-    if (!arguments) {
-        refuse(request, SoapFault{UpnpError::invalid_args}, what);
-        return 0;
-    }
-    ParsedAction parsed = parse_action_call(service, action_name, *arguments, config_.igd_version);
-    if (auto* fault = std::get_if<SoapFault>(&parsed)) {
-        refuse(request, *fault, what);
-        return 0;
-    }
-    const ActionCall& call = std::get<ActionCall>(parsed);
-    ActionOutcome outcome = perform_pinhole(call, *requester);
-    if (outcome.fault) {
-        refuse(request, *outcome.fault, what);
-        return 0;
-    }
-    std::string type = request_service_type(UpnpActionRequest_get_ActionRequest(request));
-    if (type.empty()) type = service_type(service, config_.igd_version);
-    auto response = make_action_response(*call.action, type, outcome.out_values);
-    if (!response) {
-        refuse(request, SoapFault{UpnpError::action_failed}, what);
-        return 0;
-    }
-    set_action_result(request, std::move(response));
-    return 0;
+    return answer_action(request, service, what, [&](const ActionCall& call) { return perform_pinhole(call, *requester); });
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(const ActionCall& call,

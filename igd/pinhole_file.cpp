@@ -6,6 +6,8 @@
 #include <set>
 #include <variant>
 
+#include "nat/text_words.hpp"
+
 namespace gw {
 namespace {
 
@@ -19,19 +21,6 @@ std::optional<Number> parse_number(std::string_view text) {
 }
 
 std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-std::vector<std::string_view> words_of(std::string_view line) {
-    std::vector<std::string_view> words;
-    while (!line.empty()) {
-        auto start = line.find_first_not_of(' ');
-        if (start == std::string_view::npos) break;
-        line.remove_prefix(start);
-        auto word = line.substr(0, line.find(' '));
-        words.push_back(word);
-        line.remove_prefix(word.size());
-    }
-    return words;
-}
 
 struct SavedPinhole {
     PinholeLease lease;
