@@ -15,7 +15,6 @@ namespace gw {
 
 WanMonitor::WanMonitor(const GatewayConfig& config, Ipv4Address wan_address, StunRetransmission retransmission)
     : stun_server_(config.wan_stun),
-      cascade_mappings_(config.cascade_mappings),
       retransmission_(retransmission),
       wan_interface_(config.wan_interface),
       status_(wan_status_for(wan_address, config.wan_stun, config.cascade_mappings)),

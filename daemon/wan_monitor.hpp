@@ -84,7 +84,6 @@ private:
     void changed();  // logs, publishes the external address, tells the listeners
 
     std::optional<StunServerConfig> stun_server_;
-    CascadeMappings cascade_mappings_;
     StunRetransmission retransmission_;
     std::string wan_interface_;
     std::unique_ptr<WanAddressWatch> watch_;  // null: wan.address is fixed
