@@ -61,6 +61,17 @@ bool parse_arguments(int argc, char** argv, Arguments& args, std::string& proble
 
 }  // namespace
 
+#if defined(__SANITIZE_ADDRESS__)
+// The sanitizer build (GATEWAYD_SANITIZE, the lab's daemon in CI): pupnp 1.8.4 leaks a
+// 24-byte list node that UpnpAcceptSubscription allocates for a subscription's initial
+// event when the daemon stops with a subscription still open. It is pupnp's own (every
+// frame below that call is in libupnp), so exactly that is not reported; a leak of
+// anything gatewayd allocates still is. libupnp is built without frame pointers, so the
+// fast unwinder stops at its first frame: the full unwind lets the suppression see the call.
+extern "C" const char* __lsan_default_suppressions() { return "leak:UpnpAcceptSubscription\n"; }
+extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
+#endif
+
 int main(int argc, char** argv) {
     if (argc == 2 && std::strcmp(argv[1], "--config-reference") == 0) {
         std::fputs(gw::config_reference_markdown().c_str(), stdout);  // docs/configuration.md
