@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstring>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -55,7 +56,8 @@ public:
         : lan_(c.lan_interface),
           wan_(c.wan_interface),
           ipv6_(c.firewall.ipv6.enabled()),
-          ipv6_rules_(ipv6_ || c.upnp.enabled) {
+          // A kernel without IPv6 (ipv6.disable=1) has no ip6tables and no IPv6 server to shield.
+          ipv6_rules_(ipv6_ || (c.upnp.enabled && std::filesystem::exists("/proc/net/if_inet6"))) {
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
         rules.ipv6_forwarding = ipv6_;
         if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
