@@ -137,6 +137,23 @@ def _log_arrival(log_path: str, proto: str, peer: tuple, data: bytes) -> None:
         log.write(f"{proto} {peer[0]}:{peer[1]} {data.decode(errors='replace')}\n")
 
 
+def _http_incomplete(data: bytes) -> bool:
+    """True for the start of an HTTP message whose headers or Content-Length body are not all here."""
+    if not data.startswith((b"NOTIFY ", b"POST ", b"GET ", b"HTTP/")):
+        return False
+    head, separator, body = data.partition(b"\r\n\r\n")
+    if not separator:
+        return True
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            try:
+                return len(body) < int(value.strip())
+            except ValueError:
+                return False
+    return False
+
+
 def listen_log(args: argparse.Namespace) -> int:
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind((args.bind, args.port))
@@ -157,10 +174,18 @@ def listen_log(args: argparse.Namespace) -> int:
                 continue
             conn, peer = tcp.accept()
             conn.settimeout(2)
+            data = b""
             try:
                 data = conn.recv(2048)
+                # An HTTP message (GENA's NOTIFY) may come in several segments: headers
+                # first, the body after. Read it whole, or the log holds only its headers.
+                while _http_incomplete(data):
+                    chunk = conn.recv(4096)
+                    if not chunk:
+                        break
+                    data += chunk
             except OSError:
-                data = b""
+                pass
             conn.close()
             _log_arrival(args.log, "tcp", peer, data)
 
