@@ -52,6 +52,8 @@ public:
     // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
     // the first request; it outlives this object's use.
     void set_port_control(const PortControlServer* server) { port_control_ = server; }
+    // The IGD as the front-end supervisor (re)starts it; null while it does not run.
+    void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);

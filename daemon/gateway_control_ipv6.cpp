@@ -11,6 +11,17 @@
 namespace gw {
 namespace {
 
+// "gateway" / "to-gateway": its own flows, as the IPv4 flow list names them.
+const char* ipv6_origin_name(Ipv6FlowOrigin origin) {
+    switch (origin) {
+        case Ipv6FlowOrigin::lan: return "lan";
+        case Ipv6FlowOrigin::wan: return "wan";
+        case Ipv6FlowOrigin::gateway: return "gateway";
+        case Ipv6FlowOrigin::to_gateway: return "to-gateway";
+    }
+    return "lan";
+}
+
 std::string protocol_text(std::uint16_t protocol) {
     switch (protocol) {
         case 6: return "tcp";
@@ -87,7 +98,7 @@ std::string GatewayControl::ipv6_flows(Instant now) const {
                            .add("state", state)
                            .add("lan", "[" + f.key.lan_address.to_string() + "]:" + std::to_string(f.key.lan_port))
                            .add("remote", "[" + f.key.remote_address.to_string() + "]:" + std::to_string(f.key.remote_port))
-                           .add("origin", f.origin == Ipv6FlowOrigin::lan ? "lan" : "wan")
+                           .add("origin", ipv6_origin_name(f.origin))
                            .add("pinhole", std::uint64_t(f.pinhole))
                            .add("packets", f.packets)
                            .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))

@@ -27,6 +27,7 @@
 #include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
+#include "front_end_supervisor.hpp"
 #include "engine_commands.hpp"
 #include "flow_handover.hpp"
 #include "gateway_control.hpp"
@@ -56,8 +57,9 @@ public:
         : lan_(c.lan_interface),
           wan_(c.wan_interface),
           ipv6_(c.firewall.ipv6.enabled()),
-          // A kernel without IPv6 (ipv6.disable=1) has no ip6tables and no IPv6 server to shield.
-          ipv6_rules_(ipv6_ || (c.upnp.enabled && std::filesystem::exists("/proc/net/if_inet6"))) {
+          // The gateway's own IPv6 obeys the input policy wherever the kernel has IPv6; a
+          // kernel without it (ipv6.disable=1) has no ip6tables and nothing to judge.
+          ipv6_rules_(ipv6_ || std::filesystem::exists("/proc/net/if_inet6")) {
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
         rules.ipv6_forwarding = ipv6_;
         if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
@@ -65,7 +67,7 @@ public:
             throw StartupError("cannot install the queue rules: " + error);
         try {
             // Without lan.ipv6_networks IPv6 forwarding is not ours (forwarding untouched);
-            // with UPnP on, its ports are still kept from the WAN over IPv6.
+            // the gateway's own IPv6 is still judged (input rules and policy).
             if (ipv6_rules_) {
                 if (auto error = install_ipv6_queue_rules(rules); !error.empty())
                     throw StartupError("cannot install the IPv6 queue rules: " + error);
@@ -122,7 +124,7 @@ private:
     std::string lan_, wan_;
     bool hold_connections_ = false;
     bool ipv6_ = false;        // IPv6 forwarding judged here
-    bool ipv6_rules_ = false;  // any ip6tables rules of ours (forwarding, or UPnP kept LAN-only)
+    bool ipv6_rules_ = false;  // any ip6tables rules of ours (forwarding, the gateway's own IPv6)
     std::vector<Setting> lan_settings_{{"accept_local", 1, std::nullopt}, {"send_redirects", 0, std::nullopt}};
 };
 
@@ -196,12 +198,13 @@ void log_summary(const PortControlCounts& c) {
               std::to_string(c.announcements) + " announcements");
 }
 
-// The IGD's view of the gateway, from the prepared engine setup.
-IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
+// The IGD's view of the gateway, from the prepared engine setup and the LAN address it
+// starts on (the supervisor's: it follows the interface).
+IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup, Ipv4Address lan_address) {
     IgdEnvironment env;
     env.lan_interface = config.lan_interface;
     env.lan_interface_index = if_nametoindex(config.lan_interface.c_str());
-    env.lan_address = setup.upnp_http->address;
+    env.lan_address = lan_address;
     env.lan_networks = setup.firewall.lan_networks;
     env.wan_address = setup.nat.wan_address;
     // IPv6 pinholes: the prefixes the IPv6 firewall forwards (lan.ipv6_networks), or
@@ -273,10 +276,9 @@ NatConfig prepare_nat_config(const GatewayConfig& config) {
     for (const auto* name : {&config.lan_interface, &config.wan_interface})
         if (!interface_exists(*name)) throw StartupError("interface '" + *name + "' does not exist");
     std::optional<Ipv4Address> wan_address = config.wan_address;
-    if (!wan_address) {
-        wan_address = interface_ipv4_address(config.wan_interface);
-        if (!wan_address) throw StartupError("wan.address is auto but " + config.wan_interface + " has no IPv4 address");
-    }
+    // No address yet (DHCP pending): 0.0.0.0, to which the engine forwards nothing
+    // (fail-closed) until the address watch brings one.
+    if (!wan_address) wan_address = interface_ipv4_address(config.wan_interface).value_or(Ipv4Address{});
     return engine_setup_from_config(config, *wan_address).nat;
 }
 
@@ -342,45 +344,22 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             mapping_service->set_refusing_upstream_nat(status.refusing_mappings());
         });
     }
-    std::unique_ptr<InternetGatewayDevice> igd;
-    if (config.upnp.enabled) {
-        // Started once the packet path runs: its traffic passes the engine's input checks.
-        IgdEnvironment environment = igd_environment(config, setup);
-        environment.external_address = &wan.external_address();
-        igd = std::make_unique<InternetGatewayDevice>(mapping_config, std::move(environment), *mapping_service,
-                                                      commands, traffic);
-        igd->start();
-        // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
-        wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) {
-            if (igd) igd->announce_external_address();
-        });
-    }
     // Everything that touches the engine (and the decision log, reject socket and
     // capture slot the decisions use) holds this: the workers once per batch, the main
     // loop for control commands, IGD commands, reload and expiry; PCP's PEER tries it.
     std::mutex engine_lock;
+    // The LAN-side front ends, started by the supervisor below once the LAN is ready.
+    std::unique_ptr<InternetGatewayDevice> igd;
     std::unique_ptr<PortControlServer> port_control;
-    if (config.port_control.server_enabled()) {
-        PortControlServerOptions options;
-        options.lan_interface = config.lan_interface;
-        options.lan_address = setup.port_control->address;
-        options.lan_networks = setup.firewall.lan_networks;
-        options.external_address = wan.external_address().load();
-        options.natpmp_enabled = config.port_control.natpmp_enabled;
-        port_control = std::make_unique<PortControlServer>(options, *mapping_service);
-        if (config.port_control.pcp_enabled) {
-            PcpConfig pcp;
-            pcp.allow_third_party = config.port_control.pcp_allow_third_party;
-            port_control->set_pcp_handler(
-                make_pcp_handler(options.lan_address, pcp, engine_outbound_mapping(engine, engine_lock)));
-        }
-        port_control->start();
-        // A new external address (the WAN's, or the public one STUN found) is announced
-        // to the LAN and answered from then on (RFC 6886 3.2.1).
-        wan.add_external_address_listener([&port_control](Ipv4Address, Ipv4Address now) {
-            if (port_control) port_control->announce_external_address(now);
-        });
-    }
+    // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
+    wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) {
+        if (igd) igd->announce_external_address();
+    });
+    // A new external address (the WAN's, or the public one STUN found) is announced
+    // to the LAN and answered from then on (RFC 6886 3.2.1).
+    wan.add_external_address_listener([&port_control](Ipv4Address, Ipv4Address now) {
+        if (port_control) port_control->announce_external_address(now);
+    });
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
     std::vector<std::unique_ptr<QueueWorker>> workers;
@@ -390,17 +369,64 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, mapping_service.get(), igd.get(), options.config_path, config, monotonic_now(),
+    GatewayControl control(engine, mapping_service.get(), nullptr, options.config_path, config, monotonic_now(),
                            &captures, &workers);
-    control.set_port_control(port_control.get());
     control.set_wan_monitor(&wan);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     {
-        // The port-control server runs already: PCP's PEER may read the engine meanwhile.
         std::lock_guard lock(engine_lock);
         for (const auto& command : commands.take()) apply_engine_command(engine, command);
         control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     }
+    // The engine's view of a LAN service follows the address the front ends start on.
+    auto move_lan_services = [&](Ipv4Address lan) {
+        std::lock_guard lock(engine_lock);
+        if (engine.setup().upnp_http.value_or(engine.setup().port_control.value_or(Endpoint{})).address != lan)
+            engine.move_lan_services(lan);
+    };
+    FrontEndSupervisor front_ends([&config] { return lan_readiness(config.lan_interface); });
+    if (config.upnp.enabled)
+        front_ends.add({"UPnP",
+                        [&](Ipv4Address lan) {
+                            move_lan_services(lan);
+                            IgdEnvironment environment = igd_environment(config, setup, lan);
+                            environment.external_address = &wan.external_address();
+                            igd = std::make_unique<InternetGatewayDevice>(mapping_config, std::move(environment),
+                                                                          *mapping_service, commands, traffic);
+                            igd->start();
+                            control.set_igd(igd.get());
+                        },
+                        [&] {
+                            control.set_igd(nullptr);
+                            igd.reset();  // ssdp:byebye when it had started
+                        }});
+    if (config.port_control.server_enabled())
+        front_ends.add({"NAT-PMP/PCP",
+                        [&](Ipv4Address lan) {
+                            move_lan_services(lan);
+                            PortControlServerOptions server;
+                            server.lan_interface = config.lan_interface;
+                            server.lan_address = lan;
+                            server.lan_networks = setup.firewall.lan_networks;
+                            server.external_address = wan.external_address().load();
+                            server.natpmp_enabled = config.port_control.natpmp_enabled;
+                            port_control = std::make_unique<PortControlServer>(server, *mapping_service);
+                            if (config.port_control.pcp_enabled) {
+                                PcpConfig pcp;
+                                pcp.allow_third_party = config.port_control.pcp_allow_third_party;
+                                port_control->set_pcp_handler(
+                                    make_pcp_handler(lan, pcp, engine_outbound_mapping(engine, engine_lock)));
+                            }
+                            port_control->start();
+                            control.set_port_control(port_control.get());
+                        },
+                        [&] {
+                            control.set_port_control(nullptr);
+                            if (port_control) log_summary(port_control->counts());
+                            port_control.reset();
+                        }});
+    // A ready LAN gets its front ends now, before the packet path runs, as it always did.
+    front_ends.check(monotonic_now());
     ControlSocket control_socket(options.control_socket);
     log::info("control socket " + control_socket.path());
     for (auto& worker : workers) worker->start();
@@ -474,6 +500,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         }
         // Each answer takes the engine lock: a request waits at most one batch per worker.
         control_socket.serve(fds, answer, monotonic_now());
+        // Outside the engine lock: starting pupnp or a socket is no work of the engine's.
+        if (monotonic_now() >= next_expiry) front_ends.check(monotonic_now());
         std::lock_guard lock(engine_lock);
         Instant now = monotonic_now();
         // Pinged from the loop itself at half the interval: a wedged loop gets restarted.

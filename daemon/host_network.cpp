@@ -20,6 +20,16 @@ constexpr const char* ipv6_forwarding_path = "/proc/sys/net/ipv6/conf/all/forwar
 
 bool interface_exists(const std::string& name) { return if_nametoindex(name.c_str()) != 0; }
 
+bool interface_is_up(const std::string& name) {
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return false;
+    bool up = false;
+    for (ifaddrs* a = list; a && !up; a = a->ifa_next)
+        if (name == a->ifa_name && (a->ifa_flags & IFF_UP)) up = true;
+    freeifaddrs(list);
+    return up;
+}
+
 std::optional<Ipv4Address> interface_ipv4_address(const std::string& name) {
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return std::nullopt;

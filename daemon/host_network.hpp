@@ -12,6 +12,8 @@
 namespace gw {
 
 bool interface_exists(const std::string& name);
+// IFF_UP: administratively up (carrier or not).
+bool interface_is_up(const std::string& name);
 // The first IPv4 address of an interface; nullopt when it has none.
 std::optional<Ipv4Address> interface_ipv4_address(const std::string& name);
 // The subnet of that first address (address and netmask); nullopt when it has none.

@@ -73,11 +73,18 @@ PacketDecider::ArrivedHead PacketDecider::ArrivedHead::of(const QueuedPacket& pa
 
 EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet) const noexcept {
     L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
-    // IPv6 is queued only where it is routed (ip6tables FORWARD, queue_rules.hpp): the
-    // arrival interface says the direction.
-    if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6)
-        return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::ipv6_outbound : EnginePath::ipv6_inbound,
-                state};
+    // IPv6 is queued where it is routed (FORWARD: the arrival interface says the
+    // direction) and where it reaches or leaves the gateway itself (INPUT, OUTPUT).
+    if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6) {
+        const bool from_lan = packet.in_interface == lan_index_;
+        switch (packet.hook) {
+            case NF_INET_LOCAL_IN:
+                return {packet.payload, from_lan ? EnginePath::ipv6_input_from_lan : EnginePath::ipv6_input_from_outside,
+                        state};
+            case NF_INET_LOCAL_OUT: return {packet.payload, EnginePath::ipv6_local_output, state};
+            default: return {packet.payload, from_lan ? EnginePath::ipv6_outbound : EnginePath::ipv6_inbound, state};
+        }
+    }
     switch (packet.hook) {
         case NF_INET_PRE_ROUTING:
             return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::hairpin : EnginePath::inbound, state};
@@ -100,8 +107,11 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject || result.log) {
         bool hairpin = packet.hook == NF_INET_PRE_ROUTING && packet.in_interface == lan_index_;
         bool ipv6 = !packet.payload.empty() && (packet.payload[0] >> 4) == 6;
-        const char* direction = ipv6 ? (packet.in_interface == lan_index_ ? "outbound6" : "inbound6")
-                                : hairpin ? "hairpin" : direction_of_hook(packet.hook);
+        const char* direction = ipv6 ? (packet.hook == NF_INET_LOCAL_IN      ? "input6"
+                                        : packet.in_interface == lan_index_ ? "outbound6"
+                                                                            : "inbound6")
+                                : hairpin ? "hairpin"
+                                          : direction_of_hook(packet.hook);
         decisions_.record(result, direction, head, packet.payload.size(), now);
     }
     if (result.verdict == Verdict::reject) {

@@ -18,6 +18,7 @@ constexpr std::string_view hold_chain = "GATEWAYD_HOLD";
 constexpr std::string_view ipv6_outbound_chain = "GATEWAYD_V6_OUTBOUND";
 constexpr std::string_view ipv6_inbound_chain = "GATEWAYD_V6_INBOUND";
 constexpr std::string_view ipv6_input_chain = "GATEWAYD_V6_INPUT";
+constexpr std::string_view ipv6_local_chain = "GATEWAYD_V6_LOCAL";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -84,13 +85,20 @@ std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
         s << "-I FORWARD 1 -i " << r.lan_interface << " -o " << r.wan_interface << " -j " << ipv6_outbound_chain << "\n";
         s << "-I FORWARD 1 -i " << r.wan_interface << " -o " << r.lan_interface << " -j " << ipv6_inbound_chain << "\n";
     }
+    // The gateway's own IPv6 (issue 13), judged by the engine as IPv4's is: what reaches it
+    // on any interface but lo, and what it sends, so that replies to it pass.
+    s << ':' << ipv6_input_chain << " - [0:0]\n";
     if (r.lan_only_upnp_http_port) {
-        // UPnP answers the LAN only: its HTTP (description, SOAP, SUBSCRIBE) and SSDP.
-        s << ':' << ipv6_input_chain << " - [0:0]\n";
-        s << "-A " << ipv6_input_chain << " -p tcp --dport " << *r.lan_only_upnp_http_port << " -j DROP\n";
-        s << "-A " << ipv6_input_chain << " -p udp --dport 1900 -j DROP\n";
-        s << "-I INPUT 1 ! -i " << r.lan_interface << " -j " << ipv6_input_chain << "\n";
+        // UPnP answers the LAN only, whatever the input rules say: its HTTP (description,
+        // SOAP, SUBSCRIBE) and SSDP; pupnp's IPv6 server listens on every interface.
+        s << "-A " << ipv6_input_chain << " ! -i " << r.lan_interface << " -p tcp --dport "
+          << *r.lan_only_upnp_http_port << " -j DROP\n";
+        s << "-A " << ipv6_input_chain << " ! -i " << r.lan_interface << " -p udp --dport 1900 -j DROP\n";
     }
+    s << "-A " << ipv6_input_chain << queue;
+    s << ':' << ipv6_local_chain << " - [0:0]\n" << "-A " << ipv6_local_chain << queue;
+    s << "-I INPUT 1 ! -i lo -j " << ipv6_input_chain << "\n";
+    s << "-I OUTPUT 1 ! -o lo -j " << ipv6_local_chain << "\n";
     s << "COMMIT\n";
     return s.str();
 }

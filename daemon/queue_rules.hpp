@@ -27,9 +27,8 @@ struct QueueRuleSet {
     // The kernel picks by a hash of the addresses and protocol (not the ports), so a
     // connection's packets keep one queue per direction and stay in order.
     std::uint16_t queue_count = 1;
-    // IPv6 (ip6tables): forwarding judged by the daemon (lan.ipv6_networks), and the
-    // gateway's UPnP ports kept from every interface but the LAN's. pupnp's IPv6 server
-    // listens on all of them; IPv4 needs no such rule (the engine's input path judges it).
+    // IPv6 (ip6tables): forwarding judged by the daemon (lan.ipv6_networks); the gateway's
+    // own IPv6 always; its UPnP ports kept from every interface but the LAN's.
     bool ipv6_forwarding = true;
     std::optional<std::uint16_t> lan_only_upnp_http_port{};
 };
@@ -59,8 +58,10 @@ std::string hold_handed_over_connections(const std::string& wan_interface);
 // IPv6 forwarding (issue 8; only when lan.ipv6_networks is set): ip6tables rules in the
 // mangle table's FORWARD hook, chains GATEWAYD_V6_OUTBOUND (-i lan -o wan) and
 // GATEWAYD_V6_INBOUND (-i wan -o lan), to the same queues. No NAT, so FORWARD sees both
-// directions; the gateway's own IPv6 traffic is not queued. With UPnP on (whether or not
-// IPv6 forwarding is), chain GATEWAYD_V6_INPUT drops IPv6 to the UPnP HTTP port and SSDP
+// directions. The gateway's own IPv6 (issue 13, whether or not IPv6 is forwarded): chain
+// GATEWAYD_V6_INPUT (INPUT ! -i lo) queues what reaches it, judged by the input rules and
+// policy, and GATEWAYD_V6_LOCAL (OUTPUT ! -o lo) what it sends, tracked so that replies
+// pass; with UPnP on, GATEWAYD_V6_INPUT first drops IPv6 to the UPnP HTTP port and SSDP
 // from every interface but the LAN's. Installed in one
 // ip6tables-restore transaction that also removes stale GATEWAYD_* chains; removed at
 // exit. Fail-closed like IPv4: no --queue-bypass.

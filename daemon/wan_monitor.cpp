@@ -34,6 +34,11 @@ WanMonitor::~WanMonitor() {
 }
 
 void WanMonitor::start() {
+    if (status_.wan_address == Ipv4Address{}) {
+        // Fail-closed until then: the engine forwards nothing (DropReason::no_wan_address).
+        log::warning(wan_interface_ + " has no IPv4 address yet (DHCP pending?): forwarding nothing until it gets one");
+        return;
+    }
     const auto& c = status_.classification;
     log::info("WAN address " + status_.wan_address.to_string() + " is " +
               std::string(address_class_name(c.address_class)) +
@@ -75,7 +80,7 @@ void WanMonitor::use_address(Ipv4Address address, std::size_t flows_ended) {
 }
 
 void WanMonitor::ask_stun() {
-    if (!stun_server_) return;
+    if (!stun_server_ || status_.wan_address == Ipv4Address{}) return;
     if (stun_thread_.joinable()) {
         // Not joined here: a query stuck in getaddrinfo would hold the main loop up.
         // It stops at its next 100 ms slice; its answer is ignored (older generation).

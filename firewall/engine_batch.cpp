@@ -89,6 +89,9 @@ EngineResult PacketEngine::judge(const EnginePacket& packet, Instant now) noexce
         case EnginePath::local_output: return track_local_output(packet.bytes, now);
         case EnginePath::ipv6_outbound: return judge_ipv6_outbound(packet.bytes, now);
         case EnginePath::ipv6_inbound: return judge_ipv6_inbound(packet.bytes, now);
+        case EnginePath::ipv6_input_from_lan: return judge_ipv6_input(packet.bytes, true, now);
+        case EnginePath::ipv6_input_from_outside: return judge_ipv6_input(packet.bytes, false, now);
+        case EnginePath::ipv6_local_output: return track_ipv6_local_output(packet.bytes, now);
     }
     return dropped(DropReason::unsupported_protocol);
 }

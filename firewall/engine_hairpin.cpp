@@ -17,6 +17,8 @@ EngineResult PacketEngine::translate_hairpin(std::span<std::uint8_t> buffer, L4C
     ParseResult parsed = parse_ipv4(buffer);
     if (!parsed.ok()) return dropped(parsed.reason);
     PacketView& p = parsed.view;
+    // Fail-closed while the WAN has no address (DHCP pending): nothing to translate to.
+    if (setup_.nat.wan_address == Ipv4Address{}) return dropped(DropReason::no_wan_address);
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
     if (p.ip->destination() != setup_.nat.wan_address) return dropped(DropReason::not_addressed_to_gateway);
     // Only TCP and UDP are hairpinned; anything else for the WAN address is input.

@@ -10,6 +10,8 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
     ParseResult parsed = parse_ipv4(buffer);
     if (!parsed.ok()) return dropped(parsed.reason);
     PacketView& p = parsed.view;
+    // Fail-closed while the WAN has no address (DHCP pending): nothing to translate to.
+    if (setup_.nat.wan_address == Ipv4Address{}) return dropped(DropReason::no_wan_address);
     if (p.ip->source() == setup_.nat.wan_address) return dropped(DropReason::source_is_gateway);
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
     if (p.is_later_fragment()) return outbound_later_fragment(p, now);

@@ -96,4 +96,9 @@ std::size_t PacketEngine::change_wan_address(Ipv4Address address) {
     });
 }
 
+void PacketEngine::move_lan_services(Ipv4Address lan_address) {
+    if (setup_.upnp_http) setup_.upnp_http->address = lan_address;
+    if (setup_.port_control) setup_.port_control->address = lan_address;
+}
+
 }  // namespace gw

@@ -8,6 +8,11 @@ namespace {
 
 namespace proto = ipv6_protocol;
 
+// The gateway's own IPv6 flows when nothing is forwarded: a router's own connections
+// (DNS, NTP, ssh in) are few; past this a new one of its own goes untracked (its replies
+// then meet the input policy), a remote's is refused (ipv6_flow_table_full).
+constexpr std::uint32_t local_only_flows = 4096;
+
 // Linux's ipfrag_time, as the IPv4 fragment table uses.
 constexpr Instant fragment_lifetime = std::chrono::seconds(30);
 
@@ -43,9 +48,9 @@ Ipv6Firewall::Ipv6Firewall(const Ipv6FirewallConfig& config, const NatTimeouts& 
       timeouts_(timeouts),
       lan_interface_(std::move(lan_interface)),
       wan_interface_(std::move(wan_interface)),
-      // No memory for a table that would never be used: without LAN prefixes every IPv6
-      // packet is refused before any lookup, and the prefixes cannot change while running.
-      flows_(config.enabled() ? std::max<std::uint32_t>(config.max_flows, 1) : 1) {}
+      // Without LAN prefixes nothing is forwarded and the table holds only the gateway's
+      // own flows (its input is judged whatever lan.ipv6_networks says, issue 13).
+      flows_(config.enabled() ? std::max<std::uint32_t>(config.max_flows, 1) : local_only_flows) {}
 
 bool Ipv6Firewall::inside_lan(const Ipv6Address& a) const noexcept {
     return std::any_of(config_.lan_networks.begin(), config_.lan_networks.end(),
@@ -187,7 +192,8 @@ EngineResult Ipv6Firewall::start_flow(const Ipv6PacketView& v, const Ipv6FlowKey
             tcp_segment_from(*reinterpret_cast<const wire::TcpHeader*>(v.upper_layer.data()), v.upper_layer.size());
         // A LAN host's established connection survives a restart of the daemon (netfilter's
         // pickup); a WAN host must open with a SYN.
-        TcpPickup pickup = origin == Ipv6FlowOrigin::lan ? TcpPickup::allow : TcpPickup::refuse;
+        // The gateway's own connections are picked up too, as the IPv4 engine's are.
+        TcpPickup pickup = origin == Ipv6FlowOrigin::wan ? TcpPickup::refuse : TcpPickup::allow;
         std::optional<TcpTracker> tracker = segment ? TcpTracker::start(*segment, pickup) : std::nullopt;
         if (!tracker) return dropped(DropReason::invalid_tcp, rule);
         flow.tcp = *tracker;
@@ -201,7 +207,8 @@ EngineResult Ipv6Firewall::start_flow(const Ipv6PacketView& v, const Ipv6FlowKey
 }
 
 EngineResult Ipv6Firewall::continue_flow(Ipv6Flow& flow, const Ipv6PacketView& v, bool from_lan, Instant now) {
-    const bool from_originator = from_lan == (flow.origin == Ipv6FlowOrigin::lan);
+    const bool near_end_started = flow.origin == Ipv6FlowOrigin::lan || flow.origin == Ipv6FlowOrigin::gateway;
+    const bool from_originator = from_lan == near_end_started;
     if (v.protocol == proto::tcp) {
         std::optional<TcpSegment> segment =
             tcp_segment_from(*reinterpret_cast<const wire::TcpHeader*>(v.upper_layer.data()), v.upper_layer.size());

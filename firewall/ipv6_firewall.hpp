@@ -35,6 +35,12 @@
 
 namespace gw {
 
+// The gateway's services open to the LAN (and only to it) over IPv6 unless a rule says
+// otherwise: the UPnP IGD's HTTP port and SSDP (UDP 1900), as PacketEngine opens them over IPv4.
+struct Ipv6LanServices {
+    std::optional<std::uint16_t> upnp_http_port;
+};
+
 struct Ipv6FirewallCounters {
     std::uint64_t outbound_packets = 0, inbound_packets = 0;
     std::uint64_t flows_created = 0;
@@ -51,6 +57,19 @@ public:
     // is never changed.
     EngineResult judge_outbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
     EngineResult judge_inbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
+
+    // The gateway's own IPv6 (issue 13; ipv6_input.cpp): a packet for one of its addresses
+    // (INPUT, any interface but lo; `from_lan`: it arrived on the LAN interface) is
+    // delivered when it belongs to a flow the gateway or an admitted remote started, or is
+    // what the gateway needs (neighbour discovery, router advertisements, MLD, DHCPv6
+    // replies, ICMPv6 errors about its own flows: RFC 4890 §4.4), else the input rules and
+    // the input policy decide, as for IPv4 (`lan_services`: the LAN-only services open to
+    // the LAN unless a rule says otherwise). Verdict deliver_locally, drop or reject.
+    EngineResult judge_input(std::span<const std::uint8_t> packet, bool from_lan, const Ipv6LanServices& lan_services,
+                             RuleTable& rules, Instant now) noexcept;
+    // What the gateway sends (OUTPUT, any interface but lo): tracked so that the replies
+    // pass the input policy. Always deliver_locally: its own packets are the kernel's business.
+    EngineResult track_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept;
 
     // Control plane, between batches. Opening an id already open replaces it; closing
     // also ends the flows it let in, so the path is shut at once.
@@ -94,10 +113,17 @@ private:
                             std::uint16_t pinhole, const FirewallRule* rule, Instant now);
     EngineResult continue_flow(Ipv6Flow& flow, const Ipv6PacketView& v, bool from_lan, Instant now);
 
+    EngineResult input_icmpv6(const Ipv6PacketView& v, bool from_lan, RuleTable& rules, Instant now);
+    // A new exchange addressed to the gateway: the input rules, then the LAN services, then
+    // the input policy; a flow starts when it is admitted and can have replies.
+    EngineResult input_new(const Ipv6PacketView& v, bool from_lan, const Ipv6LanServices& lan_services,
+                           RuleTable& rules, Instant now, bool creates_flow);
+
     // Checks every forwarded packet passes first; none = passes.
     DropReason address_problem(const Ipv6PacketView& v, bool from_lan) const noexcept;
     bool inside_lan(const Ipv6Address& a) const noexcept;
     PacketFacts facts_of(const Ipv6PacketView& v, RuleDirection direction) const noexcept;
+    static EngineResult delivered() { return {Verdict::deliver_locally, DropReason::none, nullptr, false}; }
     Instant timeout_of(const Ipv6Flow& flow) const noexcept;
     void remember_first_fragment(const Ipv6PacketView& v, Instant now) noexcept;
     bool follows_first_fragment(const Ipv6PacketView& v, Instant now) const noexcept;

@@ -33,7 +33,10 @@ struct Ipv6FlowKey {
     std::uint64_t hash() const noexcept;
 };
 
-enum class Ipv6FlowOrigin : std::uint8_t { lan, wan };
+// lan / wan: a forwarded flow a LAN host / a WAN host started. gateway / to_gateway: the
+// gateway's own (issue 13): one it started, one a remote host started to it (admitted by
+// the input rules). The gateway's own flows put the gateway's address at the LAN end.
+enum class Ipv6FlowOrigin : std::uint8_t { lan, wan, gateway, to_gateway };
 
 struct Ipv6Flow {
     Ipv6FlowKey key;

@@ -113,3 +113,32 @@ EngineResult Ipv6Firewall::inbound_icmpv6(const Ipv6PacketView& v, RuleTable& ru
 }
 
 }  // namespace gw
+
+namespace gw {
+
+// To the gateway itself (RFC 4890 §4.4): link-scope messages and errors about its own
+// flows are what it needs to work; echo follows the input rules and policy, as IPv4's does.
+EngineResult Ipv6Firewall::input_icmpv6(const Ipv6PacketView& v, bool from_lan, RuleTable& rules, Instant now) {
+    if (is_link_scope_type(v.icmp_type)) return delivered();
+    if (v.icmp_type < 128) {
+        // Every code: Time Exceeded in reassembly and a Parameter Problem's erroneous
+        // header field are about the gateway's own packets here (§4.4.1).
+        if (v.icmp_type > type::parameter_problem) return dropped(DropReason::icmpv6_type_filtered);
+        EngineResult result = icmpv6_error(v, true, now);
+        return result.verdict == Verdict::forward ? delivered() : result;
+    }
+    Ipv6FlowKey key = ipv6_flow_key(v, false);
+    Ipv6Flow* flow = flows_.find(key, now);
+    if (v.icmp_type == type::echo_request || v.icmp_type == type::echo_reply) {
+        if (flow) {
+            EngineResult result = continue_flow(*flow, v, false, now);
+            return result.verdict == Verdict::forward ? delivered() : result;
+        }
+        // An unanswered echo reply starts nothing; a request's flow lets its reply out tracked.
+        return input_new(v, from_lan, Ipv6LanServices{}, rules, now,
+                         v.icmp_type == type::echo_request && !v.destination.is_multicast());
+    }
+    return dropped(DropReason::icmpv6_type_filtered);
+}
+
+}  // namespace gw

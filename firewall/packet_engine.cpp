@@ -37,6 +37,20 @@ EngineResult PacketEngine::judge_ipv6_inbound(std::span<const std::uint8_t> pack
     return result;
 }
 
+EngineResult PacketEngine::judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now) noexcept {
+    Ipv6LanServices services;
+    if (setup_.upnp_http) services.upnp_http_port = setup_.upnp_http->port.value;
+    EngineResult result = ipv6_.judge_input(packet, from_lan, services, rules_, now);
+    if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
+    else ++counters_.local_packets;
+    return result;
+}
+
+EngineResult PacketEngine::track_ipv6_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept {
+    ++counters_.local_packets;
+    return ipv6_.track_local_output(packet, now);
+}
+
 bool PacketEngine::open_port_mapping(const DynamicForward& mapping) {
     if (!forwards_.open(mapping)) return false;
     mappings_.reserve(mapping.protocol, mapping.external);

@@ -50,8 +50,13 @@ struct EngineCounters {
 
 // Which of the engine's entry points a packet goes to (see PacketEngine).
 // ipv6_outbound / ipv6_inbound: IPv6 routed LAN -> WAN / WAN -> LAN (FORWARD), judged by
-// the IPv6 firewall (ipv6_firewall.hpp) and never rewritten.
-enum class EnginePath : std::uint8_t { outbound, inbound, hairpin, input_from_lan, local_output, ipv6_outbound, ipv6_inbound };
+// the IPv6 firewall (ipv6_firewall.hpp) and never rewritten. ipv6_input_from_lan /
+// ipv6_input_from_outside / ipv6_local_output: IPv6 to the gateway itself from the LAN
+// interface / from any other but lo (INPUT), and sent by it (OUTPUT).
+enum class EnginePath : std::uint8_t {
+    outbound, inbound, hairpin, input_from_lan, local_output, ipv6_outbound, ipv6_inbound,
+    ipv6_input_from_lan, ipv6_input_from_outside, ipv6_local_output
+};
 
 struct EnginePacket {
     std::span<std::uint8_t> bytes;
@@ -102,6 +107,10 @@ public:
     // IPv4 engine's drops (EngineCounters::drops).
     EngineResult judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
     EngineResult judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
+    // IPv6 to and from the gateway itself (issue 13): the input rules and policy, as for
+    // IPv4; drops counted with the others, deliveries in local_packets.
+    EngineResult judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now) noexcept;
+    EngineResult track_ipv6_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept;
     // Pinholes from the control plane (OpenPinhole / ClosePinhole / QueryPinholePackets).
     bool open_pinhole(const Pinhole& pinhole) { return ipv6_.open_pinhole(pinhole); }
     bool close_pinhole(std::uint16_t id) { return ipv6_.close_pinhole(id); }
@@ -135,6 +144,9 @@ public:
     // MASQUERADE drops its conntrack entries the same way). Static forwards and dynamic
     // port mappings stay: they are ports, valid on any address. Returns the flows ended.
     std::size_t change_wan_address(Ipv4Address address);
+    // The LAN interface got another IPv4 address: the IGD's HTTP endpoint and the
+    // NAT-PMP/PCP endpoint (those that run) move to it, their ports kept (issue 13).
+    void move_lan_services(Ipv4Address lan_address);
     const EngineSetup& setup() const { return setup_; }
     const ForwardTable& forwards() const { return forwards_; }
 

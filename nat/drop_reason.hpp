@@ -55,7 +55,8 @@ namespace gw {
     X(icmpv6_link_scope_type, "NDP, MLD, redirect or other link-scope ICMPv6: never forwarded (RFC 4890 4.3.3)")\
     X(icmpv6_type_filtered, "ICMPv6 type or code a firewall does not forward (RFC 4890 4.3.4, 4.3.5)")\
     X(icmpv6_error_without_flow, "ICMPv6 error quoting a packet of no tracked IPv6 flow")    \
-    X(ipv6_flow_table_full, "IPv6 flow table at firewall.ipv6.max_flows")
+    X(ipv6_flow_table_full, "IPv6 flow table at firewall.ipv6.max_flows")                   \
+    X(no_wan_address, "the WAN interface has no IPv4 address yet: nothing is forwarded (fail-closed)")
 
 enum class DropReason : std::uint8_t {
 #define GW_DROP_REASON_ENUM(name, text) name,

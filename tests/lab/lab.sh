@@ -27,7 +27,7 @@
 #     source tests/lab/lab.sh
 #     lab_up --nat gatewayd      # or kernel (iptables MASQUERADE, the reference) or none (routing
 #                                # off); without --nat: $LAB_NAT, else gatewayd
-#            [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE] [--ipv6]
+#            [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE] [--ipv6 [--dad]]
 #                                # FILE: gatewayd's config instead of the lab's minimal one; copied
 #                                # into $LAB_TMP, so `--config <(my_config)` works
 #     lab_lan curl ...           # run a command in a namespace: lab_lan / lab_gw / lab_wan / lab_wan2,
@@ -46,6 +46,8 @@
 # ::1), WAN 2001:db8:ff::/64 (gateway ::1, WAN host ::2), DAD off (nodad), the WAN host routing the
 # LAN prefix to the gateway as an ISP routes a delegated prefix. No NAT for IPv6: forwarding is
 # turned on by gatewayd when lan.ipv6_networks is set (LAB_LAN6_NET), by lab_up under --nat kernel|none.
+# With --dad as well, DAD stays on as on a real router at boot: gatewayd starts while the addresses
+# are still tentative (lab_topology.sh, _lab_ipv6_dad_off).
 #
 # Or run it:
 #     tests/lab/lab.sh up [--nat MODE]     bring the lab up, describe it, tear it down on Enter
@@ -121,7 +123,7 @@ LAB_SWITCH_BRIDGE=br0
 : "${LAB_NS_ISP:=}" "${LAB_STUN_PID:=}"
 : "${LAB_NS_WAN2:=}" "${LAB_NS_SWITCH:=}" "${LAB_LAN_HOSTS:=}" "${LAB_NAMESPACES:=}" "${LAB_LINKS:=}"
 : "${LAB_DAEMON_PID:=}" "${LAB_DAEMON_LOG:=}" "${LAB_DAEMON_RC:=}" "${LAB_DAEMON_STARTS:=0}" "${LAB_BG_PID:=}"
-: "${LAB_CAPTURE_PID:=}" "${LAB_CAPTURE_FILE:=}"
+: "${LAB_CAPTURE_PID:=}" "${LAB_CAPTURE_FILE:=}" "${LAB_IPV6_DAD:=}"
 
 # ---------------------------------------------------------------------------------------------
 # Running things in the namespaces
@@ -239,6 +241,7 @@ lab_up() {
         --config) config=${2:?--config needs a file}; shift 2 ;;
         --config=*) config=${1#--config=}; shift ;;
         --ipv6) ipv6=true; shift ;;
+        --dad) LAB_IPV6_DAD=true; shift ;;
         *) _lab_die "lab_up: unknown argument '$1'" ;;
         esac
     done
@@ -315,7 +318,7 @@ lab_down() {
     if [[ -n $LAB_TMP && -d $LAB_TMP ]]; then rm -rf -- "$LAB_TMP"; fi
     LAB_ID='' LAB_NS_LAN='' LAB_NS_GW='' LAB_NS_WAN='' LAB_TMP='' LAB_NAT_MODE=''
     LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS='' LAB_NS_ISP='' LAB_STUN_PID=''
-    LAB_GW_WAN_IP=$LAB_GW_WAN_IP_DIRECT
+    LAB_GW_WAN_IP=$LAB_GW_WAN_IP_DIRECT LAB_IPV6_DAD=''
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
     LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
 }

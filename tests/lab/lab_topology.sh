@@ -59,26 +59,35 @@ _lab_wire() {
 # lab_up --ipv6: IPv6 back on in every namespace of the lab, DAD off so that addresses work at
 # once, addresses and routes on the lab's own veths (lab.sh's LAB_*6_* constants).
 _lab_wire_ipv6() {
-    local ns link k
-    # DAD off everywhere first: enabling IPv6 makes the link-local addresses at once, and a
-    # tentative one cannot be bound (the IGD's HTTP server binds the LAN link-local address).
-    for ns in $LAB_NAMESPACES; do
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    done
-    for link in $LAB_LINKS; do ip netns exec "${link%%/*}" sysctl -qw "net.ipv6.conf.${link#*/}.accept_dad=0"; done
+    local ns link k nodad=nodad
+    if [[ $LAB_IPV6_DAD == true ]]; then nodad=''; else _lab_ipv6_dad_off; fi
     for ns in $LAB_NAMESPACES; do
         ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0
     done
     for link in $LAB_LINKS; do ip netns exec "${link%%/*}" sysctl -qw "net.ipv6.conf.${link#*/}.disable_ipv6=0"; done
-    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" nodad
-    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN6_IP/64" dev "$LAB_GW_WAN_IF" nodad
-    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN6_IP/64" dev "$LAB_HOST_IF" nodad
+    # shellcheck disable=SC2086 # $nodad: one word or none
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" $nodad
+    # shellcheck disable=SC2086
+    ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN6_IP/64" dev "$LAB_GW_WAN_IF" $nodad
+    # shellcheck disable=SC2086
+    ip -n "$LAB_NS_WAN" addr add "$LAB_WAN6_IP/64" dev "$LAB_HOST_IF" $nodad
     ip -n "$LAB_NS_WAN" -6 route add "$LAB_LAN6_NET" via "$LAB_GW_WAN6_IP"
     for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
         ns=$(_lab_ns_of "lan$k")
-        ip -n "$ns" addr add "2001:db8:1::$((k * 10))/64" dev "$LAB_HOST_IF" nodad
+        # shellcheck disable=SC2086
+        ip -n "$ns" addr add "2001:db8:1::$((k * 10))/64" dev "$LAB_HOST_IF" $nodad
         ip -n "$ns" -6 route add default via "$LAB_GW_LAN6_IP"
     done
+}
+
+# DAD off everywhere before IPv6 goes on: enabling IPv6 makes the link-local addresses at once,
+# and a tentative one cannot be bound. Every lab but lab_up --dad's.
+_lab_ipv6_dad_off() {
+    local ns link
+    for ns in $LAB_NAMESPACES; do
+        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    done
+    for link in $LAB_LINKS; do ip netns exec "${link%%/*}" sysctl -qw "net.ipv6.conf.${link#*/}.accept_dad=0"; done
 }
 
 # The LAN as a switch: a bridge in a namespace of its own, so the gateway's lan0 stays one plain

@@ -118,13 +118,25 @@ TEST_CASE("over IPv6, UPnP's HTTP and SSDP answer the LAN interface only, with o
     rules.ipv6_forwarding = false;
     rules.lan_only_upnp_http_port = 49152;
     std::string script = gw::ipv6_queue_rules_install_script(rules);
-    CHECK(script.find("-I INPUT 1 ! -i lan0 -j GATEWAYD_V6_INPUT\n") != std::string::npos);
-    CHECK(script.find("-A GATEWAYD_V6_INPUT -p tcp --dport 49152 -j DROP\n") != std::string::npos);
-    CHECK(script.find("-A GATEWAYD_V6_INPUT -p udp --dport 1900 -j DROP\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_INPUT ! -i lan0 -p tcp --dport 49152 -j DROP\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_V6_INPUT ! -i lan0 -p udp --dport 1900 -j DROP\n") != std::string::npos);
+    // The shield comes before the queue: no input rule can open UPnP to the WAN.
+    CHECK(script.find("--dport 1900 -j DROP") < script.find("-A GATEWAYD_V6_INPUT -j NFQUEUE"));
     CHECK(script.find("FORWARD") == std::string::npos);  // forwarding is not ours here
-    rules.lan_only_upnp_http_port.reset();
-    rules.ipv6_forwarding = true;
-    CHECK(gw::ipv6_queue_rules_install_script(rules).find("INPUT") == std::string::npos);
+}
+
+TEST_CASE("IPv6 to and from the gateway itself is queued on every interface but lo, with or without forwarding",
+          "[queue_rules]") {
+    for (bool forwarding : {false, true}) {
+        gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+        rules.ipv6_forwarding = forwarding;
+        std::string script = gw::ipv6_queue_rules_install_script(rules);
+        CHECK(script.find("-I INPUT 1 ! -i lo -j GATEWAYD_V6_INPUT\n") != std::string::npos);
+        CHECK(script.find("-I OUTPUT 1 ! -o lo -j GATEWAYD_V6_LOCAL\n") != std::string::npos);
+        CHECK(script.find("-A GATEWAYD_V6_INPUT -j NFQUEUE --queue-num 7\n") != std::string::npos);
+        CHECK(script.find("-A GATEWAYD_V6_LOCAL -j NFQUEUE --queue-num 7\n") != std::string::npos);
+        CHECK(script.find("DROP") == std::string::npos);  // no UPnP: nothing dropped before the engine
+    }
 }
 
 TEST_CASE("stale IPv6 rules of a crashed instance are replaced in the same transaction as ours go in",

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# A router at boot (issue 13): gatewayd starts while its links settle, and its UPnP, NAT-PMP and
+# PCP front ends come up by themselves once the LAN can carry them.
+#  1. The lab keeps IPv6 DAD on (lab_up --dad) and starts gatewayd the moment the links exist,
+#     without waiting for DAD: it reports ready, and UPnP (upnpc -s on the LAN host) and NAT-PMP
+#     (natpmpc) answer with the WAN address once the LAN address is usable.
+#  2. Started with the LAN link without carrier (its IPv6 address tentative: DAD cannot run) and
+#     the WAN link down, gatewayd reports ready (the packet path runs), logs once that UPnP and
+#     NAT-PMP/PCP wait for the LAN (not once per retry), and starts them when the carrier comes
+#     back; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
+# On the gatewayd before this, both starts exit ("UPnP: cannot start on lan0: UPNP_E_SOCKET_BIND").
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/../lab/lab.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+
+readonly WAN_PORT=8080
+
+[[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "start-up is gatewayd's; LAB_NAT=${LAB_NAT:-}"
+command -v natpmpc >/dev/null || lab_skip "missing tool: natpmpc (package natpmp-utils; tools/install-deps.sh)"
+command -v upnpc >/dev/null || lab_skip "missing tool: upnpc (package miniupnpc; tools/install-deps.sh)"
+
+boot_config() {
+    cat <<EOF
+lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
+wan: {interface: $LAB_GW_WAN_IF, address: auto}
+upnp:
+  enabled: true
+  http_port: $LAB_UPNP_HTTP_PORT
+  lease_file: $LAB_TMP/boot.leases
+  permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
+natpmp: {enabled: true}
+pcp: {enabled: true}
+EOF
+}
+
+# front_ends_running: both front ends said they run (this start's log).
+front_ends_running() {
+    grep -q 'UPnP: running on' "$LAB_DAEMON_LOG" && grep -q 'NAT-PMP/PCP: running on' "$LAB_DAEMON_LOG"
+}
+
+check_front_ends_answer() {
+    lab_poll 15 front_ends_running ||
+        lab_fail "$1: UPnP and NAT-PMP/PCP did not start; gatewayd logged:"$'\n'"$(cat "$LAB_DAEMON_LOG")"
+    local out
+    out=$(lab_lan upnpc -u "http://$LAB_GW_LAN_IP:$LAB_UPNP_HTTP_PORT/igd/rootDesc.xml" -s 2>&1) ||
+        lab_fail "$1: upnpc -s failed:"$'\n'"$out"
+    grep -q "ExternalIPAddress = $LAB_GW_WAN_IP" <<<"$out" || lab_fail "$1: upnpc -s did not get $LAB_GW_WAN_IP:"$'\n'"$out"
+    out=$(lab_lan natpmpc -g "$LAB_GW_LAN_IP" 2>&1) || lab_fail "$1: natpmpc failed:"$'\n'"$out"
+    grep -q "^Public IP address : $LAB_GW_WAN_IP\$" <<<"$out" || lab_fail "$1: natpmpc did not get $LAB_GW_WAN_IP:"$'\n'"$out"
+    lab_ok "$1: UPnP and NAT-PMP answer ExternalIPAddress $LAB_GW_WAN_IP"
+}
+
+# Part 1: started by lab_up as soon as the links are up, DAD still running.
+lab_up --nat gatewayd --ipv6 --dad --config <(boot_config)
+lab_heading "gatewayd started the moment the links exist (IPv6 DAD on, not waited for)"
+lab_ok "gatewayd reported ready; $(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true) UPnP wait line(s) logged"
+check_front_ends_answer "DAD on at start"
+lab_daemon_stop
+
+# Part 2: the LAN without carrier (a tentative IPv6 address that DAD cannot finish), the WAN down.
+lab_heading "gatewayd started with the LAN link without carrier and the WAN link down"
+lab_lan ip link set "$LAB_HOST_IF" down
+lab_gw ip -6 addr flush dev "$LAB_GW_LAN_IF"
+lab_gw ip addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF"
+lab_gw ip link set "$LAB_GW_WAN_IF" down
+[[ -n $(lab_gw ip -6 addr show dev "$LAB_GW_LAN_IF" tentative) ]] ||
+    lab_fail "the setup is wrong: $LAB_GW_LAN_IF's IPv6 address is not tentative"
+lab_daemon_start
+lab_ok "gatewayd reported ready with $LAB_GW_LAN_IF's IPv6 address tentative and $LAB_GW_WAN_IF down"
+grep -q "UPnP: waiting for the LAN: $LAB_GW_LAN_IF's IPv6 address is still tentative" "$LAB_DAEMON_LOG" ||
+    lab_fail "gatewayd did not say UPnP waits for the LAN:"$'\n'"$(cat "$LAB_DAEMON_LOG")"
+sleep 3 # three supervision ticks with the LAN still not ready
+waits=$(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true)
+((waits == 1)) || lab_fail "UPnP's wait was logged $waits times in 3 s, not once"
+lab_ok "UPnP and NAT-PMP/PCP wait for the LAN, logged once"
+lab_lan ip link set "$LAB_HOST_IF" up
+lab_gw ip link set "$LAB_GW_WAN_IF" up
+lab_bg wan listen-wan "$LAB_PY" "$LAB_NET_PY" listen-log --port "$WAN_PORT" --log "$LAB_TMP/tcp-wan.log"
+lab_wait_listen wan tcp "$WAN_PORT"
+check_front_ends_answer "carrier back"
+lab_poll 5 lab_py lan tcp-send "$LAB_WAN_IP" "$WAN_PORT" boot >/dev/null ||
+    lab_fail "a LAN host's TCP did not reach the WAN host once the links were up"
+lab_poll 2 grep -q "^tcp $LAB_GW_WAN_IP:[0-9]* boot" "$LAB_TMP/tcp-wan.log" ||
+    lab_fail "the WAN host did not see the translated address: $(cat "$LAB_TMP/tcp-wan.log")"
+lab_ok "a LAN host's TCP reaches the WAN host as $LAB_GW_WAN_IP"
+echo "PASS  gatewayd starts before its links are ready, and its front ends follow the LAN"
