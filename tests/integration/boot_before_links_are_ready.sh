@@ -26,7 +26,6 @@ wan: {interface: $LAB_GW_WAN_IF, address: auto}
 upnp:
   enabled: true
   http_port: $LAB_UPNP_HTTP_PORT
-  lease_file: $LAB_TMP/boot.leases
   permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
 natpmp: {enabled: true}
 pcp: {enabled: true}
@@ -74,6 +73,7 @@ waits=$(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true)
 ((waits == 1)) || lab_fail "UPnP's wait was logged $waits times in 3 s, not once"
 lab_ok "UPnP and NAT-PMP/PCP wait for the LAN, logged once"
 lab_lan ip link set "$LAB_HOST_IF" up
+lab_lan ip route add default via "$LAB_GW_LAN_IP" # went with the link
 lab_gw ip link set "$LAB_GW_WAN_IF" up
 lab_bg wan listen-wan "$LAB_PY" "$LAB_NET_PY" listen-log --port "$WAN_PORT" --log "$LAB_TMP/tcp-wan.log"
 lab_wait_listen wan tcp "$WAN_PORT"
