@@ -17,6 +17,9 @@ packages=(
   stun-server
   # NAT-PMP's real client (natpmpc) for tests/integration/natpmp_*.sh
   natpmp-utils
+  # a real DHCP server on the lab's WAN host and a client on the gateway
+  # (tests/integration/wan_address_from_dhcp.sh); dnsmasq-base ships no service unit
+  dnsmasq-base udhcpc
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)

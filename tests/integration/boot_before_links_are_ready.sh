@@ -8,12 +8,14 @@
 #     the WAN link down, gatewayd reports ready (the packet path runs), logs once that UPnP and
 #     NAT-PMP/PCP wait for the LAN (not once per retry), and starts them when the carrier comes
 #     back; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
+#  3. The gateway's LAN address changes: both front ends restart on the new one; SSDP discovery
+#     finds the IGD at the new address, which answers, and so does NAT-PMP.
 # On the gatewayd before this, both starts exit ("UPnP: cannot start on lan0: UPNP_E_SOCKET_BIND").
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
-readonly WAN_PORT=8080
+readonly WAN_PORT=8080 NEW_LAN_IP=192.168.50.254
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "start-up is gatewayd's; LAB_NAT=${LAB_NAT:-}"
 command -v natpmpc >/dev/null || lab_skip "missing tool: natpmpc (package natpmp-utils; tools/install-deps.sh)"
@@ -83,4 +85,20 @@ lab_poll 5 lab_py lan tcp-send "$LAB_WAN_IP" "$WAN_PORT" boot >/dev/null ||
 lab_poll 2 grep -q "^tcp $LAB_GW_WAN_IP:[0-9]* boot" "$LAB_TMP/tcp-wan.log" ||
     lab_fail "the WAN host did not see the translated address: $(cat "$LAB_TMP/tcp-wan.log")"
 lab_ok "a LAN host's TCP reaches the WAN host as $LAB_GW_WAN_IP"
+
+# Part 3: the LAN address changes under the running daemon.
+lab_heading "the LAN address changes: the IGD's URLs and NAT-PMP follow"
+lab_gw ip addr del "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
+lab_gw ip addr add "$NEW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
+lab_poll 10 grep -q "NAT-PMP/PCP: running on $NEW_LAN_IP" "$LAB_DAEMON_LOG" ||
+    lab_fail "NAT-PMP/PCP did not move to $NEW_LAN_IP:"$'\n'"$(cat "$LAB_DAEMON_LOG")"
+lab_poll 10 grep -q "UPnP: running on $NEW_LAN_IP" "$LAB_DAEMON_LOG" ||
+    lab_fail "UPnP did not move to $NEW_LAN_IP:"$'\n'"$(cat "$LAB_DAEMON_LOG")"
+lab_upnp_discover lan || lab_fail "no IGD found by upnpc -l after the move:"$'\n'"$LAB_UPNP_DISCOVERY"
+[[ $LAB_UPNP_URL == "http://$NEW_LAN_IP:$LAB_UPNP_HTTP_PORT/"* ]] || lab_fail "SSDP still announces $LAB_UPNP_URL"
+out=$(lab_upnpc lan -s 2>&1) || lab_fail "upnpc -s at $LAB_UPNP_URL failed:"$'\n'"$out"
+grep -q "ExternalIPAddress = $LAB_GW_WAN_IP" <<<"$out" || lab_fail "upnpc -s at the new address said:"$'\n'"$out"
+out=$(lab_lan natpmpc -g "$NEW_LAN_IP" 2>&1) || lab_fail "natpmpc -g $NEW_LAN_IP failed:"$'\n'"$out"
+grep -q "^Public IP address : $LAB_GW_WAN_IP\$" <<<"$out" || lab_fail "natpmpc -g $NEW_LAN_IP said:"$'\n'"$out"
+lab_ok "the IGD is found at $LAB_UPNP_URL and answers; NAT-PMP answers on $NEW_LAN_IP"
 echo "PASS  gatewayd starts before its links are ready, and its front ends follow the LAN"
