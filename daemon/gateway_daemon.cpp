@@ -529,6 +529,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         }
     }
     notifier.stopping("stopping");
+    control.set_igd(nullptr);
     igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
     if (port_control) {
         log_summary(port_control->counts());
