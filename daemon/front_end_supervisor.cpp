@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "control_json.hpp"
 #include "host_network.hpp"
 #include "log.hpp"
 
@@ -53,6 +54,15 @@ void FrontEndSupervisor::add(SupervisedFrontEnd front_end) {
 bool FrontEndSupervisor::running(const std::string& name) const {
     return std::any_of(entries_.begin(), entries_.end(),
                        [&](const Entry& e) { return e.front_end.name == name && e.state == State::running; });
+}
+
+std::string FrontEndSupervisor::json() const {
+    JsonObject object;
+    for (const Entry& e : entries_) {
+        const char* state = e.state == State::running ? "running" : e.state == State::failing ? "failing" : "waiting";
+        object.add_raw(e.front_end.name, JsonObject().add("state", state).add("reason", e.reason).str());
+    }
+    return object.add("failed_starts", std::uint64_t(failed_starts_)).str();
 }
 
 void FrontEndSupervisor::check(Instant now) {

@@ -53,6 +53,9 @@ public:
 
     bool running(const std::string& name) const;
     std::size_t failed_starts() const { return failed_starts_; }
+    // gatewayctl status's "front_ends": each one's state ("waiting", "running", "failing")
+    // and why, and the failed starts so far.
+    std::string json() const;
 
 private:
     enum class State { waiting, running, failing };

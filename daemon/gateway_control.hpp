@@ -24,6 +24,7 @@ class PortControlServer;
 class CaptureSlot;
 class QueueWorker;
 class WanMonitor;
+class FrontEndSupervisor;
 
 // A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
 // mapping the daemon closes when `expires` comes.
@@ -63,6 +64,7 @@ public:
     // The WAN side's status (class, STUN, cascade) for `status`; owned by the daemon loop.
     // Without one, status classifies the engine's WAN address alone.
     void set_wan_monitor(const WanMonitor* wan) { wan_ = wan; }
+    void set_front_ends(const FrontEndSupervisor* front_ends) { front_ends_ = front_ends; }
 
     // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
@@ -98,6 +100,7 @@ private:
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
+    const FrontEndSupervisor* front_ends_ = nullptr;             // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

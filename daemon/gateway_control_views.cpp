@@ -7,6 +7,7 @@
 #include "control_json.hpp"
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
+#include "front_end_supervisor.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/port_mapping_service.hpp"
@@ -182,6 +183,7 @@ std::string GatewayControl::status(Instant now) const {
         .add_raw("upnp_pinholes", json_array(pinholes))
         .add_raw("ipv6", ipv6_status())
         .add("port_control", port_control_ != nullptr)
+        .add_raw("front_ends", front_ends_ ? front_ends_->json() : std::string("{}"))
         .add_raw("port_control_counts", port_control.str())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))

@@ -425,6 +425,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                             if (port_control) log_summary(port_control->counts());
                             port_control.reset();
                         }});
+    control.set_front_ends(&front_ends);
     // A ready LAN gets its front ends now, before the packet path runs, as it always did.
     front_ends.check(monotonic_now());
     ControlSocket control_socket(options.control_socket);

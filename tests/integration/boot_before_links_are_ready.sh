@@ -4,10 +4,10 @@
 #  1. The lab keeps IPv6 DAD on (lab_up --dad) and starts gatewayd the moment the links exist,
 #     without waiting for DAD: it reports ready, and UPnP (upnpc -s on the LAN host) and NAT-PMP
 #     (natpmpc) answer with the WAN address once the LAN address is usable.
-#  2. Started with the LAN link without carrier (its IPv6 address tentative: DAD cannot run) and
+#  2. Started with the LAN link without carrier, its IPv6 address tentative (a long DAD), and
 #     the WAN link down, gatewayd reports ready (the packet path runs), logs once that UPnP and
 #     NAT-PMP/PCP wait for the LAN (not once per retry), and starts them when the carrier comes
-#     back; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
+#     back and DAD is over; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
 #  3. The gateway's LAN address changes: both front ends restart on the new one; SSDP discovery
 #     finds the IGD at the new address, which answers, and so does NAT-PMP.
 # On the gatewayd before this, both starts exit ("UPnP: cannot start on lan0: UPNP_E_SOCKET_BIND").
@@ -58,9 +58,11 @@ lab_ok "gatewayd reported ready; $(grep -c 'UPnP: waiting for the LAN' "$LAB_DAE
 check_front_ends_answer "DAD on at start"
 lab_daemon_stop
 
-# Part 2: the LAN without carrier (a tentative IPv6 address that DAD cannot finish), the WAN down.
+# Part 2: the LAN without carrier and its IPv6 address tentative, the WAN down.
 lab_heading "gatewayd started with the LAN link without carrier and the WAN link down"
 lab_lan ip link set "$LAB_HOST_IF" down
+# A DAD of a minute: the address stays tentative for as long as the test needs it to.
+lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.dad_transmits=60"
 lab_gw ip -6 addr flush dev "$LAB_GW_LAN_IF"
 lab_gw ip addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF"
 lab_gw ip link set "$LAB_GW_WAN_IF" down
@@ -73,9 +75,13 @@ grep -q "UPnP: waiting for the LAN: $LAB_GW_LAN_IF's IPv6 address is still tenta
 sleep 3 # three supervision ticks with the LAN still not ready
 waits=$(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true)
 ((waits == 1)) || lab_fail "UPnP's wait was logged $waits times in 3 s, not once"
-lab_ok "UPnP and NAT-PMP/PCP wait for the LAN, logged once"
+state=$(lab_ctl --json status | lab_json front_ends.UPnP.state)
+[[ $state == waiting ]] || lab_fail "gatewayctl status says UPnP is '$state', not waiting"
+lab_ok "UPnP and NAT-PMP/PCP wait for the LAN, logged once; gatewayctl status: front_ends.UPnP.state $state"
 lab_lan ip link set "$LAB_HOST_IF" up
 lab_lan ip route add default via "$LAB_GW_LAN_IP" # went with the link
+lab_gw ip addr del "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" # DAD over: the address is usable
+lab_gw ip addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" nodad
 lab_gw ip link set "$LAB_GW_WAN_IF" up
 lab_bg wan listen-wan "$LAB_PY" "$LAB_NET_PY" listen-log --port "$WAN_PORT" --log "$LAB_TMP/tcp-wan.log"
 lab_wait_listen wan tcp "$WAN_PORT"
