@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# IPv6 to the gateway itself obeys firewall.policy.input (issue 13), with no lan.ipv6_networks
-# configured (IPv6 is not forwarded by gatewayd): a listener on [::] in the gateway's namespace is
+# IPv6 to the gateway itself obeys firewall.policy.input (issue 13), first with no lan.ipv6_networks
+# configured (IPv6 is not forwarded by gatewayd), then with it: a listener on [::] in the gateway's namespace is
 # not reachable from the WAN host, neither on the gateway's WAN global address nor on its WAN
 # link-local one, and the drops are counted (denied_by_policy) as IPv4's are; over IPv4 it stays
 # closed too. An input rule with IPv6 networks opens its port (global and link-local). The
@@ -16,9 +16,10 @@ readonly NET6=$LAB_DIR/labnet6.py
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "the input policy under test is gatewayd's; LAB_NAT=${LAB_NAT:-}"
 
+# input_config [forwarding]: with an argument, lan.ipv6_networks is set (gatewayd forwards IPv6 too).
 input_config() {
     cat <<EOF
-lan: {interface: $LAB_GW_LAN_IF}
+lan: {interface: $LAB_GW_LAN_IF$([[ -z ${1:-} ]] || echo ", ipv6_networks: [$LAB_LAN6_NET]")}
 wan: {interface: $LAB_GW_WAN_IF, address: auto}
 firewall:
   policy: {inbound: drop, outbound: accept, input: drop}
@@ -86,4 +87,13 @@ answer=$(net6 gw udp-ask "$LAB_WAN6_IP" "$WAN_UDP_PORT") || lab_fail "the gatewa
 lab_ok "the gateway's own UDP: $answer"
 lab_gw ping -6 -c 2 -W 1 -q "$LAB_WAN6_IP" >/dev/null || lab_fail "the gateway's own ping6 got no echo reply"
 lab_ok "the gateway's own ping6 to $LAB_WAN6_IP answered"
+
+lab_heading "the same with lan.ipv6_networks set (IPv6 forwarded by gatewayd)"
+lab_daemon_stop
+lab_daemon_start --config <(input_config forwarding)
+expect_closed "$LAB_GW_WAN6_IP" "$CLOSED_PORT" "[$LAB_GW_WAN6_IP]:$CLOSED_PORT (WAN global)"
+expect_closed "$gw_link_local%$LAB_HOST_IF" "$CLOSED_PORT" "[$gw_link_local]:$CLOSED_PORT (WAN link-local)"
+expect_open "$LAB_GW_WAN6_IP" "$OPEN_PORT" "[$LAB_GW_WAN6_IP]:$OPEN_PORT (WAN global)"
+answer=$(net6 gw tcp-ask "$LAB_WAN6_IP" "$WAN_TCP_PORT") || lab_fail "the gateway's own TCP to the WAN host: $answer"
+lab_ok "the gateway's own TCP: $answer"
 echo "PASS  IPv6 to the gateway obeys the input policy and rules; its own IPv6 traffic works"
