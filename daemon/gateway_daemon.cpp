@@ -257,12 +257,15 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
     if (config.upnp.enabled || config.port_control.server_enabled()) {
+        // With lan.networks set the LAN may get its address later: the front ends wait for it
+        // (front_end_supervisor.hpp) and move the engine's view of them there (0.0.0.0 till then).
         auto lan_address = interface_ipv4_address(config.lan_interface);
-        if (!lan_address)
+        if (!lan_address && setup.firewall.lan_networks.empty())
             throw StartupError(std::string(config.upnp.enabled ? "upnp" : "natpmp/pcp") + " is enabled but " +
-                               config.lan_interface + " has no IPv4 address");
-        if (config.upnp.enabled) setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
-        if (config.port_control.server_enabled()) setup.port_control = Endpoint{*lan_address, Port{natpmp_server_port}};
+                               config.lan_interface + " has no IPv4 address (and lan.networks is not set)");
+        const Ipv4Address address = lan_address.value_or(Ipv4Address{});
+        if (config.upnp.enabled) setup.upnp_http = Endpoint{address, Port{config.upnp.http_port}};
+        if (config.port_control.server_enabled()) setup.port_control = Endpoint{address, Port{natpmp_server_port}};
     }
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);

@@ -4,10 +4,10 @@
 #  1. The lab keeps IPv6 DAD on (lab_up --dad) and starts gatewayd the moment the links exist,
 #     without waiting for DAD: it reports ready, and UPnP (upnpc -s on the LAN host) and NAT-PMP
 #     (natpmpc) answer with the WAN address once the LAN address is usable.
-#  2. Started with the LAN link without carrier, its IPv6 address tentative (a long DAD), and
-#     the WAN link down, gatewayd reports ready (the packet path runs), logs once that UPnP and
+#  2. Started with the LAN link without carrier, without its IPv4 address (lan.networks is set),
+#     its IPv6 address tentative (a long DAD), and the WAN link down, gatewayd reports ready (the packet path runs), logs once that UPnP and
 #     NAT-PMP/PCP wait for the LAN (not once per retry), and starts them when the carrier comes
-#     back and DAD is over; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
+#     back, DAD is over and the address is there; then a LAN host's TCP reaches the WAN host translated, and UPnP and NAT-PMP answer.
 #  3. The gateway's LAN address changes: both front ends restart on the new one; SSDP discovery
 #     finds the IGD at the new address, which answers, and so does NAT-PMP.
 # On the gatewayd before this, both starts exit ("UPnP: cannot start on lan0: UPNP_E_SOCKET_BIND").
@@ -66,11 +66,12 @@ lab_gw sysctl -qw "net.ipv6.conf.$LAB_GW_LAN_IF.dad_transmits=60"
 lab_gw ip -6 addr flush dev "$LAB_GW_LAN_IF"
 lab_gw ip addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF"
 lab_gw ip link set "$LAB_GW_WAN_IF" down
+lab_gw ip -4 addr flush dev "$LAB_GW_LAN_IF" # no IPv4 address on the LAN yet either (lan.networks is set)
 [[ -n $(lab_gw ip -6 addr show dev "$LAB_GW_LAN_IF" tentative) ]] ||
     lab_fail "the setup is wrong: $LAB_GW_LAN_IF's IPv6 address is not tentative"
 lab_daemon_start
-lab_ok "gatewayd reported ready with $LAB_GW_LAN_IF's IPv6 address tentative and $LAB_GW_WAN_IF down"
-grep -q "UPnP: waiting for the LAN: $LAB_GW_LAN_IF's IPv6 address is still tentative" "$LAB_DAEMON_LOG" ||
+lab_ok "gatewayd reported ready with $LAB_GW_LAN_IF without IPv4 address and carrier, its IPv6 address tentative, $LAB_GW_WAN_IF down"
+grep -q "UPnP: waiting for the LAN: $LAB_GW_LAN_IF has no IPv4 address" "$LAB_DAEMON_LOG" ||
     lab_fail "gatewayd did not say UPnP waits for the LAN:"$'\n'"$(cat "$LAB_DAEMON_LOG")"
 sleep 3 # three supervision ticks with the LAN still not ready
 waits=$(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true)
@@ -82,6 +83,7 @@ lab_lan ip link set "$LAB_HOST_IF" up
 lab_lan ip route add default via "$LAB_GW_LAN_IP" # went with the link
 lab_gw ip addr del "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" # DAD over: the address is usable
 lab_gw ip addr add "$LAB_GW_LAN6_IP/64" dev "$LAB_GW_LAN_IF" nodad
+lab_gw ip addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
 lab_gw ip link set "$LAB_GW_WAN_IF" up
 lab_bg wan listen-wan "$LAB_PY" "$LAB_NET_PY" listen-log --port "$WAN_PORT" --log "$LAB_TMP/tcp-wan.log"
 lab_wait_listen wan tcp "$WAN_PORT"
