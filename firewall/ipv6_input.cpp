@@ -72,6 +72,10 @@ EngineResult Ipv6Firewall::input_new(const Ipv6PacketView& v, bool from_lan, con
     if (decision.action != RuleAction::accept) return refused_by(decision);
     EngineResult result{Verdict::deliver_locally, DropReason::none, decision.rule, decision.log};
     if (!creates_flow) return result;
+    // A SYN flood to a port an input rule opens must not take the slots the gateway's own
+    // connections need (their replies pass only through a flow): remote hosts get 3/4.
+    if (flows_.size() >= flows_.capacity() - flows_.capacity() / 4)
+        return dropped(DropReason::ipv6_flow_table_full, decision.rule, decision.log);
     EngineResult started = start_flow(v, ipv6_flow_key(v, false), Ipv6FlowOrigin::to_gateway, 0, decision.rule, now);
     if (started.verdict != Verdict::forward) return started;
     return result;

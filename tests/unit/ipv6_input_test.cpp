@@ -71,6 +71,25 @@ TEST_CASE("an input rule with IPv6 networks opens a port of the gateway, and the
     CHECK(from_wan(e, v6::tcp(remote_host, 50000, gateway_wan, 23, tcp_flag::syn)).verdict == Verdict::drop);
 }
 
+TEST_CASE("a SYN flood to an open port of the gateway leaves a quarter of the IPv6 flow table to its own "
+          "connections") {
+    EngineSetup setup = engine_setup();
+    setup.firewall.rules = {input_rule("ssh6", 22)};
+    PacketEngine e(setup);
+    const std::size_t capacity = e.ipv6().flows().capacity();
+    std::size_t admitted = 0;
+    for (std::uint16_t port = 1024; port < 1024 + capacity; ++port)
+        if (from_wan(e, v6::tcp(remote_host, port, gateway_wan, 22, tcp_flag::syn)).verdict == Verdict::deliver_locally)
+            ++admitted;
+    CHECK(admitted == capacity - capacity / 4);
+    CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == capacity / 4);
+    CHECK(sent(e, v6::tcp(gateway_wan, 41000, other_remote_host, 443, tcp_flag::syn, {1000, 0, 65535})) ==
+          Verdict::deliver_locally);
+    CHECK(from_wan(e, v6::tcp(other_remote_host, 443, gateway_wan, 41000, tcp_flag::syn | tcp_flag::ack,
+                              {5000, 1001, 65535}))
+              .verdict == Verdict::deliver_locally);
+}
+
 TEST_CASE("an IPv4 input rule opens nothing over IPv6") {
     EngineSetup setup = engine_setup();
     FirewallRule v4 = input_rule("ssh4", 22);
