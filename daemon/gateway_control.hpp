@@ -21,6 +21,7 @@ namespace gw {
 class InternetGatewayDevice;
 class PortMappingService;
 class PortControlServer;
+class SsdpServer;
 class CaptureSlot;
 class QueueWorker;
 class WanMonitor;
@@ -52,6 +53,8 @@ public:
     // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
     // the first request; it outlives this object's use.
     void set_port_control(const PortControlServer* server) { port_control_ = server; }
+    // The SSDP server whose counts status shows (null: not running); as set_port_control.
+    void set_ssdp(const SsdpServer* server) { ssdp_ = server; }
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
@@ -89,6 +92,7 @@ private:
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
     const PortControlServer* port_control_ = nullptr;
+    const SsdpServer* ssdp_ = nullptr;
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;

@@ -39,6 +39,7 @@
 #include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
+#include "ssdp_server.hpp"
 #include "startup_error.hpp"
 #include "wan_monitor.hpp"
 
@@ -61,6 +62,7 @@ public:
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
         rules.ipv6_forwarding = ipv6_;
         if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
+        rules.ssdp_from_gatewayd_only = c.upnp.enabled;
         if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
@@ -196,6 +198,18 @@ void log_summary(const PortControlCounts& c) {
               std::to_string(c.announcements) + " announcements");
 }
 
+// Stable across restarts (control points remember devices by UDN): a name-based
+// identifier from what identifies this gateway, FNV-1a over it.
+std::string igd_uuid(const GatewayConfig& config, Ipv4Address lan_address) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : "gatewayd:" + config.lan_interface + ":" + lan_address.to_string())
+        h = (h ^ std::uint8_t(c)) * 0x100000001b3ULL;
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "%08x-%04x-5%03x-8%03x-%012llx", unsigned(h >> 32), unsigned(h >> 16) & 0xffff,
+                  unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
+    return uuid;
+}
+
 // The IGD's view of the gateway, from the prepared engine setup.
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup) {
     IgdEnvironment env;
@@ -215,16 +229,23 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     }
     env.outbound_tcp_seconds = setup.nat.timeouts.tcp_established;
     env.outbound_udp_seconds = setup.nat.timeouts.udp;
-    // Stable across restarts (control points remember devices by UDN): a name-based
-    // identifier from what identifies this gateway, FNV-1a over it.
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (char c : "gatewayd:" + config.lan_interface + ":" + env.lan_address.to_string())
-        h = (h ^ std::uint8_t(c)) * 0x100000001b3ULL;
-    char uuid[40];
-    std::snprintf(uuid, sizeof uuid, "%08x-%04x-5%03x-8%03x-%012llx", unsigned(h >> 32), unsigned(h >> 16) & 0xffff,
-                  unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
-    env.uuid = uuid;
+    env.uuid = igd_uuid(config, env.lan_address);
     return env;
+}
+
+// The gateway's own SSDP: the same UUID and LOCATION as the IGD's description.
+SsdpServerOptions ssdp_server_options(const GatewayConfig& config, const EngineSetup& setup) {
+    SsdpServerOptions options;
+    options.lan_interface = config.lan_interface;
+    options.lan_address = setup.upnp_http->address;
+    options.lan_networks = setup.firewall.lan_networks;
+    options.gateway_addresses = {setup.upnp_http->address, setup.nat.wan_address};
+    options.identity.uuid = igd_uuid(config, setup.upnp_http->address);
+    options.identity.igd_version = config.upnp.igd_version;
+    options.identity.location = "http://" + setup.upnp_http->address.to_string() + ":" +
+                                std::to_string(config.upnp.http_port) + std::string(description_path);
+    options.identity.max_age = config.upnp.advertisement_seconds;
+    return options;
 }
 
 void publish(const PacketEngine& engine, TrafficCounters& counters) {
@@ -405,6 +426,14 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     log::info("control socket " + control_socket.path());
     for (auto& worker : workers) worker->start();
     wan.start();  // STUN's datagrams need the workers: the gateway's own traffic is queued too
+    // SSDP once the workers decide (the gateway's own packets are queued too): ssdp:alive
+    // reaches the LAN right away.
+    std::unique_ptr<SsdpServer> ssdp;
+    if (igd) {
+        ssdp = std::make_unique<SsdpServer>(ssdp_server_options(config, setup));
+        ssdp->start();
+        control.set_ssdp(ssdp.get());
+    }
     log::info("ready");
     notifier.ready("translating " + config.lan_interface + " -> " + config.wan_interface + " as " +
                    engine.wan_address().to_string());
@@ -429,9 +458,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             std::lock_guard lock(engine_lock);
             ended = engine.change_wan_address(address);
         }
-        if (auto error = install_queue_rules(
-                {config.lan_interface, config.wan_interface, config.queue_number, address.to_string(), config.queue_workers});
-            !error.empty())
+        QueueRuleSet rules{config.lan_interface, config.wan_interface, config.queue_number, address.to_string(),
+                           config.queue_workers};
+        rules.ssdp_from_gatewayd_only = config.upnp.enabled;
+        if (auto error = install_queue_rules(rules); !error.empty())
             log::error("cannot move the hairpin rule to the new WAN address (LAN hosts dialling it are not "
                        "hairpinned): " + error);
         wan.use_address(address, ended);
@@ -501,7 +531,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         }
     }
     notifier.stopping("stopping");
-    igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    control.set_ssdp(nullptr);
+    ssdp.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    igd.reset();   // pupnp's own byebye is dropped by the rules, which are still in place
     if (port_control) {
         log_summary(port_control->counts());
         control.set_port_control(nullptr);
