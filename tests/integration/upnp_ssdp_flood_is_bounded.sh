@@ -29,10 +29,10 @@ idle=$(rss_kb)
 limited_before=$(ssdp_count refused_source_rate_limited)
 lab_bg lan flood "$LAB_PY" "$LAB_DIR/labssdp.py" flood --count "$FLOOD" --mx 2147483647
 flood_pid=$LAB_BG_PID
-sleep 0.5
+sleep 0.3
+during=$(_lab_pid_gone "$flood_pid" && echo "started after the flood ended" || echo "started during the flood")
 LAB_UPNP_URL=''
 lab_upnp_discover lan2 || lab_fail "upnpc on LAN host 2 found no IGD during the flood:"$'\n'"$LAB_UPNP_DISCOVERY"
-during=$(_lab_pid_gone "$flood_pid" && echo "after the flood ended" || echo "during the flood")
 wait "$flood_pid" || lab_fail "the flood failed: $(cat "$LAB_TMP/flood.log")"
 lab_ok "upnpc on LAN host 2 discovered the gateway ($during): $LAB_UPNP_URL; flood: $(cat "$LAB_TMP/flood.log")"
 sleep 6 # every held answer's MX (at most 5 s) has run out
