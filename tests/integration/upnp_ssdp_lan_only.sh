@@ -32,6 +32,7 @@ print(json.load(sys.stdin).get("ssdp", {}).get(sys.argv[1], 0))' "$1"
 heard() { grep -c -- "$1" "$LAB_TMP/lan-ssdp.sniff" || true; }
 
 alive_after() { (($(heard 'nts=ssdp:alive') > $1)); }
+byebyes_heard() { (($(heard 'nts=ssdp:byebye') >= TARGETS)); }
 
 check_alive_after_ready() {
     local before ready_at first
@@ -49,7 +50,7 @@ check_alive_after_ready() {
 
 check_byebye_at_stop() {
     lab_daemon_stop
-    lab_poll 2 eval '(($(heard nts=ssdp:byebye) >= TARGETS))' ||
+    lab_poll 2 byebyes_heard ||
         lab_fail "no ssdp:byebye x$TARGETS at stop; heard:"$'\n'"$(cat "$LAB_TMP/lan-ssdp.sniff")"
     grep 'nts=ssdp:byebye' "$LAB_TMP/lan-ssdp.sniff" | grep -qv " $LAB_GW_LAN_IP:1900 " &&
         lab_fail "an ssdp:byebye came from elsewhere than $LAB_GW_LAN_IP:1900 (pupnp's?):"$'\n'"$(grep byebye "$LAB_TMP/lan-ssdp.sniff")"
@@ -57,8 +58,7 @@ check_byebye_at_stop() {
 }
 
 check_search_answered_once_per_target() {
-    local out count started
-    started=$(date +%s)
+    local out count
     out=$(ssdp_py lan search --mx 2147483647 --wait 6) || lab_fail "M-SEARCH ssdp:all MX 2147483647 got no answer"
     count=$(wc -l <<<"$out")
     ((count == TARGETS)) || lab_fail "expected $TARGETS answers to ssdp:all, got $count:"$'\n'"$out"

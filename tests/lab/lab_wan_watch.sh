@@ -12,7 +12,8 @@
 #   - NAT-PMP/PCP answers and announcements: UDP from 5351, to 5350, 224.0.0.1;
 #   - any IPv4 packet whose own header carries a LAN address (LAB_LAN_NET), or an ICMP
 #     error quoting a LAN source: a LAN address that left untranslated.
-# Sourced by lab.sh (source that, not this); needs lab.sh's state.
+# LAB_WAN_WATCH=off turns it off (the benchmarks: a capture beside a throughput measurement
+# would change the figure). Sourced by lab.sh (source that, not this); needs lab.sh's state.
 
 : "${LAB_WAN_WATCH_PID:=}" "${LAB_WAN_WATCH_FILE:=}"
 LAB_WAN_LEAK_REPORTED=''
@@ -32,6 +33,7 @@ _lab_wan_peer_role() { if [[ -n $LAB_NS_ISP ]]; then echo isp; else echo wan; fi
 
 # Started by lab_up once the links are up, before any daemon starts.
 _lab_wan_watch_start() {
+    [[ ${LAB_WAN_WATCH:-on} != off ]] || return 0
     command -v dumpcap >/dev/null || _lab_die "missing tool: dumpcap (package tshark)"
     local mac
     mac=$(ip -n "$LAB_NS_GW" -br link show dev "$LAB_GW_WAN_IF" | awk '{print $3}')
@@ -74,7 +76,8 @@ _lab_wan_watch_check() {
     local leaks
     leaks=$(tshark -n -r "$LAB_WAN_WATCH_FILE" -Y "$(lab_wan_watch_filter)" 2>/dev/null | head -n 40 || true)
     [[ -n $leaks ]] || return 0
+    # shellcheck disable=SC2034 # read by lab.sh's exit trap
     LAB_WAN_LEAK_REPORTED=1
     _lab_log "the gateway sent control-plane packets (or LAN addresses) out of its WAN interface:"
-    sed 's/^/    /' <<<"$leaks" >&2
+    printf '    %s\n' "${leaks//$'\n'/$'\n    '}" >&2
 }
