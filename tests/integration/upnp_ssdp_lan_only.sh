@@ -7,6 +7,7 @@
 #   (the gateway's responder; pupnp, silenced, would answer again from another port), within 5 s.
 # - Forged M-SEARCHes from the LAN wire, from the gateway's own address, the LAN broadcast
 #   address and an address outside the LAN, get no answer and are counted.
+# - SSDP from another socket of the gateway (what pupnp's ssdp:byebye is) leaves by neither side.
 # - The WAN host hears no SSDP at all (a sniffer here; the lab's WAN watcher checks it too).
 # LAB_NAT=gatewayd only (the counters and the silencing are gatewayd's).
 set -euo pipefail
@@ -45,7 +46,7 @@ check_alive_after_ready() {
         lab_fail "the first ssdp:alive is not the root device's from $LAB_GW_LAN_IP:1900 with LOCATION $LOCATION: $first"
     lab_poll 2 alive_after $((before + TARGETS - 1)) ||
         lab_fail "expected $TARGETS ssdp:alive; heard:"$'\n'"$(cat "$LAB_TMP/lan-ssdp.sniff")"
-    lab_ok "ssdp:alive x$TARGETS on the LAN from $LAB_GW_LAN_IP:1900 within 2 s of READY ($(awk -v a="${first%% *}" -v b="$ready_at" 'BEGIN { printf "%.2f", a - b }') s after it)"
+    lab_ok "ssdp:alive x$TARGETS on the LAN from $LAB_GW_LAN_IP:1900 within 2 s of READY (the first $(awk -v a="${first%% *}" -v b="$ready_at" 'BEGIN { printf "%+.2f", a - b }') s from when the lab saw READY)"
 }
 
 check_byebye_at_stop() {
@@ -86,6 +87,28 @@ expect_unanswered_forgery() {
     lab_ok "M-SEARCH forged from $source (multicast and unicast): no answer, counted in $* ($before -> $after)"
 }
 
+# What pupnp's ssdp:byebye at UpnpFinish is: SSDP to the group from another socket of the gateway
+# than gatewayd's marked ones. The backstop (GATEWAYD_CONTROL_OUT) lets it out nowhere: not by the
+# default route (WAN), not out of the LAN when sent there.
+check_unmarked_ssdp_goes_nowhere() {
+    lab_gw "$LAB_PY" -c '
+import socket, struct, sys
+notify = b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nNT: gwlab-unmarked\r\nNTS: ssdp:byebye\r\n\r\n"
+for interface in (None, sys.argv[1]):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    if interface:
+        s.setsockopt(socket.IPPROTO_IP, socket.IP_MULTICAST_IF, socket.inet_aton(interface))
+    try:
+        s.sendto(notify, ("239.255.255.250", 1900))
+    except OSError:
+        pass  # EPERM: the rule dropped it
+' "$LAB_GW_LAN_IP"
+    sleep 0.5
+    grep -q 'nt=gwlab-unmarked' "$LAB_TMP/lan-ssdp.sniff" &&
+        lab_fail "an SSDP NOTIFY from an unmarked socket of the gateway reached the LAN host"
+    lab_ok "SSDP from any other socket of the gateway (pupnp's byebye) leaves by neither side"
+}
+
 forgery_counts() {
     lab_ctl --json status | "$LAB_PY" -c 'import json, sys
 status = json.load(sys.stdin)
@@ -107,6 +130,7 @@ check_search_answered_once_per_target
 expect_unanswered_forgery "$LAB_GW_LAN_IP" refused_gateway_address
 expect_unanswered_forgery 192.168.50.255 refused_network_or_broadcast
 expect_unanswered_forgery 198.51.100.7 refused_outside_lan spoofed_lan_source
+check_unmarked_ssdp_goes_nowhere
 check_byebye_at_stop
 seen=$(lab_sniffed wan-ssdp)
 [[ -z $seen ]] || lab_fail "SSDP or IGD HTTP from the gateway reached the WAN host:"$'\n'"$seen"
