@@ -2,6 +2,9 @@
 # What the benchmark scripts share: where the bench programs are, progress on stderr, and the
 # figure records that bench/figures.py lays out as a table or JSON (its header says the format).
 # Sourced after tests/lab/lab.sh (for LAB_REPO, LAB_PY and lab_json).
+# No WAN watcher (tests/lab/lab_wan_watch.sh) beside a measurement: its capture costs CPU.
+# shellcheck disable=SC2034 # read by lab_wan_watch.sh
+LAB_WAN_WATCH=${LAB_WAN_WATCH:-off}
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # The build directory of bench/CMakeLists.txt: beside gatewayd's, unless told.

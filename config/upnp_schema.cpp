@@ -221,7 +221,7 @@ std::vector<SchemaKey> upnp_schema_keys() {
          [](const C& c) { return c.upnp.friendly_name; }},
         {"upnp.advertisement_seconds", ValueType::seconds, false,
          "SSDP max-age: how long control points trust an advertisement, 60 to 86400 s; UDA 1.1 1.2.2 recommends at "
-         "least 1800.",
+         "least 1800. The gateway announces again at a random time between a quarter and a half of it.",
          [](const N& v, C& c) { return store_integer(v, 60, 86400, c.upnp.advertisement_seconds); },
          [](const C& c) { return std::to_string(c.upnp.advertisement_seconds); }},
         {"upnp.permissions", ValueType::upnp_permissions, false,

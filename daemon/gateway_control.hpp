@@ -21,6 +21,7 @@ namespace gw {
 class InternetGatewayDevice;
 class PortMappingService;
 class PortControlServer;
+class SsdpServer;
 class CaptureSlot;
 class QueueWorker;
 class WanMonitor;
@@ -55,6 +56,8 @@ public:
     void set_port_control(const PortControlServer* server) { port_control_ = server; }
     // The IGD as the front-end supervisor (re)starts it; null while it does not run.
     void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
+    // The SSDP server whose counts status shows (null: not running); as set_port_control.
+    void set_ssdp(const SsdpServer* server) { ssdp_ = server; }
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
@@ -93,6 +96,7 @@ private:
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
     const PortControlServer* port_control_ = nullptr;
+    const SsdpServer* ssdp_ = nullptr;
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;

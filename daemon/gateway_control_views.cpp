@@ -12,6 +12,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "port_control_server.hpp"
+#include "ssdp_server.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -163,6 +164,16 @@ std::string GatewayControl::status(Instant now) const {
         port_control.add("unsupported_version", pc.unsupported_version).add("outside_lan", pc.outside_lan);
         port_control.add("announcements", pc.announcements).add("send_errors", pc.send_errors);
     }
+    // The gateway's own SSDP: what it sent, and every M-SEARCH it did not answer, by reason.
+    JsonObject ssdp;
+    if (ssdp_) {
+        SsdpServerCounts sc = ssdp_->counts();
+        ssdp.add("searches", sc.responder.searches).add("searches_answered", sc.responder.searches_answered);
+        ssdp.add("answers_sent", sc.answers_sent).add("notifies_sent", sc.notifies_sent);
+        ssdp.add("mx_clamped", sc.responder.mx_clamped).add("pending", sc.pending).add("send_errors", sc.send_errors);
+        for (std::size_t r = 0; r < ssdp_refusal_count; ++r)
+            ssdp.add("refused_" + std::string(ssdp_refusal_name(SsdpRefusal(r))), sc.responder.refused[r]);
+    }
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
@@ -185,6 +196,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("port_control", port_control_ != nullptr)
         .add_raw("front_ends", front_ends_ ? front_ends_->json() : std::string("{}"))
         .add_raw("port_control_counts", port_control.str())
+        .add_raw("ssdp", ssdp.str())
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();

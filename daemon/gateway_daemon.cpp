@@ -40,6 +40,7 @@
 #include "port_control_server.hpp"
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
+#include "ssdp_server.hpp"
 #include "startup_error.hpp"
 #include "wan_monitor.hpp"
 
@@ -63,6 +64,7 @@ public:
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
         rules.ipv6_forwarding = ipv6_;
         if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
+        rules.ssdp_from_gatewayd_only = c.upnp.enabled;
         if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
@@ -198,6 +200,18 @@ void log_summary(const PortControlCounts& c) {
               std::to_string(c.announcements) + " announcements");
 }
 
+// Stable across restarts (control points remember devices by UDN): a name-based
+// identifier from what identifies this gateway, FNV-1a over it.
+std::string igd_uuid(const GatewayConfig& config, Ipv4Address lan_address) {
+    std::uint64_t h = 0xcbf29ce484222325ULL;
+    for (char c : "gatewayd:" + config.lan_interface + ":" + lan_address.to_string())
+        h = (h ^ std::uint8_t(c)) * 0x100000001b3ULL;
+    char uuid[40];
+    std::snprintf(uuid, sizeof uuid, "%08x-%04x-5%03x-8%03x-%012llx", unsigned(h >> 32), unsigned(h >> 16) & 0xffff,
+                  unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
+    return uuid;
+}
+
 // The IGD's view of the gateway, from the prepared engine setup and the LAN address it
 // starts on (the supervisor's: it follows the interface).
 IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& setup, Ipv4Address lan_address) {
@@ -218,16 +232,23 @@ IgdEnvironment igd_environment(const GatewayConfig& config, const EngineSetup& s
     }
     env.outbound_tcp_seconds = setup.nat.timeouts.tcp_established;
     env.outbound_udp_seconds = setup.nat.timeouts.udp;
-    // Stable across restarts (control points remember devices by UDN): a name-based
-    // identifier from what identifies this gateway, FNV-1a over it.
-    std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (char c : "gatewayd:" + config.lan_interface + ":" + env.lan_address.to_string())
-        h = (h ^ std::uint8_t(c)) * 0x100000001b3ULL;
-    char uuid[40];
-    std::snprintf(uuid, sizeof uuid, "%08x-%04x-5%03x-8%03x-%012llx", unsigned(h >> 32), unsigned(h >> 16) & 0xffff,
-                  unsigned(h) & 0xfff, unsigned(h >> 20) & 0xfff, static_cast<unsigned long long>(h & 0xffffffffffffULL));
-    env.uuid = uuid;
+    env.uuid = igd_uuid(config, env.lan_address);
     return env;
+}
+
+// The gateway's own SSDP: the same UUID and LOCATION as the IGD's description.
+SsdpServerOptions ssdp_server_options(const GatewayConfig& config, const EngineSetup& setup, Ipv4Address lan_address) {
+    SsdpServerOptions options;
+    options.lan_interface = config.lan_interface;
+    options.lan_address = lan_address;
+    options.lan_networks = setup.firewall.lan_networks;
+    options.gateway_addresses = {lan_address, setup.nat.wan_address};
+    options.identity.uuid = igd_uuid(config, lan_address);
+    options.identity.igd_version = config.upnp.igd_version;
+    options.identity.location = "http://" + lan_address.to_string() + ":" +
+                                std::to_string(config.upnp.http_port) + std::string(description_path);
+    options.identity.max_age = config.upnp.advertisement_seconds;
+    return options;
 }
 
 void publish(const PacketEngine& engine, TrafficCounters& counters) {
@@ -353,6 +374,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     std::mutex engine_lock;
     // The LAN-side front ends, started by the supervisor below once the LAN is ready.
     std::unique_ptr<InternetGatewayDevice> igd;
+    std::unique_ptr<SsdpServer> ssdp;  // gatewayd's own SSDP beside the IGD, on the same LAN address
     std::unique_ptr<PortControlServer> port_control;
     // WANIPConnection's ExternalIPAddress is evented: subscribers learn the new address.
     wan.add_external_address_listener([&igd](Ipv4Address, Ipv4Address) {
@@ -398,10 +420,17 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                                                                           *mapping_service, commands, traffic);
                             igd->start();
                             control.set_igd(igd.get());
+                            // ssdp:alive at once: before the workers run, the kernel's queue
+                            // holds it until they decide (the gateway's own packets are queued).
+                            ssdp = std::make_unique<SsdpServer>(ssdp_server_options(config, setup, lan));
+                            ssdp->start();
+                            control.set_ssdp(ssdp.get());
                         },
                         [&] {
+                            control.set_ssdp(nullptr);
+                            ssdp.reset();  // ssdp:byebye while the rules and the workers still run
                             control.set_igd(nullptr);
-                            igd.reset();  // ssdp:byebye when it had started
+                            igd.reset();  // pupnp's own byebye is dropped by the rules
                         }});
     if (config.port_control.server_enabled())
         front_ends.add({"NAT-PMP/PCP",
@@ -459,9 +488,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             std::lock_guard lock(engine_lock);
             ended = engine.change_wan_address(address);
         }
-        if (auto error = install_queue_rules(
-                {config.lan_interface, config.wan_interface, config.queue_number, address.to_string(), config.queue_workers});
-            !error.empty())
+        QueueRuleSet rules{config.lan_interface, config.wan_interface, config.queue_number, address.to_string(),
+                           config.queue_workers};
+        rules.ssdp_from_gatewayd_only = config.upnp.enabled;
+        if (auto error = install_queue_rules(rules); !error.empty())
             log::error("cannot move the hairpin rule to the new WAN address (LAN hosts dialling it are not "
                        "hairpinned): " + error);
         wan.use_address(address, ended);
@@ -533,8 +563,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         }
     }
     notifier.stopping("stopping");
+    control.set_ssdp(nullptr);
+    ssdp.reset();  // ssdp:byebye before the packet path goes: the workers still decide
     control.set_igd(nullptr);
-    igd.reset();  // ssdp:byebye before the packet path goes: the workers still decide
+    igd.reset();   // pupnp's own byebye is dropped by the rules, which are still in place
     if (port_control) {
         log_summary(port_control->counts());
         control.set_port_control(nullptr);

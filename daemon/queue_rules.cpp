@@ -19,6 +19,25 @@ constexpr std::string_view ipv6_outbound_chain = "GATEWAYD_V6_OUTBOUND";
 constexpr std::string_view ipv6_inbound_chain = "GATEWAYD_V6_INBOUND";
 constexpr std::string_view ipv6_input_chain = "GATEWAYD_V6_INPUT";
 constexpr std::string_view ipv6_local_chain = "GATEWAYD_V6_LOCAL";
+constexpr std::string_view control_out_chain = "GATEWAYD_CONTROL_OUT";
+constexpr std::string_view ipv6_control_out_chain = "GATEWAYD_V6_CONTROL_OUT";
+
+// The control plane's datagrams that must never leave by the WAN (issue 13), and with
+// UPnP on the SSDP that is not gatewayd's own (pupnp's, issue 14.6). OUTPUT sees only the
+// gateway's own packets, never forwarded ones, so no LAN host's traffic is touched.
+void control_out_rules(std::ostringstream& s, std::string_view chain, const QueueRuleSet& r, bool ipv6) {
+    s << ':' << chain << " - [0:0]\n";
+    const std::string wan = "-A " + std::string(chain) + " -o " + r.wan_interface;
+    s << wan << " -p udp --dport 1900 -j DROP\n" << wan << " -p udp --sport 1900 -j DROP\n";
+    s << wan << " -p udp --sport 5351 -j DROP\n" << wan << " -p udp --dport 5350 -j DROP\n";
+    s << wan << (ipv6 ? " -d ff02::c/128" : " -d 239.255.255.250/32") << " -j DROP\n";
+    if (!ipv6) s << wan << " -d 224.0.0.1/32 -j DROP\n";
+    if (r.ssdp_from_gatewayd_only) {
+        s << "-A " << chain << (ipv6 ? " -d ff00::/8" : " -d 239.255.255.250/32")
+          << " -p udp --dport 1900 -m mark ! --mark 0x" << std::hex << ssdp_socket_mark << std::dec << " -j DROP\n";
+    }
+    s << "-I OUTPUT 1 -j " << chain << "\n";
+}
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -51,6 +70,7 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     s << "-I INPUT 1 -i " << r.lan_interface << " -j " << input_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.lan_interface << " -j " << local_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.wan_interface << " -j " << local_chain << "\n";
+    control_out_rules(s, control_out_chain, r, false);  // first in OUTPUT: before the queue
     s << "COMMIT\n";
     return s.str();
 }
@@ -99,6 +119,7 @@ std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
     s << ':' << ipv6_local_chain << " - [0:0]\n" << "-A " << ipv6_local_chain << queue;
     s << "-I INPUT 1 ! -i lo -j " << ipv6_input_chain << "\n";
     s << "-I OUTPUT 1 ! -o lo -j " << ipv6_local_chain << "\n";
+    control_out_rules(s, ipv6_control_out_chain, r, true);  // first in OUTPUT: before the queue
     s << "COMMIT\n";
     return s.str();
 }

@@ -31,8 +31,19 @@ struct QueueRuleSet {
     // own IPv6 always; its UPnP ports kept from every interface but the LAN's.
     bool ipv6_forwarding = true;
     std::optional<std::uint16_t> lan_only_upnp_http_port{};
+    // UPnP on: only gatewayd's own SSDP sockets (SO_MARK ssdp_socket_mark) may send to
+    // the SSDP group, so pupnp's NOTIFYs and ssdp:byebye go nowhere (igd/pupnp_ssdp_silencer.hpp).
+    bool ssdp_from_gatewayd_only = false;
 };
 
+// The mark of the SSDP server's sockets (daemon/ssdp_server.hpp), "GW" + 1.
+inline constexpr std::uint32_t ssdp_socket_mark = 0x47570001;
+
+// Chain GATEWAYD_CONTROL_OUT (mangle OUTPUT, before the queue), a backstop whatever the
+// routing table says: no SSDP (UDP 1900 either way, 239.255.255.250) and no NAT-PMP/PCP
+// answer or announcement (UDP from 5351, to 5350, 224.0.0.1) the gateway sends leaves by
+// the WAN interface; with ssdp_from_gatewayd_only, unmarked SSDP to the group is dropped
+// on every interface.
 // Both return an empty string on success, else what iptables said.
 std::string install_queue_rules(const QueueRuleSet& rules);
 // Removes every GATEWAYD_* chain and every jump to one, whoever installed it (a

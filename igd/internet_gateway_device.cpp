@@ -11,6 +11,7 @@
 #include "igd/engine_clock.hpp"
 #include "igd/lease_file.hpp"
 #include "igd/pinhole_file.hpp"
+#include "igd/pupnp_ssdp_silencer.hpp"
 
 namespace gw {
 namespace {
@@ -63,7 +64,8 @@ InternetGatewayDevice::~InternetGatewayDevice() {
         std::lock_guard lock(pinhole_mutex_);
         compact_pinhole_file();
     }
-    // UnRegister sends ssdp:byebye, so control points forget the gateway at once.
+    // UnRegister sends pupnp's ssdp:byebye; the iptables backstop drops it (it is not from
+    // the SSDP server's marked sockets, which sent the real byebye already).
     if (device_ipv6_ >= 0) UpnpUnRegisterRootDevice(device_ipv6_);
     if (device_ >= 0) UpnpUnRegisterRootDevice(device_);
     UpnpFinish();
@@ -83,6 +85,10 @@ void InternetGatewayDevice::start() {
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot start on " + environment_.lan_interface + ": " + text_of(rc));
     started_ = true;
     started_at_ = wall_clock_seconds();
+    // SSDP is the gateway's own (daemon/ssdp_server.hpp): pupnp's receive sockets are
+    // made deaf before a packet is decided (the queue workers start later).
+    std::size_t silenced = silence_foreign_ssdp_sockets();
+    log::debug("UPnP: " + std::to_string(silenced) + " pupnp SSDP sockets silenced");
     log::debug("UPnP: pupnp serves on " + std::string(UpnpGetServerIpAddress()) + ":" +
                std::to_string(UpnpGetServerPort()));
     UpnpSetMaxContentLength(16384);  // SOAP requests are a few hundred bytes
@@ -92,8 +98,8 @@ void InternetGatewayDevice::start() {
     rc = UpnpRegisterRootDevice(location.c_str(), &InternetGatewayDevice::on_event, this, &device_);
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot register the device: " + text_of(rc));
     registered_ = true;
-    rc = UpnpSendAdvertisement(device_, int(config_.advertisement_seconds));
-    if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot advertise: " + text_of(rc));
+    // No UpnpSendAdvertisement: its NOTIFYs follow the default route out of the WAN
+    // (issue 13); the SSDP server announces on the LAN instead.
     if (config_.igd_version >= 2) register_for_ipv6(location);
     log::info("UPnP: IGD:" + std::to_string(config_.igd_version) + " at " + location + ", secure mode " +
               (config_.secure_mode ? "on" : "off"));
@@ -108,7 +114,6 @@ void InternetGatewayDevice::register_for_ipv6(const std::string& location) {
         return;
     }
     int rc = UpnpRegisterRootDevice3(location.c_str(), &InternetGatewayDevice::on_event, this, &device_ipv6_, AF_INET6);
-    if (rc == UPNP_E_SUCCESS) rc = UpnpSendAdvertisement(device_ipv6_, int(config_.advertisement_seconds));
     if (rc != UPNP_E_SUCCESS) {
         log::warning("UPnP: cannot serve over IPv6 (" + text_of(rc) + "): pinholes can be asked over IPv4 only");
         return;

@@ -3,7 +3,11 @@
 #
 #   LAN host                   gateway (runs the NAT)                     WAN host
 #   eth0 192.168.50.10 ─── lan0 192.168.50.1 │ wan0 203.0.113.1 ─── eth0 203.0.113.2
-#   default via .50.1                                                     no route back to the LAN
+#   default via .50.1          default via 203.0.113.2 (a real router)    no route back to the LAN
+#
+# The WAN side is watched for the whole test (lab_wan_watch.sh): a control-plane packet of the
+# gateway (SSDP, the IGD's HTTP/GENA, NAT-PMP/PCP) or a LAN address leaving by its WAN fails
+# the test as a sanitizer report does.
 #
 # With --lan-hosts N (2 to 9) the LAN is a switch (a bridge in a namespace of its own) with N hosts,
 # 192.168.50.10, .20, ... .N0, roles lan (= lan1), lan2, ... lanN; the gateway's side is unchanged.
@@ -74,6 +78,8 @@ source "$LAB_DIR/lab_checks.sh"
 source "$LAB_DIR/lab_topology.sh"
 # shellcheck source=SCRIPTDIR/lab_upnp.sh
 source "$LAB_DIR/lab_upnp.sh"
+# shellcheck source=SCRIPTDIR/lab_wan_watch.sh
+source "$LAB_DIR/lab_wan_watch.sh"
 
 # RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
 # (Some of these are only read by the scripts that source this file.)
@@ -287,6 +293,7 @@ lab_up() {
     if [[ -n $LAB_NS_WAN2 ]]; then _lab_wire_wan2; fi
     if [[ $ipv6 == true ]]; then _lab_wire_ipv6; fi
     lab_poll 5 _lab_links_up || _lab_die "the lab's links did not come up within 5s"
+    _lab_wan_watch_start
     if [[ $stun == true ]]; then _lab_stun_start; fi
     if [[ -n $config ]]; then
         _lab_use_gatewayd_config "$config"
@@ -307,6 +314,7 @@ lab_down() {
     # SIGTERM first and wait: the daemon's own teardown is the behaviour under test, not collateral.
     lab_daemon_stop || true
     if [[ -n $LAB_STUN_PID ]]; then lab_stop_pid "$LAB_STUN_PID" 2; fi
+    _lab_wan_watch_check || true
     local ns
     # Unquoted on purpose: one namespace name per word.
     for ns in $LAB_NAMESPACES; do
@@ -320,6 +328,7 @@ lab_down() {
     LAB_NS_WAN2='' LAB_NS_SWITCH='' LAB_LAN_HOSTS='' LAB_NAMESPACES='' LAB_LINKS='' LAB_NS_ISP='' LAB_STUN_PID=''
     LAB_GW_WAN_IP=$LAB_GW_WAN_IP_DIRECT LAB_IPV6_DAD=''
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
+    LAB_WAN_WATCH_PID='' LAB_WAN_WATCH_FILE=''
     LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
 }
 
@@ -333,8 +342,9 @@ _lab_on_exit() {
     local rc=$?
     set +e # cleanup must run to the end whatever fails in it
     lab_down
-    # A sanitizer report from the daemon fails the test even when every check passed.
-    if [[ -n $LAB_SANITIZER_REPORTED && ( $rc -eq 0 || $rc -eq 77 ) ]]; then rc=1; fi
+    # A sanitizer report from the daemon, or a control-plane packet (or a LAN address) the
+    # gateway sent out of its WAN (lab_wan_watch.sh), fails the test even when every check passed.
+    if [[ -n $LAB_SANITIZER_REPORTED$LAB_WAN_LEAK_REPORTED && ( $rc -eq 0 || $rc -eq 77 ) ]]; then rc=1; fi
     exit "$rc"
 }
 

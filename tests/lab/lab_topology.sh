@@ -44,7 +44,14 @@ _lab_wire() {
     ip -n "$LAB_NS_GW" addr add "$LAB_GW_LAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_LAN_IF"
     ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
     ip -n "$LAB_NS_WAN" addr add "$LAB_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
-    if [[ -n $LAB_NS_ISP ]]; then _lab_wire_isp; fi
+    if [[ -n $LAB_NS_ISP ]]; then
+        _lab_wire_isp
+    else
+        # A real router's routing table: everything not on a link goes to the ISP. Without it
+        # a packet that should never leave by the WAN (pupnp's SSDP) fails with ENETUNREACH
+        # instead, and the lab would hide it (issue 13).
+        ip -n "$LAB_NS_GW" route add default via "$LAB_WAN_IP"
+    fi
     lab_gw sysctl -qw "net.ipv4.conf.$LAB_GW_LAN_IF.rp_filter=0" "net.ipv4.conf.$LAB_GW_WAN_IF.rp_filter=0"
     local k ns
     for ((k = 1; k <= LAB_LAN_HOSTS; k++)); do
@@ -112,7 +119,6 @@ _lab_wire_wan2() {
     ip -n "$LAB_NS_WAN2" addr add "$LAB_WAN2_IP/$LAB_PREFIX_LEN" dev "$LAB_HOST_IF"
     ip -n "$LAB_NS_WAN2" route add default via "$LAB_WAN_ROUTER_IP"
     lab_wan sysctl -qw net.ipv4.ip_forward=1
-    ip -n "$LAB_NS_GW" route add default via "$LAB_WAN_IP"
 }
 
 # --upstream-nat: the ISP's carrier-grade NAT, the kernel's MASQUERADE in a namespace of its own,
@@ -162,7 +168,8 @@ _lab_bridge_port_forwarding() {
 }
 
 lab_describe() {
-    local k
+    local k gw_route=$LAB_WAN_IP
+    [[ -z $LAB_NS_ISP ]] || gw_route=$LAB_ISP_IP
     echo "lab $LAB_ID (nat: $LAB_NAT_MODE)"
     echo "  LAN host    $LAB_NS_LAN  $LAB_HOST_IF $LAB_LAN_IP/$LAB_PREFIX_LEN, default via $LAB_GW_LAN_IP"
     for ((k = 2; k <= ${LAB_LAN_HOSTS:-1}; k++)); do
@@ -171,7 +178,7 @@ lab_describe() {
     if [[ -n $LAB_NS_SWITCH ]]; then
         echo "  LAN switch  $LAB_NS_SWITCH  bridge $LAB_SWITCH_BRIDGE, ports gw, lan1..lan$LAB_LAN_HOSTS"
     fi
-    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN${LAB_NS_WAN2:+, default via $LAB_WAN_IP}${LAB_NS_ISP:+, default via $LAB_ISP_IP}"
+    echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN, default via $gw_route"
     if [[ -n $LAB_NS_ISP ]]; then
         echo "  ISP NAT     $LAB_NS_ISP  $LAB_HOST_IF $LAB_ISP_IP/$LAB_PREFIX_LEN, $LAB_ISP_PUBLIC_IF $LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN (MASQUERADE)"
     fi

@@ -154,3 +154,43 @@ TEST_CASE("stale IPv6 rules of a crashed instance are replaced in the same trans
     CHECK(script.find("-I FORWARD 1 -i lan0 -o wan0 -j GATEWAYD_V6_OUTBOUND\n") > script.find("-X GATEWAYD_V6_OUTBOUND\n"));
     CHECK(std::count(script.begin(), script.end(), '*') == 1);  // one table, one COMMIT: one transaction
 }
+
+TEST_CASE("no SSDP or NAT-PMP/PCP datagram of the gateway leaves by the WAN, before the queue sees it",
+          "[queue_rules]") {
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1"});
+    for (const char* rule : {"-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --dport 1900 -j DROP\n",
+                             "-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --sport 1900 -j DROP\n",
+                             "-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --sport 5351 -j DROP\n",
+                             "-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --dport 5350 -j DROP\n",
+                             "-A GATEWAYD_CONTROL_OUT -o wan0 -d 239.255.255.250/32 -j DROP\n",
+                             "-A GATEWAYD_CONTROL_OUT -o wan0 -d 224.0.0.1/32 -j DROP\n"})
+        CHECK(script.find(rule) != std::string::npos);
+    // Inserted last at position 1: ahead of the queue's OUTPUT jumps.
+    CHECK(script.find("-I OUTPUT 1 -j GATEWAYD_CONTROL_OUT\n") > script.find("-I OUTPUT 1 -o wan0 -j GATEWAYD_LOCAL\n"));
+    CHECK(script.find("--mark") == std::string::npos);  // without UPnP, other SSDP software may speak
+}
+
+TEST_CASE("with UPnP on, only gatewayd's marked SSDP sockets may send to the SSDP group, IPv6 included",
+          "[queue_rules]") {
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    rules.ssdp_from_gatewayd_only = true;
+    rules.lan_only_upnp_http_port = 49152;
+    CHECK(queue_rules_install_script(rules).find(
+              "-A GATEWAYD_CONTROL_OUT -d 239.255.255.250/32 -p udp --dport 1900 -m mark ! --mark 0x47570001 -j DROP\n") !=
+          std::string::npos);
+    std::string v6 = gw::ipv6_queue_rules_install_script(rules);
+    CHECK(v6.find("-A GATEWAYD_V6_CONTROL_OUT -d ff00::/8 -p udp --dport 1900 -m mark ! --mark 0x47570001 -j DROP\n") !=
+          std::string::npos);
+    CHECK(v6.find("-A GATEWAYD_V6_CONTROL_OUT -o wan0 -p udp --sport 1900 -j DROP\n") != std::string::npos);
+    CHECK(v6.find("-I OUTPUT 1 -j GATEWAYD_V6_CONTROL_OUT\n") != std::string::npos);
+}
+
+TEST_CASE("the control-plane backstop is removed with the other GATEWAYD chains", "[queue_rules]") {
+    std::string saved =
+        "*mangle\n:OUTPUT ACCEPT [0:0]\n:GATEWAYD_CONTROL_OUT - [0:0]\n"
+        "-A OUTPUT -j GATEWAYD_CONTROL_OUT\n"
+        "-A GATEWAYD_CONTROL_OUT -o wan0 -p udp -m udp --dport 1900 -j DROP\nCOMMIT\n";
+    std::string removal = queue_rules_removal_script(saved);
+    CHECK(removal.find("-D OUTPUT -j GATEWAYD_CONTROL_OUT\n") != std::string::npos);
+    CHECK(removal.find("-X GATEWAYD_CONTROL_OUT\n") != std::string::npos);
+}
