@@ -135,7 +135,10 @@ TEST_CASE("IPv6 to and from the gateway itself is queued on every interface but 
         CHECK(script.find("-I OUTPUT 1 ! -o lo -j GATEWAYD_V6_LOCAL\n") != std::string::npos);
         CHECK(script.find("-A GATEWAYD_V6_INPUT -j NFQUEUE --queue-num 7\n") != std::string::npos);
         CHECK(script.find("-A GATEWAYD_V6_LOCAL -j NFQUEUE --queue-num 7\n") != std::string::npos);
-        CHECK(script.find("DROP") == std::string::npos);  // no UPnP: nothing dropped before the engine
+        // No UPnP: nothing is dropped on its way in before the engine (what is dropped on its
+        // way out is the control plane's backstop towards the WAN).
+        CHECK(script.find("-A GATEWAYD_V6_INPUT ! -i") == std::string::npos);
+        CHECK(script.find("-A GATEWAYD_V6_CONTROL_OUT -o wan0 -p udp --dport 1900 -j DROP\n") != std::string::npos);
     }
 }
 
