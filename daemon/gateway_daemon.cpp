@@ -61,6 +61,7 @@ public:
         QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
         rules.ipv6_forwarding = ipv6_;
         if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
+        if (c.upnp.enabled) rules.loopback_only_tcp_port = pupnp_internal_port(c.upnp.http_port);
         if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {

@@ -32,6 +32,10 @@ struct QueueRuleSet {
     // listens on all of them; IPv4 needs no such rule (the engine's input path judges it).
     bool ipv6_forwarding = true;
     std::optional<std::uint16_t> lan_only_upnp_http_port{};
+    // pupnp's own HTTP server, behind the IGD's front end (igd/http_front_end.hpp): chain
+    // GATEWAYD_LOOPBACK_ONLY drops TCP to it arriving on any interface but lo, IPv4 and
+    // IPv6, so only local sockets (the front end) ever reach pupnp.
+    std::optional<std::uint16_t> loopback_only_tcp_port{};
 };
 
 // Both return an empty string on success, else what iptables said.
