@@ -78,7 +78,10 @@ HttpRequestReader::State HttpRequestReader::feed(std::string_view bytes) {
         // Until the head is whole, http-parser is given no more than the head limit:
         // a head that does not end within it is refused, however it is cut into reads.
         if (!headers_done_) {
-            if (head_seen_ >= limits_.max_head_bytes) return refuse(HttpRefusal::too_large), state_;
+            if (head_seen_ >= limits_.max_head_bytes) {
+                refuse(HttpRefusal::too_large);
+                return state_;
+            }
             chunk = std::min(chunk, limits_.max_head_bytes - head_seen_);
         }
         bool head_before = headers_done_;
@@ -90,15 +93,26 @@ HttpRequestReader::State HttpRequestReader::feed(std::string_view bytes) {
             // Blank lines after a request are tolerated (RFC 7230 3.5); anything else is
             // a second request, which is never read: one request per connection.
             std::string_view rest = bytes.substr(parsed);
-            if (rest.find_first_not_of("\r\n") != std::string_view::npos) return refuse(HttpRefusal::pipelined), state_;
+            if (rest.find_first_not_of("\r\n") != std::string_view::npos) {
+                refuse(HttpRefusal::pipelined);
+                return state_;
+            }
             state_ = State::complete;
             return state_;
         }
-        if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) return refuse(HttpRefusal::malformed), state_;
+        if (HTTP_PARSER_ERRNO(&parser_) != HPE_OK) {
+            // http-parser may give up on Transfer-Encoding beside Content-Length before
+            // the header reaches us: still refused for what it is.
+            bool chunked = (parser_.flags & F_CHUNKED) || (in_value_ && equals_ignoring_case(field_, "transfer-encoding"));
+            refuse(chunked ? HttpRefusal::transfer_encoding : HttpRefusal::malformed);
+            return state_;
+        }
         bytes.remove_prefix(parsed);
     }
-    if (state_ == State::complete && bytes.find_first_not_of("\r\n") != std::string_view::npos)
-        refuse(HttpRefusal::pipelined);
+    if (state_ == State::complete && bytes.find_first_not_of("\r\n") != std::string_view::npos) {
+        state_ = State::refused;  // a second request arrived after the first was whole
+        refusal_ = HttpRefusal::pipelined;
+    }
     return state_;
 }
 
@@ -118,6 +132,11 @@ bool HttpRequestReader::finish_header() {
     std::string_view value = trimmed(value_);
     // No header twice: two Hosts or two CALLBACKs would let pupnp read another than was judged.
     if (has_control_byte(value) || request_.header(field_)) return false;
+    // Refused as soon as it is named, before http-parser weighs it against Content-Length.
+    if (equals_ignoring_case(field_, "transfer-encoding")) {
+        refuse(HttpRefusal::transfer_encoding);
+        return false;
+    }
     request_.headers.emplace_back(std::move(field_), std::string(value));
     field_.clear();
     value_.clear();
