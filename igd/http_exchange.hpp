@@ -31,6 +31,7 @@ struct HttpExchange {
     sockaddr_storage client_socket{}, upstream_local{};
     ClientAddress client;
     Instant started{0}, linger_until{0};
+    std::size_t lingered = 0;  // bytes read and dropped after our answer
     HttpRequestReader reader;
     bool gena = false;           // a SUBSCRIBE or UNSUBSCRIBE the GENA table admitted
     bool upstream_done = false;  // pupnp closed: its answer is whole

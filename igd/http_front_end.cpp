@@ -6,6 +6,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -184,9 +185,12 @@ private:
     void on_client(HttpExchange& x, std::uint32_t events, Instant now) {
         if (x.phase == HttpExchange::Phase::reading) return read_request(x, now);
         if (x.phase == HttpExchange::Phase::lingering) {
-            char sink[4096];
+            // At most 64 KB is read and dropped: a client that pushes on regardless is cut
+            // off (a reset) rather than costing the loop its whole bandwidth.
+            char sink[16384];
             ssize_t n = recv(x.client_fd, sink, sizeof sink, 0);
-            if (n == 0 || (n < 0 && errno != EAGAIN)) x.finished = true;
+            if (n == 0 || (n < 0 && errno != EAGAIN) || (x.lingered += std::size_t(std::max<ssize_t>(n, 0))) > 65536)
+                x.finished = true;
             return;
         }
         if (events & (EPOLLERR | EPOLLHUP)) return abandon(x);

@@ -7,8 +7,9 @@ crafts what a well-behaved client library would never send and prints what came 
       apart; pipelined: a good GET then the hostile request in the same segment), KIND host
       (Host: evil.example) or callback (a SUBSCRIBE with the given CALLBACK); prints the
       first status line, or "no answer (...)"
-  chunked URL --mib N       a POST with Transfer-Encoding: chunked, then N MiB of chunks as
-      fast as the socket takes them; prints the status line and the bytes it got to send
+  chunked URL --mib N [--keep-sending]   a POST with Transfer-Encoding: chunked, then N MiB of
+      chunks as fast as the socket takes them (until an answer comes, or with --keep-sending
+      until the socket fails); prints the status line and the bytes it got to send
   length-lie URL KIND       Content-Length lies: short (declares 10, sends 400 bytes),
       twice (two different Content-Length headers); prints the status line
   trickle URL --count N --seconds S   N connections, each sending a POST head then one
@@ -89,7 +90,7 @@ def chunked(args):
         sock.sendall(head)
         # Sends until the gateway answers (or the MiB are out): an answer before the body
         # is the refusal this is about.
-        while sent < limit and not select.select([sock], [], [], 0)[0]:
+        while sent < limit and (args.keep_sending or not select.select([sock], [], [], 0)[0]):
             sock.sendall(chunk)
             sent += 0x10000
     except OSError:
@@ -197,6 +198,7 @@ def main():
     c = commands.add_parser("chunked")
     c.add_argument("url")
     c.add_argument("--mib", type=int, default=300)
+    c.add_argument("--keep-sending", action="store_true", help="ignore an early answer: push until the socket fails")
     c.set_defaults(run=chunked)
     c = commands.add_parser("length-lie")
     c.add_argument("url")
