@@ -1,6 +1,11 @@
 #include "http_exchange.hpp"
 
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 
 namespace gw {
 namespace {
@@ -22,6 +27,40 @@ std::string_view header_value(std::string_view head, std::string_view name) {
 }
 
 }  // namespace
+
+int open_listener(const sockaddr_storage& address, std::string& error) {
+    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        error = std::string("socket: ") + std::strerror(errno);
+        return -1;
+    }
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    if (address.ss_family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+        // A global address may still be tentative (duplicate address detection).
+        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on);
+    }
+    socklen_t length = address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || listen(fd, 128) != 0) {
+        error = std::strerror(errno);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+ClientAddress client_address_of(const sockaddr_storage& s) {
+    if (s.ss_family == AF_INET)
+        return Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in&>(s).sin_addr.s_addr));
+    Ipv6Address::Bytes bytes{};
+    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, bytes.size());
+    return Ipv6Address(bytes);
+}
+
+std::string client_text(const ClientAddress& client) {
+    return std::visit([](const auto& a) { return a.to_string(); }, client);
+}
 
 void HttpExchange::take_answer(std::string_view bytes) {
     answer.append(bytes);

@@ -53,4 +53,10 @@ struct HttpExchange {
     void take_answer(std::string_view bytes);
 };
 
+// A non-blocking listening socket bound to `address` (IPv6: V6ONLY, FREEBIND for an
+// address still tentative); -1 with `error` set when it cannot be.
+int open_listener(const sockaddr_storage& address, std::string& error);
+ClientAddress client_address_of(const sockaddr_storage& address);  // AF_INET or AF_INET6
+std::string client_text(const ClientAddress& client);
+
 }  // namespace gw

@@ -28,46 +28,16 @@ constexpr std::uint64_t listener_tag = 1ULL << 62, wake_tag = 1ULL << 61, upstre
 
 std::string errno_text() { return std::strerror(errno); }
 
-int listening_socket(const sockaddr_storage& address, std::string& error) {
-    int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) return error = "socket: " + errno_text(), -1;
-    int on = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    if (address.ss_family == AF_INET6) {
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-        // A global address may still be tentative (duplicate address detection).
-        setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &on, sizeof on);
-    }
-    socklen_t length = address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || listen(fd, 128) != 0) {
-        error = errno_text();
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-ClientAddress client_address(const sockaddr_storage& s) {
-    if (s.ss_family == AF_INET)
-        return Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in&>(s).sin_addr.s_addr));
-    Ipv6Address::Bytes bytes{};
-    std::memcpy(bytes.data(), &reinterpret_cast<const sockaddr_in6&>(s).sin6_addr, bytes.size());
-    return Ipv6Address(bytes);
-}
-
-std::string text_of(const ClientAddress& client) {
-    return std::visit([](const auto& a) { return a.to_string(); }, client);
-}
-
 }  // namespace
 
 class HttpFrontEnd::Loop {
 public:
     Loop(const HttpFrontEndConfig& config, ForwardedClients& clients, HttpFrontEndCounters& counters,
-         std::atomic<std::size_t>& subscriptions_held)
+         std::atomic<std::size_t>& subscriptions_held, GenaSubscriptions& gena)
         : config_(config), clients_(clients), counters_(counters), subscriptions_held_(subscriptions_held),
-          gena_(config.gena) {}
+          gena_(gena) {}
     ~Loop() {
+        closing_ = true;  // no waiting request is started on the way out
         for (auto& [id, exchange] : exchanges_) close_exchange(*exchange);
         for (int fd : listeners_) close(fd);
         if (wake_fd_ >= 0) close(wake_fd_);
@@ -99,9 +69,9 @@ public:
         }
         for (const auto& address : addresses) {
             std::string error;
-            int fd = listening_socket(address, error);
+            int fd = open_listener(address, error);
             if (fd < 0)
-                throw StartupError("UPnP HTTP front end: cannot listen on " + text_of(client_address(address)) + " port " +
+                throw StartupError("UPnP HTTP front end: cannot listen on " + client_text(client_address_of(address)) + " port " +
                                    std::to_string(config_.addresses.http_port) + ": " + error);
             watch(fd, EPOLLIN, listener_tag | listeners_.size());
             listeners_.push_back(fd);
@@ -151,10 +121,11 @@ private:
             socklen_t length = sizeof peer;
             int fd = accept4(listener, reinterpret_cast<sockaddr*>(&peer), &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) return;
-            ClientAddress client = client_address(peer);
+            ClientAddress client = client_address_of(peer);
             std::optional<HttpRefusal> refusal;
             if (exchanges_.size() >= config_.max_connections) refusal = HttpRefusal::connections_total;
-            else if (per_client_[client] >= config_.max_connections_per_client)
+            else if (auto it = per_client_.find(client);
+                     it != per_client_.end() && it->second >= config_.max_connections_per_client)
                 refusal = HttpRefusal::connections_per_client;
             if (refusal) {
                 // Told at once, without reading: the answer fits any socket buffer.
@@ -300,6 +271,8 @@ private:
             x.linger_until = monotonic_now() + std::chrono::seconds(1);
             watch(x.client_fd, EPOLLIN, x.id << 1, EPOLL_CTL_MOD);
         } else if (x.upstream_fd >= 0 && !x.upstream_done) {
+            // All relayed so far: wait for pupnp again, not for a writable client.
+            watch(x.client_fd, 0, x.id << 1, EPOLL_CTL_MOD);
             watch(x.upstream_fd, EPOLLIN, (x.id << 1) | upstream_bit, EPOLL_CTL_MOD);
         }
     }
@@ -315,7 +288,7 @@ private:
         x.upstream_fd = -1;
         x.gena = false;
         --upstream_count_;
-        start_waiting(now);
+        if (!closing_) start_waiting(now);
     }
 
     void fail_upstream(HttpExchange& x, Instant now) {
@@ -372,7 +345,7 @@ private:
         std::string skipped = not_logged_ ? " (" + std::to_string(std::exchange(not_logged_, 0)) +
                                                 " refusals not logged before it; see gatewayctl status)"
                                           : std::string();
-        log::info("UPnP HTTP: refused a request from " + text_of(client) + ": " +
+        log::info("UPnP HTTP: refused a request from " + client_text(client) + ": " +
                   std::string(http_refusal_name(refusal)) + " (" + std::to_string(http_refusal_status(refusal)) + ")" +
                   skipped);
     }
@@ -381,26 +354,27 @@ private:
     ForwardedClients& clients_;
     HttpFrontEndCounters& counters_;
     std::atomic<std::size_t>& subscriptions_held_;
-    GenaSubscriptions gena_;
+    GenaSubscriptions& gena_;
     int epoll_fd_ = -1, wake_fd_ = -1;
     std::vector<int> listeners_;
     std::unordered_map<std::uint64_t, std::unique_ptr<HttpExchange>> exchanges_;
     std::map<ClientAddress, std::size_t> per_client_;
     std::deque<std::uint64_t> waiting_;
     std::size_t upstream_count_ = 0;
+    bool closing_ = false;
     std::uint64_t next_id_ = 1;
     RateLimiter log_limit_{RateLimit{.per_second = 5, .burst = 20}};
     std::uint64_t not_logged_ = 0;
 };
 
 HttpFrontEnd::HttpFrontEnd(HttpFrontEndConfig config, ForwardedClients& clients)
-    : config_(std::move(config)), clients_(clients) {}
+    : config_(std::move(config)), clients_(clients), gena_(config_.gena) {}
 
 HttpFrontEnd::~HttpFrontEnd() { stop(); }
 
 void HttpFrontEnd::start() {
     stop();
-    auto loop = std::make_unique<Loop>(config_, clients_, counters_, subscriptions_held_);
+    auto loop = std::make_unique<Loop>(config_, clients_, counters_, subscriptions_held_, gena_);
     loop->open();  // throws; the Loop's destructor closes what was opened
     loop_ = std::move(loop);
     stopping_.store(false);

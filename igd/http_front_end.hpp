@@ -79,6 +79,9 @@ private:
     ForwardedClients& clients_;
     HttpFrontEndCounters counters_;
     std::atomic<std::size_t> subscriptions_held_{0};
+    // Kept across stop() and start(): pupnp keeps its subscriptions meanwhile. Touched by
+    // the loop's thread only (start() and stop() join it).
+    GenaSubscriptions gena_;
     std::atomic<bool> stopping_{false};
     std::unique_ptr<Loop> loop_;
     std::thread thread_;

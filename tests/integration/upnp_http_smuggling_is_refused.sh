@@ -51,6 +51,16 @@ for variant in crlf tab split pipelined; do
 done
 lab_http_legit_client_works lan2 "$LEGIT_PORT" "LAN host 2 after the smuggling attempts"
 
+# pupnp's own server (upnp.http_port + 1) is for the front end alone: from the LAN it must not
+# even answer a SYN (GATEWAYD_LOOPBACK_ONLY drops it).
+pupnp_port=$((LAB_UPNP_HTTP_PORT + 1))
+lab_gw ss -Htln "sport = :$pupnp_port" | grep -q . || lab_fail "nothing listens on pupnp's port $pupnp_port"
+if lab_in lan "$LAB_UPNP_PY" -c 'import socket, sys
+socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=2).close()' "$LAB_GW_LAN_IP" "$pupnp_port" 2>/dev/null; then
+    lab_fail "LAN host 1 connected to pupnp's own port $LAB_GW_LAN_IP:$pupnp_port, past the front end"
+fi
+lab_ok "pupnp listens on $pupnp_port, and LAN host 1 cannot connect to it"
+
 # An evented change: any subscription the smuggling had won would now send a NOTIFY to the WAN.
 out=$(lab_upnp_py lan add "$MAPPING_PORT" TCP "$MAPPING_PORT" --lease 600) || lab_fail "AddPortMapping: $out"
 out=$(lab_upnp_py lan delete "$MAPPING_PORT" TCP) || lab_fail "DeletePortMapping: $out"
