@@ -27,7 +27,11 @@
 namespace gw {
 
 struct GenaLimits {
-    std::size_t per_client = 16;  // an IGD has 3 services; a control point subscribes to each
+    // An IGD has at most 4 services a control point subscribes to. pupnp 1.8.4 delivers
+    // each subscription's events one at a time from a pool of 12 threads, and a NOTIFY to
+    // a callback that black-holes holds its thread for the 5 s connect timeout: 6 such
+    // subscriptions leave half the pool to everyone else (upnp_gena_flood_is_capped.sh).
+    std::size_t per_client = 6;
     std::size_t total = 256;
     std::uint32_t max_timeout_seconds = 1800;  // UDA 1.1 recommends at least 1800
 };

@@ -17,6 +17,7 @@ namespace gw {
 struct HttpExchange {
     enum class Phase {
         reading,     // the request is arriving
+        probing,     // a new SUBSCRIBE: is its callback taking connections?
         waiting,     // judged and accepted; waits for a free place at pupnp
         forwarding,  // at pupnp; its answer is relayed as it comes
         refusing,    // our error answer is being written
@@ -27,10 +28,10 @@ struct HttpExchange {
 
     std::uint64_t id = 0;
     Phase phase = Phase::reading;
-    int client_fd = -1, upstream_fd = -1;
+    int client_fd = -1, upstream_fd = -1, probe_fd = -1;
     sockaddr_storage client_socket{}, upstream_local{};
     ClientAddress client;
-    Instant started{0}, linger_until{0};
+    Instant started{0}, linger_until{0}, probe_until{0};
     std::size_t lingered = 0;  // bytes read and dropped after our answer
     HttpRequestReader reader;
     bool gena = false;           // a SUBSCRIBE or UNSUBSCRIBE the GENA table admitted

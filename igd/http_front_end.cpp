@@ -24,7 +24,10 @@
 namespace gw {
 namespace {
 
-constexpr std::uint64_t listener_tag = 1ULL << 62, wake_tag = 1ULL << 61, upstream_bit = 1;
+constexpr std::uint64_t listener_tag = 1ULL << 62, wake_tag = 1ULL << 61;
+// An exchange's sockets: its id, shifted, and which of its sockets.
+constexpr std::uint64_t client_kind = 0, upstream_kind = 1, probe_kind = 2;
+std::uint64_t tag(const HttpExchange& x, std::uint64_t kind) { return (x.id << 2) | kind; }
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -104,11 +107,14 @@ private:
     void dispatch(const epoll_event& e, Instant now) {
         if (e.data.u64 == wake_tag) return;
         if (e.data.u64 & listener_tag) return accept_all(listeners_[e.data.u64 & ~listener_tag], now);
-        auto it = exchanges_.find(e.data.u64 >> 1);
+        auto it = exchanges_.find(e.data.u64 >> 2);
         if (it == exchanges_.end()) return;
         HttpExchange& x = *it->second;
-        if (e.data.u64 & upstream_bit) on_upstream(x, e.events, now);
-        else on_client(x, e.events, now);
+        switch (e.data.u64 & 3) {
+            case upstream_kind: on_upstream(x, e.events, now); break;
+            case probe_kind: on_probe(x, now); break;
+            default: on_client(x, e.events, now);
+        }
         if (x.finished) {
             close_exchange(x);
             exchanges_.erase(it);
@@ -142,7 +148,7 @@ private:
             x->client = client;
             x->started = now;
             ++per_client_[client];
-            watch(fd, EPOLLIN, x->id << 1);
+            watch(fd, EPOLLIN, tag(*x, client_kind));
             exchanges_.emplace(x->id, std::move(x));
         }
     }
@@ -188,10 +194,60 @@ private:
         if (refusal) return refuse(x, *refusal, now);
         x.gena = request.method == "SUBSCRIBE" || request.method == "UNSUBSCRIBE";
         x.to_upstream = canonical_request_text(request);
+        watch(x.client_fd, 0, tag(x, client_kind), EPOLL_CTL_MOD);  // nothing more is read from the client
+        if (request.method == "SUBSCRIBE" && !request.header("sid")) return probe_callback(x, now);
+        queue_for_upstream(x, now);
+    }
+
+    void queue_for_upstream(HttpExchange& x, Instant now) {
         x.phase = HttpExchange::Phase::waiting;
-        watch(x.client_fd, 0, x.id << 1, EPOLL_CTL_MOD);  // nothing more is read from the client
         waiting_.push_back(x.id);
         start_waiting(now);
+    }
+
+    // A new subscription's callback must take a connection now: pupnp 1.8.4 (Debian builds
+    // it with blocking connects) would hold a thread of its send pool for the kernel's whole
+    // SYN timeout on every NOTIFY to a callback that black-holes.
+    void probe_callback(HttpExchange& x, Instant now) {
+        auto port = first_callback_port(*x.reader.request().header("callback"));
+        sockaddr_storage callback = x.client_socket;
+        reinterpret_cast<sockaddr_in&>(callback).sin_port = htons(port.value_or(80));
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0 || (connect(fd, reinterpret_cast<const sockaddr*>(&callback), sizeof(sockaddr_in)) != 0 &&
+                       errno != EINPROGRESS)) {
+            if (fd >= 0) close(fd);
+            return refuse(x, HttpRefusal::callback_unreachable, now);
+        }
+        x.probe_fd = fd;
+        x.probe_until = now + config_.callback_probe_timeout;
+        x.phase = HttpExchange::Phase::probing;
+        watch(fd, EPOLLOUT, tag(x, probe_kind));
+    }
+
+    void on_probe(HttpExchange& x, Instant now) {
+        if (x.phase != HttpExchange::Phase::probing) return;
+        int error = 0;
+        socklen_t length = sizeof error;
+        getsockopt(x.probe_fd, SOL_SOCKET, SO_ERROR, &error, &length);
+        close_probe(x);
+        if (error != 0) return refuse(x, HttpRefusal::callback_unreachable, now);
+        queue_for_upstream(x, now);
+    }
+
+    void close_probe(HttpExchange& x) {
+        if (x.probe_fd < 0) return;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, x.probe_fd, nullptr);
+        close(x.probe_fd);
+        x.probe_fd = -1;
+    }
+
+    // The GENA table hears how an admitted SUBSCRIBE or UNSUBSCRIBE ended, once
+    // (status 0: pupnp never answered it).
+    void release_gena(HttpExchange& x, Instant now) {
+        if (!x.gena) return;
+        x.gena = false;
+        gena_.answered(x.reader.request(), x.client, x.answer_status, x.answer_sid, x.answer_timeout, now);
+        subscriptions_held_.store(gena_.held(), std::memory_order_relaxed);
     }
 
     void start_waiting(Instant now) {
@@ -221,7 +277,7 @@ private:
         x.upstream_fd = fd;
         x.phase = HttpExchange::Phase::forwarding;
         ++upstream_count_;
-        watch(fd, EPOLLOUT, (x.id << 1) | upstream_bit);
+        watch(fd, EPOLLOUT, tag(x, upstream_kind));
     }
 
     void on_upstream(HttpExchange& x, std::uint32_t events, Instant now) {
@@ -234,7 +290,7 @@ private:
             x.sent_upstream += std::size_t(n);
             if (x.sent_upstream == x.to_upstream.size()) {
                 counters_.forwarded.fetch_add(1, std::memory_order_relaxed);
-                watch(x.upstream_fd, EPOLLIN, (x.id << 1) | upstream_bit, EPOLL_CTL_MOD);
+                watch(x.upstream_fd, EPOLLIN, tag(x, upstream_kind), EPOLL_CTL_MOD);
             }
             return;
         }
@@ -247,9 +303,9 @@ private:
         } else {
             x.take_answer({buffer, std::size_t(n)});
             if (x.answer_pending() > 65536)  // the client reads slowly: pupnp waits
-                watch(x.upstream_fd, 0, (x.id << 1) | upstream_bit, EPOLL_CTL_MOD);
+                watch(x.upstream_fd, 0, tag(x, upstream_kind), EPOLL_CTL_MOD);
         }
-        watch(x.client_fd, EPOLLOUT, x.id << 1, EPOLL_CTL_MOD);
+        watch(x.client_fd, EPOLLOUT, tag(x, client_kind), EPOLL_CTL_MOD);
         flush_to_client(x);
     }
 
@@ -269,24 +325,22 @@ private:
             shutdown(x.client_fd, SHUT_WR);
             x.phase = HttpExchange::Phase::lingering;
             x.linger_until = monotonic_now() + std::chrono::seconds(1);
-            watch(x.client_fd, EPOLLIN, x.id << 1, EPOLL_CTL_MOD);
+            watch(x.client_fd, EPOLLIN, tag(x, client_kind), EPOLL_CTL_MOD);
         } else if (x.upstream_fd >= 0 && !x.upstream_done) {
             // All relayed so far: wait for pupnp again, not for a writable client.
-            watch(x.client_fd, 0, x.id << 1, EPOLL_CTL_MOD);
-            watch(x.upstream_fd, EPOLLIN, (x.id << 1) | upstream_bit, EPOLL_CTL_MOD);
+            watch(x.client_fd, 0, tag(x, client_kind), EPOLL_CTL_MOD);
+            watch(x.upstream_fd, EPOLLIN, tag(x, upstream_kind), EPOLL_CTL_MOD);
         }
     }
 
     void release_upstream(HttpExchange& x, Instant now) {
         if (x.upstream_fd < 0) return;
-        if (x.gena) gena_.answered(x.reader.request(), x.client, x.answer_status, x.answer_sid, x.answer_timeout, now);
-        subscriptions_held_.store(gena_.held(), std::memory_order_relaxed);
+        release_gena(x, now);
         if (x.answer_status >= 400 && x.answer_status < 500) counters_.answered_4xx.fetch_add(1, std::memory_order_relaxed);
         epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, x.upstream_fd, nullptr);
         close(x.upstream_fd);
         clients_.remove(x.upstream_local);
         x.upstream_fd = -1;
-        x.gena = false;
         --upstream_count_;
         if (!closing_) start_waiting(now);
     }
@@ -297,12 +351,14 @@ private:
     }
 
     void refuse(HttpExchange& x, HttpRefusal refusal, Instant now) {
+        close_probe(x);
+        release_gena(x, now);
         count(refusal, x.client, now);
         x.phase = HttpExchange::Phase::refusing;
         x.answer.assign(http_refusal_answer(refusal));
         x.answer_sent = 0;
         x.reader_release();
-        watch(x.client_fd, EPOLLOUT, x.id << 1, EPOLL_CTL_MOD);
+        watch(x.client_fd, EPOLLOUT, tag(x, client_kind), EPOLL_CTL_MOD);
         flush_to_client(x);
     }
 
@@ -310,6 +366,8 @@ private:
 
     void close_exchange(HttpExchange& x) {
         if (x.upstream_fd >= 0) release_upstream(x, monotonic_now());
+        close_probe(x);
+        release_gena(x, monotonic_now());
         if (x.client_fd >= 0) {
             epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, x.client_fd, nullptr);
             close(x.client_fd);
@@ -323,6 +381,8 @@ private:
             HttpExchange& x = *it->second;
             if (x.phase == HttpExchange::Phase::reading && now - x.started > config_.request_deadline)
                 refuse(x, HttpRefusal::deadline, now);
+            else if (x.phase == HttpExchange::Phase::probing && now > x.probe_until)
+                refuse(x, HttpRefusal::callback_unreachable, now);
             else if (x.phase == HttpExchange::Phase::lingering && now > x.linger_until)
                 x.finished = true;
             else if (now - x.started > config_.exchange_deadline)

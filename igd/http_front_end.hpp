@@ -57,6 +57,7 @@ struct HttpFrontEndConfig {
     std::size_t max_upstream = 8;
     std::chrono::milliseconds request_deadline{10000};
     std::chrono::milliseconds exchange_deadline{30000};
+    std::chrono::milliseconds callback_probe_timeout{2000};  // a new SUBSCRIBE's callback must connect by then
 };
 
 class HttpFrontEnd {

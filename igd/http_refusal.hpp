@@ -20,6 +20,7 @@ namespace gw {
     X(pipelined, 400)              /* bytes of a second request after the first: one per connection */   \
     X(foreign_host, 400)           /* Host is not the gateway's LAN address:port (DNS rebinding) */       \
     X(callback_not_requester, 412) /* SUBSCRIBE CALLBACK not an http URL to the requester (CallStranger) */ \
+    X(callback_unreachable, 412)   /* a new SUBSCRIBE's callback took no connection within 2 s */         \
     X(subscribe_over_ipv6, 501)    /* pupnp 1.8 never delivers events to IPv6 subscribers */              \
     X(unknown_subscription, 412)   /* renewal or UNSUBSCRIBE of a SID the requester does not hold */      \
     X(subscriptions_per_client, 503)                                                                      \

@@ -1,5 +1,6 @@
 #include "http_request_judge.hpp"
 
+#include <algorithm>
 #include <charconv>
 
 #include "igd/xml_vetting.hpp"
@@ -73,6 +74,21 @@ bool callbacks_are_requesters(std::string_view value, Ipv4Address requester) {
         any = true;
     }
     return any;
+}
+
+std::optional<std::uint16_t> first_callback_port(std::string_view value) {
+    auto open = value.find('<'), close = value.find('>');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) return std::nullopt;
+    std::string_view url = value.substr(open + 1, close - open - 1);
+    url.remove_prefix(std::min(url.size(), std::string_view("http://").size()));
+    std::string_view authority = url.substr(0, url.find('/'));
+    auto colon = authority.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    std::uint32_t port = 0;
+    std::string_view digits = authority.substr(colon + 1);
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (ec != std::errc() || port == 0 || port > 65535) return std::nullopt;
+    return std::uint16_t(port);
 }
 
 std::optional<HttpRefusal> judge_request(const HttpRequest& request, const ClientAddress& client,

@@ -38,5 +38,8 @@ bool host_is_gateway(std::string_view host, const ClientAddress& client, const F
 
 // CALLBACK: <url1><url2>... (UDA 4.1.1): every URL http://<requester>[:port][/path].
 bool callbacks_are_requesters(std::string_view value, Ipv4Address requester);
+// The port of the first CALLBACK URL (nullopt: none given, which means 80); only for a
+// value callbacks_are_requesters accepted.
+std::optional<std::uint16_t> first_callback_port(std::string_view value);
 
 }  // namespace gw
