@@ -191,10 +191,10 @@ int HttpRequestReader::on_message_complete(http_parser* p) {
 
 std::string canonical_request_text(const HttpRequest& request) {
     std::string text = request.method + " " + request.target + " HTTP/1.1\r\n";
-    for (const auto& [name, value] : request.headers) {
+    for (const auto& header : request.headers) {
         bool hop = std::any_of(hop_headers.begin(), hop_headers.end(),
-                               [&](std::string_view h) { return equals_ignoring_case(name, h); });
-        if (!hop) text += name + ": " + value + "\r\n";
+                               [&](std::string_view h) { return equals_ignoring_case(header.first, h); });
+        if (!hop) text += header.first + ": " + header.second + "\r\n";
     }
     if (!request.body.empty() || request.method == "POST")
         text += "Content-Length: " + std::to_string(request.body.size()) + "\r\n";

@@ -131,3 +131,12 @@ TEST_CASE("pupnp is given the request in canonical form, with the connection's h
 }
 
 }  // namespace gw
+
+namespace gw {
+
+TEST_CASE("the callback probed before a new subscription is the first CALLBACK URL's port, 80 without one") {
+    CHECK(first_callback_port("<http://192.168.1.10:8000/cb><http://192.168.1.10:9000/>") == 8000);
+    CHECK(!first_callback_port("<http://192.168.1.10/cb>"));
+}
+
+}  // namespace gw
