@@ -12,13 +12,16 @@
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
+# shellcheck source=SCRIPTDIR/../lab/lab_http_attacks.sh
+source "$LAB_DIR/lab_http_attacks.sh"
 
 [[ ${LAB_NAT:-gatewayd} == gatewayd ]] || lab_skip "gatewayd's refusal counters are tested here"
 
-lab_upnp_up
+lab_upnp_up --lan-hosts 2
 lab_heading "UPnP: malformed and hostile SOAP is refused with the right code and counted ($LAB_UPNP_IGD)"
 lab_upnp_discover lan || lab_fail "no IGD found by upnpc -l:"$'\n'"$LAB_UPNP_DISCOVERY"
 CONTROL=$(lab_upnp_service_url lan WANIPConnection controlURL) || lab_fail "no WANIPConnection controlURL"
+rss_before=$(lab_http_rss_kb)
 
 # add_args PORT PROTOCOL [DESCRIPTION]: AddPortMapping's eight arguments, in order.
 add_args() {
@@ -82,4 +85,6 @@ out=$(lab_upnp_py lan soap "$CONTROL" AddPortMapping $(add_args 41000 TCP good))
 [[ $out == "200 -" ]] || lab_fail "after the bad requests, a good AddPortMapping got '$out'"
 lab_upnp_expect_listed lan TCP 41000 "$LAB_LAN_IP:41000" "after the bad requests"
 lab_ok "gatewayd still runs and grants a good AddPortMapping afterwards"
+lab_http_legit_client_works lan2 41001 "LAN host 2 after the bad requests"
+lab_http_expect_rss_within "$rss_before" 64 "after the bad requests"
 echo "PASS  malformed and hostile SOAP is refused with the right codes and counted ($LAB_UPNP_IGD)"
