@@ -142,3 +142,19 @@ TEST_CASE("stale IPv6 rules of a crashed instance are replaced in the same trans
     CHECK(script.find("-I FORWARD 1 -i lan0 -o wan0 -j GATEWAYD_V6_OUTBOUND\n") > script.find("-X GATEWAYD_V6_OUTBOUND\n"));
     CHECK(std::count(script.begin(), script.end(), '*') == 1);  // one table, one COMMIT: one transaction
 }
+
+TEST_CASE("pupnp's own HTTP port, behind the front end, is dropped on every interface but lo, IPv4 and IPv6",
+          "[queue_rules]") {
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    rules.loopback_only_tcp_port = 49153;
+    for (const std::string& script :
+         {gw::queue_rules_install_script(rules), gw::ipv6_queue_rules_install_script(rules)}) {
+        CHECK(script.find("-A GATEWAYD_LOOPBACK_ONLY -p tcp --dport 49153 -j DROP\n") != std::string::npos);
+        // Inserted last at position 1: ahead of the queue, whose accept would end the chain.
+        auto jump = script.find("-I INPUT 1 ! -i lo -j GATEWAYD_LOOPBACK_ONLY\n");
+        REQUIRE(jump != std::string::npos);
+        CHECK(script.find("-I INPUT 1", jump + 1) == std::string::npos);
+    }
+    rules.loopback_only_tcp_port.reset();
+    CHECK(gw::queue_rules_install_script(rules).find("GATEWAYD_LOOPBACK_ONLY") == std::string::npos);
+}
