@@ -267,8 +267,9 @@ int InternetGatewayDevice::answer_action(UpnpActionRequest* request, const IgdSe
 }
 
 int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* request) {
-    // The CALLBACK URL was checked inside the LAN before pupnp read the request (the
-    // engine's UPnP request guard, CVE-2020-12695); here only the initial values are sent.
+    // The CALLBACK URL was checked before pupnp read the request (the HTTP front end: the
+    // requester's own address, taking connections; CVE-2020-12695); here only the initial
+    // values are sent.
     std::string service_id = UpnpSubscriptionRequest_get_ServiceId_cstr(request);
     // Ended leases collected first (and closed in the packet path), so the count is of live ones.
     mappings_.expire_leases();

@@ -1,5 +1,7 @@
 // The running UPnP Internet Gateway Device, one front end of the port mapping service:
-// pupnp on the LAN interface only, the documents generated from the service table, SOAP
+// pupnp on the LAN interface only, behind gatewayd's own HTTP front end on upnp.http_port
+// (http_front_end.hpp: no client byte reaches pupnp, whose server listens on
+// pupnp_internal_port(), loopback only), the documents generated from the service table, SOAP
 // actions validated (soap_arguments) and decided against the one mapping policy inside
 // PortMappingService::with_policy (which opens, closes and journals what they change),
 // and the evented variables announced over GENA (a change listener of the service
