@@ -16,6 +16,15 @@ bool has_control_byte(std::string_view s) {
     });
 }
 
+// RFC 7230 3.2.6 tchar: http-parser lets "Content-Length :" through as a name with a
+// space in it, which pupnp might read as Content-Length (found by the fuzzer).
+bool is_token(std::string_view s) {
+    constexpr std::string_view extra = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [&](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || extra.find(c) != std::string_view::npos;
+    });
+}
+
 std::string_view trimmed(std::string_view s) {
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -131,7 +140,7 @@ bool HttpRequestReader::finish_header() {
     in_value_ = false;
     std::string_view value = trimmed(value_);
     // No header twice: two Hosts or two CALLBACKs would let pupnp read another than was judged.
-    if (has_control_byte(value) || request_.header(field_)) return false;
+    if (!is_token(field_) || has_control_byte(value) || request_.header(field_)) return false;
     // Refused as soon as it is named, before http-parser weighs it against Content-Length.
     if (equals_ignoring_case(field_, "transfer-encoding")) {
         refuse(HttpRefusal::transfer_encoding);

@@ -64,6 +64,15 @@ TEST_CASE("two Host headers are refused as malformed, so pupnp cannot read the s
           HttpRefusal::malformed);
 }
 
+TEST_CASE("a header name with a space before its colon is refused, never passed on for pupnp to read") {
+    // Found by the http_front_end fuzzer: http-parser reads "Content-Length :4" as a header
+    // named "Content-Length " (fuzz/corpus/http_front_end/space_before_colon).
+    CHECK(refusal_of(read({"POST /ctl/IPConn HTTP/1.1\r\nHost: 192.168.1.1:49152\r\nContent-Length :4\n"
+                           "X: 400\r\n\r\n<a/>"})) == HttpRefusal::malformed);
+    CHECK(refusal_of(read({"GET / HTTP/1.1\r\nHost : evil.example\r\nHost: 192.168.1.1:49152\r\n\r\n"})) ==
+          HttpRefusal::malformed);
+}
+
 TEST_CASE("a second request pipelined after the first is refused, blank lines after it are not") {
     std::string good = "GET / HTTP/1.1\r\nHost: 192.168.1.1:49152\r\n\r\n";
     CHECK(refusal_of(read({good + "SUBSCRIBE /evt HTTP/1.1\r\nHost: evil\r\n\r\n"})) == HttpRefusal::pipelined);
