@@ -186,7 +186,8 @@ std::vector<SchemaKey> upnp_schema_keys() {
          [](const C& c) { return std::to_string(c.upnp.igd_version); }},
         {"upnp.http_port", ValueType::integer, false,
          "TCP port, 49152 to 65535, of the description, control and eventing server, on the LAN address only "
-         "(pupnp 1.8 listens on nothing lower).",
+         "(pupnp 1.8 listens on nothing lower): gatewayd's HTTP front end; pupnp itself takes the next port "
+         "(the one below for 65535), reachable from the loopback interface only.",
          [](const N& v, C& c) { return store_integer(v, 49152, 65535, c.upnp.http_port); },
          [](const C& c) { return std::to_string(c.upnp.http_port); }},
         {"upnp.secure_mode", ValueType::boolean, false,

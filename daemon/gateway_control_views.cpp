@@ -121,14 +121,19 @@ std::string GatewayControl::status(Instant now) const {
     counters.add("flows_expired", c.flows_expired).add("flows_evicted", c.flows_evicted);
     counters.add("mappings_created", c.mappings_created);
     counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
-    // Every UPnP refusal by reason: the packet path's (request guard, WAN side) and the
-    // IGD's SOAP answers (by UPnP error code).
+    // Every UPnP refusal by reason: the packet path's (WAN side), the HTTP front end's
+    // (http_<reason>, every reason listed; http_answered_4xx: pupnp's own 4xx answers
+    // it relayed) and the IGD's SOAP answers (by UPnP error code).
     JsonObject upnp_refusals;
-    for (std::size_t i = 1; i < upnp_request_verdict_count; ++i)
-        upnp_refusals.add("http_" + std::string(upnp_request_verdict_name(UpnpRequestVerdict(i))),
-                          c.upnp_requests_refused[i]);
     upnp_refusals.add("from_wan", c.upnp_from_wan_refused);
-    upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
+    if (const HttpFrontEnd* front_end = igd_ ? igd_->front_end() : nullptr) {
+        const HttpFrontEndCounters& http = front_end->counters();
+        for (std::size_t i = 0; i < http_refusal_count; ++i)
+            upnp_refusals.add("http_" + std::string(http_refusal_name(HttpRefusal(i))), http.of(HttpRefusal(i)));
+        upnp_refusals.add("http_answered_4xx", http.answered_4xx.load(std::memory_order_relaxed));
+        upnp_refusals.add("http_forwarded", http.forwarded.load(std::memory_order_relaxed));
+        upnp_refusals.add("gena_subscriptions_held", std::uint64_t(front_end->subscriptions_held()));
+    }
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
     // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.

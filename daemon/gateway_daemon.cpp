@@ -52,6 +52,20 @@ constexpr Instant expiry_interval = std::chrono::seconds(1);
 
 // Rules, forwarding and the LAN interface settings are undone on every exit path,
 // exceptions included.
+// The queue rules for this config and WAN address, at start and whenever the WAN
+// address moves (install_queue_rules replaces every GATEWAYD chain at once, so a rule
+// left out here would be lost on the first DHCP renewal).
+QueueRuleSet queue_rule_set(const GatewayConfig& c, Ipv4Address wan_address) {
+    QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
+    rules.ipv6_forwarding = c.firewall.ipv6.enabled();
+    if (c.upnp.enabled) {
+        rules.lan_only_upnp_http_port = c.upnp.http_port;
+        rules.ssdp_from_gatewayd_only = true;
+        rules.loopback_only_tcp_port = pupnp_internal_port(c.upnp.http_port);
+    }
+    return rules;
+}
+
 class PacketPathGuard {
 public:
     PacketPathGuard(const GatewayConfig& c, Ipv4Address wan_address)
@@ -61,10 +75,7 @@ public:
           // The gateway's own IPv6 obeys the input policy wherever the kernel has IPv6; a
           // kernel without it (ipv6.disable=1) has no ip6tables and nothing to judge.
           ipv6_rules_(ipv6_ || std::filesystem::exists("/proc/net/if_inet6")) {
-        QueueRuleSet rules{c.lan_interface, c.wan_interface, c.queue_number, wan_address.to_string(), c.queue_workers};
-        rules.ipv6_forwarding = ipv6_;
-        if (c.upnp.enabled) rules.lan_only_upnp_http_port = c.upnp.http_port;
-        rules.ssdp_from_gatewayd_only = c.upnp.enabled;
+        QueueRuleSet rules = queue_rule_set(c, wan_address);
         if (auto error = install_queue_rules(rules); !error.empty())
             throw StartupError("cannot install the queue rules: " + error);
         try {
@@ -488,9 +499,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             std::lock_guard lock(engine_lock);
             ended = engine.change_wan_address(address);
         }
-        QueueRuleSet rules{config.lan_interface, config.wan_interface, config.queue_number, address.to_string(),
-                           config.queue_workers};
-        rules.ssdp_from_gatewayd_only = config.upnp.enabled;
+        // The same set as at start (the IPv4 chains are replaced whole): the UPnP shields stay.
+        QueueRuleSet rules = queue_rule_set(config, address);
         if (auto error = install_queue_rules(rules); !error.empty())
             log::error("cannot move the hairpin rule to the new WAN address (LAN hosts dialling it are not "
                        "hairpinned): " + error);

@@ -38,6 +38,7 @@ void control_out_rules(std::ostringstream& s, std::string_view chain, const Queu
     }
     s << "-I OUTPUT 1 -j " << chain << "\n";
 }
+constexpr std::string_view loopback_only_chain = "GATEWAYD_LOOPBACK_ONLY";
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -52,6 +53,14 @@ std::string queue_target(const QueueRuleSet& r) {
     return r.queue_count > 1 ? " -j NFQUEUE --queue-balance " + std::to_string(r.queue_number) + ":" +
                                    std::to_string(r.queue_number + r.queue_count - 1) + "\n"
                              : " -j NFQUEUE --queue-num " + std::to_string(r.queue_number) + "\n";
+}
+
+// First in INPUT: ahead of the queue, whose accept would skip the rest of the chain.
+void keep_to_loopback(std::ostringstream& s, const QueueRuleSet& r) {
+    if (!r.loopback_only_tcp_port) return;
+    s << ':' << loopback_only_chain << " - [0:0]\n";
+    s << "-A " << loopback_only_chain << " -p tcp --dport " << *r.loopback_only_tcp_port << " -j DROP\n";
+    s << "-I INPUT 1 ! -i lo -j " << loopback_only_chain << "\n";
 }
 
 }  // namespace
@@ -70,6 +79,7 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     s << "-I INPUT 1 -i " << r.lan_interface << " -j " << input_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.lan_interface << " -j " << local_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.wan_interface << " -j " << local_chain << "\n";
+    keep_to_loopback(s, r);
     control_out_rules(s, control_out_chain, r, false);  // first in OUTPUT: before the queue
     s << "COMMIT\n";
     return s.str();
@@ -119,6 +129,7 @@ std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
     s << ':' << ipv6_local_chain << " - [0:0]\n" << "-A " << ipv6_local_chain << queue;
     s << "-I INPUT 1 ! -i lo -j " << ipv6_input_chain << "\n";
     s << "-I OUTPUT 1 ! -o lo -j " << ipv6_local_chain << "\n";
+    keep_to_loopback(s, r);
     control_out_rules(s, ipv6_control_out_chain, r, true);  // first in OUTPUT: before the queue
     s << "COMMIT\n";
     return s.str();

@@ -34,6 +34,10 @@ struct QueueRuleSet {
     // UPnP on: only gatewayd's own SSDP sockets (SO_MARK ssdp_socket_mark) may send to
     // the SSDP group, so pupnp's NOTIFYs and ssdp:byebye go nowhere (igd/pupnp_ssdp_silencer.hpp).
     bool ssdp_from_gatewayd_only = false;
+    // pupnp's own HTTP server, behind the IGD's front end (igd/http_front_end.hpp): chain
+    // GATEWAYD_LOOPBACK_ONLY drops TCP to it arriving on any interface but lo, IPv4 and
+    // IPv6, so only local sockets (the front end) ever reach pupnp.
+    std::optional<std::uint16_t> loopback_only_tcp_port{};
 };
 
 // The mark of the SSDP server's sockets (daemon/ssdp_server.hpp), "GW" + 1.

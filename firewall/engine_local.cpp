@@ -13,7 +13,6 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     if (!parsed.ok() || parsed.view.is_later_fragment()) return delivered_locally();
     PacketView& p = parsed.view;
     if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
-    if (is_upnp_client_error_answer(p)) ++counters_.upnp_http_answered_4xx;
     // Nothing answers from a multicast group or the broadcast address (SSDP NOTIFY, the
     // NAT-PMP announcements): a flow for them would only hold a slot of the table.
     std::uint32_t destination = p.ip->destination().host_order();
@@ -50,13 +49,6 @@ EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, 
     PacketView& p = parsed.view;
     if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
     if (p.is_later_fragment()) return delivered_locally();
-    if (auto verdict = judge_upnp_segment(p); verdict != UpnpRequestVerdict::pass) {
-        ++counters_.upnp_requests_refused[std::size_t(verdict)];
-        // Reset rather than drop: the client learns at once instead of retransmitting.
-        EngineResult refused = dropped(DropReason::upnp_request_refused);
-        refused.verdict = Verdict::reject;
-        return refused;
-    }
     if (p.tcp || p.udp || is_icmp_echo(p)) {
         Endpoint remote;
         Port local_port;
@@ -91,25 +83,6 @@ bool PacketEngine::is_upnp_port(const PacketView& p) const {
     Port port;
     if (p.udp && read_port(p, Side::destination, port)) return port.value == 1900;
     return p.tcp && read_port(p, Side::destination, port) && port == setup_.upnp_http->port;
-}
-
-bool PacketEngine::is_upnp_client_error_answer(const PacketView& p) const {
-    Port port;
-    if (!p.tcp || !setup_.upnp_http || p.ip->source() != setup_.upnp_http->address ||
-        !read_port(p, Side::source, port) || port != setup_.upnp_http->port)
-        return false;
-    std::size_t header = p.tcp->header_length();
-    if (p.l4_length <= header) return false;
-    int status = http_response_status({reinterpret_cast<const char*>(p.l4) + header, p.l4_length - header});
-    return status >= 400 && status < 500;
-}
-
-UpnpRequestVerdict PacketEngine::judge_upnp_segment(const PacketView& p) const {
-    if (!p.tcp || !is_upnp_service(p)) return UpnpRequestVerdict::pass;
-    std::size_t header = p.tcp->header_length();
-    if (p.l4_length <= header) return UpnpRequestVerdict::pass;
-    std::string_view payload(reinterpret_cast<const char*>(p.l4) + header, p.l4_length - header);
-    return judge_upnp_request(payload, {*setup_.upnp_http, setup_.firewall.lan_networks});
 }
 
 // A new exchange addressed to the gateway itself: the input rules, then the input policy.

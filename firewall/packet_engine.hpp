@@ -21,7 +21,6 @@
 #include "firewall/flow_table.hpp"
 #include "firewall/forward_table.hpp"
 #include "firewall/rule_table.hpp"
-#include "firewall/upnp_request_guard.hpp"
 #include "nat/drop_reason.hpp"
 #include "nat/endpoint_rewrite.hpp"
 #include "nat/fragment_table.hpp"
@@ -38,14 +37,10 @@ struct EngineCounters {
     std::uint64_t flows_created = 0, flows_expired = 0;
     std::uint64_t flows_evicted = 0;  // ended early to make room in a full table (flow_table.hpp)
     std::uint64_t mappings_created = 0, mappings_expired = 0;
-    // UPnP refusals made on the packet path (all also counted as drops): the request
-    // guard's, by verdict (index: UpnpRequestVerdict; pass stays 0), and SSDP or HTTP to
-    // the UPnP ports arriving on the WAN side, refused by the input policy.
-    std::array<std::uint64_t, upnp_request_verdict_count> upnp_requests_refused{};
+    // UPnP refusals made on the packet path (also counted as drops): SSDP or HTTP to the
+    // UPnP ports arriving on the WAN side, refused by the input policy. What LAN clients
+    // send the IGD is judged whole by its HTTP front end (igd/http_front_end.hpp).
     std::uint64_t upnp_from_wan_refused = 0;
-    // 4xx answers of the UPnP HTTP server to the LAN: requests pupnp refused itself
-    // (malformed SOAP XML: 400), which no callback of the IGD sees.
-    std::uint64_t upnp_http_answered_4xx = 0;
 };
 
 // Which of the engine's entry points a packet goes to (see PacketEngine).
@@ -68,9 +63,8 @@ struct EngineSetup {
     NatConfig nat;
     FirewallConfig firewall;  // firewall.lan_networks already filled in
     std::string lan_interface, wan_interface;
-    // The UPnP IGD's HTTP server (LAN address, port) when it runs: its requests are
-    // checked (upnp_request_guard.hpp), and it and SSDP are open to the LAN unless a
-    // rule says otherwise.
+    // The UPnP IGD's HTTP front end (LAN address, port) when it runs: it and SSDP are
+    // open to the LAN unless a rule says otherwise.
     std::optional<Endpoint> upnp_http;
     // The NAT-PMP/PCP server (LAN address, UDP 5351) when it runs: open to the LAN
     // unless a rule says otherwise, like the IGD; from the WAN only the input rules apply.
@@ -193,12 +187,9 @@ private:
     // SSDP or the IGD's HTTP port, to any of the gateway's addresses (what a WAN-side
     // probe for an exposed IGD sends).
     bool is_upnp_port(const PacketView& p) const;
-    // A segment from the UPnP HTTP server carrying a 4xx status line.
-    bool is_upnp_client_error_answer(const PacketView& p) const;
     // RFC 4787 REQ-8: may a sender at `remote` use the mapping on `external`?
     bool mapping_admits(Protocol protocol, Port external, Ipv4Address remote) const;
     void reserve_static_forward_ports(const FirewallConfig& firewall, bool reserve);
-    UpnpRequestVerdict judge_upnp_segment(const PacketView& p) const;
     static std::optional<TcpTracker> start_tracker(const PacketView& p, TcpPickup pickup);
     TimeoutClass timeout_class_of(const Flow& flow) const;
     // `lan_destination`: for inbound rules, the LAN-side endpoint the packet will go to.

@@ -4,7 +4,7 @@
 # build-fuzz/fuzz/corpus/<harness>. Prints the executions each run made (libFuzzer's
 # final stats) and every crash, leak or timeout file it left.
 #
-#   fuzz/run_long.sh [--minutes M] [--jobs N] [harness...]     (default: all six)
+#   fuzz/run_long.sh [--minutes M] [--jobs N] [harness...]     (default: all seven)
 #
 # Builds build-fuzz first (clang-14) if it is missing. Exits 1 when any run found something.
 set -euo pipefail
@@ -20,7 +20,7 @@ while (($#)); do
         *) harnesses+=("$1"); shift ;;
     esac
 done
-((${#harnesses[@]})) || harnesses=(packet_engine soap_actions config_loader lease_file pcp_request natpmp)
+((${#harnesses[@]})) || harnesses=(packet_engine soap_actions config_loader lease_file pcp_request natpmp http_front_end)
 
 if [[ ! -f $build/CMakeCache.txt ]]; then
     CC=${CC:-clang-14} CXX=${CXX:-clang++-14} cmake -S "$repo" -B "$build" -DGATEWAYD_FUZZ=ON \

@@ -1,5 +1,6 @@
 #include "internet_gateway_device.hpp"
 
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <upnp/upnptools.h>
 
@@ -18,10 +19,27 @@ namespace {
 
 std::string text_of(int upnp_error) { return UpnpGetErrorMessage(upnp_error); }
 
-std::optional<Ipv4Address> requester_of(const UpnpActionRequest* request) {
-    const sockaddr_storage* address = UpnpActionRequest_get_CtrlPtIPAddr(request);
+std::optional<Ipv4Address> requester_of(const std::optional<sockaddr_storage>& address) {
     if (!address || address->ss_family != AF_INET) return std::nullopt;
-    return Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr));
+    return Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in*>(&*address)->sin_addr.s_addr));
+}
+
+std::optional<sockaddr_storage> pupnp_server(int family, const char* address, unsigned short port, unsigned scope) {
+    sockaddr_storage server{};
+    if (port == 0 || !address || !*address) return std::nullopt;
+    if (family == AF_INET) {
+        auto& in = reinterpret_cast<sockaddr_in&>(server);
+        in.sin_family = AF_INET;
+        in.sin_port = htons(port);
+        if (inet_pton(AF_INET, address, &in.sin_addr) != 1) return std::nullopt;
+    } else {
+        auto& in6 = reinterpret_cast<sockaddr_in6&>(server);
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(port);
+        in6.sin6_scope_id = scope;
+        if (inet_pton(AF_INET6, address, &in6.sin6_addr) != 1) return std::nullopt;
+    }
+    return server;
 }
 
 bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
@@ -66,6 +84,8 @@ InternetGatewayDevice::~InternetGatewayDevice() {
     }
     // UnRegister sends pupnp's ssdp:byebye; the iptables backstop drops it (it is not from
     // the SSDP server's marked sockets, which sent the real byebye already).
+    // No request reaches pupnp any more while it says goodbye.
+    if (front_end_) front_end_->stop();
     if (device_ipv6_ >= 0) UpnpUnRegisterRootDevice(device_ipv6_);
     if (device_ >= 0) UpnpUnRegisterRootDevice(device_);
     UpnpFinish();
@@ -79,9 +99,11 @@ void InternetGatewayDevice::start() {
         std::lock_guard lock(pinhole_mutex_);
         restore_pinholes();
     }
-    // Bound to the LAN interface only: nothing of the IGD listens for the WAN by design
-    // (and the firewall's input policy drops WAN packets to the gateway besides).
-    int rc = UpnpInit2(environment_.lan_interface.c_str(), config_.http_port);
+    // pupnp binds the LAN interface's addresses, on a port of its own that the queue
+    // rules open to the loopback interface only (pupnp 1.8 refuses "lo" itself: it skips
+    // interfaces without IFF_MULTICAST). Clients reach the front end on upnp.http_port.
+    std::uint16_t internal_port = pupnp_internal_port(config_.http_port);
+    int rc = UpnpInit2(environment_.lan_interface.c_str(), internal_port);
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot start on " + environment_.lan_interface + ": " + text_of(rc));
     started_ = true;
     started_at_ = wall_clock_seconds();
@@ -89,15 +111,21 @@ void InternetGatewayDevice::start() {
     // made deaf before a packet is decided (the queue workers start later).
     std::size_t silenced = silence_foreign_ssdp_sockets();
     log::debug("UPnP: " + std::to_string(silenced) + " pupnp SSDP sockets silenced");
+    // pupnp takes the next free port when its own is taken: only the one the queue rules
+    // keep to the loopback interface will do.
+    if (UpnpGetServerPort() != internal_port || (UpnpGetServerPort6() != 0 && UpnpGetServerPort6() != internal_port))
+        throw StartupError("UPnP: port " + std::to_string(internal_port) + " (pupnp's, beside upnp.http_port) is taken");
     log::debug("UPnP: pupnp serves on " + std::string(UpnpGetServerIpAddress()) + ":" +
-               std::to_string(UpnpGetServerPort()));
+               std::to_string(UpnpGetServerPort()) + ", behind the front end");
     UpnpSetMaxContentLength(16384);  // SOAP requests are a few hundred bytes
+    start_front_end();
     if ((rc = files_.start("/igd")) != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot serve documents: " + text_of(rc));
     std::string location = "http://" + environment_.lan_address.to_string() + ":" + std::to_string(config_.http_port) +
                            std::string(description_path);
     rc = UpnpRegisterRootDevice(location.c_str(), &InternetGatewayDevice::on_event, this, &device_);
     if (rc != UPNP_E_SUCCESS) throw StartupError("UPnP: cannot register the device: " + text_of(rc));
     registered_ = true;
+    limit_subscriptions(device_);
     // No UpnpSendAdvertisement: its NOTIFYs follow the default route out of the WAN
     // (issue 13); the SSDP server announces on the LAN instead.
     if (config_.igd_version >= 2) register_for_ipv6(location);
@@ -114,12 +142,47 @@ void InternetGatewayDevice::register_for_ipv6(const std::string& location) {
         return;
     }
     int rc = UpnpRegisterRootDevice3(location.c_str(), &InternetGatewayDevice::on_event, this, &device_ipv6_, AF_INET6);
+    if (rc == UPNP_E_SUCCESS) limit_subscriptions(device_ipv6_);
     if (rc != UPNP_E_SUCCESS) {
         log::warning("UPnP: cannot serve over IPv6 (" + text_of(rc) + "): pinholes can be asked over IPv4 only");
         return;
     }
     log::info("UPnP: also on http://[" + std::string(UpnpGetServerIp6Address()) + "]:" +
               std::to_string(UpnpGetServerPort6()) + std::string(description_path));
+}
+
+// The front end on upnp.http_port (http_front_end.hpp), in front of pupnp's servers.
+void InternetGatewayDevice::start_front_end() {
+    HttpFrontEndConfig fe;
+    fe.addresses.lan_address = environment_.lan_address;
+    fe.addresses.http_port = config_.http_port;
+    fe.lan_interface_index = environment_.lan_interface_index;
+    fe.upstream_v4 = pupnp_server(AF_INET, UpnpGetServerIpAddress(), UpnpGetServerPort(), 0);
+    // IPv6 where pupnp served it before: the LAN link-local address it picked, and the
+    // LAN's global addresses besides.
+    if (auto v6 = pupnp_server(AF_INET6, UpnpGetServerIp6Address(), UpnpGetServerPort6(),
+                               environment_.lan_interface_index)) {
+        fe.upstream_v6 = v6;
+        if (auto link_local = Ipv6Address::parse(UpnpGetServerIp6Address())) fe.addresses.lan_ipv6_addresses.push_back(*link_local);
+        for (const auto& address : environment_.lan_ipv6_addresses)
+            if (!address.is_link_local()) fe.addresses.lan_ipv6_addresses.push_back(address);
+    }
+    front_end_ = std::make_unique<HttpFrontEnd>(std::move(fe), forwarded_clients_);
+    front_end_->start();
+}
+
+// pupnp's own caps behind the front end's (gena_subscriptions.hpp): finite timeouts and
+// a total, per service.
+void InternetGatewayDevice::limit_subscriptions(UpnpDevice_Handle handle) {
+    GenaLimits limits;
+    UpnpSetMaxSubscriptions(handle, int(limits.total));
+    UpnpSetMaxSubscriptionTimeOut(handle, int(limits.max_timeout_seconds));
+}
+
+std::optional<sockaddr_storage> InternetGatewayDevice::client_of(const UpnpActionRequest* request) const {
+    const sockaddr_storage* peer = UpnpActionRequest_get_CtrlPtIPAddr(request);
+    if (!peer) return std::nullopt;
+    return forwarded_clients_.client_of(*peer);
 }
 
 int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void* cookie) {
@@ -153,7 +216,7 @@ void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& 
 int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
     const IgdService* service = find_service_by_id(UpnpActionRequest_get_ServiceID_cstr(request));
     if (service && service->kind == ServiceKind::wan_ipv6_firewall_control) return on_pinhole_action(request, *service);
-    std::optional<Ipv4Address> requester = requester_of(request);
+    std::optional<Ipv4Address> requester = requester_of(client_of(request));
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
     if (!requester || !inside(*requester, environment_.lan_networks)) {
@@ -209,8 +272,9 @@ int InternetGatewayDevice::answer_action(UpnpActionRequest* request, const IgdSe
 }
 
 int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* request) {
-    // The CALLBACK URL was checked inside the LAN before pupnp read the request (the
-    // engine's UPnP request guard, CVE-2020-12695); here only the initial values are sent.
+    // The CALLBACK URL was checked before pupnp read the request (the HTTP front end: the
+    // requester's own address, taking connections; CVE-2020-12695); here only the initial
+    // values are sent.
     std::string service_id = UpnpSubscriptionRequest_get_ServiceId_cstr(request);
     // Ended leases collected first (and closed in the packet path), so the count is of live ones.
     mappings_.expire_leases();

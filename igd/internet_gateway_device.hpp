@@ -1,5 +1,7 @@
 // The running UPnP Internet Gateway Device, one front end of the port mapping service:
-// pupnp on the LAN interface only, the documents generated from the service table, SOAP
+// pupnp on the LAN interface only, behind gatewayd's own HTTP front end on upnp.http_port
+// (http_front_end.hpp: no client byte reaches pupnp, whose server listens on
+// pupnp_internal_port(), loopback only), the documents generated from the service table, SOAP
 // actions validated (soap_arguments) and decided against the one mapping policy inside
 // PortMappingService::with_policy (which opens, closes and journals what they change),
 // and the evented variables announced over GENA (a change listener of the service
@@ -19,6 +21,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,6 +32,8 @@
 #include "igd/device_description.hpp"
 #include "igd/engine_command_queue.hpp"
 #include "igd/external_address.hpp"
+#include "igd/forwarded_clients.hpp"
+#include "igd/http_front_end.hpp"
 #include "igd/igd_config.hpp"
 #include "igd/lease_journal.hpp"
 #include "igd/mapping_changes.hpp"
@@ -80,6 +85,8 @@ public:
     void start();
     // Every refused action, by reason (gatewayctl status).
     const UpnpRefusalCounters& refusals() const { return refusals_; }
+    // The HTTP front end's refusals and relays (null before start()).
+    const HttpFrontEnd* front_end() const { return front_end_.get(); }
     // Closes the pinholes whose lease ended; the daemon calls it when
     // next_pinhole_lease_end() is reached. Lock-free until one has.
     void expire_pinholes();
@@ -101,6 +108,10 @@ private:
 
     static int on_event(Upnp_EventType type, const void* event, void* cookie);
     void register_for_ipv6(const std::string& location);
+    void start_front_end();
+    static void limit_subscriptions(UpnpDevice_Handle handle);
+    // The client the front end relayed `request` for (pupnp only sees the front end).
+    std::optional<sockaddr_storage> client_of(const UpnpActionRequest* request) const;
     // Answers `fault`, counts it, and logs it unless refusals are flooding in (the
     // counters keep the full tally).
     void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what);
@@ -156,6 +167,8 @@ private:
     std::mutex refusal_log_mutex_;
     RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
     std::uint64_t refusals_not_logged_ = 0;  // with refusal_log_mutex_ held
+    ForwardedClients forwarded_clients_;
+    std::unique_ptr<HttpFrontEnd> front_end_;
     UpnpDevice_Handle device_ = -1;
     // IGD:2 only: the same device registered for IPv6 (pupnp routes a SOAP request only
     // to a handle of the request's address family), so pinholes can be asked over IPv6.

@@ -30,9 +30,10 @@ constexpr auto packet_path_answer_limit = std::chrono::seconds(1);
 // nullopt for a link-local address that did not arrive on the LAN interface: pupnp's
 // IPv6 server listens on every interface, and a WAN neighbour's fe80:: address (which
 // may copy a LAN host's interface identifier) must never pass for a LAN host's.
-std::optional<Ipv6Address> pinhole_requester_of(const UpnpActionRequest* request, unsigned lan_interface_index) {
-    const sockaddr_storage* address = UpnpActionRequest_get_CtrlPtIPAddr(request);
-    if (!address) return std::nullopt;
+std::optional<Ipv6Address> pinhole_requester_of(const std::optional<sockaddr_storage>& client,
+                                                unsigned lan_interface_index) {
+    if (!client) return std::nullopt;
+    const sockaddr_storage* address = &*client;
     if (address->ss_family == AF_INET)
         return v4_mapped(Ipv4Address(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr)));
     if (address->ss_family != AF_INET6) return std::nullopt;
@@ -79,13 +80,13 @@ SoapFault fault_of(PinholeRefusal refusal) { return SoapFault{upnp_error_of(refu
 }  // namespace
 
 std::optional<Ipv6Address> InternetGatewayDevice::ipv6_lan_requester(const UpnpActionRequest* request) const {
-    auto requester = pinhole_requester_of(request, environment_.lan_interface_index);
+    auto requester = pinhole_requester_of(client_of(request), environment_.lan_interface_index);
     if (!requester || requester->is_v4_mapped() || !on_lan(*requester, environment_)) return std::nullopt;
     return requester;
 }
 
 int InternetGatewayDevice::on_pinhole_action(UpnpActionRequest* request, const IgdService& service) {
-    std::optional<Ipv6Address> requester = pinhole_requester_of(request, environment_.lan_interface_index);
+    std::optional<Ipv6Address> requester = pinhole_requester_of(client_of(request), environment_.lan_interface_index);
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     if (!requester || !on_lan(*requester, environment_)) {
         refusals_.count_outside_lan();

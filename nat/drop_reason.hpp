@@ -46,7 +46,6 @@ namespace gw {
     X(host_port_limit, "LAN host at nat.max_ports_per_host external ports")                 \
     X(embryonic_limit, "WAN-started flows not yet answered at nat.max_embryonic_inbound")   \
     X(no_mapping, "LAN packet for the WAN address matching no hairpin flow")                \
-    X(upnp_request_refused, "UPnP HTTP request with a foreign Host, outside CALLBACK or too big")\
     X(truncated_ipv6_header, "shorter than an IPv6 header, or not version 6")              \
     X(bad_ipv6_payload_length, "IPv6 payload length beyond the buffer, or a jumbogram")     \
     X(malformed_ipv6_extension_headers, "IPv6 extension header chain cut short, out of order, repeated, too long, or RH0 (RFC 8200, RFC 5095, RFC 7112)")\

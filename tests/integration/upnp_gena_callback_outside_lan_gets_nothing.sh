@@ -4,7 +4,7 @@
 # CALLBACK <http://203.0.113.2:8000/> (alone, and after a LAN URL), then changes a port mapping so
 # that an event is due; a sniffer on the WAN host sees no packet towards port 8000 at all.
 # Control: a SUBSCRIBE with a LAN callback gets its initial NOTIFY on the LAN host. With gatewayd
-# both refused SUBSCRIBEs are counted (gatewayctl status: upnp_refusals.http_callback_outside_lan).
+# both refused SUBSCRIBEs are counted (gatewayctl status: upnp_refusals.http_callback_not_requester).
 # LAB_NAT=gatewayd (default) or kernel (Debian's miniupnpd as the reference IGD, to check the test).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -31,7 +31,7 @@ check_lan_callback_is_notified() {
 
 check_wan_callback_is_never_called() {
     local status_alone status_mixed out seen before
-    before=$(lab_upnp_count http_callback_outside_lan)
+    before=$(lab_upnp_count http_callback_not_requester)
     status_alone=$(subscribe "<http://$LAB_WAN_IP:$CALLBACK_PORT/>")
     status_mixed=$(subscribe "<http://$LAB_LAN_IP:$CALLBACK_PORT/other><http://$LAB_WAN_IP:$CALLBACK_PORT/>")
     # An evented change (PortMappingNumberOfEntries) after the subscriptions, for the IGD to report.
@@ -42,7 +42,7 @@ check_wan_callback_is_never_called() {
     [[ -z $seen ]] || lab_fail "the gateway sent packets to the WAN callback $LAB_WAN_IP:$CALLBACK_PORT (SUBSCRIBE answered '$status_alone' / '$status_mixed'):"$'\n'"$seen"
     lab_ok "SUBSCRIBE with CALLBACK <http://$LAB_WAN_IP:$CALLBACK_PORT/> → $status_alone; with a LAN URL first → $status_mixed"
     lab_ok "after an evented change and ${EVENT_WAIT}s, the WAN host saw no packet towards port $CALLBACK_PORT"
-    lab_upnp_expect_counted http_callback_outside_lan "$before" "both SUBSCRIBEs with a WAN callback" 2
+    lab_upnp_expect_counted http_callback_not_requester "$before" "both SUBSCRIBEs with a WAN callback" 2
 }
 
 lab_upnp_up

@@ -197,3 +197,19 @@ TEST_CASE("the control-plane backstop is removed with the other GATEWAYD chains"
     CHECK(removal.find("-D OUTPUT -j GATEWAYD_CONTROL_OUT\n") != std::string::npos);
     CHECK(removal.find("-X GATEWAYD_CONTROL_OUT\n") != std::string::npos);
 }
+
+TEST_CASE("pupnp's own HTTP port, behind the front end, is dropped on every interface but lo, IPv4 and IPv6",
+          "[queue_rules]") {
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    rules.loopback_only_tcp_port = 49153;
+    for (const std::string& script :
+         {gw::queue_rules_install_script(rules), gw::ipv6_queue_rules_install_script(rules)}) {
+        CHECK(script.find("-A GATEWAYD_LOOPBACK_ONLY -p tcp --dport 49153 -j DROP\n") != std::string::npos);
+        // Inserted last at position 1: ahead of the queue, whose accept would end the chain.
+        auto jump = script.find("-I INPUT 1 ! -i lo -j GATEWAYD_LOOPBACK_ONLY\n");
+        REQUIRE(jump != std::string::npos);
+        CHECK(script.find("-I INPUT 1", jump + 1) == std::string::npos);
+    }
+    rules.loopback_only_tcp_port.reset();
+    CHECK(gw::queue_rules_install_script(rules).find("GATEWAYD_LOOPBACK_ONLY") == std::string::npos);
+}
