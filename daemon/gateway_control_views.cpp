@@ -129,6 +129,16 @@ std::string GatewayControl::status(Instant now) const {
     upnp_refusals.add("http_answered_4xx", c.upnp_http_answered_4xx);
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
+    // Mappings refused by every front end (UPnP, NAT-PMP, PCP) for an internal client
+    // that is not a LAN host, by what it was.
+    if (mapping_service_) {
+        auto refused = mapping_service_->with_policy([](MappingPolicy& policy, Instant) {
+            struct { MappingChanges changes; std::array<std::uint64_t, 5> counts; } r{{}, policy.internal_client_refusals()};
+            return r;
+        }).counts;
+        for (std::size_t i = 1; i < refused.size(); ++i)
+            upnp_refusals.add("internal_client_" + std::string(lan_address_class_name(LanAddressClass(i))), refused[i]);
+    }
     // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.
     std::vector<std::string> pinholes;
     if (igd_)
@@ -292,8 +302,18 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
         if (f.name == name) return control_error("a static forward is already named '" + name + "'");
     for (const auto& t : timed_)
         if (t.name == name) return control_error("a timed forward is already named '" + name + "'");
-    if (!is_inside(*address, engine_.setup().firewall.lan_networks))
-        return control_error(words[5] + " is not on the LAN (" + to_string_list(engine_.setup().firewall.lan_networks) + ")");
+    // The same rule as every mapping front end (issue 14): a LAN host, never the gateway
+    // itself, a network or broadcast address.
+    switch (engine_.lan_class_of(*address)) {
+        case LanAddressClass::host: break;
+        case LanAddressClass::outside_lan:
+            return control_error(words[5] + " is not on the LAN (" +
+                                 to_string_list(engine_.setup().firewall.lan_networks) + ")");
+        case LanAddressClass::gateway: return control_error(words[5] + " is the gateway itself, not a LAN host");
+        case LanAddressClass::network:
+        case LanAddressClass::broadcast:
+            return control_error(words[5] + " is a network or broadcast address of the LAN, not a host");
+    }
     if (engine_.has_port_mapping(*protocol, Port{*external}))
         return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
     DynamicForward forward{*protocol, Port{*external}, Endpoint{*address, Port{*internal_port}}, std::nullopt};

@@ -34,6 +34,7 @@
 #include "reject_sender.hpp"
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
+#include "lan_neighbours.hpp"
 #include "packet_decider.hpp"
 #include "pcp_handler.hpp"
 #include "port_control_server.hpp"
@@ -261,6 +262,7 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
         if (config.upnp.enabled) setup.upnp_http = Endpoint{*lan_address, Port{config.upnp.http_port}};
         if (config.port_control.server_enabled()) setup.port_control = Endpoint{*lan_address, Port{natpmp_server_port}};
     }
+    setup.lan_addresses = interface_ipv4_addresses(config.lan_interface);
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
         if (!subnet) throw StartupError("lan.networks is not set and " + config.lan_interface + " has no IPv4 address");
@@ -332,6 +334,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     IgdConfig mapping_config = config.upnp;
     // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
     mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    // No front end maps to the gateway, a network or broadcast address, or off the LAN.
+    mapping_config.lan_networks = setup.firewall.lan_networks;
+    mapping_config.gateway_addresses = setup.lan_addresses;
+    mapping_config.gateway_addresses.push_back(setup.nat.wan_address);
     std::unique_ptr<PortMappingService> mapping_service;
     if (config.upnp.enabled || config.port_control.server_enabled()) {
         mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
@@ -383,6 +389,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     }
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
+    // Source trust on the LAN (issue 14): who may speak for a LAN address.
+    LanNeighbours lan_neighbours(if_nametoindex(config.lan_interface.c_str()));
+    lan_neighbours.start();
+    decider.set_lan_neighbours(&lan_neighbours);
     std::vector<std::unique_ptr<QueueWorker>> workers;
     for (auto& queue : queues)
         workers.push_back(std::make_unique<QueueWorker>(

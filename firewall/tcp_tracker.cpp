@@ -368,4 +368,11 @@ std::optional<TcpTracker> TcpTracker::restored(const Saved& saved) noexcept {
     return t;
 }
 
+bool TcpTracker::sequence_in_flight(FlowDirection from, std::uint32_t sequence) const noexcept {
+    std::size_t sender = std::size_t(from), receiver = 1 - sender;
+    const Peer& p = peers_[sender];
+    std::uint32_t lowest = has(receiver, acked) ? peers_[receiver].max_ack : p.end - 1;
+    return !before(sequence, lowest) && !after(sequence, p.end);
+}
+
 }  // namespace gw
