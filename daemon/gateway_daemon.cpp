@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -36,6 +37,7 @@
 #include "nfqueue_socket.hpp"
 #include "lan_neighbours.hpp"
 #include "packet_decider.hpp"
+#include "stderr_capture.hpp"
 #include "pcp_handler.hpp"
 #include "port_control_server.hpp"
 #include "queue_rules.hpp"
@@ -348,6 +350,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             mapping_service->set_refusing_upstream_nat(status.refusing_mappings());
         });
     }
+    // pupnp's own stderr output becomes whole, leveled, rate-limited log lines.
+    std::optional<StderrCapture> pupnp_output;
+    if (config.upnp.enabled) pupnp_output.emplace("pupnp: ");
     std::unique_ptr<InternetGatewayDevice> igd;
     if (config.upnp.enabled) {
         // Started once the packet path runs: its traffic passes the engine's input checks.
