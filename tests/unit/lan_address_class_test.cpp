@@ -50,3 +50,5 @@ TEST_CASE("what the kernel would deliver to the gateway's own sockets is never a
     CHECK_FALSE(delivers_to_gateway(ip("192.168.1.2"), lan, gateway));
     CHECK_FALSE(delivers_to_gateway(ip("172.16.0.9"), lan, gateway));  // a routed host behind the LAN: not ours
 }
+
+}  // namespace gw::test

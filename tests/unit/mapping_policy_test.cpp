@@ -409,7 +409,6 @@ TEST_CASE("descriptions are cut to 256 bytes on a character boundary and control
     CHECK(granted(policy.grant(r, host_a, 60, t0)).description == "a?b");
 }
 
-}  // namespace gw
 
 TEST_CASE("C1 controls and Unicode bidi and invisible format characters in a description are replaced like C0 controls") {
     // U+0085 NEL, U+009B CSI: C1 controls a terminal may act on.
@@ -464,3 +463,5 @@ TEST_CASE("in secure mode a request from the gateway's own address for itself is
     MappingPolicy policy(config, {});
     CHECK(refused(map_own(policy, 49152, lan(1))) == MappingRefusal::internal_client_not_lan_host);
 }
+
+}  // namespace gw
