@@ -93,7 +93,8 @@ public:
 
     // RFC 5927 §4.1: whether a segment `from` sent with this sequence number may still be
     // unacknowledged (SND.UNA <= SEQ <= SND.NXT, from the middle: the receiver's highest
-    // ACK up to the sender's next sequence; before any ACK, its initial sequence number).
+    // ACK up to the sender's next sequence; before any ACK, the receiver's largest window
+    // back from the sender's next sequence).
     // An ICMP error quoting anything else is not about this connection.
     bool sequence_in_flight(FlowDirection from, std::uint32_t sequence) const noexcept;
 
