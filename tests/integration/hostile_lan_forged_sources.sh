@@ -20,7 +20,7 @@ command -v natpmpc >/dev/null || lab_skip "missing tool: natpmpc (package natpmp
 # drops REASON: gatewayctl status's drops.REASON (0 when absent).
 drops() {
     lab_ctl --json status | /usr/bin/python3 -c 'import json, sys
-print(json.load(sys.stdin).get("drops", {}).get(sys.argv[1], 0))' "$1"
+print(json.load(sys.stdin).get("counters", {}).get("drops", {}).get(sys.argv[1], 0))' "$1"
 }
 
 # forge natpmp|pcp SRC PROTOCOL INTERNAL EXTERNAL [COUNT]: from lan2, in frames from lan2's own MAC.
@@ -45,9 +45,11 @@ lab_heading "forged NAT-PMP and PCP sources from LAN host 2"
 victim=$(lab_lan_ip 1) attacker=$(lab_lan_ip 2)
 lab_upnp_listen lan "$VICTIM_PORT"
 lab_upnp_listen lan "$LEGIT_PORT"
-# Both hosts have spoken to the gateway (ARP), so the gateway knows their MACs.
-lab_py lan ping "$LAB_GW_LAN_IP" >/dev/null || lab_fail "LAN host 1 cannot ping the gateway"
-lab_py lan2 ping "$LAB_GW_LAN_IP" >/dev/null || lab_fail "LAN host 2 cannot ping the gateway"
+# Both hosts have spoken to the gateway (NAT-PMP's public address request, after ARP), so the
+# gateway knows their MACs.
+for role in lan lan2; do
+    out=$(lab_in "$role" natpmpc -g "$LAB_GW_LAN_IP" 2>&1) || lab_fail "natpmpc on $role got no public address:"$'\n'"$out"
+done
 
 before=$(drops lan_source_wrong_mac)
 forge natpmp "$victim" udp "$VICTIM_PORT" "$VICTIM_PORT"

@@ -16,7 +16,7 @@ LAB_FORGE_PY=$LAB_DIR/labforge.py
 
 drops() {
     lab_ctl --json status | /usr/bin/python3 -c 'import json, sys
-print(json.load(sys.stdin).get("drops", {}).get(sys.argv[1], 0))' "$1"
+print(json.load(sys.stdin).get("counters", {}).get("drops", {}).get(sys.argv[1], 0))' "$1"
 }
 
 # hold NAME: a connected UDP socket on the LAN host to the WAN host; sets EXTERNAL (its port on the
