@@ -18,6 +18,7 @@
 
 namespace gw {
 
+class LanNeighbours;
 class InternetGatewayDevice;
 class PortMappingService;
 class PortControlServer;
@@ -61,6 +62,8 @@ public:
     // The WAN side's status (class, STUN, cascade) for `status`; owned by the daemon loop.
     // Without one, status classifies the engine's WAN address alone.
     void set_wan_monitor(const WanMonitor* wan) { wan_ = wan; }
+    // Source trust's neighbour snapshot (lan_neighbours.hpp), for status.
+    void set_lan_neighbours(const LanNeighbours* neighbours) { lan_neighbours_ = neighbours; }
 
     // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
@@ -96,6 +99,7 @@ private:
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
+    const LanNeighbours* lan_neighbours_ = nullptr;              // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

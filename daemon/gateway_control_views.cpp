@@ -11,6 +11,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "port_control_server.hpp"
+#include "lan_neighbours.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -193,6 +194,13 @@ std::string GatewayControl::status(Instant now) const {
         .add_raw("ipv6", ipv6_status())
         .add("port_control", port_control_ != nullptr)
         .add_raw("port_control_counts", port_control.str())
+        // Source trust (issue 14): the LAN neighbours known, and the kernel asked on misses.
+        .add_raw("lan_neighbours", lan_neighbours_ ? JsonObject()
+                                                         .add("entries", std::uint64_t(lan_neighbours_->size()))
+                                                         .add("kernel_queries", lan_neighbours_->kernel_queries())
+                                                         .add("resolutions_asked", lan_neighbours_->resolutions_asked())
+                                                         .str()
+                                                   : std::string("null"))
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();

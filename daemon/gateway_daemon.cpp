@@ -409,6 +409,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                            &captures, &workers);
     control.set_port_control(port_control.get());
     control.set_wan_monitor(&wan);
+    control.set_lan_neighbours(&lan_neighbours);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     {
         // The port-control server runs already: PCP's PEER may read the engine meanwhile.
