@@ -82,6 +82,10 @@ expect_dropped lan_source_is_broadcast "$before" "PCP with the LAN's broadcast a
 before=$(drops lan_source_unresolved)
 forge natpmp 192.168.50.77 udp "$VICTIM_PORT" "$VICTIM_PORT" 20
 expect_dropped lan_source_unresolved "$before" "20 NAT-PMP requests from an address no host owns"
+# The gateway asked for the address (one ARP request through the kernel's neighbour table); nobody answers.
+neigh=$(ip -n "$LAB_NS_GW" neigh show 192.168.50.77 dev "$LAB_GW_LAN_IF")
+[[ $neigh == *INCOMPLETE* || $neigh == *FAILED* ]] || lab_fail "the gateway did not try to resolve 192.168.50.77: '$neigh'"
+lab_ok "the gateway asked who has 192.168.50.77 ($neigh)"
 listing=$(lab_ctl mappings 2>&1)
 ! grep -qE "192\.168\.50\.(1|77|255|10):" <<<"$listing" || lab_fail "a forged request made a mapping:"$'\n'"$listing"
 lab_ok "gatewayctl mappings holds none of the forged ones"
