@@ -47,7 +47,8 @@ StderrCapture::~StderrCapture() {
     log::set_output_fd(STDERR_FILENO);
     if (__sanitizer_set_report_fd) __sanitizer_set_report_fd(reinterpret_cast<void*>(std::intptr_t(STDERR_FILENO)));
     close(read_fd_);
-    close(original_fd_);
+    // original_fd_ stays open: another thread may have read it as the log's fd just before
+    // the switch back and still be writing its line there.
 }
 
 std::string StderrCapture::line_text(std::string_view raw) {
