@@ -49,7 +49,7 @@ LanAddressClass PacketEngine::lan_class_of(Ipv4Address address) const noexcept {
     return classify_lan_address(address, setup_.firewall.lan_networks, setup_.lan_addresses);
 }
 
-// Source trust on the LAN (issue 14; docs/architecture.md, "Who sent it"): a packet
+// Source trust on the LAN (issue 14; docs/architecture.md, "Who sent a LAN packet"): a packet
 // speaks for a LAN host only when its source is a host address of a LAN network and the
 // frame came from the MAC the kernel's neighbour table holds for that address. UDP
 // services (NAT-PMP, PCP, SSDP) cannot tell a forged source otherwise, and the LAN
