@@ -65,6 +65,7 @@ NeighbourRequest neighbour_request(std::uint16_t type, std::uint16_t flags, std:
 struct ParsedNeighbour {
     bool ours = false;
     bool valid = false;
+    bool pending = false;  // the kernel is resolving it, or just failed to: asking again adds nothing
     std::uint32_t address = 0;
     MacAddress mac{};
 };
@@ -89,6 +90,7 @@ ParsedNeighbour parse_neighbour(const nlmsghdr* message, std::uint32_t ifindex) 
         }
     }
     parsed.ours = has_address;
+    parsed.pending = has_address && (neighbour->ndm_state & (NUD_INCOMPLETE | NUD_FAILED));
     parsed.valid = has_address && has_mac && message->nlmsg_type == RTM_NEWNEIGH && (neighbour->ndm_state & valid_states);
     return parsed;
 }
@@ -185,21 +187,24 @@ bool LanNeighbours::spend_kernel_request(Instant now) {
     return kernel_requests_.admit(now);
 }
 
-std::optional<MacAddress> LanNeighbours::ask_kernel(Ipv4Address address) {
+LanNeighbours::KernelAnswer LanNeighbours::ask_kernel(Ipv4Address address) {
     kernel_queries_.fetch_add(1, std::memory_order_relaxed);
     NeighbourRequest request = neighbour_request(RTM_GETNEIGH, 0, ifindex_, address, ++query_sequence_);
-    if (send(query_fd_, &request, sizeof request, 0) < 0) return std::nullopt;
+    if (send(query_fd_, &request, sizeof request, 0) < 0) return {};
     alignas(nlmsghdr) char buffer[1024];
     for (;;) {
         ssize_t n = recv(query_fd_, buffer, sizeof buffer, 0);
-        if (n <= 0) return std::nullopt;  // timed out
+        if (n <= 0) return {};  // timed out
         int length = int(n);
         for (auto* m = reinterpret_cast<nlmsghdr*>(buffer); NLMSG_OK(m, length); m = NLMSG_NEXT(m, length)) {
-            if (m->nlmsg_seq != query_sequence_) continue;  // a late answer to an earlier query
-            if (m->nlmsg_type != RTM_NEWNEIGH) return std::nullopt;  // NLMSG_ERROR: ENOENT
+            if (m->nlmsg_seq != query_sequence_) continue;  // a late answer to an earlier request
+            if (m->nlmsg_type != RTM_NEWNEIGH) return {};  // NLMSG_ERROR: ENOENT
             ParsedNeighbour parsed = parse_neighbour(m, ifindex_);
-            if (!parsed.valid || parsed.address != address.host_order()) return std::nullopt;
-            return parsed.mac;
+            if (parsed.address != address.host_order()) return {};
+            KernelAnswer answer;
+            answer.pending = parsed.pending;
+            if (parsed.valid) answer.mac = parsed.mac;
+            return answer;
         }
     }
 }
@@ -223,14 +228,15 @@ LinkSource LanNeighbours::judge(Ipv4Address source, const MacAddress& mac, Insta
     }
     std::lock_guard lock(query_mutex_);
     if (!spend_kernel_request(now)) return LinkSource::no_neighbour;
-    if (auto known = ask_kernel(source)) {
+    KernelAnswer known = ask_kernel(source);
+    if (known.mac) {
         {
             std::unique_lock write(mutex_);
-            entries_[source.host_order()] = *known;
+            entries_[source.host_order()] = *known.mac;
         }
-        return *known == mac ? LinkSource::owner : LinkSource::other_owner;
+        return *known.mac == mac ? LinkSource::owner : LinkSource::other_owner;
     }
-    ask_resolution(source);
+    if (!known.pending) ask_resolution(source);
     return LinkSource::no_neighbour;
 }
 

@@ -13,6 +13,8 @@
 // kernel is asked to resolve the address (RTM_NEWNEIGH with NTF_USE: one ARP request,
 // as if the gateway had a packet for it) and the packet is refused as unresolved. A
 // real host answers the ARP and its retry passes; an invented address never answers.
+// While the kernel's entry is INCOMPLETE (or FAILED, until its garbage collection), it
+// is not asked again.
 // Both kernel requests are rate-limited together (a flood of invented sources must cost
 // neither the packet path nor the LAN an ARP storm): beyond the limit a miss is refused
 // without asking.
@@ -62,7 +64,11 @@ private:
     void read_events();
     // Applies one RTM_NEWNEIGH/RTM_DELNEIGH to the snapshot.
     void apply(const void* message);
-    std::optional<MacAddress> ask_kernel(Ipv4Address address);
+    struct KernelAnswer {
+        std::optional<MacAddress> mac;  // a valid entry's
+        bool pending = false;           // an entry being resolved (or just failed): do not ask again
+    };
+    KernelAnswer ask_kernel(Ipv4Address address);
     void ask_resolution(Ipv4Address address);
     bool spend_kernel_request(Instant now);
 

@@ -86,6 +86,15 @@ expect_dropped lan_source_unresolved "$before" "20 NAT-PMP requests from an addr
 neigh=$(ip -n "$LAB_NS_GW" neigh show 192.168.50.77 dev "$LAB_GW_LAN_IF")
 [[ $neigh == *INCOMPLETE* || $neigh == *FAILED* ]] || lab_fail "the gateway did not try to resolve 192.168.50.77: '$neigh'"
 lab_ok "the gateway asked who has 192.168.50.77 ($neigh)"
+# 1152 requests from 9 invented sources once filled upnp.max_mappings: now none is even asked
+# about more than the kernel-request limit allows, and none maps.
+asked_before=$(lab_ctl --json status | lab_json lan_neighbours.resolutions_asked)
+forge natpmp 192.168.50.100 udp "$VICTIM_PORT" "$VICTIM_PORT" 1152 9
+asked=$(( $(lab_ctl --json status | lab_json lan_neighbours.resolutions_asked) - asked_before ))
+((asked <= 256)) || lab_fail "1152 forged requests made the gateway resolve $asked addresses"
+mappings=$(lab_ctl --json status | lab_json upnp_mappings)
+((mappings == 0)) || lab_fail "forged requests from invented sources left $mappings mappings"
+lab_ok "1152 NAT-PMP requests from 9 invented sources: no mapping, $asked address resolution(s) asked"
 listing=$(lab_ctl mappings 2>&1)
 ! grep -qE "192\.168\.50\.(1|77|255|10):" <<<"$listing" || lab_fail "a forged request made a mapping:"$'\n'"$listing"
 lab_ok "gatewayctl mappings holds none of the forged ones"

