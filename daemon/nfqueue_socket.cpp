@@ -65,9 +65,11 @@ int collect_packet(const nlmsghdr* message, void* data) {
         packet.gso = info & NFQA_SKB_GSO;
     }
     if (attributes[NFQA_HWADDR] && mnl_attr_get_payload_len(attributes[NFQA_HWADDR]) >= sizeof(nfqnl_msg_packet_hw)) {
-        auto* hw = static_cast<nfqnl_msg_packet_hw*>(mnl_attr_get_payload(attributes[NFQA_HWADDR]));
-        if (ntohs(hw->hw_addrlen) == packet.source_mac.size()) {
-            std::memcpy(packet.source_mac.data(), hw->hw_addr, packet.source_mac.size());
+        // Copied out: the attribute need not be aligned for the struct (UBSan says so).
+        nfqnl_msg_packet_hw hw;
+        std::memcpy(&hw, mnl_attr_get_payload(attributes[NFQA_HWADDR]), sizeof hw);
+        if (ntohs(hw.hw_addrlen) == packet.source_mac.size()) {
+            std::memcpy(packet.source_mac.data(), hw.hw_addr, packet.source_mac.size());
             packet.has_source_mac = true;
         }
     }

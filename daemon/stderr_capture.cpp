@@ -1,10 +1,15 @@
 #include "stderr_capture.hpp"
 
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
+#include <exception>
 #include <chrono>
 #include <cstring>
 
@@ -12,11 +17,38 @@
 #include "log.hpp"
 #include "startup_error.hpp"
 
-// The sanitizer runtime's, present only in sanitizer builds (weak: null otherwise).
-extern "C" void __sanitizer_set_report_fd(void* fd) __attribute__((weak));
-
 namespace gw {
 namespace {
+
+// Sanitizer reports (ASan, UBSan: GCC loads each runtime as its own library, each with
+// its own report file) go to `fd`, never into the pipe: a sanitizer that halts the
+// process right after its report would take the report down with the reader thread.
+void send_sanitizer_reports_to(int fd) {
+    dl_iterate_phdr(
+        [](dl_phdr_info* info, std::size_t, void* data) {
+            std::string_view name = info->dlpi_name ? info->dlpi_name : "";
+            if (name.find("san.so") == std::string_view::npos) return 0;  // libasan.so.8, libubsan.so.1...
+            void* library = dlopen(info->dlpi_name, RTLD_LAZY | RTLD_NOLOAD);
+            if (!library) return 0;
+            using SetReportFd = void (*)(void*);
+            if (auto set = reinterpret_cast<SetReportFd>(dlsym(library, "__sanitizer_set_report_fd")))
+                set(reinterpret_cast<void*>(static_cast<std::intptr_t>(*static_cast<int*>(data))));
+            dlclose(library);
+            return 0;
+        },
+        &fd);
+}
+
+// The real stderr, for the terminate handler: a dying process's last words ("terminate
+// called after throwing ...") written into the pipe would die with the reader thread.
+std::atomic<int> real_stderr{-1};
+std::terminate_handler previous_terminate = nullptr;
+
+[[noreturn]] void terminate_on_real_stderr() {
+    if (int fd = real_stderr.load(); fd >= 0) dup2(fd, STDERR_FILENO);
+    if (previous_terminate) previous_terminate();
+    std::abort();
+}
 
 Instant steady_now() {
     return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now().time_since_epoch());
@@ -30,8 +62,9 @@ StderrCapture::StderrCapture(std::string prefix) : prefix_(std::move(prefix)) {
     if (original_fd_ < 0 || pipe2(pipe_fds, O_CLOEXEC) != 0)
         throw StartupError(std::string("cannot capture stderr: ") + std::strerror(errno));
     log::set_output_fd(original_fd_);
-    if (__sanitizer_set_report_fd)
-        __sanitizer_set_report_fd(reinterpret_cast<void*>(static_cast<std::intptr_t>(original_fd_)));
+    real_stderr.store(original_fd_);
+    previous_terminate = std::set_terminate(terminate_on_real_stderr);
+    send_sanitizer_reports_to(original_fd_);
     // dup2 clears close-on-exec on fd 2: commands we run write their errors to it as before.
     dup2(pipe_fds[1], STDERR_FILENO);
     close(pipe_fds[1]);
@@ -45,7 +78,9 @@ StderrCapture::~StderrCapture() {
     dup2(original_fd_, STDERR_FILENO);
     if (reader_.joinable()) reader_.join();
     log::set_output_fd(STDERR_FILENO);
-    if (__sanitizer_set_report_fd) __sanitizer_set_report_fd(reinterpret_cast<void*>(std::intptr_t(STDERR_FILENO)));
+    std::set_terminate(previous_terminate);
+    real_stderr.store(-1);
+    send_sanitizer_reports_to(STDERR_FILENO);
     close(read_fd_);
     // original_fd_ stays open: another thread may have read it as the log's fd just before
     // the switch back and still be writing its line there.

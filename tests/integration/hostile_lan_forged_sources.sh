@@ -17,9 +17,15 @@ LAB_FORGE_PY=$LAB_DIR/labforge.py
 /usr/bin/python3 -c 'import scapy' 2>/dev/null || lab_skip "scapy (python3-scapy) is not installed for /usr/bin/python3"
 command -v natpmpc >/dev/null || lab_skip "missing tool: natpmpc (package natpmp-utils; tools/install-deps.sh)"
 
+# status_json: gatewayctl status --json; the daemon's log if it does not answer.
+status_json() {
+    lab_ctl --json status ||
+        lab_fail "gatewayctl status --json failed:"$'\n'"$(grep -v 'drop rule' "$LAB_DAEMON_LOG" | tail -40)"
+}
+
 # drops REASON: gatewayctl status's drops.REASON (0 when absent).
 drops() {
-    lab_ctl --json status | /usr/bin/python3 -c 'import json, sys
+    status_json | /usr/bin/python3 -c 'import json, sys
 print(json.load(sys.stdin).get("counters", {}).get("drops", {}).get(sys.argv[1], 0))' "$1"
 }
 
@@ -36,7 +42,7 @@ forge() {
 expect_dropped() {
     local now
     now=$(drops "$1")
-    ((now > $2)) || lab_fail "$3: drops.$1 stayed at $now; status:"$'\n'"$(lab_ctl --json status)"$'\n'"$(lab_upnp_log | tail -20)"
+    ((now > $2)) || lab_fail "$3: drops.$1 stayed at $now; status:"$'\n'"$(status_json)"$'\n'"$(lab_upnp_log | tail -20)"
     lab_ok "$3: dropped as $1 ($2 -> $now)"
 }
 
@@ -88,11 +94,11 @@ neigh=$(ip -n "$LAB_NS_GW" neigh show 192.168.50.77 dev "$LAB_GW_LAN_IF")
 lab_ok "the gateway asked who has 192.168.50.77 ($neigh)"
 # 1152 requests from 9 invented sources once filled upnp.max_mappings: now none is even asked
 # about more than the kernel-request limit allows, and none maps.
-asked_before=$(lab_ctl --json status | lab_json lan_neighbours.resolutions_asked)
+asked_before=$(status_json | lab_json lan_neighbours.resolutions_asked)
 forge natpmp 192.168.50.100 udp "$VICTIM_PORT" "$VICTIM_PORT" 1152 9
-asked=$(( $(lab_ctl --json status | lab_json lan_neighbours.resolutions_asked) - asked_before ))
+asked=$(( $(status_json | lab_json lan_neighbours.resolutions_asked) - asked_before ))
 ((asked <= 256)) || lab_fail "1152 forged requests made the gateway resolve $asked addresses"
-mappings=$(lab_ctl --json status | lab_json upnp_mappings)
+mappings=$(status_json | lab_json upnp_mappings)
 ((mappings == 0)) || lab_fail "forged requests from invented sources left $mappings mappings"
 lab_ok "1152 NAT-PMP requests from 9 invented sources: no mapping, $asked address resolution(s) asked"
 listing=$(lab_ctl mappings 2>&1)
