@@ -4,8 +4,10 @@
 // and turns what arrives into whole log lines of their own ("pupnp: ..." at warning),
 // control characters replaced, at most lines_per_second of them, with a count of the
 // lines it held back. gatewayd's own log keeps writing to the real stderr (a duplicate
-// taken at start), and so do the sanitizers' reports (__sanitizer_set_report_fd):
-// an ASan report must reach the log whole even when the process dies right after it.
+// taken at start), and so do the sanitizers' reports (__sanitizer_set_report_fd of each
+// loaded runtime: GCC's libasan and libubsan keep one report fd each) and a
+// std::terminate message: a report written into the pipe by a process that halts right
+// after it would be lost with the reader thread (a UBSan finding was, once).
 //
 // One per process, made by the daemon's main thread before pupnp starts; its destructor
 // puts stderr back and joins the reader.
