@@ -18,6 +18,7 @@
 
 namespace gw {
 
+class LanNeighbours;
 class InternetGatewayDevice;
 class PortMappingService;
 class PortControlServer;
@@ -68,6 +69,8 @@ public:
     // Without one, status classifies the engine's WAN address alone.
     void set_wan_monitor(const WanMonitor* wan) { wan_ = wan; }
     void set_front_ends(const FrontEndSupervisor* front_ends) { front_ends_ = front_ends; }
+    // Source trust's neighbour snapshot (lan_neighbours.hpp), for status.
+    void set_lan_neighbours(const LanNeighbours* neighbours) { lan_neighbours_ = neighbours; }
 
     // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
@@ -105,6 +108,7 @@ private:
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
     const FrontEndSupervisor* front_ends_ = nullptr;             // owned by the daemon loop
+    const LanNeighbours* lan_neighbours_ = nullptr;              // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

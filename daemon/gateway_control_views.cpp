@@ -13,6 +13,7 @@
 #include "igd/port_mapping_service.hpp"
 #include "port_control_server.hpp"
 #include "ssdp_server.hpp"
+#include "lan_neighbours.hpp"
 #include "log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
@@ -136,6 +137,16 @@ std::string GatewayControl::status(Instant now) const {
     }
     if (igd_)
         for (const auto& [name, count] : igd_->refusals().nonzero()) upnp_refusals.add("soap_" + name, count);
+    // Mappings refused by every front end (UPnP, NAT-PMP, PCP) for an internal client
+    // that is not a LAN host, by what it was.
+    if (mapping_service_) {
+        auto refused = mapping_service_->with_policy([](MappingPolicy& policy, Instant) {
+            struct { MappingChanges changes; std::array<std::uint64_t, 5> counts; } r{{}, policy.internal_client_refusals()};
+            return r;
+        }).counts;
+        for (std::size_t i = 1; i < refused.size(); ++i)
+            upnp_refusals.add("internal_client_" + std::string(lan_address_class_name(LanAddressClass(i))), refused[i]);
+    }
     // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.
     std::vector<std::string> pinholes;
     if (igd_)
@@ -202,6 +213,13 @@ std::string GatewayControl::status(Instant now) const {
         .add_raw("front_ends", front_ends_ ? front_ends_->json() : std::string("{}"))
         .add_raw("port_control_counts", port_control.str())
         .add_raw("ssdp", ssdp.str())
+        // Source trust (issue 14): the LAN neighbours known, and the kernel asked on misses.
+        .add_raw("lan_neighbours", lan_neighbours_ ? JsonObject()
+                                                         .add("entries", std::uint64_t(lan_neighbours_->size()))
+                                                         .add("kernel_queries", lan_neighbours_->kernel_queries())
+                                                         .add("resolutions_asked", lan_neighbours_->resolutions_asked())
+                                                         .str()
+                                                   : std::string("null"))
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
         .add_raw("warnings", json_array(warnings))
         .str();
@@ -311,8 +329,18 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
         if (f.name == name) return control_error("a static forward is already named '" + name + "'");
     for (const auto& t : timed_)
         if (t.name == name) return control_error("a timed forward is already named '" + name + "'");
-    if (!is_inside(*address, engine_.setup().firewall.lan_networks))
-        return control_error(words[5] + " is not on the LAN (" + to_string_list(engine_.setup().firewall.lan_networks) + ")");
+    // The same rule as every mapping front end (issue 14): a LAN host, never the gateway
+    // itself, a network or broadcast address.
+    switch (engine_.lan_class_of(*address)) {
+        case LanAddressClass::host: break;
+        case LanAddressClass::outside_lan:
+            return control_error(words[5] + " is not on the LAN (" +
+                                 to_string_list(engine_.setup().firewall.lan_networks) + ")");
+        case LanAddressClass::gateway: return control_error(words[5] + " is the gateway itself, not a LAN host");
+        case LanAddressClass::network:
+        case LanAddressClass::broadcast:
+            return control_error(words[5] + " is a network or broadcast address of the LAN, not a host");
+    }
     if (engine_.has_port_mapping(*protocol, Port{*external}))
         return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
     DynamicForward forward{*protocol, Port{*external}, Endpoint{*address, Port{*internal_port}}, std::nullopt};

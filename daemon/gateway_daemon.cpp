@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -35,7 +36,9 @@
 #include "reject_sender.hpp"
 #include "service_notifier.hpp"
 #include "nfqueue_socket.hpp"
+#include "lan_neighbours.hpp"
 #include "packet_decider.hpp"
+#include "stderr_capture.hpp"
 #include "pcp_handler.hpp"
 #include "port_control_server.hpp"
 #include "queue_rules.hpp"
@@ -299,6 +302,7 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
         if (config.upnp.enabled) setup.upnp_http = Endpoint{address, Port{config.upnp.http_port}};
         if (config.port_control.server_enabled()) setup.port_control = Endpoint{address, Port{natpmp_server_port}};
     }
+    setup.lan_addresses = interface_ipv4_addresses(config.lan_interface);
     if (setup.firewall.lan_networks.empty()) {
         auto subnet = interface_ipv4_network(config.lan_interface);
         if (!subnet) throw StartupError("lan.networks is not set and " + config.lan_interface + " has no IPv4 address");
@@ -369,6 +373,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     IgdConfig mapping_config = config.upnp;
     // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
     mapping_config.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    // No front end maps to the gateway, a network or broadcast address, or off the LAN.
+    mapping_config.lan_networks = setup.firewall.lan_networks;
+    mapping_config.gateway_addresses = setup.lan_addresses;
+    mapping_config.gateway_addresses.push_back(setup.nat.wan_address);
     std::unique_ptr<PortMappingService> mapping_service;
     if (config.upnp.enabled || config.port_control.server_enabled()) {
         mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
@@ -379,6 +387,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             mapping_service->set_refusing_upstream_nat(status.refusing_mappings());
         });
     }
+    // pupnp's own stderr output becomes whole, leveled, rate-limited log lines.
+    std::optional<StderrCapture> pupnp_output;
+    if (config.upnp.enabled) pupnp_output.emplace("pupnp: ");
     // Everything that touches the engine (and the decision log, reject socket and
     // capture slot the decisions use) holds this: the workers once per batch, the main
     // loop for control commands, IGD commands, reload and expiry; PCP's PEER tries it.
@@ -398,6 +409,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     });
     CaptureSlot captures;  // gatewayctl capture; closed before the packet path goes
     PacketDecider decider(engine, decisions, rejects, captures, if_nametoindex(config.lan_interface.c_str()));
+    // Source trust on the LAN (issue 14): who may speak for a LAN address.
+    LanNeighbours lan_neighbours(if_nametoindex(config.lan_interface.c_str()));
+    lan_neighbours.start();
+    decider.set_lan_neighbours(&lan_neighbours);
     std::vector<std::unique_ptr<QueueWorker>> workers;
     for (auto& queue : queues)
         workers.push_back(std::make_unique<QueueWorker>(
@@ -408,6 +423,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     GatewayControl control(engine, mapping_service.get(), nullptr, options.config_path, config, monotonic_now(),
                            &captures, &workers);
     control.set_wan_monitor(&wan);
+    control.set_lan_neighbours(&lan_neighbours);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     {
         std::lock_guard lock(engine_lock);
@@ -415,10 +431,11 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     }
     // The engine's view of a LAN service follows the address the front ends start on.
+    // Source trust follows too: the interface's addresses now are the gateway's own.
     auto move_lan_services = [&](Ipv4Address lan) {
+        std::vector<Ipv4Address> lan_addresses = interface_ipv4_addresses(config.lan_interface);
         std::lock_guard lock(engine_lock);
-        if (engine.setup().upnp_http.value_or(engine.setup().port_control.value_or(Endpoint{})).address != lan)
-            engine.move_lan_services(lan);
+        engine.move_lan_services(lan, std::move(lan_addresses));
     };
     FrontEndSupervisor front_ends([&config] { return lan_readiness(config.lan_interface); });
     if (config.upnp.enabled)

@@ -110,7 +110,8 @@ std::string ask(const std::string& path, const std::string& request, std::string
     if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         int e = errno;
         if (fd >= 0) close(fd);
-        if (e == ENOENT || e == ECONNREFUSED) problem = "gatewayd is not running (nothing answers on " + path + ")";
+        if (e == ENOENT || e == ECONNREFUSED)
+            problem = "gatewayd is not running (nothing answers on " + path + ": " + std::strerror(e) + ")";
         else if (e == EACCES || e == EPERM) problem = "permission denied on " + path + " (gatewayctl needs root)";
         else problem = "cannot connect to " + path + ": " + std::strerror(e);
         return "";

@@ -43,6 +43,18 @@ std::optional<Ipv4Address> interface_ipv4_address(const std::string& name) {
     return found;
 }
 
+std::vector<Ipv4Address> interface_ipv4_addresses(const std::string& name) {
+    std::vector<Ipv4Address> found;
+    ifaddrs* list = nullptr;
+    if (getifaddrs(&list) != 0) return found;
+    for (ifaddrs* a = list; a; a = a->ifa_next) {
+        if (!a->ifa_addr || a->ifa_addr->sa_family != AF_INET || name != a->ifa_name) continue;
+        found.push_back(Ipv4Address(ntohl(reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr.s_addr)));
+    }
+    freeifaddrs(list);
+    return found;
+}
+
 std::optional<Ipv4Network> interface_ipv4_network(const std::string& name) {
     ifaddrs* list = nullptr;
     if (getifaddrs(&list) != 0) return std::nullopt;

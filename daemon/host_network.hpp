@@ -16,6 +16,8 @@ bool interface_exists(const std::string& name);
 bool interface_is_up(const std::string& name);
 // The first IPv4 address of an interface; nullopt when it has none.
 std::optional<Ipv4Address> interface_ipv4_address(const std::string& name);
+// Every IPv4 address of an interface (the gateway's own on that side); empty when none.
+std::vector<Ipv4Address> interface_ipv4_addresses(const std::string& name);
 // The subnet of that first address (address and netmask); nullopt when it has none.
 std::optional<Ipv4Network> interface_ipv4_network(const std::string& name);
 

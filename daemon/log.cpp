@@ -1,5 +1,9 @@
 #include "log.hpp"
 
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -8,6 +12,9 @@ namespace gw::log {
 namespace {
 
 Level minimum_level = Level::info;
+// Where the lines go: stderr, or the duplicate of it taken when fd 2 became the pipe
+// that catches pupnp's own output (stderr_capture.hpp).
+std::atomic<int> output_fd{STDERR_FILENO};
 
 std::string_view prefix_of(Level level) {
     switch (level) {
@@ -22,6 +29,8 @@ std::string_view prefix_of(Level level) {
 }  // namespace
 
 void set_minimum_level(Level level) { minimum_level = level; }
+
+void set_output_fd(int fd) { output_fd.store(fd); }
 
 // Under systemd, stderr goes to the journal (JOURNAL_STREAM is set): a "<N>" syslog
 // priority in front of each line gives journald the level (SyslogLevelPrefix=yes).
@@ -48,8 +57,13 @@ void write(Level level, std::string_view message) {
     line.append(prefix_of(level));
     line.append(message);
     line.push_back('\n');
-    std::fwrite(line.data(), 1, line.size(), stderr);
-    std::fflush(stderr);
+    int fd = output_fd.load(std::memory_order_relaxed);
+    for (std::size_t sent = 0; sent < line.size();) {
+        ssize_t n = ::write(fd, line.data() + sent, line.size() - sent);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;
+        sent += std::size_t(n);
+    }
 }
 
 }  // namespace gw::log

@@ -8,6 +8,8 @@ namespace gw::log {
 enum class Level { debug, info, warning, error };
 
 void set_minimum_level(Level level);
+// The file descriptor lines are written to (stderr until told otherwise).
+void set_output_fd(int fd);
 void write(Level level, std::string_view message);
 
 inline void debug(std::string_view m) { write(Level::debug, m); }

@@ -64,6 +64,15 @@ int collect_packet(const nlmsghdr* message, void* data) {
         packet.checksum_not_ready = info & NFQA_SKB_CSUMNOTREADY;
         packet.gso = info & NFQA_SKB_GSO;
     }
+    if (attributes[NFQA_HWADDR] && mnl_attr_get_payload_len(attributes[NFQA_HWADDR]) >= sizeof(nfqnl_msg_packet_hw)) {
+        // Copied out: the attribute need not be aligned for the struct (UBSan says so).
+        nfqnl_msg_packet_hw hw;
+        std::memcpy(&hw, mnl_attr_get_payload(attributes[NFQA_HWADDR]), sizeof hw);
+        if (ntohs(hw.hw_addrlen) == packet.source_mac.size()) {
+            std::memcpy(packet.source_mac.data(), hw.hw_addr, packet.source_mac.size());
+            packet.has_source_mac = true;
+        }
+    }
     if (attributes[NFQA_CAP_LEN])
         packet.truncated = ntohl(mnl_attr_get_u32(attributes[NFQA_CAP_LEN])) > packet.payload.size();
     return MNL_CB_OK;

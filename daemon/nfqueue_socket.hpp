@@ -10,6 +10,7 @@
 // Owned and used by one thread (its queue worker); counters() may be read from any.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,10 @@ struct QueuedPacket {
     bool checksum_not_ready = false;   // NFQA_SKB_CSUMNOTREADY: L4 checksum is pseudo-header only
     bool gso = false;                  // NFQA_SKB_GSO: several segments' worth, segmented after us
     bool truncated = false;            // the kernel copied less than the whole packet
+    // NFQA_HWADDR: the frame's link-layer source (Ethernet MAC), when it came in on a
+    // device that has one; the source trust check compares it with the neighbour table.
+    std::array<std::uint8_t, 6> source_mac{};
+    bool has_source_mac = false;
 };
 
 enum class QueueVerdict : std::uint8_t { accept, accept_rewritten, drop };

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "decision_log.hpp"
+#include "lan_neighbours.hpp"
 #include "packet_capture.hpp"
 #include "reject_sender.hpp"
 
@@ -55,7 +56,7 @@ void PacketDecider::decide_batch(std::span<QueuedPacket> packets, std::span<Queu
                 continue;
             }
             heads[asking] = ArrivedHead::of(packets[i]);
-            asked[asking] = engine_packet_of(packets[i]);
+            asked[asking] = engine_packet_of(packets[i], now);
             asked_for[asking++] = i;
         }
         engine_.judge_batch(std::span(asked.data(), asking), now, results);
@@ -71,7 +72,16 @@ PacketDecider::ArrivedHead PacketDecider::ArrivedHead::of(const QueuedPacket& pa
     return head;
 }
 
-EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet) const noexcept {
+LinkSource PacketDecider::link_source_of(const QueuedPacket& packet, Instant now) const noexcept {
+    if (!neighbours_ || !packet.has_source_mac || packet.payload.size() < 20) return LinkSource::not_checked;
+    const std::uint8_t* s = packet.payload.data() + 12;
+    Ipv4Address source = Ipv4Address::from_octets(s[0], s[1], s[2], s[3]);
+    // Only a LAN host's address can be owned; the engine refuses the rest by address.
+    if (engine_.lan_class_of(source) != LanAddressClass::host) return LinkSource::not_checked;
+    return neighbours_->judge(source, packet.source_mac, now);
+}
+
+EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet, Instant now) const noexcept {
     L4Checksum state = packet.checksum_not_ready ? L4Checksum::pseudo_header_only : L4Checksum::complete;
     // IPv6 is queued where it is routed (FORWARD: the arrival interface says the
     // direction) and where it reaches or leaves the gateway itself (INPUT, OUTPUT).
@@ -87,9 +97,10 @@ EnginePacket PacketDecider::engine_packet_of(QueuedPacket& packet) const noexcep
     }
     switch (packet.hook) {
         case NF_INET_PRE_ROUTING:
-            return {packet.payload, packet.in_interface == lan_index_ ? EnginePath::hairpin : EnginePath::inbound, state};
+            if (packet.in_interface != lan_index_) return {packet.payload, EnginePath::inbound, state};
+            return {packet.payload, EnginePath::hairpin, state, link_source_of(packet, now)};
         case NF_INET_FORWARD: return {packet.payload, EnginePath::outbound, state};
-        case NF_INET_LOCAL_IN: return {packet.payload, EnginePath::input_from_lan, state};
+        case NF_INET_LOCAL_IN: return {packet.payload, EnginePath::input_from_lan, state, link_source_of(packet, now)};
         default: return {packet.payload, EnginePath::local_output, state};
     }
 }
@@ -98,7 +109,7 @@ QueueVerdict PacketDecider::decide(QueuedPacket& packet, Instant now) {
     if (packet.truncated) return QueueVerdict::drop;
     // The log shows packets as they arrived; the engine rewrites in place.
     ArrivedHead head = ArrivedHead::of(packet);
-    return act_on(packet, head, engine_.judge(engine_packet_of(packet), now), now);
+    return act_on(packet, head, engine_.judge(engine_packet_of(packet, now), now), now);
 }
 
 QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arrived, const EngineResult& result,

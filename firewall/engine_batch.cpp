@@ -84,8 +84,8 @@ EngineResult PacketEngine::judge(const EnginePacket& packet, Instant now) noexce
     switch (packet.path) {
         case EnginePath::outbound: return translate_outbound(packet.bytes, packet.checksum, now);
         case EnginePath::inbound: return translate_inbound(packet.bytes, packet.checksum, now);
-        case EnginePath::hairpin: return translate_hairpin(packet.bytes, packet.checksum, now);
-        case EnginePath::input_from_lan: return judge_input_from_lan(packet.bytes, now);
+        case EnginePath::hairpin: return translate_hairpin(packet.bytes, packet.checksum, now, packet.link);
+        case EnginePath::input_from_lan: return judge_input_from_lan(packet.bytes, now, packet.link);
         case EnginePath::local_output: return track_local_output(packet.bytes, now);
         case EnginePath::ipv6_outbound: return judge_ipv6_outbound(packet.bytes, now);
         case EnginePath::ipv6_inbound: return judge_ipv6_inbound(packet.bytes, now);

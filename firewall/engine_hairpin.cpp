@@ -13,13 +13,15 @@
 
 namespace gw {
 
-EngineResult PacketEngine::translate_hairpin(std::span<std::uint8_t> buffer, L4Checksum state, Instant now) noexcept {
+EngineResult PacketEngine::translate_hairpin(std::span<std::uint8_t> buffer, L4Checksum state, Instant now,
+                                             LinkSource link) noexcept {
     ParseResult parsed = parse_ipv4(buffer);
     if (!parsed.ok()) return dropped(parsed.reason);
     PacketView& p = parsed.view;
     // Fail-closed while the WAN has no address (DHCP pending): nothing to translate to.
     if (setup_.nat.wan_address == Ipv4Address{}) return dropped(DropReason::no_wan_address);
-    if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
+    if (DropReason refusal = lan_source_refusal(p.ip->source(), link); refusal != DropReason::none)
+        return dropped(refusal);
     if (p.ip->destination() != setup_.nat.wan_address) return dropped(DropReason::not_addressed_to_gateway);
     // Only TCP and UDP are hairpinned; anything else for the WAN address is input.
     if (p.is_fragment() || !(p.tcp || p.udp)) return input_new(p, setup_.lan_interface, now);

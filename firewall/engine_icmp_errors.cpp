@@ -27,6 +27,15 @@ bool quotes_translatable_datagram(const PacketView& quoted, std::uint8_t echo_ty
 // and rare, so the full computation costs nothing that matters.
 bool icmp_checksum_valid(const PacketView& outer) { return internet_checksum({outer.l4, outer.l4_length}) == 0; }
 
+// Port and protocol unreachable are said by the destination host itself (RFC 1122
+// 3.2.2.1, RFC 792): only the flow's remote end can send them. Anyone else who sends
+// one is closing a LAN host's socket from afar (RFC 5927 §5.2 for TCP's hard errors).
+bool is_end_host_error(const wire::IcmpHeader& icmp) {
+    constexpr std::uint8_t protocol_unreachable = 2, port_unreachable = 3;
+    return icmp.type == wire::IcmpHeader::destination_unreachable &&
+           (icmp.code == protocol_unreachable || icmp.code == port_unreachable);
+}
+
 void update_icmp_checksum(PacketView& outer, const ChecksumDelta& changed) {
     outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
 }
@@ -51,6 +60,17 @@ EngineResult PacketEngine::inbound_icmp_error(PacketView& outer, Instant now) {
     // An error is not activity of the flow: no touch, so forged errors cannot keep it alive.
     const Flow* flow = flows_.find_by_external(Protocol(q.protocol), external, remote, now);
     if (!flow) return dropped(DropReason::no_mapping_for_icmp_error);
+    if (is_end_host_error(*outer.icmp) && outer.ip->source() != flow->remote.address)
+        return dropped(DropReason::icmp_unreachable_not_from_remote);
+    // Routers on the path may send the rest (frag needed, time exceeded), so for TCP the
+    // quoted segment must be one our side may still have in flight (RFC 5927 §4.1): a
+    // blind attacker would have to guess a sequence number within the window.
+    if (q.tcp) {
+        bool internal_started = flow->origin == FlowOrigin::lan || flow->origin == FlowOrigin::gateway;
+        if (!flow->tcp.sequence_in_flight(internal_started ? FlowDirection::original : FlowDirection::reply,
+                                          q.tcp->sequence.get()))
+            return dropped(DropReason::icmp_error_outside_tcp_window);
+    }
     if (flow->origin == FlowOrigin::gateway || flow->origin == FlowOrigin::to_gateway) return delivered_locally();
     ChecksumDelta changed = rewrite_endpoint(q, Side::source, flow->internal, L4Checksum::complete);
     update_icmp_checksum(outer, changed);

@@ -110,6 +110,14 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
     auto release = [&] {
         if (mapping != 0) mappings_.release(mapping);
     };
+    // A forward, mapping or DMZ host naming the gateway itself, a network or broadcast
+    // address would hand the WAN the gateway's own services (its SSDP and IGD, issue 14),
+    // or every LAN host at once: whatever the front end that made it, never deliver.
+    if (delivers_to_gateway(target.address, setup_.firewall.lan_networks, setup_.lan_addresses) ||
+        target.address == setup_.nat.wan_address) {
+        release();
+        return dropped(DropReason::wan_flow_to_gateway);
+    }
     Flow flow;
     flow.protocol = Protocol(p.protocol);
     flow.origin = FlowOrigin::wan;

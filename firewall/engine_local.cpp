@@ -43,11 +43,39 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     return delivered_locally();
 }
 
-EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, Instant now) noexcept {
+LanAddressClass PacketEngine::lan_class_of(Ipv4Address address) const noexcept {
+    if (address == setup_.nat.wan_address) return LanAddressClass::gateway;
+    return classify_lan_address(address, setup_.firewall.lan_networks, setup_.lan_addresses);
+}
+
+// Source trust on the LAN (issue 14; docs/architecture.md, "Who sent a LAN packet"): a packet
+// speaks for a LAN host only when its source is a host address of a LAN network and the
+// frame came from the MAC the kernel's neighbour table holds for that address. UDP
+// services (NAT-PMP, PCP, SSDP) cannot tell a forged source otherwise, and the LAN
+// interface's accept_local lets even the gateway's own address in.
+DropReason PacketEngine::lan_source_refusal(Ipv4Address source, LinkSource link) const noexcept {
+    switch (lan_class_of(source)) {
+        case LanAddressClass::host: break;
+        case LanAddressClass::gateway: return DropReason::lan_source_is_gateway;
+        case LanAddressClass::network:
+        case LanAddressClass::broadcast: return DropReason::lan_source_is_broadcast;
+        case LanAddressClass::outside_lan: return DropReason::spoofed_lan_source;
+    }
+    switch (link) {
+        case LinkSource::not_checked:
+        case LinkSource::owner: return DropReason::none;
+        case LinkSource::no_neighbour: return DropReason::lan_source_unresolved;
+        case LinkSource::other_owner: return DropReason::lan_source_wrong_mac;
+    }
+    return DropReason::lan_source_wrong_mac;
+}
+
+EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, Instant now, LinkSource link) noexcept {
     ParseResult parsed = parse_ipv4(buffer);
     if (!parsed.ok()) return dropped(parsed.reason);
     PacketView& p = parsed.view;
-    if (!is_inside(p.ip->source(), setup_.firewall.lan_networks)) return dropped(DropReason::spoofed_lan_source);
+    if (DropReason refusal = lan_source_refusal(p.ip->source(), link); refusal != DropReason::none)
+        return dropped(refusal);
     if (p.is_later_fragment()) return delivered_locally();
     if (p.tcp || p.udp || is_icmp_echo(p)) {
         Endpoint remote;

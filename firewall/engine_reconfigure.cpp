@@ -96,9 +96,10 @@ std::size_t PacketEngine::change_wan_address(Ipv4Address address) {
     });
 }
 
-void PacketEngine::move_lan_services(Ipv4Address lan_address) {
+void PacketEngine::move_lan_services(Ipv4Address lan_address, std::vector<Ipv4Address> lan_addresses) {
     if (setup_.upnp_http) setup_.upnp_http->address = lan_address;
     if (setup_.port_control) setup_.port_control->address = lan_address;
+    setup_.lan_addresses = std::move(lan_addresses);
 }
 
 }  // namespace gw

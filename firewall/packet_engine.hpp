@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "firewall/address_checks.hpp"
 #include "firewall/engine_result.hpp"
 #include "firewall/firewall_config.hpp"
 #include "firewall/ipv6_firewall.hpp"
@@ -53,10 +54,17 @@ enum class EnginePath : std::uint8_t {
     ipv6_input_from_lan, ipv6_input_from_outside, ipv6_local_output
 };
 
+// Whether the host that sent a LAN frame owns its source address: the frame's source
+// MAC against the kernel's neighbour entry for that address (daemon/lan_neighbours.hpp).
+// The engine cannot see frames; its adapter can, and says what it saw. not_checked:
+// nobody could tell (pcap replay, unit tests), and only the address is judged.
+enum class LinkSource : std::uint8_t { not_checked, owner, no_neighbour, other_owner };
+
 struct EnginePacket {
     std::span<std::uint8_t> bytes;
     EnginePath path = EnginePath::outbound;
     L4Checksum checksum = L4Checksum::complete;  // not used by input_from_lan / local_output
+    LinkSource link = LinkSource::not_checked;   // input_from_lan and hairpin only
 };
 
 struct EngineSetup {
@@ -69,6 +77,9 @@ struct EngineSetup {
     // The NAT-PMP/PCP server (LAN address, UDP 5351) when it runs: open to the LAN
     // unless a rule says otherwise, like the IGD; from the WAN only the input rules apply.
     std::optional<Endpoint> port_control;
+    // The LAN interface's IPv4 addresses: with the WAN address, the gateway's own. Never a
+    // LAN host's source, never the internal end of a mapping or forward (issue 14).
+    std::vector<Ipv4Address> lan_addresses;
 };
 
 class PacketEngine {
@@ -79,11 +90,18 @@ public:
     EngineResult translate_outbound(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
     // Arrived on the WAN interface, before routing (PREROUTING -i wan).
     EngineResult translate_inbound(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
-    // From the LAN to one of the gateway's own addresses (INPUT -i lan).
-    EngineResult judge_input_from_lan(std::span<std::uint8_t> packet, Instant now) noexcept;
+    // From the LAN to one of the gateway's own addresses (INPUT -i lan). `link`: what
+    // the frame's source MAC says of the source (LinkSource); a source that is not a LAN
+    // host, or not proven to be the host that owns it, is dropped.
+    EngineResult judge_input_from_lan(std::span<std::uint8_t> packet, Instant now,
+                                      LinkSource link = LinkSource::not_checked) noexcept;
     // From the LAN to the WAN address, before routing: hairpinning (RFC 4787 REQ-9),
-    // or input to the gateway when the port leads nowhere.
-    EngineResult translate_hairpin(std::span<std::uint8_t> packet, L4Checksum state, Instant now) noexcept;
+    // or input to the gateway when the port leads nowhere. Sources judged as above.
+    EngineResult translate_hairpin(std::span<std::uint8_t> packet, L4Checksum state, Instant now,
+                                   LinkSource link = LinkSource::not_checked) noexcept;
+    // What an address is to the LAN (address_checks.hpp), with the gateway's addresses
+    // as they are now (the WAN address may change).
+    LanAddressClass lan_class_of(Ipv4Address address) const noexcept;
     // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in.
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
 
@@ -140,7 +158,9 @@ public:
     std::size_t change_wan_address(Ipv4Address address);
     // The LAN interface got another IPv4 address: the IGD's HTTP endpoint and the
     // NAT-PMP/PCP endpoint (those that run) move to it, their ports kept (issue 13).
-    void move_lan_services(Ipv4Address lan_address);
+    // `lan_addresses`: the LAN interface's addresses now, which source trust refuses as
+    // LAN sources and no WAN-started flow may reach.
+    void move_lan_services(Ipv4Address lan_address, std::vector<Ipv4Address> lan_addresses);
     const EngineSetup& setup() const { return setup_; }
     const ForwardTable& forwards() const { return forwards_; }
 
@@ -169,6 +189,8 @@ private:
     EngineResult inbound_icmp_error(PacketView& outer, Instant now);
     EngineResult inbound_later_fragment(PacketView& p, Instant now);
     EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
+    // Why a packet arriving on the LAN may not carry this source (none: it may).
+    DropReason lan_source_refusal(Ipv4Address source, LinkSource link) const noexcept;
     EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
     EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
     // The mapping for a flow a LAN host starts; when the mapping table is full, the flow

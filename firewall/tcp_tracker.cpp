@@ -368,4 +368,14 @@ std::optional<TcpTracker> TcpTracker::restored(const Saved& saved) noexcept {
     return t;
 }
 
+bool TcpTracker::sequence_in_flight(FlowDirection from, std::uint32_t sequence) const noexcept {
+    std::size_t sender = std::size_t(from), receiver = 1 - sender;
+    const Peer& p = peers_[sender];
+    // Before the receiver acknowledged anything, what the sender may have in flight is bounded
+    // by the receiver's largest window (unheard yet: by an unscaled window's largest).
+    std::uint32_t window = peers_[receiver].max_window != 0 ? peers_[receiver].max_window : 0xffff;
+    std::uint32_t lowest = has(receiver, acked) ? peers_[receiver].max_ack : p.end - window;
+    return !before(sequence, lowest) && !after(sequence, p.end);
+}
+
 }  // namespace gw

@@ -91,6 +91,13 @@ public:
     // starts beyond what the receiver's window allows.
     bool take_fragment(FlowDirection from, std::uint32_t first, std::uint32_t end) noexcept;
 
+    // RFC 5927 §4.1: whether a segment `from` sent with this sequence number may still be
+    // unacknowledged (SND.UNA <= SEQ <= SND.NXT, from the middle: the receiver's highest
+    // ACK up to the sender's next sequence; before any ACK, the receiver's largest window
+    // back from the sender's next sequence).
+    // An ICMP error quoting anything else is not about this connection.
+    bool sequence_in_flight(FlowDirection from, std::uint32_t sequence) const noexcept;
+
     TcpState state() const noexcept { return state_; }
     TcpTimeoutClass timeout_class() const noexcept { return tcp_timeout_class(state_); }
 

@@ -57,6 +57,14 @@ struct IgdConfig {
     std::string friendly_name = "gatewayd";      // UDA friendlyName; 1 to 64 characters, UTF-8
     std::uint32_t advertisement_seconds = 1800;  // SSDP CACHE-CONTROL max-age
     PinholeConfig pinholes;
+    // Not in the YAML: resolved by the daemon before igd/ sees the config, like the
+    // permissions. The LAN networks and the gateway's own addresses (LAN interface and
+    // WAN): no mapping ever names an internal client that is not a LAN host - the
+    // gateway, a network or broadcast address, or an address off the LAN - whatever
+    // secure_mode says (issue 14). With no LAN networks given (tests), only the
+    // gateway's own addresses, loopback and 0/8 are refused.
+    std::vector<Ipv4Network> lan_networks;
+    std::vector<Ipv4Address> gateway_addresses;
 };
 
 // miniupnpd's shipped default: each LAN network may map external ports 1024-65535 to

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "firewall/address_checks.hpp"
+
 namespace gw {
 namespace {
 
@@ -37,6 +39,7 @@ UpnpError upnp_error_of(MappingRefusal refusal) {
         case MappingRefusal::wildcard_not_permitted_in_int_port: return UpnpError::wildcard_not_permitted_in_int_port;
         case MappingRefusal::inconsistent_parameters: return UpnpError::inconsistent_parameters;
         case MappingRefusal::upstream_nat: return UpnpError::action_failed;
+        case MappingRefusal::internal_client_not_lan_host: return UpnpError::action_not_authorized;
     }
     return UpnpError::action_failed;
 }
@@ -45,26 +48,20 @@ int upnp_error_code(MappingRefusal refusal) { return static_cast<int>(upnp_error
 
 std::string_view upnp_error_description(MappingRefusal refusal) { return upnp_error_description(upnp_error_of(refusal)); }
 
-std::string normalized_description(std::string_view text) {
-    if (text.size() > max_description_bytes) {
-        // Back up over UTF-8 continuation bytes so no character is cut in half.
-        std::size_t cut = max_description_bytes;
-        while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;
-        text = text.substr(0, cut);
-    }
-    std::string out(text);
-    for (char& c : out) {
-        auto byte = static_cast<unsigned char>(c);
-        if (byte < 0x20 || byte == 0x7f) c = '?';
-    }
-    return out;
-}
-
 MappingPolicy::MappingPolicy(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved)
     : config_(config), reserved_(std::move(reserved)) {}
 
+std::optional<MappingRefusal> MappingPolicy::check_internal_client(Ipv4Address address) {
+    LanAddressClass c = classify_lan_address(address, config_.lan_networks, config_.gateway_addresses);
+    // Without the LAN networks the policy cannot tell a host from a broadcast address.
+    if (config_.lan_networks.empty() && c != LanAddressClass::gateway) return std::nullopt;
+    if (c == LanAddressClass::host) return std::nullopt;
+    ++internal_client_refusals_[std::size_t(c)];
+    return MappingRefusal::internal_client_not_lan_host;
+}
+
 std::optional<MappingRefusal> MappingPolicy::check_request(const PortMapping& requested,
-                                                           Ipv4Address requester) const {
+                                                           Ipv4Address requester) {
     if (requested.protocol != Protocol::tcp && requested.protocol != Protocol::udp)
         return MappingRefusal::invalid_args;
     // 732 exists from WANIPConnection:2 on; v1 control points only know 402.
@@ -72,6 +69,9 @@ std::optional<MappingRefusal> MappingPolicy::check_request(const PortMapping& re
         return config_.igd_version >= 2 ? MappingRefusal::wildcard_not_permitted_in_int_port
                                         : MappingRefusal::invalid_args;
     if (!usable_internal_address(requested.internal.address)) return MappingRefusal::invalid_args;
+    // Before secure mode: a request spoofed from the gateway's own address (accept_local)
+    // would pass "maps to its own address" (issue 14).
+    if (auto refusal = check_internal_client(requested.internal.address)) return refusal;
     // Secure mode (miniupnpd's secure_mode): without it any LAN host, or malware on
     // one, could expose another host's services to the WAN.
     if (config_.secure_mode && requested.internal.address != requester)

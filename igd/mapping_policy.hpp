@@ -19,6 +19,7 @@
 // find() and at_index() stay valid until the next non-const call.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -57,6 +58,10 @@ enum class MappingRefusal : std::uint8_t {
     // which is what miniupnpd answers when it disables forwarding behind a reserved
     // external address. NAT-PMP and PCP map it to their own codes.
     upstream_nat,
+    // 606 as well (NAT-PMP 2, PCP NOT_AUTHORIZED): the internal client is not a LAN host
+    // (the gateway itself, a network or broadcast address, off the LAN), in or out of
+    // secure mode. Its own value so that it is counted apart (internal_client_refusals).
+    internal_client_not_lan_host,
 };
 
 // The UPnP error each refusal is answered with; its name comes from upnp_error.hpp.
@@ -64,9 +69,12 @@ UpnpError upnp_error_of(MappingRefusal refusal);
 int upnp_error_code(MappingRefusal refusal);
 std::string_view upnp_error_description(MappingRefusal refusal);
 
-// At most max_description_bytes (cut on a UTF-8 character boundary), control
-// characters (0x00-0x1f, 0x7f) replaced by '?': a description cannot forge a log line
-// or a lease file line.
+// At most max_description_bytes (cut on a UTF-8 character boundary), with '?' for
+// each character that could forge or disguise a log line, a lease file line or
+// `gatewayctl mappings`: C0 controls and DEL, C1 controls (U+0080-U+009F), the Unicode
+// bidi and invisible format characters (U+061C, U+200B-U+200F, U+2028-U+202E,
+// U+2060-U+2069, U+FEFF: Trojan Source, CVE-2021-42574), and each byte of invalid UTF-8.
+// mapping_description.cpp.
 std::string normalized_description(std::string_view text);
 
 // A restored mapping the policy would not take back, and why (the caller logs it).
@@ -136,6 +144,9 @@ public:
     // Whether `owner` holds per_client_limit live mappings: tells a 728 that is the
     // client's own quota (PCP USER_EX_QUOTA) from one that is the gateway's (NO_RESOURCES).
     bool at_client_limit(Ipv4Address owner, Instant now) const;
+    // Grants refused because the internal client was not a LAN host, by what it was
+    // (index: LanAddressClass; host stays 0).
+    const std::array<std::uint64_t, 5>& internal_client_refusals() const { return internal_client_refusals_; }
     // remove() refuses others' mappings in secure mode.
     bool secure_mode() const { return config_.secure_mode; }
     // Mappings stored, including any whose lease is over but that expire() has not
@@ -174,7 +185,9 @@ private:
         auto operator<=>(const Key&) const = default;
     };
 
-    std::optional<MappingRefusal> check_request(const PortMapping& requested, Ipv4Address requester) const;
+    std::optional<MappingRefusal> check_request(const PortMapping& requested, Ipv4Address requester);
+    // Whether `address` may be a mapping's internal client: a LAN host.
+    std::optional<MappingRefusal> check_internal_client(Ipv4Address address);
     std::optional<MappingRefusal> check_port(const PortMapping& requested, Port external, Ipv4Address requester,
                                              Instant now) const;
     bool permitted(Port external, Endpoint internal) const;
@@ -188,6 +201,7 @@ private:
 
     IgdConfig config_;
     bool refusing_upstream_nat_ = false;
+    std::array<std::uint64_t, 5> internal_client_refusals_{};
     std::vector<std::pair<Protocol, PortRange>> reserved_;
     std::map<Key, PortMapping> mappings_;  // ordered: the index order of at_index()
 

@@ -113,6 +113,7 @@ NatPmpResult natpmp_result_of(MappingRefusal refusal) {
         case MappingRefusal::conflict:
             return NatPmpResult::out_of_resources;
         case MappingRefusal::action_not_authorized:
+        case MappingRefusal::internal_client_not_lan_host:
         case MappingRefusal::conflict_with_other_mechanisms:
         case MappingRefusal::invalid_args:
         case MappingRefusal::wildcard_not_permitted_in_int_port:

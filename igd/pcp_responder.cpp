@@ -270,6 +270,7 @@ Outcome answer_peer(const PcpRequest& request, const PcpRequestContext& context)
 PcpResult pcp_result_of(MappingRefusal refusal) {
     switch (refusal) {
         case MappingRefusal::action_not_authorized: return PcpResult::not_authorized;
+        case MappingRefusal::internal_client_not_lan_host: return PcpResult::not_authorized;
         case MappingRefusal::conflict: return PcpResult::cannot_provide_external;
         case MappingRefusal::conflict_with_other_mechanisms: return PcpResult::cannot_provide_external;
         case MappingRefusal::no_port_maps_available: return PcpResult::no_resources;

@@ -22,6 +22,8 @@ namespace gw {
     X(malformed_icmp_error, "ICMP error whose quoted datagram is unusable")                 \
     X(bad_icmp_error_checksum, "ICMP error whose checksum fails to validate")              \
     X(no_mapping_for_icmp_error, "ICMP error quoting a flow the NAT does not know")         \
+    X(icmp_unreachable_not_from_remote, "WAN port/protocol unreachable about a flow, not sent by its remote host")\
+    X(icmp_error_outside_tcp_window, "WAN ICMP error quoting a TCP sequence number outside the window (RFC 5927)")\
     X(icmp_error_for_other_host, "LAN host sent an ICMP error about another host's packet") \
     X(not_addressed_to_gateway, "arrived on the WAN side for an address other than ours")   \
     X(tiny_first_fragment, "first fragment too short to hold the ports")                   \
@@ -35,6 +37,11 @@ namespace gw {
     X(mapping_table_full, "mapping table at nat.max_mappings")                              \
     X(source_is_gateway, "outbound packet already carries the WAN address")                 \
     X(spoofed_lan_source, "arrived from the LAN with a source outside the LAN networks")    \
+    X(lan_source_is_gateway, "arrived from the LAN with the gateway's own address, loopback or 0/8 as source")\
+    X(lan_source_is_broadcast, "arrived from the LAN with a LAN network's network or broadcast address as source")\
+    X(lan_source_unresolved, "LAN source with no neighbour entry yet: not proven to exist (the gateway asks for it)")\
+    X(lan_source_wrong_mac, "frame's source MAC is not the neighbour entry of its source address: forged source")\
+    X(wan_flow_to_gateway, "WAN-started flow that a mapping, forward or the DMZ would deliver to the gateway itself")\
     X(martian_wan_source, "arrived from the WAN with a LAN, loopback or martian source")    \
     X(invalid_tcp, "TCP segment invalid for its connection (flags, state or window)")      \
     X(filtered_by_mapping, "mapping exists but this remote may not use it (RFC 4787 REQ-8)")\

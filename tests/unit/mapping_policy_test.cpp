@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "firewall/address_checks.hpp"
 #include "igd/mapping_policy.hpp"
 
 namespace gw {
@@ -406,6 +407,61 @@ TEST_CASE("descriptions are cut to 256 bytes on a character boundary and control
     auto r = request(4000, host_a, 4000);
     r.description = "a\tb";
     CHECK(granted(policy.grant(r, host_a, 60, t0)).description == "a?b");
+}
+
+
+TEST_CASE("C1 controls and Unicode bidi and invisible format characters in a description are replaced like C0 controls") {
+    // U+0085 NEL, U+009B CSI: C1 controls a terminal may act on.
+    CHECK(normalized_description("a\xc2\x85" "b\xc2\x9b" "31m") == "a?b?31m");
+    // Trojan Source (CVE-2021-42574): RLO, LRI..PDI, LRM/RLM, ALM, zero-width space, BOM.
+    CHECK(normalized_description("x\xe2\x80\xae" "cod.exe") == "x?cod.exe");
+    CHECK(normalized_description("\xe2\x81\xa6" "a" "\xe2\x81\xa9") == "?a?");
+    CHECK(normalized_description("\xe2\x80\x8e\xe2\x80\x8f\xd8\x9c\xe2\x80\x8b\xef\xbb\xbf") == "?????");
+    CHECK(normalized_description("line\xe2\x80\xa8" "break") == "line?break");
+}
+
+TEST_CASE("ordinary non-ASCII text in a description is kept, invalid UTF-8 bytes are replaced one by one") {
+    CHECK(normalized_description("Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\xae") == "Caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x8e\xae");
+    CHECK(normalized_description("a\xff" "b") == "a?b");
+    CHECK(normalized_description("\xc0\xae") == "??");          // overlong '.'
+    CHECK(normalized_description("\xed\xa0\x80") == "???");     // a UTF-16 surrogate
+    CHECK(normalized_description("\xe2\x80") == "??");          // cut short
+}
+
+TEST_CASE("outside secure mode no mapping names the gateway, a network or broadcast address, or a host off the LAN") {
+    IgdConfig config = igd_config();
+    config.secure_mode = false;
+    config.permissions = {rule(true, {0, 65535}, "0.0.0.0/0", {0, 65535})};  // everything allowed by the rules
+    config.lan_networks = {*Ipv4Network::parse("192.168.50.0/24")};
+    config.gateway_addresses = {lan(1), Ipv4Address::from_octets(203, 0, 113, 1)};
+    MappingPolicy policy(config, {});
+    struct Row {
+        Ipv4Address internal;
+        LanAddressClass what;
+    };
+    for (Row row : {Row{lan(1), LanAddressClass::gateway}, Row{lan(0), LanAddressClass::network},
+                    Row{lan(255), LanAddressClass::broadcast},
+                    Row{Ipv4Address::from_octets(203, 0, 113, 1), LanAddressClass::gateway},
+                    Row{Ipv4Address::from_octets(10, 0, 0, 5), LanAddressClass::outside_lan}}) {
+        auto result = policy.grant(request(1900, row.internal, 1900, Protocol::udp), host_a, 3600, t0);
+        CHECK(refused(result) == MappingRefusal::internal_client_not_lan_host);
+        CHECK(upnp_error_code(refused(result)) == 606);
+        CHECK(refused(policy.grant_any(request(0, row.internal, 49152), host_a, 3600, t0)) ==
+              MappingRefusal::internal_client_not_lan_host);
+    }
+    CHECK(policy.internal_client_refusals()[std::size_t(LanAddressClass::gateway)] == 4);
+    CHECK(policy.internal_client_refusals()[std::size_t(LanAddressClass::broadcast)] == 2);
+    CHECK(policy.size() == 0);
+    // Another LAN host is still a fine internal client outside secure mode.
+    CHECK(granted(policy.grant(request(8080, host_b, 80), host_a, 3600, t0)).internal.address == host_b);
+}
+
+TEST_CASE("in secure mode a request from the gateway's own address for itself is refused too") {
+    IgdConfig config = igd_config();
+    config.lan_networks = {*Ipv4Network::parse("192.168.50.0/24")};
+    config.gateway_addresses = {lan(1)};
+    MappingPolicy policy(config, {});
+    CHECK(refused(map_own(policy, 49152, lan(1))) == MappingRefusal::internal_client_not_lan_host);
 }
 
 }  // namespace gw
