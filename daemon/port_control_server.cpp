@@ -14,6 +14,7 @@
 
 #include "daemon/log.hpp"
 #include "daemon/startup_error.hpp"
+#include "daemon/socket_address.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/natpmp_responder.hpp"
 #include "igd/pcp_message.hpp"
@@ -32,16 +33,6 @@ bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
         if (n.contains(a)) return true;
     return false;
 }
-
-sockaddr_in socket_address(Endpoint e) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(e.address.host_order());
-    a.sin_port = htons(e.port.value);
-    return a;
-}
-
-std::string error_text(int error_number) { return std::strerror(error_number); }
 
 }  // namespace
 

@@ -18,6 +18,7 @@
 #include "igd/engine_clock.hpp"
 #include "queue_rules.hpp"
 #include "startup_error.hpp"
+#include "socket_address.hpp"
 
 namespace gw {
 namespace {
@@ -25,16 +26,6 @@ namespace {
 constexpr Instant repeat_after = std::chrono::seconds(1);
 constexpr int receive_batch = 64;  // datagrams per socket per wake-up: the loop stays responsive
 constexpr std::size_t datagram_limit = 1500;
-
-sockaddr_in socket_address(Endpoint e) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(e.address.host_order());
-    a.sin_port = htons(e.port.value);
-    return a;
-}
-
-std::string error_text(int error_number) { return std::strerror(error_number); }
 
 std::string http_date() {
     std::time_t now = std::time(nullptr);

@@ -14,6 +14,8 @@
 #include <cstring>
 #include <random>
 
+#include "socket_address.hpp"
+
 namespace gw {
 namespace {
 
@@ -33,14 +35,6 @@ public:
 private:
     int fd_;
 };
-
-sockaddr_in socket_address(Endpoint e) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(e.port.value);
-    a.sin_addr.s_addr = htonl(e.address.host_order());
-    return a;
-}
 
 std::optional<Endpoint> resolve(const StunServerConfig& server, std::string& problem) {
     addrinfo hints{};
