@@ -16,7 +16,9 @@ namespace {
 
 constexpr Instant first_backoff = std::chrono::seconds(1), longest_backoff = std::chrono::seconds(30);
 // IFA_F_TENTATIVE (linux/if_addr.h): the address is still under duplicate address detection.
-constexpr unsigned tentative_flag = 0x40;
+// IFA_F_DADFAILED: it lost (another host has it); such an address keeps TENTATIVE for good,
+// so waiting for it would keep every front end down, NAT-PMP/PCP (IPv4 only) included.
+constexpr unsigned tentative_flag = 0x40, dad_failed_flag = 0x08;
 
 // /proc/net/if_inet6: "address index prefix scope flags name", one address a line.
 bool has_tentative_ipv6_address(const std::string& interface) {
@@ -25,7 +27,8 @@ bool has_tentative_ipv6_address(const std::string& interface) {
         std::istringstream words(line);
         std::string address, index, prefix, scope, flags, name;
         if (!(words >> address >> index >> prefix >> scope >> flags >> name) || name != interface) continue;
-        if (std::stoul(flags, nullptr, 16) & tentative_flag) return true;
+        unsigned long bits = std::stoul(flags, nullptr, 16);
+        if ((bits & tentative_flag) && !(bits & dad_failed_flag)) return true;
     }
     return false;
 }

@@ -120,7 +120,8 @@ std::string ipv6_queue_rules_install_script(const QueueRuleSet& r) {
     s << ':' << ipv6_input_chain << " - [0:0]\n";
     if (r.lan_only_upnp_http_port) {
         // UPnP answers the LAN only, whatever the input rules say: its HTTP (description,
-        // SOAP, SUBSCRIBE) and SSDP; pupnp's IPv6 server listens on every interface.
+        // SOAP, SUBSCRIBE) and SSDP; pupnp's IPv6 server listens on the LAN's link-local address,
+        // which another link can still address with its zone.
         s << "-A " << ipv6_input_chain << " ! -i " << r.lan_interface << " -p tcp --dport "
           << *r.lan_only_upnp_http_port << " -j DROP\n";
         s << "-A " << ipv6_input_chain << " ! -i " << r.lan_interface << " -p udp --dport 1900 -j DROP\n";

@@ -57,6 +57,12 @@ void GenaSubscriptions::answered(const HttpRequest& request, const ClientAddress
         }
         if (status == 200 && !sid.empty())
             subscriptions_[std::string(sid)] = {client, now + std::chrono::seconds(clamped_timeout(timeout))};
+        // No answer read (the client reset the connection once the request was on its way
+        // to pupnp): pupnp may well have granted it, so it counts against the caps for the
+        // longest time it could live. Otherwise a reset after each SUBSCRIBE slips past them.
+        if (status == 0)
+            subscriptions_["unanswered-" + std::to_string(++unanswered_)] = {
+                client, now + std::chrono::seconds(clamped_timeout(request.header("timeout")))};
         return;
     }
     auto it = subscriptions_.find(std::string(*asked_sid));

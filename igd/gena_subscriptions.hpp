@@ -66,6 +66,7 @@ private:
     std::map<std::string, Subscription> subscriptions_;  // by SID
     std::map<ClientAddress, std::size_t> pending_;        // new SUBSCRIBEs not yet answered
     std::size_t pending_total_ = 0;
+    std::uint64_t unanswered_ = 0;  // names the entries of SUBSCRIBEs whose answer never came back
 };
 
 }  // namespace gw

@@ -59,6 +59,21 @@ TEST_CASE("a client flooding SUBSCRIBEs is capped while another client still sub
     CHECK(gena.held() == 5);
 }
 
+TEST_CASE("a SUBSCRIBE whose answer never came back (the client reset it) still counts until it could have ended") {
+    // pupnp keeps a subscription whose 200 it wrote to a front end that had hung up: a
+    // client resetting after each SUBSCRIBE must not slip past the per-client cap.
+    GenaSubscriptions gena(GenaLimits{.per_client = 2, .total = 10, .max_timeout_seconds = 1800});
+    for (int i = 0; i < 2; ++i) {
+        auto r = subscribe("Second-300");
+        REQUIRE(!gena.admit(r, host_a, 0ms));
+        gena.answered(r, host_a, 0, "", "", 0ms);
+    }
+    auto more = subscribe();
+    CHECK(gena.admit(more, host_a, 1s) == HttpRefusal::subscriptions_per_client);
+    auto later = subscribe();
+    CHECK(!gena.admit(later, host_a, 301s));  // the asked 300 s are over: pupnp has dropped them too
+}
+
 TEST_CASE("subscriptions end at their timeout, and renewals and UNSUBSCRIBE need the holder's SID") {
     GenaSubscriptions gena(GenaLimits{.per_client = 1, .total = 10, .max_timeout_seconds = 1800});
     auto r = subscribe("Second-300");
