@@ -81,6 +81,7 @@ std::string GatewayControl::ipv6_status() const {
         .add("flows_created", c.flows_created)
         .add("flows_expired", v6.flows().expired_total())
         .add("pinhole_flows", c.pinhole_flows)
+        .add("inbound_exchanges_evicted", c.inbound_exchanges_evicted)
         .add("packets_out", c.outbound_packets)
         .add("packets_in", c.inbound_packets)
         .add_raw("pinholes", json_array(pinholes))

@@ -45,6 +45,8 @@ struct Ipv6FirewallCounters {
     std::uint64_t outbound_packets = 0, inbound_packets = 0;
     std::uint64_t flows_created = 0;
     std::uint64_t pinhole_flows = 0;  // flows a pinhole let in
+    // Exchanges to the gateway that gave their place to a newer one (ipv6_input.cpp).
+    std::uint64_t inbound_exchanges_evicted = 0;
 };
 
 class Ipv6Firewall {
@@ -118,6 +120,9 @@ private:
     // the input policy; a flow starts when it is admitted and can have replies.
     EngineResult input_new(const Ipv6PacketView& v, bool from_lan, const Ipv6LanServices& lan_services,
                            RuleTable& rules, Instant now, bool creates_flow);
+    // Makes room in remote hosts' share: the least recently active exchange to the gateway
+    // that is not an established TCP connection goes. False when there is none.
+    bool evict_idlest_inbound_exchange();
 
     // Checks every forwarded packet passes first; none = passes.
     DropReason address_problem(const Ipv6PacketView& v, bool from_lan) const noexcept;

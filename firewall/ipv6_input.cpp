@@ -74,11 +74,30 @@ EngineResult Ipv6Firewall::input_new(const Ipv6PacketView& v, bool from_lan, con
     if (!creates_flow) return result;
     // A SYN flood to a port an input rule opens must not take the slots the gateway's own
     // connections need (their replies pass only through a flow): remote hosts get 3/4.
-    if (flows_.size() >= flows_.capacity() - flows_.capacity() / 4)
+    // Within that share a newcomer takes the place of the least recently active exchange
+    // that is not an established connection: admission is the rules' anyway (an evicted
+    // UDP exchange's next datagram is judged again), so a host that keeps thousands of
+    // exchanges open (3072 datagrams from as many ports, every few minutes) cannot shut
+    // everyone else out of the gateway.
+    if (flows_.size() >= flows_.capacity() - flows_.capacity() / 4 && !evict_idlest_inbound_exchange())
         return dropped(DropReason::ipv6_flow_table_full, decision.rule, decision.log);
     EngineResult started = start_flow(v, ipv6_flow_key(v, false), Ipv6FlowOrigin::to_gateway, 0, decision.rule, now);
     if (started.verdict != Verdict::forward) return started;
     return result;
+}
+
+bool Ipv6Firewall::evict_idlest_inbound_exchange() {
+    const Ipv6Flow* idlest = nullptr;
+    flows_.for_each([&](const Ipv6Flow& f) {
+        if (f.origin != Ipv6FlowOrigin::to_gateway) return;
+        if (f.key.protocol == proto::tcp && f.tcp.timeout_class() == TcpTimeoutClass::established) return;
+        if (!idlest || f.last_activity < idlest->last_activity) idlest = &f;
+    });
+    if (!idlest) return false;
+    const Ipv6FlowKey victim = idlest->key;
+    flows_.remove_if([&](const Ipv6Flow& f) { return f.key == victim; });
+    ++counters_.inbound_exchanges_evicted;
+    return true;
 }
 
 EngineResult Ipv6Firewall::track_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept {

@@ -28,12 +28,12 @@ EngineResult from_wan(PacketEngine& e, const Packet& p, Instant now = t0) { retu
 EngineResult from_lan(PacketEngine& e, const Packet& p, Instant now = t0) { return e.judge_ipv6_input(p, true, now); }
 Verdict sent(PacketEngine& e, const Packet& p, Instant now = t0) { return e.track_ipv6_local_output(p, now).verdict; }
 
-FirewallRule input_rule(std::string name, std::uint16_t port) {
+FirewallRule input_rule(std::string name, std::uint16_t port, Protocol protocol = Protocol::tcp) {
     FirewallRule r;
     r.name = std::move(name);
     r.direction = RuleDirection::input;
     r.action = RuleAction::accept;
-    r.protocol = Protocol::tcp;
+    r.protocol = protocol;
     r.destination_ports = {{port, port}};
     r.ipv6_destinations = {prefix("::/0")};
     return r;
@@ -72,7 +72,7 @@ TEST_CASE("an input rule with IPv6 networks opens a port of the gateway, and the
 }
 
 TEST_CASE("a SYN flood to an open port of the gateway leaves a quarter of the IPv6 flow table to its own "
-          "connections") {
+          "connections, and newcomers take the idlest half-open places") {
     EngineSetup setup = engine_setup();
     setup.firewall.rules = {input_rule("ssh6", 22)};
     PacketEngine e(setup);
@@ -81,12 +81,37 @@ TEST_CASE("a SYN flood to an open port of the gateway leaves a quarter of the IP
     for (std::uint16_t port = 1024; port < 1024 + capacity; ++port)
         if (from_wan(e, v6::tcp(remote_host, port, gateway_wan, 22, tcp_flag::syn)).verdict == Verdict::deliver_locally)
             ++admitted;
-    CHECK(admitted == capacity - capacity / 4);
-    CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == capacity / 4);
+    CHECK(admitted == capacity);  // nobody is shut out of the gateway...
+    CHECK(e.ipv6().flows().size() == capacity - capacity / 4);  // ...and the flood holds 3/4 at most
+    CHECK(e.ipv6().counters().inbound_exchanges_evicted == capacity / 4);
+    CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == 0);
     CHECK(sent(e, v6::tcp(gateway_wan, 41000, other_remote_host, 443, tcp_flag::syn, {1000, 0, 65535})) ==
           Verdict::deliver_locally);
     CHECK(from_wan(e, v6::tcp(other_remote_host, 443, gateway_wan, 41000, tcp_flag::syn | tcp_flag::ack,
                               {5000, 1001, 65535}))
+              .verdict == Verdict::deliver_locally);
+}
+
+TEST_CASE("an established connection to the gateway keeps its place while a flood of datagrams churns the rest") {
+    EngineSetup setup = engine_setup();
+    setup.firewall.rules = {input_rule("ssh6", 22), input_rule("dns6", 53, Protocol::udp)};
+    PacketEngine e(setup);
+    const std::size_t capacity = e.ipv6().flows().capacity();
+    REQUIRE(from_wan(e, v6::tcp(other_remote_host, 50000, gateway_wan, 22, tcp_flag::syn, {1000, 0, 65535})).verdict ==
+            Verdict::deliver_locally);
+    REQUIRE(sent(e, v6::tcp(gateway_wan, 22, other_remote_host, 50000, tcp_flag::syn | tcp_flag::ack,
+                            {5000, 1001, 65535})) == Verdict::deliver_locally);
+    REQUIRE(from_wan(e, v6::tcp(other_remote_host, 50000, gateway_wan, 22, tcp_flag::ack, {1001, 5001, 65535})).verdict ==
+            Verdict::deliver_locally);
+    for (std::uint32_t i = 0; i < 2 * capacity; ++i)
+        CHECK(from_wan(e, v6::udp(remote_host, std::uint16_t(1024 + i % 60000), gateway_wan, 53),
+                       t0 + std::chrono::milliseconds(i))
+                  .verdict == Verdict::deliver_locally);
+    CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == 0);
+    // Still tracked: this segment is judged as the connection's, not by the rules afresh.
+    CHECK(e.ipv6().flows().size() == capacity - capacity / 4);
+    CHECK(from_wan(e, v6::tcp(other_remote_host, 50000, gateway_wan, 22, tcp_flag::ack, {1001, 5001, 65535}),
+                   t0 + std::chrono::seconds(10))
               .verdict == Verdict::deliver_locally);
 }
 
