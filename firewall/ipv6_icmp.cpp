@@ -66,6 +66,13 @@ EngineResult Ipv6Firewall::icmpv6_error(const Ipv6PacketView& v, bool quoted_fro
     Ipv6FlowKey key = ipv6_flow_key(inner, quoted_from_lan);
     // Errors do not refresh the flow: a stream of them must not keep a dead flow alive.
     if (!flows_.find(key, now)) return dropped(DropReason::icmpv6_error_without_flow);
+    // Port unreachable and an unrecognised next header are the destination host's own
+    // words (RFC 4443 §3.1, §3.4; as IPv4's port and protocol unreachable): from anyone
+    // else they would close a socket from afar (RFC 5927 §5.2, issue 14 item 9).
+    constexpr std::uint8_t port_unreachable = 4, unrecognized_next_header = 1;
+    const bool end_host_error = (v.icmp_type == type::destination_unreachable && v.icmp_code == port_unreachable) ||
+                                (v.icmp_type == type::parameter_problem && v.icmp_code == unrecognized_next_header);
+    if (end_host_error && v.source != inner.destination) return dropped(DropReason::icmp_unreachable_not_from_remote);
     return forwarded();
 }
 

@@ -41,12 +41,17 @@ TEST_CASE("RFC 4890 4.3.1: Packet Too Big for a tracked flow reaches the LAN hos
     CHECK(in_reason(e, icmp_error(icmp6::packet_too_big, 0, path_router, lan_host, syn, 48, 1280)) == DropReason::none);
 }
 
-TEST_CASE("RFC 4890 4.3.1: Destination Unreachable (every code) for a tracked flow passes") {
+TEST_CASE("RFC 4890 4.3.1: Destination Unreachable (every code) for a tracked flow passes, port unreachable "
+          "only from the remote end") {
     PacketEngine e(ipv6_setup());
     Packet syn = outbound_syn(e);
     for (std::uint8_t code = 0; code <= 7; ++code) {
         INFO("code " << int(code));
-        CHECK(in_reason(e, icmp_error(icmp6::destination_unreachable, code, path_router, lan_host, syn)) == DropReason::none);
+        CHECK(in_reason(e, icmp_error(icmp6::destination_unreachable, code, remote_host, lan_host, syn)) == DropReason::none);
+        // Port unreachable is the destination host's word (RFC 4443 3.1): from a router on
+        // the path it is forged, and would close the LAN host's socket (RFC 5927 5.2).
+        CHECK(in_reason(e, icmp_error(icmp6::destination_unreachable, code, path_router, lan_host, syn)) ==
+              (code == 4 ? DropReason::icmp_unreachable_not_from_remote : DropReason::none));
     }
 }
 
@@ -60,7 +65,10 @@ TEST_CASE("RFC 4890 4.3.1: Time Exceeded code 0 passes; code 1 (reassembly) is d
 TEST_CASE("RFC 4890 4.3.1: Parameter Problem codes 1 and 2 pass; code 0 is dropped") {
     PacketEngine e(ipv6_setup());
     Packet syn = outbound_syn(e);
-    CHECK(in_reason(e, icmp_error(icmp6::parameter_problem, 1, path_router, lan_host, syn)) == DropReason::none);
+    CHECK(in_reason(e, icmp_error(icmp6::parameter_problem, 1, remote_host, lan_host, syn)) == DropReason::none);
+    // An unrecognised next header is the destination's to say, as IPv4's protocol unreachable.
+    CHECK(in_reason(e, icmp_error(icmp6::parameter_problem, 1, path_router, lan_host, syn)) ==
+          DropReason::icmp_unreachable_not_from_remote);
     CHECK(in_reason(e, icmp_error(icmp6::parameter_problem, 2, path_router, lan_host, syn)) == DropReason::none);
     CHECK(in_reason(e, icmp_error(icmp6::parameter_problem, 0, path_router, lan_host, syn)) ==
           DropReason::icmpv6_type_filtered);

@@ -158,8 +158,11 @@ TEST_CASE("RFC 4890 4.4.1: an ICMPv6 error reaches the gateway when it quotes th
     REQUIRE(sent(e, syn) == Verdict::deliver_locally);
     CHECK(from_wan(e, icmp_error(icmp6::packet_too_big, 0, path_router, gateway_wan, syn, 1232, 1280)).verdict ==
           Verdict::deliver_locally);
-    CHECK(from_wan(e, icmp_error(icmp6::destination_unreachable, 4, path_router, gateway_wan, syn)).verdict ==
+    CHECK(from_wan(e, icmp_error(icmp6::destination_unreachable, 4, remote_host, gateway_wan, syn)).verdict ==
           Verdict::deliver_locally);
+    // Port unreachable only from the remote end itself (RFC 4443 3.1; issue 14 item 9).
+    CHECK(from_wan(e, icmp_error(icmp6::destination_unreachable, 4, path_router, gateway_wan, syn)).reason ==
+          DropReason::icmp_unreachable_not_from_remote);
     EngineResult forged = from_wan(e, icmp_error(icmp6::destination_unreachable, 4, path_router, gateway_wan, stranger));
     CHECK(forged.verdict == Verdict::drop);
     CHECK(forged.reason == DropReason::icmpv6_error_without_flow);
