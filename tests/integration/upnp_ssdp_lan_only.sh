@@ -58,8 +58,17 @@ check_byebye_at_stop() {
     lab_ok "ssdp:byebye x$(heard nts=ssdp:byebye) at the clean stop, all from $LAB_GW_LAN_IP:1900 (none of pupnp's)"
 }
 
+_gateway_knows_lan_host() { [[ -n $(lab_gw ip neigh show "$LAB_LAN_IP" dev "$LAB_GW_LAN_IF" nud all) ]]; }
+
 check_search_answered_once_per_target() {
     local out count
+    # Source trust: the gateway acts for a LAN address only once ARP proved who owns it, and
+    # the first datagram of a host it never heard from is refused (lan_source_unresolved)
+    # while it asks. A real host has ARPed its default gateway long before; this one has
+    # sent nothing yet, so it does now: the echo itself meets the input policy (drop), its ARP
+    # exchange is what counts.
+    lab_lan ping -c 1 -W 1 "$LAB_GW_LAN_IP" >/dev/null 2>&1 || true
+    lab_poll 2 _gateway_knows_lan_host || lab_fail "the gateway has no neighbour entry for $LAB_LAN_IP after its ARP"
     out=$(ssdp_py lan search --mx 2147483647 --wait 6) || lab_fail "M-SEARCH ssdp:all MX 2147483647 got no answer"
     count=$(wc -l <<<"$out")
     ((count == TARGETS)) || lab_fail "expected $TARGETS answers to ssdp:all, got $count:"$'\n'"$out"
@@ -127,8 +136,8 @@ lab_daemon_stop
 : >"$LAB_TMP/lan-ssdp.sniff"
 check_alive_after_ready
 check_search_answered_once_per_target
-expect_unanswered_forgery "$LAB_GW_LAN_IP" refused_gateway_address
-expect_unanswered_forgery 192.168.50.255 refused_network_or_broadcast
+expect_unanswered_forgery "$LAB_GW_LAN_IP" refused_gateway_address lan_source_is_gateway
+expect_unanswered_forgery 192.168.50.255 refused_network_or_broadcast lan_source_is_broadcast
 expect_unanswered_forgery 198.51.100.7 refused_outside_lan spoofed_lan_source
 check_unmarked_ssdp_goes_nowhere
 check_byebye_at_stop
