@@ -3,6 +3,7 @@
 #include <upnptools.h>
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace gw {
@@ -305,7 +306,14 @@ std::optional<SoapArguments> read_soap_arguments(IXML_Document* request) {
 std::string request_service_type(IXML_Document* request) {
     IXML_Node* action = request ? first_element(as_node(request)) : nullptr;
     const char* uri = action ? ixmlNode_getNamespaceURI(action) : nullptr;
-    return uri ? uri : "";
+    std::string type = uri ? uri : "";
+    // It is echoed as the answer's namespace: a URN's characters only, so that a client's
+    // text can neither keep the answer from building (`...:1&amp;`, found by the
+    // soap_actions fuzzer) nor be reflected as markup. Anything else: the service's own.
+    const bool urn_characters = std::all_of(type.begin(), type.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == ':' || c == '.' || c == '-' || c == '_';
+    });
+    return urn_characters ? type : std::string();
 }
 
 namespace {

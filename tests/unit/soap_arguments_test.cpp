@@ -269,6 +269,16 @@ TEST_CASE("arguments are read from pupnp's action document, prefixes and empty e
     CHECK(request_service_type(document.get()) == "urn:schemas-upnp-org:service:WANIPConnection:1");
 }
 
+TEST_CASE("a service type with other than a URN's characters is not echoed into the answer") {
+    // Found by the soap_actions fuzzer: "...Layer3Forwarding:1&amp;" kept the answer from building.
+    auto document = action_document(
+        "<u:SetDefaultConnectionService xmlns:u=\"urn:schemas-upnp-org:service:Layer3Forwarding:1&amp;\">"
+        "<NewDefaultConnectionService>x</NewDefaultConnectionService></u:SetDefaultConnectionService>");
+    CHECK(request_service_type(document.get()).empty());
+    auto markup = action_document("<u:GetStatusInfo xmlns:u=\"urn:x&quot;&gt;&lt;y\"/>");
+    CHECK(request_service_type(markup.get()).empty());
+}
+
 TEST_CASE("an argument holding elements instead of text is refused") {
     auto document = action_document("<u:DeletePortMapping xmlns:u=\"urn:x\"><NewRemoteHost><a/></NewRemoteHost>"
                                      "</u:DeletePortMapping>");
