@@ -21,19 +21,6 @@ readonly WAN_PORT=8080 NEW_LAN_IP=192.168.50.254
 command -v natpmpc >/dev/null || lab_skip "missing tool: natpmpc (package natpmp-utils; tools/install-deps.sh)"
 command -v upnpc >/dev/null || lab_skip "missing tool: upnpc (package miniupnpc; tools/install-deps.sh)"
 
-boot_config() {
-    cat <<EOF
-lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
-wan: {interface: $LAB_GW_WAN_IF, address: auto}
-upnp:
-  enabled: true
-  http_port: $LAB_UPNP_HTTP_PORT
-  permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
-natpmp: {enabled: true}
-pcp: {enabled: true}
-EOF
-}
-
 # front_ends_running: both front ends said they run (this start's log).
 front_ends_running() {
     grep -q 'UPnP: running on' "$LAB_DAEMON_LOG" && grep -q 'NAT-PMP/PCP: running on' "$LAB_DAEMON_LOG"
@@ -52,7 +39,7 @@ check_front_ends_answer() {
 }
 
 # Part 1: started by lab_up as soon as the links are up, DAD still running.
-lab_up --nat gatewayd --ipv6 --dad --config <(boot_config)
+lab_up --nat gatewayd --ipv6 --dad --config <(lab_port_control_config)
 lab_heading "gatewayd started the moment the links exist (IPv6 DAD on, not waited for)"
 lab_ok "gatewayd reported ready; $(grep -c 'UPnP: waiting for the LAN' "$LAB_DAEMON_LOG" || true) UPnP wait line(s) logged"
 check_front_ends_answer "DAD on at start"

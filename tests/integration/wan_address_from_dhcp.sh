@@ -23,19 +23,6 @@ for tool in dnsmasq udhcpc natpmpc upnpc tshark; do
     command -v "$tool" >/dev/null || lab_skip "missing tool: $tool (tools/install-deps.sh installs it)"
 done
 
-dhcp_config() {
-    cat <<EOF
-lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
-wan: {interface: $LAB_GW_WAN_IF, address: auto}
-upnp:
-  enabled: true
-  http_port: $LAB_UPNP_HTTP_PORT
-  permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
-natpmp: {enabled: true}
-pcp: {enabled: true}
-EOF
-}
-
 # The udhcpc script: only `ip` in the gateway namespace (udhcpc runs there).
 write_udhcpc_script() {
     cat >"$LAB_TMP/udhcpc.sh" <<'EOF'
@@ -125,7 +112,7 @@ check_follows() {
     lab_ok "$1: translation, upnpc -s, natpmpc, the GENA event, NAT-PMP's announcement and PCP ANNOUNCE all follow"
 }
 
-lab_up --nat none --config <(dhcp_config)
+lab_up --nat none --config <(lab_port_control_config)
 lab_heading "the WAN address from DHCP (dnsmasq on the WAN host, udhcpc on the gateway)"
 write_udhcpc_script
 lab_gw ip -4 addr flush dev "$LAB_GW_WAN_IF"

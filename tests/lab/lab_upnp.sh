@@ -32,6 +32,22 @@ LAB_MINIUPNPD=${LAB_MINIUPNPD:-/usr/sbin/miniupnpd}
 : "${LAB_UPNP_IGD:=}" "${LAB_UPNP_URL:=}" "${LAB_UPNP_LEASE_FILE:=}" "${LAB_UPNP_EXTERNAL_IP:=}"
 : "${LAB_UPNP_PID:=}" "${LAB_UPNP_STARTS:=0}" "${LAB_UPNP_LOG:=}"
 
+# lab_port_control_config: a gatewayd config with every front end on (UPnP, NAT-PMP, PCP), the
+# LAN networks given (the LAN may get its address after start) and the WAN address followed
+# (auto): for tests where the links or addresses change under a running daemon.
+lab_port_control_config() {
+    cat <<EOF
+lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
+wan: {interface: $LAB_GW_WAN_IF, address: auto}
+upnp:
+  enabled: true
+  http_port: $LAB_UPNP_HTTP_PORT
+  permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
+natpmp: {enabled: true}
+pcp: {enabled: true}
+EOF
+}
+
 lab_upnp_up() {
     local version=1 max_lease=604800 secure=true lab_args=() ipv6_lan=false
     LAB_UPNP_EXTRA_KEYS=() LAB_UPNP_WAN_KEYS=()
