@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "control_json.hpp"
-#include "log.hpp"
-#include "startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

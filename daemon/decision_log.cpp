@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "log.hpp"
+#include "base/log.hpp"
 #include "nat/packet_view.hpp"
 
 namespace gw {

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace gw {
 

@@ -10,7 +10,7 @@
 
 #include "firewall/flow_snapshot.hpp"
 #include "igd/lease_file.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace gw {
 namespace {

@@ -9,7 +9,7 @@
 
 #include "control_json.hpp"
 #include "host_network.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace gw {
 namespace {

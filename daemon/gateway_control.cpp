@@ -10,9 +10,9 @@
 #include "gateway_daemon.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/port_mapping_service.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "packet_capture.hpp"
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

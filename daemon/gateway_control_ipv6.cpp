@@ -6,7 +6,7 @@
 
 #include "control_json.hpp"
 #include "gateway_control.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace gw {
 namespace {

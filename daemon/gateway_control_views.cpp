@@ -14,7 +14,7 @@
 #include "port_control_server.hpp"
 #include "ssdp_server.hpp"
 #include "lan_neighbours.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
 

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "host_network.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "firewall/packet_engine.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
@@ -44,7 +44,7 @@
 #include "queue_rules.hpp"
 #include "queue_worker.hpp"
 #include "ssdp_server.hpp"
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "wan_monitor.hpp"
 
 namespace gw {

@@ -8,7 +8,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

@@ -14,8 +14,8 @@
 #include <cstring>
 #include <string>
 
-#include "log.hpp"
-#include "startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

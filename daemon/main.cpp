@@ -7,9 +7,9 @@
 #include "config/config_reference.hpp"
 #include "config/gateway_config.hpp"
 #include "gateway_daemon.hpp"
-#include "log.hpp"
+#include "base/log.hpp"
 #include "pcap_replay.hpp"
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include <cstring>
 #include <string>
 
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

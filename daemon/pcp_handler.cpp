@@ -4,7 +4,7 @@
 #include <string>
 #include <utility>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "firewall/rate_limiter.hpp"
 #include "igd/engine_clock.hpp"
 

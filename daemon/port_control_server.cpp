@@ -12,8 +12,8 @@
 #include <cstring>
 #include <utility>
 
-#include "daemon/log.hpp"
-#include "daemon/startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 #include "daemon/socket_address.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/natpmp_responder.hpp"

@@ -11,8 +11,8 @@
 #include <string>
 
 #include "igd/engine_clock.hpp"
-#include "log.hpp"
-#include "startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 namespace {

@@ -11,7 +11,7 @@
 #include "firewall/ipv6_reject_builder.hpp"
 #include "firewall/reject_builder.hpp"
 #include "nat/wire_headers.hpp"
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <string>
 
-#include "log.hpp"
+#include "base/log.hpp"
 
 namespace gw {
 namespace {

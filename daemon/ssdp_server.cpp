@@ -14,10 +14,10 @@
 #include <ctime>
 #include <utility>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "queue_rules.hpp"
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "socket_address.hpp"
 
 namespace gw {

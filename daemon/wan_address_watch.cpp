@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "startup_error.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 

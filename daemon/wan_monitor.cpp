@@ -8,8 +8,8 @@
 
 #include "control_json.hpp"
 #include "host_network.hpp"
-#include "log.hpp"
-#include "startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 
 namespace gw {
 

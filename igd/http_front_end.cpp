@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "daemon/log.hpp"
-#include "daemon/startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 #include "firewall/rate_limiter.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/http_exchange.hpp"

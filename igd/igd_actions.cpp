@@ -3,7 +3,7 @@
 // the service's with_policy (which carries out the changes they report).
 #include <string>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
 

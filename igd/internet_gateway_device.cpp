@@ -7,8 +7,8 @@
 #include <utility>
 #include <string>
 
-#include "daemon/log.hpp"
-#include "daemon/startup_error.hpp"
+#include "base/log.hpp"
+#include "base/startup_error.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/lease_file.hpp"
 #include "igd/pinhole_file.hpp"

@@ -13,7 +13,7 @@
 #include <memory>
 #include <string>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/lease_file.hpp"

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "igd/lease_file.hpp"
 
 namespace gw {

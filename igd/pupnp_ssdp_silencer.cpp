@@ -12,7 +12,7 @@
 #include <cstring>
 #include <string>
 
-#include "daemon/startup_error.hpp"
+#include "base/startup_error.hpp"
 #include "igd/ssdp_message.hpp"
 
 #ifndef SO_LOCK_FILTER

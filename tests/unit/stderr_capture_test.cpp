@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/log.hpp"
+#include "base/log.hpp"
 #include "daemon/stderr_capture.hpp"
 
 namespace gw::test {
