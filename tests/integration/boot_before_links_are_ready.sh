@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # A router at boot (issue 13): gatewayd starts while its links settle, and its UPnP, NAT-PMP and
 # PCP front ends come up by themselves once the LAN can carry them.
 #  1. The lab keeps IPv6 DAD on (lab_up --dad) and starts gatewayd the moment the links exist,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # gatewayctl capture: while the LAN host pings the WAN host three times, a capture filtered on the WAN
 # host's address and bounded to 6 records writes a pcap file (mode 0600) that tshark reads, holding the
 # echo requests as they arrived (source 192.168.50.10) and as translated (source 203.0.113.1). A second

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # gatewayctl against the running daemon: `status`, `flows` and `mappings` print tables by default
 # and pass the daemon's JSON through with --json. With one TCP connection from the LAN host held
 # open and one UPnP mapping granted, status counts them, flows shows the connection as

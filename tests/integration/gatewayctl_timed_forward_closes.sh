@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # `gatewayctl forwards add NAME tcp PORT ADDRESS:PORT --for 3s` opens a forward at once that closes
 # by itself: the WAN host reaches the LAN host through it, `mappings` lists it with its time left,
 # and 3 s later a new connection reaches nothing and the listing no longer has it.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # A graceful restart hands the flow table over: a long-lived TCP connection through the gateway
 # (the WAN host pushes a line every 100 ms, the LAN host echoes it) keeps exchanging data across
 # SIGTERM + start, on the same external port, and no RST crosses the WAN. Then the same across an

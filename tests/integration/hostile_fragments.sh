@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Hostile fragments: from the WAN, into a live UDP mapping — a later fragment with no first
 # fragment, an overlapping fragment (teardrop), a second first fragment, a zero-length fragment,
 # one reaching past 65535 bytes (ping of death), a TCP first fragment too short for its header

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # ICMP errors that name flows which do not exist or are not the sender's: from the WAN, errors
 # quoting an unmapped port, a LAN address, another remote host, with a bad checksum, a quote cut
 # short, or fragmented; from the LAN, an error about another LAN host's flow and one about no flow.

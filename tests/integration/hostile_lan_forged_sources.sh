@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The LAN is hostile too (issue 14): one LAN host (lan2) forges NAT-PMP and PCP requests with scapy,
 # in frames from its own MAC, with the source address of another LAN host, of the gateway itself
 # (the LAN interface has accept_local=1), of the LAN's broadcast address, and of an address no host

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Malformed headers from the WAN, aimed at a live UDP mapping and TCP connection: IP header
 # lies (bad header checksum, total length beyond the frame or below the header, IHL below 5 or
 # beyond the packet) are dropped by the gateway's kernel in ip_rcv, before NFQUEUE, so gatewayd

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Spoofed sources and packets for the gateway's own addresses: from the WAN, sources that are the
 # LAN's, loopback, the gateway's own WAN address, multicast or 0/8 (martian_wan_source), packets
 # for the LAN host's or the gateway's LAN address (not_addressed_to_gateway) and for an unmapped

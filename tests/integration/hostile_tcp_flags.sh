@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # TCP segments with flag combinations no stack sends (SYN+FIN, SYN+RST, none, all, FIN without
 # ACK, SYN+FIN+PSH+URG) aimed at a live connection's exact tuple are dropped as invalid_tcp and
 # change nothing: the connection carries data afterwards through the same external port. The same

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Forged ICMP from the WAN (issue 14): a LAN host's connected UDP socket talks to the WAN host; a
 # second WAN host, which is not the flow's remote end, sends a port unreachable quoting the flow's
 # datagram exactly. It must not reach the LAN host's socket (counted as

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # IPv6 through gatewayd (issue 8): no NAT, stateful, default-deny inbound. From the LAN host, TCP,
 # UDP and ping6 reach the WAN host and their answers come back with the LAN host's own address;
 # a TCP connect from the WAN host to the LAN host gets nowhere and gatewayd counts the drop, and

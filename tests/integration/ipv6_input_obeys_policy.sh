@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # IPv6 to the gateway itself obeys firewall.policy.input (issue 13), first with no lan.ipv6_networks
 # configured (IPv6 is not forwarded by gatewayd), then with it: a listener on [::] in the gateway's namespace is
 # not reachable from the WAN host, neither on the gateway's WAN global address nor on its WAN

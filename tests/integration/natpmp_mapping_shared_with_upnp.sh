@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # NAT-PMP (RFC 6886) with the real client natpmpc (Debian natpmp-utils), over the one mapping
 # table UPnP uses:
 #  - on start gatewayd announces its external address to 224.0.0.1:5350 on the LAN, and a LAN

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # A PCP MAP (RFC 6887) from the LAN host, built with scapy (tests/lab/labpcp.py), is answered field by
 # field as the RFC says; the mapping it grants lets the WAN host in, and UPnP (`upnpc -l`) lists it,
 # described "PCP". After a restart (the lease file) the mapping is back and still its nonce's: a MAP

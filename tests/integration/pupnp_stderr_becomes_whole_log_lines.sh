@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # pupnp prints to stderr on its own ("too many jobs", thousands of lines a second under a flood,
 # issue 14), and those bytes used to land raw between gatewayd's own lines, breaking journald's
 # "<N>" priority prefix. Now the daemon's fd 2 is a pipe it reads: what anything writes there

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # A reload that cannot be applied changes nothing: a file with errors is refused with its
 # file:line:column errors (on gatewayctl's stderr, exit 1, and in the daemon's log), and a valid
 # file that changes what needs a restart (nat.port_range) is refused naming the key; after both the

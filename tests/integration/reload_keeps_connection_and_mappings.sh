@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Reload without loss: with a TCP connection from the LAN host held open and a UPnP mapping
 # granted, `gatewayctl reload` applies a config with a new static forward and a new rule, then
 # SIGHUP applies it again. The connection exchanges data after each reload (same socket: it

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # `gatewayd --replay` translates as the live daemon does: the LAN side of the gateway (lan0,
 # before translation) is captured while the LAN host sends UDP and pings through the live daemon,
 # that capture is replayed offline with the same config, and what the replay writes must equal,

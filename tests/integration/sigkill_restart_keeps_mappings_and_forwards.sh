@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # kill -9 under traffic loses nothing: with a UDP stream running LAN→WAN, two UPnP mappings
 # (added with upnpc) and a timed forward (gatewayctl forwards add --for), gatewayd is killed with
 # SIGKILL. While it is down nothing crosses in either direction (fail-closed); the next start

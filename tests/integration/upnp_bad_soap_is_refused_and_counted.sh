@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Hostile or broken SOAP from a LAN client: each request gets the UPnP error the specs give (UDA 1.0
 # 3.2.2, WANIPConnection v1/v2) and is counted under its reason in gatewayctl status
 # (upnp_refusals), and none of it takes the daemon down: a good request is granted afterwards.

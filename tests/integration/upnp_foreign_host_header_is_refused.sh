@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # DNS rebinding: a web page that rebinds evil.example to the gateway makes the browser send
 # requests to the IGD with "Host: evil.example". The IGD must refuse them (any answer but 2xx, or
 # none): the description fetch, and above all a SOAP AddPortMapping, which must not create the

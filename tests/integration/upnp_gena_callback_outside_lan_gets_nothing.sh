@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # CallStranger (CVE-2020-12695): a GENA SUBSCRIBE whose CALLBACK points outside the LAN must not
 # make the gateway connect there. The LAN host subscribes to WANIPConnection's events with
 # CALLBACK <http://203.0.113.2:8000/> (alone, and after a LAN URL), then changes a port mapping so

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # A GENA subscription flood (issue 14 item 5), from LAN host 1, while LAN host 2 is subscribed
 # (TIMEOUT: Second-infinite asked, clamped to 1800 s):
 #   - 16 SUBSCRIBEs whose callback black-holes (LAN host 1's own firewall drops it): refused

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Resource attacks on the IGD's HTTP port from LAN host 1 (issue 14 items 3 and 4), while LAN host
 # 2's upnpc must keep working and gatewayd's RSS must stay within +64 MiB:
 #   - a POST with Transfer-Encoding: chunked and 300 MiB of chunks → refused at the head (501,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The IGD's HTTP front end judges IPv6 requests as it judges IPv4 ones (issue 14): over IPv6 to
 # the gateway's link-local address, LAN host 1 fetches the description (the control), then is
 # refused a foreign Host (DNS rebinding, http_foreign_host) and the gateway's IPv4 Host, a

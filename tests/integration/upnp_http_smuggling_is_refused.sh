@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # HTTP head smuggling past a segment-by-segment guard (issue 14 item 2). From LAN host 1, with raw
 # sockets, each disguise pupnp's parser tolerates: leading blank lines, TABs for the separators,
 # the head cut into 3-byte segments sent apart, and a hostile request pipelined after a good GET;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # With igd_version: 2 the gateway is an InternetGatewayDevice:2 with WANIPConnection:2, and
 # AddAnyPortMapping (python3-miniupnpc's addanyportmapping) grants the port asked for when it is
 # free and another one when another LAN host holds it; the port granted is the one that works

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # With upnp.secure_mode false a LAN client may map to another LAN host, but never to the gateway
 # itself, the LAN's network address or its broadcast address (issue 14): AddPortMapping with
 # NewInternalClient = each of those is refused (606), counted under upnp_refusals.internal_client_*,

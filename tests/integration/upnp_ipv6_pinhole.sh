@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # IPv6 firewall pinholes through IGD:2's WANIPv6FirewallControl:1, with miniupnpc's upnpc as the
 # control point on LAN hosts that have SLAAC-like addresses in the LAN's IPv6 prefix and talk to the
 # IGD over IPv6 (upnpc -6 -u http://[gateway's link-local]/...): GetFirewallStatus and GetOutboundPinholeTimeout answer;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The lease file is a journal fdatasync'ed before each answer: whatever the IGD acknowledged is
 # there after kill -9 (no clean stop, no compaction). Three mappings granted and one deleted, then
 # SIGKILL: the journal holds the grants and the "del" line; after the restart the two live ones

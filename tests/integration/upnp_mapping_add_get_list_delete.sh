@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The IGD's port-mapping table through its SOAP actions, from the LAN host with both clients:
 # AddPortMapping (upnpc -a), GetSpecificPortMappingEntry and GetGenericPortMappingEntry
 # (python3-miniupnpc, and upnpc -l), DeletePortMapping (upnpc -d and python3-miniupnpc). A deleted

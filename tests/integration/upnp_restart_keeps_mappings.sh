@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # Mappings outlive a restart: the IGD is stopped as systemd stops it (SIGTERM) and started again
 # with the same lease file; the UDP and TCP mappings granted before are listed again, with no more
 # time left than before, and the WAN host reaches the LAN host through them again.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # An M-SEARCH flood from one LAN host (issue 14.6): 100 000 M-SEARCH ssdp:all with MX 2147483647.
 # pupnp kept one job per answer for up to MX seconds (+41 MB, never released) and sent 10
 # datagrams for each. The gateway's responder clamps MX to 5 s, holds at most 256 searches and

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # SSDP is the LAN's only, whatever the routing table says (issue 13.2, 14.6). The gateway has a
 # default route via the WAN host (every lab's does), which is where pupnp's own NOTIFYs went.
 # - A LAN host hears ssdp:alive for every target (upnp:rootdevice first) within 2 s of READY,

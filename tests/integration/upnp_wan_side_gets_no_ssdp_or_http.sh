@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The IGD serves the LAN only. From the WAN host: an SSDP M-SEARCH to 203.0.113.1:1900 and one to
 # 239.255.255.250:1900 out of its WAN link get no answer, and HTTP to 203.0.113.1:5000 (curl)
 # gets none either. While the test runs, and across a restart of the IGD (whose start and stop

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # The WAN address from a real DHCP server (issue 13): dnsmasq on the WAN host, busybox udhcpc in
 # the gateway namespace (with a script of ours: it sets the address and the default route with
 # `ip` in the namespace, never the machine's /etc/resolv.conf; pid and lease files in $LAB_TMP).
