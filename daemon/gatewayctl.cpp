@@ -22,7 +22,7 @@ namespace {
 constexpr int exit_ok = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 3;
 
 const char* usage_text =
-    "usage: gatewayctl [--socket PATH] [--json] COMMAND...\n"
+    "usage: gatewayctl [--socket PATH] [--json] COMMAND... (the two options go anywhere on the line)\n"
     "\n"
     "  status                               WAN address, uptime, flows, mappings, counters, warnings\n"
     "  flows [--proto P] [--host A] [--port N]  tracked connections, like conntrack -L\n"
@@ -42,7 +42,10 @@ const char* usage_text =
     "  pinhole delete ID                    close it and end the flows it let in\n"
     "\n"
     "  --socket PATH  the daemon's control socket (default /run/gatewayd/control.sock)\n"
-    "  --json         print the daemon's JSON answer as is\n";
+    "  --json         print the daemon's JSON answer as is\n"
+    "  --version      print gatewayctl's version and exit\n"
+    "\n"
+    "exit status: 0 done, 1 refused by gatewayd, 2 usage error, 3 gatewayd unreachable\n";
 
 std::string scalar_text(const gw::JsonValue& v) {
     if (const auto* s = v.string()) return *s;
@@ -209,12 +212,20 @@ int main(int argc, char** argv) {
     std::string socket_path = "/run/gatewayd/control.sock";
     bool json = false;
     std::vector<std::string> words;
+    // gatewayctl's own options go anywhere ("status --json" as well as "--json status");
+    // any other option after the command is the command's (flows --proto, capture --rule).
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
-        if (words.empty() && a == "--socket" && i + 1 < argc) socket_path = argv[++i];
-        else if (words.empty() && a == "--json") json = true;
-        else if (words.empty() && (a == "--help" || a == "-h")) return std::fputs(usage_text, stdout), exit_ok;
-        else if (words.empty() && a.starts_with("--")) {
+        if (a == "--socket") {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "gatewayctl: --socket needs a path\n%s", usage_text);
+                return exit_usage;
+            }
+            socket_path = argv[++i];
+        } else if (a == "--json") json = true;
+        else if (a == "--help" || a == "-h") return std::fputs(usage_text, stdout), exit_ok;
+        else if (a == "--version") return std::puts("gatewayctl " GATEWAYD_VERSION), exit_ok;
+        else if (words.empty() && a.starts_with("-")) {
             std::fprintf(stderr, "gatewayctl: unknown option '%s'\n%s", a.c_str(), usage_text);
             return exit_usage;
         } else words.push_back(a);
@@ -223,8 +234,6 @@ int main(int argc, char** argv) {
         std::fputs(usage_text, stderr);
         return exit_usage;
     }
-    if (words.front() == "capture" && (words.size() < 2 || (words[1] != "status" && words[1] != "stop")))
-        return run_capture(socket_path, json, words);
     if (words.front() == "capture" && (words.size() < 2 || (words[1] != "status" && words[1] != "stop")))
         return run_capture(socket_path, json, words);
     std::vector<std::string> quoted;

@@ -24,7 +24,8 @@ const char* usage_text =
     "  --check-config FILE  validate FILE, print its errors as file:line:column, and exit\n"
     "  --verbose            also log debug lines\n"
     "  --control-socket PATH  gatewayctl's socket (default /run/gatewayd/control.sock)\n"
-    "  --config-reference   print the configuration reference (docs/configuration.md)\n";
+    "  --config-reference   print the configuration reference (docs/configuration.md)\n"
+    "  --version            print gatewayd's version and exit\n";
 
 struct Arguments {
     std::string config_path;
@@ -75,6 +76,10 @@ extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=
 int main(int argc, char** argv) {
     if (argc == 2 && std::strcmp(argv[1], "--config-reference") == 0) {
         std::fputs(gw::config_reference_markdown().c_str(), stdout);  // docs/configuration.md
+        return exit_ok;
+    }
+    if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
+        std::puts("gatewayd " GATEWAYD_VERSION);
         return exit_ok;
     }
     if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {

@@ -26,6 +26,9 @@ packages=(
   hping3
   # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
   python3-scapy
+  # the Debian package's checks (tests/integration/package_installs_and_purges.sh): cpack comes
+  # with cmake, dpkg-shlibdeps with build-essential's dpkg-dev
+  lintian
   # the fuzz configuration (fuzz/, GATEWAYD_FUZZ): clang with libFuzzer and the sanitizer
   # runtimes
   clang-14 libclang-rt-14-dev
