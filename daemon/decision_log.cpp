@@ -49,52 +49,83 @@ std::string utc_timestamp() {
     return text;
 }
 
+// One part of a decision line: its key on the line ("dir") and in the journal ("DIRECTION").
+struct Part {
+    std::string_view key;
+    std::string_view journal_name;
+    std::string value;
+};
+
 // The head is at most 128 bytes: read it as leniently as a quoted datagram.
-std::string ipv6_packet_text(std::span<const std::uint8_t> head) {
+void add_ipv6_parts(std::span<const std::uint8_t> head, std::vector<Part>& parts) {
     Ipv6Parse parsed = parse_quoted_ipv6(head);
-    if (!parsed.view) return " proto=ipv6 malformed";
+    if (!parsed.view) {
+        parts.push_back({"proto", "PROTO", "ipv6-malformed"});
+        return;
+    }
     const Ipv6PacketView& v = *parsed.view;
     const bool ports = v.has_ports && v.protocol != ipv6_protocol::icmpv6;
     std::string proto = v.protocol == 6 ? "tcp" : v.protocol == 17 ? "udp" : v.protocol == 58 ? "icmpv6"
                                                                         : std::to_string(v.protocol);
-    std::string text = " proto=" + proto + " src=" + (ports ? "[" + v.source.to_string() + "]:" +
-                                                                   std::to_string(v.source_port)
-                                                             : v.source.to_string());
-    text += " dst=" + (ports ? "[" + v.destination.to_string() + "]:" + std::to_string(v.destination_port)
-                             : v.destination.to_string());
-    if (v.has_icmp_header) text += " icmp_type=" + std::to_string(v.icmp_type);
-    return text;
+    parts.push_back({"proto", "PROTO", proto});
+    parts.push_back({"src", "SRC", ports ? "[" + v.source.to_string() + "]:" + std::to_string(v.source_port)
+                                         : v.source.to_string()});
+    parts.push_back({"dst", "DST", ports ? "[" + v.destination.to_string() + "]:" + std::to_string(v.destination_port)
+                                         : v.destination.to_string()});
+    if (v.has_icmp_header) parts.push_back({"icmp_type", "ICMP_TYPE", std::to_string(v.icmp_type)});
+}
+
+void add_ipv4_parts(std::span<const std::uint8_t> head, std::vector<Part>& parts) {
+    // The parser needs a writable span; it only reads here.
+    std::vector<std::uint8_t> copy(head.begin(), head.end());
+    if (copy.size() < sizeof(wire::Ipv4Header)) return;
+    auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy.data());
+    ParseResult parsed = parse_ipv4_head(copy);
+    const PacketView& p = parsed.view;
+    bool ports = parsed.ok() && (p.tcp || p.udp);
+    const wire::Be16* sport = !ports ? nullptr : p.tcp ? &p.tcp->source_port : &p.udp->source_port;
+    const wire::Be16* dport = !ports ? nullptr : p.tcp ? &p.tcp->destination_port : &p.udp->destination_port;
+    std::uint8_t protocol = ip->protocol;
+    parts.push_back({"proto", "PROTO", protocol == 6    ? std::string("tcp")
+                                       : protocol == 17 ? "udp"
+                                       : protocol == 1  ? "icmp"
+                                                        : std::to_string(protocol)});
+    parts.push_back({"src", "SRC", endpoint_text(ip->source(), sport)});
+    parts.push_back({"dst", "DST", endpoint_text(ip->destination(), dport)});
+    if (parsed.ok() && p.tcp) parts.push_back({"flags", "TCP_FLAGS", tcp_flags_text(p.tcp->flags)});
+    if (parsed.ok() && p.icmp) parts.push_back({"icmp_type", "ICMP_TYPE", std::to_string(p.icmp->type)});
+}
+
+// The decision's parts, in the line's order after the verdict word.
+std::vector<Part> decision_parts(const EngineResult& result, std::string_view direction,
+                                 std::span<const std::uint8_t> head, std::size_t length) {
+    std::vector<Part> parts;
+    parts.push_back({"rule", "RULE", result.rule ? result.rule->name : std::string("policy")});
+    if (result.reason != DropReason::none)
+        parts.push_back({"reason", "REASON", std::string(drop_reason_name(result.reason))});
+    parts.push_back({"dir", "DIRECTION", std::string(direction)});
+    if (!head.empty() && (head[0] >> 4) == 6) add_ipv6_parts(head, parts);
+    else add_ipv4_parts(head, parts);
+    parts.push_back({"len", "LENGTH", std::to_string(length)});
+    return parts;
+}
+
+std::string line_of(Verdict verdict, const std::vector<Part>& parts) {
+    std::string line(verdict_word(verdict));
+    for (const Part& part : parts) {
+        line += ' ';
+        line += part.key;
+        line += '=';
+        line += part.value;
+    }
+    return line;
 }
 
 }  // namespace
 
 std::string DecisionLog::format(const EngineResult& result, std::string_view direction,
                                 std::span<const std::uint8_t> head, std::size_t length) {
-    std::string line(verdict_word(result.verdict));
-    line += " rule=";
-    line += result.rule ? result.rule->name : std::string("policy");
-    if (result.reason != DropReason::none) line += " reason=" + std::string(drop_reason_name(result.reason));
-    line += " dir=" + std::string(direction);
-    // The parser needs a writable span; it only reads here.
-    std::vector<std::uint8_t> copy(head.begin(), head.end());
-    if (!copy.empty() && (copy[0] >> 4) == 6) {
-        line += ipv6_packet_text(head);
-    } else if (copy.size() >= sizeof(wire::Ipv4Header)) {
-        auto* ip = reinterpret_cast<wire::Ipv4Header*>(copy.data());
-        ParseResult parsed = parse_ipv4_head(copy);
-        const PacketView& p = parsed.view;
-        bool ports = parsed.ok() && (p.tcp || p.udp);
-        const wire::Be16* sport = !ports ? nullptr : p.tcp ? &p.tcp->source_port : &p.udp->source_port;
-        const wire::Be16* dport = !ports ? nullptr : p.tcp ? &p.tcp->destination_port : &p.udp->destination_port;
-        std::uint8_t protocol = ip->protocol;
-        line += " proto=" + (protocol == 6 ? std::string("tcp") : protocol == 17 ? "udp" : protocol == 1 ? "icmp"
-                                                                                              : std::to_string(protocol));
-        line += " src=" + endpoint_text(ip->source(), sport) + " dst=" + endpoint_text(ip->destination(), dport);
-        if (parsed.ok() && p.tcp) line += " flags=" + tcp_flags_text(p.tcp->flags);
-        if (parsed.ok() && p.icmp) line += " icmp_type=" + std::to_string(p.icmp->type);
-    }
-    line += " len=" + std::to_string(length);
-    return line;
+    return line_of(result.verdict, decision_parts(result, direction, head, length));
 }
 
 void DecisionLog::record(const EngineResult& result, std::string_view direction,
@@ -112,7 +143,14 @@ void DecisionLog::record(const EngineResult& result, std::string_view direction,
         return;
     }
     ++lines_in_window_;
-    log::info(format(result, direction, head, length) + " time=" + utc_timestamp());
+    std::vector<Part> parts = decision_parts(result, direction, head, length);
+    // In the journal each part is a field of its own (journalctl RULE=no-smtp-out), and
+    // the entry has its own time.
+    std::vector<log::Field> fields;
+    fields.reserve(parts.size() + 1);
+    fields.push_back({"ACTION", std::string(verdict_word(result.verdict))});
+    for (const Part& part : parts) fields.push_back({part.journal_name, part.value});
+    log::write(log::Level::info, line_of(result.verdict, parts) + " time=" + utc_timestamp(), fields);
 }
 
 }  // namespace gw
