@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "control_json.hpp"
+#include "prometheus_metrics.hpp"
 
 namespace {
 
@@ -32,6 +33,7 @@ const char* usage_text =
     "  forwards add NAME tcp|udp PORT ADDRESS:PORT --for DURATION\n"
     "                                       a forward that closes by itself (30s, 10m, 2h)\n"
     "  reload                               re-read the configuration file (as SIGHUP)\n"
+    "  metrics                              status's counters in the Prometheus text format\n"
     "  capture [--mapping PORT/PROTO | --rule NAME | --host ADDR] [--count N] [--seconds S] [--force] -w FILE\n"
     "                                       the packets gatewayd judges, before and after translation, into\n"
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
@@ -206,6 +208,18 @@ int run_capture(const std::string& socket_path, bool json, std::vector<std::stri
     return exit_ok;
 }
 
+// `metrics`: the status answer rendered for Prometheus (prometheus_metrics.hpp).
+int print_metrics(const std::string& socket_path, const std::vector<std::string>& words) {
+    if (words.size() != 1) {
+        std::fprintf(stderr, "gatewayctl: metrics takes no arguments\n%s", usage_text);
+        return exit_usage;
+    }
+    Reply reply = request(socket_path, {"status"});
+    if (reply.exit_code != exit_ok) return reply.exit_code;
+    std::fputs(gw::prometheus_metrics(*reply.json).c_str(), stdout);
+    return exit_ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -236,6 +250,7 @@ int main(int argc, char** argv) {
     }
     if (words.front() == "capture" && (words.size() < 2 || (words[1] != "status" && words[1] != "stop")))
         return run_capture(socket_path, json, words);
+    if (words.front() == "metrics") return print_metrics(socket_path, words);
     std::vector<std::string> quoted;
     for (const auto& w : words) quoted.push_back(gw::json_quote(w));
     std::string problem;

@@ -41,3 +41,14 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update
 apt-get install -y --no-install-recommends "${packages[@]}"
+
+# promtool, which checks `gatewayctl metrics` (tests/integration/gatewayctl_status_flows_mappings.sh),
+# comes only inside Debian's prometheus package, whose server would start on install: take the
+# one binary out of the package instead of installing it.
+promtool=/usr/local/libexec/gatewayd-tests/promtool
+if ! command -v promtool >/dev/null && [ ! -x "$promtool" ]; then
+  scratch=$(mktemp -d)
+  (cd "$scratch" && apt-get download prometheus && dpkg-deb -x prometheus_*.deb unpacked)
+  install -D -m 0755 "$scratch/unpacked/usr/bin/promtool" "$promtool"
+  rm -rf "$scratch"
+fi

@@ -6,7 +6,9 @@
 # "established" with its endpoints (and the --proto/--host/--port filters select it or not), and
 # mappings lists the UPnP mapping with its owner and lease; `mappings delete` removes it through the
 # IGD (gone from GetGenericPortMappingEntry and from the lease file). Errors: an unknown command and a
-# socket nobody listens on each give one line on stderr and a non-zero exit.
+# socket nobody listens on each give one line on stderr and a non-zero exit. `metrics` renders the
+# same status for Prometheus, which promtool accepts, and gatewayctl's options go anywhere on the
+# line (`status --json` as `--json status`).
 # Daemon-only: skips under LAB_NAT=kernel (fails under CI=true).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -43,6 +45,19 @@ grep -q "^counters.packets_out: " <<<"$text" || lab_fail "status has no counters
 lab_ctl --json status | json_check 'd["ok"] and d["wan_address"] == "'"$LAB_GW_WAN_IP"'" and d["flows"] >= 1 and d["upnp_mappings"] == 1 and d["counters"]["packets_out"] > 0 and isinstance(d["warnings"], list) and d["uptime_seconds"] >= 0' \
     "gatewayctl --json status: fields missing or wrong: $(lab_ctl --json status)"
 lab_ok "status: $(grep -E '^(wan_address|flows|upnp_mappings):' <<<"$text" | tr '\n' ' ')"
+lab_ctl status --json | json_check 'd["ok"] and d["upnp_mappings"] == 1' \
+    "gatewayctl status --json (the option after the command) is not the JSON status: $(lab_ctl status --json 2>&1)"
+lab_ok "status --json: options go after the command too"
+
+promtool=${PROMTOOL:-$(command -v promtool || echo /usr/local/libexec/gatewayd-tests/promtool)}
+[[ -x $promtool ]] || lab_skip "promtool is missing (tools/install-deps.sh fetches it)"
+metrics=$(lab_ctl metrics) || lab_fail "gatewayctl metrics failed: $metrics"
+lint=$("$promtool" check metrics <<<"$metrics" 2>&1) || lab_fail "promtool check metrics refuses the metrics:"$'\n'"$lint"$'\n'"$metrics"
+grep -qx 'gatewayd_upnp_mappings 1' <<<"$metrics" || lab_fail "metrics: no 'gatewayd_upnp_mappings 1':"$'\n'"$metrics"
+grep -qE '^gatewayd_packets_total\{direction="out"\} [1-9][0-9]*$' <<<"$metrics" ||
+    lab_fail "metrics: no outbound packet counter above 0:"$'\n'"$metrics"
+grep -qE "^gatewayd_info\{.*wan_address=\"$LAB_GW_WAN_IP\"" <<<"$metrics" || lab_fail "metrics: gatewayd_info lacks the WAN address"
+lab_ok "metrics: promtool accepts $(grep -c '^gatewayd_' <<<"$metrics") samples${lint:+ ($lint)}"
 
 text=$(lab_ctl flows --proto tcp --port "$ECHO_PORT") || lab_fail "gatewayctl flows failed: $text"
 grep -qE "^tcp +established +$LAB_LAN_IP:[0-9]+ +[0-9]+ +$LAB_WAN_IP:$ECHO_PORT +lan " <<<"$text" ||
