@@ -95,8 +95,9 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "flows6" && words.size() == 1) return ipv6_flows(now);
     if (command == "pinholes" && words.size() == 1) return pinholes();
     if (command == "pinhole") return pinhole_command(words);
+    if (command == "rules" && words.size() == 1) return rules();
     return control_error("unknown command '" + command +
-                         "' (status, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
+                         "' (status, rules, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
                          "PORT, forwards enable|disable NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
                          "DURATION, reload, capture start|status|stop, flows6, pinholes, pinhole add|delete ...)");
 }

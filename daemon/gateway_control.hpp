@@ -80,6 +80,8 @@ private:
     std::string status(Instant now) const;
     std::string flows(const std::vector<std::string>& words, Instant now) const;
     std::string mappings(Instant now) const;
+    // gateway_control_rules.cpp: every rule and policy with its packets and bytes.
+    std::string rules() const;
     std::string forwards(const std::vector<std::string>& words, Instant now);
     std::string add_timed_forward(const std::vector<std::string>& words, Instant now);
     std::string delete_mapping(const std::vector<std::string>& words);

@@ -27,13 +27,14 @@ const char* usage_text =
     "\n"
     "  status                               WAN address, uptime, flows, mappings, counters, warnings\n"
     "  flows [--proto P] [--host A] [--port N]  tracked connections, like conntrack -L\n"
+    "  rules                                each firewall rule and policy with its packets and bytes\n"
     "  mappings                             UPnP mappings and static forwards\n"
     "  mappings delete tcp|udp PORT         remove a UPnP mapping (lease file and GENA follow)\n"
     "  forwards enable|disable NAME         switch a static forward until the next reload\n"
     "  forwards add NAME tcp|udp PORT ADDRESS:PORT --for DURATION\n"
     "                                       a forward that closes by itself (30s, 10m, 2h)\n"
     "  reload                               re-read the configuration file (as SIGHUP)\n"
-    "  metrics                              status's counters in the Prometheus text format\n"
+    "  metrics                              status's and rules' counters in the Prometheus text format\n"
     "  capture [--mapping PORT/PROTO | --rule NAME | --host ADDR] [--count N] [--seconds S] [--force] -w FILE\n"
     "                                       the packets gatewayd judges, before and after translation, into\n"
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
@@ -214,9 +215,11 @@ int print_metrics(const std::string& socket_path, const std::vector<std::string>
         std::fprintf(stderr, "gatewayctl: metrics takes no arguments\n%s", usage_text);
         return exit_usage;
     }
-    Reply reply = request(socket_path, {"status"});
-    if (reply.exit_code != exit_ok) return reply.exit_code;
-    std::fputs(gw::prometheus_metrics(*reply.json).c_str(), stdout);
+    Reply status = request(socket_path, {"status"});
+    if (status.exit_code != exit_ok) return status.exit_code;
+    Reply rules = request(socket_path, {"rules"});
+    if (rules.exit_code != exit_ok) return rules.exit_code;
+    std::fputs(gw::prometheus_metrics(*status.json, &*rules.json).c_str(), stdout);
     return exit_ok;
 }
 

@@ -152,9 +152,32 @@ void section(Exposition& out, const JsonValue& status, std::string_view key, con
     }
 }
 
+// Each row's figures under the labels its text members give (name, direction, action).
+void rule_metrics(Exposition& out, const JsonValue* rules) {
+    if (!rules) return;
+    auto rows = [&](std::string_view key, const std::string& prefix, std::string_view who) {
+        const JsonValue* list = rules->member(key);
+        if (!list || !list->array()) return;
+        for (const JsonValue& row : *list->array()) {
+            Labels labels;
+            for (std::string_view label : {"name", "direction", "action"})
+                if (const JsonValue* v = row.member(label); v && v->string())
+                    labels.emplace_back(label == "name" ? "rule" : std::string(label), *v->string());
+            for (std::string_view figure : {"packets", "bytes", "rate_limited"})
+                if (const double* n = number_of(row.member(figure)))
+                    out.add(prefix + std::string(figure) + "_total", "counter",
+                            "The " + std::string(figure) + " each " + std::string(who) +
+                                " decided (kept across a reload while it is unchanged).",
+                            labels, *n);
+        }
+    };
+    rows("rules", "gatewayd_rule_", "firewall rule");
+    rows("policies", "gatewayd_policy_", "default policy");
+}
+
 }  // namespace
 
-std::string prometheus_metrics(const JsonValue& status) {
+std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules) {
     Exposition out;
     out.add("gatewayd_up", "gauge", "1 when gatewayd answered.", {}, 1);
     Labels info;
@@ -187,6 +210,7 @@ std::string prometheus_metrics(const JsonValue& status) {
     section(out, status, "ipv6", {"flows", "max_flows"});
     section(out, status, "lan_neighbours", {"entries"});
     queue_metrics(out, status.member("queues"));
+    rule_metrics(out, rules);
     if (const JsonValue* warnings = status.member("warnings"); warnings && warnings->array())
         out.add("gatewayd_warnings", "gauge", "Warnings gatewayctl status shows now.", {},
                 double(warnings->array()->size()));

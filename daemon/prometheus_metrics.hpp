@@ -13,6 +13,7 @@ namespace gw {
 
 // Every counter and gauge of `status` (what it lacks is left out, never invented):
 // counters end in _total, reasons and directions are labels, and gatewayd_up is 1.
-std::string prometheus_metrics(const JsonValue& status);
+// With `rules` (the `rules` answer), each rule's and policy's packets and bytes too.
+std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules = nullptr);
 
 }  // namespace gw

@@ -57,6 +57,7 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     // Built beside the old tables; nothing below can fail half way.
     ForwardTable forwards(setup.firewall);
     RuleTable rules(setup.firewall);
+    rules.keep_counters_of(rules_);
     std::vector<DynamicForward> dynamic = forwards_.dynamic_forwards();
     reserve_static_forward_ports(setup_.firewall, false);
     for (const auto& d : dynamic) mappings_.unreserve(d.protocol, d.external);

@@ -157,6 +157,7 @@ RuleDecision PacketEngine::decide_by_rules(RuleDirection direction, const Packet
     facts.has_icmp_type = p.icmp != nullptr;
     if (p.icmp) facts.icmp_type = p.icmp->type;
     facts.arrival_interface = interface;
+    facts.length = std::uint32_t(p.datagram.size());
     if (lan_destination) {
         facts.destination = lan_destination->address;
         if (facts.has_ports) facts.destination_port = lan_destination->port;

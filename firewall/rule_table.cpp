@@ -80,9 +80,11 @@ RuleDecision RuleTable::decide(const PacketFacts& packet, Instant now) noexcept 
                 continue;
             }
             ++entry.matched;
+            entry.bytes += packet.length;
             return {entry.rule.action, &entry.rule, entry.rule.log};
         }
         ++policy_decisions_[direction];
+        policy_bytes_[direction] += packet.length;
     }
     return {policy_for(packet.direction), nullptr, false};
 }
@@ -90,13 +92,49 @@ RuleDecision RuleTable::decide(const PacketFacts& packet, Instant now) noexcept 
 std::vector<RuleTable::RuleCounter> RuleTable::counters() const {
     std::vector<RuleCounter> result;
     result.reserve(entries_.size());
-    for (const Entry& entry : entries_) result.push_back({entry.rule.name, entry.matched, entry.rate_limited});
+    for (const Entry& entry : entries_)
+        result.push_back({&entry.rule, entry.rule.name, entry.matched, entry.bytes, entry.rate_limited});
     return result;
+}
+
+namespace {
+
+// The same rule for its counters: everything but where in the file it stands.
+bool same_rule(const FirewallRule& a, const FirewallRule& b) {
+    return a.name == b.name && a.direction == b.direction && a.protocol == b.protocol && a.sources == b.sources &&
+           a.destinations == b.destinations && a.ipv6_sources == b.ipv6_sources &&
+           a.ipv6_destinations == b.ipv6_destinations && a.source_ports == b.source_ports &&
+           a.destination_ports == b.destination_ports && a.icmp_type == b.icmp_type && a.interface == b.interface &&
+           a.action == b.action && a.log == b.log && a.rate_limit == b.rate_limit;
+}
+
+}  // namespace
+
+void RuleTable::keep_counters_of(const RuleTable& previous) noexcept {
+    for (Entry& entry : entries_)
+        for (const Entry& old : previous.entries_)
+            if (same_rule(entry.rule, old.rule)) {
+                entry.matched = old.matched;
+                entry.bytes = old.bytes;
+                entry.rate_limited = old.rate_limited;
+                break;
+            }
+    for (RuleDirection d : {RuleDirection::inbound, RuleDirection::outbound, RuleDirection::input}) {
+        if (policy_for(d) != previous.policy_for(d)) continue;
+        std::size_t i = direction_index(d);
+        policy_decisions_[i] = previous.policy_decisions_[i];
+        policy_bytes_[i] = previous.policy_bytes_[i];
+    }
 }
 
 std::uint64_t RuleTable::policy_decisions(RuleDirection direction) const noexcept {
     std::size_t index = direction_index(direction);
     return index < policy_decisions_.size() ? policy_decisions_[index] : 0;
+}
+
+std::uint64_t RuleTable::policy_bytes(RuleDirection direction) const noexcept {
+    std::size_t index = direction_index(direction);
+    return index < policy_bytes_.size() ? policy_bytes_[index] : 0;
 }
 
 }  // namespace gw

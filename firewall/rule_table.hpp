@@ -37,6 +37,7 @@ struct PacketFacts {
     std::uint8_t icmp_type = 0;
     bool has_icmp_type = false;  // an ICMP packet whose header was seen
     std::string_view arrival_interface;
+    std::uint32_t length = 0;  // the whole packet's bytes (IP header on), for the byte counters
 };
 
 struct RuleDecision {
@@ -56,14 +57,23 @@ public:
     RuleDecision decide(const PacketFacts& packet, Instant now) noexcept;
 
     struct RuleCounter {
-        std::string_view name;        // valid for the table's life
+        const FirewallRule* rule;     // valid for the table's life
+        std::string_view name;        // rule->name
         std::uint64_t matched;        // decided a packet
+        std::uint64_t bytes;          // of the packets it decided
         std::uint64_t rate_limited;   // matched all conditions but was over its limit
     };
     // In rule order.
     std::vector<RuleCounter> counters() const;
-    // Packets no rule matched, decided by the policy of `direction`.
+    // Packets no rule matched, decided by the policy of `direction`, and their bytes.
     std::uint64_t policy_decisions(RuleDirection direction) const noexcept;
+    std::uint64_t policy_bytes(RuleDirection direction) const noexcept;
+    DefaultPolicies policies() const noexcept { return policies_; }
+
+    // Reload: a rule that is still there, unchanged (name and every condition and action;
+    // its line may move), keeps its counters; a changed or new rule starts at zero. A
+    // direction whose policy is unchanged keeps its policy counters.
+    void keep_counters_of(const RuleTable& previous) noexcept;
 
 private:
     struct Entry {
@@ -71,6 +81,7 @@ private:
         std::optional<std::uint8_t> protocol;  // IP protocol number; nullopt = any
         std::optional<RateLimiter> limiter;
         std::uint64_t matched = 0;
+        std::uint64_t bytes = 0;
         std::uint64_t rate_limited = 0;
     };
 
@@ -81,6 +92,7 @@ private:
     std::array<std::vector<std::uint32_t>, 3> by_direction_; // entry indexes, in order
     DefaultPolicies policies_;
     std::array<std::uint64_t, 3> policy_decisions_{};
+    std::array<std::uint64_t, 3> policy_bytes_{};
 };
 
 }  // namespace gw

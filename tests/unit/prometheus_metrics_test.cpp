@@ -68,3 +68,15 @@ TEST_CASE("microseconds in status are seconds in Prometheus, its base unit") {
     std::string text = metrics_of(R"({"queues":[{"queue":0,"engine_us":2500000}]})");
     CHECK(has_line(text, R"(gatewayd_queue_engine_seconds_total{queue="0"} 2.5)"));
 }
+
+TEST_CASE("each rule's packets and bytes are counters labelled with its name, direction and action") {
+    auto status = gw::parse_json(R"({"ok":true})");
+    auto rules = gw::parse_json(R"({"ok":true,"rules":[{"name":"no-smtp-out","direction":"outbound","action":"drop",
+        "packets":3,"bytes":180,"rate_limited":0}],"policies":[{"direction":"inbound","action":"drop","packets":9,"bytes":540}]})");
+    REQUIRE(status);
+    REQUIRE(rules);
+    std::string text = gw::prometheus_metrics(*status, &*rules);
+    CHECK(has_line(text, R"(gatewayd_rule_packets_total{rule="no-smtp-out",direction="outbound",action="drop"} 3)"));
+    CHECK(has_line(text, R"(gatewayd_rule_bytes_total{rule="no-smtp-out",direction="outbound",action="drop"} 180)"));
+    CHECK(has_line(text, R"(gatewayd_policy_bytes_total{direction="inbound",action="drop"} 540)"));
+}

@@ -396,3 +396,76 @@ TEST_CASE("enum names are the config file's spellings") {
 }
 
 }  // namespace gw
+
+namespace gw {
+
+TEST_CASE("a rule counts the bytes of the packets it decides, and the policy those no rule decides") {
+    RuleTable table(config_of({rule("rdp", RuleDirection::inbound, RuleAction::accept)}));
+    PacketFacts packet = tcp_packet();
+    packet.length = 60;
+    table.decide(packet, t0);
+    packet.length = 1500;
+    table.decide(packet, t0);
+    PacketFacts outbound = tcp_packet();
+    outbound.direction = RuleDirection::outbound;
+    outbound.length = 40;
+    table.decide(outbound, t0);
+    auto counters = table.counters();
+    REQUIRE(counters.size() == 1);
+    CHECK(counters[0].matched == 2);
+    CHECK(counters[0].bytes == 1560);
+    CHECK(table.policy_decisions(RuleDirection::outbound) == 1);
+    CHECK(table.policy_bytes(RuleDirection::outbound) == 40);
+}
+
+TEST_CASE("a reload keeps the counters of an unchanged rule, even moved, and zeroes a changed one") {
+    FirewallRule kept = rule("rdp", RuleDirection::inbound, RuleAction::accept);
+    FirewallRule changed = rule("smtp", RuleDirection::outbound, RuleAction::drop);
+    RuleTable before(config_of({changed, kept}));
+    PacketFacts inbound = tcp_packet();
+    inbound.length = 100;
+    PacketFacts outbound = tcp_packet();
+    outbound.direction = RuleDirection::outbound;
+    outbound.length = 50;
+    before.decide(inbound, t0);
+    before.decide(outbound, t0);
+
+    FirewallRule moved = kept;
+    moved.position.line = 40;  // a rule added above it moved it down the file
+    FirewallRule narrowed = changed;
+    narrowed.destination_ports = {PortRange{25, 25}};
+    FirewallRule added = rule("new", RuleDirection::input, RuleAction::drop);
+    RuleTable after(config_of({added, narrowed, moved}));
+    after.keep_counters_of(before);
+
+    auto counters = after.counters();
+    REQUIRE(counters.size() == 3);
+    CHECK(counters[0].name == "new");
+    CHECK(counters[0].matched == 0);
+    CHECK(counters[1].name == "smtp");
+    CHECK(counters[1].matched == 0);  // its conditions changed: it is a new rule
+    CHECK(counters[2].name == "rdp");
+    CHECK(counters[2].matched == 1);
+    CHECK(counters[2].bytes == 100);
+}
+
+TEST_CASE("a reload keeps a policy's counters only while the policy stays the same") {
+    FirewallConfig config;  // inbound drop, outbound accept
+    RuleTable before(config);
+    PacketFacts inbound = tcp_packet();
+    inbound.length = 70;
+    PacketFacts outbound = tcp_packet();
+    outbound.direction = RuleDirection::outbound;
+    outbound.length = 30;
+    before.decide(inbound, t0);
+    before.decide(outbound, t0);
+
+    FirewallConfig next;
+    next.policies.outbound = RuleAction::drop;
+    RuleTable after(next);
+    after.keep_counters_of(before);
+    CHECK(after.policy_bytes(RuleDirection::inbound) == 70);
+    CHECK(after.policy_decisions(RuleDirection::outbound) == 0);
+}
+
+}  // namespace gw
