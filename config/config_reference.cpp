@@ -40,7 +40,34 @@ std::string table_row(const SchemaKey& key) {
            " | " + table_cell(key.description) + " |\n";
 }
 
+// Text in a troff paragraph: backslashes and hyphens escaped (a bare '-' may become a
+// hyphenation point or a typographic hyphen), backticks dropped, and a line never starts
+// with the control characters '.' or '\''.
+std::string troff_text(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '\\') out += "\\e";
+        else if (c == '-') out += "\\-";
+        else if (c != '`') out += c;
+    }
+    if (!out.empty() && (out.front() == '.' || out.front() == '\'')) out.insert(0, "\\&");
+    return out;
+}
+
 }  // namespace
+
+std::string config_reference_man_keys() {
+    std::string man = ".SH KEYS\n"
+                      "Every key, in the order of the reference\n"
+                      "(generated from the schema, as is\n"
+                      ".IR docs/configuration.md ).\n";
+    for (const SchemaKey& key : config_schema()) {
+        man += ".TP\n.B " + troff_text(key.path) + "\n";
+        man += troff_text(value_type_name(key.type)) + "; default " + troff_text(key.default_text()) + ".\n";
+        man += troff_text(key.description) + "\n";
+    }
+    return man;
+}
 
 std::string config_reference_markdown() {
     std::string markdown(introduction);

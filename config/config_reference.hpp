@@ -11,4 +11,9 @@ namespace gw {
 // key (key, type, default, description), in schema order.
 std::string config_reference_markdown();
 
+// The KEYS section of docs/man/gateway.yaml.5 (troff, from ".SH KEYS" up to the next
+// section), one entry per key in schema order: the same keys, types, defaults and
+// descriptions as the markdown. A unit test compares the man page with it.
+std::string config_reference_man_keys();
+
 }  // namespace gw

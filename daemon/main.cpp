@@ -25,7 +25,8 @@ const char* usage_text =
     "  --verbose            also log debug lines\n"
     "  --control-socket PATH  gatewayctl's socket (default /run/gatewayd/control.sock)\n"
     "  --config-reference   print the configuration reference (docs/configuration.md)\n"
-    "  --version            print gatewayd's version and exit\n";
+    "  --version            print gatewayd's version and exit\n"
+    "  --help, -h           print this text and exit\n";
 
 struct Arguments {
     std::string config_path;

@@ -91,6 +91,16 @@ TEST_CASE("docs/configuration.md matches the schema") {
     CHECK(read_text(source_dir + "/docs/configuration.md") == config_reference_markdown());
 }
 
+TEST_CASE("the man page gateway.yaml(5) lists every key of the schema, as the reference does") {
+    // On failure, the expected side is the new KEYS section, from ".SH KEYS" to the next ".SH".
+    std::string page = read_text(source_dir + "/docs/man/gateway.yaml.5");
+    auto start = page.find(".SH KEYS\n");
+    REQUIRE(start != std::string::npos);
+    auto end = page.find("\n.SH ", start + 1);
+    std::string section = page.substr(start, end == std::string::npos ? std::string::npos : end + 1 - start);
+    CHECK(section == config_reference_man_keys());
+}
+
 TEST_CASE("the reference documents every key with its type, default and RFC minimum") {
     std::string reference = config_reference_markdown();
     CHECK_THAT(reference, Catch::Contains("| `lan.interface` | interface name | (required) |"));
