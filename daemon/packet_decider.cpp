@@ -121,8 +121,9 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
         const char* direction = ipv6 ? (packet.hook == NF_INET_LOCAL_IN      ? "input6"
                                         : packet.in_interface == lan_index_ ? "outbound6"
                                                                             : "inbound6")
-                                : hairpin ? "hairpin"
-                                          : direction_of_hook(packet.hook);
+                                : result.input ? "input"  // a WAN packet for the gateway, too
+                                : hairpin      ? "hairpin"
+                                               : direction_of_hook(packet.hook);
         decisions_.record(result, direction, head, packet.payload.size(), now);
     }
     if (result.verdict == Verdict::reject) {

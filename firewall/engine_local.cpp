@@ -122,7 +122,9 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
         decision.action = RuleAction::accept;
     if (decision.action != RuleAction::accept) {
         if (interface == setup_.wan_interface && is_upnp_port(p)) ++counters_.upnp_from_wan_refused;
-        return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
+        EngineResult refused = refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
+        refused.input = true;
+        return refused;
     }
     if (p.tcp || p.udp || is_icmp_echo(p)) {
         Flow flow;
@@ -143,6 +145,7 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
     EngineResult result = delivered_locally();
     result.rule = decision.rule;
     result.log = decision.log;
+    result.input = true;
     return result;
 }
 

@@ -21,6 +21,9 @@ struct EngineResult {
     DropReason reason = DropReason::none;
     const FirewallRule* rule = nullptr;  // the rule that decided a new flow; null = policy or no rule
     bool log = false;                    // the deciding rule asked for a log line
+    // Judged as input to the gateway itself (the input rules, then policy.input), whichever
+    // hook it arrived at: a WAN packet for the gateway comes through PREROUTING.
+    bool input = false;
 };
 
 }  // namespace gw

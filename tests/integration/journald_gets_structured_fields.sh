@@ -6,7 +6,8 @@
 # DIRECTION=, SRC=, DST=), so `journalctl -u gatewayd RULE=no-smtp-out` finds them.
 # No journald runs here: in a private mount namespace, a stand-in bound to journald's socket
 # (/run/systemd/journal/socket) records what gatewayd sends by libsystemd's native protocol.
-# Also: with JOURNAL_STREAM naming another stream (a shell redirected stderr), lines stay text.
+# Also: with JOURNAL_STREAM naming another stream (a shell redirected stderr), lines stay text;
+# and a WAN packet for the gateway itself is logged as what it was judged as, input.
 set -euo pipefail
 
 # Everything below runs in a mount namespace of its own, where a tmpfs over /run/systemd
@@ -97,6 +98,15 @@ done
 [[ $decision == *'"MESSAGE": "drop rule=no-smtp-out '* ]] ||
     lab_fail "the decision's MESSAGE is not the line without the gatewayd prefix: $decision"
 lab_ok "the drop is an entry with its fields: $decision"
+
+# A WAN packet for the gateway itself is judged as input (the input rules, then
+# policy.input), and its log says so, although it came through the inbound hook.
+lab_py wan udp-send --source-port 47009 "$LAB_GW_WAN_IP" 9 to-the-gateway
+lab_poll 5 entry_with "\"SRC\": \"$LAB_WAN_IP:47009\"" >/dev/null || lab_fail "no entry about the WAN host's datagram to the gateway"
+input=$(entry_with "\"SRC\": \"$LAB_WAN_IP:47009\"" | head -1)
+[[ $input == *'"DIRECTION": "input"'* && $input == *'"REASON": "denied_by_policy"'* ]] ||
+    lab_fail "a WAN datagram to the gateway is not logged as input refused by policy: $input"
+lab_ok "a WAN datagram to the gateway is logged as input: $(sed -n 's/.*"MESSAGE": "\([^"]*\)".*/\1/p' <<<"$input")"
 
 grep -q 'rule=no-smtp-out' "$stderr_file" && lab_fail "the decision went to stderr as well: $(cat "$stderr_file")"
 lab_ok "nothing went twice: stderr has no copy of the journal's lines"
