@@ -172,12 +172,36 @@ std::string GatewayControl::delete_mapping(const std::vector<std::string>& words
     return control_ok("deleted the port mapping on " + words[2] + " " + words[3]);
 }
 
+std::optional<std::string> GatewayControl::unknown_capture_subject(const CaptureFilter& filter) const {
+    if (filter.rule) {
+        std::string names;
+        for (const auto& counter : engine_.rules().counters()) {
+            if (counter.name == *filter.rule) return std::nullopt;
+            names += (names.empty() ? "" : ", ") + std::string(counter.name);
+        }
+        return "no rule is named '" + *filter.rule + "' (" + (names.empty() ? "there are no rules" : "rules: " + names) +
+               ")";
+    }
+    if (filter.mapping_protocol) {
+        Protocol protocol = *filter.mapping_protocol;
+        Port port = filter.mapping_port;
+        // A NAT mapping (a LAN host's, or one a front end granted) or a forward holds it.
+        if (engine_.mappings().find_by_external(protocol, port) || engine_.forwards().target_of(protocol, port))
+            return std::nullopt;
+        return "no mapping or forward holds " + std::to_string(port.value) + "/" + std::string(protocol_name(protocol)) +
+               " (gatewayctl mappings lists them)";
+    }
+    return std::nullopt;
+}
+
 std::string GatewayControl::capture(const std::vector<std::string>& words, Instant now) {
     if (!captures_) return control_error("captures are not available in this daemon");
     const std::string sub = words.size() >= 2 ? words[1] : "";
     if (sub == "start") {
         auto parsed = parse_capture_request(std::span(words).subspan(2));
         if (!parsed.request) return control_error(parsed.error);
+        // A filter that names nothing would capture nothing, silently: refuse it instead.
+        if (auto unknown = unknown_capture_subject(parsed.request->filter)) return control_error(*unknown);
         parsed.request->filter.wan_address = engine_.wan_address();
         if (auto error = captures_->start(*parsed.request, now); !error.empty()) return control_error(error);
         log::info("capture to " + parsed.request->path + " started (" + parsed.request->filter.to_string() + ")");

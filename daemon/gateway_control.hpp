@@ -24,6 +24,7 @@ class PortMappingService;
 class PortControlServer;
 class SsdpServer;
 class CaptureSlot;
+struct CaptureFilter;
 class QueueWorker;
 class WanMonitor;
 class FrontEndSupervisor;
@@ -89,6 +90,8 @@ private:
     // capture start ..., capture status, capture stop (packet_capture.hpp).
     std::string capture(const std::vector<std::string>& words, Instant now);
     std::string capture_status(Instant now);
+    // Why a capture filter names nothing that exists (a rule, a mapping or forward); none if it does.
+    std::optional<std::string> unknown_capture_subject(const CaptureFilter& filter) const;
     // IPv6 (gateway_control_ipv6.cpp): status's "ipv6" object, flows6, pinholes, pinhole add|delete.
     std::string ipv6_status() const;
     std::string ipv6_flows(Instant now) const;

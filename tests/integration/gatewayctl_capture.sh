@@ -3,7 +3,8 @@
 # gatewayctl capture: while the LAN host pings the WAN host three times, a capture filtered on the WAN
 # host's address and bounded to 6 records writes a pcap file (mode 0600) that tshark reads, holding the
 # echo requests as they arrived (source 192.168.50.10) and as translated (source 203.0.113.1). A second
-# capture while one runs is refused with one line and a non-zero exit.
+# capture while one runs is refused with one line and a non-zero exit, and so is one whose filter
+# names a rule or a mapping that does not exist (it would capture nothing, silently).
 # Daemon-only: skips under LAB_NAT=kernel (fails under CI=true).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -43,4 +44,14 @@ rc=0
 err=$(lab_ctl capture --host "$LAB_WAN_IP" -w "$file" 2>&1) || rc=$?
 [[ $rc -ne 0 && $err == *"exists already"* ]] || lab_fail "an existing file was not refused: rc $rc, $err"
 lab_ok "an existing file is refused: $err"
+
+for filter in "--rule nosuch" "--mapping 9/udp"; do
+    rc=0
+    # shellcheck disable=SC2086 # the filter is two words on purpose
+    err=$(lab_ctl capture $filter -w "$LAB_TMP/nothing.pcap" 2>&1) || rc=$?
+    [[ $rc -eq 1 && $(wc -l <<<"$err") -eq 1 && ($err == *"no rule is named 'nosuch'"* || $err == *"no mapping or forward holds 9/udp"*) ]] ||
+        lab_fail "capture $filter was not refused as naming nothing: rc $rc, $err"
+    [[ ! -e $LAB_TMP/nothing.pcap ]] || lab_fail "the refused capture ($filter) created its file"
+    lab_ok "capture $filter is refused: $err"
+done
 echo "PASS  gatewayctl capture"
