@@ -4,6 +4,8 @@
 #include <cctype>
 #include <charconv>
 
+#include <unistd.h>
+
 #include "control_json.hpp"
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
@@ -193,6 +195,9 @@ std::string GatewayControl::status(Instant now) const {
     const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
+        .add("version", GATEWAYD_VERSION)
+        .add("pid", std::int64_t(getpid()))
+        .add("config_path", config_path_)
         .add("wan_address", engine_.wan_address().to_string())
         .add_raw("wan", wan_ ? wan_->json() : alone.json())
         .add("wan_interface", setup.wan_interface)

@@ -17,6 +17,7 @@
 
 #include "control_json.hpp"
 #include "prometheus_metrics.hpp"
+#include "status_text.hpp"
 
 namespace {
 
@@ -25,7 +26,8 @@ constexpr int exit_ok = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 
 const char* usage_text =
     "usage: gatewayctl [--socket PATH] [--json] COMMAND... (the two options go anywhere on the line)\n"
     "\n"
-    "  status                               WAN address, uptime, flows, mappings, counters, warnings\n"
+    "  status [--all]                       version, uptime, WAN, counts, non-zero counters, warnings\n"
+    "                                       (--all: every figure, zero included)\n"
     "  flows [--proto P] [--host A] [--port N]  tracked connections, like conntrack -L\n"
     "  rules                                each firewall rule and policy with its packets and bytes\n"
     "  mappings                             UPnP mappings and static forwards\n"
@@ -209,6 +211,20 @@ int run_capture(const std::string& socket_path, bool json, std::vector<std::stri
     return exit_ok;
 }
 
+// `status` for a person (status_text.hpp); `status --all`: every figure as name: value.
+int print_status(const std::string& socket_path, const std::vector<std::string>& words) {
+    bool all = words.size() == 2 && words[1] == "--all";
+    if (words.size() > 1 && !all) {
+        std::fprintf(stderr, "gatewayctl: status takes only --all\n%s", usage_text);
+        return exit_usage;
+    }
+    Reply reply = request(socket_path, {"status"});
+    if (reply.exit_code != exit_ok) return reply.exit_code;
+    if (all) print_object(*reply.json->object(), "");
+    else std::fputs(gw::status_text(*reply.json).c_str(), stdout);
+    return exit_ok;
+}
+
 // `metrics`: the status answer rendered for Prometheus (prometheus_metrics.hpp).
 int print_metrics(const std::string& socket_path, const std::vector<std::string>& words) {
     if (words.size() != 1) {
@@ -254,6 +270,7 @@ int main(int argc, char** argv) {
     if (words.front() == "capture" && (words.size() < 2 || (words[1] != "status" && words[1] != "stop")))
         return run_capture(socket_path, json, words);
     if (words.front() == "metrics") return print_metrics(socket_path, words);
+    if (words.front() == "status" && !json) return print_status(socket_path, words);
     std::vector<std::string> quoted;
     for (const auto& w : words) quoted.push_back(gw::json_quote(w));
     std::string problem;

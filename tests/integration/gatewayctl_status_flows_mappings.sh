@@ -38,10 +38,19 @@ while not os.path.exists(sys.argv[3]): time.sleep(0.05)' "$LAB_WAN_IP" "$ECHO_PO
 lab_wait_log "$LAB_TMP/holder.log" hello || lab_fail "the LAN host's TCP connection to the WAN host got no echo"
 lab_upnp_map lan udp "$MAPPED_PORT" "$MAPPED_PORT" "ctl-test"
 
-text=$(lab_ctl status) || lab_fail "gatewayctl status failed: $text"
-grep -q "^wan_address: $LAB_GW_WAN_IP\$" <<<"$text" || lab_fail "status has no wan_address line:"$'\n'"$text"
-grep -q "^upnp_mappings: 1\$" <<<"$text" || lab_fail "status does not count the UPnP mapping:"$'\n'"$text"
-grep -q "^counters.packets_out: " <<<"$text" || lab_fail "status has no counters:"$'\n'"$text"
+text=$(lab_ctl status --all) || lab_fail "gatewayctl status --all failed: $text"
+grep -q "^wan_address: $LAB_GW_WAN_IP\$" <<<"$text" || lab_fail "status --all has no wan_address line:"$'\n'"$text"
+grep -q "^upnp_mappings: 1\$" <<<"$text" || lab_fail "status --all does not count the UPnP mapping:"$'\n'"$text"
+grep -q "^counters.packets_out: " <<<"$text" || lab_fail "status --all has no counters:"$'\n'"$text"
+grep -q ": 0\$" <<<"$text" || lab_fail "status --all leaves out the zero counters:"$'\n'"$text"
+short=$(lab_ctl status) || lab_fail "gatewayctl status failed: $short"
+grep -qE "^gatewayd [0-9.]+, pid [0-9]+, up [0-9]+s, config $LAB_TMP/gatewayd.yaml\$" <<<"$short" ||
+    lab_fail "status does not start with version, pid, uptime and config:"$'\n'"$short"
+grep -qE "^WAN +$LAB_GW_WAN_IF $LAB_GW_WAN_IP" <<<"$short" || lab_fail "status has no WAN line:"$'\n'"$short"
+grep -qE "^holding .*1 port mappings" <<<"$short" || lab_fail "status does not count the UPnP mapping:"$'\n'"$short"
+grep -qE "(^| )[a-z_.]+ 0(,|\$)" <<<"$short" && lab_fail "status shows zero counters without --all:"$'\n'"$short"
+(($(wc -l <<<"$short") < 20)) || lab_fail "status is not condensed ($(wc -l <<<"$short") lines):"$'\n'"$short"
+lab_ok "status: $(wc -l <<<"$short") lines, $(head -1 <<<"$short")"
 lab_ctl --json status | json_check 'd["ok"] and d["wan_address"] == "'"$LAB_GW_WAN_IP"'" and d["flows"] >= 1 and d["upnp_mappings"] == 1 and d["counters"]["packets_out"] > 0 and isinstance(d["warnings"], list) and d["uptime_seconds"] >= 0' \
     "gatewayctl --json status: fields missing or wrong: $(lab_ctl --json status)"
 lab_ok "status: $(grep -E '^(wan_address|flows|upnp_mappings):' <<<"$text" | tr '\n' ' ')"
