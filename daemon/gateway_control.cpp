@@ -70,7 +70,7 @@ std::string control_error(std::string_view message, const std::vector<std::strin
 
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
-GatewayControl::GatewayControl(PacketEngine& engine, PortMappingService* mapping_service,
+GatewayControl::GatewayControl(LockedEngine& engine, PortMappingService* mapping_service,
                                InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
                                Instant started, CaptureSlot* captures,
                                const std::vector<std::unique_ptr<QueueWorker>>* workers)
@@ -118,7 +118,7 @@ ReloadOutcome GatewayControl::reload() {
         outcome.errors.push_back(e.what());
     }
     if (outcome.errors.empty()) {
-        auto result = engine_.reconfigure(setup);
+        auto result = engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup); });
         outcome.errors = std::move(result.refused);
         for (const auto& closed : result.closed_mappings)
             log::warning("reload: the mapping on " + std::string(protocol_name(closed.protocol)) + " " +
@@ -129,11 +129,14 @@ ReloadOutcome GatewayControl::reload() {
         return outcome;
     }
     config_ = std::move(*loaded.config);
-    tell_igd_reserved_ports();
     // Timed forwards stay open unless a static forward now owns their port.
-    std::erase_if(timed_, [&](const TimedForward& t) {
-        return !engine_.has_port_mapping(t.forward.protocol, t.forward.external);
+    const std::size_t flows = engine_.with([&](const PacketEngine& engine) {
+        std::erase_if(timed_, [&](const TimedForward& t) {
+            return !engine.has_port_mapping(t.forward.protocol, t.forward.external);
+        });
+        return engine.flows().size();
     });
+    tell_igd_reserved_ports();
     // The file decides again which static forwards are on.
     switched_.clear();
     save_state(monotonic_now());
@@ -141,7 +144,7 @@ ReloadOutcome GatewayControl::reload() {
     outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
                       std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
                       std::string(filtering_behaviour_name(config_.firewall.filtering)) + "; " +
-                      std::to_string(engine_.flows().size()) + " flows kept";
+                      std::to_string(flows) + " flows kept";
     return outcome;
 }
 
@@ -177,14 +180,28 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
     if (sub == "start") {
         auto parsed = parse_capture_request(std::span(words).subspan(2));
         if (!parsed.request) return control_error(parsed.error);
-        parsed.request->filter.wan_address = engine_.wan_address();
-        if (auto error = captures_->start(*parsed.request, now); !error.empty()) return control_error(error);
+        parsed.request->filter.wan_address = engine_.with([](const PacketEngine& e) { return e.wan_address(); });
+        // The workers write to the slot's capture with the engine lock held: the capture
+        // goes in and out under it, its file is made, flushed and closed outside it.
+        finish_due_capture(now);
+        auto running = engine_.with([&](PacketEngine&) {
+            const PacketCapture* r = captures_->running();
+            return r ? std::optional(r->status()) : std::nullopt;
+        });
+        if (running) return control_error(capture_already_running(*running));
+        std::string error;
+        auto started = PacketCapture::start(*parsed.request, now, error);
+        if (!started) return control_error(error);
+        // Only this thread installs: nothing can have started one since the check.
+        engine_.with([&](PacketEngine&) { return captures_->install(started); });
         log::info("capture to " + parsed.request->path + " started (" + parsed.request->filter.to_string() + ")");
         return capture_status(now);
     }
     if (sub == "status" && words.size() == 2) return capture_status(now);
     if (sub == "stop" && words.size() == 2) {
-        if (!captures_->stop("stopped")) return control_error("no capture is running");
+        auto running = engine_.with([&](PacketEngine&) { return captures_->take_running(); });
+        if (!running) return control_error("no capture is running");
+        captures_->keep_finished(std::move(running), "stopped");
         return capture_status(now);
     }
     return control_error("usage: capture start [--mapping PORT/PROTO | --rule NAME | --host ADDRESS] [--count N] "
@@ -192,8 +209,9 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
 }
 
 std::string GatewayControl::capture_status(Instant now) {
-    captures_->expire(now);
-    auto s = captures_->status();
+    finish_due_capture(now);
+    // The running capture's count is the workers' to write.
+    auto s = engine_.with([&](PacketEngine&) { return captures_->status(); });
     if (!s) return control_error("no capture has run");
     if (!s->running && !s->error.empty()) return control_error(s->error);
     JsonObject o;
@@ -204,28 +222,40 @@ std::string GatewayControl::capture_status(Instant now) {
     return o.str();
 }
 
+void GatewayControl::finish_due_capture(Instant now) {
+    if (!captures_) return;
+    auto due = engine_.with([&](PacketEngine&) { return captures_->take_due(now); });
+    if (!due) return;
+    std::string reason = CaptureSlot::due_reason(*due);
+    captures_->keep_finished(std::move(due), std::move(reason));
+}
+
 // The mapping policy must refuse what static and timed forwards hold (729): the IGD
 // never opens a port behind their back, nor they behind its.
 void GatewayControl::tell_igd_reserved_ports() {
     if (!mapping_service_) return;
-    auto reserved = static_forward_ports(engine_.setup().firewall);
+    auto reserved = engine_.with([](const PacketEngine& e) { return static_forward_ports(e.setup().firewall); });
     for (const auto& t : timed_)
         reserved.emplace_back(t.forward.protocol, PortRange{t.forward.external.value, t.forward.external.value});
     mapping_service_->set_reserved_ports(std::move(reserved));
 }
 
 void GatewayControl::expire_timed_forwards(Instant now) {
-    auto ended = std::erase_if(timed_, [&](const TimedForward& t) {
+    std::vector<TimedForward> ended;
+    std::erase_if(timed_, [&](const TimedForward& t) {
         if (now < t.expires) return false;
-        engine_.close_port_mapping(t.forward.protocol, t.forward.external);
-        log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
-                  std::to_string(t.forward.external.value) + ") closed: its time is up");
+        ended.push_back(t);
         return true;
     });
-    if (ended > 0) {
-        tell_igd_reserved_ports();
-        save_state(now);
-    }
+    if (ended.empty()) return;
+    engine_.with([&](PacketEngine& engine) {
+        for (const auto& t : ended) engine.close_port_mapping(t.forward.protocol, t.forward.external);
+    });
+    for (const auto& t : ended)
+        log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
+                  std::to_string(t.forward.external.value) + ") closed: its time is up");
+    tell_igd_reserved_ports();
+    save_state(now);
 }
 
 std::optional<Instant> GatewayControl::next_forward_end() const {

@@ -32,6 +32,8 @@
 #include "engine_commands.hpp"
 #include "flow_handover.hpp"
 #include "gateway_control.hpp"
+#include "gateway_expiry.hpp"
+#include "locked_engine.hpp"
 #include "packet_capture.hpp"
 #include "reject_sender.hpp"
 #include "service_notifier.hpp"
@@ -265,8 +267,7 @@ SsdpServerOptions ssdp_server_options(const GatewayConfig& config, const EngineS
     return options;
 }
 
-void publish(const PacketEngine& engine, TrafficCounters& counters) {
-    auto c = engine.counters();
+void publish(const EngineCounters& c, TrafficCounters& counters) {
     // WANCommonInterfaceConfig counts the WAN side: sent = what left translated.
     counters.bytes_sent = c.outbound_bytes;
     counters.bytes_received = c.inbound_bytes;
@@ -391,9 +392,9 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     std::optional<StderrCapture> pupnp_output;
     if (config.upnp.enabled) pupnp_output.emplace("pupnp: ");
     // Everything that touches the engine (and the decision log, reject socket and
-    // capture slot the decisions use) holds this: the workers once per batch, the main
-    // loop for control commands, IGD commands, reload and expiry; PCP's PEER tries it.
-    std::mutex engine_lock;
+    // capture slot the decisions use) holds its lock: the workers once per batch, the
+    // main loop and gatewayctl for short copies and changes; PCP's PEER tries it.
+    LockedEngine locked_engine(engine);
     // The LAN-side front ends, started by the supervisor below once the LAN is ready.
     std::unique_ptr<InternetGatewayDevice> igd;
     std::unique_ptr<SsdpServer> ssdp;  // gatewayd's own SSDP beside the IGD, on the same LAN address
@@ -416,26 +417,22 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     std::vector<std::unique_ptr<QueueWorker>> workers;
     for (auto& queue : queues)
         workers.push_back(std::make_unique<QueueWorker>(
-            *queue, engine_lock,
+            *queue, locked_engine.mutex(),
             [&decider](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider.decide_batch(packets, verdicts, now);
             }));
-    GatewayControl control(engine, mapping_service.get(), nullptr, options.config_path, config, monotonic_now(),
+    GatewayControl control(locked_engine, mapping_service.get(), nullptr, options.config_path, config, monotonic_now(),
                            &captures, &workers);
     control.set_wan_monitor(&wan);
     control.set_lan_neighbours(&lan_neighbours);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
-    {
-        std::lock_guard lock(engine_lock);
-        for (const auto& command : commands.take()) apply_engine_command(engine, command);
-        control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
-    }
+    apply_queued_commands(locked_engine, commands);
+    control.restore_state(control_state_path(config), monotonic_now(), wall_clock_seconds());
     // The engine's view of a LAN service follows the address the front ends start on.
     // Source trust follows too: the interface's addresses now are the gateway's own.
     auto move_lan_services = [&](Ipv4Address lan) {
         std::vector<Ipv4Address> lan_addresses = interface_ipv4_addresses(config.lan_interface);
-        std::lock_guard lock(engine_lock);
-        engine.move_lan_services(lan, std::move(lan_addresses));
+        locked_engine.with([&](PacketEngine& e) { e.move_lan_services(lan, std::move(lan_addresses)); });
     };
     FrontEndSupervisor front_ends([&config] { return lan_readiness(config.lan_interface); });
     if (config.upnp.enabled)
@@ -475,7 +472,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                                 PcpConfig pcp;
                                 pcp.allow_third_party = config.port_control.pcp_allow_third_party;
                                 port_control->set_pcp_handler(
-                                    make_pcp_handler(lan, pcp, engine_outbound_mapping(engine, engine_lock)));
+                                    make_pcp_handler(lan, pcp, engine_outbound_mapping(engine, locked_engine.mutex())));
                             }
                             port_control->start();
                             control.set_port_control(port_control.get());
@@ -498,10 +495,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
 
     auto reload_on_signal = [&] {
         notifier.reloading("reloading " + options.config_path);
-        ReloadOutcome outcome = [&] {
-            std::lock_guard lock(engine_lock);
-            return control.reload();
-        }();
+        ReloadOutcome outcome = control.reload();
         // READY again whether applied or refused: either way the daemon runs on.
         notifier.ready(outcome.summary);
         if (outcome.applied) return log::info("SIGHUP: " + outcome.summary);
@@ -511,11 +505,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     // The WAN interface got another address: the engine and the hairpin rule move to it
     // before anything else (listeners included) hears of it.
     auto follow_wan_address = [&](Ipv4Address address) {
-        std::size_t ended = 0;
-        {
-            std::lock_guard lock(engine_lock);
-            ended = engine.change_wan_address(address);
-        }
+        std::size_t ended = locked_engine.with([&](PacketEngine& e) { return e.change_wan_address(address); });
         // The same set as at start (the IPv4 chains are replaced whole): the UPnP shields stay.
         QueueRuleSet rules = queue_rule_set(config, address);
         if (auto error = install_queue_rules(rules); !error.empty())
@@ -523,10 +513,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                        "hairpinned): " + error);
         wan.use_address(address, ended);
     };
-    auto answer = [&](const std::vector<std::string>& words) {
-        std::lock_guard lock(engine_lock);
-        return control.answer(words, monotonic_now());
-    };
+    // Without the engine lock: the control takes it only to copy or change (gateway_control.hpp).
+    auto answer = [&](const std::vector<std::string>& words) { return control.answer(words, monotonic_now()); };
 
     Instant next_expiry = monotonic_now() + expiry_interval;
     Instant next_watchdog = monotonic_now();
@@ -547,11 +535,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         poll(fds.data(), nfds_t(fds.size()), int(std::max<std::int64_t>(0, (wake - monotonic_now()).count())));
         // Control-plane changes as soon as they come: the workers decide the packets
         // meanwhile, so a mapping is open from the first batch after its grant.
-        if (fds[1].revents & POLLIN) {
-            auto taken = commands.take();
-            std::lock_guard lock(engine_lock);
-            for (const auto& command : taken) apply_engine_command(engine, command);
-        }
+        if (fds[1].revents & POLLIN) apply_queued_commands(locked_engine, commands);
         if (fds[3].revents & POLLIN)
             if (auto address = wan.take_address_change()) follow_wan_address(*address);
         if (fds[2].revents & POLLIN) wan.take_stun_result();
@@ -559,30 +543,27 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             if (signal == SIGHUP) reload_on_signal();
             else running = false;
         }
-        // Each answer takes the engine lock: a request waits at most one batch per worker.
+        // Each request takes the engine lock only for short copies: a 1 M-flow table is
+        // copied in parts (control_flow_snapshot.hpp).
         control_socket.serve(fds, answer, monotonic_now());
         // Outside the engine lock: starting pupnp or a socket is no work of the engine's.
         if (monotonic_now() >= next_expiry) front_ends.check(monotonic_now());
-        std::lock_guard lock(engine_lock);
         Instant now = monotonic_now();
         // Pinged from the loop itself at half the interval: a wedged loop gets restarted.
         if (auto interval = notifier.watchdog_interval(); interval && now >= next_watchdog) {
             notifier.watchdog_ping();
             next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
         }
-        if (mapping_service && now >= wake) mapping_service->expire_leases();
-        if (igd) igd->expire_pinholes();  // lock-free until a pinhole's lease has ended
-        control.expire_timed_forwards(now);
-        captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied
         // before the next packet.
-        for (const auto& command : commands.take()) apply_engine_command(engine, command);
-        if (now >= next_expiry) {
-            engine.expire_idle(now);
-            publish(engine, traffic);
+        const bool tick = now >= next_expiry;
+        EngineTally tally = expire_on_time({locked_engine, commands, mapping_service.get(), igd.get(), &control, &captures},
+                                           now, tick);
+        if (tick) {
+            publish(tally.counters, traffic);
             if (notifier.under_service_manager())
-                notifier.status(std::to_string(engine.flows().size()) + " flows, " +
-                                std::to_string(engine.mappings().size()) + " NAT mappings" +
+                notifier.status(std::to_string(tally.flows) + " flows, " +
+                                std::to_string(tally.nat_mappings) + " NAT mappings" +
                                 (mapping_service ? ", " + std::to_string(mapping_service->mapping_count()) +
                                                        " port mappings"
                                                  : std::string()));
