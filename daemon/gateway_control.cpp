@@ -70,7 +70,7 @@ std::string control_error(std::string_view message, const std::vector<std::strin
 
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
-GatewayControl::GatewayControl(PacketEngine& engine, PortMappingService* mapping_service,
+GatewayControl::GatewayControl(LockedEngine& engine, PortMappingService* mapping_service,
                                InternetGatewayDevice* igd, std::string config_path, GatewayConfig config,
                                Instant started, CaptureSlot* captures,
                                const std::vector<std::unique_ptr<QueueWorker>>* workers)
@@ -119,7 +119,7 @@ ReloadOutcome GatewayControl::reload() {
         outcome.errors.push_back(e.what());
     }
     if (outcome.errors.empty()) {
-        auto result = engine_.reconfigure(setup);
+        auto result = engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup); });
         outcome.errors = std::move(result.refused);
         for (const auto& closed : result.closed_mappings)
             log::warning("reload: the mapping on " + std::string(protocol_name(closed.protocol)) + " " +
@@ -130,11 +130,14 @@ ReloadOutcome GatewayControl::reload() {
         return outcome;
     }
     config_ = std::move(*loaded.config);
-    tell_igd_reserved_ports();
     // Timed forwards stay open unless a static forward now owns their port.
-    std::erase_if(timed_, [&](const TimedForward& t) {
-        return !engine_.has_port_mapping(t.forward.protocol, t.forward.external);
+    const std::size_t flows = engine_.with([&](const PacketEngine& engine) {
+        std::erase_if(timed_, [&](const TimedForward& t) {
+            return !engine.has_port_mapping(t.forward.protocol, t.forward.external);
+        });
+        return engine.flows().size();
     });
+    tell_igd_reserved_ports();
     // The file decides again which static forwards are on.
     switched_.clear();
     save_state(monotonic_now());
@@ -142,7 +145,7 @@ ReloadOutcome GatewayControl::reload() {
     outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
                       std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
                       std::string(filtering_behaviour_name(config_.firewall.filtering)) + "; " +
-                      std::to_string(engine_.flows().size()) + " flows kept";
+                      std::to_string(flows) + " flows kept";
     return outcome;
 }
 
@@ -174,20 +177,27 @@ std::string GatewayControl::delete_mapping(const std::vector<std::string>& words
 
 std::optional<std::string> GatewayControl::unknown_capture_subject(const CaptureFilter& filter) const {
     if (filter.rule) {
-        std::string names;
-        for (const auto& counter : engine_.rules().counters()) {
-            if (counter.name == *filter.rule) return std::nullopt;
-            names += (names.empty() ? "" : ", ") + std::string(counter.name);
-        }
-        return "no rule is named '" + *filter.rule + "' (" + (names.empty() ? "there are no rules" : "rules: " + names) +
+        // Copied in a short hold; the answer is written after it.
+        std::vector<std::string> names = engine_.with([](const PacketEngine& e) {
+            std::vector<std::string> copied;
+            for (const auto& counter : e.rules().counters()) copied.emplace_back(counter.name);
+            return copied;
+        });
+        if (std::find(names.begin(), names.end(), *filter.rule) != names.end()) return std::nullopt;
+        std::string listed;
+        for (const auto& name : names) listed += (listed.empty() ? "" : ", ") + name;
+        return "no rule is named '" + *filter.rule + "' (" + (names.empty() ? "there are no rules" : "rules: " + listed) +
                ")";
     }
     if (filter.mapping_protocol) {
         Protocol protocol = *filter.mapping_protocol;
         Port port = filter.mapping_port;
         // A NAT mapping (a LAN host's, or one a front end granted) or a forward holds it.
-        if (engine_.mappings().find_by_external(protocol, port) || engine_.forwards().target_of(protocol, port))
-            return std::nullopt;
+        bool held = engine_.with([&](const PacketEngine& e) {
+            return e.mappings().find_by_external(protocol, port) != nullptr ||
+                   e.forwards().target_of(protocol, port).has_value();
+        });
+        if (held) return std::nullopt;
         return "no mapping or forward holds " + std::to_string(port.value) + "/" + std::string(protocol_name(protocol)) +
                " (gatewayctl mappings lists them)";
     }
@@ -202,14 +212,28 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
         if (!parsed.request) return control_error(parsed.error);
         // A filter that names nothing would capture nothing, silently: refuse it instead.
         if (auto unknown = unknown_capture_subject(parsed.request->filter)) return control_error(*unknown);
-        parsed.request->filter.wan_address = engine_.wan_address();
-        if (auto error = captures_->start(*parsed.request, now); !error.empty()) return control_error(error);
+        parsed.request->filter.wan_address = engine_.with([](const PacketEngine& e) { return e.wan_address(); });
+        // The workers write to the slot's capture with the engine lock held: the capture
+        // goes in and out under it, its file is made, flushed and closed outside it.
+        finish_due_capture(now);
+        auto running = engine_.with([&](PacketEngine&) {
+            const PacketCapture* r = captures_->running();
+            return r ? std::optional(r->status()) : std::nullopt;
+        });
+        if (running) return control_error(capture_already_running(*running));
+        std::string error;
+        auto started = PacketCapture::start(*parsed.request, now, error);
+        if (!started) return control_error(error);
+        // Only this thread installs: nothing can have started one since the check.
+        engine_.with([&](PacketEngine&) { return captures_->install(started); });
         log::info("capture to " + parsed.request->path + " started (" + parsed.request->filter.to_string() + ")");
         return capture_status(now);
     }
     if (sub == "status" && words.size() == 2) return capture_status(now);
     if (sub == "stop" && words.size() == 2) {
-        if (!captures_->stop("stopped")) return control_error("no capture is running");
+        auto running = engine_.with([&](PacketEngine&) { return captures_->take_running(); });
+        if (!running) return control_error("no capture is running");
+        captures_->keep_finished(std::move(running), "stopped");
         return capture_status(now);
     }
     return control_error("usage: capture start [--mapping PORT/PROTO | --rule NAME | --host ADDRESS] [--count N] "
@@ -217,8 +241,9 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
 }
 
 std::string GatewayControl::capture_status(Instant now) {
-    captures_->expire(now);
-    auto s = captures_->status();
+    finish_due_capture(now);
+    // The running capture's count is the workers' to write.
+    auto s = engine_.with([&](PacketEngine&) { return captures_->status(); });
     if (!s) return control_error("no capture has run");
     if (!s->running && !s->error.empty()) return control_error(s->error);
     JsonObject o;
@@ -229,28 +254,40 @@ std::string GatewayControl::capture_status(Instant now) {
     return o.str();
 }
 
+void GatewayControl::finish_due_capture(Instant now) {
+    if (!captures_) return;
+    auto due = engine_.with([&](PacketEngine&) { return captures_->take_due(now); });
+    if (!due) return;
+    std::string reason = CaptureSlot::due_reason(*due);
+    captures_->keep_finished(std::move(due), std::move(reason));
+}
+
 // The mapping policy must refuse what static and timed forwards hold (729): the IGD
 // never opens a port behind their back, nor they behind its.
 void GatewayControl::tell_igd_reserved_ports() {
     if (!mapping_service_) return;
-    auto reserved = static_forward_ports(engine_.setup().firewall);
+    auto reserved = engine_.with([](const PacketEngine& e) { return static_forward_ports(e.setup().firewall); });
     for (const auto& t : timed_)
         reserved.emplace_back(t.forward.protocol, PortRange{t.forward.external.value, t.forward.external.value});
     mapping_service_->set_reserved_ports(std::move(reserved));
 }
 
 void GatewayControl::expire_timed_forwards(Instant now) {
-    auto ended = std::erase_if(timed_, [&](const TimedForward& t) {
+    std::vector<TimedForward> ended;
+    std::erase_if(timed_, [&](const TimedForward& t) {
         if (now < t.expires) return false;
-        engine_.close_port_mapping(t.forward.protocol, t.forward.external);
-        log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
-                  std::to_string(t.forward.external.value) + ") closed: its time is up");
+        ended.push_back(t);
         return true;
     });
-    if (ended > 0) {
-        tell_igd_reserved_ports();
-        save_state(now);
-    }
+    if (ended.empty()) return;
+    engine_.with([&](PacketEngine& engine) {
+        for (const auto& t : ended) engine.close_port_mapping(t.forward.protocol, t.forward.external);
+    });
+    for (const auto& t : ended)
+        log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
+                  std::to_string(t.forward.external.value) + ") closed: its time is up");
+    tell_igd_reserved_ports();
+    save_state(now);
 }
 
 std::optional<Instant> GatewayControl::next_forward_end() const {

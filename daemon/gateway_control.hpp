@@ -2,9 +2,12 @@
 // mappings), open and close forwards, delete UPnP mappings and reload the config file.
 // Each request becomes one JSON answer (control_socket.hpp has the wire protocol).
 //
-// Runs on the main loop with the engine lock held (the queue workers take it once per
-// batch), so it reads and changes the engine directly. UPnP mappings go through the IGD's
-// mapping policy, which sends its own commands to the engine.
+// Runs on the main loop, without the engine lock. It takes that lock itself, only to copy
+// what a view needs (the flow table in parts: control_flow_snapshot.hpp) or to carry out
+// one change to the engine; the JSON, the services' calls (their mutexes), the control
+// state file and the log lines all come after the hold (locked_engine.hpp has the rule,
+// docs/architecture.md the lock order). UPnP mappings go through the mapping service,
+// which sends its own commands to the engine.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include <vector>
 
 #include "config/gateway_config.hpp"
+#include "daemon/locked_engine.hpp"
 #include "firewall/packet_engine.hpp"
 
 namespace gw {
@@ -48,7 +52,7 @@ public:
     // `captures`: the daemon loop's capture slot; null = `capture` is refused.
     // `workers`: the queue workers, whose counters status shows; null = none shown.
     // `mapping_service`: null when no port mapping front end runs; `igd`: null when UPnP is off.
-    GatewayControl(PacketEngine& engine, PortMappingService* mapping_service, InternetGatewayDevice* igd,
+    GatewayControl(LockedEngine& engine, PortMappingService* mapping_service, InternetGatewayDevice* igd,
                    std::string config_path, GatewayConfig config,
                    Instant started, CaptureSlot* captures = nullptr,
                    const std::vector<std::unique_ptr<QueueWorker>>* workers = nullptr);
@@ -92,15 +96,19 @@ private:
     std::string capture_status(Instant now);
     // Why a capture filter names nothing that exists (a rule, a mapping or forward); none if it does.
     std::optional<std::string> unknown_capture_subject(const CaptureFilter& filter) const;
+    // Finishes the capture whose count or time is reached: taken out of the slot under the
+    // engine lock, its file flushed and closed after.
+    void finish_due_capture(Instant now);
     // IPv6 (gateway_control_ipv6.cpp): status's "ipv6" object, flows6, pinholes, pinhole add|delete.
     std::string ipv6_status() const;
     std::string ipv6_flows(Instant now) const;
     std::string pinholes() const;
     std::string pinhole_command(const std::vector<std::string>& words);
-    // The mapping service refuses grants on the ports enabled static forwards hold.
+    // The mapping service refuses grants on the ports enabled static forwards hold, and
+    // the timed forwards'. Takes the engine lock to copy the forwards, then the service's.
     void tell_igd_reserved_ports();
 
-    PacketEngine& engine_;
+    LockedEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
     const PortControlServer* port_control_ = nullptr;

@@ -65,21 +65,36 @@ constexpr std::string_view pinhole_usage =
     "usage: pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]  |  pinhole delete ID "
     "(ID 32768-65535: UPnP numbers its pinholes 1-32767; PORT 0 = any)";
 
+// What the IPv6 part of status shows, copied in one short hold of the engine lock.
+struct Ipv6Figures {
+    Ipv6FirewallCounters counters;
+    Ipv6FirewallConfig config;
+    std::vector<PinholeTable::Entry> pinholes;
+    std::size_t flows = 0, max_flows = 0;
+    std::uint64_t flows_expired = 0;
+};
+
+Ipv6Figures ipv6_figures(const PacketEngine& engine) {
+    const Ipv6Firewall& v6 = engine.ipv6();
+    return {v6.counters(), v6.config(), v6.pinholes().entries(), v6.flows().size(), v6.flows().capacity(),
+            v6.flows().expired_total()};
+}
+
 }  // namespace
 
 std::string GatewayControl::ipv6_status() const {
-    const Ipv6Firewall& v6 = engine_.ipv6();
-    const Ipv6FirewallCounters& c = v6.counters();
+    const Ipv6Figures v6 = engine_.with(ipv6_figures);
+    const Ipv6FirewallCounters& c = v6.counters;
     std::vector<std::string> pinholes, networks;
-    for (const auto& e : v6.pinholes().entries()) pinholes.push_back(pinhole_row(e));
-    for (const auto& n : v6.config().lan_networks) networks.push_back(json_quote(n.to_string()));
+    for (const auto& e : v6.pinholes) pinholes.push_back(pinhole_row(e));
+    for (const auto& n : v6.config.lan_networks) networks.push_back(json_quote(n.to_string()));
     return JsonObject()
-        .add("enabled", v6.config().enabled())
+        .add("enabled", v6.config.enabled())
         .add_raw("lan_networks", json_array(networks))
-        .add("flows", std::uint64_t(v6.flows().size()))
-        .add("max_flows", std::uint64_t(v6.flows().capacity()))
+        .add("flows", std::uint64_t(v6.flows))
+        .add("max_flows", std::uint64_t(v6.max_flows))
         .add("flows_created", c.flows_created)
-        .add("flows_expired", v6.flows().expired_total())
+        .add("flows_expired", v6.flows_expired)
         .add("pinhole_flows", c.pinhole_flows)
         .add("inbound_exchanges_evicted", c.inbound_exchanges_evicted)
         .add("packets_out", c.outbound_packets)
@@ -89,9 +104,18 @@ std::string GatewayControl::ipv6_status() const {
 }
 
 std::string GatewayControl::ipv6_flows(Instant now) const {
+    // Copied in one hold (the IPv6 table has no parts yet: lan.ipv6 max_flows bounds it);
+    // the rows are written after.
+    const auto flows = engine_.with([&](const PacketEngine& e) {
+        std::vector<Ipv6Flow> live;
+        live.reserve(e.ipv6().flows().size());
+        e.ipv6().flows().for_each([&](const Ipv6Flow& f) {
+            if (f.expires > now) live.push_back(f);
+        });
+        return live;
+    });
     std::vector<std::string> rows;
-    engine_.ipv6().flows().for_each([&](const Ipv6Flow& f) {
-        if (f.expires <= now) return;
+    for (const Ipv6Flow& f : flows) {
         std::string state = f.key.protocol == 6 ? std::string(tcp_state_name(f.tcp.state()))
                                                 : f.reply_seen ? "replied" : "unreplied";
         rows.push_back(JsonObject()
@@ -104,13 +128,14 @@ std::string GatewayControl::ipv6_flows(Instant now) const {
                            .add("packets", f.packets)
                            .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
                            .str());
-    });
+    }
     return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
 }
 
 std::string GatewayControl::pinholes() const {
+    const auto entries = engine_.with([](const PacketEngine& e) { return e.ipv6().pinholes().entries(); });
     std::vector<std::string> rows;
-    for (const auto& e : engine_.ipv6().pinholes().entries()) rows.push_back(pinhole_row(e));
+    for (const auto& e : entries) rows.push_back(pinhole_row(e));
     return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("pinholes", json_array(rows)).str();
 }
 
@@ -118,7 +143,8 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     if (words.size() == 3 && words[1] == "delete") {
         auto id = number_in(words[2], max_policy_pinhole_id + 1, 65535);
         if (!id) return control_error(pinhole_usage);
-        if (!engine_.close_pinhole(*id)) return control_error("no pinhole " + words[2]);
+        if (!engine_.with([&](PacketEngine& e) { return e.close_pinhole(*id); }))
+            return control_error("no pinhole " + words[2]);
         log::info("gatewayctl: pinhole " + words[2] + " closed");
         return control_ok("pinhole " + words[2] + " closed");
     }
@@ -144,7 +170,7 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
         if (!remote_port) return control_error(pinhole_usage);
         p.remote_port = *remote_port;
     }
-    engine_.open_pinhole(p);
+    engine_.with([&](PacketEngine& e) { return e.open_pinhole(p); });
     log::info("gatewayctl: pinhole " + words[2] + " open: " + protocol_text(p.protocol) + " to [" +
               p.internal_client.to_string() + "]:" + std::to_string(p.internal_port));
     return control_ok("pinhole " + words[2] + " open");

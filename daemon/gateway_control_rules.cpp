@@ -6,37 +6,57 @@
 #include "control_json.hpp"
 
 namespace gw {
+namespace {
+
+struct RuleRow {
+    std::string name;
+    RuleDirection direction;
+    RuleAction action;
+    std::uint64_t packets, bytes, rate_limited;
+};
+
+struct PolicyRow {
+    RuleDirection direction;
+    RuleAction action;
+    std::uint64_t packets, bytes;
+};
+
+}  // namespace
 
 std::string GatewayControl::rules() const {
-    const RuleTable& table = engine_.rules();
+    // Copied in one short hold; the JSON is written after it (locked_engine.hpp).
+    auto [rule_rows, policy_rows] = engine_.with([](const PacketEngine& e) {
+        const RuleTable& table = e.rules();
+        std::vector<RuleRow> rules;
+        for (const auto& c : table.counters())
+            rules.push_back({c.rule->name, c.rule->direction, c.rule->action, c.matched, c.bytes, c.rate_limited});
+        const DefaultPolicies p = table.policies();
+        std::vector<PolicyRow> policies;
+        for (auto [direction, action] : {std::pair{RuleDirection::inbound, p.inbound},
+                                         std::pair{RuleDirection::outbound, p.outbound},
+                                         std::pair{RuleDirection::input, p.input}})
+            policies.push_back({direction, action, table.policy_decisions(direction), table.policy_bytes(direction)});
+        return std::pair{std::move(rules), std::move(policies)};
+    });
     std::vector<std::string> rows;
-    for (const auto& counter : table.counters()) {
-        const FirewallRule& rule = *counter.rule;
+    for (const RuleRow& r : rule_rows)
         rows.push_back(JsonObject()
-                           .add("name", rule.name)
-                           .add("direction", rule_direction_name(rule.direction))
-                           .add("action", rule_action_name(rule.action))
-                           .add("packets", counter.matched)
-                           .add("bytes", counter.bytes)
-                           .add("rate_limited", counter.rate_limited)
+                           .add("name", r.name)
+                           .add("direction", rule_direction_name(r.direction))
+                           .add("action", rule_action_name(r.action))
+                           .add("packets", r.packets)
+                           .add("bytes", r.bytes)
+                           .add("rate_limited", r.rate_limited)
                            .str());
-    }
-    const DefaultPolicies policies = table.policies();
-    std::vector<std::string> policy_rows;
-    for (auto [direction, action] : {std::pair{RuleDirection::inbound, policies.inbound},
-                                     std::pair{RuleDirection::outbound, policies.outbound},
-                                     std::pair{RuleDirection::input, policies.input}})
-        policy_rows.push_back(JsonObject()
-                                  .add("direction", rule_direction_name(direction))
-                                  .add("action", rule_action_name(action))
-                                  .add("packets", table.policy_decisions(direction))
-                                  .add("bytes", table.policy_bytes(direction))
-                                  .str());
-    return JsonObject()
-        .add("ok", true)
-        .add_raw("rules", json_array(rows))
-        .add_raw("policies", json_array(policy_rows))
-        .str();
+    std::vector<std::string> policies;
+    for (const PolicyRow& p : policy_rows)
+        policies.push_back(JsonObject()
+                               .add("direction", rule_direction_name(p.direction))
+                               .add("action", rule_action_name(p.action))
+                               .add("packets", p.packets)
+                               .add("bytes", p.bytes)
+                               .str());
+    return JsonObject().add("ok", true).add_raw("rules", json_array(rows)).add_raw("policies", json_array(policies)).str();
 }
 
 }  // namespace gw

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include "control_flow_snapshot.hpp"
 #include "control_json.hpp"
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
@@ -105,15 +106,39 @@ std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers)
     return json_array(rows);
 }
 
+// What status shows of the engine, copied in one short hold of its lock.
+struct EngineFigures {
+    EngineCounters counters;
+    Ipv4Address wan_address;
+    std::string wan_interface, lan_interface;
+    FilteringBehaviour filtering{};
+    std::size_t flows = 0, nat_mappings = 0, rules = 0;
+};
+
+EngineFigures engine_figures(const PacketEngine& engine) {
+    const EngineSetup& setup = engine.setup();
+    EngineFigures f;
+    f.counters = engine.counters();
+    f.wan_address = engine.wan_address();
+    f.wan_interface = setup.wan_interface;
+    f.lan_interface = setup.lan_interface;
+    f.filtering = setup.firewall.filtering;
+    f.flows = engine.flows().size();
+    f.nat_mappings = engine.mappings().size();
+    f.rules = setup.firewall.rules.size();
+    return f;
+}
+
 }  // namespace
 
 std::string GatewayControl::status(Instant now) const {
-    const EngineCounters c = engine_.counters();
+    const EngineFigures engine = engine_.with(engine_figures);
+    const EngineCounters& c = engine.counters;
     JsonObject drops;
     for (std::size_t i = 1; i < drop_reason_count; ++i)
         if (c.drops[DropReason(i)] > 0) drops.add(drop_reason_name(DropReason(i)), c.drops[DropReason(i)]);
     // Without the daemon's WAN monitor (tests), the engine's WAN address judged alone.
-    const WanStatus alone = wan_status_for(engine_.wan_address(), std::nullopt, config_.cascade_mappings);
+    const WanStatus alone = wan_status_for(engine.wan_address, std::nullopt, config_.cascade_mappings);
     const WanStatus& wan = wan_ ? wan_->status() : alone;
     std::vector<std::string> warnings;
     if (auto warning = wan.warning()) warnings.push_back(json_quote(*warning));
@@ -192,24 +217,23 @@ std::string GatewayControl::status(Instant now) const {
         for (std::size_t r = 0; r < ssdp_refusal_count; ++r)
             ssdp.add("refused_" + std::string(ssdp_refusal_name(SsdpRefusal(r))), sc.responder.refused[r]);
     }
-    const auto& setup = engine_.setup();
     return JsonObject()
         .add("ok", true)
         .add("version", GATEWAYD_VERSION)
         .add("pid", std::int64_t(getpid()))
         .add("config_path", config_path_)
-        .add("wan_address", engine_.wan_address().to_string())
+        .add("wan_address", engine.wan_address.to_string())
         .add_raw("wan", wan_ ? wan_->json() : alone.json())
-        .add("wan_interface", setup.wan_interface)
-        .add("lan_interface", setup.lan_interface)
+        .add("wan_interface", engine.wan_interface)
+        .add("lan_interface", engine.lan_interface)
         .add("uptime_seconds", std::int64_t((now - started_).count() / 1000))
-        .add("filtering", filtering_behaviour_name(setup.firewall.filtering))
-        .add("flows", std::uint64_t(engine_.flows().size()))
-        .add("nat_mappings", std::uint64_t(engine_.mappings().size()))
+        .add("filtering", filtering_behaviour_name(engine.filtering))
+        .add("flows", std::uint64_t(engine.flows))
+        .add("nat_mappings", std::uint64_t(engine.nat_mappings))
         .add("upnp_mappings", std::uint64_t(mapping_service_ ? mapping_service_->mapping_count() : 0))
         .add("upnp", igd_ != nullptr)
         .add("timed_forwards", std::uint64_t(timed_.size()))
-        .add("rules", std::uint64_t(setup.firewall.rules.size()))
+        .add("rules", std::uint64_t(engine.rules))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
         .add_raw("upnp_pinholes", json_array(pinholes))
@@ -231,23 +255,17 @@ std::string GatewayControl::status(Instant now) const {
 }
 
 std::string GatewayControl::flows(const std::vector<std::string>& words, Instant now) const {
-    std::optional<Protocol> protocol;
-    std::optional<Ipv4Address> host;
-    std::optional<std::uint16_t> port;
+    FlowFilter filter;
     for (std::size_t i = 1; i < words.size(); i += 2) {
         bool has_value = i + 1 < words.size();
-        if (words[i] == "--proto" && has_value && (protocol = protocol_named(words[i + 1]))) continue;
-        if (words[i] == "--host" && has_value && (host = Ipv4Address::parse(words[i + 1]))) continue;
-        if (words[i] == "--port" && has_value && (port = port_number(words[i + 1]))) continue;
+        if (words[i] == "--proto" && has_value && (filter.protocol = protocol_named(words[i + 1]))) continue;
+        if (words[i] == "--host" && has_value && (filter.host = Ipv4Address::parse(words[i + 1]))) continue;
+        if (words[i] == "--port" && has_value && (filter.port = port_number(words[i + 1]))) continue;
         return control_error("usage: flows [--proto tcp|udp|icmp] [--host ADDRESS] [--port N]; '" + words[i] +
                              (has_value ? " " + words[i + 1] : std::string()) + "' is not understood");
     }
     std::vector<std::string> rows;
-    engine_.flows().for_each([&](const Flow& f) {
-        if (protocol && f.protocol != *protocol) return;
-        if (host && f.internal.address != *host && f.remote.address != *host) return;
-        if (port && f.internal.port.value != *port && f.external.value != *port && f.remote.port.value != *port)
-            return;
+    for (const Flow& f : snapshot_flows(engine_, filter))
         rows.push_back(JsonObject()
                            .add("protocol", protocol_name(f.protocol))
                            .add("state", flow_state(f))
@@ -257,7 +275,6 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
                            .add("origin", origin_name(f.origin))
                            .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
                            .str());
-    });
     return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
 }
 
@@ -273,7 +290,8 @@ std::string GatewayControl::mappings(Instant now) const {
             else o.add_null("lease_seconds");
             upnp.push_back(o.str());
         }
-    for (const auto& f : engine_.setup().firewall.forwards)
+    const auto static_forwards = engine_.with([](const PacketEngine& e) { return e.setup().firewall.forwards; });
+    for (const auto& f : static_forwards)
         forwards.push_back(JsonObject()
                                .add("name", f.name)
                                .add("protocol", protocol_name(f.protocol))
@@ -300,13 +318,14 @@ std::string GatewayControl::forwards(const std::vector<std::string>& words, Inst
         return control_error("usage: forwards enable|disable NAME, or forwards add NAME tcp|udp PORT ADDRESS:PORT "
                              "--for DURATION");
     bool enable = words[1] == "enable";
-    EngineSetup setup = engine_.setup();
+    EngineSetup setup = engine_.with([](const PacketEngine& e) { return e.setup(); });
     auto& list = setup.firewall.forwards;
     auto it = std::find_if(list.begin(), list.end(), [&](const PortForward& f) { return f.name == words[2]; });
     if (it == list.end()) return control_error("no static forward named '" + words[2] + "'");
     if (it->enabled == enable) return control_ok("forward " + words[2] + " is already " + words[1] + "d");
     it->enabled = enable;
-    auto result = engine_.reconfigure(setup);
+    // Only this thread changes the setup: nothing changed it since the copy above.
+    auto result = engine_.with([&](PacketEngine& e) { return e.reconfigure(setup); });
     if (!result.refused.empty()) return control_error("forward " + words[2] + " unchanged", result.refused);
     for (auto& f : config_.firewall.forwards)
         if (f.name == words[2]) f.enabled = enable;
@@ -330,26 +349,42 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
     auto seconds = duration_seconds(words[7]);
     if (!protocol || *protocol == Protocol::icmp || !external || !address || !internal_port || !seconds)
         return control_error(usage);
-    for (const auto& f : engine_.setup().firewall.forwards)
-        if (f.name == name) return control_error("a static forward is already named '" + name + "'");
+    struct Checked {
+        bool static_name_taken = false;
+        LanAddressClass lan_class = LanAddressClass::outside_lan;
+        std::vector<Ipv4Network> lan_networks;
+    };
+    const Checked checked = engine_.with([&](const PacketEngine& e) {
+        Checked c;
+        for (const auto& f : e.setup().firewall.forwards) c.static_name_taken |= f.name == name;
+        c.lan_class = e.lan_class_of(*address);
+        if (c.lan_class == LanAddressClass::outside_lan) c.lan_networks = e.setup().firewall.lan_networks;
+        return c;
+    });
+    if (checked.static_name_taken) return control_error("a static forward is already named '" + name + "'");
     for (const auto& t : timed_)
         if (t.name == name) return control_error("a timed forward is already named '" + name + "'");
     // The same rule as every mapping front end (issue 14): a LAN host, never the gateway
     // itself, a network or broadcast address.
-    switch (engine_.lan_class_of(*address)) {
+    switch (checked.lan_class) {
         case LanAddressClass::host: break;
         case LanAddressClass::outside_lan:
-            return control_error(words[5] + " is not on the LAN (" +
-                                 to_string_list(engine_.setup().firewall.lan_networks) + ")");
+            return control_error(words[5] + " is not on the LAN (" + to_string_list(checked.lan_networks) + ")");
         case LanAddressClass::gateway: return control_error(words[5] + " is the gateway itself, not a LAN host");
         case LanAddressClass::network:
         case LanAddressClass::broadcast:
             return control_error(words[5] + " is a network or broadcast address of the LAN, not a host");
     }
-    if (engine_.has_port_mapping(*protocol, Port{*external}))
-        return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
     DynamicForward forward{*protocol, Port{*external}, Endpoint{*address, Port{*internal_port}}, std::nullopt};
-    if (!engine_.open_port_mapping(forward))
+    // Checked and opened in one hold: nothing opens the port in between.
+    enum class Opening { opened, held_by_mapping, owned_by_static_forward };
+    const Opening opening = engine_.with([&](PacketEngine& e) {
+        if (e.has_port_mapping(*protocol, Port{*external})) return Opening::held_by_mapping;
+        return e.open_port_mapping(forward) ? Opening::opened : Opening::owned_by_static_forward;
+    });
+    if (opening == Opening::held_by_mapping)
+        return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
+    if (opening == Opening::owned_by_static_forward)
         return control_error(words[3] + " " + words[4] + " is owned by a static forward");
     timed_.push_back({name, forward, now + std::chrono::seconds(*seconds)});
     tell_igd_reserved_ports();

@@ -1,5 +1,5 @@
-// The running daemon: binds the queue, installs the queue rules, switches forwarding
-// on, translates until SIGTERM/SIGINT, then undoes all of it in reverse order.
+// From the loaded config to what the engine needs, and the daemon's options. The running
+// daemon itself is the Gateway (gateway.hpp).
 #pragma once
 
 #include "config/gateway_config.hpp"
@@ -28,9 +28,5 @@ struct DaemonOptions {
     std::string config_path;  // what SIGHUP and `gatewayctl reload` re-read; empty = reload refused
     std::string control_socket = default_control_socket;
 };
-
-// Runs until a stop signal; throws StartupError when a start-up step fails (after
-// undoing the steps already taken).
-void run_gateway(const GatewayConfig& config, const DaemonOptions& options = {});
 
 }  // namespace gw

@@ -6,7 +6,7 @@
 
 #include "config/config_reference.hpp"
 #include "config/gateway_config.hpp"
-#include "gateway_daemon.hpp"
+#include "gateway.hpp"
 #include "base/log.hpp"
 #include "pcap_replay.hpp"
 #include "base/startup_error.hpp"
@@ -108,7 +108,14 @@ int main(int argc, char** argv) {
         return exit_ok;
     }
     try {
-        gw::run_gateway(*loaded.config, {args.config_path, args.control_socket});
+        gw::Gateway gateway;
+        if (auto configured = gateway.configure(*loaded.config, {args.config_path, args.control_socket}); !configured) {
+            gw::log::error(configured.error().message);
+            return exit_failure;
+        }
+        gateway.start();
+        gateway.run();
+        gateway.stop();
     } catch (const gw::StartupError& e) {
         gw::log::error(e.what());
         return exit_failure;

@@ -219,31 +219,57 @@ CaptureStatus PacketCapture::status() const {
             request_.seconds, ended_by_, error_};
 }
 
+std::string capture_already_running(const CaptureStatus& s) {
+    return "a capture is already running (" + s.path + ", " + std::to_string(s.records) + " of " +
+           std::to_string(s.max_records) + " records); one capture at a time";
+}
+
 std::string CaptureSlot::start(const CaptureRequest& request, Instant now) {
     expire(now);
-    if (running_) {
-        auto s = running_->status();
-        return "a capture is already running (" + s.path + ", " + std::to_string(s.records) + " of " +
-               std::to_string(s.max_records) + " records); one capture at a time";
-    }
+    if (running_) return capture_already_running(running_->status());
     std::string error;
     auto capture = PacketCapture::start(request, now, error);
     if (!capture) return error;
-    running_ = std::move(capture);
-    last_.reset();
+    install(capture);
     return "";
 }
 
 void CaptureSlot::expire(Instant now) {
-    if (!running_ || !running_->due(now)) return;
-    stop(running_->status().records >= running_->status().max_records ? "count" : "time");
+    if (auto due = take_due(now)) {
+        std::string reason = due_reason(*due);
+        keep_finished(std::move(due), std::move(reason));
+    }
 }
 
 bool CaptureSlot::stop(std::string ended_by) {
-    if (!running_) return false;
-    running_->finish(std::move(ended_by));
-    last_ = std::move(running_);
+    auto running = take_running();
+    if (!running) return false;
+    keep_finished(std::move(running), std::move(ended_by));
     return true;
+}
+
+bool CaptureSlot::install(std::unique_ptr<PacketCapture>& capture) {
+    if (running_) return false;
+    running_ = std::move(capture);
+    last_.reset();
+    return true;
+}
+
+std::unique_ptr<PacketCapture> CaptureSlot::take_running() { return std::move(running_); }
+
+std::unique_ptr<PacketCapture> CaptureSlot::take_due(Instant now) {
+    if (!running_ || !running_->due(now)) return nullptr;
+    return std::move(running_);
+}
+
+void CaptureSlot::keep_finished(std::unique_ptr<PacketCapture> capture, std::string ended_by) {
+    if (!capture) return;
+    capture->finish(std::move(ended_by));
+    last_ = std::move(capture);
+}
+
+std::string CaptureSlot::due_reason(const PacketCapture& capture) {
+    return capture.status().records >= capture.status().max_records ? "count" : "time";
 }
 
 std::optional<CaptureStatus> CaptureSlot::status() const {

@@ -101,7 +101,16 @@ private:
     std::string ended_by_, error_;
 };
 
+// Why a second capture is refused while `running` runs.
+std::string capture_already_running(const CaptureStatus& running);
+
 // The daemon's one capture at a time, and the last one's outcome once it ended.
+//
+// The workers write to running() with the engine lock held, so the daemon swaps the
+// capture in and out under that lock and opens, flushes and closes its file outside it
+// (STYLE: no file I/O under the engine lock): PacketCapture::start, then install(); and
+// take_running() or take_due(), then keep_finished(). start(), expire() and stop() do
+// both steps at once, for a caller alone with the slot.
 class CaptureSlot {
 public:
     // Null when no capture is running: the packet path's only cost.
@@ -115,6 +124,18 @@ public:
     // The running or the last capture; nullopt when none has run.
     std::optional<CaptureStatus> status() const;
     ~CaptureSlot() { stop("stopping"); }
+
+    // Under the engine lock, no I/O: the capture that now runs (none may be running:
+    // false, and `capture` is left as it was).
+    bool install(std::unique_ptr<PacketCapture>& capture);
+    // Under the engine lock, no I/O: the running capture taken out (null if none), or
+    // only when its count or time is reached.
+    std::unique_ptr<PacketCapture> take_running();
+    std::unique_ptr<PacketCapture> take_due(Instant now);
+    // Without the lock: finishes (flushes, closes) a capture taken out and keeps its outcome.
+    void keep_finished(std::unique_ptr<PacketCapture> capture, std::string ended_by);
+    // Why a capture ended when take_due() took it: its count, else its time.
+    static std::string due_reason(const PacketCapture& capture);
 
 private:
     std::unique_ptr<PacketCapture> running_, last_;

@@ -366,6 +366,21 @@ void FlowTable::for_each(const std::function<void(const Flow&)>& visit) const {
         if (slots_[id].in_use) visit(slots_[id]);
 }
 
+FlowId FlowTable::for_each_from(FlowId from, std::size_t max_flows,
+                                const std::function<void(const Flow&)>& visit) const {
+    std::size_t visited = 0, looked_at = 0;
+    const std::size_t max_looked_at = 8 * max_flows;
+    for (FlowId id = std::max<FlowId>(from, 1); id <= high_water_; ++id) {
+        if (visited == max_flows || looked_at == max_looked_at) return id;
+        ++looked_at;
+        if (slots_[id].in_use) {
+            visit(slots_[id]);
+            ++visited;
+        }
+    }
+    return 0;
+}
+
 std::size_t FlowTable::remove(FlowId id) {
     std::size_t removed = 1;
     Flow& f = slots_[id];

@@ -99,6 +99,12 @@ public:
     static constexpr std::size_t eviction_scan_depth = 1024;
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
     void for_each(const std::function<void(const Flow&)>& visit) const;
+    // A part of for_each: visits the live flows in record order from record `from` (1 to
+    // start) until `max_flows` were visited or 8 times as many records were looked at,
+    // and returns the record the next part starts from, or 0 when the table is done.
+    // gatewayctl copies a table of millions this way, one short hold of the engine lock
+    // per part (control_flow_snapshot.hpp).
+    FlowId for_each_from(FlowId from, std::size_t max_flows, const std::function<void(const Flow&)>& visit) const;
 
     // Memory held by the table (records and indexes), for the benchmark's accounting.
     std::size_t memory_bytes() const;

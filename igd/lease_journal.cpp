@@ -18,7 +18,8 @@ std::string system_error(std::string_view what, const std::string& path, int err
 
 }  // namespace
 
-LeaseJournal::LeaseJournal(std::string path, LeaseSync sync) : path_(std::move(path)), sync_(sync) {
+LeaseJournal::LeaseJournal(std::string path, LeaseSync sync, JournalStorage& storage)
+    : path_(std::move(path)), sync_(sync), storage_(storage) {
     if (sync_ == LeaseSync::second) syncer_ = std::jthread([this](std::stop_token stop) { sync_in_background(stop); });
 }
 
@@ -33,7 +34,7 @@ LeaseJournal::~LeaseJournal() {
 void LeaseJournal::close_file() {
     std::lock_guard lock(fd_mutex_);
     if (fd_ >= 0) {
-        if (unsynced_) fdatasync(fd_);
+        if (unsynced_) (void)storage_.flush(fd_);
         close(fd_);
     }
     fd_ = -1;
@@ -52,7 +53,7 @@ void LeaseJournal::sync_in_background(std::stop_token stop) {
         unsynced_ = false;
         lock.unlock();
         if (fd >= 0) {
-            fdatasync(fd);
+            (void)storage_.flush(fd);
             close(fd);
         }
         lock.lock();
@@ -90,8 +91,8 @@ std::optional<std::string> LeaseJournal::append(std::string_view lines) {
         return std::nullopt;
     }
     // fdatasync, not fsync: the data and the new size are what a replay needs.
-    if (fdatasync(fd_) != 0) {
-        auto error = system_error("cannot fdatasync", path_, errno);
+    if (auto flushed = storage_.flush(fd_); !flushed) {
+        auto error = "cannot fdatasync " + path_ + ": " + flushed.error().message;
         close_file();
         return error;
     }

@@ -34,6 +34,7 @@
 #include <thread>
 
 #include "igd/igd_config.hpp"
+#include "igd/journal_storage.hpp"
 
 namespace gw {
 
@@ -43,7 +44,9 @@ public:
     // three mappings is not rewritten on every other change.
     static constexpr std::size_t min_lines_before_compaction = 64;
 
-    explicit LeaseJournal(std::string path, LeaseSync sync = LeaseSync::change);
+    // `storage`: how appends reach the disk (journal_storage.hpp); it outlives the journal.
+    explicit LeaseJournal(std::string path, LeaseSync sync = LeaseSync::change,
+                          JournalStorage& storage = system_journal_storage());
     ~LeaseJournal();
     LeaseJournal(const LeaseJournal&) = delete;
     LeaseJournal& operator=(const LeaseJournal&) = delete;
@@ -67,6 +70,7 @@ private:
 
     std::string path_;
     LeaseSync sync_;
+    JournalStorage& storage_;
     int fd_ = -1;
     std::size_t lines_ = 0;  // in the file, header included
     // LeaseSync::second: appended but not flushed yet; guards fd_ against the sync thread.

@@ -17,11 +17,11 @@ std::string describe_port(const PortMapping& m) {
 }  // namespace
 
 PortMappingService::PortMappingService(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved,
-                                       EngineCommandQueue& commands)
+                                       EngineCommandQueue& commands, JournalStorage& storage)
     : config_(config),
       commands_(commands),
       policy_(config, std::move(reserved)),
-      journal_(config.lease_file, config.lease_sync) {}
+      journal_(config.lease_file, config.lease_sync, storage) {}
 
 PortMappingService::~PortMappingService() {
     if (!started_) return;

@@ -14,7 +14,9 @@
 // thread, the daemon's loop); everything shared is behind `mutex_`. next_lease_end()
 // and mapping_count() are lock-free (the daemon's loop asks on every turn). Change
 // listeners run with the lock held, in the order of the changes: they must not call
-// back into the service.
+// back into the service. The lock is held across a journal fdatasync: nobody may call in
+// with the engine lock held (docs/architecture.md, Threads and locks), or a slow disk
+// would stall the packet workers.
 #pragma once
 
 #include <atomic>
@@ -44,9 +46,9 @@ public:
 
     // `config`: the policy (permissions, limits, leases) and the lease file; its
     // permissions are final (see effective_upnp_permissions). `reserved`: the ports
-    // static forwards hold (729).
+    // static forwards hold (729). `storage`: how the lease journal reaches the disk.
     PortMappingService(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved,
-                       EngineCommandQueue& commands);
+                       EngineCommandQueue& commands, JournalStorage& storage = system_journal_storage());
     // Leaves the lease file compact (one line a mapping) when start() ran.
     ~PortMappingService();
     PortMappingService(const PortMappingService&) = delete;

@@ -68,7 +68,8 @@ TEST_CASE("a bad control state line is reported with its number and the others a
 TEST_CASE("a timed forward outlives a restart of its control plane with the time it had left") {
     TempDir dir;
     PacketEngine before(engine_setup());
-    GatewayControl control(before, nullptr, nullptr, "", GatewayConfig{}, t0);
+    LockedEngine locked_before(before);
+    GatewayControl control(locked_before, nullptr, nullptr, "", GatewayConfig{}, t0);
     control.restore_state(dir.file(), t0, wall_clock_seconds());  // nothing there yet: starts empty
     auto answer = control.answer({"forwards", "add", "for-a-while", "tcp", "5000", "192.168.1.10:5000", "--for", "60s"}, t0);
     REQUIRE(answer.find("\"ok\":true") != std::string::npos);
@@ -77,7 +78,8 @@ TEST_CASE("a timed forward outlives a restart of its control plane with the time
     SECTION("restarted 10 s later: open again, closing 50 s later") {
         PacketEngine after(engine_setup());
         CHECK_FALSE(after.has_port_mapping(Protocol::tcp, Port{5000}));
-        GatewayControl restarted(after, nullptr, nullptr, "", GatewayConfig{}, t0);
+        LockedEngine locked_after(after);
+        GatewayControl restarted(locked_after, nullptr, nullptr, "", GatewayConfig{}, t0);
         Instant now = t0 + 1h;  // the new process's clock means nothing to the file
         restarted.restore_state(dir.file(), now, wall_clock_seconds() + 10);
         CHECK(after.has_port_mapping(Protocol::tcp, Port{5000}));
@@ -91,7 +93,8 @@ TEST_CASE("a timed forward outlives a restart of its control plane with the time
     }
     SECTION("restarted after its end: not reopened") {
         PacketEngine after(engine_setup());
-        GatewayControl restarted(after, nullptr, nullptr, "", GatewayConfig{}, t0);
+        LockedEngine locked_after(after);
+        GatewayControl restarted(locked_after, nullptr, nullptr, "", GatewayConfig{}, t0);
         restarted.restore_state(dir.file(), t0, wall_clock_seconds() + 61);
         CHECK_FALSE(after.has_port_mapping(Protocol::tcp, Port{5000}));
         CHECK_FALSE(restarted.next_forward_end());
@@ -111,13 +114,15 @@ TEST_CASE("a static forward switched off by gatewayctl stays off after a restart
     config.firewall = setup.firewall;
 
     PacketEngine before(setup);
-    GatewayControl control(before, nullptr, nullptr, "", config, t0);
+    LockedEngine locked_before(before);
+    GatewayControl control(locked_before, nullptr, nullptr, "", config, t0);
     control.restore_state(dir.file(), t0, wall_clock_seconds());
     REQUIRE(control.answer({"forwards", "disable", "web"}, t0).find("\"ok\":true") != std::string::npos);
 
     PacketEngine after(setup);
     REQUIRE(after.setup().firewall.forwards.front().enabled);
-    GatewayControl restarted(after, nullptr, nullptr, "", config, t0);
+    LockedEngine locked_after(after);
+    GatewayControl restarted(locked_after, nullptr, nullptr, "", config, t0);
     restarted.restore_state(dir.file(), t0, wall_clock_seconds());
     CHECK_FALSE(after.setup().firewall.forwards.front().enabled);
 }

@@ -13,7 +13,8 @@ TEST_CASE("gatewayctl pinholes take ids above the UPnP policy's, and only those"
     setup.firewall.ipv6.lan_networks = {*Ipv6Network::parse("2001:db8:1::/64")};
     setup.firewall.ipv6.max_flows = 64;
     PacketEngine engine(setup);
-    GatewayControl control(engine, nullptr, nullptr, "", GatewayConfig{}, t0);
+    LockedEngine locked_engine(engine);
+    GatewayControl control(locked_engine, nullptr, nullptr, "", GatewayConfig{}, t0);
     auto ok = [&](std::vector<std::string> words) {
         auto answer = parse_json(control.answer(words, t0));
         REQUIRE(answer);

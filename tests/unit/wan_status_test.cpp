@@ -123,7 +123,8 @@ TEST_CASE("gatewayctl status shows the WAN address's class, the cascade and the 
     EngineSetup setup = engine_setup();
     setup.nat.wan_address = ip("10.0.0.2");
     PacketEngine engine(setup);
-    GatewayControl control(engine, nullptr, nullptr, "", GatewayConfig{}, t0);
+    LockedEngine locked_engine(engine);
+    GatewayControl control(locked_engine, nullptr, nullptr, "", GatewayConfig{}, t0);
     auto status = parse_json(control.answer({"status"}, t0));
     REQUIRE(status);
     const JsonValue* wan = status->member("wan");
