@@ -81,7 +81,9 @@ std::string GatewayControl::ipv6_status() const {
         .add("flows_created", c.flows_created)
         .add("flows_expired", v6.flows().expired_total())
         .add("pinhole_flows", c.pinhole_flows)
-        .add("inbound_exchanges_evicted", c.inbound_exchanges_evicted)
+        .add("flows_evicted", v6.flows().evicted_total())
+        .add("embryonic_flows", std::uint64_t(v6.flows().embryonic_count()))
+        .add("inbound_exchanges_untracked", c.inbound_exchanges_untracked)
         .add("packets_out", c.outbound_packets)
         .add("packets_in", c.inbound_packets)
         .add_raw("pinholes", json_array(pinholes))
@@ -91,7 +93,7 @@ std::string GatewayControl::ipv6_status() const {
 std::string GatewayControl::ipv6_flows(Instant now) const {
     std::vector<std::string> rows;
     engine_.ipv6().flows().for_each([&](const Ipv6Flow& f) {
-        if (f.expires <= now) return;
+        if (engine_.ipv6().flows().is_expired(f, now)) return;
         std::string state = f.key.protocol == 6 ? std::string(tcp_state_name(f.tcp.state()))
                                                 : f.reply_seen ? "replied" : "unreplied";
         rows.push_back(JsonObject()
