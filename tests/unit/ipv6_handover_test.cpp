@@ -4,6 +4,11 @@
 // otherwise drop.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "daemon/flow_handover.hpp"
 #include "engine_setup.hpp"
 #include "firewall/flow_snapshot.hpp"
 #include "ipv6_packet_builder.hpp"
@@ -88,6 +93,28 @@ TEST_CASE("an established IPv6 connection carries on in a new engine, with the d
     CHECK(fresh.judge_ipv6_inbound(data, later).reason == DropReason::denied_by_policy);
     // A second restore of the same flows finds them there: duplicates are refused.
     CHECK(after.restore_ipv6_flows(saved, 250s, later).refused == 1);
+}
+
+TEST_CASE("a graceful stop writes the IPv6 flows beside the IPv4 snapshot, and the next start reads and removes both") {
+    const auto dir = std::filesystem::temp_directory_path() / ("gw_ipv6_handover_" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string path = (dir / "flows.snapshot").string();
+    const std::int64_t wall = 1767225600000;
+    PacketEngine before(ipv6_setup());
+    REQUIRE(before.judge_ipv6_outbound(v6::udp(lan_host, 5353, remote_host, 53), t0).verdict == Verdict::forward);
+    FlowHandoverSaved saved = save_flow_snapshot(path, before, t0 + 1s, wall);
+    CHECK(saved.written);
+    CHECK(saved.ipv6_flows == 1);
+    CHECK(std::filesystem::exists(ipv6_flow_snapshot_path(path)));
+
+    PacketEngine after(ipv6_setup());
+    const Instant later = t0 + 1h;
+    restore_flow_snapshot(path, after, later, wall + 2000);
+    CHECK_FALSE(std::filesystem::exists(path));
+    CHECK_FALSE(std::filesystem::exists(ipv6_flow_snapshot_path(path)));
+    CHECK(after.ipv6().flows().size() == 1);
+    CHECK(after.judge_ipv6_inbound(v6::udp(remote_host, 53, lan_host, 5353), later).verdict == Verdict::forward);
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace gw
