@@ -149,6 +149,29 @@ EnginePath engine_path_of(ReplayDirection d, bool ipv6) {
     }
 }
 
+// What the engine is given of an IPv4 packet, and where it goes; false: not given to it.
+bool ipv4_fate_of(const EngineSetup& setup, std::span<const std::uint8_t> packet, PacketFate& fate) {
+    const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
+    if (ip->version() != 4) return false;
+    fate.source = ip->source();
+    fate.destination = ip->destination();
+    fate.protocol = ip->protocol;
+    const std::size_t ihl = ip->header_length();
+    if ((ip->protocol == 6 || ip->protocol == 17) && ip->fragment_offset_units() == 0 && packet.size() >= ihl + 4) {
+        fate.source_port = std::uint16_t((packet[ihl] << 8) | packet[ihl + 1]);
+        fate.destination_port = std::uint16_t((packet[ihl + 2] << 8) | packet[ihl + 3]);
+    }
+    fate.direction = direction_of(setup, fate.source, fate.destination);
+    return given_to_engine(fate.direction);
+}
+
+bool ipv6_fate_of(const EngineSetup& setup, std::span<const std::uint8_t> packet, PacketFate& fate) {
+    if (packet.size() < Ipv6PacketView::fixed_header_length) return false;
+    fate.ipv6 = true;
+    fate.direction = ipv6_direction_of(setup, ipv6_address_at(&packet[8]), ipv6_address_at(&packet[24]));
+    return given_to_engine(fate.direction);
+}
+
 // The engine loop: nothing here touches a file. `fates[i]` receives packet i's fate.
 // Consecutive packets with the same timestamp (in the engine's milliseconds) are judged
 // as one batch (PacketEngine::judge_batch: the same results, their flow lookups' cache
@@ -184,30 +207,14 @@ void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory&
             link.ethertype_offset ? (frame[*link.ethertype_offset] << 8) | frame[*link.ethertype_offset + 1] : 0;
         if (link.ethertype_offset && ethertype != ethertype_ipv4 && ethertype != ethertype_ipv6) continue;
         std::span<std::uint8_t> packet(frame + link.header_length, caplen - link.header_length);
-        if ((packet[0] >> 4) == 6) {
-            if (packet.size() < Ipv6PacketView::fixed_header_length) continue;
-            fate.ipv6 = true;
-            fate.direction = ipv6_direction_of(setup, ipv6_address_at(&packet[8]), ipv6_address_at(&packet[24]));
-            if (!given_to_engine(fate.direction)) continue;
-            batch.push_back({packet, engine_path_of(fate.direction, true), L4Checksum::complete});
-            batch_fates.push_back(i);
-            batch_now = now;
+        const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
+        if (ip->version() == 6) {
+            if (!ipv6_fate_of(setup, packet, fate)) continue;
+        } else if (!ipv4_fate_of(setup, packet, fate)) {
             continue;
         }
-        const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
-        if (ip->version() != 4) continue;
-        fate.source = ip->source();
-        fate.destination = ip->destination();
-        fate.protocol = ip->protocol;
-        const std::size_t ihl = ip->header_length();
-        if ((ip->protocol == 6 || ip->protocol == 17) && ip->fragment_offset_units() == 0 && packet.size() >= ihl + 4) {
-            fate.source_port = std::uint16_t((packet[ihl] << 8) | packet[ihl + 1]);
-            fate.destination_port = std::uint16_t((packet[ihl + 2] << 8) | packet[ihl + 3]);
-        }
-        fate.direction = direction_of(setup, fate.source, fate.destination);
-        if (!given_to_engine(fate.direction)) continue;
         // A capture holds finished checksums (offloads are resolved on the wire).
-        batch.push_back({packet, engine_path_of(fate.direction, false), L4Checksum::complete});
+        batch.push_back({packet, engine_path_of(fate.direction, fate.ipv6), L4Checksum::complete});
         batch_fates.push_back(i);
         batch_now = now;
     }

@@ -19,12 +19,6 @@ FlowTableCore<D, R, A>::FlowTableCore(std::uint32_t max_flows, const NatTimeouts
       flows_per_host_(std::min(BasicLanHostCounts<A>::default_max_hosts, max_flows)) {}
 
 template <class D, class R, class A>
-std::size_t FlowTableCore<D, R, A>::list_of(const R& f) {
-    IdleGroup group = f.embryonic ? IdleGroup::embryonic : D::started_by_lan(f) ? IdleGroup::lan_started : IdleGroup::other;
-    return list_in(group, f.timeout_class);
-}
-
-template <class D, class R, class A>
 R* FlowTableCore<D, R, A>::live_or_reclaimed(Id id, Instant now) {
     if (id == 0) return nullptr;
     if (is_expired(slots_[id], now)) {
@@ -151,14 +145,12 @@ typename FlowTableCore<D, R, A>::Id FlowTableCore<D, R, A>::oldest_of_all() cons
     return oldest;
 }
 
+// touch()'s slow path: the flow changes list (another timeout class, or answered at last)
+// or is not last on its own.
 template <class D, class R, class A>
-void FlowTableCore<D, R, A>::touch(R& flow, TimeoutClass timeout_class, Instant now) {
+void FlowTableCore<D, R, A>::move_on_idle_lists(R& flow, TimeoutClass timeout_class) {
     Id id = id_of(flow);
-    // Replayed captures may run backwards by a little; never move activity back in time.
-    if (now > flow.last_activity) flow.last_activity = now;
     bool embryonic = flow.embryonic && D::is_embryonic(flow);  // once answered, never again
-    // Already last on its list (a busy flow): nothing to move. Moving costs the records
-    // of both neighbours, two cache misses per packet with a million flows.
     if (timeout_class == flow.timeout_class && embryonic == flow.embryonic && idle_tail_[list_of(flow)] == id) return;
     idle_unlink(id);
     flow.timeout_class = timeout_class;
