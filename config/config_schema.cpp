@@ -175,7 +175,7 @@ std::vector<SchemaKey> build_schema() {
          "Most flows one LAN host may start at once, 1 to " + std::to_string(max_mappings_limit) +
              " (in effect at most nat.max_mappings); at it, a new flow takes the place of the host's own "
              "oldest half-open or closing TCP flow, else it is dropped and counted (host_flow_limit), so one "
-             "host cannot fill the table for the others.",
+             "host cannot fill the table for the others. IPv6 too: each LAN address, in firewall.ipv6.max_flows.",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.flows_per_host); },
          [](const C& c) { return std::to_string(c.limits.flows_per_host); }},
         {"nat.max_ports_per_host", ValueType::integer, false,
@@ -187,7 +187,9 @@ std::vector<SchemaKey> build_schema() {
          "Most flows started from the WAN (forwards, DMZ, mappings) that may wait unanswered or with "
          "TCP not established, 1 to " + std::to_string(max_mappings_limit) +
              "; beyond it new ones are dropped and counted (embryonic_limit). When the table is full "
-             "these are evicted first, so a spoofed-SYN flood cannot lock the LAN out.",
+             "these are evicted first, so a spoofed-SYN flood cannot lock the LAN out. IPv6 too: flows through "
+             "pinholes and inbound rules, and exchanges the input rules admit to the gateway itself (beyond it "
+             "delivered untracked).",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.embryonic_inbound); },
          [](const C& c) { return std::to_string(c.limits.embryonic_inbound); }},
         {"nfqueue.queue", ValueType::integer, false,

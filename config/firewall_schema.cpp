@@ -294,7 +294,9 @@ std::vector<SchemaKey> firewall_schema_keys() {
          [](const N& v, C& c) { return store(read_host_address(v.Scalar()), c.firewall.dmz_host); },
          [](const C& c) { return c.firewall.dmz_host ? c.firewall.dmz_host->to_string() : std::string(); }},
         {"firewall.ipv6.max_flows", ValueType::integer, false,
-         "Most concurrent IPv6 flows, 1024 to 4194304 (memory taken at start); a new flow beyond is dropped and "
+         "Most concurrent IPv6 flows, 1024 to 4194304 (memory taken at start); when full, a new flow evicts one "
+         "as in the IPv4 table (nat.max_mappings: half-open WAN-started flows first, then the oldest flow of the "
+         "LAN address that started the most; counted as flows_evicted), and what finds no room is dropped and "
          "counted (ipv6_flow_table_full).",
          [](const N& v, C& c) { return store_integer(v, 1024, 4194304, c.firewall.ipv6.max_flows); },
          [](const C& c) { return std::to_string(c.firewall.ipv6.max_flows); }},

@@ -26,6 +26,8 @@ std::string state_directory(const GatewayConfig& config) {
 
 std::string flow_snapshot_path(const GatewayConfig& config) { return state_directory(config) + "/flows.snapshot"; }
 
+std::string ipv6_flow_snapshot_path(const std::string& path) { return path + ".ipv6"; }
+
 std::string control_state_path(const GatewayConfig& config) { return state_directory(config) + "/control-state"; }
 
 std::int64_t wall_clock_ms() {
@@ -33,6 +35,68 @@ std::int64_t wall_clock_ms() {
     clock_gettime(CLOCK_REALTIME, &ts);
     return std::int64_t(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
+
+namespace {
+
+// The IPv6 flows, when there are any: a gateway that forwards no IPv6 writes no file.
+void save_ipv6_flow_snapshot(const std::string& path, const PacketEngine& engine, Instant now, std::int64_t wall_now_ms,
+                             FlowHandoverSaved& saved) {
+    Ipv6FlowSnapshot snapshot{wall_now_ms, engine.save_ipv6_flows(now)};
+    if (snapshot.flows.empty()) return;
+    for (const auto& f : snapshot.flows)
+        if (f.key.protocol == 6 && f.tcp.state == std::uint8_t(TcpState::established)) ++saved.established_tcp;
+    auto bytes = encode_ipv6_flow_snapshot(snapshot);
+    std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    if (auto error = write_lease_file_atomically(path, text)) {
+        log::error("IPv6 flow snapshot " + path + ": " + *error + "; the next start begins without these flows");
+        return;
+    }
+    saved.ipv6_flows = snapshot.flows.size();
+    log::info("flow snapshot: " + std::to_string(saved.ipv6_flows) + " IPv6 flows saved to " + path);
+}
+
+// Reads and deletes the file at `path` (read once, refused once); what it held, or why nothing.
+Expected<std::vector<std::uint8_t>, Error> take_snapshot_file(const std::string& path) {
+    std::error_code error;
+    auto size = std::filesystem::file_size(path, error);
+    if (error) return unexpected(Error{error.message()});
+    std::vector<std::uint8_t> bytes;
+    if (size <= max_snapshot_bytes) {
+        std::ifstream in(path, std::ios::binary);
+        bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::error_code ignored;
+    std::filesystem::remove(path, ignored);
+    if (size > max_snapshot_bytes) return unexpected(Error{std::to_string(size) + " bytes is not ours; ignored and removed"});
+    return bytes;
+}
+
+void restore_ipv6_flow_snapshot(const std::string& path, PacketEngine& engine, Instant now, std::int64_t wall_now_ms) {
+    std::error_code error;
+    if (!std::filesystem::exists(path, error)) return;  // none saved: no IPv6 flows at the stop
+    auto bytes = take_snapshot_file(path);
+    if (!bytes) {
+        log::warning("IPv6 flow snapshot " + path + ": " + bytes.error().message);
+        return;
+    }
+    auto snapshot = decode_ipv6_flow_snapshot(*bytes);
+    if (!snapshot) {
+        log::warning("IPv6 flow snapshot " + path + " ignored: " + snapshot.error().message);
+        return;
+    }
+    std::int64_t age_ms = wall_now_ms - snapshot->saved_at_unix_ms;
+    if (age_ms < -5000 || age_ms > flow_snapshot_max_age_ms) {
+        log::warning("IPv6 flow snapshot " + path + " ignored: saved " + std::to_string(age_ms / 1000) + " s ago");
+        return;
+    }
+    auto downtime = std::chrono::milliseconds(std::max<std::int64_t>(age_ms, 0));
+    auto counts = engine.restore_ipv6_flows(snapshot->flows, downtime, now);
+    log::info("flow snapshot: restored " + std::to_string(counts.restored) + " of " +
+              std::to_string(snapshot->flows.size()) + " IPv6 flows; dropped " + std::to_string(counts.expired) +
+              " whose idle time ran out and " + std::to_string(counts.refused) + " refused");
+}
+
+}  // namespace
 
 FlowHandoverSaved save_flow_snapshot(const std::string& path, const PacketEngine& engine, Instant now,
                                      std::int64_t wall_now_ms) {
@@ -52,11 +116,13 @@ FlowHandoverSaved save_flow_snapshot(const std::string& path, const PacketEngine
     saved.written = true;
     log::info("flow snapshot: " + std::to_string(saved.flows) + " flows (" + std::to_string(saved.established_tcp) +
               " established TCP) saved to " + path + " for the next start");
+    save_ipv6_flow_snapshot(ipv6_flow_snapshot_path(path), engine, now, wall_now_ms, saved);
     return saved;
 }
 
 PacketEngine::RestoreCounts restore_flow_snapshot(const std::string& path, PacketEngine& engine, Instant now,
                                                   std::int64_t wall_now_ms) {
+    restore_ipv6_flow_snapshot(ipv6_flow_snapshot_path(path), engine, now, wall_now_ms);
     std::error_code error;
     auto size = std::filesystem::file_size(path, error);
     if (error) {

@@ -17,6 +17,8 @@ namespace gw {
 // The directory of upnp.lease_file: where gatewayd keeps what outlives it.
 std::string state_directory(const GatewayConfig& config);
 std::string flow_snapshot_path(const GatewayConfig& config);
+// The IPv6 flows' snapshot, beside the IPv4 one at `path` (flow_snapshot.hpp): PATH.ipv6.
+std::string ipv6_flow_snapshot_path(const std::string& path);
 // gatewayctl's runtime changes (control_state.hpp), beside the flow snapshot.
 std::string control_state_path(const GatewayConfig& config);
 
@@ -30,8 +32,10 @@ struct FlowHandoverSaved {
     bool written = false;
     std::size_t flows = 0;
     std::size_t established_tcp = 0;  // connections a gap that answers with RSTs would kill
+    std::size_t ipv6_flows = 0;
 };
-// Logs what it did; a write failure is logged, never thrown (the stop goes on).
+// Logs what it did; a write failure is logged, never thrown (the stop goes on). The IPv6
+// flows go to ipv6_flow_snapshot_path(path), and come back from it, the same way.
 FlowHandoverSaved save_flow_snapshot(const std::string& path, const PacketEngine& engine, Instant now,
                                      std::int64_t wall_now_ms);
 

@@ -70,14 +70,16 @@ struct Ipv6Figures {
     Ipv6FirewallCounters counters;
     Ipv6FirewallConfig config;
     std::vector<PinholeTable::Entry> pinholes;
-    std::size_t flows = 0, max_flows = 0;
-    std::uint64_t flows_expired = 0;
+    std::size_t flows = 0, max_flows = 0, embryonic_flows = 0;
+    std::uint64_t flows_expired = 0, flows_evicted = 0;
 };
 
 Ipv6Figures ipv6_figures(const PacketEngine& engine) {
     const Ipv6Firewall& v6 = engine.ipv6();
-    return {v6.counters(), v6.config(), v6.pinholes().entries(), v6.flows().size(), v6.flows().capacity(),
-            v6.flows().expired_total()};
+    return {v6.counters(),          v6.config(),
+            v6.pinholes().entries(), v6.flows().size(),
+            v6.flows().capacity(),   v6.flows().embryonic_count(),
+            v6.flows().expired_total(), v6.flows().evicted_total()};
 }
 
 }  // namespace
@@ -96,7 +98,9 @@ std::string GatewayControl::ipv6_status() const {
         .add("flows_created", c.flows_created)
         .add("flows_expired", v6.flows_expired)
         .add("pinhole_flows", c.pinhole_flows)
-        .add("inbound_exchanges_evicted", c.inbound_exchanges_evicted)
+        .add("flows_evicted", v6.flows_evicted)
+        .add("embryonic_flows", std::uint64_t(v6.embryonic_flows))
+        .add("inbound_exchanges_untracked", c.inbound_exchanges_untracked)
         .add("packets_out", c.outbound_packets)
         .add("packets_in", c.inbound_packets)
         .add_raw("pinholes", json_array(pinholes))
@@ -110,7 +114,7 @@ std::string GatewayControl::ipv6_flows(Instant now) const {
         std::vector<Ipv6Flow> live;
         live.reserve(e.ipv6().flows().size());
         e.ipv6().flows().for_each([&](const Ipv6Flow& f) {
-            if (f.expires > now) live.push_back(f);
+            if (!e.ipv6().flows().is_expired(f, now)) live.push_back(f);
         });
         return live;
     });

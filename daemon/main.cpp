@@ -25,6 +25,7 @@ const char* usage_text =
     "  --verbose            also log debug lines\n"
     "  --control-socket PATH  gatewayctl's socket (default /run/gatewayd/control.sock)\n"
     "  --config-reference   print the configuration reference (docs/configuration.md)\n"
+    "  --config-reference --man  the same as the KEYS section of gateway.yaml(5), in troff\n"
     "  --version            print gatewayd's version and exit\n"
     "  --help, -h           print this text and exit\n";
 
@@ -75,6 +76,10 @@ extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=
 #endif
 
 int main(int argc, char** argv) {
+    if (argc == 3 && std::strcmp(argv[1], "--config-reference") == 0 && std::strcmp(argv[2], "--man") == 0) {
+        std::fputs(gw::config_reference_man_keys().c_str(), stdout);  // docs/man/gateway.yaml.5's KEYS
+        return exit_ok;
+    }
     if (argc == 2 && std::strcmp(argv[1], "--config-reference") == 0) {
         std::fputs(gw::config_reference_markdown().c_str(), stdout);  // docs/configuration.md
         return exit_ok;

@@ -3,11 +3,13 @@
 #include <pcap/pcap.h>
 
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <memory>
 #include <vector>
 
+#include "firewall/ipv6_packet_view.hpp"
 #include "nat/wire_headers.hpp"
 
 namespace gw {
@@ -15,9 +17,9 @@ namespace {
 
 // Like the daemon's loop (gateway_daemon.cpp): idle flows and mappings end once a second.
 constexpr Instant expiry_interval = std::chrono::seconds(1);
-constexpr std::uint16_t ethertype_ipv4 = 0x0800;
+constexpr std::uint16_t ethertype_ipv4 = 0x0800, ethertype_ipv6 = 0x86dd;
 
-// Where the IPv4 packet starts in a record of a link type, and where its EtherType
+// Where the IP packet starts in a record of a link type, and where its EtherType
 // (or SLL protocol) field is; a raw link type has neither header nor field.
 struct LinkLayer {
     std::size_t header_length = 0;
@@ -60,6 +62,9 @@ struct PacketFate {
     Ipv4Address source, destination;  // as it arrived
     std::uint16_t source_port = 0, destination_port = 0;
     std::uint8_t protocol = 0;
+    // IPv6, whose addresses are read back from the capture when the verdicts are written:
+    // the engine never rewrites an IPv6 packet, and a million fates stay small.
+    bool ipv6 = false;
 };
 
 std::optional<CaptureInMemory> read_capture(const std::string& path, std::string& error) {
@@ -112,16 +117,59 @@ ReplayDirection direction_of(const EngineSetup& setup, Ipv4Address source, Ipv4A
     return ReplayDirection::not_through_gateway;
 }
 
+// The same for IPv6, which is routed, never translated: from the LAN's prefixes to
+// outside, or from outside to them. Offline the gateway's own IPv6 addresses are not
+// known, so what is addressed to the gateway is not replayed.
+ReplayDirection ipv6_direction_of(const EngineSetup& setup, const Ipv6Address& source, const Ipv6Address& destination) {
+    auto in_lan = [&](const Ipv6Address& a) {
+        for (const auto& n : setup.firewall.ipv6.lan_networks)
+            if (n.contains(a)) return true;
+        return false;
+    };
+    if (in_lan(source)) return in_lan(destination) ? ReplayDirection::not_through_gateway : ReplayDirection::outbound;
+    return in_lan(destination) ? ReplayDirection::inbound : ReplayDirection::not_through_gateway;
+}
+
+Ipv6Address ipv6_address_at(const std::uint8_t* bytes) {
+    Ipv6Address::Bytes a;
+    std::memcpy(a.data(), bytes, a.size());
+    return Ipv6Address(a);
+}
+
 bool given_to_engine(ReplayDirection d) {
     return d == ReplayDirection::outbound || d == ReplayDirection::inbound || d == ReplayDirection::hairpin;
 }
 
-EnginePath engine_path_of(ReplayDirection d) {
+EnginePath engine_path_of(ReplayDirection d, bool ipv6) {
+    if (ipv6) return d == ReplayDirection::inbound ? EnginePath::ipv6_inbound : EnginePath::ipv6_outbound;
     switch (d) {
         case ReplayDirection::inbound: return EnginePath::inbound;
         case ReplayDirection::hairpin: return EnginePath::hairpin;
         default: return EnginePath::outbound;
     }
+}
+
+// What the engine is given of an IPv4 packet, and where it goes; false: not given to it.
+bool ipv4_fate_of(const EngineSetup& setup, std::span<const std::uint8_t> packet, PacketFate& fate) {
+    const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
+    if (ip->version() != 4) return false;
+    fate.source = ip->source();
+    fate.destination = ip->destination();
+    fate.protocol = ip->protocol;
+    const std::size_t ihl = ip->header_length();
+    if ((ip->protocol == 6 || ip->protocol == 17) && ip->fragment_offset_units() == 0 && packet.size() >= ihl + 4) {
+        fate.source_port = std::uint16_t((packet[ihl] << 8) | packet[ihl + 1]);
+        fate.destination_port = std::uint16_t((packet[ihl + 2] << 8) | packet[ihl + 3]);
+    }
+    fate.direction = direction_of(setup, fate.source, fate.destination);
+    return given_to_engine(fate.direction);
+}
+
+bool ipv6_fate_of(const EngineSetup& setup, std::span<const std::uint8_t> packet, PacketFate& fate) {
+    if (packet.size() < Ipv6PacketView::fixed_header_length) return false;
+    fate.ipv6 = true;
+    fate.direction = ipv6_direction_of(setup, ipv6_address_at(&packet[8]), ipv6_address_at(&packet[24]));
+    return given_to_engine(fate.direction);
 }
 
 // The engine loop: nothing here touches a file. `fates[i]` receives packet i's fate.
@@ -155,24 +203,18 @@ void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory&
         const std::size_t caplen = record.header.caplen;
         std::uint8_t* frame = capture.bytes.data() + record.offset;
         if (caplen < record.header.len || caplen < link.header_length + sizeof(wire::Ipv4Header)) continue;
-        if (link.ethertype_offset &&
-            ((frame[*link.ethertype_offset] << 8) | frame[*link.ethertype_offset + 1]) != ethertype_ipv4)
-            continue;
+        const int ethertype =
+            link.ethertype_offset ? (frame[*link.ethertype_offset] << 8) | frame[*link.ethertype_offset + 1] : 0;
+        if (link.ethertype_offset && ethertype != ethertype_ipv4 && ethertype != ethertype_ipv6) continue;
         std::span<std::uint8_t> packet(frame + link.header_length, caplen - link.header_length);
         const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
-        if (ip->version() != 4) continue;
-        fate.source = ip->source();
-        fate.destination = ip->destination();
-        fate.protocol = ip->protocol;
-        const std::size_t ihl = ip->header_length();
-        if ((ip->protocol == 6 || ip->protocol == 17) && ip->fragment_offset_units() == 0 && packet.size() >= ihl + 4) {
-            fate.source_port = std::uint16_t((packet[ihl] << 8) | packet[ihl + 1]);
-            fate.destination_port = std::uint16_t((packet[ihl + 2] << 8) | packet[ihl + 3]);
+        if (ip->version() == 6) {
+            if (!ipv6_fate_of(setup, packet, fate)) continue;
+        } else if (!ipv4_fate_of(setup, packet, fate)) {
+            continue;
         }
-        fate.direction = direction_of(setup, fate.source, fate.destination);
-        if (!given_to_engine(fate.direction)) continue;
         // A capture holds finished checksums (offloads are resolved on the wire).
-        batch.push_back({packet, engine_path_of(fate.direction), L4Checksum::complete});
+        batch.push_back({packet, engine_path_of(fate.direction, fate.ipv6), L4Checksum::complete});
         batch_fates.push_back(i);
         batch_now = now;
     }
@@ -188,6 +230,25 @@ std::string endpoint_text(Ipv4Address address, std::uint16_t port, std::uint8_t 
     std::string text = address.to_string();
     if (protocol == 6 || protocol == 17) text += ":" + std::to_string(port);
     return text;
+}
+
+// "[2001:db8::1]:53->[2001:db8:1::10]:5000", read from the packet as it arrived.
+std::string ipv6_addresses_text(std::span<const std::uint8_t> packet) {
+    Ipv6Parse parsed = parse_quoted_ipv6(packet);
+    if (!parsed.view) return ipv6_address_at(&packet[8]).to_string() + "->" + ipv6_address_at(&packet[24]).to_string();
+    const Ipv6PacketView& v = *parsed.view;
+    const bool ports = v.has_ports && v.protocol != ipv6_protocol::icmpv6;
+    auto end = [&](const Ipv6Address& a, std::uint16_t port) {
+        return ports ? "[" + a.to_string() + "]:" + std::to_string(port) : a.to_string();
+    };
+    return end(v.source, v.source_port) + "->" + end(v.destination, v.destination_port);
+}
+
+// Packet i's IP bytes (the link-layer header skipped).
+std::span<const std::uint8_t> ip_packet_of(const CaptureInMemory& capture, std::size_t i) {
+    const CapturedPacket& record = capture.packets[i];
+    const std::size_t header = link_layer_of(capture.dlt)->header_length;
+    return {capture.bytes.data() + record.offset + header, record.header.caplen - header};
 }
 
 bool write_verdicts(const std::string& path, const CaptureInMemory& capture, const std::vector<PacketFate>& fates,
@@ -210,6 +271,7 @@ bool write_verdicts(const std::string& path, const CaptureInMemory& capture, con
             << (judged && f.result.reason != DropReason::none ? drop_reason_name(f.result.reason) : std::string_view("-"))
             << ' ';
         if (f.direction == ReplayDirection::skipped) out << "-\n";
+        else if (f.ipv6) out << ipv6_addresses_text(ip_packet_of(capture, i)) << '\n';
         else out << endpoint_text(f.source, f.source_port, f.protocol) << "->"
                  << endpoint_text(f.destination, f.destination_port, f.protocol) << '\n';
     }
@@ -307,6 +369,8 @@ ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files)
     }
     summary.engine = engine.counters();
     summary.live_flows = engine.flows().size();
+    summary.ipv6_flows_created = engine.ipv6().counters().flows_created;
+    summary.live_ipv6_flows = engine.ipv6().flows().size();
     summary.live_mappings = engine.mappings().size();
 
     if (!write_capture(files.output, *capture, fates, summary.written, outcome.error)) return outcome;

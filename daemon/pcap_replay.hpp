@@ -5,6 +5,8 @@
 // Each packet's direction is decided from its addresses, as the kernel's routing would:
 // LAN source to the WAN address = hairpin, LAN source to outside the LAN = outbound,
 // outside source to the WAN address = inbound, anything else never crosses the gateway.
+// IPv6 likewise with lan.ipv6_networks (forwarded, never translated: the IPv6 firewall
+// judges it); IPv6 to the gateway's own addresses is not replayed (offline they are not known).
 // Offline there is no interface to ask, so lan.networks and a literal wan.address must
 // be in the config (replay_engine_setup refuses otherwise).
 //
@@ -26,11 +28,11 @@
 namespace gw {
 
 enum class ReplayDirection : std::uint8_t {
-    outbound,             // translate_outbound
-    inbound,              // translate_inbound
+    outbound,             // translate_outbound; IPv6: judge_ipv6_outbound
+    inbound,              // translate_inbound; IPv6: judge_ipv6_inbound
     hairpin,              // translate_hairpin
     not_through_gateway,  // addresses that do not cross the gateway: not given to the engine
-    skipped,              // not IPv4, other link-layer payload, or cut short by the capture's snaplen
+    skipped,              // not IP, other link-layer payload, or cut short by the capture's snaplen
 };
 inline constexpr std::size_t replay_direction_count = 5;
 std::string_view replay_direction_name(ReplayDirection direction);
@@ -49,6 +51,8 @@ struct ReplaySummary {
     std::uint64_t written = 0;                  // forwarded or delivered locally: in the output capture
     EngineCounters engine;                      // drops per DropReason, flows and mappings created
     std::size_t live_flows = 0, live_mappings = 0;
+    std::uint64_t ipv6_flows_created = 0;
+    std::size_t live_ipv6_flows = 0;
     std::chrono::nanoseconds engine_time{0};    // the engine loop alone, no file I/O
     std::chrono::nanoseconds engine_cpu_time{0};  // the same loop in this thread's CPU time: per core on a busy host
 

@@ -207,7 +207,7 @@ std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules) 
     if (const JsonValue* ssdp = status.member("ssdp"))
         if (const double* n = number_of(ssdp->member("pending")))
             out.add("gatewayd_ssdp_pending", "gauge", "SSDP answers waiting for their MX delay.", {}, *n);
-    section(out, status, "ipv6", {"flows", "max_flows"});
+    section(out, status, "ipv6", {"flows", "max_flows", "embryonic_flows"});
     section(out, status, "lan_neighbours", {"entries"});
     queue_metrics(out, status.member("queues"));
     rule_metrics(out, rules);

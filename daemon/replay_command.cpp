@@ -59,7 +59,7 @@ ReplaySetupResult replay_engine_setup(const GatewayConfig& config) {
 void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
     out << "packets " << s.packets << ": outbound " << s.count(ReplayDirection::outbound) << ", inbound "
         << s.count(ReplayDirection::inbound) << ", hairpin " << s.count(ReplayDirection::hairpin)
-        << ", not through the gateway " << s.count(ReplayDirection::not_through_gateway) << ", skipped (not IPv4) "
+        << ", not through the gateway " << s.count(ReplayDirection::not_through_gateway) << ", skipped (not IP) "
         << s.count(ReplayDirection::skipped) << '\n';
     out << "verdicts: forward " << s.count(Verdict::forward) << ", deliver_locally " << s.count(Verdict::deliver_locally)
         << ", drop " << s.count(Verdict::drop) << ", reject " << s.count(Verdict::reject) << "; written " << s.written
@@ -69,6 +69,8 @@ void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
             out << "  dropped " << drop_reason_name(reason) << ": " << s.engine.drops[reason] << '\n';
     out << "flows created " << s.engine.flows_created << " (live " << s.live_flows << "), mappings created "
         << s.engine.mappings_created << " (live " << s.live_mappings << ")\n";
+    if (s.ipv6_flows_created > 0)
+        out << "IPv6 flows created " << s.ipv6_flows_created << " (live " << s.live_ipv6_flows << ")\n";
     char rate[64];
     std::snprintf(rate, sizeof rate, "%.0f", s.engine_packets_per_second());
     out << "engine: " << std::chrono::duration_cast<std::chrono::microseconds>(s.engine_time).count()

@@ -122,7 +122,7 @@ std::string status_text(const JsonValue& status) {
     // Every other non-zero figure, by section: refusals, port control, SSDP, IPv6, neighbours.
     for (std::string_view section : {"upnp_refusals", "port_control_counts", "ssdp", "ipv6", "lan_neighbours"}) {
         std::string figures;
-        nonzero(status.member(section), "", {"flows", "max_flows"}, figures);
+        nonzero(status.member(section), "", {"flows", "max_flows", "embryonic_flows"}, figures);
         line(out, section, figures);
     }
 

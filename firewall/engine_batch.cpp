@@ -87,10 +87,10 @@ EngineResult PacketEngine::judge(const EnginePacket& packet, Instant now) noexce
         case EnginePath::hairpin: return translate_hairpin(packet.bytes, packet.checksum, now, packet.link);
         case EnginePath::input_from_lan: return judge_input_from_lan(packet.bytes, now, packet.link);
         case EnginePath::local_output: return track_local_output(packet.bytes, now);
-        case EnginePath::ipv6_outbound: return judge_ipv6_outbound(packet.bytes, now);
-        case EnginePath::ipv6_inbound: return judge_ipv6_inbound(packet.bytes, now);
-        case EnginePath::ipv6_input_from_lan: return judge_ipv6_input(packet.bytes, true, now);
-        case EnginePath::ipv6_input_from_outside: return judge_ipv6_input(packet.bytes, false, now);
+        case EnginePath::ipv6_outbound: return judge_ipv6_outbound(packet.bytes, now, packet.checksum);
+        case EnginePath::ipv6_inbound: return judge_ipv6_inbound(packet.bytes, now, packet.checksum);
+        case EnginePath::ipv6_input_from_lan: return judge_ipv6_input(packet.bytes, true, now, packet.checksum);
+        case EnginePath::ipv6_input_from_outside: return judge_ipv6_input(packet.bytes, false, now, packet.checksum);
         case EnginePath::ipv6_local_output: return track_ipv6_local_output(packet.bytes, now);
     }
     return dropped(DropReason::unsupported_protocol);

@@ -8,14 +8,12 @@
 #include <cstdint>
 
 #include "firewall/tcp_tracker.hpp"
+#include "firewall/timeout_class.hpp"
 #include "nat/endpoint.hpp"
 #include "nat/mapping.hpp"
 #include "nat/mapping_table.hpp"
 
 namespace gw {
-
-// Which idle timeout applies; also the idle list the flow sits on.
-enum class TimeoutClass : std::uint8_t { udp, icmp, tcp_transitory, tcp_established, count_ };
 
 enum class FlowOrigin : std::uint8_t {
     lan,      // a LAN host started it: translated through its mapping
@@ -40,7 +38,7 @@ struct Flow {
     bool reply_seen = false;  // the side that did not start it has sent something
     bool in_use = false;
     // Started from the WAN and not answered yet (TCP: handshake not complete); kept by
-    // FlowTable (is_embryonic), which evicts these first when the table is full.
+    // the table (FlowTable::is_embryonic), which evicts these first when it is full.
     bool embryonic = false;
     MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
     std::uint32_t peer = 0;   // hairpin flows: the linked flow (FlowId); they live and die together

@@ -22,7 +22,9 @@
 #include <string>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "firewall/flow.hpp"
+#include "firewall/ipv6_flow_table.hpp"
 
 namespace gw {
 
@@ -60,5 +62,38 @@ struct FlowSnapshotDecoded {
     std::string error;  // why there is none: "bad magic", "version 7 (this gatewayd reads 1)", ...
 };
 FlowSnapshotDecoded decode_flow_snapshot(std::span<const std::uint8_t> bytes);
+
+// IPv6 flows (issue 15) go in a file of their own beside it, framed the same way with
+// "GWFLOW6\n", so that the IPv4 format and the snapshots already written stay as they are:
+//   "GWFLOW6\n" | u32 version | i64 saved_at (Unix ms) | u32 count | count x record | u64 FNV-1a
+inline constexpr std::uint32_t ipv6_flow_snapshot_version = 1;
+inline constexpr std::size_t ipv6_flow_snapshot_record_bytes = 83;
+
+struct SavedIpv6Flow {
+    Ipv6FlowKey key;
+    Ipv6FlowOrigin origin = Ipv6FlowOrigin::lan;
+    TimeoutClass timeout_class = TimeoutClass::udp;
+    bool reply_seen = false;
+    std::uint16_t pinhole = 0;
+    std::uint32_t idle_left_ms = 0;  // of its idle timer, at saved_at
+    TcpTracker::Saved tcp;
+    bool operator==(const SavedIpv6Flow&) const = default;
+};
+
+struct Ipv6FlowSnapshot {
+    std::int64_t saved_at_unix_ms = 0;
+    std::vector<SavedIpv6Flow> flows;
+    bool operator==(const Ipv6FlowSnapshot&) const = default;
+};
+
+// What putting saved flows back came to (PacketEngine::restore_flows, Ipv6Firewall::restore_flows).
+struct FlowRestoreCounts {
+    std::size_t restored = 0;
+    std::size_t expired = 0;  // their idle time ran out while no gatewayd ran
+    std::size_t refused = 0;  // port now taken or outside the range, table full, duplicate
+};
+
+std::vector<std::uint8_t> encode_ipv6_flow_snapshot(const Ipv6FlowSnapshot& snapshot);
+Expected<Ipv6FlowSnapshot, Error> decode_ipv6_flow_snapshot(std::span<const std::uint8_t> bytes);
 
 }  // namespace gw

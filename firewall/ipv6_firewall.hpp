@@ -15,8 +15,10 @@
 // Pure: no I/O, no clock (time comes in as `now`), no globals. Not thread safe: owned
 // by PacketEngine, which the packet workers share under one lock.
 //
-// Known limits: no reassembly (a later fragment follows its first fragment, whose
-// verdict is remembered 30 s); TCP checksums are not verified.
+// Fragments are followed as IPv4's are (nat/fragment_table.hpp, keyed by RFC 8200's
+// reassembly key): a later fragment follows its forwarded first fragment, overlaps and
+// malformed pieces are dropped; nothing is reassembled. The TCP checksum of segments that
+// change a connection's state (SYN, FIN, RST) is verified, as for IPv4.
 #pragma once
 
 #include <array>
@@ -27,10 +29,13 @@
 
 #include "firewall/engine_result.hpp"
 #include "firewall/firewall_config.hpp"
+#include "firewall/flow_snapshot.hpp"
 #include "firewall/ipv6_flow_table.hpp"
 #include "firewall/ipv6_packet_view.hpp"
 #include "firewall/pinhole_table.hpp"
 #include "firewall/rule_table.hpp"
+#include "nat/endpoint_rewrite.hpp"
+#include "nat/fragment_table.hpp"
 #include "nat/nat_config.hpp"
 
 namespace gw {
@@ -45,20 +50,26 @@ struct Ipv6FirewallCounters {
     std::uint64_t outbound_packets = 0, inbound_packets = 0;
     std::uint64_t flows_created = 0;
     std::uint64_t pinhole_flows = 0;  // flows a pinhole let in
-    // Exchanges to the gateway that gave their place to a newer one (ipv6_input.cpp).
-    std::uint64_t inbound_exchanges_evicted = 0;
+    // Exchanges to the gateway the input rules admitted but the flow table had no room
+    // for (the embryonic cap, nat.limits.embryonic_inbound): delivered untracked (ipv6_input.cpp).
+    std::uint64_t inbound_exchanges_untracked = 0;
 };
 
 class Ipv6Firewall {
 public:
-    Ipv6Firewall(const Ipv6FirewallConfig& config, const NatTimeouts& timeouts, std::string lan_interface,
-                 std::string wan_interface);
+    // The flow table's timeouts and limits are the NAT's (nat.timeouts, nat.limits): one
+    // set for every flow of either family.
+    Ipv6Firewall(const Ipv6FirewallConfig& config, const NatTimeouts& timeouts, const FlowLimits& limits,
+                 std::string lan_interface, std::string wan_interface);
 
     // A LAN packet routed to the WAN / a WAN packet routed to the LAN. Verdict forward,
     // drop, or reject (a rule or policy said so: answer with build_ipv6_reject); the packet
     // is never changed.
-    EngineResult judge_outbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
-    EngineResult judge_inbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now) noexcept;
+    // `state`: whether the TCP checksum is finished (L4Checksum::complete) and can be verified.
+    EngineResult judge_outbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now,
+                                L4Checksum state = L4Checksum::complete) noexcept;
+    EngineResult judge_inbound(std::span<const std::uint8_t> packet, RuleTable& rules, Instant now,
+                               L4Checksum state = L4Checksum::complete) noexcept;
 
     // The gateway's own IPv6 (issue 13; ipv6_input.cpp): a packet for one of its addresses
     // (INPUT, any interface but lo; `from_lan`: it arrived on the LAN interface) is
@@ -68,7 +79,7 @@ public:
     // the input policy decide, as for IPv4 (`lan_services`: the LAN-only services open to
     // the LAN unless a rule says otherwise). Verdict deliver_locally, drop or reject.
     EngineResult judge_input(std::span<const std::uint8_t> packet, bool from_lan, const Ipv6LanServices& lan_services,
-                             RuleTable& rules, Instant now) noexcept;
+                             RuleTable& rules, Instant now, L4Checksum state = L4Checksum::complete) noexcept;
     // What the gateway sends (OUTPUT, any interface but lo): tracked so that the replies
     // pass the input policy. Always deliver_locally: its own packets are the kernel's business.
     EngineResult track_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept;
@@ -86,19 +97,29 @@ public:
     void reconfigure(const Ipv6FirewallConfig& config) { config_.inbound_echo_request = config.inbound_echo_request; }
 
     std::size_t expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
+
+    // The flow-table handover across a graceful restart (flow_snapshot.hpp), as IPv4's
+    // (PacketEngine::save_flows): every live flow with the idle time it has left at `now`;
+    // and, in the next process before its first packet, those flows put back with
+    // `downtime` taken off their timers (ipv6_handover.cpp).
+    std::vector<SavedIpv6Flow> save_flows(Instant now) const;
+    FlowRestoreCounts restore_flows(const std::vector<SavedIpv6Flow>& flows, std::chrono::milliseconds downtime,
+                                    Instant now);
     const Ipv6FlowTable& flows() const noexcept { return flows_; }
     const PinholeTable& pinholes() const noexcept { return pinholes_; }
     const Ipv6FirewallCounters& counters() const noexcept { return counters_; }
     const Ipv6FirewallConfig& config() const noexcept { return config_; }
+    const Ipv6FragmentTable& fragments() const noexcept { return fragments_; }
 
 private:
-    // A later fragment follows its first fragment's verdict (RFC 8200 §4.5 reassembly key).
-    struct FirstFragment {
-        Ipv6Address source, destination;
-        std::uint32_t identification = 0;
-        Instant expires{0};
-    };
-    static constexpr std::size_t remembered_fragments = 256;
+    template <class JudgeWhole>
+    EngineResult judge_forwarded(std::span<const std::uint8_t> packet, bool from_lan, L4Checksum state, Instant now,
+                                 JudgeWhole&& judge_whole) noexcept;
+    static bool tcp_checksum_fails(const Ipv6PacketView& v, L4Checksum state) noexcept;
+    static Ipv6FragmentPiece fragment_piece(const Ipv6PacketView& v) noexcept;
+    void remember_first_fragment(const Ipv6PacketView& v, std::span<const std::uint8_t> packet, bool from_lan,
+                                 bool to_gateway, Instant now) noexcept;
+    EngineResult later_fragment(const Ipv6PacketView& v, bool to_gateway, Instant now) noexcept;
 
     EngineResult outbound_icmpv6(const Ipv6PacketView& v, RuleTable& rules, Instant now);
     EngineResult inbound_icmpv6(const Ipv6PacketView& v, RuleTable& rules, Instant now);
@@ -120,18 +141,12 @@ private:
     // the input policy; a flow starts when it is admitted and can have replies.
     EngineResult input_new(const Ipv6PacketView& v, bool from_lan, const Ipv6LanServices& lan_services,
                            RuleTable& rules, Instant now, bool creates_flow);
-    // Makes room in remote hosts' share: the least recently active exchange to the gateway
-    // that is not an established TCP connection goes. False when there is none.
-    bool evict_idlest_inbound_exchange();
 
     // Checks every forwarded packet passes first; none = passes.
     DropReason address_problem(const Ipv6PacketView& v, bool from_lan) const noexcept;
     bool inside_lan(const Ipv6Address& a) const noexcept;
     PacketFacts facts_of(const Ipv6PacketView& v, RuleDirection direction) const noexcept;
     static EngineResult delivered() { return {Verdict::deliver_locally, DropReason::none, nullptr, false}; }
-    Instant timeout_of(const Ipv6Flow& flow) const noexcept;
-    void remember_first_fragment(const Ipv6PacketView& v, Instant now) noexcept;
-    bool follows_first_fragment(const Ipv6PacketView& v, Instant now) const noexcept;
 
     // A rule's or policy's drop or reject (Verdict::reject: the daemon answers it).
     static EngineResult refused_by(const RuleDecision& decision);
@@ -141,12 +156,10 @@ private:
     }
 
     Ipv6FirewallConfig config_;
-    NatTimeouts timeouts_;
     std::string lan_interface_, wan_interface_;
     Ipv6FlowTable flows_;
     PinholeTable pinholes_;
-    std::array<FirstFragment, remembered_fragments> fragments_{};
-    std::size_t next_fragment_ = 0;
+    Ipv6FragmentTable fragments_;
     Ipv6FirewallCounters counters_;
 };
 

@@ -2,6 +2,9 @@
 
 #include <cstring>
 
+#include "firewall/flow_table_core_impl.hpp"
+#include "firewall/ipv6_packet_view.hpp"
+
 namespace gw {
 
 std::uint64_t Ipv6FlowKey::hash() const noexcept {
@@ -15,71 +18,49 @@ std::uint64_t Ipv6FlowKey::hash() const noexcept {
     return mix_hash(h ^ (std::uint64_t(lan_port) << 16 | remote_port));
 }
 
-Ipv6FlowTable::Ipv6FlowTable(std::uint32_t max_flows) : records_(max_flows), index_(max_flows) {}
+TimeoutClass ipv6_timeout_class(const Ipv6Flow& flow) noexcept {
+    switch (flow.key.protocol) {
+        case ipv6_protocol::tcp:
+            return flow.tcp.timeout_class() == TcpTimeoutClass::established ? TimeoutClass::tcp_established
+                                                                             : TimeoutClass::tcp_transitory;
+        case ipv6_protocol::icmpv6: return TimeoutClass::icmp;
+        default: return TimeoutClass::udp;
+    }
+}
+
+Ipv6FlowTable::Ipv6FlowTable(std::uint32_t max_flows, const NatTimeouts& timeouts, const FlowLimits& limits)
+    : FlowTableCore(max_flows, timeouts, limits), index_(max_flows) {}
+
+// As IPv4's (FlowTable::is_embryonic), and an exchange a remote host started to the
+// gateway itself too: a spoofed-SYN flood to a port the input rules open is made of them
+// as much as one through a pinhole. (The gateway's own IPv4 input flows are not counted
+// yet: IPv4's input path has no cap of its own to replace.)
+bool Ipv6FlowTable::is_embryonic(const Ipv6Flow& f) noexcept {
+    if (f.origin != Ipv6FlowOrigin::wan && f.origin != Ipv6FlowOrigin::to_gateway) return false;
+    if (f.key.protocol != ipv6_protocol::tcp) return !f.reply_seen;
+    TcpState state = f.tcp.state();
+    return state == TcpState::syn_sent || state == TcpState::syn_received || state == TcpState::syn_sent2;
+}
 
 Ipv6Flow* Ipv6FlowTable::find(const Ipv6FlowKey& key, Instant now) noexcept {
-    RecordIndex::Id id = index_.find(key.hash(), [&](RecordIndex::Id candidate) {
-        return records_[candidate - 1].key == key;
-    });
-    if (id == 0) return nullptr;
-    Ipv6Flow& flow = records_[id - 1];
-    return flow.expires > now ? &flow : nullptr;
+    Ipv6FlowId id = index_.find(key.hash(), [&](Ipv6FlowId candidate) { return slots_[candidate].key == key; });
+    return live_or_reclaimed(id, now);
 }
 
-Ipv6Flow* Ipv6FlowTable::insert(const Ipv6Flow& flow, Instant now) noexcept {
-    std::uint64_t hash = flow.key.hash();
-    // A record past its deadline but not yet reclaimed may still hold the key.
-    RecordIndex::Id stale = index_.find(hash, [&](RecordIndex::Id candidate) {
-        return records_[candidate - 1].key == flow.key;
-    });
-    if (stale != 0) {
-        if (records_[stale - 1].expires > now) return nullptr;  // live: the caller should have found it
-        records_[stale - 1] = flow;
-        return &records_[stale - 1];
-    }
-    if (size_ == records_.size()) return nullptr;
-    records_[size_] = flow;
-    index_.insert(hash, RecordIndex::Id(size_ + 1));
-    return &records_[size_++];
+// A key already indexed (by an expired flow not reclaimed yet) is taken over by the new one.
+void Ipv6FlowTable::index(Ipv6FlowId id) noexcept {
+    const Ipv6FlowKey& key = slots_[id].key;
+    std::uint64_t h = key.hash();
+    Ipv6FlowId same = index_.find(h, [&](Ipv6FlowId c) { return slots_[c].key == key; });
+    if (same == 0) index_.insert(h, id);
+    else index_.replace(h, same, id);
 }
 
-void Ipv6FlowTable::erase_at(std::size_t slot) noexcept {
-    auto hash_of = [&](RecordIndex::Id id) { return records_[id - 1].key.hash(); };
-    index_.erase(records_[slot].key.hash(), RecordIndex::Id(slot + 1), hash_of);
-    const std::size_t last = size_ - 1;
-    if (slot != last) {
-        // The last record fills the hole, so the live records stay dense.
-        index_.replace(records_[last].key.hash(), RecordIndex::Id(last + 1), RecordIndex::Id(slot + 1));
-        records_[slot] = records_[last];
-    }
-    --size_;
+void Ipv6FlowTable::unindex(Ipv6FlowId id) noexcept {
+    // Only the entry that names this flow: a newer flow may have taken its key.
+    index_.erase(slots_[id].key.hash(), id, [this](Ipv6FlowId c) { return slots_[c].key.hash(); });
 }
 
-std::size_t Ipv6FlowTable::expire_idle(Instant now) noexcept {
-    std::size_t ended = 0;
-    for (std::size_t i = 0; i < size_;) {
-        if (records_[i].expires > now) {
-            ++i;
-            continue;
-        }
-        erase_at(i);  // the record moved into slot i is looked at next
-        ++ended;
-    }
-    expired_total_ += ended;
-    return ended;
-}
-
-std::size_t Ipv6FlowTable::remove_if(const std::function<bool(const Ipv6Flow&)>& ends) {
-    std::size_t ended = 0;
-    for (std::size_t i = 0; i < size_;) {
-        if (!ends(records_[i])) {
-            ++i;
-            continue;
-        }
-        erase_at(i);
-        ++ended;
-    }
-    return ended;
-}
+template class FlowTableCore<Ipv6FlowTable, Ipv6Flow, Ipv6Address>;
 
 }  // namespace gw

@@ -1,23 +1,22 @@
 // The IPv6 firewall's connection table (issue 8): one record per IPv6 flow between a
-// LAN host and a remote host, with its TCP tracking state and idle deadline.
+// LAN host (or the gateway) and a remote host, with its TCP tracking state.
 //
 // No NAT for IPv6, so a flow has one tuple, the same on both sides of the gateway: the
 // record is indexed once, under its key with the LAN end first (STYLE 13's two keys
 // collapse into one), and a packet of either direction finds it by putting its LAN end
-// first. All memory is taken at construction (`max_flows` records and their index);
-// inserting and erasing never allocate. Live records are kept dense (an erased record's
-// slot is filled by the last one), so expiry walks only live flows.
+// first. Everything else is IPv4's machinery (flow_table_core.hpp, issue 15): records
+// taken up front, idle lists per timeout class with O(expired) expiry, a per-LAN-host
+// limit (nat.limits.flows_per_host, per IPv6 address), the embryonic cap
+// (nat.limits.embryonic_inbound) and fair eviction when the table is full.
 //
 // Pure: time comes in as a parameter. Not thread safe: owned by the engine's worker.
 #pragma once
 
 #include <cstdint>
-#include <functional>
-#include <vector>
 
+#include "firewall/flow_table_core.hpp"
 #include "firewall/tcp_tracker.hpp"
 #include "nat/ipv6_address.hpp"
-#include "nat/mapping.hpp"
 #include "nat/record_index.hpp"
 
 namespace gw {
@@ -41,45 +40,47 @@ enum class Ipv6FlowOrigin : std::uint8_t { lan, wan, gateway, to_gateway };
 struct Ipv6Flow {
     Ipv6FlowKey key;
     Ipv6FlowOrigin origin = Ipv6FlowOrigin::lan;
+    TimeoutClass timeout_class = TimeoutClass::udp;
     bool reply_seen = false;
+    bool in_use = false;
+    // Started from outside and not answered yet (Ipv6FlowTable::is_embryonic).
+    bool embryonic = false;
     std::uint16_t pinhole = 0;  // the pinhole that let it in; 0 = none
     TcpTracker tcp;             // TCP only
     Instant last_activity{0};
-    Instant expires{0};         // last_activity + the timeout of its class
     std::uint64_t packets = 0;
+    // Links of the idle list of its timeout class (slot numbers; flow_table_core.hpp).
+    std::uint32_t idle_prev = 0;
+    std::uint32_t idle_next = 0;
 };
 
-class Ipv6FlowTable {
+using Ipv6FlowId = std::uint32_t;  // slot number; 0 = none
+
+// The IPv6 flow's timeout class, as PacketEngine::timeout_class_of gives IPv4's: RFC 5382
+// REQ-5, only an established connection earns the long timeout; port-less protocols
+// (ESP, say) are under UDP's.
+TimeoutClass ipv6_timeout_class(const Ipv6Flow& flow) noexcept;
+
+class Ipv6FlowTable : public FlowTableCore<Ipv6FlowTable, Ipv6Flow, Ipv6Address> {
 public:
-    explicit Ipv6FlowTable(std::uint32_t max_flows);
+    Ipv6FlowTable(std::uint32_t max_flows, const NatTimeouts& timeouts, const FlowLimits& limits);
 
-    // The live flow with this key at `now`, or null (a flow past its deadline is not found).
+    // The live flow with this key at `now`, or null (a flow past its time is not found,
+    // and is reclaimed).
     Ipv6Flow* find(const Ipv6FlowKey& key, Instant now) noexcept;
-    // A new flow; null when the table is full. The caller makes sure the key is not live
-    // (find first); an expired record under the key is replaced.
-    Ipv6Flow* insert(const Ipv6Flow& flow, Instant now) noexcept;
 
-    // Ends flows past their deadline; how many.
-    std::size_t expire_idle(Instant now) noexcept;
-    // Ends every flow `ends` says yes to; how many.
-    std::size_t remove_if(const std::function<bool(const Ipv6Flow&)>& ends);
-
-    template <class Visit>
-    void for_each(Visit&& visit) const {
-        for (std::size_t i = 0; i < size_; ++i) visit(records_[i]);
-    }
-    std::size_t size() const noexcept { return size_; }
-    std::size_t capacity() const noexcept { return records_.size(); }
-    std::uint64_t expired_total() const noexcept { return expired_total_; }
+    std::size_t memory_bytes() const { return records_memory_bytes() + index_.memory_bytes(); }
 
 private:
-    // Index ids are slot + 1 (0 means none in RecordIndex).
-    void erase_at(std::size_t slot) noexcept;
+    friend class FlowTableCore<Ipv6FlowTable, Ipv6Flow, Ipv6Address>;
+    static bool is_embryonic(const Ipv6Flow& f) noexcept;
+    static bool started_by_lan(const Ipv6Flow& f) noexcept { return f.origin == Ipv6FlowOrigin::lan; }
+    static const Ipv6Address& host_of(const Ipv6Flow& f) noexcept { return f.key.lan_address; }
+    void index(Ipv6FlowId id) noexcept;
+    void unindex(Ipv6FlowId id) noexcept;
+    std::size_t end_links(Ipv6FlowId) noexcept { return 0; }  // an IPv6 flow holds nothing else
 
-    std::vector<Ipv6Flow> records_;
-    std::size_t size_ = 0;
     RecordIndex index_;
-    std::uint64_t expired_total_ = 0;
 };
 
 }  // namespace gw

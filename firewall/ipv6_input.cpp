@@ -32,16 +32,21 @@ bool is_lan_service(const Ipv6PacketView& v, const Ipv6LanServices& services) no
 }  // namespace
 
 EngineResult Ipv6Firewall::judge_input(std::span<const std::uint8_t> packet, bool from_lan,
-                                       const Ipv6LanServices& lan_services, RuleTable& rules, Instant now) noexcept {
+                                       const Ipv6LanServices& lan_services, RuleTable& rules, Instant now,
+                                       L4Checksum state) noexcept {
     Ipv6Parse parsed = parse_ipv6(packet);
     if (!parsed.view) return dropped(parsed.reason);
     const Ipv6PacketView& v = *parsed.view;
     // BCP 38 in reverse, as for forwarding: the LAN's own prefix cannot come from outside.
     if (!from_lan && inside_lan(v.source)) return dropped(DropReason::martian_wan_source);
+    if (v.fragment && v.fragment->is_later()) return later_fragment(v, true, now);
+    const bool first_fragment = v.fragment && !v.fragment->is_atomic();
+    if (first_fragment)
+        if (DropReason reason = fragments_.check_first(fragment_piece(v), now); reason != DropReason::none)
+            return dropped(reason);
+    if (tcp_checksum_fails(v, state)) return dropped(DropReason::bad_tcp_checksum);
     EngineResult result;
-    if (v.fragment && v.fragment->is_later()) {
-        result = follows_first_fragment(v, now) ? delivered() : dropped(DropReason::fragment_without_first);
-    } else if (v.protocol == proto::icmpv6) {
+    if (v.protocol == proto::icmpv6) {
         result = input_icmpv6(v, from_lan, rules, now);
     } else if (is_dhcpv6_reply_to_client(v)) {
         result = delivered();
@@ -58,7 +63,8 @@ EngineResult Ipv6Firewall::judge_input(std::span<const std::uint8_t> packet, boo
             result = input_new(v, from_lan, lan_services, rules, now, has_replies);
         }
     }
-    if (result.verdict == Verdict::deliver_locally) remember_first_fragment(v, now);
+    if (first_fragment && result.verdict == Verdict::deliver_locally)
+        remember_first_fragment(v, packet, false, true, now);
     return result;
 }
 
@@ -72,32 +78,17 @@ EngineResult Ipv6Firewall::input_new(const Ipv6PacketView& v, bool from_lan, con
     if (decision.action != RuleAction::accept) return refused_by(decision);
     EngineResult result{Verdict::deliver_locally, DropReason::none, decision.rule, decision.log};
     if (!creates_flow) return result;
-    // A SYN flood to a port an input rule opens must not take the slots the gateway's own
-    // connections need (their replies pass only through a flow): remote hosts get 3/4.
-    // Within that share a newcomer takes the place of the least recently active exchange
-    // that is not an established connection: admission is the rules' anyway (an evicted
-    // UDP exchange's next datagram is judged again), so a host that keeps thousands of
-    // exchanges open (3072 datagrams from as many ports, every few minutes) cannot shut
-    // everyone else out of the gateway.
-    if (flows_.size() >= flows_.capacity() - flows_.capacity() / 4 && !evict_idlest_inbound_exchange())
-        return dropped(DropReason::ipv6_flow_table_full, decision.rule, decision.log);
+    // A flood to a port an input rule opens is held like any other (flow_table_core.hpp):
+    // its unanswered exchanges are embryonic, capped and evicted first, so the gateway's
+    // own connections always find room. One the table has no room for is delivered
+    // untracked, as IPv4's input is: admission is the rules' anyway, and the gateway's
+    // answer starts a flow of its own (track_local_output).
     EngineResult started = start_flow(v, ipv6_flow_key(v, false), Ipv6FlowOrigin::to_gateway, 0, decision.rule, now);
-    if (started.verdict != Verdict::forward) return started;
+    if (started.verdict != Verdict::forward) {
+        if (started.reason == DropReason::invalid_tcp) return started;
+        ++counters_.inbound_exchanges_untracked;
+    }
     return result;
-}
-
-bool Ipv6Firewall::evict_idlest_inbound_exchange() {
-    const Ipv6Flow* idlest = nullptr;
-    flows_.for_each([&](const Ipv6Flow& f) {
-        if (f.origin != Ipv6FlowOrigin::to_gateway) return;
-        if (f.key.protocol == proto::tcp && f.tcp.timeout_class() == TcpTimeoutClass::established) return;
-        if (!idlest || f.last_activity < idlest->last_activity) idlest = &f;
-    });
-    if (!idlest) return false;
-    const Ipv6FlowKey victim = idlest->key;
-    flows_.remove_if([&](const Ipv6Flow& f) { return f.key == victim; });
-    ++counters_.inbound_exchanges_evicted;
-    return true;
 }
 
 EngineResult Ipv6Firewall::track_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept {

@@ -114,7 +114,8 @@ Ipv6Parse walk(std::span<const std::uint8_t> packet, bool quoted) noexcept {
                 if (++seen.fragment > 1) return refused(malformed);
                 length = 8;
                 std::uint16_t field = read16(packet, at + 2);
-                v.fragment = Ipv6Fragment{read32(packet, at + 4), std::uint16_t(field >> 3), (field & 1) != 0};
+                v.fragment = Ipv6Fragment{read32(packet, at + 4), std::uint16_t(field >> 3), (field & 1) != 0,
+                                          std::uint16_t(at), std::uint16_t(packet.size() - (at + 8))};
                 break;
             }
         }

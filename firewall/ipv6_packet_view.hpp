@@ -27,6 +27,10 @@ struct Ipv6Fragment {
     std::uint32_t identification = 0;
     std::uint16_t offset_units = 0;  // in 8-byte units
     bool more = false;
+    // Where the fragment header starts (the unfragmentable part ends) and how many bytes
+    // of the fragmentable part follow it in this packet.
+    std::uint16_t header_offset = 0;
+    std::uint16_t data_length = 0;
     // RFC 6946: a fragment header with offset 0 and M clear is a whole packet.
     bool is_atomic() const noexcept { return offset_units == 0 && !more; }
     bool is_later() const noexcept { return offset_units != 0; }

@@ -11,7 +11,7 @@ PacketEngine::PacketEngine(const EngineSetup& setup)
       flows_(setup.nat, mappings_),
       forwards_(setup.firewall),
       rules_(setup.firewall),
-      ipv6_(setup.firewall.ipv6, setup.nat.timeouts, setup.lan_interface, setup.wan_interface) {
+      ipv6_(setup.firewall.ipv6, setup.nat.timeouts, setup.nat.limits, setup.lan_interface, setup.wan_interface) {
     reserve_static_forward_ports(setup.firewall, true);
 }
 
@@ -25,22 +25,25 @@ void PacketEngine::reserve_static_forward_ports(const FirewallConfig& firewall, 
 
 std::size_t PacketEngine::expire_idle(Instant now) noexcept { return flows_.expire_idle(now) + ipv6_.expire_idle(now); }
 
-EngineResult PacketEngine::judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
-    EngineResult result = ipv6_.judge_outbound(packet, rules_, now);
+EngineResult PacketEngine::judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now,
+                                               L4Checksum state) noexcept {
+    EngineResult result = ipv6_.judge_outbound(packet, rules_, now, state);
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
     return result;
 }
 
-EngineResult PacketEngine::judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept {
-    EngineResult result = ipv6_.judge_inbound(packet, rules_, now);
+EngineResult PacketEngine::judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now,
+                                              L4Checksum state) noexcept {
+    EngineResult result = ipv6_.judge_inbound(packet, rules_, now, state);
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
     return result;
 }
 
-EngineResult PacketEngine::judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now) noexcept {
+EngineResult PacketEngine::judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now,
+                                            L4Checksum state) noexcept {
     Ipv6LanServices services;
     if (setup_.upnp_http) services.upnp_http_port = setup_.upnp_http->port.value;
-    EngineResult result = ipv6_.judge_input(packet, from_lan, services, rules_, now);
+    EngineResult result = ipv6_.judge_input(packet, from_lan, services, rules_, now, state);
     if (result.verdict == Verdict::drop || result.verdict == Verdict::reject) counters_.drops.count(result.reason);
     else ++counters_.local_packets;
     return result;

@@ -117,11 +117,14 @@ public:
 
     // IPv6 forwarding (issue 8), with the rule table above; the drop is counted with the
     // IPv4 engine's drops (EngineCounters::drops).
-    EngineResult judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
-    EngineResult judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now) noexcept;
+    EngineResult judge_ipv6_outbound(std::span<const std::uint8_t> packet, Instant now,
+                                     L4Checksum state = L4Checksum::complete) noexcept;
+    EngineResult judge_ipv6_inbound(std::span<const std::uint8_t> packet, Instant now,
+                                    L4Checksum state = L4Checksum::complete) noexcept;
     // IPv6 to and from the gateway itself (issue 13): the input rules and policy, as for
     // IPv4; drops counted with the others, deliveries in local_packets.
-    EngineResult judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now) noexcept;
+    EngineResult judge_ipv6_input(std::span<const std::uint8_t> packet, bool from_lan, Instant now,
+                                  L4Checksum state = L4Checksum::complete) noexcept;
     EngineResult track_ipv6_local_output(std::span<const std::uint8_t> packet, Instant now) noexcept;
     // Pinholes from the control plane (OpenPinhole / ClosePinhole / QueryPinholePackets).
     bool open_pinhole(const Pinhole& pinhole) { return ipv6_.open_pinhole(pinhole); }
@@ -239,12 +242,14 @@ public:
     // first packet, those flows put back on the same external ports with `downtime` taken
     // off their timers.
     std::vector<SavedFlow> save_flows(Instant now) const;
-    struct RestoreCounts {
-        std::size_t restored = 0;
-        std::size_t expired = 0;  // their idle time ran out while no gatewayd ran
-        std::size_t refused = 0;  // port now taken or outside the range, table full, duplicate
-    };
+    using RestoreCounts = FlowRestoreCounts;
     RestoreCounts restore_flows(const std::vector<SavedFlow>& flows, std::chrono::milliseconds downtime, Instant now);
+    // The same for the IPv6 firewall's flows (Ipv6Firewall::save_flows).
+    std::vector<SavedIpv6Flow> save_ipv6_flows(Instant now) const { return ipv6_.save_flows(now); }
+    RestoreCounts restore_ipv6_flows(const std::vector<SavedIpv6Flow>& flows, std::chrono::milliseconds downtime,
+                                     Instant now) {
+        return ipv6_.restore_flows(flows, downtime, now);
+    }
 };
 
 }  // namespace gw

@@ -22,4 +22,11 @@ std::uint16_t pseudo_header_sum(Ipv4Address source, Ipv4Address destination, Pro
     return ChecksumDelta::fold(sum);
 }
 
+std::uint16_t pseudo_header_sum(const Ipv6Address& source, const Ipv6Address& destination, std::uint8_t next_header,
+                                std::uint32_t upper_layer_length) {
+    std::uint64_t sum = ones_complement_sum(source.bytes(), ones_complement_sum(destination.bytes()));
+    sum += (upper_layer_length >> 16) + (upper_layer_length & 0xffff) + next_header;
+    return ChecksumDelta::fold(sum);
+}
+
 }  // namespace gw

@@ -7,6 +7,7 @@
 #include <span>
 
 #include "endpoint.hpp"
+#include "ipv6_address.hpp"
 
 namespace gw {
 
@@ -56,5 +57,8 @@ std::uint16_t internet_checksum(std::span<const std::uint8_t> bytes);
 // The TCP/UDP pseudo-header sum (source, destination, protocol, length), folded, not complemented.
 std::uint16_t pseudo_header_sum(Ipv4Address source, Ipv4Address destination, Protocol protocol,
                                 std::uint16_t l4_length);
+// RFC 8200 §8.1's: source, destination, upper-layer length, next header; folded, not complemented.
+std::uint16_t pseudo_header_sum(const Ipv6Address& source, const Ipv6Address& destination, std::uint8_t next_header,
+                                std::uint32_t upper_layer_length);
 
 }  // namespace gw

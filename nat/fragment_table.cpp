@@ -1,6 +1,9 @@
 #include "fragment_table.hpp"
 
 #include <bit>
+#include <cstring>
+
+#include "record_index.hpp"
 
 namespace gw {
 namespace {
@@ -20,7 +23,25 @@ FragmentPiece FragmentPiece::of(const PacketView& fragment) {
     return piece;
 }
 
-FragmentTable::FragmentTable(std::size_t capacity) {
+std::uint64_t fragment_hash(const FragmentKey& k) noexcept {
+    std::uint64_t x = (std::uint64_t(k.source.host_order()) << 32) ^ k.destination.host_order();
+    x ^= (std::uint64_t(k.identification) << 16) ^ k.protocol;
+    x *= 0x9e3779b97f4a7c15ULL;
+    return x ^ (x >> 29);
+}
+
+std::uint64_t fragment_hash(const Ipv6FragmentKey& k) noexcept {
+    std::uint64_t words[4];
+    std::memcpy(&words[0], k.source.bytes().data(), 16);
+    std::memcpy(&words[2], k.destination.bytes().data(), 16);
+    std::uint64_t h = mix_hash(words[0] ^ k.identification);
+    h = mix_hash(h ^ words[1]);
+    h = mix_hash(h ^ words[2]);
+    return mix_hash(h ^ words[3]);
+}
+
+template <class Key>
+BasicFragmentTable<Key>::BasicFragmentTable(std::size_t capacity) {
     if (capacity == 0) capacity = 1;
     slots_.resize(capacity + 1);
     buckets_.assign(std::bit_ceil(capacity * 2), 0);
@@ -30,7 +51,8 @@ FragmentTable::FragmentTable(std::size_t capacity) {
     }
 }
 
-DropReason FragmentTable::shape_problem(const FragmentPiece& piece) noexcept {
+template <class Key>
+DropReason BasicFragmentTable<Key>::shape_problem(const Piece& piece) noexcept {
     if (piece.end == piece.start) return DropReason::empty_fragment;
     if (piece.ip_header_length + piece.end > max_datagram) return DropReason::oversized_fragment;
     // RFC 791: every fragment but the last carries a multiple of 8 bytes, or the next
@@ -39,25 +61,21 @@ DropReason FragmentTable::shape_problem(const FragmentPiece& piece) noexcept {
     return DropReason::none;
 }
 
-std::size_t FragmentTable::bucket_of(const FragmentKey& k) const noexcept {
-    std::uint64_t x = (std::uint64_t(k.source.host_order()) << 32) ^ k.destination.host_order();
-    x ^= (std::uint64_t(k.identification) << 16) ^ k.protocol;
-    x *= 0x9e3779b97f4a7c15ULL;
-    return std::size_t(x ^ (x >> 29)) & (buckets_.size() - 1);
-}
-
-void FragmentTable::forget_expired(Instant now) noexcept {
+template <class Key>
+void BasicFragmentTable<Key>::forget_expired(Instant now) noexcept {
     while (oldest_ != 0 && slots_[oldest_].expires <= now) release(oldest_);
 }
 
-FragmentTable::SlotId FragmentTable::find(const FragmentKey& key, Instant now) noexcept {
+template <class Key>
+typename BasicFragmentTable<Key>::SlotId BasicFragmentTable<Key>::find(const Key& key, Instant now) noexcept {
     forget_expired(now);
     for (SlotId id = buckets_[bucket_of(key)]; id != 0; id = slots_[id].bucket_next)
         if (slots_[id].key == key) return id;
     return 0;
 }
 
-void FragmentTable::release(SlotId id) noexcept {
+template <class Key>
+void BasicFragmentTable<Key>::release(SlotId id) noexcept {
     Slot& slot = slots_[id];
     SlotId* link = &buckets_[bucket_of(slot.key)];
     while (*link != id) link = &slots_[*link].bucket_next;
@@ -70,7 +88,8 @@ void FragmentTable::release(SlotId id) noexcept {
     --live_;
 }
 
-DropReason FragmentTable::check_first(const FragmentPiece& first, Instant now) noexcept {
+template <class Key>
+DropReason BasicFragmentTable<Key>::check_first(const Piece& first, Instant now) noexcept {
     if (auto reason = shape_problem(first); reason != DropReason::none) return reason;
     // A second first fragment overlaps the first: whichever the receiver kept, a filter
     // that judged the other would have been evaded (RFC 1858 section 4).
@@ -78,7 +97,8 @@ DropReason FragmentTable::check_first(const FragmentPiece& first, Instant now) n
     return DropReason::none;
 }
 
-void FragmentTable::remember_first(const FragmentPiece& first, FirstFragmentVerdict verdict, Instant now) noexcept {
+template <class Key>
+void BasicFragmentTable<Key>::remember_first(const Piece& first, FirstFragmentVerdict verdict, Instant now) noexcept {
     forget_expired(now);
     if (free_ == 0) {  // full: the oldest datagram is the likeliest to be lost anyway
         release(oldest_);
@@ -102,7 +122,8 @@ void FragmentTable::remember_first(const FragmentPiece& first, FirstFragmentVerd
     ++live_;
 }
 
-DropReason FragmentTable::add_range(Slot& slot, const FragmentPiece& piece) noexcept {
+template <class Key>
+DropReason BasicFragmentTable<Key>::add_range(Slot& slot, const Piece& piece) noexcept {
     if (slot.last_seen && piece.end > slot.total) return DropReason::malformed_fragment;
     if (piece.last) {
         // A second, different end of the datagram, or an end before data already seen.
@@ -137,11 +158,13 @@ DropReason FragmentTable::add_range(Slot& slot, const FragmentPiece& piece) noex
     return DropReason::none;
 }
 
-bool FragmentTable::complete(const Slot& slot) const noexcept {
+template <class Key>
+bool BasicFragmentTable<Key>::complete(const Slot& slot) const noexcept {
     return slot.last_seen && slot.range_count == 1 && slot.ranges[0].start == 0 && slot.ranges[0].end == slot.total;
 }
 
-FragmentTable::Admission FragmentTable::admit_later(const FragmentPiece& later, Instant now) noexcept {
+template <class Key>
+typename BasicFragmentTable<Key>::Admission BasicFragmentTable<Key>::admit_later(const Piece& later, Instant now) noexcept {
     if (auto reason = shape_problem(later); reason != DropReason::none) return {reason, {}};
     SlotId id = find(later.key, now);
     // Reordered before its first fragment, or the first was dropped: either way nothing
@@ -154,5 +177,8 @@ FragmentTable::Admission FragmentTable::admit_later(const FragmentPiece& later, 
     if (complete(slot)) release(id);
     return admitted;
 }
+
+template class BasicFragmentTable<FragmentKey>;
+template class BasicFragmentTable<Ipv6FragmentKey>;
 
 }  // namespace gw

@@ -10,9 +10,12 @@
 // bytes, fragments reaching past 65535 bytes (ping of death, CVE-1999-0128), overlapping
 // or duplicated fragments (teardrop, RFC 1858 overlap evasion), data past the last fragment.
 //
-// Keyed by the full RFC 791 reassembly key (source, destination, protocol,
-// identification). Entries live for the reassembly timeout, or until every byte of the
-// datagram has been seen. Bounded and preallocated: no allocation after construction;
+// Keyed by the full reassembly key: RFC 791's (source, destination, protocol,
+// identification) for IPv4, RFC 8200 §4.5's (source, destination, identification) for
+// IPv6 — one template for both families (issue 15), IPv6's rules being the same (RFC
+// 5722: overlapping fragments are dropped; RFC 8200: a later fragment follows its first).
+// Entries live for the reassembly timeout, or until every byte of the datagram has been
+// seen. Hashed buckets, bounded and preallocated: no allocation after construction;
 // when full, the oldest entry goes first. Not thread safe: owned by one worker.
 #pragma once
 
@@ -23,6 +26,7 @@
 
 #include "drop_reason.hpp"
 #include "endpoint.hpp"
+#include "ipv6_address.hpp"
 #include "mapping.hpp"
 #include "packet_view.hpp"
 
@@ -36,17 +40,34 @@ struct FragmentKey {
     bool operator==(const FragmentKey&) const = default;
 };
 
-// One fragment as the table sees it: its key and the transport bytes it holds,
-// [start, end) from the start of the datagram's transport header.
-struct FragmentPiece {
-    FragmentKey key;
+struct Ipv6FragmentKey {
+    Ipv6Address source;
+    Ipv6Address destination;
+    std::uint32_t identification = 0;
+    bool operator==(const Ipv6FragmentKey&) const = default;
+};
+
+std::uint64_t fragment_hash(const FragmentKey& key) noexcept;
+std::uint64_t fragment_hash(const Ipv6FragmentKey& key) noexcept;
+
+// One fragment as the table sees it: its key and the bytes it holds, [start, end) from
+// the start of the datagram's fragmentable part (IPv4: the transport header; IPv6: what
+// follows the fragment header).
+template <class Key>
+struct BasicFragmentPiece {
+    Key key;
     std::uint32_t start = 0;
     std::uint32_t end = 0;
     bool last = false;  // MF clear: `end` is the datagram's transport length
+    // IPv4: the header's length; IPv6: the extension headers before the fragment header.
+    // With `end`, what the reassembled datagram would need of its 65535 bytes.
     std::size_t ip_header_length = 0;
+};
 
+struct FragmentPiece : BasicFragmentPiece<FragmentKey> {
     static FragmentPiece of(const PacketView& fragment);
 };
+using Ipv6FragmentPiece = BasicFragmentPiece<Ipv6FragmentKey>;
 
 // What the first fragment's verdict means for the ones after it.
 struct FirstFragmentVerdict {
@@ -60,8 +81,10 @@ struct FirstFragmentVerdict {
     std::uint32_t sequence_of_byte_0 = 0;
 };
 
-class FragmentTable {
+template <class Key>
+class BasicFragmentTable {
 public:
+    using Piece = BasicFragmentPiece<Key>;
     // Linux's ipfrag_time default is 30 s: a datagram still incomplete after that is gone anyway.
     static constexpr Instant lifetime = std::chrono::seconds(30);
     static constexpr std::size_t default_capacity = 8192;
@@ -69,16 +92,16 @@ public:
     // one): enough for any reordering a real path produces, small enough to stay in the slot.
     static constexpr std::size_t max_ranges = 8;
 
-    explicit FragmentTable(std::size_t capacity = default_capacity);
+    explicit BasicFragmentTable(std::size_t capacity = default_capacity);
 
     // Checks a fragment's shape alone: empty, misaligned, past 65535 bytes.
-    static DropReason shape_problem(const FragmentPiece& piece) noexcept;
+    static DropReason shape_problem(const Piece& piece) noexcept;
 
     // Before a first fragment is judged: its shape, and that no first fragment of the
     // same datagram came before (a second one overlaps it).
-    DropReason check_first(const FragmentPiece& first, Instant now) noexcept;
+    DropReason check_first(const Piece& first, Instant now) noexcept;
     // After a first fragment was forwarded or delivered: its later fragments may follow.
-    void remember_first(const FragmentPiece& first, FirstFragmentVerdict verdict, Instant now) noexcept;
+    void remember_first(const Piece& first, FirstFragmentVerdict verdict, Instant now) noexcept;
 
     // A later fragment: where its first fragment went, or why it must be dropped
     // (fragment_without_first, overlapping_fragment, malformed_fragment, a shape problem).
@@ -87,7 +110,7 @@ public:
         DropReason reason = DropReason::none;
         FirstFragmentVerdict verdict;
     };
-    Admission admit_later(const FragmentPiece& later, Instant now) noexcept;
+    Admission admit_later(const Piece& later, Instant now) noexcept;
 
     std::size_t size() const { return live_; }
     std::size_t capacity() const { return slots_.size() - 1; }
@@ -99,7 +122,7 @@ private:
         std::uint16_t start = 0, end = 0;
     };
     struct Slot {
-        FragmentKey key;
+        Key key;
         FirstFragmentVerdict verdict;
         Instant expires{0};
         std::array<Range, max_ranges> ranges{};  // sorted, disjoint, not adjacent
@@ -110,12 +133,12 @@ private:
         SlotId older = 0, newer = 0;  // age list (insertion order is expiry order)
     };
 
-    std::size_t bucket_of(const FragmentKey& key) const noexcept;
-    SlotId find(const FragmentKey& key, Instant now) noexcept;
+    std::size_t bucket_of(const Key& key) const noexcept { return std::size_t(fragment_hash(key)) & (buckets_.size() - 1); }
+    SlotId find(const Key& key, Instant now) noexcept;
     void forget_expired(Instant now) noexcept;
     void release(SlotId id) noexcept;
     // Adds [start, end) to the slot's ranges: overlapping_fragment, malformed_fragment or none.
-    DropReason add_range(Slot& slot, const FragmentPiece& piece) noexcept;
+    DropReason add_range(Slot& slot, const Piece& piece) noexcept;
     bool complete(const Slot& slot) const noexcept;
 
     std::vector<Slot> slots_;          // slot 0 unused
@@ -125,5 +148,10 @@ private:
     std::size_t live_ = 0;
     std::uint64_t evicted_ = 0;
 };
+
+using FragmentTable = BasicFragmentTable<FragmentKey>;
+using Ipv6FragmentTable = BasicFragmentTable<Ipv6FragmentKey>;
+extern template class BasicFragmentTable<FragmentKey>;
+extern template class BasicFragmentTable<Ipv6FragmentKey>;
 
 }  // namespace gw

@@ -9,6 +9,9 @@
     labnet6.py packet-too-big TO MTU QSRC QSPORT QDST QDPORT
                                               send an ICMPv6 Packet Too Big to TO quoting a UDP datagram
                                               QSRC:QSPORT -> QDST:QDPORT (what a router on the path would)
+    labnet6.py udp-flows ADDR --first-port P --flows N [--rate R]
+                                              one datagram from one socket to each of N ports of ADDR
+                                              (N new flows), R a second (0: as fast as it can)
     labnet6.py sniff-icmp6 IFACE TYPE [--timeout S]
                                               print the first ICMPv6 message of TYPE arriving on IFACE;
                                               exit 1 if none within the timeout
@@ -89,6 +92,20 @@ def packet_too_big(args):
     return 0
 
 
+def udp_flows(args):
+    sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+    started = time.monotonic()
+    for n in range(args.flows):
+        sock.sendto(b"flow", (args.address, args.first_port + n))
+        if args.rate > 0:
+            ahead = started + (n + 1) / args.rate - time.monotonic()
+            if ahead > 0:
+                time.sleep(ahead)
+    print(f"udp-flows: {args.flows} datagrams to [{args.address}]:{args.first_port}-{args.first_port + args.flows - 1} "
+          f"in {time.monotonic() - started:.1f} s", flush=True)
+    return 0
+
+
 def sniff_icmp6(args):
     eth_p_ipv6 = 0x86DD
     sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(eth_p_ipv6))
@@ -129,6 +146,12 @@ def main():
     for name, kind in (("to", str), ("mtu", int), ("qsrc", str), ("qsport", int), ("qdst", str), ("qdport", int)):
         p.add_argument(name, type=kind)
     p.set_defaults(handler=packet_too_big)
+    p = commands.add_parser("udp-flows")
+    p.add_argument("address")
+    p.add_argument("--first-port", type=int, required=True)
+    p.add_argument("--flows", type=int, required=True)
+    p.add_argument("--rate", type=float, default=0)
+    p.set_defaults(handler=udp_flows)
     p = commands.add_parser("sniff-icmp6")
     p.add_argument("iface")
     p.add_argument("type", type=int)

@@ -8,6 +8,8 @@
 #include <new>
 
 #include "firewall/flow_table.hpp"
+#include "firewall/ipv6_flow_table.hpp"
+#include "ipv6_packet_builder.hpp"
 #include "packet_builder.hpp"
 
 namespace {
@@ -65,6 +67,42 @@ TEST_CASE("creating, finding and ending flows and their mappings allocates nothi
     CHECK(found == opened);
     CHECK(flows.size() == 0);
     CHECK(mappings.size() == 0);
+    CHECK(during == 0);
+}
+
+TEST_CASE("creating, finding, evicting and ending IPv6 flows allocates nothing") {
+    using namespace std::chrono_literals;
+    FlowLimits limits;
+    limits.flows_per_host = 512;
+    Ipv6FlowTable flows(4096, NatTimeouts{}, limits);
+
+    std::size_t before = allocations.load();
+    std::size_t opened = 0, found = 0;
+    for (int round = 0; round < 4; ++round) {
+        Instant start = t0 + round * 1000s;
+        // 16 hosts of 512 flows each: twice the table, so the second half evicts the first.
+        for (std::uint32_t i = 0; i < 8192; ++i) {
+            Ipv6Address::Bytes lan = v6::lan_host.bytes();
+            lan[15] = std::uint8_t(i / 512);
+            Ipv6Flow flow;
+            flow.key.protocol = 17;
+            flow.key.lan_address = Ipv6Address(lan);
+            flow.key.lan_port = std::uint16_t(2000 + i % 512);
+            flow.key.remote_address = v6::remote_host;
+            flow.key.remote_port = std::uint16_t(53 + round);
+            if (flows.insert(flow, start) != 0) ++opened;
+            if (Ipv6Flow* f = flows.find(flow.key, start)) {
+                flows.touch(*f, TimeoutClass::udp, start);
+                ++found;
+            }
+        }
+        flows.expire_idle(start + 300s);
+    }
+    std::size_t during = allocations.load() - before;
+    CHECK(opened == 4 * 8192);
+    CHECK(found == opened);
+    CHECK(flows.evicted_total() == 4 * 4096);
+    CHECK(flows.size() == 0);
     CHECK(during == 0);
 }
 

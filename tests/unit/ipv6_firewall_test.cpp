@@ -26,6 +26,17 @@ DropReason out_reason(PacketEngine& e, const Packet& p, Instant now = t0) {
     return e.judge_ipv6_outbound(p, now).reason;
 }
 
+// Every inbound UDP packet to the LAN prefix is let in.
+FirewallRule inbound_accept_rule() {
+    FirewallRule r;
+    r.name = "udp-in";
+    r.direction = RuleDirection::inbound;
+    r.protocol = Protocol::udp;
+    r.ipv6_destinations = {prefix("2001:db8:1::/64")};
+    r.action = RuleAction::accept;
+    return r;
+}
+
 const Ipv6Flow* only_flow(const PacketEngine& e) {
     const Ipv6Flow* found = nullptr;
     e.ipv6().flows().for_each([&](const Ipv6Flow& f) { found = &f; });
@@ -108,7 +119,8 @@ TEST_CASE("outbound UDP over IPv6 lets the reply in, from that remote endpoint o
     CHECK(in_reason(e, v6::udp(remote_host, 54, lan_host, 5000), t0 + seconds(10)) == DropReason::denied_by_policy);
     // nat.timeouts.udp (300 s) after the last packet, the flow is gone.
     CHECK(in_reason(e, v6::udp(remote_host, 53, lan_host, 5000), t0 + seconds(311)) == DropReason::denied_by_policy);
-    CHECK(e.expire_idle(t0 + seconds(311)) == 1);
+    // The lookup that found it expired reclaimed it, as IPv4's lookups do.
+    CHECK(e.ipv6().flows().expired_total() == 1);
     CHECK(e.ipv6().flows().size() == 0);
 }
 
@@ -270,16 +282,19 @@ TEST_CASE("an inbound drop rule wins over a pinhole") {
     CHECK(e.pinhole_packets(1) == 1u);
 }
 
-TEST_CASE("a full IPv6 flow table drops new flows with ipv6_flow_table_full") {
+TEST_CASE("a full IPv6 flow table evicts for a LAN host, and drops a WAN newcomer with ipv6_flow_table_full") {
     EngineSetup setup = ipv6_setup();
     setup.firewall.ipv6.max_flows = 4;
+    setup.firewall.rules = {inbound_accept_rule()};
     PacketEngine e(setup);
     for (std::uint16_t port = 1; port <= 4; ++port) REQUIRE(out(e, v6::udp(lan_host, port, remote_host, 53)) == Verdict::forward);
-    CHECK(out_reason(e, v6::udp(lan_host, 5, remote_host, 53)) == DropReason::ipv6_flow_table_full);
+    CHECK(out(e, v6::udp(lan_host_2, 5, remote_host, 53)) == Verdict::forward);  // lan_host's oldest goes
+    CHECK(e.ipv6().flows().evicted_total() == 1);
+    CHECK(in_reason(e, v6::udp(remote_host, 53, lan_host_2, 6)) == DropReason::ipv6_flow_table_full);
     CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == 1);
     // Once one has expired, there is room again.
     e.expire_idle(t0 + seconds(301));
-    CHECK(out(e, v6::udp(lan_host, 5, remote_host, 53), t0 + seconds(301)) == Verdict::forward);
+    CHECK(in(e, v6::udp(remote_host, 53, lan_host_2, 6), t0 + seconds(301)) == Verdict::forward);
 }
 
 TEST_CASE("later IPv6 fragments follow a forwarded first fragment and are dropped without one") {

@@ -71,10 +71,11 @@ TEST_CASE("an input rule with IPv6 networks opens a port of the gateway, and the
     CHECK(from_wan(e, v6::tcp(remote_host, 50000, gateway_wan, 23, tcp_flag::syn)).verdict == Verdict::drop);
 }
 
-TEST_CASE("a SYN flood to an open port of the gateway leaves a quarter of the IPv6 flow table to its own "
-          "connections, and newcomers take the idlest half-open places") {
+TEST_CASE("a SYN flood to an open port of the gateway is held to the embryonic cap, and the gateway's own "
+          "connections take the place of its oldest half-open exchanges") {
     EngineSetup setup = engine_setup();
     setup.firewall.rules = {input_rule("ssh6", 22)};
+    setup.nat.limits.embryonic_inbound = 1024;
     PacketEngine e(setup);
     const std::size_t capacity = e.ipv6().flows().capacity();
     std::size_t admitted = 0;
@@ -82,8 +83,9 @@ TEST_CASE("a SYN flood to an open port of the gateway leaves a quarter of the IP
         if (from_wan(e, v6::tcp(remote_host, port, gateway_wan, 22, tcp_flag::syn)).verdict == Verdict::deliver_locally)
             ++admitted;
     CHECK(admitted == capacity);  // nobody is shut out of the gateway...
-    CHECK(e.ipv6().flows().size() == capacity - capacity / 4);  // ...and the flood holds 3/4 at most
-    CHECK(e.ipv6().counters().inbound_exchanges_evicted == capacity / 4);
+    CHECK(e.ipv6().flows().size() == 1024);  // ...and the flood holds the embryonic cap at most
+    CHECK(e.ipv6().flows().embryonic_count() == 1024);
+    CHECK(e.ipv6().counters().inbound_exchanges_untracked == capacity - 1024);
     CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == 0);
     CHECK(sent(e, v6::tcp(gateway_wan, 41000, other_remote_host, 443, tcp_flag::syn, {1000, 0, 65535})) ==
           Verdict::deliver_locally);
@@ -109,7 +111,9 @@ TEST_CASE("an established connection to the gateway keeps its place while a floo
                   .verdict == Verdict::deliver_locally);
     CHECK(e.counters().drops[DropReason::ipv6_flow_table_full] == 0);
     // Still tracked: this segment is judged as the connection's, not by the rules afresh.
-    CHECK(e.ipv6().flows().size() == capacity - capacity / 4);
+    // The datagrams took every other place, each newcomer the oldest unanswered one's.
+    CHECK(e.ipv6().flows().size() == capacity);
+    CHECK(e.ipv6().flows().evicted_total() > 0);
     CHECK(from_wan(e, v6::tcp(other_remote_host, 50000, gateway_wan, 22, tcp_flag::ack, {1001, 5001, 65535}),
                    t0 + std::chrono::seconds(10))
               .verdict == Verdict::deliver_locally);

@@ -13,6 +13,7 @@
 #include "config/gateway_config.hpp"
 #include "daemon/pcap_replay.hpp"
 #include "engine_setup.hpp"
+#include "ipv6_packet_builder.hpp"
 #include "packet_builder.hpp"
 
 namespace gw::test {
@@ -149,6 +150,38 @@ TEST_CASE("an Ethernet capture keeps its link type and headers, and non-IPv4 fra
     CHECK(Packet(r.written[0].begin(), r.written[0].begin() + 14) == ethernet({}));
     const Packet ip = without_ethernet(r.written[0]);
     CHECK(ip == udp(at(wan_address, source_of(ip).port.value), at(server, 53), query));
+}
+
+TEST_CASE("a replayed IPv6 capture goes through the IPv6 firewall: the LAN's exchange and its reply pass "
+          "unchanged, an unsolicited packet is dropped") {
+    EngineSetup setup = engine_setup();
+    setup.firewall.ipv6.lan_networks = {v6::prefix("2001:db8:1::/64")};
+    const Packet question = v6::udp(v6::lan_host, 5000, v6::remote_host, 53, query);
+    const Packet reply = v6::udp(v6::remote_host, 53, v6::lan_host, 5000, answer);
+    const Packet stranger = v6::udp(v6::other_remote_host, 53, v6::lan_host, 5001, answer);
+    TempFile in("in6.pcap"), out("out6.pcap"), verdicts("verdicts6.txt");
+    write_capture(in.path(), DLT_EN10MB,
+                  {{0, ethernet(question, 0x86dd)}, {20, ethernet(reply, 0x86dd)}, {30, ethernet(stranger, 0x86dd)}});
+    auto outcome = replay_capture(setup, {in.path(), out.path(), verdicts.path()});
+    REQUIRE(outcome.summary);
+    const ReplaySummary& s = *outcome.summary;
+    CHECK(s.count(ReplayDirection::outbound) == 1);
+    CHECK(s.count(ReplayDirection::inbound) == 2);
+    CHECK(s.count(Verdict::forward) == 2);
+    CHECK(s.engine.drops[DropReason::denied_by_policy] == 1);
+    CHECK(s.ipv6_flows_created == 1);
+    CHECK(s.live_ipv6_flows == 1);
+    auto written = read_capture(out.path(), DLT_EN10MB);
+    REQUIRE(written.size() == 2);
+    CHECK(without_ethernet(written[0]) == question);
+    CHECK(without_ethernet(written[1]) == reply);
+    std::ifstream lines(verdicts.path());
+    std::string first, third;
+    std::getline(lines, first);
+    std::getline(lines, third);
+    std::getline(lines, third);
+    CHECK(first.find("outbound forward - [2001:db8:1::10]:5000->[2001:db8:ff::2]:53") != std::string::npos);
+    CHECK(third.find("inbound drop denied_by_policy [2001:db8:ff::3]:53->[2001:db8:1::10]:5001") != std::string::npos);
 }
 
 TEST_CASE("the engine's clock in a replay is the capture's: an idle UDP mapping has ended when the reply comes late") {
