@@ -3,8 +3,10 @@
 // Each request becomes one JSON answer (control_socket.hpp has the wire protocol).
 //
 // Runs on the main loop with the engine lock held (the queue workers take it once per
-// batch), so it reads and changes the engine directly. UPnP mappings go through the IGD's
-// mapping policy, which sends its own commands to the engine.
+// batch), so it reads the engine directly and reconfigures it on reload and `forwards
+// enable|disable`. Every dynamic opening (port mappings, timed forwards) is the mapping
+// service's: gatewayctl is one more front end of it, and tells it of every change of the
+// static forwards before the engine takes it.
 #pragma once
 
 #include <cstdint>
@@ -28,14 +30,6 @@ class QueueWorker;
 class WanMonitor;
 class FrontEndSupervisor;
 
-// A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
-// mapping the daemon closes when `expires` comes.
-struct TimedForward {
-    std::string name;
-    DynamicForward forward;
-    Instant expires{0};
-};
-
 struct ReloadOutcome {
     bool applied = false;
     std::string summary;              // one line: what changed, or why nothing did
@@ -46,7 +40,8 @@ class GatewayControl {
 public:
     // `captures`: the daemon loop's capture slot; null = `capture` is refused.
     // `workers`: the queue workers, whose counters status shows; null = none shown.
-    // `mapping_service`: null when no port mapping front end runs; `igd`: null when UPnP is off.
+    // `mapping_service`: the port mappings and timed forwards (null: there are none, and
+    // `forwards add` is refused); `igd`: null when UPnP is off.
     GatewayControl(PacketEngine& engine, PortMappingService* mapping_service, InternetGatewayDevice* igd,
                    std::string config_path, GatewayConfig config,
                    Instant started, CaptureSlot* captures = nullptr,
@@ -72,7 +67,8 @@ public:
     // Source trust's neighbour snapshot (lan_neighbours.hpp), for status.
     void set_lan_neighbours(const LanNeighbours* neighbours) { lan_neighbours_ = neighbours; }
 
-    // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
+    // Closes the timed forwards whose time is up (the mapping service's clock decides);
+    // the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
     std::optional<Instant> next_forward_end() const;
 
@@ -80,8 +76,8 @@ private:
     std::string status(Instant now) const;
     std::string flows(const std::vector<std::string>& words, Instant now) const;
     std::string mappings(Instant now) const;
-    std::string forwards(const std::vector<std::string>& words, Instant now);
-    std::string add_timed_forward(const std::vector<std::string>& words, Instant now);
+    std::string forwards(const std::vector<std::string>& words);
+    std::string add_timed_forward(const std::vector<std::string>& words);
     std::string delete_mapping(const std::vector<std::string>& words);
     std::string reload_answer();
     // capture start ..., capture status, capture stop (packet_capture.hpp).
@@ -92,8 +88,10 @@ private:
     std::string ipv6_flows(Instant now) const;
     std::string pinholes() const;
     std::string pinhole_command(const std::vector<std::string>& words);
-    // The mapping service refuses grants on the ports enabled static forwards hold.
-    void tell_igd_reserved_ports();
+    // Reload and `forwards enable|disable`: the mapping service closes what the new static
+    // forwards take (listings, journal, GENA), then the engine takes them. Refused, with
+    // nothing changed, when the engine would refuse `setup`.
+    std::vector<std::string> use_engine_setup(const EngineSetup& setup, std::string_view why);
 
     PacketEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
@@ -103,7 +101,6 @@ private:
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;
-    std::vector<TimedForward> timed_;
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
@@ -118,7 +115,7 @@ public:
     void restore_state(const std::string& path, Instant now, std::int64_t wall_now);
 
 private:
-    void save_state(Instant now);
+    void save_state();
     std::string state_path_;  // empty: nothing is kept
     bool restoring_ = false;
     // `forwards enable|disable` since the last reload: they hold until the next one.

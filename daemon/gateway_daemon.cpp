@@ -377,10 +377,11 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     mapping_config.lan_networks = setup.firewall.lan_networks;
     mapping_config.gateway_addresses = setup.lan_addresses;
     mapping_config.gateway_addresses.push_back(setup.nat.wan_address);
-    std::unique_ptr<PortMappingService> mapping_service;
+    // Always there: gatewayctl's timed forwards are its openings too. The lease file is
+    // read and written only when a client front end runs.
+    auto mapping_service =
+        std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall), commands);
     if (config.upnp.enabled || config.port_control.server_enabled()) {
-        mapping_service = std::make_unique<PortMappingService>(mapping_config, static_forward_ports(setup.firewall),
-                                                               commands);
         mapping_service->set_refusing_upstream_nat(wan.status().refusing_mappings());
         mapping_service->start();
         wan.add_status_listener([&mapping_service](const WanStatus& status) {
