@@ -23,6 +23,7 @@ namespace gw {
 class LanNeighbours;
 class InternetGatewayDevice;
 class PortMappingService;
+class PinholeService;
 class PortControlServer;
 class SsdpServer;
 class CaptureSlot;
@@ -50,6 +51,9 @@ public:
     // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
     // the first request; it outlives this object's use.
     void set_port_control(const PortControlServer* server) { port_control_ = server; }
+    // The IPv6 pinholes of every front end (null: pinhole add|delete are refused). Set
+    // before the first request; it outlives this object's use.
+    void set_pinholes(PinholeService* pinholes) { pinholes_ = pinholes; }
     // The IGD as the front-end supervisor (re)starts it; null while it does not run.
     void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
     // The SSDP server whose counts status shows (null: not running); as set_port_control.
@@ -96,6 +100,7 @@ private:
     PacketEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
+    PinholeService* pinholes_ = nullptr;    // null: no pinhole commands
     const PortControlServer* port_control_ = nullptr;
     const SsdpServer* ssdp_ = nullptr;
     std::string config_path_;

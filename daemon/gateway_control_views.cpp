@@ -10,6 +10,7 @@
 #include "front_end_supervisor.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "port_control_server.hpp"
 #include "ssdp_server.hpp"
@@ -149,8 +150,8 @@ std::string GatewayControl::status(Instant now) const {
     }
     // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.
     std::vector<std::string> pinholes;
-    if (igd_)
-        for (const auto& lease : igd_->pinholes()) {
+    if (pinholes_)
+        for (const auto& lease : pinholes_->all()) {
             const Pinhole& p = lease.pinhole;
             pinholes.push_back(JsonObject()
                                    .add("id", std::uint64_t(p.id))

@@ -25,6 +25,7 @@
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/natpmp_message.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "control_socket.hpp"
 #include "decision_log.hpp"
@@ -388,6 +389,15 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             mapping_service->set_refusing_upstream_nat(status.refusing_mappings());
         });
     }
+    // IPv6 pinholes of every front end (UPnP, PCP, gatewayctl), only in the prefixes the
+    // IPv6 firewall forwards (lan.ipv6_networks): none is granted that the packet path
+    // would not honour.
+    PinholeEnvironment pinhole_environment{setup.firewall.ipv6.lan_networks, {}, setup.nat.timeouts.tcp_established,
+                                           setup.nat.timeouts.udp};
+    for (const auto& v6 : interface_ipv6_addresses(config.lan_interface))
+        pinhole_environment.gateway_addresses.push_back(v6.address);
+    PinholeService pinholes(mapping_config, std::move(pinhole_environment), commands);
+    pinholes.start();
     // pupnp's own stderr output becomes whole, leveled, rate-limited log lines.
     std::optional<StderrCapture> pupnp_output;
     if (config.upnp.enabled) pupnp_output.emplace("pupnp: ");
@@ -424,6 +434,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
     GatewayControl control(engine, mapping_service.get(), nullptr, options.config_path, config, monotonic_now(),
                            &captures, &workers);
     control.set_wan_monitor(&wan);
+    control.set_pinholes(&pinholes);
     control.set_lan_neighbours(&lan_neighbours);
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     {
@@ -446,7 +457,8 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                             IgdEnvironment environment = igd_environment(config, setup, lan);
                             environment.external_address = &wan.external_address();
                             igd = std::make_unique<InternetGatewayDevice>(mapping_config, std::move(environment),
-                                                                          *mapping_service, commands, traffic);
+                                                                          *mapping_service, pinholes, commands,
+                                                                          traffic);
                             igd->start();
                             control.set_igd(igd.get());
                             // ssdp:alive at once: before the workers run, the kernel's queue
@@ -476,7 +488,10 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
                                 PcpConfig pcp;
                                 pcp.allow_third_party = config.port_control.pcp_allow_third_party;
                                 port_control->set_pcp_handler(
-                                    make_pcp_handler(lan, pcp, engine_outbound_mapping(engine, engine_lock)));
+                                    make_pcp_handler(lan, pcp, engine_outbound_mapping(engine, engine_lock),
+                                                     [&pinholes](const PinholeRequest& request, const Ipv6Address& client) {
+                                                         return pinholes.add(request, client, "PCP");
+                                                     }));
                             }
                             port_control->start();
                             control.set_port_control(port_control.get());
@@ -541,7 +556,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
         if (auto lease_end = mapping_service ? mapping_service->next_lease_end() : std::nullopt;
             lease_end && *lease_end < wake)
             wake = *lease_end;
-        if (auto pinhole_end = igd ? igd->next_pinhole_lease_end() : std::nullopt; pinhole_end && *pinhole_end < wake)
+        if (auto pinhole_end = pinholes.next_lease_end(); pinhole_end && *pinhole_end < wake)
             wake = *pinhole_end;
         if (auto forward_end = control.next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
         if (notifier.watchdog_interval() && next_watchdog < wake) wake = next_watchdog;
@@ -572,7 +587,7 @@ void run_gateway(const GatewayConfig& config, const DaemonOptions& options) {
             next_watchdog = now + std::chrono::duration_cast<Instant>(*interval / 2);
         }
         if (mapping_service && now >= wake) mapping_service->expire_leases();
-        if (igd) igd->expire_pinholes();  // lock-free until a pinhole's lease has ended
+        pinholes.expire();  // lock-free until a pinhole's lease has ended
         control.expire_timed_forwards(now);
         captures.expire(now);  // flushed and closed when its count or time is reached
         // Closing commands from ended leases (and deletions by gatewayctl) are applied

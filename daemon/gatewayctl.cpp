@@ -37,9 +37,10 @@ const char* usage_text =
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
     "  flows6                               tracked IPv6 flows (no NAT: the addresses on the wire)\n"
     "  pinholes                             open IPv6 pinholes and the packets each let in\n"
-    "  pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]\n"
-    "                                       open IPv6 pinhole ID (1-65535; port 0 = any) to a LAN host\n"
-    "  pinhole delete ID                    close it and end the flows it let in\n"
+    "  pinhole add tcp|udp|any CLIENT PORT [REMOTE|* [REMOTE_PORT]] [--for LEASE]\n"
+    "                                       open an IPv6 pinhole to a LAN host (LEASE up to 24h, the\n"
+    "                                       default), numbered and kept as UPnP's and PCP's are\n"
+    "  pinhole delete ID                    close a pinhole, whoever opened it, and end its flows\n"
     "\n"
     "  --socket PATH  the daemon's control socket (default /run/gatewayd/control.sock)\n"
     "  --json         print the daemon's JSON answer as is\n";
