@@ -139,9 +139,8 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     if (words.size() == 3 && words[1] == "delete") {
         auto id = number_in(words[2], 1, max_policy_pinhole_id);
         if (!id) return control_error(pinhole_usage);
-        auto outcome = pinholes_->remove(*id, pinhole_administrator, "gatewayctl");
-        if (auto* refusal = std::get_if<PinholeRefusal>(&outcome))
-            return control_error("pinhole " + words[2] + " not closed: " + refusal_text(*refusal));
+        if (auto removed = pinholes_->remove(*id, pinhole_administrator, "gatewayctl"); !removed)
+            return control_error("pinhole " + words[2] + " not closed: " + refusal_text(removed.error()));
         return control_ok("pinhole " + words[2] + " closed");
     }
     std::vector<std::string> args = words;
@@ -172,10 +171,10 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     }
     // The policy's checks, as for a client (the LAN prefixes the packet path forwards, the
     // limits), but not secure mode's: the administrator may open any LAN host's port.
-    auto outcome = pinholes_->add(request, pinhole_administrator, "gatewayctl");
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome))
-        return control_error("pinhole to [" + args[3] + "]:" + args[4] + " refused: " + refusal_text(*refusal));
-    const PinholeLease& lease = std::get<PinholeLease>(outcome);
+    auto granted = pinholes_->add(request, pinhole_administrator, "gatewayctl");
+    if (!granted)
+        return control_error("pinhole to [" + args[3] + "]:" + args[4] + " refused: " + refusal_text(granted.error()));
+    const PinholeLease& lease = *granted;
     std::string id = std::to_string(lease.pinhole.id);
     return JsonObject()
         .add("ok", true)

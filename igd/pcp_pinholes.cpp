@@ -76,11 +76,11 @@ PcpPinholeAnswer map_pinhole(const PcpRequest& request, const PcpMapData& map, c
         wanted.remote_port = effective[0].remote_port.value;
     }
     // The PCP client asked over IPv4: it is named as pinhole requesters over IPv4 are.
-    auto outcome = context.open_pinhole(wanted, v4_mapped(context.source.address));
-    if (const auto* refusal = std::get_if<PinholeRefusal>(&outcome))
-        return refused(pcp_result_of(*refusal),
-                       what + ": pinhole policy: " + std::string(upnp_error_description(upnp_error_of(*refusal))));
-    const PinholeLease& lease = std::get<PinholeLease>(outcome);
+    auto granted = context.open_pinhole(wanted, v4_mapped(context.source.address));
+    if (!granted)
+        return refused(pcp_result_of(granted.error()), what + ": pinhole policy: " +
+                                                           std::string(upnp_error_description(upnp_error_of(granted.error()))));
+    const PinholeLease& lease = *granted;
     PcpPinholeAnswer answer;
     answer.assigned = map;
     // No translation on IPv6: the host is reached at its own address and port.

@@ -75,7 +75,7 @@ using OutboundMappingLookup = std::function<std::optional<Port>(Protocol, Endpoi
 
 // Opens an IPv6 pinhole for a PCP client (the daemon's pinhole service, a test's fake):
 // the pinhole as granted, or the policy's refusal.
-using PinholeOpener = std::function<PinholeOutcome(const PinholeRequest&, const Ipv6Address& requester)>;
+using PinholeOpener = std::function<PinholeGrant(const PinholeRequest&, const Ipv6Address& requester)>;
 
 struct PcpRequestContext {
     Endpoint source;                             // the request's source address and port

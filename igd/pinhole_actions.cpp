@@ -106,34 +106,33 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(cons
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_pinhole(const PinholeRequest& request,
                                                                         const Ipv6Address& requester) {
-    auto outcome = pinholes_.add(request, requester, "UPnP");
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) {  // counted and logged by refuse()
+    auto granted = pinholes_.add(request, requester, "UPnP");
+    if (!granted) {  // counted and logged by refuse()
         log::debug("UPnP: pinhole refused for " + requester.to_string() + ": " +
-                   std::to_string(int(upnp_error_of(*refusal))));
-        return {{}, fault_of(*refusal)};
+                   std::to_string(int(upnp_error_of(granted.error()))));
+        return {{}, fault_of(granted.error())};
     }
-    return {{std::to_string(std::get<PinholeLease>(outcome).pinhole.id)}, {}};
+    return {{std::to_string(granted->pinhole.id)}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::update_pinhole(const UpdatePinholeArgs& args,
                                                                            const Ipv6Address& requester) {
-    auto outcome = pinholes_.update(args.id, args.lease_seconds, requester, "UPnP");
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
+    auto renewed = pinholes_.update(args.id, args.lease_seconds, requester, "UPnP");
+    if (!renewed) return {{}, fault_of(renewed.error())};
     return {{}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_pinhole(std::uint16_t id,
                                                                            const Ipv6Address& requester) {
-    auto outcome = pinholes_.remove(id, requester, "UPnP");
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
+    auto removed = pinholes_.remove(id, requester, "UPnP");
+    if (!removed) return {{}, fault_of(removed.error())};
     return {{}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::pinhole_packets(IgdActionId action, std::uint16_t id,
                                                                             const Ipv6Address& requester) {
     // The service's lock is not held while the packet path answers.
-    auto outcome = pinholes_.owned(id, requester);
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
+    if (auto owned = pinholes_.owned(id, requester); !owned) return {{}, fault_of(owned.error())};
     std::optional<std::uint64_t> packets = packets_let_in(id);
     if (!packets) return {{}, SoapFault{UpnpError::action_failed}};
     if (action == IgdActionId::check_pinhole_working) {

@@ -43,6 +43,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "firewall/pinhole.hpp"
 #include "igd/igd_config.hpp"
 #include "igd/upnp_error.hpp"
@@ -121,6 +122,12 @@ struct PinholeRestoreReport {
 };
 
 using PinholeOutcome = std::variant<PinholeLease, PinholeRefusal>;
+// What the pinhole service answers its front ends: the pinhole, or why not.
+using PinholeGrant = Expected<PinholeLease, PinholeRefusal>;
+inline PinholeGrant pinhole_grant(PinholeOutcome outcome) {
+    if (const auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return unexpected(*refusal);
+    return std::get<PinholeLease>(std::move(outcome));
+}
 
 class PinholePolicy {
 public:

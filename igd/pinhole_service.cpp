@@ -61,8 +61,8 @@ void PinholeService::start() {
     started_ = true;
 }
 
-PinholeOutcome PinholeService::add(const PinholeRequest& request, const Ipv6Address& requester,
-                                   std::string_view origin) {
+PinholeGrant PinholeService::add(const PinholeRequest& request, const Ipv6Address& requester,
+                                 std::string_view origin) {
     std::lock_guard lock(mutex_);
     Instant now = clock_.now();
     auto outcome = policy_.add(request, requester, now);
@@ -73,11 +73,11 @@ PinholeOutcome PinholeService::add(const PinholeRequest& request, const Ipv6Addr
                   requester.to_string() + ": " + describe(lease->pinhole) + ", lease " +
                   std::to_string(remaining_seconds(*lease, now)) + " s");
     }
-    return outcome;
+    return pinhole_grant(std::move(outcome));
 }
 
-PinholeOutcome PinholeService::update(std::uint16_t id, std::uint32_t lease_seconds, const Ipv6Address& requester,
-                                      std::string_view origin) {
+PinholeGrant PinholeService::update(std::uint16_t id, std::uint32_t lease_seconds, const Ipv6Address& requester,
+                                    std::string_view origin) {
     std::lock_guard lock(mutex_);
     Instant now = clock_.now();
     auto outcome = policy_.update(id, lease_seconds, requester, now);
@@ -86,10 +86,10 @@ PinholeOutcome PinholeService::update(std::uint16_t id, std::uint32_t lease_seco
         log::info(std::string(origin) + ": pinhole " + std::to_string(id) + " renewed by " + requester.to_string() +
                   " for " + std::to_string(lease_seconds) + " s");
     }
-    return outcome;
+    return pinhole_grant(std::move(outcome));
 }
 
-PinholeOutcome PinholeService::remove(std::uint16_t id, const Ipv6Address& requester, std::string_view origin) {
+PinholeGrant PinholeService::remove(std::uint16_t id, const Ipv6Address& requester, std::string_view origin) {
     std::lock_guard lock(mutex_);
     auto outcome = policy_.remove(id, requester, clock_.now());
     if (const auto* lease = std::get_if<PinholeLease>(&outcome)) {
@@ -98,12 +98,12 @@ PinholeOutcome PinholeService::remove(std::uint16_t id, const Ipv6Address& reque
         log::info(std::string(origin) + ": pinhole " + std::to_string(id) + " deleted by " + requester.to_string() +
                   ": " + describe(lease->pinhole));
     }
-    return outcome;
+    return pinhole_grant(std::move(outcome));
 }
 
-PinholeOutcome PinholeService::owned(std::uint16_t id, const Ipv6Address& requester) {
+PinholeGrant PinholeService::owned(std::uint16_t id, const Ipv6Address& requester) {
     std::lock_guard lock(mutex_);
-    return policy_.owned(id, requester, clock_.now());
+    return pinhole_grant(policy_.owned(id, requester, clock_.now()));
 }
 
 void PinholeService::expire() {

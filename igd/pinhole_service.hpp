@@ -55,12 +55,12 @@ public:
     // The front ends' actions, decided by the policy (pinhole_policy.hpp says which
     // refusal when), carried out here: opened or closed in the packet path, journaled,
     // logged with `origin` ("UPnP", "PCP", "gatewayctl").
-    PinholeOutcome add(const PinholeRequest& request, const Ipv6Address& requester, std::string_view origin);
-    PinholeOutcome update(std::uint16_t id, std::uint32_t lease_seconds, const Ipv6Address& requester,
-                          std::string_view origin);
-    PinholeOutcome remove(std::uint16_t id, const Ipv6Address& requester, std::string_view origin);
+    PinholeGrant add(const PinholeRequest& request, const Ipv6Address& requester, std::string_view origin);
+    PinholeGrant update(std::uint16_t id, std::uint32_t lease_seconds, const Ipv6Address& requester,
+                        std::string_view origin);
+    PinholeGrant remove(std::uint16_t id, const Ipv6Address& requester, std::string_view origin);
     // The live pinhole `id`, if `requester` owns it (GetPinholePackets, CheckPinholeWorking).
-    PinholeOutcome owned(std::uint16_t id, const Ipv6Address& requester);
+    PinholeGrant owned(std::uint16_t id, const Ipv6Address& requester);
 
     // Closes the pinholes whose lease ended. Lock-free until one has.
     void expire();

@@ -57,7 +57,7 @@ TEST_CASE("gatewayctl pinholes are numbered among the clients', journaled, and c
     control.set_pinholes(&rig.service);
 
     PinholeRequest upnp{std::nullopt, 0, lan6_host, 5000, ip_protocol_tcp, 3600};
-    REQUIRE(std::holds_alternative<PinholeLease>(rig.service.add(upnp, lan6_host, "UPnP")));
+    REQUIRE(rig.service.add(upnp, lan6_host, "UPnP").has_value());
     auto answer = asked(control, {"pinhole", "add", "tcp", "2001:db8:1::10", "22", "--for", "1h"});
     REQUIRE(ok(answer));
     CHECK(std::get<double>(answer->member("id")->value) == 2);
@@ -89,7 +89,7 @@ TEST_CASE("a gatewayctl pinhole the packet path would not honour is refused: IPv
 TEST_CASE("a pinhole's lease ends when the service's clock reaches it, and its end is journaled") {
     PinholeRig rig({lan6});
     PinholeRequest request{std::nullopt, 0, lan6_host, 5000, ip_protocol_tcp, 60};
-    REQUIRE(std::holds_alternative<PinholeLease>(rig.service.add(request, lan6_host, "UPnP")));
+    REQUIRE(rig.service.add(request, lan6_host, "UPnP").has_value());
     rig.mappings.queue.take();
     REQUIRE(rig.service.next_lease_end() == t0 + 60s);
     rig.mappings.now = t0 + 59s;

@@ -21,7 +21,7 @@ struct PinholeResponder {
         context = context_for();
         context.config.allow_third_party = true;
         context.open_pinhole = [this](const PinholeRequest& request, const Ipv6Address& requester) {
-            return pinholes.add(request, requester, t0);
+            return pinhole_grant(pinholes.add(request, requester, t0));
         };
     }
     PinholePolicy pinholes;
