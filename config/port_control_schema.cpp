@@ -28,8 +28,9 @@ std::vector<SchemaKey> port_control_schema_keys() {
          [](const N& v, C& c) { return store_boolean(v, c.port_control.pcp_enabled); },
          [](const C& c) { return show_bool(c.port_control.pcp_enabled); }},
         {"pcp.allow_third_party", ValueType::boolean, false,
-         "Honour PCP's THIRD_PARTY option (a host asking for a mapping to another host). Off by default: as "
-         "upnp.secure_mode, it would let any LAN host expose another one.",
+         "Honour PCP's THIRD_PARTY option (a host asking for a mapping to another host; for an IPv6 host, a "
+         "pinhole under the upnp.pinholes rules). Off by default: as upnp.secure_mode, it would let any LAN "
+         "host expose another one.",
          [](const N& v, C& c) { return store_boolean(v, c.port_control.pcp_allow_third_party); },
          [](const C& c) { return show_bool(c.port_control.pcp_allow_third_party); }},
     };

@@ -8,9 +8,11 @@ namespace gw {
 
 void apply_engine_command(PacketEngine& engine, const EngineCommand& command) {
     if (const auto* open = std::get_if<OpenPortMapping>(&command)) {
+        // Only an opening decided before a static forward took its port: the mapping
+        // service closed it everywhere then (use_static_forwards), and its close follows.
         if (!engine.open_port_mapping(open->mapping))
-            log::warning("port mapping " + std::to_string(open->mapping.external.value) +
-                         " not opened: a static forward holds the port");
+            log::debug("port mapping " + std::to_string(open->mapping.external.value) +
+                       " not opened: a static forward took the port while it waited in the queue");
     } else if (const auto* close = std::get_if<ClosePortMapping>(&command)) {
         engine.close_port_mapping(close->protocol, close->external);
     } else if (const auto* open_pinhole = std::get_if<OpenPinhole>(&command)) {

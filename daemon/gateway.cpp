@@ -6,6 +6,7 @@
 
 // pupnp's headers before libpcap's: pcap.h defines SOCKET, which UpnpInet.h typedefs.
 #include "igd/internet_gateway_device.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 
 #include "base/log.hpp"
@@ -109,15 +110,26 @@ void Gateway::start_mapping_service() {
     traffic_ = std::make_unique<TrafficCounters>();
     // Classifies the WAN address, asks STUN, follows the interface's address (wan.address: auto).
     wan_ = std::make_unique<WanMonitor>(config_, setup_.nat.wan_address);
+    // Always there: gatewayctl's timed forwards are its openings too. The lease file is
+    // read and written only when a client front end runs.
+    mapping_service_ =
+        std::make_unique<PortMappingService>(mapping_config_, static_forward_ports(setup_.firewall), *commands_);
     if (config_.upnp.enabled || config_.port_control.server_enabled()) {
-        mapping_service_ = std::make_unique<PortMappingService>(mapping_config_, static_forward_ports(setup_.firewall),
-                                                                *commands_);
         mapping_service_->set_refusing_upstream_nat(wan_->status().refusing_mappings());
         mapping_service_->start();
         wan_->add_status_listener([this](const WanStatus& status) {
             mapping_service_->set_refusing_upstream_nat(status.refusing_mappings());
         });
     }
+    // IPv6 pinholes of every front end (UPnP, PCP, gatewayctl), only in the prefixes the
+    // IPv6 firewall forwards (lan.ipv6_networks): none is granted that the packet path
+    // would not honour.
+    PinholeEnvironment pinhole_environment{setup_.firewall.ipv6.lan_networks, {}, setup_.nat.timeouts.tcp_established,
+                                           setup_.nat.timeouts.udp};
+    for (const auto& v6 : interface_ipv6_addresses(config_.lan_interface))
+        pinhole_environment.gateway_addresses.push_back(v6.address);
+    pinholes_ = std::make_unique<PinholeService>(mapping_config_, std::move(pinhole_environment), *commands_);
+    pinholes_->start();
     // pupnp's own stderr output becomes whole, leveled, rate-limited log lines.
     if (config_.upnp.enabled) pupnp_output_ = std::make_unique<StderrCapture>("pupnp: ");
 }
@@ -152,6 +164,7 @@ void Gateway::start_control_plane() {
                                                 config_, monotonic_now(), captures_.get(), &workers_);
     control_->set_wan_monitor(wan_.get());
     control_->set_lan_neighbours(lan_neighbours_.get());
+    control_->set_pinholes(pinholes_.get());
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     apply_queued_commands(*locked_engine_, *commands_);
     control_->restore_state(control_state_path(config_), monotonic_now(), wall_clock_seconds());

@@ -43,6 +43,7 @@ class PacketDecider;
 class PacketPathGuard;
 class PortControlServer;
 class PortMappingService;
+class PinholeService;
 class QueueWorker;
 class RejectSender;
 class ServiceNotifier;
@@ -102,7 +103,8 @@ private:
     std::unique_ptr<EngineCommandQueue> commands_;
     std::unique_ptr<TrafficCounters> traffic_;  // written here, read by pupnp's threads
     std::unique_ptr<WanMonitor> wan_;
-    std::unique_ptr<PortMappingService> mapping_service_;  // null when no mapping front end runs
+    std::unique_ptr<PortMappingService> mapping_service_;  // every dynamic opening; the lease file only with a front end
+    std::unique_ptr<PinholeService> pinholes_;             // IPv6 pinholes of UPnP, PCP and gatewayctl
     std::unique_ptr<StderrCapture> pupnp_output_;           // pupnp's stderr as log lines
     // The engine's one lock: the workers once per batch; everyone else for short copies
     // and changes (locked_engine.hpp).

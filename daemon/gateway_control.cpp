@@ -89,7 +89,7 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "flows") return flows(words, now);
     if (command == "mappings" && words.size() == 1) return mappings(now);
     if (command == "mappings" && words.size() >= 2 && words[1] == "delete") return delete_mapping(words);
-    if (command == "forwards") return forwards(words, now);
+    if (command == "forwards") return forwards(words);
     if (command == "reload" && words.size() == 1) return reload_answer();
     if (command == "capture") return capture(words, now);
     if (command == "flows6" && words.size() == 1) return ipv6_flows(now);
@@ -118,29 +118,16 @@ ReloadOutcome GatewayControl::reload() {
     } catch (const StartupError& e) {
         outcome.errors.push_back(e.what());
     }
-    if (outcome.errors.empty()) {
-        auto result = engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup); });
-        outcome.errors = std::move(result.refused);
-        for (const auto& closed : result.closed_mappings)
-            log::warning("reload: the mapping on " + std::string(protocol_name(closed.protocol)) + " " +
-                         std::to_string(closed.external.value) + " is closed: a static forward now owns the port");
-    }
+    if (outcome.errors.empty()) outcome.errors = use_engine_setup(setup, "reload");
     if (!outcome.errors.empty()) {
         outcome.summary = "reload of " + config_path_ + " refused; the running configuration is kept";
         return outcome;
     }
     config_ = std::move(*loaded.config);
-    // Timed forwards stay open unless a static forward now owns their port.
-    const std::size_t flows = engine_.with([&](const PacketEngine& engine) {
-        std::erase_if(timed_, [&](const TimedForward& t) {
-            return !engine.has_port_mapping(t.forward.protocol, t.forward.external);
-        });
-        return engine.flows().size();
-    });
-    tell_igd_reserved_ports();
+    const std::size_t flows = engine_.with([](const PacketEngine& engine) { return engine.flows().size(); });
     // The file decides again which static forwards are on.
     switched_.clear();
-    save_state(monotonic_now());
+    save_state();
     outcome.applied = true;
     outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
                       std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
@@ -262,56 +249,58 @@ void GatewayControl::finish_due_capture(Instant now) {
     captures_->keep_finished(std::move(due), std::move(reason));
 }
 
-// The mapping policy must refuse what static and timed forwards hold (729): the IGD
-// never opens a port behind their back, nor they behind its.
-void GatewayControl::tell_igd_reserved_ports() {
-    if (!mapping_service_) return;
-    auto reserved = engine_.with([](const PacketEngine& e) { return static_forward_ports(e.setup().firewall); });
-    for (const auto& t : timed_)
-        reserved.emplace_back(t.forward.protocol, PortRange{t.forward.external.value, t.forward.external.value});
-    mapping_service_->set_reserved_ports(std::move(reserved));
+std::vector<std::string> GatewayControl::use_engine_setup(const EngineSetup& setup, std::string_view why) {
+    // Each engine call is one short hold; the service's mutex is never taken inside one.
+    auto refused = engine_.with([&](const PacketEngine& engine) { return engine.reconfigure_refusals(setup); });
+    if (!refused.empty()) return refused;
+    // The service first: what it closes leaves every listing, the lease file and GENA
+    // before the engine closes it too, and no grant decided from now on can reach the
+    // engine on a port the new static forwards own.
+    if (mapping_service_) {
+        StaticForwardsTaken taken = mapping_service_->use_static_forwards(static_forward_ports(setup.firewall));
+        for (const auto& m : taken.mappings)
+            log::warning(std::string(why) + ": the port mapping on " + std::string(protocol_name(m.protocol)) + " " +
+                         std::to_string(m.external.value) + " is closed: a static forward now owns the port");
+        for (const auto& t : taken.forwards)
+            log::warning(std::string(why) + ": the timed forward " + t.name + " is closed: a static forward now owns " +
+                         std::string(protocol_name(t.forward.protocol)) + " " + std::to_string(t.forward.external.value));
+    }
+    return engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup).refused; });  // checked above: empty
 }
 
-void GatewayControl::expire_timed_forwards(Instant now) {
-    std::vector<TimedForward> ended;
-    std::erase_if(timed_, [&](const TimedForward& t) {
-        if (now < t.expires) return false;
-        ended.push_back(t);
-        return true;
-    });
-    if (ended.empty()) return;
-    engine_.with([&](PacketEngine& engine) {
-        for (const auto& t : ended) engine.close_port_mapping(t.forward.protocol, t.forward.external);
-    });
+// The service's clock decides, as for every lease.
+void GatewayControl::expire_timed_forwards(Instant) {
+    if (!mapping_service_) return;
+    auto ended = mapping_service_->expire_timed_forwards();
     for (const auto& t : ended)
         log::info("forward " + t.name + " (" + std::string(protocol_name(t.forward.protocol)) + " " +
                   std::to_string(t.forward.external.value) + ") closed: its time is up");
-    tell_igd_reserved_ports();
-    save_state(now);
+    if (!ended.empty()) save_state();
 }
 
 std::optional<Instant> GatewayControl::next_forward_end() const {
-    std::optional<Instant> next;
-    for (const auto& t : timed_)
-        if (!next || t.expires < *next) next = t.expires;
-    return next;
+    return mapping_service_ ? mapping_service_->next_forward_end() : std::nullopt;
 }
 
-void GatewayControl::save_state(Instant now) {
+void GatewayControl::save_state() {
     if (state_path_.empty() || restoring_) return;
     ControlState state;
     const std::int64_t wall_now = wall_clock_seconds();
-    for (const auto& t : timed_) {
-        // Rounded up: a forward never closes earlier after a restart than it would have.
-        auto left = std::chrono::ceil<std::chrono::seconds>(t.expires - now).count();
-        state.timed.push_back({t.name, t.forward.protocol, t.forward.external, t.forward.internal, wall_now + left});
+    if (mapping_service_) {
+        const Instant now = mapping_service_->now();  // the clock the forwards' ends are in
+        for (const auto& t : mapping_service_->timed_forwards()) {
+            // Rounded up: a forward never closes earlier after a restart than it would have.
+            auto left = std::chrono::ceil<std::chrono::seconds>(t.expires - now).count();
+            state.timed.push_back({t.name, t.forward.protocol, t.forward.external, t.forward.internal, wall_now + left});
+        }
     }
     for (const auto& [name, enabled] : switched_) state.switched.push_back({name, enabled});
     if (auto error = write_lease_file_atomically(state_path_, serialize_control_state(state)))
         log::error("control state " + state_path_ + ": " + *error + " (kept in memory; lost at the next restart)");
 }
 
-void GatewayControl::restore_state(const std::string& path, Instant now, std::int64_t wall_now) {
+// The mapping service's clock gives the forwards their ends.
+void GatewayControl::restore_state(const std::string& path, Instant, std::int64_t wall_now) {
     state_path_ = path;
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
@@ -333,19 +322,19 @@ void GatewayControl::restore_state(const std::string& path, Instant now, std::in
         std::vector<std::string> words{"forwards", "add", t.name, std::string(protocol_name(t.protocol)),
                                        std::to_string(t.external.value), to_string(t.internal),
                                        "--for", std::to_string(left) + "s"};
-        std::string answer = add_timed_forward(words, now);
+        std::string answer = add_timed_forward(words);
         if (answer.find("\"ok\":true") != std::string::npos) ++reopened;
         else log::warning("forward " + t.name + " not reopened: " + answer);
     }
     for (const auto& [name, enabled] : read.state.switched) {
-        std::string answer = forwards({"forwards", enabled ? "enable" : "disable", name}, now);
+        std::string answer = forwards({"forwards", enabled ? "enable" : "disable", name});
         if (answer.find("\"ok\":true") == std::string::npos)
             log::warning("forward " + name + " not switched " + (enabled ? "on" : "off") + " again: " + answer);
     }
     restoring_ = false;
     log::info("control state: reopened " + std::to_string(reopened) + " timed forwards (" + std::to_string(ran_out) +
               " ran out while down), " + std::to_string(switched_.size()) + " forwards switched by gatewayctl");
-    save_state(now);
+    save_state();
 }
 
 }  // namespace gw

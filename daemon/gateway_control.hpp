@@ -4,10 +4,12 @@
 //
 // Runs on the main loop, without the engine lock. It takes that lock itself, only to copy
 // what a view needs (the flow table in parts: control_flow_snapshot.hpp) or to carry out
-// one change to the engine; the JSON, the services' calls (their mutexes), the control
-// state file and the log lines all come after the hold (locked_engine.hpp has the rule,
-// docs/architecture.md the lock order). UPnP mappings go through the mapping service,
-// which sends its own commands to the engine.
+// one change to the engine (a reconfigure); the JSON, the services' calls (their
+// mutexes), the control state file and the log lines all come after the hold
+// (locked_engine.hpp has the rule, docs/architecture.md the lock order). Every dynamic
+// opening (port mappings, timed forwards) is the mapping service's: gatewayctl is one more
+// front end of it, and tells it of every change of the static forwards before the engine
+// takes it.
 #pragma once
 
 #include <cstdint>
@@ -25,6 +27,7 @@ namespace gw {
 class LanNeighbours;
 class InternetGatewayDevice;
 class PortMappingService;
+class PinholeService;
 class PortControlServer;
 class SsdpServer;
 class CaptureSlot;
@@ -32,14 +35,6 @@ struct CaptureFilter;
 class QueueWorker;
 class WanMonitor;
 class FrontEndSupervisor;
-
-// A forward opened by `gatewayctl forwards add ... --for DURATION`: an engine dynamic
-// mapping the daemon closes when `expires` comes.
-struct TimedForward {
-    std::string name;
-    DynamicForward forward;
-    Instant expires{0};
-};
 
 struct ReloadOutcome {
     bool applied = false;
@@ -51,7 +46,8 @@ class GatewayControl {
 public:
     // `captures`: the daemon loop's capture slot; null = `capture` is refused.
     // `workers`: the queue workers, whose counters status shows; null = none shown.
-    // `mapping_service`: null when no port mapping front end runs; `igd`: null when UPnP is off.
+    // `mapping_service`: the port mappings and timed forwards (null: there are none, and
+    // `forwards add` is refused); `igd`: null when UPnP is off.
     GatewayControl(LockedEngine& engine, PortMappingService* mapping_service, InternetGatewayDevice* igd,
                    std::string config_path, GatewayConfig config,
                    Instant started, CaptureSlot* captures = nullptr,
@@ -60,6 +56,9 @@ public:
     // The NAT-PMP/PCP server whose counts status shows (null: not running). Set before
     // the first request; it outlives this object's use.
     void set_port_control(const PortControlServer* server) { port_control_ = server; }
+    // The IPv6 pinholes of every front end (null: pinhole add|delete are refused). Set
+    // before the first request; it outlives this object's use.
+    void set_pinholes(PinholeService* pinholes) { pinholes_ = pinholes; }
     // The IGD as the front-end supervisor (re)starts it; null while it does not run.
     void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
     // The SSDP server whose counts status shows (null: not running); as set_port_control.
@@ -77,7 +76,8 @@ public:
     // Source trust's neighbour snapshot (lan_neighbours.hpp), for status.
     void set_lan_neighbours(const LanNeighbours* neighbours) { lan_neighbours_ = neighbours; }
 
-    // Closes the timed forwards whose time is up; the daemon wakes for next_forward_end().
+    // Closes the timed forwards whose time is up (the mapping service's clock decides);
+    // the daemon wakes for next_forward_end().
     void expire_timed_forwards(Instant now);
     std::optional<Instant> next_forward_end() const;
 
@@ -87,8 +87,8 @@ private:
     std::string mappings(Instant now) const;
     // gateway_control_rules.cpp: every rule and policy with its packets and bytes.
     std::string rules() const;
-    std::string forwards(const std::vector<std::string>& words, Instant now);
-    std::string add_timed_forward(const std::vector<std::string>& words, Instant now);
+    std::string forwards(const std::vector<std::string>& words);
+    std::string add_timed_forward(const std::vector<std::string>& words);
     std::string delete_mapping(const std::vector<std::string>& words);
     std::string reload_answer();
     // capture start ..., capture status, capture stop (packet_capture.hpp).
@@ -104,19 +104,20 @@ private:
     std::string ipv6_flows(Instant now) const;
     std::string pinholes() const;
     std::string pinhole_command(const std::vector<std::string>& words);
-    // The mapping service refuses grants on the ports enabled static forwards hold, and
-    // the timed forwards'. Takes the engine lock to copy the forwards, then the service's.
-    void tell_igd_reserved_ports();
+    // Reload and `forwards enable|disable`: the mapping service closes what the new static
+    // forwards take (listings, journal, GENA), then the engine takes them. Refused, with
+    // nothing changed, when the engine would refuse `setup`.
+    std::vector<std::string> use_engine_setup(const EngineSetup& setup, std::string_view why);
 
     LockedEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
+    PinholeService* pinholes_ = nullptr;    // null: no pinhole commands
     const PortControlServer* port_control_ = nullptr;
     const SsdpServer* ssdp_ = nullptr;
     std::string config_path_;
     GatewayConfig config_;        // as last applied (file, then forwards enable/disable)
     Instant started_;
-    std::vector<TimedForward> timed_;
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
@@ -131,7 +132,7 @@ public:
     void restore_state(const std::string& path, Instant now, std::int64_t wall_now);
 
 private:
-    void save_state(Instant now);
+    void save_state();
     std::string state_path_;  // empty: nothing is kept
     bool restoring_ = false;
     // `forwards enable|disable` since the last reload: they hold until the next one.

@@ -1,12 +1,13 @@
 // gatewayctl's IPv6 views and pinhole commands (issue 8): the IPv6 part of `status`,
-// `flows6`, `pinholes`, and `pinhole add|delete` — a manual way to open what a UPnP
-// WANIPv6FirewallControl client would, for tests and for hosts without UPnP. Pinhole
-// ids are shared with the IGD's: pick ids it does not use (it counts up from 1).
+// `flows6`, `pinholes`, and `pinhole add|delete` — the administrator's way to open what a
+// UPnP WANIPv6FirewallControl or PCP client would, through the same pinhole service: the
+// service numbers it among the others, journals it, and its policy refuses what the
+// packet path would not honour (an address outside lan.ipv6_networks).
 #include <charconv>
 
 #include "control_json.hpp"
 #include "gateway_control.hpp"
-#include "base/log.hpp"
+#include "igd/pinhole_service.hpp"
 
 namespace gw {
 namespace {
@@ -41,11 +42,30 @@ std::optional<std::uint16_t> number_in(std::string_view text, unsigned low, unsi
 }
 
 std::optional<std::uint16_t> pinhole_protocol(std::string_view text) {
-    if (text == "tcp") return std::uint16_t(6);
-    if (text == "udp") return std::uint16_t(17);
-    if (text == "icmpv6") return std::uint16_t(58);
+    if (text == "tcp") return ip_protocol_tcp;
+    if (text == "udp") return ip_protocol_udp;
     if (text == "any") return any_ip_protocol;
-    return number_in(text, 0, 255);
+    return std::nullopt;
+}
+
+// "30", "30s", "10m", "2h": a pinhole lease, 1 s to a day (A_ARG_TYPE_LeaseTime's range).
+std::optional<std::uint32_t> lease_seconds(std::string_view text) {
+    std::uint32_t unit = 1;
+    if (!text.empty() && (text.back() == 's' || text.back() == 'm' || text.back() == 'h')) {
+        unit = text.back() == 'h' ? 3600 : text.back() == 'm' ? 60 : 1;
+        text.remove_suffix(1);
+    }
+    std::uint32_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end != text.data() + text.size() || value == 0 ||
+        std::uint64_t(value) * unit > max_pinhole_lease_seconds)
+        return std::nullopt;
+    return value * unit;
+}
+
+std::string refusal_text(PinholeRefusal refusal) {
+    UpnpError error = upnp_error_of(refusal);
+    return std::string(upnp_error_description(error)) + " (" + std::to_string(int(error)) + ")";
 }
 
 std::string pinhole_row(const PinholeTable::Entry& e) {
@@ -62,8 +82,8 @@ std::string pinhole_row(const PinholeTable::Entry& e) {
 }
 
 constexpr std::string_view pinhole_usage =
-    "usage: pinhole add ID tcp|udp|icmpv6|any CLIENT PORT [REMOTE|* [REMOTE_PORT]]  |  pinhole delete ID "
-    "(ID 32768-65535: UPnP numbers its pinholes 1-32767; PORT 0 = any)";
+    "usage: pinhole add tcp|udp|any CLIENT PORT [REMOTE|* [REMOTE_PORT]] [--for LEASE]  |  pinhole delete ID "
+    "(LEASE 1s-24h, a day by default; REMOTE_PORT 0 = any)";
 
 // What the IPv6 part of status shows, copied in one short hold of the engine lock.
 struct Ipv6Figures {
@@ -144,40 +164,53 @@ std::string GatewayControl::pinholes() const {
 }
 
 std::string GatewayControl::pinhole_command(const std::vector<std::string>& words) {
+    if (!pinholes_) return control_error("IPv6 pinholes are not available in this daemon");
     if (words.size() == 3 && words[1] == "delete") {
-        auto id = number_in(words[2], max_policy_pinhole_id + 1, 65535);
+        auto id = number_in(words[2], 1, max_policy_pinhole_id);
         if (!id) return control_error(pinhole_usage);
-        if (!engine_.with([&](PacketEngine& e) { return e.close_pinhole(*id); }))
-            return control_error("no pinhole " + words[2]);
-        log::info("gatewayctl: pinhole " + words[2] + " closed");
+        if (auto removed = pinholes_->remove(*id, pinhole_administrator, "gatewayctl"); !removed)
+            return control_error("pinhole " + words[2] + " not closed: " + refusal_text(removed.error()));
         return control_ok("pinhole " + words[2] + " closed");
     }
-    if (words.size() < 6 || words.size() > 8 || words[1] != "add") return control_error(pinhole_usage);
-    Pinhole p;
-    auto id = number_in(words[2], max_policy_pinhole_id + 1, 65535);
-    auto protocol = pinhole_protocol(words[3]);
-    auto client = Ipv6Address::parse(words[4]);
-    auto port = number_in(words[5], 0, 65535);
-    if (!id || !protocol || !client || !port) return control_error(pinhole_usage);
-    if (client->is_link_local() || client->is_multicast() || client->is_unspecified())
-        return control_error(words[4] + " is not a global unicast address: a pinhole to it could never match");
-    p.id = *id;
-    p.protocol = *protocol;
-    p.internal_client = *client;
-    p.internal_port = *port;
-    if (words.size() >= 7 && words[6] != "*") {
-        p.remote_host = Ipv6Address::parse(words[6]);
-        if (!p.remote_host) return control_error(pinhole_usage);
+    std::vector<std::string> args = words;
+    PinholeRequest request;
+    request.lease_seconds = max_pinhole_lease_seconds;
+    if (args.size() >= 2 && args[args.size() - 2] == "--for") {
+        auto lease = lease_seconds(args.back());
+        if (!lease) return control_error(pinhole_usage);
+        request.lease_seconds = *lease;
+        args.resize(args.size() - 2);
     }
-    if (words.size() == 8) {
-        auto remote_port = number_in(words[7], 0, 65535);
+    if (args.size() < 5 || args.size() > 7 || args[1] != "add") return control_error(pinhole_usage);
+    auto protocol = pinhole_protocol(args[2]);
+    auto client = Ipv6Address::parse(args[3]);
+    auto port = number_in(args[4], 0, 65535);
+    if (!protocol || !client || !port) return control_error(pinhole_usage);
+    request.protocol = *protocol;
+    request.internal_client = client;
+    request.internal_port = *port;
+    if (args.size() >= 6 && args[5] != "*") {
+        request.remote_host = Ipv6Address::parse(args[5]);
+        if (!request.remote_host) return control_error(pinhole_usage);
+    }
+    if (args.size() == 7) {
+        auto remote_port = number_in(args[6], 0, 65535);
         if (!remote_port) return control_error(pinhole_usage);
-        p.remote_port = *remote_port;
+        request.remote_port = *remote_port;
     }
-    engine_.with([&](PacketEngine& e) { return e.open_pinhole(p); });
-    log::info("gatewayctl: pinhole " + words[2] + " open: " + protocol_text(p.protocol) + " to [" +
-              p.internal_client.to_string() + "]:" + std::to_string(p.internal_port));
-    return control_ok("pinhole " + words[2] + " open");
+    // The policy's checks, as for a client (the LAN prefixes the packet path forwards, the
+    // limits), but not secure mode's: the administrator may open any LAN host's port.
+    auto granted = pinholes_->add(request, pinhole_administrator, "gatewayctl");
+    if (!granted)
+        return control_error("pinhole to [" + args[3] + "]:" + args[4] + " refused: " + refusal_text(granted.error()));
+    const PinholeLease& lease = *granted;
+    std::string id = std::to_string(lease.pinhole.id);
+    return JsonObject()
+        .add("ok", true)
+        .add("message", "pinhole " + id + " open: " + protocol_text(request.protocol) + " to [" + args[3] + "]:" +
+                            args[4] + " for " + std::to_string(request.lease_seconds) + "s")
+        .add("id", std::uint64_t(lease.pinhole.id))
+        .str();
 }
 
 }  // namespace gw

@@ -13,6 +13,7 @@
 #include "front_end_supervisor.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "port_control_server.hpp"
 #include "ssdp_server.hpp"
@@ -176,8 +177,8 @@ std::string GatewayControl::status(Instant now) const {
     }
     // IPv6 pinholes (WANIPv6FirewallControl), by UniqueID.
     std::vector<std::string> pinholes;
-    if (igd_)
-        for (const auto& lease : igd_->pinholes()) {
+    if (pinholes_)
+        for (const auto& lease : pinholes_->all()) {
             const Pinhole& p = lease.pinhole;
             pinholes.push_back(JsonObject()
                                    .add("id", std::uint64_t(p.id))
@@ -232,7 +233,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("nat_mappings", std::uint64_t(engine.nat_mappings))
         .add("upnp_mappings", std::uint64_t(mapping_service_ ? mapping_service_->mapping_count() : 0))
         .add("upnp", igd_ != nullptr)
-        .add("timed_forwards", std::uint64_t(timed_.size()))
+        .add("timed_forwards", std::uint64_t(mapping_service_ ? mapping_service_->timed_forwards().size() : 0))
         .add("rules", std::uint64_t(engine.rules))
         .add_raw("counters", counters.str())
         .add_raw("upnp_refusals", upnp_refusals.str())
@@ -300,7 +301,7 @@ std::string GatewayControl::mappings(Instant now) const {
                                .add("enabled", f.enabled)
                                .add_null("expires_in_seconds")
                                .str());
-    for (const auto& t : timed_)
+    for (const auto& t : mapping_service_ ? mapping_service_->timed_forwards() : std::vector<TimedForward>{})
         forwards.push_back(JsonObject()
                                .add("name", t.name)
                                .add("protocol", protocol_name(t.forward.protocol))
@@ -312,8 +313,8 @@ std::string GatewayControl::mappings(Instant now) const {
     return JsonObject().add("ok", true).add_raw("upnp", json_array(upnp)).add_raw("forwards", json_array(forwards)).str();
 }
 
-std::string GatewayControl::forwards(const std::vector<std::string>& words, Instant now) {
-    if (words.size() >= 2 && words[1] == "add") return add_timed_forward(words, now);
+std::string GatewayControl::forwards(const std::vector<std::string>& words) {
+    if (words.size() >= 2 && words[1] == "add") return add_timed_forward(words);
     if (words.size() != 3 || (words[1] != "enable" && words[1] != "disable"))
         return control_error("usage: forwards enable|disable NAME, or forwards add NAME tcp|udp PORT ADDRESS:PORT "
                              "--for DURATION");
@@ -324,20 +325,18 @@ std::string GatewayControl::forwards(const std::vector<std::string>& words, Inst
     if (it == list.end()) return control_error("no static forward named '" + words[2] + "'");
     if (it->enabled == enable) return control_ok("forward " + words[2] + " is already " + words[1] + "d");
     it->enabled = enable;
-    // Only this thread changes the setup: nothing changed it since the copy above.
-    auto result = engine_.with([&](PacketEngine& e) { return e.reconfigure(setup); });
-    if (!result.refused.empty()) return control_error("forward " + words[2] + " unchanged", result.refused);
+    if (auto refused = use_engine_setup(setup, "forward " + words[2]); !refused.empty())
+        return control_error("forward " + words[2] + " unchanged", refused);
     for (auto& f : config_.firewall.forwards)
         if (f.name == words[2]) f.enabled = enable;
     std::erase_if(switched_, [&](const auto& s) { return s.first == words[2]; });
     switched_.emplace_back(words[2], enable);
-    tell_igd_reserved_ports();
-    save_state(now);
+    save_state();
     log::info("forward " + words[2] + " " + words[1] + "d by gatewayctl (until the next reload)");
     return control_ok("forward " + words[2] + " " + words[1] + "d (until the next reload)");
 }
 
-std::string GatewayControl::add_timed_forward(const std::vector<std::string>& words, Instant now) {
+std::string GatewayControl::add_timed_forward(const std::vector<std::string>& words) {
     const char* usage = "usage: forwards add NAME tcp|udp EXTERNAL_PORT ADDRESS:PORT --for DURATION (30s, 10m, 2h)";
     if (words.size() != 8 || words[6] != "--for") return control_error(usage);
     const std::string& name = words[2];
@@ -362,8 +361,6 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
         return c;
     });
     if (checked.static_name_taken) return control_error("a static forward is already named '" + name + "'");
-    for (const auto& t : timed_)
-        if (t.name == name) return control_error("a timed forward is already named '" + name + "'");
     // The same rule as every mapping front end (issue 14): a LAN host, never the gateway
     // itself, a network or broadcast address.
     switch (checked.lan_class) {
@@ -375,20 +372,13 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
         case LanAddressClass::broadcast:
             return control_error(words[5] + " is a network or broadcast address of the LAN, not a host");
     }
+    if (!mapping_service_) return control_error("timed forwards are not available in this daemon");
+    // Through the mapping service, like every front end's opening: it decides against
+    // the port mappings, the timed forwards and the static forwards under one lock.
     DynamicForward forward{*protocol, Port{*external}, Endpoint{*address, Port{*internal_port}}, std::nullopt};
-    // Checked and opened in one hold: nothing opens the port in between.
-    enum class Opening { opened, held_by_mapping, owned_by_static_forward };
-    const Opening opening = engine_.with([&](PacketEngine& e) {
-        if (e.has_port_mapping(*protocol, Port{*external})) return Opening::held_by_mapping;
-        return e.open_port_mapping(forward) ? Opening::opened : Opening::owned_by_static_forward;
-    });
-    if (opening == Opening::held_by_mapping)
-        return control_error(words[3] + " " + words[4] + " is held by a UPnP mapping or another timed forward");
-    if (opening == Opening::owned_by_static_forward)
-        return control_error(words[3] + " " + words[4] + " is owned by a static forward");
-    timed_.push_back({name, forward, now + std::chrono::seconds(*seconds)});
-    tell_igd_reserved_ports();
-    save_state(now);
+    auto opened = mapping_service_->open_timed_forward(name, forward, std::chrono::seconds(*seconds));
+    if (!opened) return control_error(opened.error().message);
+    save_state();
     log::info("forward " + name + " opened by gatewayctl: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +
               std::to_string(*seconds) + "s");
     return control_ok("forward " + name + " open: " + words[3] + " " + words[4] + " -> " + words[5] + " for " +

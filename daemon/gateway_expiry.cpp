@@ -4,7 +4,7 @@
 #include <netinet/in.h>
 
 // pupnp's headers before libpcap's: pcap.h defines SOCKET, which UpnpInet.h typedefs.
-#include "igd/internet_gateway_device.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "daemon/engine_commands.hpp"
 #include "daemon/gateway_control.hpp"
@@ -15,7 +15,7 @@ namespace gw {
 EngineTally expire_on_time(const ExpiryOwners& owners, Instant now, bool idle_flows_due) {
     // Each lock-free until something of its own has ended; none with the engine lock held.
     if (owners.mapping_service) owners.mapping_service->expire_leases();
-    if (owners.igd) owners.igd->expire_pinholes();
+    if (owners.pinholes) owners.pinholes->expire();
     if (owners.control) owners.control->expire_timed_forwards(now);  // its own short hold
     // Taken before the hold: the queue's mutex is never waited for with the engine lock held.
     std::vector<EngineCommand> taken = owners.commands.take();

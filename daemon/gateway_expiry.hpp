@@ -15,7 +15,7 @@ namespace gw {
 
 class CaptureSlot;
 class GatewayControl;
-class InternetGatewayDevice;
+class PinholeService;
 class PortMappingService;
 
 // Who owns what expires; null: not running. The engine and the queue are always there.
@@ -23,7 +23,7 @@ struct ExpiryOwners {
     LockedEngine& engine;
     EngineCommandQueue& commands;
     PortMappingService* mapping_service = nullptr;
-    InternetGatewayDevice* igd = nullptr;
+    PinholeService* pinholes = nullptr;  // the IPv6 pinholes of every front end
     GatewayControl* control = nullptr;
     CaptureSlot* captures = nullptr;
 };

@@ -23,6 +23,7 @@
 #include "igd/device_description.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/natpmp_message.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 
 namespace gw {
@@ -102,7 +103,7 @@ void Gateway::start_upnp(Ipv4Address lan) {
     IgdEnvironment environment = igd_environment(config_, setup_, lan);
     environment.external_address = &wan_->external_address();
     igd_ = std::make_unique<InternetGatewayDevice>(mapping_config_, std::move(environment), *mapping_service_,
-                                                   *commands_, *traffic_);
+                                                   *pinholes_, *commands_, *traffic_);
     igd_->start();
     control_->set_igd(igd_.get());
     // ssdp:alive at once: before the workers run, the kernel's queue holds it until they
@@ -131,8 +132,10 @@ void Gateway::start_port_control(Ipv4Address lan) {
     if (config_.port_control.pcp_enabled) {
         PcpConfig pcp;
         pcp.allow_third_party = config_.port_control.pcp_allow_third_party;
-        port_control_->set_pcp_handler(
-            make_pcp_handler(lan, pcp, engine_outbound_mapping(*engine_, locked_engine_->mutex())));
+        // PCP MAP for an IPv6 host opens a pinhole through the pinhole service (pcp_pinholes.cpp).
+        port_control_->set_pcp_handler(make_pcp_handler(
+            lan, pcp, engine_outbound_mapping(*engine_, locked_engine_->mutex()),
+            [this](const PinholeRequest& request, const Ipv6Address& client) { return pinholes_->add(request, client, "PCP"); }));
     }
     port_control_->start();
     control_->set_port_control(port_control_.get());

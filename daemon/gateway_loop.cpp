@@ -12,6 +12,7 @@
 
 // pupnp's headers before libpcap's: pcap.h defines SOCKET, which UpnpInet.h typedefs.
 #include "igd/internet_gateway_device.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 
 #include "base/log.hpp"
@@ -83,7 +84,7 @@ Instant Gateway::next_wake(Instant next_tick) const {
     if (auto lease_end = mapping_service_ ? mapping_service_->next_lease_end() : std::nullopt;
         lease_end && *lease_end < wake)
         wake = *lease_end;
-    if (auto pinhole_end = igd_ ? igd_->next_pinhole_lease_end() : std::nullopt; pinhole_end && *pinhole_end < wake)
+    if (auto pinhole_end = pinholes_->next_lease_end(); pinhole_end && *pinhole_end < wake)
         wake = *pinhole_end;
     if (auto forward_end = control_->next_forward_end(); forward_end && *forward_end < wake) wake = *forward_end;
     return wake;
@@ -93,7 +94,7 @@ Instant Gateway::next_wake(Instant next_tick) const {
 // next packet; once a second the idle flows go and the figures are published.
 void Gateway::expire_and_publish(Instant now, bool tick) {
     EngineTally tally = expire_on_time(
-        {*locked_engine_, *commands_, mapping_service_.get(), igd_.get(), control_.get(), captures_.get()}, now, tick);
+        {*locked_engine_, *commands_, mapping_service_.get(), pinholes_.get(), control_.get(), captures_.get()}, now, tick);
     if (!tick) return;
     publish(tally.counters, *traffic_);
     if (notifier_->under_service_manager())

@@ -28,7 +28,7 @@ struct RefusalLog {
 }  // namespace
 
 PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
-                                   OutboundMappingLookup outbound_mapping) {
+                                   OutboundMappingLookup outbound_mapping, PinholeOpener open_pinhole) {
     // Only the server's thread calls the handler: the log state needs no lock.
     auto refusals = std::make_shared<RefusalLog>();
     return [=](std::span<const std::uint8_t> request, Endpoint client, const PortControlContext& port_control,
@@ -40,6 +40,7 @@ PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
         context.epoch_seconds = port_control.epoch_seconds;
         context.config = config;
         context.outbound_mapping = outbound_mapping;
+        context.open_pinhole = open_pinhole;
         PcpAnswer answer = answer_pcp(request, context, policy, now);
 
         std::string line = "PCP: " + to_string(client) + ": " + answer.reason;

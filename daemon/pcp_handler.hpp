@@ -17,8 +17,10 @@
 
 namespace gw {
 
+// `open_pinhole`: MAP for an IPv6 internal address, through the pinhole service (taken
+// inside the mapping service's lock: that order, mappings then pinholes, is the only one).
 PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
-                                   OutboundMappingLookup outbound_mapping);
+                                   OutboundMappingLookup outbound_mapping, PinholeOpener open_pinhole = {});
 
 // PEER's view of the NAT: the engine's endpoint-independent mapping of (protocol,
 // internal), whatever the remote (RFC 4787 REQ-1). The engine's lock is only tried: a

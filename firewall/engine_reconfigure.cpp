@@ -49,6 +49,10 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
 
 }  // namespace
 
+std::vector<std::string> PacketEngine::reconfigure_refusals(const EngineSetup& setup) const {
+    return fixed_keys_changed(setup_, setup);
+}
+
 PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& setup) {
     ReconfigureResult result;
     result.refused = fixed_keys_changed(setup_, setup);

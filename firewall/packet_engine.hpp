@@ -151,6 +151,9 @@ public:
         std::vector<DynamicForward> closed_mappings;
     };
     ReconfigureResult reconfigure(const EngineSetup& setup);
+    // What reconfigure(setup) would refuse, without changing anything: the control plane
+    // asks first, so that it changes the mapping service only for a reload that happens.
+    std::vector<std::string> reconfigure_refusals(const EngineSetup& setup) const;
     // The WAN interface got another address (wan.address: auto): translate to it from the
     // next packet. Every flow that used the old address ends — LAN flows and their NAT
     // mappings, flows let in through forwards, hairpin pairs, and the gateway's own flows

@@ -12,9 +12,8 @@
 
 namespace gw {
 
-// Pinhole ids are split so that the two openers never take each other's: the UPnP policy
-// numbers its UniqueIDs 1..max_policy_pinhole_id, `gatewayctl pinhole add` (which the
-// policy cannot see) takes the ids above.
+// Pinhole ids: the pinhole service numbers every front end's pinholes (UPnP, PCP,
+// gatewayctl) 1..max_policy_pinhole_id, UPnP's UniqueID range.
 inline constexpr std::uint16_t max_policy_pinhole_id = 32767;
 
 // WANIPv6FirewallControl's wildcard protocol (the spec's 65535 = "all").

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <cstdint>
+#include <functional>
 
 #include "nat/mapping.hpp"
 
@@ -21,5 +22,12 @@ inline std::int64_t wall_clock_seconds() {
     clock_gettime(CLOCK_REALTIME, &ts);
     return ts.tv_sec;
 }
+
+// The clocks a service reads, injected so that leases are tested without waiting: the
+// daemon passes the real ones (the default), a test one it moves by hand.
+struct ServiceClock {
+    std::function<Instant()> now = monotonic_now;
+    std::function<std::int64_t()> wall_seconds = wall_clock_seconds;
+};
 
 }  // namespace gw

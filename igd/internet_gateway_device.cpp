@@ -51,17 +51,14 @@ bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
 }  // namespace
 
 InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment,
-                                             PortMappingService& mappings, EngineCommandQueue& commands,
-                                             const TrafficCounters& counters)
+                                             PortMappingService& mappings, PinholeService& pinholes,
+                                             EngineCommandQueue& commands, const TrafficCounters& counters)
     : config_(config),
       environment_(std::move(environment)),
       mappings_(mappings),
+      pinholes_(pinholes),
       commands_(commands),
-      counters_(counters),
-      pinhole_policy_(config.pinholes, config.secure_mode,
-                      PinholeEnvironment{environment_.lan_ipv6_networks, environment_.lan_ipv6_addresses,
-                                         environment_.outbound_tcp_seconds, environment_.outbound_udp_seconds}),
-      pinhole_journal_(pinhole_file_path(config.lease_file), config.lease_sync) {
+      counters_(counters) {
     description_.igd_version = config.igd_version;
     description_.uuid = environment_.uuid;
     description_.friendly_name = config.friendly_name;
@@ -77,11 +74,6 @@ InternetGatewayDevice::InternetGatewayDevice(const IgdConfig& config, IgdEnviron
 InternetGatewayDevice::~InternetGatewayDevice() {
     if (change_listener_) mappings_.remove_change_listener(*change_listener_);
     if (!started_) return;
-    if (config_.igd_version >= 2) {
-        // A clean stop leaves the file compact: the next start reads one line a pinhole.
-        std::lock_guard lock(pinhole_mutex_);
-        compact_pinhole_file();
-    }
     // UnRegister sends pupnp's ssdp:byebye; the iptables backstop drops it (it is not from
     // the SSDP server's marked sockets, which sent the real byebye already).
     // No request reaches pupnp any more while it says goodbye.
@@ -95,10 +87,6 @@ void InternetGatewayDevice::start() {
     // Whoever changes the table (UPnP, NAT-PMP, PCP, the administrator), subscribers
     // hear the new PortMappingNumberOfEntries.
     change_listener_ = mappings_.add_change_listener([this](std::size_t count) { announce_mapping_count(count); });
-    if (config_.igd_version >= 2) {
-        std::lock_guard lock(pinhole_mutex_);
-        restore_pinholes();
-    }
     // pupnp binds the LAN interface's addresses, on a port of its own that the queue
     // rules open to the loopback interface only (pupnp 1.8 refuses "lo" itself: it skips
     // interfaces without IFF_MULTICAST). Clients reach the front end on upnp.http_port.
@@ -285,7 +273,7 @@ int InternetGatewayDevice::on_subscription(const UpnpSubscriptionRequest* reques
         values = {count, external_address_text(), "Connected"};
     } else if (service_id.find("WANIPv6Firewall") != std::string::npos) {
         names = {"FirewallEnabled", "InboundPinholeAllowed"};
-        values = {pinhole_policy_.firewall_enabled() ? "1" : "0", pinhole_policy_.inbound_allowed() ? "1" : "0"};
+        values = {pinholes_.firewall_enabled() ? "1" : "0", pinholes_.inbound_allowed() ? "1" : "0"};
     } else if (service_id.find("WANCommonIFC") != std::string::npos) {
         names = {"PhysicalLinkStatus"};
         values = {"Up"};

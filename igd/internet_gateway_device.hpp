@@ -7,13 +7,12 @@
 // and the evented variables announced over GENA (a change listener of the service
 // announces PortMappingNumberOfEntries whoever changed the table).
 //
-// IGD:2 also serves WANIPv6FirewallControl (pinhole_actions.cpp): IPv6 pinholes have a
-// policy and a journal of their own, here, and reach the packet path through the same
-// engine command queue.
+// IGD:2 also serves WANIPv6FirewallControl (pinhole_actions.cpp), one front end of the
+// PinholeService, which decides, journals and opens the pinholes.
 //
-// Threads: pupnp calls on_event from its own pool; the mapping policy is the service's,
-// behind its lock; the pinhole policy is behind pinhole_mutex_. The packet worker never
-// sees this object: it takes commands from the queue and publishes traffic counters.
+// Threads: pupnp calls on_event from its own pool; the policies are the services', behind
+// their locks. The packet worker never sees this object: it takes commands from the
+// queue and publishes traffic counters.
 #pragma once
 
 #include <upnp/upnp.h>
@@ -39,6 +38,7 @@
 #include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/pinhole_policy.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "igd/soap_arguments.hpp"
 #include "igd/upnp_refusal_counters.hpp"
@@ -72,27 +72,21 @@ struct TrafficCounters {
 
 class InternetGatewayDevice {
 public:
-    // `mappings` and `commands` outlive the device; the service's config is `config`'s
-    // policy part. `commands` carries the pinholes to the packet path.
+    // `mappings`, `pinholes` and `commands` outlive the device; the services' config is
+    // `config`'s policy part. `commands` carries GetPinholePackets' count requests.
     InternetGatewayDevice(const IgdConfig& config, IgdEnvironment environment, PortMappingService& mappings,
-                          EngineCommandQueue& commands, const TrafficCounters& counters);
+                          PinholeService& pinholes, EngineCommandQueue& commands, const TrafficCounters& counters);
     ~InternetGatewayDevice();
     InternetGatewayDevice(const InternetGatewayDevice&) = delete;
     InternetGatewayDevice& operator=(const InternetGatewayDevice&) = delete;
 
-    // Restores the pinhole file (IGD:2), starts pupnp on the LAN interface and
-    // advertises (the service has restored the leases already). Throws StartupError.
+    // Starts pupnp on the LAN interface and advertises (the services have restored the
+    // leases and pinholes already). Throws StartupError.
     void start();
     // Every refused action, by reason (gatewayctl status).
     const UpnpRefusalCounters& refusals() const { return refusals_; }
     // The HTTP front end's refusals and relays (null before start()).
     const HttpFrontEnd* front_end() const { return front_end_.get(); }
-    // Closes the pinholes whose lease ended; the daemon calls it when
-    // next_pinhole_lease_end() is reached. Lock-free until one has.
-    void expire_pinholes();
-    std::optional<Instant> next_pinhole_lease_end() const;
-    // Every IPv6 pinhole held (gatewayctl status), by UniqueID.
-    std::vector<PinholeLease> pinholes();
     // The external address changed: GENA event of ExternalIPAddress to subscribers.
     void announce_external_address();
 
@@ -127,7 +121,7 @@ private:
     ActionOutcome mapping_entry(const PortMapping* mapping, bool with_key, Instant now);
 
     // WANIPv6FirewallControl (pinhole_actions.cpp): its own requester rules (IPv6 or
-    // IPv4 LAN hosts), the pinhole policy, the pinhole journal.
+    // IPv4 LAN hosts), then the pinhole service.
     int on_pinhole_action(UpnpActionRequest* request, const IgdService& service);
     // The requester of an action that came over IPv6 from the LAN; nullopt otherwise.
     std::optional<Ipv6Address> ipv6_lan_requester(const UpnpActionRequest* request) const;
@@ -139,11 +133,6 @@ private:
     // The packet path's count of packets the pinhole let in, asked through the command
     // queue; nullopt when no answer comes within a second (the caller answers 501).
     std::optional<std::uint64_t> packets_let_in(std::uint16_t id);
-    void restore_pinholes();                       // with pinhole_mutex_ held, at start
-    void expire_pinholes(Instant now);             // with pinhole_mutex_ held
-    void record_pinholes(std::string_view lines);  // with pinhole_mutex_ held: journal, next lease end
-    void compact_pinhole_file();                   // with pinhole_mutex_ held
-    void publish_next_pinhole_end();               // with pinhole_mutex_ held
 
     // The service's change listener: GENA for PortMappingNumberOfEntries.
     void announce_mapping_count(std::size_t count);
@@ -153,16 +142,12 @@ private:
     IgdConfig config_;
     IgdEnvironment environment_;
     PortMappingService& mappings_;
+    PinholeService& pinholes_;
     EngineCommandQueue& commands_;
     const TrafficCounters& counters_;
     DescriptionParams description_;
     std::vector<ServiceEndpoint> endpoints_;
     WebFiles files_;
-    std::mutex pinhole_mutex_;
-    PinholePolicy pinhole_policy_;   // with pinhole_mutex_ held
-    LeaseJournal pinhole_journal_;   // with pinhole_mutex_ held
-    static constexpr std::int64_t no_pinhole_end = INT64_MAX;
-    std::atomic<std::int64_t> next_pinhole_end_ms_{no_pinhole_end};
     UpnpRefusalCounters refusals_;
     std::mutex refusal_log_mutex_;
     RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};

@@ -15,7 +15,7 @@
 // LAN endpoint (ForwardTable), the remote host only narrows who may reach it. So a
 // second remote host on a held port is a conflict (718), not a second row.
 //
-// Ownership: owned by the IGD's control thread; not thread safe. Pointers returned by
+// Ownership: the PortMappingService's, used behind its lock; not thread safe. Pointers returned by
 // find() and at_index() stay valid until the next non-const call.
 #pragma once
 
@@ -160,8 +160,8 @@ public:
     // between changes.
     std::optional<Instant> next_expiry() const;
 
-    // Reload: the static forwards changed. Mappings already held are not re-checked
-    // (the engine closes any whose port a static forward now owns).
+    // The ports static and timed forwards hold changed. Mappings already held are not
+    // re-checked here: the service removes those whose port a static forward now owns.
     void set_reserved(std::vector<std::pair<Protocol, PortRange>> reserved) { reserved_ = std::move(reserved); }
 
     // wan.cascade_mappings: refuse, with another NAT upstream: every new grant (grant,

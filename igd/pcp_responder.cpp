@@ -68,7 +68,7 @@ std::variant<Ipv4Address, Refusal> internal_address_of(const PcpRequest& request
         auto v4 = ipv4_of_pcp_address(*request.options.third_party);
         if (!v4)
             return Refusal{PcpResult::not_authorized, "THIRD_PARTY " + request.options.third_party->to_string() +
-                                                          " is IPv6: IPv6 mappings are not served over PCP"};
+                                                          " is IPv6: IPv6 is served by MAP only, as pinholes"};
         if (*v4 == Ipv4Address())
             return Refusal{PcpResult::malformed_option, "THIRD_PARTY names the unspecified address"};
         internal = *v4;
@@ -221,6 +221,14 @@ Outcome create_mapping(const PcpRequest& request, const PcpMapData& map, Protoco
 Outcome answer_map(const PcpRequest& request, const PcpRequestContext& context, MappingPolicy& policy,
                    Instant now) {
     const auto& map = std::get<PcpMapData>(request.data);
+    // An IPv6 host behind THIRD_PARTY: a pinhole, not a NAT mapping.
+    if (context.config.allow_third_party && request.options.third_party &&
+        !ipv4_of_pcp_address(*request.options.third_party)) {
+        PcpPinholeAnswer pinhole = map_pinhole(request, map, *request.options.third_party, context);
+        if (pinhole.result != PcpResult::success) return Refusal{pinhole.result, std::move(pinhole.reason)};
+        return Granted{success_response(request, context, pinhole.lifetime, pinhole.assigned), {},
+                       std::move(pinhole.reason)};
+    }
     auto internal = internal_address_of(request, context);
     if (auto* refused = std::get_if<Refusal>(&internal)) return *refused;
     Ipv4Address internal_address = std::get<Ipv4Address>(internal);

@@ -14,11 +14,17 @@
 // * THIRD_PARTY with allow_third_party off: UNSUPP_OPTION, what a server without the
 //   option answers (miniupnpd does the same). With it on, the mapping still goes through
 //   the policy, whose secure mode refuses another host's address (NOT_AUTHORIZED).
-// * A real IPv6 internal address (THIRD_PARTY, or a PEER towards an IPv6 peer):
-//   NOT_AUTHORIZED, "the requested operation is disabled for this client". IPv6 pinholes
-//   are not served over PCP. UNSUPP_FAMILY is not used: it is code 14 of an expired draft
-//   (draft-cheshire-pcp-unsupp-family), in neither RFC 6887 nor the IANA registry, so a
-//   client would not know it.
+// * MAP for an IPv6 internal address (THIRD_PARTY naming one): the gateway is IPv6's
+//   firewall, not its NAT (RFC 6887 §1, §11), so the mapping is a pinhole, asked of the
+//   pinhole service through `open_pinhole` with the PCP client (its IPv4-mapped address)
+//   as the requester: the pinhole policy's secure mode, limits and LAN prefixes decide,
+//   and the response assigns the internal address and port themselves, for the pinhole's
+//   lease. FILTER narrows it to one IPv6 /128 and port (the pinhole's remote host and
+//   port). Deleting (lifetime 0) is not offered for pinholes: NOT_AUTHORIZED; the pinhole
+//   ends with its lease. A PEER towards an IPv6 peer: NOT_AUTHORIZED, "the requested
+//   operation is disabled for this client". UNSUPP_FAMILY is not used: it is code 14 of an
+//   expired draft (draft-cheshire-pcp-unsupp-family), in neither RFC 6887 nor the IANA
+//   registry, so a client would not know it.
 // * "All protocols" (protocol 0) and "all ports" (internal port 0) mappings would expose
 //   every service of a host: refused (UNSUPP_PROTOCOL, NOT_AUTHORIZED). Deleting with
 //   them is served: every PCP mapping of the client (of that protocol) with the nonce.
@@ -53,6 +59,7 @@
 #include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/pcp_message.hpp"
+#include "igd/pinhole_policy.hpp"
 
 namespace gw {
 
@@ -66,6 +73,10 @@ struct PcpConfig {
 // has one; nullopt when none exists.
 using OutboundMappingLookup = std::function<std::optional<Port>(Protocol, Endpoint internal, Endpoint remote)>;
 
+// Opens an IPv6 pinhole for a PCP client (the daemon's pinhole service, a test's fake):
+// the pinhole as granted, or the policy's refusal.
+using PinholeOpener = std::function<PinholeGrant(const PinholeRequest&, const Ipv6Address& requester)>;
+
 struct PcpRequestContext {
     Endpoint source;                             // the request's source address and port
     Ipv4Address server_address;                  // the LAN address it was sent to
@@ -73,6 +84,7 @@ struct PcpRequestContext {
     std::uint32_t epoch_seconds = 0;             // §8.5: seconds since the mapping state was last lost
     PcpConfig config;
     OutboundMappingLookup outbound_mapping;      // for PEER; may be empty
+    PinholeOpener open_pinhole;                  // for MAP of an IPv6 address; empty: NOT_AUTHORIZED
 };
 
 struct PcpAnswer {
@@ -95,5 +107,17 @@ PcpAnswer answer_pcp(std::span<const std::uint8_t> request, const PcpRequestCont
 // Every MappingRefusal as a PCP result code. no_port_maps_available says NO_RESOURCES;
 // answer_pcp makes it USER_EX_QUOTA when the client itself is at its limit.
 PcpResult pcp_result_of(MappingRefusal refusal);
+PcpResult pcp_result_of(PinholeRefusal refusal);
+
+// MAP for an IPv6 internal address (pcp_pinholes.cpp): the pinhole `open_pinhole` grants,
+// as the response's assigned data and lifetime, or the result code and why not.
+struct PcpPinholeAnswer {
+    PcpResult result = PcpResult::success;
+    PcpMapData assigned;        // on success: the internal address and port, unchanged
+    std::uint32_t lifetime = 0; // on success: what is left of the pinhole's lease
+    std::string reason;
+};
+PcpPinholeAnswer map_pinhole(const PcpRequest& request, const PcpMapData& map, const Ipv6Address& internal,
+                             const PcpRequestContext& context);
 
 }  // namespace gw

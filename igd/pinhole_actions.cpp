@@ -1,7 +1,6 @@
 // WANIPv6FirewallControl:1 in the running IGD: who may ask (LAN hosts over IPv6 or
-// IPv4), what each action does once its arguments are valid (the pinhole policy
-// decides, the packet path opens, closes and counts), and the pinhole journal that
-// keeps them across a restart.
+// IPv4), and what each action does once its arguments are valid (the pinhole service
+// decides, journals and opens; the packet path counts).
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -62,19 +61,6 @@ bool on_lan(const Ipv6Address& requester, const IgdEnvironment& environment) {
     return false;
 }
 
-std::string protocol_text(std::uint16_t protocol) {
-    if (protocol == ip_protocol_tcp) return "tcp";
-    if (protocol == ip_protocol_udp) return "udp";
-    if (protocol == any_ip_protocol) return "any";
-    return "protocol " + std::to_string(protocol);
-}
-
-std::string describe(const Pinhole& p) {
-    return protocol_text(p.protocol) + " [" + (p.remote_host ? p.remote_host->to_string() : std::string("*")) + "]:" +
-           (p.remote_port ? std::to_string(p.remote_port) : std::string("*")) + " -> [" +
-           p.internal_client.to_string() + "]:" + (p.internal_port ? std::to_string(p.internal_port) : std::string("*"));
-}
-
 SoapFault fault_of(PinholeRefusal refusal) { return SoapFault{upnp_error_of(refusal)}; }
 
 }  // namespace
@@ -102,9 +88,9 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(cons
     const ActionArguments& args = call.arguments;
     switch (call.action->id) {
     case IgdActionId::get_firewall_status:
-        return {{pinhole_policy_.firewall_enabled() ? "1" : "0", pinhole_policy_.inbound_allowed() ? "1" : "0"}, {}};
+        return {{pinholes_.firewall_enabled() ? "1" : "0", pinholes_.inbound_allowed() ? "1" : "0"}, {}};
     case IgdActionId::get_outbound_pinhole_timeout: {
-        auto timeout = pinhole_policy_.outbound_timeout(std::get<PinholeRequest>(args).protocol);
+        auto timeout = pinholes_.outbound_timeout(std::get<PinholeRequest>(args).protocol);
         if (auto* refusal = std::get_if<PinholeRefusal>(&timeout)) return {{}, fault_of(*refusal)};
         return {{std::to_string(std::get<std::uint32_t>(timeout))}, {}};
     }
@@ -120,55 +106,33 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(cons
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_pinhole(const PinholeRequest& request,
                                                                         const Ipv6Address& requester) {
-    std::lock_guard lock(pinhole_mutex_);
-    Instant now = monotonic_now();
-    auto outcome = pinhole_policy_.add(request, requester, now);
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) {  // counted and logged by refuse()
+    auto granted = pinholes_.add(request, requester, "UPnP");
+    if (!granted) {  // counted and logged by refuse()
         log::debug("UPnP: pinhole refused for " + requester.to_string() + ": " +
-                   std::to_string(int(upnp_error_of(*refusal))));
-        return {{}, fault_of(*refusal)};
+                   std::to_string(int(upnp_error_of(granted.error()))));
+        return {{}, fault_of(granted.error())};
     }
-    const PinholeLease& lease = std::get<PinholeLease>(outcome);
-    commands_.push(OpenPinhole{lease.pinhole});
-    record_pinholes(serialize_pinhole_line(lease, wall_clock_seconds(), now));
-    log::info("UPnP: pinhole " + std::to_string(lease.pinhole.id) + " granted to " + requester.to_string() + ": " +
-              describe(lease.pinhole) + ", lease " + std::to_string(remaining_seconds(lease, now)) + " s");
-    return {{std::to_string(lease.pinhole.id)}, {}};
+    return {{std::to_string(granted->pinhole.id)}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::update_pinhole(const UpdatePinholeArgs& args,
                                                                            const Ipv6Address& requester) {
-    std::lock_guard lock(pinhole_mutex_);
-    Instant now = monotonic_now();
-    auto outcome = pinhole_policy_.update(args.id, args.lease_seconds, requester, now);
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
-    const PinholeLease& lease = std::get<PinholeLease>(outcome);
-    record_pinholes(serialize_pinhole_line(lease, wall_clock_seconds(), now));
-    log::info("UPnP: pinhole " + std::to_string(args.id) + " renewed by " + requester.to_string() + " for " +
-              std::to_string(args.lease_seconds) + " s");
+    auto renewed = pinholes_.update(args.id, args.lease_seconds, requester, "UPnP");
+    if (!renewed) return {{}, fault_of(renewed.error())};
     return {{}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_pinhole(std::uint16_t id,
                                                                            const Ipv6Address& requester) {
-    std::lock_guard lock(pinhole_mutex_);
-    auto outcome = pinhole_policy_.remove(id, requester, monotonic_now());
-    if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
-    commands_.push(ClosePinhole{id});
-    record_pinholes(serialize_pinhole_removal(id));
-    log::info("UPnP: pinhole " + std::to_string(id) + " deleted by " + requester.to_string() + ": " +
-              describe(std::get<PinholeLease>(outcome).pinhole));
+    auto removed = pinholes_.remove(id, requester, "UPnP");
+    if (!removed) return {{}, fault_of(removed.error())};
     return {{}, {}};
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::pinhole_packets(IgdActionId action, std::uint16_t id,
                                                                             const Ipv6Address& requester) {
-    {
-        // Not held while the packet path answers: its thread takes pinhole_mutex_ to expire leases.
-        std::lock_guard lock(pinhole_mutex_);
-        auto outcome = pinhole_policy_.owned(id, requester, monotonic_now());
-        if (auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return {{}, fault_of(*refusal)};
-    }
+    // The service's lock is not held while the packet path answers.
+    if (auto owned = pinholes_.owned(id, requester); !owned) return {{}, fault_of(owned.error())};
     std::optional<std::uint64_t> packets = packets_let_in(id);
     if (!packets) return {{}, SoapFault{UpnpError::action_failed}};
     if (action == IgdActionId::check_pinhole_working) {
@@ -197,87 +161,6 @@ std::optional<std::uint64_t> InternetGatewayDevice::packets_let_in(std::uint16_t
         log::warning("UPnP: the packet path dropped the count of pinhole " + std::to_string(id) + " unanswered");
         return std::nullopt;
     }
-}
-
-std::vector<PinholeLease> InternetGatewayDevice::pinholes() {
-    std::lock_guard lock(pinhole_mutex_);
-    return pinhole_policy_.all();
-}
-
-void InternetGatewayDevice::restore_pinholes() {
-    const std::string& path = pinhole_journal_.path();
-    LeaseFileText file = read_lease_file(path);
-    if (file.error) log::warning("pinhole file " + path + ": " + *file.error + "; starting without it");
-    Instant now = monotonic_now();
-    PinholeFileReadResult saved = parse_pinholes(file.text, wall_clock_seconds(), now, path);
-    for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
-    PinholeRestoreReport report = pinhole_policy_.restore(std::move(saved.pinholes), now);
-    for (const auto& [lease, reason] : report.refused)
-        log::warning("pinhole " + std::to_string(lease.pinhole.id) + " not restored: " +
-                     std::string(upnp_error_description(upnp_error_of(reason))));
-    for (const auto& lease : pinhole_policy_.all()) commands_.push(OpenPinhole{lease.pinhole});
-    log::info("UPnP: restored " + std::to_string(report.restored) + " IPv6 pinholes from " + path + " (" +
-              std::to_string(saved.expired + report.expired) + " had expired)");
-    if (environment_.lan_ipv6_networks.empty()) {
-        log::warning("UPnP: " + environment_.lan_interface + " has no IPv6 prefix: every AddPinhole will be refused (606)");
-    } else {
-        std::string prefixes;
-        for (const auto& prefix : environment_.lan_ipv6_networks) prefixes += (prefixes.empty() ? "" : ", ") + prefix.to_string();
-        log::info("UPnP: IPv6 pinholes for hosts in " + prefixes + (config_.pinholes.enabled ? "" : " (disabled: 702)"));
-    }
-    compact_pinhole_file();
-    publish_next_pinhole_end();
-}
-
-void InternetGatewayDevice::expire_pinholes(Instant now) {
-    std::vector<PinholeLease> ended = pinhole_policy_.expire(now);
-    if (ended.empty()) return;
-    std::string removals;
-    for (const auto& lease : ended) {
-        commands_.push(ClosePinhole{lease.pinhole.id});
-        removals += serialize_pinhole_removal(lease.pinhole.id);
-        log::info("UPnP: pinhole " + std::to_string(lease.pinhole.id) + " lease ended: " + describe(lease.pinhole));
-    }
-    record_pinholes(removals);
-}
-
-void InternetGatewayDevice::record_pinholes(std::string_view lines) {
-    publish_next_pinhole_end();
-    if (pinhole_journal_.wants_compaction(pinhole_policy_.size()) || !pinhole_journal_.is_open()) {
-        compact_pinhole_file();
-        return;
-    }
-    if (lines.empty()) return;
-    if (auto error = pinhole_journal_.append(lines)) {
-        log::error("pinhole file " + pinhole_journal_.path() + ": " + *error + "; rewriting it whole");
-        compact_pinhole_file();
-    }
-}
-
-void InternetGatewayDevice::compact_pinhole_file() {
-    std::string text = serialize_pinholes(pinhole_policy_.all(), wall_clock_seconds(), monotonic_now());
-    auto lines = std::size_t(std::count(text.begin(), text.end(), '\n'));
-    if (auto error = pinhole_journal_.compact(text, lines))
-        log::error("pinhole file " + pinhole_journal_.path() + ": " + *error + " (pinholes kept in memory)");
-}
-
-void InternetGatewayDevice::publish_next_pinhole_end() {
-    auto next = pinhole_policy_.next_expiry();
-    next_pinhole_end_ms_.store(next ? next->count() : no_pinhole_end, std::memory_order_relaxed);
-}
-
-void InternetGatewayDevice::expire_pinholes() {
-    // The daemon's loop calls this every turn: it must not wait for a pupnp thread that
-    // holds the lock through a journal fsync unless a lease has ended.
-    if (monotonic_now().count() < next_pinhole_end_ms_.load(std::memory_order_relaxed)) return;
-    std::lock_guard lock(pinhole_mutex_);
-    expire_pinholes(monotonic_now());
-}
-
-std::optional<Instant> InternetGatewayDevice::next_pinhole_lease_end() const {
-    auto ms = next_pinhole_end_ms_.load(std::memory_order_relaxed);
-    if (ms == no_pinhole_end) return std::nullopt;
-    return Instant(ms);
 }
 
 }  // namespace gw

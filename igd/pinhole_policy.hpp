@@ -19,7 +19,12 @@
 // address with InternalClient). Outside secure mode an IPv4 requester may open pinholes
 // to any LAN host, and owns them.
 //
-// UniqueIDs: 1..max_policy_pinhole_id (32767; the ids above are gatewayctl's), handed out round-robin from after the last one given, never one
+// The administrator (gatewayctl pinhole add) asks as pinhole_administrator, the
+// unspecified address, which no client can be: secure mode's rules (the requester's own
+// address, no privileged or wildcard port) do not bind it, and it may update, delete and
+// count any pinhole, as the owner may; every other check binds it too.
+//
+// UniqueIDs: 1..max_policy_pinhole_id (32767), one range for every front end, handed out round-robin from after the last one given, never one
 // still stored (a pinhole whose lease is over keeps its id until expire() returns it and
 // the caller has closed it, so a ClosePinhole can never hit a newer pinhole).
 //
@@ -38,6 +43,7 @@
 #include <variant>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "firewall/pinhole.hpp"
 #include "igd/igd_config.hpp"
 #include "igd/upnp_error.hpp"
@@ -70,6 +76,9 @@ enum class PinholeRefusal : std::uint8_t {
 };
 
 UpnpError upnp_error_of(PinholeRefusal refusal);
+
+// gatewayctl's requester (see above).
+inline constexpr Ipv6Address pinhole_administrator{};
 
 // ::ffff:a.b.c.d: how an IPv4 requester is named (see above).
 Ipv6Address v4_mapped(Ipv4Address address);
@@ -113,6 +122,12 @@ struct PinholeRestoreReport {
 };
 
 using PinholeOutcome = std::variant<PinholeLease, PinholeRefusal>;
+// What the pinhole service answers its front ends: the pinhole, or why not.
+using PinholeGrant = Expected<PinholeLease, PinholeRefusal>;
+inline PinholeGrant pinhole_grant(PinholeOutcome outcome) {
+    if (const auto* refusal = std::get_if<PinholeRefusal>(&outcome)) return unexpected(*refusal);
+    return std::get<PinholeLease>(std::move(outcome));
+}
 
 class PinholePolicy {
 public:

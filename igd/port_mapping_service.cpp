@@ -16,12 +16,15 @@ std::string describe_port(const PortMapping& m) {
 
 }  // namespace
 
-PortMappingService::PortMappingService(const IgdConfig& config, std::vector<std::pair<Protocol, PortRange>> reserved,
-                                       EngineCommandQueue& commands, JournalStorage& storage)
+PortMappingService::PortMappingService(const IgdConfig& config,
+                                       std::vector<std::pair<Protocol, PortRange>> static_ports,
+                                       EngineCommandQueue& commands, ServiceClock clock, JournalStorage& storage)
     : config_(config),
       commands_(commands),
-      policy_(config, std::move(reserved)),
-      journal_(config.lease_file, config.lease_sync, storage) {}
+      clock_(std::move(clock)),
+      policy_(config, static_ports),
+      journal_(config.lease_file, config.lease_sync, storage),
+      static_ports_(std::move(static_ports)) {}
 
 PortMappingService::~PortMappingService() {
     if (!started_) return;
@@ -37,8 +40,8 @@ void PortMappingService::start() {
     std::filesystem::create_directories(std::filesystem::path(config_.lease_file).parent_path(), ignored);
     LeaseFileText file = read_lease_file(config_.lease_file);
     if (file.error) log::warning("lease file " + config_.lease_file + ": " + *file.error + "; starting without it");
-    Instant now = monotonic_now();
-    LeaseFileReadResult saved = parse_leases(file.text, wall_clock_seconds(), now, config_.lease_file);
+    Instant now = clock_.now();
+    LeaseFileReadResult saved = parse_leases(file.text, clock_.wall_seconds(), now, config_.lease_file);
     for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
     RestoreReport report = policy_.restore(std::move(saved.mappings), now);
     for (const auto& refused : report.refused)
@@ -62,7 +65,7 @@ void PortMappingService::carry_out(const MappingChanges& changes, Instant now) {
         close_in_packet_path(m);
         lines += serialize_lease_removal(m.protocol, m.external);
     }
-    std::int64_t wall_now = wall_clock_seconds();
+    std::int64_t wall_now = clock_.wall_seconds();
     for (const auto& m : changes.granted) {
         open_in_packet_path(m);
         lines += serialize_lease_line(m, wall_now, now);
@@ -74,9 +77,9 @@ void PortMappingService::carry_out(const MappingChanges& changes, Instant now) {
 void PortMappingService::expire_leases() {
     // The daemon's loop calls this every tick: without an ended lease it must not wait
     // for a front end that holds the lock through a lease file fsync.
-    if (monotonic_now().count() < next_lease_end_ms_.load(std::memory_order_relaxed)) return;
+    if (clock_.now().count() < next_lease_end_ms_.load(std::memory_order_relaxed)) return;
     std::lock_guard lock(mutex_);
-    Instant now = monotonic_now();
+    Instant now = clock_.now();
     MappingChanges changes;
     changes.removed = policy_.expire(now);
     for (const auto& mapping : changes.removed)
@@ -132,11 +135,6 @@ std::optional<MappingRefusal> PortMappingService::delete_mapping_as_administrato
     return outcome.refusal;
 }
 
-void PortMappingService::set_reserved_ports(std::vector<std::pair<Protocol, PortRange>> reserved) {
-    std::lock_guard lock(mutex_);
-    policy_.set_reserved(std::move(reserved));
-}
-
 void PortMappingService::set_refusing_upstream_nat(bool refusing) {
     std::lock_guard lock(mutex_);
     policy_.set_refusing_upstream_nat(refusing);
@@ -168,7 +166,7 @@ void PortMappingService::record(std::string_view journal_lines) {
 
 void PortMappingService::compact_lease_file() {
     auto all = policy_.all();
-    std::string text = serialize_leases(all, wall_clock_seconds(), monotonic_now());
+    std::string text = serialize_leases(all, clock_.wall_seconds(), clock_.now());
     auto lines = std::size_t(std::count(text.begin(), text.end(), '\n'));
     if (auto error = journal_.compact(text, lines))
         log::error("lease file " + config_.lease_file + ": " + *error + " (mappings kept in memory)");

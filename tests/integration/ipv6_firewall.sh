@@ -109,14 +109,16 @@ check_packet_too_big() {
 }
 
 check_pinhole() {
-    local answer packets
-    lab_ctl pinhole add 40001 tcp "$LAB_LAN6_IP" "$LAN_TCP_PORT" >/dev/null
+    local answer packets id
+    # The pinhole service numbers it, as it numbers UPnP's and PCP's.
+    id=$(lab_ctl --json pinhole add tcp "$LAB_LAN6_IP" "$LAN_TCP_PORT" --for 1h |
+        "$LAB_PY" -c "import json,sys; print(json.load(sys.stdin)['id'])") || lab_fail "pinhole add failed: $id"
     answer=$(net6 wan tcp-ask "$LAB_LAN6_IP" "$LAN_TCP_PORT") || lab_fail "no connection through the pinhole: $answer"
-    lab_ok "pinhole 40001 open: $answer"
+    lab_ok "pinhole $id open: $answer"
     packets=$(lab_ctl --json pinholes | "$LAB_PY" -c "import json,sys; print(json.load(sys.stdin)['pinholes'][0]['packets'])")
-    ((packets >= 3)) || lab_fail "pinhole 40001 counted $packets packets, not the connection's"
-    lab_ok "pinhole 40001 counted $packets packets"
-    lab_ctl pinhole delete 40001 >/dev/null
+    ((packets >= 3)) || lab_fail "pinhole $id counted $packets packets, not the connection's"
+    lab_ok "pinhole $id counted $packets packets"
+    lab_ctl pinhole delete "$id" >/dev/null
     if answer=$(net6 wan tcp-ask "$LAB_LAN6_IP" "$LAN_TCP_PORT" --timeout 1); then
         lab_fail "the WAN host still connected after the pinhole closed: $answer"
     fi

@@ -17,6 +17,7 @@ nothing came back.
 import argparse
 import os
 import socket
+import struct
 import sys
 
 from scapy.fields import (BitEnumField, BitField, ByteEnumField, ByteField, IntField, IP6Field, ShortField,
@@ -94,7 +95,10 @@ def cmd_map(args: argparse.Namespace) -> int:
     request = PCPRequest(opcode=1, lifetime=args.lifetime, client=mapped(client)) / PCPMap(
         nonce=nonce, protocol=PROTOCOLS[args.protocol], internal_port=args.internal,
         external_port=args.suggest, external_address="::")
-    raw = exchange(args, bytes(request))
+    raw_request = bytes(request)
+    if args.third_party:  # RFC 6887 §13.1: code 1, reserved, length 16, the internal host's address
+        raw_request += struct.pack("!BBH", 1, 0, 16) + socket.inet_pton(socket.AF_INET6, args.third_party)
+    raw = exchange(args, raw_request)
     response = PCPResponse(raw)
     fields = {
         "version": response.version, "r": response.r, "opcode": response.opcode, "result": response.result,
@@ -130,6 +134,7 @@ def main() -> int:
     m.add_argument("--lifetime", type=int, default=3600)
     m.add_argument("--nonce")
     m.add_argument("--client")
+    m.add_argument("--third-party", help="THIRD_PARTY: the internal host's address (an IPv6 one asks for a pinhole)")
     m.add_argument("--timeout", type=float, default=3.0)
     args = parser.parse_args()
     return cmd_map(args)

@@ -12,6 +12,7 @@
 #include "daemon/gateway_control.hpp"
 #include "engine_setup.hpp"
 #include "igd/engine_clock.hpp"
+#include "mapping_service_rig.hpp"
 
 namespace gw::test {
 namespace {
@@ -68,8 +69,9 @@ TEST_CASE("a bad control state line is reported with its number and the others a
 TEST_CASE("a timed forward outlives a restart of its control plane with the time it had left") {
     TempDir dir;
     PacketEngine before(engine_setup());
+    MappingServiceRig before_service(t0);
     LockedEngine locked_before(before);
-    GatewayControl control(locked_before, nullptr, nullptr, "", GatewayConfig{}, t0);
+    GatewayControl control(locked_before, &before_service.service, nullptr, "", GatewayConfig{}, t0);
     control.restore_state(dir.file(), t0, wall_clock_seconds());  // nothing there yet: starts empty
     auto answer = control.answer({"forwards", "add", "for-a-while", "tcp", "5000", "192.168.1.10:5000", "--for", "60s"}, t0);
     REQUIRE(answer.find("\"ok\":true") != std::string::npos);
@@ -78,24 +80,30 @@ TEST_CASE("a timed forward outlives a restart of its control plane with the time
     SECTION("restarted 10 s later: open again, closing 50 s later") {
         PacketEngine after(engine_setup());
         CHECK_FALSE(after.has_port_mapping(Protocol::tcp, Port{5000}));
-        LockedEngine locked_after(after);
-        GatewayControl restarted(locked_after, nullptr, nullptr, "", GatewayConfig{}, t0);
         Instant now = t0 + 1h;  // the new process's clock means nothing to the file
+        MappingServiceRig after_service(now);
+        LockedEngine locked_after(after);
+        GatewayControl restarted(locked_after, &after_service.service, nullptr, "", GatewayConfig{}, t0);
         restarted.restore_state(dir.file(), now, wall_clock_seconds() + 10);
+        after_service.apply(after);
         CHECK(after.has_port_mapping(Protocol::tcp, Port{5000}));
         REQUIRE(restarted.next_forward_end());
         CHECK(*restarted.next_forward_end() >= now + 49s);
         CHECK(*restarted.next_forward_end() <= now + 51s);
+        after_service.now = now + 51s;
         restarted.expire_timed_forwards(now + 51s);
+        after_service.apply(after);
         CHECK_FALSE(after.has_port_mapping(Protocol::tcp, Port{5000}));
         // Its end is written down too: a third start does not bring it back.
         CHECK(slurp(dir.file()).find("for-a-while") == std::string::npos);
     }
     SECTION("restarted after its end: not reopened") {
         PacketEngine after(engine_setup());
+        MappingServiceRig after_service(t0);
         LockedEngine locked_after(after);
-        GatewayControl restarted(locked_after, nullptr, nullptr, "", GatewayConfig{}, t0);
+        GatewayControl restarted(locked_after, &after_service.service, nullptr, "", GatewayConfig{}, t0);
         restarted.restore_state(dir.file(), t0, wall_clock_seconds() + 61);
+        after_service.apply(after);
         CHECK_FALSE(after.has_port_mapping(Protocol::tcp, Port{5000}));
         CHECK_FALSE(restarted.next_forward_end());
     }

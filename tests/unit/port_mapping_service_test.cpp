@@ -183,7 +183,7 @@ TEST_CASE("ports reserved by a reload are refused to new grants (729)") {
     EngineCommandQueue queue;
     PortMappingService service(service_config(dir), {}, queue);
     service.start();
-    service.set_reserved_ports({{Protocol::tcp, PortRange{8000, 8000}}});
+    service.use_static_forwards({{Protocol::tcp, PortRange{8000, 8000}}});
     auto result = service.with_policy([&](MappingPolicy& policy, Instant now) {
         struct {
             std::variant<PortMapping, MappingRefusal> granted;

@@ -93,7 +93,7 @@ TEST_CASE("a packet batch is decided while the lease journal's fsync is slow and
     LockedEngine locked(engine);
     EngineCommandQueue commands;
     SlowDisk disk;
-    PortMappingService service(config, {}, commands, disk);
+    PortMappingService service(config, {}, commands, ServiceClock{}, disk);
     service.start();
     GatewayControl control(locked, &service, nullptr, "", GatewayConfig{}, monotonic_now());
 
