@@ -23,7 +23,7 @@
 // of each of the LAN-started idle lists, else the oldest flow of all). A new embryonic flow never evicts
 // anything but another embryonic flow, so the WAN alone can never push the LAN out.
 //
-// Not thread safe: owned by one packet worker.
+// Not thread safe: a part of the PacketEngine, used under the engine lock like it.
 #pragma once
 
 #include <array>
