@@ -45,8 +45,9 @@ FlowHandoverSaved save_flow_snapshot(const std::string& path, const PacketEngine
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
     auto bytes = encode_flow_snapshot(snapshot);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (auto error = write_lease_file_atomically(path, text)) {
-        log::error("flow snapshot " + path + ": " + *error + "; the next start begins with an empty flow table");
+    if (auto written = write_lease_file_atomically(path, text); !written) {
+        log::error("flow snapshot " + path + ": " + written.error().message +
+                   "; the next start begins with an empty flow table");
         return saved;
     }
     saved.written = true;

@@ -206,10 +206,10 @@ std::vector<PinholeLease> InternetGatewayDevice::pinholes() {
 
 void InternetGatewayDevice::restore_pinholes() {
     const std::string& path = pinhole_journal_.path();
-    LeaseFileText file = read_lease_file(path);
-    if (file.error) log::warning("pinhole file " + path + ": " + *file.error + "; starting without it");
+    Expected<std::string> file = read_lease_file(path);
+    if (!file) log::warning("pinhole file " + path + ": " + file.error().message + "; starting without it");
     Instant now = monotonic_now();
-    PinholeFileReadResult saved = parse_pinholes(file.text, wall_clock_seconds(), now, path);
+    PinholeFileReadResult saved = parse_pinholes(file.value_or(""), wall_clock_seconds(), now, path);
     for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
     PinholeRestoreReport report = pinhole_policy_.restore(std::move(saved.pinholes), now);
     for (const auto& [lease, reason] : report.refused)
