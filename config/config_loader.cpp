@@ -165,7 +165,7 @@ private:
     }
 
     void apply(const SchemaKey& schema_key, const YAML::Node& value, const YAML::Mark& mark, const std::string& path) {
-        if (auto error = schema_key.apply(value, config_)) refuse(path, mark, *error);
+        if (auto stored = schema_key.apply(value, config_); !stored) refuse(path, mark, stored.error().message);
     }
 
     // Each item is appended even when it is not a map, so that item i of the config is
@@ -175,7 +175,7 @@ private:
         std::size_t index = 0;
         for (const YAML::Node& item : items) {
             std::string item_path = path + '[' + std::to_string(index++) + ']';
-            list_key.apply(item, config_);
+            static_cast<void>(list_key.apply(item, config_));  // appending an item cannot fail
             if (!item.IsMap()) {
                 refuse(item_path, item.IsNull() ? items.Mark() : item.Mark(),
                        "expected a map of settings, got " + std::string(node_kind(item)));

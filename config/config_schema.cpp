@@ -12,26 +12,26 @@
 namespace gw {
 namespace {
 
-ValueError store_interface_name(const YAML::Node& node, std::string& field) {
+Expected<void> store_interface_name(const YAML::Node& node, std::string& field) {
     auto name = read_interface_name(node);
-    if (!name.value) return name.error;
-    field = *name.value;
-    return std::nullopt;
+    if (!name) return unexpected(name.error());
+    field = *name;
+    return {};
 }
 
-ValueError store_wan_address(const YAML::Node& node, GatewayConfig& config) {
+Expected<void> store_wan_address(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
     if (text == "auto") {
         config.wan_address.reset();
-        return std::nullopt;
+        return {};
     }
     auto address = Ipv4Address::parse(text);
-    if (!address) return "expected \"auto\" or an IPv4 address such as 203.0.113.7, got " + quoted(text);
+    if (!address) return refused("expected \"auto\" or an IPv4 address such as 203.0.113.7, got " + quoted(text));
     if (auto why = unusable_host_address(*address)) {
-        return quoted(text) + " cannot be the NAT's external address: " + std::string(*why);
+        return refused(quoted(text) + " cannot be the NAT's external address: " + std::string(*why));
     }
     config.wan_address = address;
-    return std::nullopt;
+    return {};
 }
 
 constexpr EnumName<CascadeMappings> cascade_mappings_names[] = {
@@ -40,11 +40,11 @@ constexpr EnumName<CascadeMappings> cascade_mappings_names[] = {
 };
 
 // "stun.example.net", "stun.example.net:3478", "192.0.2.1:3478"; empty or "none": no STUN.
-ValueError store_stun_server(const YAML::Node& node, GatewayConfig& config) {
+Expected<void> store_stun_server(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
     if (text.empty() || text == "none") {
         config.wan_stun.reset();
-        return std::nullopt;
+        return {};
     }
     StunServerConfig server;
     auto colon = text.rfind(':');
@@ -52,28 +52,28 @@ ValueError store_stun_server(const YAML::Node& node, GatewayConfig& config) {
     if (colon != std::string::npos) {
         auto port = PortRange::parse(text.substr(colon + 1));
         if (!port || port->first != port->last || port->first == 0)
-            return "expected a STUN server as host or host:port with a port of 1 to 65535, got " + quoted(text);
+            return refused("expected a STUN server as host or host:port with a port of 1 to 65535, got " + quoted(text));
         server.port = std::uint16_t(port->first);
     }
     // A DNS name (letters, digits, '-', '.') or a dotted quad; nothing that could be an option or a path.
     bool name_like = !server.host.empty() && server.host.size() <= 253 && server.host.front() != '-' &&
                      server.host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") ==
                          std::string::npos;
-    if (!name_like) return "expected a STUN server as host or host:port (a DNS name or IPv4 address), got " + quoted(text);
+    if (!name_like) return refused("expected a STUN server as host or host:port (a DNS name or IPv4 address), got " + quoted(text));
     config.wan_stun = server;
-    return std::nullopt;
+    return {};
 }
 
-ValueError store_port_range(const YAML::Node& node, GatewayConfig& config) {
+Expected<void> store_port_range(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
     auto range = PortRange::parse(text);
     if (!range) {
-        return "expected a port range \"first-last\" with 1 <= first <= last <= 65535, or a single port, got " +
-               quoted(text);
+        return refused("expected a port range \"first-last\" with 1 <= first <= last <= 65535, or a single port, got " +
+               quoted(text));
     }
-    if (range->first == 0) return "port 0 cannot be allocated; the range must start at 1 or above";
+    if (range->first == 0) return refused("port 0 cannot be allocated; the range must start at 1 or above");
     config.port_range = *range;
-    return std::nullopt;
+    return {};
 }
 
 // Each idle timeout with the RFC requirement that sets its floor (the numbers live in NatTimeouts).
@@ -96,18 +96,18 @@ constexpr TimeoutRule timeout_rules[] = {
 
 // Timeouts below the RFC minimums are refused rather than raised: a silent change
 // would hide the operator's mistake, and a too-short timeout breaks applications.
-ValueError store_timeout(const YAML::Node& node, const TimeoutRule& rule, NatTimeouts& timeouts) {
+Expected<void> store_timeout(const YAML::Node& node, const TimeoutRule& rule, NatTimeouts& timeouts) {
     auto parsed = read_integer(node);
-    if (!parsed.value) return parsed.error;
-    if (*parsed.value < std::int64_t(rule.minimum)) {
-        return std::to_string(*parsed.value) + " is below the " + std::to_string(rule.minimum) + " s minimum of " +
-               std::string(rule.rfc);
+    if (!parsed) return unexpected(parsed.error());
+    if (*parsed < std::int64_t(rule.minimum)) {
+        return refused(std::to_string(*parsed) + " is below the " + std::to_string(rule.minimum) + " s minimum of " +
+               std::string(rule.rfc));
     }
-    if (*parsed.value > std::numeric_limits<std::uint32_t>::max()) {
-        return std::to_string(*parsed.value) + " is above the 4294967295 s maximum";
+    if (*parsed > std::numeric_limits<std::uint32_t>::max()) {
+        return refused(std::to_string(*parsed) + " is above the 4294967295 s maximum");
     }
-    timeouts.*rule.field = std::uint32_t(*parsed.value);
-    return std::nullopt;
+    timeouts.*rule.field = std::uint32_t(*parsed);
+    return {};
 }
 
 template <std::size_t I>

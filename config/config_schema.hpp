@@ -21,6 +21,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "base/expected.hpp"
 #include "config/gateway_config.hpp"
 
 namespace gw {
@@ -70,9 +71,9 @@ Shape value_shape(ValueType type);
 std::string value_type_name(ValueType type);     // "interface name", for the docs table
 std::string value_type_article(ValueType type);  // "an interface name", for error messages
 
-// Why a value was refused, without the key path (the loader prefixes "path: ");
-// nullopt when the value was valid and has been stored.
-using ValueError = std::optional<std::string>;
+// A key's apply() and the value readers answer Expected: the value (stored, for apply),
+// or why it was refused, without the key path (the loader prefixes "path: ").
+inline Unexpected<Error> refused(std::string why) { return unexpected(Error{std::move(why)}); }
 
 struct SchemaKey {
     std::string path;  // dotted, e.g. "nat.timeouts.udp"; "firewall.rules[].name" inside a list item
@@ -82,7 +83,7 @@ struct SchemaKey {
     // Validates a scalar node and stores it into `config` (for a list, appends it; for a
     // list of maps, appends a default item positioned at the map). Called only with a
     // scalar (a map for map_list); the loader refuses other shapes before it gets here.
-    ValueError (*apply)(const YAML::Node& value, GatewayConfig& config);
+    Expected<void> (*apply)(const YAML::Node& value, GatewayConfig& config);
     // Renders this key's value in `config` (an item key: in the newest item, or in a
     // default item when there is none); applied to GatewayConfig{} it gives the
     // default, so the defaults are written only in the structs they initialise.

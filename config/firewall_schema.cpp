@@ -13,17 +13,17 @@ using C = GatewayConfig;
 using N = YAML::Node;
 
 template <class T, class Field>
-ValueError store(Parsed<T> parsed, Field& field) {
-    if (!parsed.value) return parsed.error;
-    field = std::move(*parsed.value);
-    return std::nullopt;
+Expected<void> store(Expected<T> parsed, Field& field) {
+    if (!parsed) return unexpected(parsed.error());
+    field = std::move(*parsed);
+    return {};
 }
 
 template <class T>
-ValueError append(Parsed<T> parsed, std::vector<T>& list) {
-    if (!parsed.value) return parsed.error;
-    list.push_back(std::move(*parsed.value));
-    return std::nullopt;
+Expected<void> append(Expected<T> parsed, std::vector<T>& list) {
+    if (!parsed) return unexpected(parsed.error());
+    list.push_back(std::move(*parsed));
+    return {};
 }
 
 // Item keys apply to the newest item; the list key's apply() appended it.
@@ -51,20 +51,20 @@ std::string show_list(const std::vector<T>& items) {
     return text + "]";
 }
 
-ValueError store_icmp_type(const N& node, std::optional<std::uint8_t>& field) {
+Expected<void> store_icmp_type(const N& node, std::optional<std::uint8_t>& field) {
     for (const auto& entry : icmp_type_names) {
         if (entry.name == node.Scalar()) {
             field = entry.value;
-            return std::nullopt;
+            return {};
         }
     }
     auto number = read_integer(node);
-    if (!number.value || *number.value < 0 || *number.value > 255) {
-        return "expected an ICMP type from 0 to 255 or one of " + choices_text(icmp_type_names) + ", got " +
-               quoted(node.Scalar());
+    if (!number || *number < 0 || *number > 255) {
+        return refused("expected an ICMP type from 0 to 255 or one of " + choices_text(icmp_type_names) + ", got " +
+               quoted(node.Scalar()));
     }
-    field = std::uint8_t(*number.value);
-    return std::nullopt;
+    field = std::uint8_t(*number);
+    return {};
 }
 
 std::string show_icmp_type(const std::optional<std::uint8_t>& type) {
@@ -84,29 +84,29 @@ std::optional<std::uint32_t> parse_count(std::string_view text) {
 }
 
 // "10/s", "30/min", "10/s burst 20". The burst defaults to one unit's worth (N).
-ValueError store_rate(const N& node, std::optional<RateLimit>& field) {
+Expected<void> store_rate(const N& node, std::optional<RateLimit>& field) {
     const std::string& text = node.Scalar();
     std::string malformed = "expected a rate \"N/s\" or \"N/min\" from 1 to " + std::to_string(max_rate) +
                             ", optionally followed by \"burst M\", e.g. \"10/s burst 20\"; got " + quoted(text);
     std::vector<std::string_view> words = words_of(text);
-    if (words.size() != 1 && !(words.size() == 3 && words[1] == "burst")) return malformed;
+    if (words.size() != 1 && !(words.size() == 3 && words[1] == "burst")) return refused(malformed);
     auto slash = words[0].find('/');
-    if (slash == std::string_view::npos) return malformed;
+    if (slash == std::string_view::npos) return refused(malformed);
     std::string_view unit = words[0].substr(slash + 1);
     auto count = parse_count(words[0].substr(0, slash));
-    if (!count || (unit != "s" && unit != "min")) return malformed;
-    if (*count == 0) return quoted(text) + " lets no packet match; a rate must be at least 1 (to refuse all, use action: drop)";
+    if (!count || (unit != "s" && unit != "min")) return refused(malformed);
+    if (*count == 0) return refused(quoted(text) + " lets no packet match; a rate must be at least 1 (to refuse all, use action: drop)");
     RateLimit limit;
     (unit == "s" ? limit.per_second : limit.per_minute) = *count;
     limit.burst = *count;
     if (words.size() == 3) {
         auto burst = parse_count(words[2]);
-        if (!burst) return malformed;
-        if (*burst == 0) return quoted(text) + " has a burst of 0, which lets no packet match; the burst must be at least 1";
+        if (!burst) return refused(malformed);
+        if (*burst == 0) return refused(quoted(text) + " has a burst of 0, which lets no packet match; the burst must be at least 1");
         limit.burst = *burst;
     }
     field = limit;
-    return std::nullopt;
+    return {};
 }
 
 std::string show_rate(const std::optional<RateLimit>& limit) {
@@ -118,31 +118,31 @@ std::string show_rate(const std::optional<RateLimit>& limit) {
 
 // "192.168.50.20:3389", or "192.168.50.20" for the external port (filled in by
 // complete_firewall_defaults, port 0 meaning "not given" until then).
-ValueError store_endpoint(const N& node, Endpoint& field) {
+Expected<void> store_endpoint(const N& node, Endpoint& field) {
     const std::string& text = node.Scalar();
     auto colon = text.find(':');
     auto address = read_host_address(std::string_view(text).substr(0, colon));
-    if (!address.value) return address.error;
+    if (!address) return unexpected(address.error());
     Port port{0};
     if (colon != std::string::npos) {
         auto range = PortRange::parse(std::string_view(text).substr(colon + 1));
         if (!range || range->first != range->last || range->first == 0) {
-            return "expected address:port with a port from 1 to 65535, such as 192.168.50.20:3389, got " + quoted(text);
+            return refused("expected address:port with a port from 1 to 65535, such as 192.168.50.20:3389, got " + quoted(text));
         }
         port = Port{range->first};
     }
-    field = Endpoint{*address.value, port};
-    return std::nullopt;
+    field = Endpoint{*address, port};
+    return {};
 }
 
 // A rule's sources or destinations: IPv4 networks go to one list, IPv6 ones to the other.
-ValueError append_rule_network(const N& node, std::vector<Ipv4Network>& v4, std::vector<Ipv6Network>& v6) {
+Expected<void> append_rule_network(const N& node, std::vector<Ipv4Network>& v4, std::vector<Ipv6Network>& v6) {
     const std::string& text = node.Scalar();
     if (text.find(':') != std::string::npos) return append(parse_ipv6_network(text), v6);
     // What looks like dotted quads gets the IPv4 reader's own message ("192.168.50.300").
     if (text.find_first_not_of("0123456789./") == std::string::npos) return append(read_network(node), v4);
-    return "expected an IPv4 or IPv6 network such as 198.51.100.0/24 or 2001:db8::/32, or an address, got " +
-           quoted(text);
+    return refused("expected an IPv4 or IPv6 network such as 198.51.100.0/24 or 2001:db8::/32, or an address, got " +
+           quoted(text));
 }
 
 // Both families in one list, as the file writes them.
@@ -156,15 +156,15 @@ std::string show_rule_networks(const std::vector<Ipv4Network>& v4, const std::ve
 
 // The LAN's IPv6 prefixes: global (or unique local) unicast only, since a link-local or
 // multicast "LAN prefix" would let the firewall forward what it must never forward.
-ValueError append_lan_ipv6_network(const N& node, std::vector<Ipv6Network>& list) {
+Expected<void> append_lan_ipv6_network(const N& node, std::vector<Ipv6Network>& list) {
     auto parsed = parse_ipv6_network(node.Scalar());
-    if (!parsed.value) return parsed.error;
-    const Ipv6Address& base = parsed.value->base;
-    if (base.is_link_local() || base.is_multicast() || base.is_unspecified() || parsed.value->prefix_length < 8)
-        return quoted(node.Scalar()) +
-               " is not a LAN prefix: link-local, multicast, :: and prefixes shorter than /8 are never forwarded";
-    list.push_back(*parsed.value);
-    return std::nullopt;
+    if (!parsed) return unexpected(parsed.error());
+    const Ipv6Address& base = parsed->base;
+    if (base.is_link_local() || base.is_multicast() || base.is_unspecified() || parsed->prefix_length < 8)
+        return refused(quoted(node.Scalar()) +
+               " is not a LAN prefix: link-local, multicast, :: and prefixes shorter than /8 are never forwarded");
+    list.push_back(*parsed);
+    return {};
 }
 
 std::vector<SchemaKey> rule_keys() {
@@ -314,7 +314,7 @@ std::vector<SchemaKey> firewall_schema_keys() {
          [](const N& item, C& c) {
              c.firewall.rules.push_back({});
              c.firewall.rules.back().position = position_of(item);
-             return ValueError();
+             return Expected<void>();
          },
          [](const C& c) { return c.firewall.rules.empty() ? "[]" : std::to_string(c.firewall.rules.size()) + " rules"; }},
     };
@@ -324,7 +324,7 @@ std::vector<SchemaKey> firewall_schema_keys() {
                     [](const N& item, C& c) {
                         c.firewall.forwards.push_back({});
                         c.firewall.forwards.back().position = position_of(item);
-                        return ValueError();
+                        return Expected<void>();
                     },
                     [](const C& c) {
                         return c.firewall.forwards.empty() ? "[]"

@@ -14,14 +14,14 @@ namespace {
 using C = GatewayConfig;
 using N = YAML::Node;
 
-ValueError store_igd_version(const N& node, int& field) {
+Expected<void> store_igd_version(const N& node, int& field) {
     auto parsed = read_integer(node);
-    if (!parsed.value) return parsed.error;
-    if (*parsed.value != 1 && *parsed.value != 2) {
-        return "expected 1 or 2 (InternetGatewayDevice:1 or :2), got " + std::to_string(*parsed.value);
+    if (!parsed) return unexpected(parsed.error());
+    if (*parsed != 1 && *parsed != 2) {
+        return refused("expected 1 or 2 (InternetGatewayDevice:1 or :2), got " + std::to_string(*parsed));
     }
-    field = int(*parsed.value);
-    return std::nullopt;
+    field = int(*parsed);
+    return {};
 }
 
 // WANIPConnection:2 caps PortMappingLeaseDuration at 604800 s; one week is also the
@@ -31,24 +31,24 @@ constexpr std::int64_t max_lease_limit = 604800;
 // A relative path would depend on the directory the daemon was started from; a
 // directory cannot be opened as the file; a control character (NUL above all) would
 // make open() use a different path from the one the operator reads.
-ValueError store_lease_file(const N& node, std::string& field) {
+Expected<void> store_lease_file(const N& node, std::string& field) {
     const std::string& path = node.Scalar();
-    if (path.empty()) return "the lease file path cannot be empty";
+    if (path.empty()) return refused("the lease file path cannot be empty");
     for (char c : path) {
         if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
-            return "the lease file path contains a control character";
+            return refused("the lease file path contains a control character");
         }
     }
     if (path.front() != '/') {
-        return quoted(path) + " is a relative path; write an absolute one such as /var/lib/gatewayd/leases";
+        return refused(quoted(path) + " is a relative path; write an absolute one such as /var/lib/gatewayd/leases");
     }
     std::string_view leaf = std::string_view(path).substr(path.rfind('/') + 1);
     if (leaf.empty() || leaf == "." || leaf == "..") {
-        return quoted(path) + " names a directory; write the path of the lease file in it, such as " +
-               "/var/lib/gatewayd/leases";
+        return refused(quoted(path) + " names a directory; write the path of the lease file in it, such as " +
+               "/var/lib/gatewayd/leases");
     }
     field = path;
-    return std::nullopt;
+    return {};
 }
 
 // One code point of `text` at `i`, advancing `i`; nullopt for bytes that are not UTF-8
@@ -85,27 +85,27 @@ bool printable(char32_t code_point) {
 // any printable UTF-8 is accepted and characters, not bytes, are counted.
 constexpr std::size_t friendly_name_max = 63;
 
-ValueError store_friendly_name(const N& node, std::string& field) {
+Expected<void> store_friendly_name(const N& node, std::string& field) {
     const std::string& name = node.Scalar();
-    if (name.empty()) return "a friendly name cannot be empty";
+    if (name.empty()) return refused("a friendly name cannot be empty");
     std::size_t characters = 0;
     for (std::size_t i = 0; i < name.size();) {
         auto code_point = next_code_point(name, i);
-        if (!code_point) return "the friendly name is not valid UTF-8";
+        if (!code_point) return refused("the friendly name is not valid UTF-8");
         ++characters;
         if (!printable(*code_point)) {
             char hex[8];
             std::snprintf(hex, sizeof hex, "%04X", unsigned(*code_point));
-            return "the friendly name contains the control character U+" + std::string(hex) + " (character " +
-                   std::to_string(characters) + ")";
+            return refused("the friendly name contains the control character U+" + std::string(hex) + " (character " +
+                   std::to_string(characters) + ")");
         }
     }
     if (characters > friendly_name_max) {
-        return quoted(name) + " has " + std::to_string(characters) + " characters; a friendly name has at most " +
-               std::to_string(friendly_name_max) + " (UPnP Device Architecture: fewer than 64)";
+        return refused(quoted(name) + " has " + std::to_string(characters) + " characters; a friendly name has at most " +
+               std::to_string(friendly_name_max) + " (UPnP Device Architecture: fewer than 64)");
     }
     field = name;
-    return std::nullopt;
+    return {};
 }
 
 // miniupnpd also reads "INT-ADDR/255.255.255.0"; a rule copied from its file gets the
@@ -127,14 +127,14 @@ constexpr std::string_view permission_example = "allow 1024-65535 192.168.50.0/2
 // "allow|deny EXT-PORTS INT-ADDR[/MASKBITS] INT-PORTS", as miniupnpd's
 // read_permission_line() reads it, with the strictness of the other keys: host bits
 // and leading zeros are refused rather than masked or read as octal.
-Parsed<UpnpPermission> parse_permission(std::string_view text) {
+Expected<UpnpPermission> parse_permission(std::string_view text) {
     std::vector<std::string_view> words = words_of(text);
     if (words.size() != 4) {
-        return {std::nullopt, "expected a rule \"allow|deny EXT-PORTS INT-ADDR[/MASKBITS] INT-PORTS\" such as \"" +
-                                  std::string(permission_example) + "\", got " + quoted(text)};
+        return refused("expected a rule \"allow|deny EXT-PORTS INT-ADDR[/MASKBITS] INT-PORTS\" such as \"" +
+                                  std::string(permission_example) + "\", got " + quoted(text));
     }
     auto refuse = [&](std::string_view part, const std::string& why) {
-        return Parsed<UpnpPermission>{std::nullopt, quoted(text) + ": " + std::string(part) + ": " + why};
+        return refused(quoted(text) + ": " + std::string(part) + ": " + why);
     };
     UpnpPermission permission;
     if (words[0] != "allow" && words[0] != "deny") {
@@ -142,15 +142,15 @@ Parsed<UpnpPermission> parse_permission(std::string_view text) {
     }
     permission.allow = words[0] == "allow";
     auto external = parse_port_range(words[1], 0);
-    if (!external.value) return refuse("external ports", external.error);
+    if (!external) return refuse("external ports", external.error().message);
     auto network = parse_network(words[2]);
-    if (!network.value) return refuse("internal addresses", dotted_mask_hint(words[2]).value_or(network.error));
+    if (!network) return refuse("internal addresses", dotted_mask_hint(words[2]).value_or(network.error().message));
     auto internal = parse_port_range(words[3], 0);
-    if (!internal.value) return refuse("internal ports", internal.error);
-    permission.external_ports = *external.value;
-    permission.internal_network = *network.value;
-    permission.internal_ports = *internal.value;
-    return {permission, {}};
+    if (!internal) return refuse("internal ports", internal.error().message);
+    permission.external_ports = *external;
+    permission.internal_network = *network;
+    permission.internal_ports = *internal;
+    return permission;
 }
 
 std::string permission_text(const UpnpPermission& permission) {
@@ -164,11 +164,11 @@ std::string show_permissions(const std::vector<UpnpPermission>& permissions) {
     return text + "]";
 }
 
-ValueError append_permission(const N& node, std::vector<UpnpPermission>& permissions) {
+Expected<void> append_permission(const N& node, std::vector<UpnpPermission>& permissions) {
     auto parsed = parse_permission(node.Scalar());
-    if (!parsed.value) return parsed.error;
-    permissions.push_back(*parsed.value);
-    return std::nullopt;
+    if (!parsed) return unexpected(parsed.error());
+    permissions.push_back(*parsed);
+    return {};
 }
 
 }  // namespace

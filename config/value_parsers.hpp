@@ -18,56 +18,49 @@
 
 namespace gw {
 
-// Either a value or why there is none.
-template <class T>
-struct Parsed {
-    std::optional<T> value;
-    std::string error;
-};
-
 std::string quoted(std::string_view text);
 
 // A plain decimal integer; quoted strings, booleans, floats and hex are refused.
-Parsed<std::int64_t> read_integer(const YAML::Node& node);
+Expected<std::int64_t> read_integer(const YAML::Node& node);
 
 template <class Field>
-ValueError store_integer(const YAML::Node& node, std::int64_t min, std::int64_t max, Field& field) {
+Expected<void> store_integer(const YAML::Node& node, std::int64_t min, std::int64_t max, Field& field) {
     auto parsed = read_integer(node);
-    if (!parsed.value) return parsed.error;
-    if (*parsed.value < min || *parsed.value > max) {
-        return "expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
-               std::to_string(*parsed.value);
+    if (!parsed) return unexpected(parsed.error());
+    if (*parsed < min || *parsed > max) {
+        return refused("expected an integer from " + std::to_string(min) + " to " + std::to_string(max) + ", got " +
+               std::to_string(*parsed));
     }
-    field = Field(*parsed.value);
-    return std::nullopt;
+    field = Field(*parsed);
+    return {};
 }
 
 // `true` or `false` (YAML 1.2); "yes", "on" and quoted strings are refused.
-Parsed<bool> read_boolean(const YAML::Node& node);
-ValueError store_boolean(const YAML::Node& node, bool& field);
+Expected<bool> read_boolean(const YAML::Node& node);
+Expected<void> store_boolean(const YAML::Node& node, bool& field);
 std::string show_bool(bool value);  // "true" or "false", as the file writes it
 
-Parsed<std::string> read_interface_name(const YAML::Node& node);
+Expected<std::string> read_interface_name(const YAML::Node& node);
 
 // Names of rules and forwards, as they appear in logs and counters.
-Parsed<std::string> read_item_name(const YAML::Node& node);
+Expected<std::string> read_item_name(const YAML::Node& node);
 
 // Why `address` cannot be a host's unicast address, or nullopt when it can.
 std::optional<std::string_view> unusable_host_address(Ipv4Address address);
 
 // A unicast IPv4 address of a host (the DMZ host, a forward's target).
-Parsed<Ipv4Address> read_host_address(std::string_view text);
+Expected<Ipv4Address> read_host_address(std::string_view text);
 
 // "192.168.50.0/24", or a plain address meaning /32. Host bits must be clear.
-Parsed<Ipv4Network> read_network(const YAML::Node& node);
-Parsed<Ipv4Network> parse_network(std::string_view text);  // for a network inside a longer value
+Expected<Ipv4Network> read_network(const YAML::Node& node);
+Expected<Ipv4Network> parse_network(std::string_view text);  // for a network inside a longer value
 
 // "2001:db8:1::/64", or a plain address meaning /128. Host bits must be clear.
-Parsed<Ipv6Network> parse_ipv6_network(std::string_view text);
+Expected<Ipv6Network> parse_ipv6_network(std::string_view text);
 
 // "first-last" or a single port; `lowest` is 0 for matching, 1 where a port is opened.
-Parsed<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest);
-Parsed<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest);
+Expected<PortRange> read_port_range(const YAML::Node& node, std::uint16_t lowest);
+Expected<PortRange> parse_port_range(std::string_view text, std::uint16_t lowest);
 
 
 // "expected one of a, b, c" for an enum with a name table.
@@ -79,14 +72,14 @@ std::string choices_text(const EnumName<Enum> (&names)[N]) {
 }
 
 template <class Enum, std::size_t N>
-ValueError store_choice(const YAML::Node& node, const EnumName<Enum> (&names)[N], Enum& field) {
+Expected<void> store_choice(const YAML::Node& node, const EnumName<Enum> (&names)[N], Enum& field) {
     for (const EnumName<Enum>& entry : names) {
         if (entry.name == node.Scalar()) {
             field = entry.value;
-            return std::nullopt;
+            return {};
         }
     }
-    return "expected one of " + choices_text(names) + ", got " + quoted(node.Scalar());
+    return refused("expected one of " + choices_text(names) + ", got " + quoted(node.Scalar()));
 }
 
 }  // namespace gw

@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "base/line_journal.hpp"
 #include "nat/text_words.hpp"
 
 namespace gw {
@@ -44,55 +45,46 @@ std::optional<std::string> unescaped_name(std::string_view text) {
     return out;
 }
 
-template <class Number>
-std::optional<Number> number(std::string_view text) {
-    Number value{};
-    if (text.empty() || text[0] == '+' || text[0] == '-') return std::nullopt;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
 std::optional<Port> port(std::string_view text) {
-    auto n = number<std::uint32_t>(text);
+    auto n = whole_number<std::uint32_t>(text);
     if (!n || *n == 0 || *n > 65535) return std::nullopt;
     return Port{std::uint16_t(*n)};
 }
 
-// The error of one line, or empty when it was read into `state`.
-std::string read_line(const std::vector<std::string_view>& w, ControlState& state) {
+// One line into `state`.
+Expected<void> read_line(const std::vector<std::string_view>& w, ControlState& state) {
     if (w[0] == "timed") {
-        if (w.size() != 6) return "a timed line is: timed NAME tcp|udp PORT ADDRESS:PORT expires=UNIX_SECONDS";
+        if (w.size() != 6) return unexpected(Error{"a timed line is: timed NAME tcp|udp PORT ADDRESS:PORT expires=UNIX_SECONDS"});
         ControlState::Timed t;
         auto name = unescaped_name(w[1]);
-        if (!name) return "bad name '" + std::string(w[1]) + "'";
+        if (!name) return unexpected(Error{"bad name '" + std::string(w[1]) + "'"});
         t.name = *name;
         if (w[2] == "tcp") t.protocol = Protocol::tcp;
         else if (w[2] == "udp") t.protocol = Protocol::udp;
-        else return "bad protocol '" + std::string(w[2]) + "'";
+        else return unexpected(Error{"bad protocol '" + std::string(w[2]) + "'"});
         auto external = port(w[3]);
-        if (!external) return "bad port '" + std::string(w[3]) + "'";
+        if (!external) return unexpected(Error{"bad port '" + std::string(w[3]) + "'"});
         t.external = *external;
         auto colon = w[4].rfind(':');
         auto address = colon == std::string_view::npos ? std::nullopt : Ipv4Address::parse(w[4].substr(0, colon));
         auto internal_port = colon == std::string_view::npos ? std::nullopt : port(w[4].substr(colon + 1));
-        if (!address || !internal_port) return "bad internal endpoint '" + std::string(w[4]) + "'";
+        if (!address || !internal_port) return unexpected(Error{"bad internal endpoint '" + std::string(w[4]) + "'"});
         t.internal = {*address, *internal_port};
-        auto expires = w[5].substr(0, 8) == "expires=" ? number<std::int64_t>(w[5].substr(8)) : std::nullopt;
-        if (!expires) return "bad expiry '" + std::string(w[5]) + "'";
+        auto expires = w[5].substr(0, 8) == "expires=" ? whole_number<std::int64_t>(w[5].substr(8)) : std::nullopt;
+        if (!expires) return unexpected(Error{"bad expiry '" + std::string(w[5]) + "'"});
         t.expires_unix = *expires;
         state.timed.push_back(t);
         return {};
     }
     if (w[0] == "switched") {
         if (w.size() != 3 || (w[2] != "enabled" && w[2] != "disabled"))
-            return "a switched line is: switched NAME enabled|disabled";
+            return unexpected(Error{"a switched line is: switched NAME enabled|disabled"});
         auto name = unescaped_name(w[1]);
-        if (!name) return "bad name '" + std::string(w[1]) + "'";
+        if (!name) return unexpected(Error{"bad name '" + std::string(w[1]) + "'"});
         state.switched.push_back({*name, w[2] == "enabled"});
         return {};
     }
-    return "unknown line kind '" + std::string(w[0]) + "'";
+    return unexpected(Error{"unknown line kind '" + std::string(w[0]) + "'"});
 }
 
 }  // namespace
@@ -110,27 +102,8 @@ std::string serialize_control_state(const ControlState& state) {
 
 ControlStateRead parse_control_state(std::string_view text, std::string_view source) {
     ControlStateRead read;
-    std::size_t line_number = 0;
-    bool header_seen = false;
-    while (!text.empty()) {
-        auto end = text.find('\n');
-        std::string_view line = text.substr(0, end);
-        text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
-        ++line_number;
-        auto where = std::string(source) + ":" + std::to_string(line_number) + ": ";
-        if (!header_seen) {
-            if (line != control_state_header) {
-                read.errors.push_back(where + "not a control state file (expected '" +
-                                      std::string(control_state_header) + "')");
-                return read;
-            }
-            header_seen = true;
-            continue;
-        }
-        auto words = words_of(line);
-        if (words.empty() || words[0].front() == '#') continue;
-        if (auto error = read_line(words, read.state); !error.empty()) read.errors.push_back(where + error);
-    }
+    auto read_one = [&](std::string_view line) { return read_line(words_of(line), read.state); };
+    read.errors = read_line_journal(text, {control_state_header, "control state file"}, source, read_one).errors;
     return read;
 }
 

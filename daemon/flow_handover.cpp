@@ -47,8 +47,9 @@ void save_ipv6_flow_snapshot(const std::string& path, const PacketEngine& engine
         if (f.key.protocol == 6 && f.tcp.state == std::uint8_t(TcpState::established)) ++saved.established_tcp;
     auto bytes = encode_ipv6_flow_snapshot(snapshot);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (auto error = write_lease_file_atomically(path, text)) {
-        log::error("IPv6 flow snapshot " + path + ": " + *error + "; the next start begins without these flows");
+    if (auto written = write_lease_file_atomically(path, text); !written) {
+        log::error("IPv6 flow snapshot " + path + ": " + written.error().message +
+                   "; the next start begins without these flows");
         return;
     }
     saved.ipv6_flows = snapshot.flows.size();
@@ -109,8 +110,9 @@ FlowHandoverSaved save_flow_snapshot(const std::string& path, const PacketEngine
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
     auto bytes = encode_flow_snapshot(snapshot);
     std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-    if (auto error = write_lease_file_atomically(path, text)) {
-        log::error("flow snapshot " + path + ": " + *error + "; the next start begins with an empty flow table");
+    if (auto written = write_lease_file_atomically(path, text); !written) {
+        log::error("flow snapshot " + path + ": " + written.error().message +
+                   "; the next start begins with an empty flow table");
         return saved;
     }
     saved.written = true;

@@ -295,8 +295,9 @@ void GatewayControl::save_state() {
         }
     }
     for (const auto& [name, enabled] : switched_) state.switched.push_back({name, enabled});
-    if (auto error = write_lease_file_atomically(state_path_, serialize_control_state(state)))
-        log::error("control state " + state_path_ + ": " + *error + " (kept in memory; lost at the next restart)");
+    if (auto written = write_lease_file_atomically(state_path_, serialize_control_state(state)); !written)
+        log::error("control state " + state_path_ + ": " + written.error().message +
+                   " (kept in memory; lost at the next restart)");
 }
 
 // The mapping service's clock gives the forwards their ends.
@@ -304,10 +305,10 @@ void GatewayControl::restore_state(const std::string& path, Instant, std::int64_
     state_path_ = path;
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
-    LeaseFileText file = read_lease_file(path);
-    if (file.error) log::warning("control state " + path + ": " + *file.error + "; starting without it");
-    if (file.text.empty()) return;
-    ControlStateRead read = parse_control_state(file.text, path);
+    Expected<std::string> file = read_lease_file(path);
+    if (!file) log::warning("control state " + path + ": " + file.error().message + "; starting without it");
+    if (!file || file->empty()) return;
+    ControlStateRead read = parse_control_state(*file, path);
     for (const auto& e : read.errors) log::warning("control state: " + e + " (line skipped)");
     restoring_ = true;
     std::size_t reopened = 0, ran_out = 0;

@@ -5,28 +5,10 @@
 #include <utility>
 
 #include "base/log.hpp"
-#include "firewall/rate_limiter.hpp"
 #include "igd/engine_clock.hpp"
+#include "igd/refusal_log.hpp"
 
 namespace gw {
-namespace {
-
-struct RefusalLog {
-    RateLimiter limit{RateLimit{.per_second = 5, .burst = 20}};
-    std::uint64_t not_logged = 0;
-
-    void write(const std::string& line) {
-        if (!limit.admit(monotonic_now())) {
-            ++not_logged;
-            return;
-        }
-        auto skipped = std::exchange(not_logged, 0);
-        log::info(line + (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it)" : ""));
-    }
-};
-
-}  // namespace
-
 PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
                                    OutboundMappingLookup outbound_mapping, PinholeOpener open_pinhole) {
     // Only the server's thread calls the handler: the log state needs no lock.
@@ -45,9 +27,9 @@ PcpRequestHandler make_pcp_handler(Ipv4Address server_address, PcpConfig config,
 
         std::string line = "PCP: " + to_string(client) + ": " + answer.reason;
         if (!answer.result)
-            refusals->write(line + " (not answered)");
+            refusals->write(line + " (not answered)", now);
         else if (*answer.result != PcpResult::success)
-            refusals->write(line + " -> " + std::string(pcp_result_name(*answer.result)));
+            refusals->write(line + " -> " + std::string(pcp_result_name(*answer.result)), now);
         else if (!answer.changes.empty())
             log::info(line);
         else

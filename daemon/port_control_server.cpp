@@ -15,6 +15,7 @@
 #include "base/log.hpp"
 #include "base/startup_error.hpp"
 #include "daemon/socket_address.hpp"
+#include "firewall/address_checks.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/natpmp_responder.hpp"
 #include "igd/pcp_message.hpp"
@@ -27,12 +28,6 @@ constexpr int announcement_count = 10;
 constexpr std::chrono::milliseconds first_announcement_interval{250};
 // PCP's largest message (RFC 6887 §7: 1100 bytes); NAT-PMP's are 12.
 constexpr std::size_t max_request_bytes = pcp_max_message_size;
-
-bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
-    for (const auto& n : networks)
-        if (n.contains(a)) return true;
-    return false;
-}
 
 }  // namespace
 
@@ -152,7 +147,7 @@ void PortControlServer::receive_one() {
         }
         if (from.sin_family != AF_INET) continue;
         Endpoint client{Ipv4Address(ntohl(from.sin_addr.s_addr)), Port{ntohs(from.sin_port)}};
-        if (!inside(client.address, options_.lan_networks)) {
+        if (!is_inside(client.address, options_.lan_networks)) {
             // The socket is on the LAN address, but routing could still bring a WAN
             // packet to it: only LAN hosts may map ports.
             {
@@ -258,17 +253,6 @@ void PortControlServer::send_due_announcements() {
     if (!pcp_announcement.empty()) send_to(options_.announce_to, pcp_announcement);
 }
 
-void PortControlServer::log_refusal(const std::string& line) {
-    std::uint64_t skipped = 0;
-    {
-        std::lock_guard lock(mutex_);
-        if (!refusal_log_limit_.admit(monotonic_now())) {
-            ++refusals_not_logged_;
-            return;
-        }
-        skipped = std::exchange(refusals_not_logged_, 0);
-    }
-    log::info(line + (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it)" : std::string()));
-}
+void PortControlServer::log_refusal(const std::string& line) { refusal_log_.write(line, monotonic_now()); }
 
 }  // namespace gw

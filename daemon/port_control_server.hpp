@@ -31,13 +31,13 @@
 #include <thread>
 #include <vector>
 
-#include "firewall/rate_limiter.hpp"
 #include "igd/mapping_changes.hpp"
 #include "igd/mapping_policy.hpp"
 #include "igd/natpmp_message.hpp"
 #include "igd/pcp_message.hpp"
 #include "igd/port_control_context.hpp"
 #include "igd/port_mapping_service.hpp"
+#include "igd/refusal_log.hpp"
 
 namespace gw {
 
@@ -133,8 +133,7 @@ private:
     Instant next_announcement_{};
     std::chrono::milliseconds announcement_interval_{0};
     PortControlCounts counts_;
-    RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
-    std::uint64_t refusals_not_logged_ = 0;
+    RefusalLog refusal_log_;
 };
 
 }  // namespace gw

@@ -232,14 +232,8 @@ bool SsdpServer::send_to(Endpoint destination, const std::string& datagram) {
 }
 
 void SsdpServer::log_refusal(SsdpRefusal refusal, Endpoint source, Instant now) {
-    if (!log_limit_.admit(now)) {
-        ++not_logged_;
-        return;
-    }
-    std::uint64_t skipped = std::exchange(not_logged_, 0);
-    log::info("SSDP: M-SEARCH from " + to_string(source) + " not answered: " + std::string(ssdp_refusal_name(refusal)) +
-              (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it; see gatewayctl status)"
-                       : std::string()));
+    refusal_log_.write(
+        "SSDP: M-SEARCH from " + to_string(source) + " not answered: " + std::string(ssdp_refusal_name(refusal)), now);
 }
 
 }  // namespace gw

@@ -31,7 +31,7 @@
 #include <thread>
 #include <vector>
 
-#include "firewall/rate_limiter.hpp"
+#include "igd/refusal_log.hpp"
 #include "igd/ssdp_message.hpp"
 #include "igd/ssdp_responder.hpp"
 #include "nat/endpoint.hpp"
@@ -86,8 +86,7 @@ private:
     SsdpResponder responder_;
     SsdpServerCounts counts_;
     std::mt19937 random_{std::random_device{}()};  // the server's thread only
-    RateLimiter log_limit_{RateLimit{.per_second = 2, .burst = 10}};  // the server's thread only
-    std::uint64_t not_logged_ = 0;                                     // the server's thread only
+    RefusalLog refusal_log_{RateLimit{.per_second = 2, .burst = 10}};
 };
 
 }  // namespace gw

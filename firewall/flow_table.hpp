@@ -11,7 +11,7 @@
 // and, usually, one record compared. A flow releases its mapping when it goes, and a
 // hairpin flow takes its peer with it.
 //
-// Not thread safe: owned by the packet engine, which the packet workers share under one lock.
+// Not thread safe: a part of the PacketEngine, used under the engine lock like it.
 #pragma once
 
 #include <functional>

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "firewall/ipv6_packet_view.hpp"
+#include "firewall/tcp_reset.hpp"
 #include "nat/checksum.hpp"
 #include "nat/wire_headers.hpp"
 
@@ -41,27 +42,12 @@ std::uint16_t upper_layer_checksum(std::span<const std::uint8_t> packet, std::ui
 
 std::size_t build_reset(const Ipv6PacketView& v, std::span<std::uint8_t> out) {
     const auto& in = *reinterpret_cast<const wire::TcpHeader*>(v.upper_layer.data());
-    if (in.flags & wire::TcpHeader::rst) return 0;
     const std::size_t total = ipv6_header + sizeof(wire::TcpHeader);
-    write_ipv6_header(out, sizeof(wire::TcpHeader), proto::tcp, v.destination, v.source);
-    std::memset(out.data() + ipv6_header, 0, sizeof(wire::TcpHeader));
+    std::size_t header = std::max<std::size_t>(in.header_length(), sizeof(wire::TcpHeader));
+    auto payload = std::uint32_t(v.upper_layer.size() > header ? v.upper_layer.size() - header : 0);
     auto* tcp = reinterpret_cast<wire::TcpHeader*>(out.data() + ipv6_header);
-    tcp->source_port.set(in.destination_port.get());
-    tcp->destination_port.set(in.source_port.get());
-    tcp->data_offset_reserved = 5 << 4;
-    // RFC 793: with ACK, the reset takes its sequence from that ACK; otherwise it has
-    // sequence 0 and acknowledges everything the segment occupied.
-    if (in.flags & wire::TcpHeader::ack) {
-        tcp->sequence.set(in.acknowledgment.get());
-        tcp->flags = wire::TcpHeader::rst;
-    } else {
-        std::size_t header = std::max<std::size_t>(in.header_length(), sizeof(wire::TcpHeader));
-        auto length = std::uint32_t(v.upper_layer.size() > header ? v.upper_layer.size() - header : 0);
-        if (in.flags & wire::TcpHeader::syn) ++length;
-        if (in.flags & wire::TcpHeader::fin) ++length;
-        tcp->acknowledgment.set(in.sequence.get() + length);
-        tcp->flags = wire::TcpHeader::rst | wire::TcpHeader::ack;
-    }
+    if (!write_tcp_reset(in, payload, *tcp)) return 0;
+    write_ipv6_header(out, sizeof(wire::TcpHeader), proto::tcp, v.destination, v.source);
     tcp->checksum.set(upper_layer_checksum(out.first(total), proto::tcp));
     return total;
 }

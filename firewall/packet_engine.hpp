@@ -4,7 +4,9 @@
 // NAT and firewall decide together, on one flow record.
 //
 // Pure: no I/O, no clock, no globals; time comes in with every call. Not thread safe:
-// one engine per packet worker.
+// the daemon has one engine, which every packet worker (a batch at a time) and the main
+// loop (control commands, expiry, reload) use under one engine lock
+// (daemon/queue_worker.hpp); gatewayd --replay has its own.
 #pragma once
 
 #include <array>

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <vector>
 
+#include "firewall/tcp_reset.hpp"
 #include "nat/checksum.hpp"
 #include "nat/packet_view.hpp"
 
@@ -27,26 +28,9 @@ void write_ip_header(std::span<std::uint8_t> out, std::size_t total, std::uint8_
 
 // `payload_length`: of the whole offending segment (the view may hold only its head).
 std::size_t build_tcp_reset(const PacketView& p, std::uint32_t payload_length, std::span<std::uint8_t> out) {
-    const auto& in = *p.tcp;
-    if (in.flags & wire::TcpHeader::rst) return 0;
     std::size_t total = sizeof(wire::Ipv4Header) + sizeof(wire::TcpHeader);
-    std::memset(out.data(), 0, total);
     auto* tcp = reinterpret_cast<wire::TcpHeader*>(out.data() + sizeof(wire::Ipv4Header));
-    tcp->source_port.set(in.destination_port.get());
-    tcp->destination_port.set(in.source_port.get());
-    tcp->data_offset_reserved = 5 << 4;
-    // RFC 793: if the offending segment has ACK, the reset takes its sequence from that
-    // ACK; otherwise it has sequence 0 and acknowledges everything the segment occupied.
-    if (in.flags & wire::TcpHeader::ack) {
-        tcp->sequence.set(in.acknowledgment.get());
-        tcp->flags = wire::TcpHeader::rst;
-    } else {
-        std::uint32_t length = payload_length;
-        if (in.flags & wire::TcpHeader::syn) ++length;
-        if (in.flags & wire::TcpHeader::fin) ++length;
-        tcp->acknowledgment.set(in.sequence.get() + length);
-        tcp->flags = wire::TcpHeader::rst | wire::TcpHeader::ack;
-    }
+    if (!write_tcp_reset(*p.tcp, payload_length, *tcp)) return 0;
     std::uint32_t sum = pseudo_header_sum(p.ip->destination(), p.ip->source(), Protocol::tcp,
                                           std::uint16_t(sizeof(wire::TcpHeader)));
     sum = ones_complement_sum({reinterpret_cast<std::uint8_t*>(tcp), sizeof(wire::TcpHeader)}, sum);

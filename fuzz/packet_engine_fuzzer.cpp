@@ -26,7 +26,7 @@
 #include "firewall/packet_engine.hpp"
 #include "firewall/reject_builder.hpp"
 #include "nat/packet_view.hpp"
-#include "packet_builder.hpp"  // the independent checksum oracle (tests/unit)
+#include "packet_builder.hpp"  // the independent checksum oracle (tests/unit/nat)
 
 namespace {
 
@@ -53,7 +53,7 @@ FirewallRule rule(const char* name, RuleDirection direction, RuleAction action) 
     return r;
 }
 
-// The addressing plan of tests/unit/packet_builder.hpp (LAN 192.168.0.0/16, WAN
+// The addressing plan of tests/unit/nat/packet_builder.hpp (LAN 192.168.0.0/16, WAN
 // 203.0.113.1), a small port range and table so that exhaustion is reachable, static
 // forwards (one port, a range, one limited by source), a DMZ host, the UPnP HTTP
 // server, and a few rules (reject, rate limit, ICMP type) so every decision is reachable.

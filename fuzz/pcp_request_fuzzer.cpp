@@ -71,11 +71,11 @@ void check_answer(std::span<const std::uint8_t> request, const PcpAnswer& answer
     if (!response) invariant_broken("a SUCCESS response does not decode", answer.reason);
     if (response->opcode != PcpOpcode::map) return;
     auto decoded = decode_pcp_request(request);
-    const auto& asked = std::get<PcpMapData>(std::get<PcpRequest>(decoded).data);
+    const auto& asked = std::get<PcpMapData>(decoded.value().data);
     const auto& given = std::get<PcpMapData>(response->data);
     if (given.nonce != asked.nonce || given.protocol != asked.protocol || given.internal_port != asked.internal_port)
         invariant_broken("MAP fields not echoed", answer.reason);
-    bool deleting = std::get<PcpRequest>(decoded).requested_lifetime == 0;
+    bool deleting = decoded.value().requested_lifetime == 0;
     if (deleting != (response->lifetime == 0)) invariant_broken("lifetime", answer.reason);
     if (deleting) {
         if (!answer.changes.granted.empty()) invariant_broken("a delete granted", answer.reason);

@@ -141,7 +141,7 @@ void validate_and_run(IXML_Document* action_document, std::string_view action_na
     if (!arguments || !service) return;
     for (int version : {1, 2}) {
         ParsedAction parsed = parse_action_call(*service, action_name, *arguments, version);
-        const ActionCall* call = std::get_if<ActionCall>(&parsed);
+        const ActionCall* call = parsed ? &*parsed : nullptr;
         if (!call) continue;
         if (!call->action || call->action->name != action_name) invariant_broken("validated another action");
         check_response(*call->action, service_type);

@@ -5,13 +5,16 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <system_error>
+#include <cstring>
+#include <string>
+
+#include "base/startup_error.hpp"
 
 namespace gw {
 
 EngineCommandQueue::EngineCommandQueue() {
     event_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (event_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+    if (event_fd_ < 0) throw StartupError(std::string("cannot create the engine command queue's eventfd: ") + std::strerror(errno));
 }
 
 EngineCommandQueue::~EngineCommandQueue() { close(event_fd_); }

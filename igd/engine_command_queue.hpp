@@ -1,7 +1,8 @@
-// Changes the control plane (UPnP now, NAT-PMP/PCP later) asks of the packet path.
-// The packet worker owns the engine; the control plane never touches it, it posts
-// commands here and the worker applies them between batches (STYLE 4: messages, not
-// shared locks). Any thread may push; one thread (the worker) takes.
+// Changes the control plane (UPnP, NAT-PMP, PCP) asks of the packet path. The front
+// ends never touch the engine: they post commands here, and the daemon's main loop,
+// woken by fd(), applies them under the engine lock, between the packet workers'
+// batches (STYLE 4: messages, not shared locks). Any thread may push; one thread (the
+// main loop) takes.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,7 @@ using EngineCommand = std::variant<OpenPortMapping, ClosePortMapping, OpenPinhol
 
 class EngineCommandQueue {
 public:
-    EngineCommandQueue();  // throws std::system_error when no eventfd can be made
+    EngineCommandQueue();  // throws StartupError when no eventfd can be made
     ~EngineCommandQueue();
     EngineCommandQueue(const EngineCommandQueue&) = delete;
     EngineCommandQueue& operator=(const EngineCommandQueue&) = delete;

@@ -28,12 +28,9 @@ std::string_view header_value(std::string_view head, std::string_view name) {
 
 }  // namespace
 
-int open_listener(const sockaddr_storage& address, std::string& error) {
+Expected<int> open_listener(const sockaddr_storage& address) {
     int fd = socket(address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        error = std::string("socket: ") + std::strerror(errno);
-        return -1;
-    }
+    if (fd < 0) return unexpected(Error{std::string("socket: ") + std::strerror(errno)});
     int on = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (address.ss_family == AF_INET6) {
@@ -43,9 +40,9 @@ int open_listener(const sockaddr_storage& address, std::string& error) {
     }
     socklen_t length = address.ss_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
     if (bind(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0 || listen(fd, 128) != 0) {
-        error = std::strerror(errno);
+        Error error{std::strerror(errno)};
         close(fd);
-        return -1;
+        return unexpected(std::move(error));
     }
     return fd;
 }

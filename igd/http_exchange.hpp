@@ -55,8 +55,8 @@ struct HttpExchange {
 };
 
 // A non-blocking listening socket bound to `address` (IPv6: V6ONLY, FREEBIND for an
-// address still tentative); -1 with `error` set when it cannot be.
-int open_listener(const sockaddr_storage& address, std::string& error);
+// address still tentative), or why there is none.
+Expected<int> open_listener(const sockaddr_storage& address);
 ClientAddress client_address_of(const sockaddr_storage& address);  // AF_INET or AF_INET6
 std::string client_text(const ClientAddress& client);
 

@@ -17,9 +17,9 @@
 
 #include "base/log.hpp"
 #include "base/startup_error.hpp"
-#include "firewall/rate_limiter.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/http_exchange.hpp"
+#include "igd/refusal_log.hpp"
 
 namespace gw {
 namespace {
@@ -71,13 +71,12 @@ public:
             }
         }
         for (const auto& address : addresses) {
-            std::string error;
-            int fd = open_listener(address, error);
-            if (fd < 0)
+            Expected<int> fd = open_listener(address);
+            if (!fd)
                 throw StartupError("UPnP HTTP front end: cannot listen on " + client_text(client_address_of(address)) + " port " +
-                                   std::to_string(config_.addresses.http_port) + ": " + error);
-            watch(fd, EPOLLIN, listener_tag | listeners_.size());
-            listeners_.push_back(fd);
+                                   std::to_string(config_.addresses.http_port) + ": " + fd.error().message);
+            watch(*fd, EPOLLIN, listener_tag | listeners_.size());
+            listeners_.push_back(*fd);
         }
     }
 
@@ -398,16 +397,10 @@ private:
 
     void count(HttpRefusal refusal, const ClientAddress& client, Instant now) {
         counters_.count(refusal);
-        if (!log_limit_.admit(now)) {
-            ++not_logged_;
-            return;
-        }
-        std::string skipped = not_logged_ ? " (" + std::to_string(std::exchange(not_logged_, 0)) +
-                                                " refusals not logged before it; see gatewayctl status)"
-                                          : std::string();
-        log::info("UPnP HTTP: refused a request from " + client_text(client) + ": " +
-                  std::string(http_refusal_name(refusal)) + " (" + std::to_string(http_refusal_status(refusal)) + ")" +
-                  skipped);
+        refusal_log_.write("UPnP HTTP: refused a request from " + client_text(client) + ": " +
+                               std::string(http_refusal_name(refusal)) + " (" +
+                               std::to_string(http_refusal_status(refusal)) + ")",
+                           now);
     }
 
     const HttpFrontEndConfig& config_;
@@ -423,8 +416,7 @@ private:
     std::size_t upstream_count_ = 0;
     bool closing_ = false;
     std::uint64_t next_id_ = 1;
-    RateLimiter log_limit_{RateLimit{.per_second = 5, .burst = 20}};
-    std::uint64_t not_logged_ = 0;
+    RefusalLog refusal_log_;
 };
 
 HttpFrontEnd::HttpFrontEnd(HttpFrontEndConfig config, ForwardedClients& clients)

@@ -135,26 +135,24 @@ int HttpRequestReader::on_url(http_parser* p, const char* at, std::size_t length
     return 0;
 }
 
-bool HttpRequestReader::finish_header() {
-    if (!in_value_) return true;
+Expected<void, HttpRefusal> HttpRequestReader::finish_header() {
+    if (!in_value_) return {};
     in_value_ = false;
     std::string_view value = trimmed(value_);
     // No header twice: two Hosts or two CALLBACKs would let pupnp read another than was judged.
-    if (!is_token(field_) || has_control_byte(value) || request_.header(field_)) return false;
+    if (!is_token(field_) || has_control_byte(value) || request_.header(field_))
+        return unexpected(HttpRefusal::malformed);
     // Refused as soon as it is named, before http-parser weighs it against Content-Length.
-    if (equals_ignoring_case(field_, "transfer-encoding")) {
-        refuse(HttpRefusal::transfer_encoding);
-        return false;
-    }
+    if (equals_ignoring_case(field_, "transfer-encoding")) return unexpected(HttpRefusal::transfer_encoding);
     request_.headers.emplace_back(std::move(field_), std::string(value));
     field_.clear();
     value_.clear();
-    return true;
+    return {};
 }
 
 int HttpRequestReader::on_header_field(http_parser* p, const char* at, std::size_t length) {
     auto& self = reader_of(p);
-    if (!self.finish_header()) return self.refuse(HttpRefusal::malformed);
+    if (auto finished = self.finish_header(); !finished) return self.refuse(finished.error());
     self.field_.append(at, length);
     return 0;
 }
@@ -166,15 +164,17 @@ int HttpRequestReader::on_header_value(http_parser* p, const char* at, std::size
     return 0;
 }
 
-bool HttpRequestReader::check_head() {
-    if (parser_.http_major != 1 || parser_.http_minor > 1) return false;
+Expected<void, HttpRefusal> HttpRequestReader::check_head() const {
+    if (parser_.http_major != 1 || parser_.http_minor > 1) return unexpected(HttpRefusal::malformed);
     const std::string& t = request_.target;
-    return !t.empty() && t.front() == '/' && !has_control_byte(t);
+    if (t.empty() || t.front() != '/' || has_control_byte(t)) return unexpected(HttpRefusal::malformed);
+    return {};
 }
 
 int HttpRequestReader::on_headers_complete(http_parser* p) {
     auto& self = reader_of(p);
-    if (!self.finish_header() || !self.check_head()) return self.refuse(HttpRefusal::malformed);
+    if (auto finished = self.finish_header(); !finished) return self.refuse(finished.error());
+    if (auto head = self.check_head(); !head) return self.refuse(head.error());
     self.headers_done_ = true;
     self.request_.method = http_method_str(static_cast<http_method>(p->method));
     // Chunked (or any other coding) would let a body run past the size limit.

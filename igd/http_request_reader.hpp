@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "igd/http_refusal.hpp"
 
 namespace gw {
@@ -64,8 +65,10 @@ private:
     static int on_body(http_parser* p, const char* at, std::size_t length);
     static int on_message_complete(http_parser* p);
     int refuse(HttpRefusal reason);
-    bool finish_header();
-    bool check_head();
+    // The header just read, into request_; why it is refused, if it is.
+    Expected<void, HttpRefusal> finish_header();
+    // HTTP/1.0 or 1.1, an origin-form target without control bytes.
+    Expected<void, HttpRefusal> check_head() const;
 
     HttpLimits limits_;
     http_parser parser_{};

@@ -9,6 +9,7 @@
 
 #include "base/log.hpp"
 #include "base/startup_error.hpp"
+#include "firewall/address_checks.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/lease_file.hpp"
 #include "igd/pinhole_file.hpp"
@@ -40,12 +41,6 @@ std::optional<sockaddr_storage> pupnp_server(int family, const char* address, un
         if (inet_pton(AF_INET6, address, &in6.sin6_addr) != 1) return std::nullopt;
     }
     return server;
-}
-
-bool inside(Ipv4Address a, const std::vector<Ipv4Network>& networks) {
-    for (const auto& n : networks)
-        if (n.contains(a)) return true;
-    return false;
 }
 
 }  // namespace
@@ -187,18 +182,9 @@ int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void
 void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what) {
     set_action_fault(request, fault);
     refusals_.count(fault.error);
-    std::uint64_t skipped = 0;
-    {
-        std::lock_guard lock(refusal_log_mutex_);
-        if (!refusal_log_limit_.admit(monotonic_now())) {
-            ++refusals_not_logged_;
-            return;
-        }
-        skipped = std::exchange(refusals_not_logged_, 0);
-    }
-    log::info("UPnP: " + what + " refused: " + std::to_string(fault.code()) + " " + std::string(fault.description()) +
-              (skipped ? " (" + std::to_string(skipped) + " refusals not logged before it; see gatewayctl status)"
-                       : std::string()));
+    refusal_log_.write(
+        "UPnP: " + what + " refused: " + std::to_string(fault.code()) + " " + std::string(fault.description()),
+        monotonic_now());
 }
 
 int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
@@ -207,7 +193,7 @@ int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
     std::optional<Ipv4Address> requester = requester_of(client_of(request));
     std::string action_name = UpnpActionRequest_get_ActionName_cstr(request);
     // Requests from outside the LAN subnets are refused, whatever the socket layer let in.
-    if (!requester || !inside(*requester, environment_.lan_networks)) {
+    if (!requester || !is_inside(*requester, environment_.lan_networks)) {
         // A LAN host over IPv6 (IGD:2 serves it for pinholes): port mappings are IPv4's.
         if (auto lan_host = requester ? std::nullopt : ipv6_lan_requester(request)) {
             refuse(request, SoapFault{UpnpError::action_not_authorized},
@@ -238,11 +224,11 @@ int InternetGatewayDevice::answer_action(UpnpActionRequest* request, const IgdSe
         return 0;
     }
     ParsedAction parsed = parse_action_call(service, action_name, *arguments, config_.igd_version);
-    if (auto* fault = std::get_if<SoapFault>(&parsed)) {
-        refuse(request, *fault, what);
+    if (!parsed) {
+        refuse(request, parsed.error(), what);
         return 0;
     }
-    const ActionCall& call = std::get<ActionCall>(parsed);
+    const ActionCall& call = *parsed;
     ActionOutcome outcome = perform(call);
     if (outcome.fault) {
         refuse(request, *outcome.fault, what);

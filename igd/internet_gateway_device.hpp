@@ -40,9 +40,9 @@
 #include "igd/pinhole_policy.hpp"
 #include "igd/pinhole_service.hpp"
 #include "igd/port_mapping_service.hpp"
+#include "igd/refusal_log.hpp"
 #include "igd/soap_arguments.hpp"
 #include "igd/upnp_refusal_counters.hpp"
-#include "firewall/rate_limiter.hpp"
 #include "igd/web_files.hpp"
 
 namespace gw {
@@ -149,9 +149,7 @@ private:
     std::vector<ServiceEndpoint> endpoints_;
     WebFiles files_;
     UpnpRefusalCounters refusals_;
-    std::mutex refusal_log_mutex_;
-    RateLimiter refusal_log_limit_{RateLimit{.per_second = 5, .burst = 20}};
-    std::uint64_t refusals_not_logged_ = 0;  // with refusal_log_mutex_ held
+    RefusalLog refusal_log_;
     ForwardedClients forwarded_clients_;
     std::unique_ptr<HttpFrontEnd> front_end_;
     UpnpDevice_Handle device_ = -1;

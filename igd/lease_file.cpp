@@ -11,7 +11,8 @@
 #include <map>
 #include <set>
 #include <utility>
-#include <variant>
+
+#include "base/line_journal.hpp"
 
 namespace gw {
 namespace {
@@ -38,26 +39,11 @@ std::string escaped(std::string_view text) {
     return out;
 }
 
-template <class Number>
-std::optional<Number> parse_number(std::string_view text) {
-    Number value{};
-    if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-}
-
 std::optional<Port> parse_port(std::string_view text) {
-    auto n = parse_number<std::uint32_t>(text);
+    auto n = whole_number<std::uint32_t>(text);
     if (!n || *n == 0 || *n > 65535) return std::nullopt;
     return Port{std::uint16_t(*n)};
 }
-
-std::string in_quotes(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-struct LineError {
-    std::string message;
-};
 
 std::optional<unsigned> parse_hex_byte(std::string_view two) {
     unsigned value = 0;
@@ -81,16 +67,16 @@ struct LineReader {
         return word;
     }
     // After "desc=": a quoted, escaped string that ends the line.
-    std::variant<std::string, LineError> description() {
+    Expected<std::string> description() {
         rest.remove_prefix(std::string_view("desc=").size());
-        if (rest.empty() || rest.front() != '"') return LineError{"description must be quoted"};
+        if (rest.empty() || rest.front() != '"') return unexpected(Error{"description must be quoted"});
         std::string out;
         for (std::size_t i = 1; i < rest.size(); ++i) {
             char c = rest[i];
             if (c == '"') {
                 auto after = rest.substr(i + 1);
                 if (after.find_first_not_of(' ') != std::string_view::npos)
-                    return LineError{"unexpected text after description: " + in_quotes(after)};
+                    return unexpected(Error{"unexpected text after description: " + in_quotes(after)});
                 return out;
             }
             if (c != '\\') {
@@ -105,10 +91,10 @@ struct LineReader {
                 out += char(*byte);
                 i += 2;
             } else {
-                return LineError{"bad escape " + in_quotes(std::string("\\") + e) + " in description"};
+                return unexpected(Error{"bad escape " + in_quotes(std::string("\\") + e) + " in description"});
             }
         }
-        return LineError{"unterminated description"};
+        return unexpected(Error{"unterminated description"});
     }
 };
 
@@ -117,50 +103,50 @@ struct SavedLine {
     std::optional<std::int64_t> expires_wall;  // nullopt = never
 };
 
-std::variant<Endpoint, LineError> parse_internal(std::string_view text) {
+Expected<Endpoint> parse_internal(std::string_view text) {
     auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return LineError{"bad internal endpoint " + in_quotes(text)};
+    if (colon == std::string_view::npos) return unexpected(Error{"bad internal endpoint " + in_quotes(text)});
     auto address = Ipv4Address::parse(text.substr(0, colon));
-    if (!address) return LineError{"bad address " + in_quotes(text.substr(0, colon))};
+    if (!address) return unexpected(Error{"bad address " + in_quotes(text.substr(0, colon))});
     auto port = parse_port(text.substr(colon + 1));
-    if (!port) return LineError{"bad port " + in_quotes(text.substr(colon + 1))};
+    if (!port) return unexpected(Error{"bad port " + in_quotes(text.substr(colon + 1))});
     return Endpoint{*address, *port};
 }
 
 // One key=value field into `saved`.
-std::optional<LineError> parse_field(std::string_view key, std::string_view value, SavedLine& saved) {
+Expected<void> parse_field(std::string_view key, std::string_view value, SavedLine& saved) {
     PortMapping& m = saved.mapping;
     if (key == "owner") {
         auto owner = Ipv4Address::parse(value);
-        if (!owner) return LineError{"bad owner address " + in_quotes(value)};
+        if (!owner) return unexpected(Error{"bad owner address " + in_quotes(value)});
         m.owner = *owner;
     } else if (key == "remote") {
         if (value != "*") {
             m.remote_host = Ipv4Address::parse(value);
-            if (!m.remote_host) return LineError{"bad remote host " + in_quotes(value)};
+            if (!m.remote_host) return unexpected(Error{"bad remote host " + in_quotes(value)});
         }
     } else if (key == "expires") {
         if (value != "never") {
-            saved.expires_wall = parse_number<std::int64_t>(value);
-            if (!saved.expires_wall) return LineError{"bad expires " + in_quotes(value)};
+            saved.expires_wall = whole_number<std::int64_t>(value);
+            if (!saved.expires_wall) return unexpected(Error{"bad expires " + in_quotes(value)});
         }
     } else if (key == "enabled") {
-        if (value != "0" && value != "1") return LineError{"bad enabled " + in_quotes(value) + " (0 or 1)"};
+        if (value != "0" && value != "1") return unexpected(Error{"bad enabled " + in_quotes(value) + " (0 or 1)"});
         m.enabled = value == "1";
     } else if (key == "nonce") {
         PcpNonce nonce{};
-        if (value.size() != 2 * nonce.size()) return LineError{"bad nonce " + in_quotes(value) + " (24 hex digits)"};
+        if (value.size() != 2 * nonce.size()) return unexpected(Error{"bad nonce " + in_quotes(value) + " (24 hex digits)"});
         for (std::size_t i = 0; i < nonce.size(); ++i) {
             auto byte = parse_hex_byte(value.substr(2 * i, 2));
-            if (!byte) return LineError{"bad nonce " + in_quotes(value) + " (24 hex digits)"};
+            if (!byte) return unexpected(Error{"bad nonce " + in_quotes(value) + " (24 hex digits)"});
             nonce[i] = std::uint8_t(*byte);
         }
         m.pcp_nonce = nonce;
     }
-    return std::nullopt;
+    return {};
 }
 
-std::variant<SavedLine, LineError> parse_line(std::string_view line) {
+Expected<SavedLine> parse_line(std::string_view line) {
     LineReader reader{line};
     SavedLine saved;
     PortMapping& m = saved.mapping;
@@ -168,16 +154,16 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
     auto protocol = reader.next_word();
     if (protocol == "tcp") m.protocol = Protocol::tcp;
     else if (protocol == "udp") m.protocol = Protocol::udp;
-    else return LineError{"bad protocol " + in_quotes(protocol)};
+    else return unexpected(Error{"bad protocol " + in_quotes(protocol)});
 
     auto external = reader.next_word();
     auto external_port = parse_port(external);
-    if (!external_port) return LineError{"bad port " + in_quotes(external)};
+    if (!external_port) return unexpected(Error{"bad port " + in_quotes(external)});
     m.external = *external_port;
 
     auto internal = parse_internal(reader.next_word());
-    if (auto* e = std::get_if<LineError>(&internal)) return *e;
-    m.internal = std::get<Endpoint>(internal);
+    if (!internal) return unexpected(std::move(internal).error());
+    m.internal = *internal;
 
     // Every field exactly once, nonce at most once (only PCP mappings have one); desc last.
     std::set<std::string_view, std::less<>> missing{"owner", "remote", "expires", "enabled", "desc"};
@@ -185,24 +171,24 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
     for (reader.skip_spaces(); !reader.rest.empty(); reader.skip_spaces()) {
         if (reader.rest.starts_with("desc=")) {
             auto description = reader.description();
-            if (auto* e = std::get_if<LineError>(&description)) return *e;
-            m.description = std::move(std::get<std::string>(description));
+            if (!description) return unexpected(std::move(description).error());
+            m.description = std::move(*description);
             missing.erase("desc");
             break;
         }
         auto word = reader.next_word();
         auto eq = word.find('=');
-        if (eq == std::string_view::npos) return LineError{"expected key=value, got " + in_quotes(word)};
+        if (eq == std::string_view::npos) return unexpected(Error{"expected key=value, got " + in_quotes(word)});
         auto key = word.substr(0, eq);
         bool first_nonce = key == "nonce" && !std::exchange(nonce_seen, true);
         if (!missing.contains(key) && !first_nonce) {
             bool known = key == "owner" || key == "remote" || key == "expires" || key == "enabled" || key == "nonce";
-            return LineError{(known ? "duplicate field " : "unknown field ") + in_quotes(key)};
+            return unexpected(Error{(known ? "duplicate field " : "unknown field ") + in_quotes(key)});
         }
         missing.erase(key);
-        if (auto e = parse_field(key, word.substr(eq + 1), saved)) return *e;
+        if (auto field = parse_field(key, word.substr(eq + 1), saved); !field) return unexpected(std::move(field).error());
     }
-    if (!missing.empty()) return LineError{"missing field " + in_quotes(*missing.begin())};
+    if (!missing.empty()) return unexpected(Error{"missing field " + in_quotes(*missing.begin())});
     return saved;
 }
 
@@ -210,23 +196,23 @@ std::variant<SavedLine, LineError> parse_line(std::string_view line) {
 using LeaseKey = std::pair<Protocol, std::uint16_t>;
 
 // After "del ": "tcp 3389".
-std::variant<LeaseKey, LineError> parse_removal(std::string_view text) {
+Expected<LeaseKey> parse_removal(std::string_view text) {
     LineReader reader{text};
     auto protocol_word = reader.next_word();
     Protocol protocol;
     if (protocol_word == "tcp") protocol = Protocol::tcp;
     else if (protocol_word == "udp") protocol = Protocol::udp;
-    else return LineError{"bad protocol " + in_quotes(protocol_word)};
+    else return unexpected(Error{"bad protocol " + in_quotes(protocol_word)});
     auto port_word = reader.next_word();
     auto port = parse_port(port_word);
-    if (!port) return LineError{"bad port " + in_quotes(port_word)};
+    if (!port) return unexpected(Error{"bad port " + in_quotes(port_word)});
     reader.skip_spaces();
-    if (!reader.rest.empty()) return LineError{"unexpected text after removal: " + in_quotes(reader.rest)};
+    if (!reader.rest.empty()) return unexpected(Error{"unexpected text after removal: " + in_quotes(reader.rest)});
     return LeaseKey{protocol, port->value};
 }
 
-std::string system_error(std::string_view what, const std::string& path, int error_number) {
-    return std::string(what) + " " + path + ": " + std::strerror(error_number);
+Unexpected<Error> system_error(std::string_view what, const std::string& path, int error_number) {
+    return unexpected(Error{std::string(what) + " " + path + ": " + std::strerror(error_number)});
 }
 
 }  // namespace
@@ -271,51 +257,24 @@ std::string serialize_leases(const std::vector<PortMapping>& mappings, std::int6
 LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_now_seconds, Instant engine_now,
                                  std::string_view source_name) {
     LeaseFileReadResult result;
-    auto report = [&](std::size_t line, const std::string& message) {
-        result.errors.push_back(std::string(source_name) + ':' + std::to_string(line) + ": " + message);
-    };
-    bool header_seen = false;
-    std::size_t line_number = 0;
     std::map<LeaseKey, SavedLine> live;
-    while (!text.empty()) {
-        auto newline = text.find('\n');
-        bool torn = newline == std::string_view::npos;
-        auto line = text.substr(0, newline);
-        text.remove_prefix(torn ? text.size() : newline + 1);
-        ++line_number;
-        if (line.ends_with('\r')) line.remove_suffix(1);
-        if (line.empty() || line.front() == '#') continue;
-
-        if (!header_seen) {
-            if (line == lease_file_header) {
-                header_seen = true;
-                continue;
-            }
-            if (line.starts_with("gatewayd-leases "))
-                report(line_number, "unsupported lease file version " + in_quotes(line.substr(16)));
-            else
-                report(line_number, "not a lease file: expected " + in_quotes(lease_file_header) + " first");
-            return result;
-        }
-
+    auto read_line = [&](std::string_view line) -> Expected<void> {
         if (line.starts_with(removal_keyword) && line.size() > removal_keyword.size() &&
             line[removal_keyword.size()] == ' ') {
             auto key = parse_removal(line.substr(removal_keyword.size() + 1));
-            if (auto* e = std::get_if<LineError>(&key))
-                report(line_number, torn ? "torn line at end of file (no newline): " + e->message : e->message);
-            else
-                live.erase(std::get<LeaseKey>(key));
-            continue;
+            if (!key) return unexpected(std::move(key).error());
+            live.erase(*key);
+            return {};
         }
-        auto parsed = parse_line(line);
-        if (auto* e = std::get_if<LineError>(&parsed)) {
-            report(line_number, torn ? "torn line at end of file (no newline): " + e->message : e->message);
-            continue;
-        }
-        auto& saved = std::get<SavedLine>(parsed);
-        LeaseKey key{saved.mapping.protocol, saved.mapping.external.value};
-        live.insert_or_assign(key, std::move(saved));
-    }
+        auto saved = parse_line(line);
+        if (!saved) return unexpected(std::move(saved).error());
+        LeaseKey key{saved->mapping.protocol, saved->mapping.external.value};
+        live.insert_or_assign(key, std::move(*saved));
+        return {};
+    };
+    LineJournalRead read = read_line_journal(text, {lease_file_header, "lease file"}, source_name, read_line);
+    result.errors = std::move(read.errors);
+    result.lines = read.lines;
     // The journal's last word on each key is what was acknowledged last.
     for (auto& [key, saved] : live) {
         if (saved.expires_wall) {
@@ -330,11 +289,10 @@ LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_
         }
         result.mappings.push_back(std::move(saved.mapping));
     }
-    result.lines = line_number;
     return result;
 }
 
-std::optional<std::string> write_lease_file_atomically(const std::string& path, std::string_view text) {
+Expected<void> write_lease_file_atomically(const std::string& path, std::string_view text) {
     std::string directory = std::filesystem::path(path).parent_path().string();
     if (directory.empty()) directory = ".";
     std::string temporary = path + ".tmp.XXXXXX";
@@ -366,34 +324,35 @@ std::optional<std::string> write_lease_file_atomically(const std::string& path, 
     int saved_errno = errno;
     close(dir_fd);
     if (synced != 0) return system_error("cannot fsync directory", directory, saved_errno);
-    return std::nullopt;
+    return {};
 }
 
-LeaseFileText read_lease_file(const std::string& path) {
-    LeaseFileText result;
+Expected<std::string> read_lease_file(const std::string& path) {
+    std::string text;
     int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno != ENOENT) result.error = system_error("cannot open", path, errno);
-        return result;
+        if (errno == ENOENT) return text;
+        return system_error("cannot open", path, errno);
     }
     char buffer[65536];
     while (true) {
         auto n = read(fd, buffer, sizeof buffer);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            result.error = system_error("cannot read", path, errno);
-            break;
+            int saved_errno = errno;
+            close(fd);
+            return system_error("cannot read", path, saved_errno);
         }
         if (n == 0) break;
-        if (result.text.size() + std::size_t(n) > max_lease_file_bytes) {
-            result.error = "cannot read " + path + ": larger than " + std::to_string(max_lease_file_bytes) + " bytes";
-            break;
+        if (text.size() + std::size_t(n) > max_lease_file_bytes) {
+            close(fd);
+            return unexpected(
+                Error{"cannot read " + path + ": larger than " + std::to_string(max_lease_file_bytes) + " bytes"});
         }
-        result.text.append(buffer, std::size_t(n));
+        text.append(buffer, std::size_t(n));
     }
     close(fd);
-    if (result.error) result.text.clear();
-    return result;
+    return text;
 }
 
 }  // namespace gw

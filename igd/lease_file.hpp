@@ -33,6 +33,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/expected.hpp"
 #include "igd/port_mapping.hpp"
 
 namespace gw {
@@ -68,13 +69,11 @@ LeaseFileReadResult parse_leases(std::string_view text, std::int64_t wall_clock_
 
 // Writes a temporary file in the same directory, fsyncs it, renames it over `path` and
 // fsyncs the directory: after a crash the file is the old one or the new one, whole.
-// nullopt on success, else what failed ("cannot rename ...: No space left on device").
-std::optional<std::string> write_lease_file_atomically(const std::string& path, std::string_view text);
+// On failure, what failed ("cannot rename ...: No space left on device").
+Expected<void> write_lease_file_atomically(const std::string& path, std::string_view text);
 
-struct LeaseFileText {
-    std::string text;                  // empty when the file does not exist yet
-    std::optional<std::string> error;  // set only when the file exists and cannot be read
-};
-LeaseFileText read_lease_file(const std::string& path);
+// The whole file (of any of the state files), "" when it does not exist yet; an error
+// only when it exists and cannot be read.
+Expected<std::string> read_lease_file(const std::string& path);
 
 }  // namespace gw

@@ -62,7 +62,7 @@ void LeaseJournal::sync_in_background(std::stop_token stop) {
 
 std::optional<std::string> LeaseJournal::compact(std::string_view snapshot, std::size_t snapshot_lines) {
     close_file();
-    if (auto error = write_lease_file_atomically(path_, snapshot)) return error;
+    if (auto written = write_lease_file_atomically(path_, snapshot); !written) return written.error().message;
     int fd = open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) return system_error("cannot open for appending", path_, errno);
     std::lock_guard lock(fd_mutex_);

@@ -15,8 +15,10 @@
 // LAN endpoint (ForwardTable), the remote host only narrows who may reach it. So a
 // second remote host on a held port is a conflict (718), not a second row.
 //
-// Ownership: the PortMappingService's, used behind its lock; not thread safe. Pointers returned by
-// find() and at_index() stay valid until the next non-const call.
+// Ownership: owned by the PortMappingService, which every front end (pupnp's pool
+// threads, the port-control server's thread, the daemon's loop) reaches only under the
+// service's mutex; not thread safe itself. Pointers returned by find() and at_index()
+// stay valid until the next non-const call.
 #pragma once
 
 #include <array>

@@ -61,29 +61,29 @@ std::string_view natpmp_problem_name(NatPmpProblem problem) {
 }
 
 NatPmpDecoded decode_natpmp_request(std::span<const std::uint8_t> datagram) {
-    if (datagram.size() < 2) return NatPmpDecodeError{NatPmpProblem::too_short, 0};
+    if (datagram.size() < 2) return unexpected(NatPmpDecodeError{NatPmpProblem::too_short, 0});
     std::uint8_t version = datagram[0];
     std::uint8_t opcode = datagram[1];
     // A response (ours reflected, or another gateway's) must never be answered: two
     // servers would otherwise answer each other forever.
-    if (opcode & natpmp_response_bit) return NatPmpDecodeError{NatPmpProblem::response_opcode, opcode};
-    if (version != natpmp_version) return NatPmpDecodeError{NatPmpProblem::unsupported_version, opcode};
+    if (opcode & natpmp_response_bit) return unexpected(NatPmpDecodeError{NatPmpProblem::response_opcode, opcode});
+    if (version != natpmp_version) return unexpected(NatPmpDecodeError{NatPmpProblem::unsupported_version, opcode});
     switch (NatPmpOpcode(opcode)) {
-        case NatPmpOpcode::external_address: return NatPmpExternalAddressRequest{};
+        case NatPmpOpcode::external_address: return NatPmpRequest{NatPmpExternalAddressRequest{}};
         case NatPmpOpcode::map_udp:
         case NatPmpOpcode::map_tcp: {
             if (datagram.size() < mapping_request_size)
-                return NatPmpDecodeError{NatPmpProblem::truncated_mapping_request, opcode};
+                return unexpected(NatPmpDecodeError{NatPmpProblem::truncated_mapping_request, opcode});
             NatPmpMappingRequest request;
             request.protocol = opcode == std::uint8_t(NatPmpOpcode::map_udp) ? Protocol::udp : Protocol::tcp;
             // Bytes 2-3 are reserved: ignored on reception (§3.3).
             request.internal = Port{read_u16(datagram, 4)};
             request.suggested_external = Port{read_u16(datagram, 6)};
             request.lifetime_seconds = read_u32(datagram, 8);
-            return request;
+            return NatPmpRequest{request};
         }
     }
-    return NatPmpDecodeError{NatPmpProblem::unsupported_opcode, opcode};
+    return unexpected(NatPmpDecodeError{NatPmpProblem::unsupported_opcode, opcode});
 }
 
 std::vector<std::uint8_t> encode_natpmp_external_address_response(NatPmpResult result, std::uint32_t epoch_seconds,

@@ -18,6 +18,8 @@
 #include <span>
 #include <string_view>
 #include <variant>
+
+#include "base/expected.hpp"
 #include <vector>
 
 #include "nat/endpoint.hpp"
@@ -70,7 +72,8 @@ struct NatPmpDecodeError {
     std::uint8_t opcode = 0;  // the request's (0 when too short)
 };
 
-using NatPmpDecoded = std::variant<NatPmpExternalAddressRequest, NatPmpMappingRequest, NatPmpDecodeError>;
+using NatPmpRequest = std::variant<NatPmpExternalAddressRequest, NatPmpMappingRequest>;
+using NatPmpDecoded = Expected<NatPmpRequest, NatPmpDecodeError>;
 
 // Extra bytes after a complete request are ignored; the reserved field of a mapping
 // request is ignored on reception (§3.3: "MUST be ignored").

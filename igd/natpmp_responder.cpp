@@ -130,7 +130,8 @@ NatPmpResult natpmp_result_of(MappingRefusal refusal) {
 NatPmpAnswer answer_natpmp(std::span<const std::uint8_t> request, Ipv4Address client,
                            const PortControlContext& context, MappingPolicy& policy, Instant now) {
     NatPmpDecoded decoded = decode_natpmp_request(request);
-    if (const auto* error = std::get_if<NatPmpDecodeError>(&decoded)) {
+    if (!decoded) {
+        const NatPmpDecodeError* error = &decoded.error();
         NatPmpAnswer answer;
         answer.ignored_or_malformed = error->problem;
         switch (error->problem) {
@@ -145,7 +146,7 @@ NatPmpAnswer answer_natpmp(std::span<const std::uint8_t> request, Ipv4Address cl
     }
     // §3.5 result 3: without a usable external address no mapping could be reached.
     const bool connected = usable(context.external_address);
-    if (std::holds_alternative<NatPmpExternalAddressRequest>(decoded)) {
+    if (std::holds_alternative<NatPmpExternalAddressRequest>(*decoded)) {
         NatPmpAnswer answer;
         answer.result = connected ? NatPmpResult::success : NatPmpResult::network_failure;
         answer.response = encode_natpmp_external_address_response(
@@ -153,7 +154,7 @@ NatPmpAnswer answer_natpmp(std::span<const std::uint8_t> request, Ipv4Address cl
         answer.decision = "external address: " + (connected ? context.external_address->to_string() : "none");
         return answer;
     }
-    const auto& mapping = std::get<NatPmpMappingRequest>(decoded);
+    const auto& mapping = std::get<NatPmpMappingRequest>(*decoded);
     if (!connected)
         return refuse(mapping, context, NatPmpResult::network_failure,
                       asked(mapping, client) + ": no usable external address");

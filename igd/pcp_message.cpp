@@ -108,10 +108,10 @@ std::string_view opcode_name(PcpOpcode opcode) {
 }
 
 // One known option's data into `options`; the refusal when it breaks §13's rules.
-std::optional<PcpDecodeError> decode_known_option(PcpOptionCode code, PcpOpcode opcode,
+Expected<void, PcpDecodeError> decode_known_option(PcpOptionCode code, PcpOpcode opcode,
                                                   std::span<const std::uint8_t> data, PcpOptions& options) {
     auto malformed = [&](const std::string& why) {
-        return PcpDecodeError{PcpResult::malformed_option, option_name(std::uint8_t(code)) + ": " + why};
+        return unexpected(PcpDecodeError{PcpResult::malformed_option, option_name(std::uint8_t(code)) + ": " + why});
     };
     // Valid for opcodes (§13.1-13.3): THIRD_PARTY with MAP and PEER, the others with MAP.
     bool valid_here = opcode == PcpOpcode::map || (opcode == PcpOpcode::peer && code == PcpOptionCode::third_party);
@@ -121,12 +121,12 @@ std::optional<PcpDecodeError> decode_known_option(PcpOptionCode code, PcpOpcode 
             if (data.size() != third_party_length) return malformed("length " + std::to_string(data.size()) + ", not 16");
             if (options.third_party) return malformed("appears more than once");
             options.third_party = load_address(data, 0);
-            return std::nullopt;
+            return {};
         case PcpOptionCode::prefer_failure:
             if (data.size() != prefer_failure_length) return malformed("length " + std::to_string(data.size()) + ", not 0");
             if (options.prefer_failure) return malformed("appears more than once");
             options.prefer_failure = true;
-            return std::nullopt;
+            return {};
         case PcpOptionCode::filter: {
             if (data.size() != filter_length) return malformed("length " + std::to_string(data.size()) + ", not 20");
             PcpFilter filter{data[filter_data::prefix_length], Port{load16(data, filter_data::remote_port)},
@@ -137,36 +137,36 @@ std::optional<PcpDecodeError> decode_known_option(PcpOptionCode code, PcpOpcode 
                  filter.prefix_length < ipv4_mapped_prefix_bits))
                 return malformed("prefix length " + std::to_string(filter.prefix_length) + " is invalid");
             options.filters.push_back(filter);
-            return std::nullopt;
+            return {};
         }
     }
-    return std::nullopt;
+    return {};
 }
 
 // A server refuses what it does not understand; a client reading a response ignores it
 // (§7.3: "PCP clients MUST ignore Options that they do not understand").
 enum class OptionReader : std::uint8_t { server, client };
 
-std::optional<PcpDecodeError> decode_options(std::span<const std::uint8_t> bytes, PcpOpcode opcode,
-                                             PcpOptions& options, OptionReader reader = OptionReader::server) {
+Expected<void, PcpDecodeError> decode_options(std::span<const std::uint8_t> bytes, PcpOpcode opcode,
+                                              PcpOptions& options, OptionReader reader = OptionReader::server) {
     while (!bytes.empty()) {
         // The message length is a multiple of 4, so a whole option header is always there.
         std::uint8_t code = bytes[0];
         std::size_t length = load16(bytes, 2);
         std::size_t padded = (length + 3) & ~std::size_t(3);
         if (option_header_size + padded > bytes.size())
-            return PcpDecodeError{PcpResult::malformed_option,
-                                  option_name(code) + ": length " + std::to_string(length) + " runs past the message"};
+            return unexpected(PcpDecodeError{PcpResult::malformed_option,
+                                  option_name(code) + ": length " + std::to_string(length) + " runs past the message"});
         auto data = bytes.subspan(option_header_size, length);
         if (code >= std::uint8_t(PcpOptionCode::third_party) && code <= std::uint8_t(PcpOptionCode::filter)) {
-            auto error = decode_known_option(PcpOptionCode(code), opcode, data, options);
-            if (error && reader == OptionReader::server) return error;
+            auto known = decode_known_option(PcpOptionCode(code), opcode, data, options);
+            if (!known && reader == OptionReader::server) return known;
         } else if (!pcp_option_is_optional(code) && reader == OptionReader::server) {
-            return PcpDecodeError{PcpResult::unsupp_option, "unknown mandatory " + option_name(code)};
+            return unexpected(PcpDecodeError{PcpResult::unsupp_option, "unknown mandatory " + option_name(code)});
         }
         bytes = bytes.subspan(option_header_size + padded);
     }
-    return std::nullopt;
+    return {};
 }
 
 void append_option_header(std::vector<std::uint8_t>& out, PcpOptionCode code, std::uint16_t length) {
@@ -268,20 +268,20 @@ bool is_pcp_unspecified(const Ipv6Address& address) {
     return address.is_unspecified() || address == pcp_address_of(Ipv4Address());
 }
 
-std::variant<PcpRequest, PcpDecodeError> decode_pcp_request(std::span<const std::uint8_t> message) {
-    if (message.size() < 2) return PcpDecodeError{std::nullopt, "fewer than 2 octets"};
+Expected<PcpRequest, PcpDecodeError> decode_pcp_request(std::span<const std::uint8_t> message) {
+    if (message.size() < 2) return unexpected(PcpDecodeError{std::nullopt, "fewer than 2 octets"});
     if (message[request_header::opcode] & pcp_response_bit)
-        return PcpDecodeError{std::nullopt, "R bit set: a response, not a request"};
+        return unexpected(PcpDecodeError{std::nullopt, "R bit set: a response, not a request"});
     if (message[request_header::version] != pcp_version)
-        return PcpDecodeError{PcpResult::unsupp_version,
-                              "version " + std::to_string(message[request_header::version])};
+        return unexpected(PcpDecodeError{PcpResult::unsupp_version,
+                              "version " + std::to_string(message[request_header::version])});
     if (breaks_size_rules(message.size()))
-        return PcpDecodeError{PcpResult::malformed_request,
+        return unexpected(PcpDecodeError{PcpResult::malformed_request,
                               "length " + std::to_string(message.size()) +
-                                  " (PCP messages are 24 to 1100 octets, a multiple of 4)"};
+                                  " (PCP messages are 24 to 1100 octets, a multiple of 4)"});
     std::uint8_t opcode_value = message[request_header::opcode];
     if (opcode_value > std::uint8_t(PcpOpcode::peer))
-        return PcpDecodeError{PcpResult::unsupp_opcode, "opcode " + std::to_string(opcode_value)};
+        return unexpected(PcpDecodeError{PcpResult::unsupp_opcode, "opcode " + std::to_string(opcode_value)});
 
     PcpRequest request;
     request.opcode = PcpOpcode(opcode_value);
@@ -289,11 +289,12 @@ std::variant<PcpRequest, PcpDecodeError> decode_pcp_request(std::span<const std:
     request.client_address = load_address(message, request_header::client_address);
     std::size_t data_size = opcode_data_size(request.opcode);
     if (message.size() < pcp_header_size + data_size)
-        return PcpDecodeError{PcpResult::malformed_request, std::string(opcode_name(request.opcode)) + " needs " +
-                                                                std::to_string(data_size) + " octets of opcode data"};
+        return unexpected(PcpDecodeError{PcpResult::malformed_request, std::string(opcode_name(request.opcode)) + " needs " +
+                                                                std::to_string(data_size) + " octets of opcode data"});
     request.data = decode_opcode_data(request.opcode, message.subspan(pcp_header_size, data_size));
-    if (auto error = decode_options(message.subspan(pcp_header_size + data_size), request.opcode, request.options))
-        return *error;
+    if (auto options = decode_options(message.subspan(pcp_header_size + data_size), request.opcode, request.options);
+        !options)
+        return unexpected(std::move(options).error());
     return request;
 }
 
@@ -352,8 +353,8 @@ std::optional<PcpResponse> decode_pcp_response(std::span<const std::uint8_t> mes
     std::size_t data_size = opcode_data_size(response.opcode);
     if (message.size() < pcp_header_size + data_size) return std::nullopt;
     response.data = decode_opcode_data(response.opcode, message.subspan(pcp_header_size, data_size));
-    if (decode_options(message.subspan(pcp_header_size + data_size), response.opcode, response.options,
-                       OptionReader::client))
+    if (!decode_options(message.subspan(pcp_header_size + data_size), response.opcode, response.options,
+                        OptionReader::client))
         return std::nullopt;
     return response;
 }

@@ -14,6 +14,8 @@
 #include <string>
 #include <string_view>
 #include <variant>
+
+#include "base/expected.hpp"
 #include <vector>
 
 #include "igd/port_mapping.hpp"
@@ -125,7 +127,7 @@ struct PcpDecodeError {
 // data, then each option in turn (UNSUPP_OPTION for an unknown mandatory one,
 // MALFORMED_OPTION for a bad length, a repeat beyond its maximum, or an opcode it is
 // not valid for). The first problem wins.
-std::variant<PcpRequest, PcpDecodeError> decode_pcp_request(std::span<const std::uint8_t> message);
+Expected<PcpRequest, PcpDecodeError> decode_pcp_request(std::span<const std::uint8_t> message);
 
 // A response (§7.2) with the opcode data and options given. Used for successes;
 // errors are encode_pcp_error_response.

@@ -314,14 +314,15 @@ PcpAnswer answer_pcp(std::span<const std::uint8_t> request, const PcpRequestCont
         return std::move(answer);
     };
     auto decoded = decode_pcp_request(request);
-    if (auto* error = std::get_if<PcpDecodeError>(&decoded)) {
-        if (!error->result) {
-            answer.reason = "dropped: " + error->reason;
+    if (!decoded) {
+        const PcpDecodeError& error = decoded.error();
+        if (!error.result) {
+            answer.reason = "dropped: " + error.reason;
             return answer;
         }
-        return refuse(*error->result, error->reason);
+        return refuse(*error.result, error.reason);
     }
-    const auto& message = std::get<PcpRequest>(decoded);
+    const PcpRequest& message = *decoded;
     // §8.2: a NAT between client and server (which would map the wrong address) shows here.
     if (message.client_address != pcp_address_of(context.source.address))
         return refuse(PcpResult::address_mismatch, "client address field " + message.client_address.to_string() +

@@ -32,7 +32,8 @@
 // and 2.4.3). A pinhole whose lease is over (now >= expires) is invisible to every
 // query (704) and counts for nothing, but stays stored until expire(now).
 //
-// Ownership: owned by the IGD's control thread; not thread safe.
+// Ownership: owned by the InternetGatewayDevice, used under its pinhole mutex (pupnp's
+// pool threads and the daemon's loop); not thread safe itself.
 #pragma once
 
 #include <cstddef>

@@ -44,10 +44,10 @@ void PinholeService::start() {
     const std::string& path = journal_.path();
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ignored);
-    LeaseFileText file = read_lease_file(path);
-    if (file.error) log::warning("pinhole file " + path + ": " + *file.error + "; starting without it");
+    Expected<std::string> file = read_lease_file(path);
+    if (!file) log::warning("pinhole file " + path + ": " + file.error().message + "; starting without it");
     Instant now = clock_.now();
-    PinholeFileReadResult saved = parse_pinholes(file.text, clock_.wall_seconds(), now, path);
+    PinholeFileReadResult saved = parse_pinholes(file.value_or(""), clock_.wall_seconds(), now, path);
     for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
     PinholeRestoreReport report = policy_.restore(std::move(saved.pinholes), now);
     for (const auto& [lease, reason] : report.refused)

@@ -38,10 +38,10 @@ void PortMappingService::start() {
     // Outside systemd (which makes StateDirectory=) the lease file's directory may be missing.
     std::error_code ignored;
     std::filesystem::create_directories(std::filesystem::path(config_.lease_file).parent_path(), ignored);
-    LeaseFileText file = read_lease_file(config_.lease_file);
-    if (file.error) log::warning("lease file " + config_.lease_file + ": " + *file.error + "; starting without it");
+    Expected<std::string> file = read_lease_file(config_.lease_file);
+    if (!file) log::warning("lease file " + config_.lease_file + ": " + file.error().message + "; starting without it");
     Instant now = clock_.now();
-    LeaseFileReadResult saved = parse_leases(file.text, clock_.wall_seconds(), now, config_.lease_file);
+    LeaseFileReadResult saved = parse_leases(file.value_or(""), clock_.wall_seconds(), now, config_.lease_file);
     for (const auto& error : saved.errors) log::warning(error + " (line skipped, the others restored)");
     RestoreReport report = policy_.restore(std::move(saved.mappings), now);
     for (const auto& refused : report.refused)

@@ -9,7 +9,7 @@
 namespace gw {
 namespace {
 
-constexpr SoapFault fault(UpnpError error) { return SoapFault{error}; }
+Unexpected<SoapFault> fault(UpnpError error) { return unexpected(SoapFault{error}); }
 
 // XML Schema collapses whitespace around numbers and booleans, and ixml hands text over
 // verbatim, so "<NewExternalPort> 80 </NewExternalPort>" means 80.
@@ -75,19 +75,19 @@ private:
     std::vector<std::pair<std::string_view, CheckedArgument>> entries_;
 };
 
-std::optional<SoapFault> check_value(const StateVariable& variable, CheckedArgument& argument) {
+Expected<void, SoapFault> check_value(const StateVariable& variable, CheckedArgument& argument) {
     switch (variable.type) {
     case UpnpDataType::string:
         if (argument.raw.size() > max_string_argument_bytes) return fault(UpnpError::string_argument_too_long);
         if (!variable.allowed_values.empty() &&
             std::ranges::find(variable.allowed_values, argument.text) == variable.allowed_values.end())
             return fault(UpnpError::argument_value_out_of_range);
-        return std::nullopt;
+        return {};
     case UpnpDataType::boolean: {
         auto flag = parse_boolean(argument.text);
         if (!flag) return fault(UpnpError::invalid_args);
         argument.flag = *flag;
-        return std::nullopt;
+        return {};
     }
     case UpnpDataType::ui1:
     case UpnpDataType::ui2:
@@ -95,15 +95,15 @@ std::optional<SoapFault> check_value(const StateVariable& variable, CheckedArgum
         auto number = parse_unsigned(argument.text, data_type_max(variable.type));
         if (!number) return fault(UpnpError::invalid_args);
         argument.number = *number;
-        return std::nullopt;
+        return {};
     }
     }
     return fault(UpnpError::invalid_args);
 }
 
 // Exactly the action's IN arguments, each once, each a value of its state variable.
-std::variant<CheckedArguments, SoapFault> check_arguments(const IgdService& service, const IgdAction& action,
-                                                          const SoapArguments& arguments, int igd_version) {
+Expected<CheckedArguments, SoapFault> check_arguments(const IgdService& service, const IgdAction& action,
+                                                      const SoapArguments& arguments, int igd_version) {
     auto inputs = std::ranges::count(action.arguments, ArgumentDirection::in, &ActionArgument::direction);
     if (arguments.size() != static_cast<std::size_t>(inputs)) return fault(UpnpError::invalid_args);
     CheckedArguments checked;
@@ -120,13 +120,13 @@ std::variant<CheckedArguments, SoapFault> check_arguments(const IgdService& serv
         const StateVariable* variable = related_variable(service, *declared, igd_version);
         if (!variable) return fault(UpnpError::action_failed);  // the table test rules this out
         CheckedArgument argument{value, trim(value)};
-        if (auto refused = check_value(*variable, argument)) return *refused;
+        if (auto valid = check_value(*variable, argument); !valid) return unexpected(valid.error());
         checked.add(declared->name, argument);
     }
     return checked;
 }
 
-using TypedOutcome = std::variant<ActionArguments, SoapFault>;
+using TypedOutcome = Expected<ActionArguments, SoapFault>;
 
 // NewProtocol has passed PortMappingProtocol's allowed values: "TCP" or "UDP".
 Protocol protocol_of(const CheckedArgument& argument) {
@@ -135,10 +135,11 @@ Protocol protocol_of(const CheckedArgument& argument) {
 
 // RemoteHost: "" is the wildcard. The specs also allow a DNS name; resolving one is not
 // this layer's job (it does no I/O), so only dotted quads are accepted.
-std::optional<SoapFault> read_remote_host(const CheckedArgument& argument, std::optional<Ipv4Address>& out) {
-    if (argument.text.empty()) return std::nullopt;
+Expected<void, SoapFault> read_remote_host(const CheckedArgument& argument, std::optional<Ipv4Address>& out) {
+    if (argument.text.empty()) return {};
     out = Ipv4Address::parse(argument.text);
-    return out ? std::nullopt : std::optional(fault(UpnpError::invalid_args));
+    if (!out) return fault(UpnpError::invalid_args);
+    return {};
 }
 
 std::uint32_t granted_lease(std::uint32_t requested, int igd_version) {
@@ -151,7 +152,7 @@ std::uint32_t granted_lease(std::uint32_t requested, int igd_version) {
 
 TypedOutcome add_port_mapping(const CheckedArguments& in, int igd_version) {
     AddPortMappingArgs args;
-    if (auto refused = read_remote_host(in["NewRemoteHost"], args.remote_host)) return *refused;
+    if (auto read = read_remote_host(in["NewRemoteHost"], args.remote_host); !read) return unexpected(read.error());
     args.external_port = Port{in.port("NewExternalPort")};
     args.protocol = protocol_of(in["NewProtocol"]);
     args.internal_port = Port{in.port("NewInternalPort")};
@@ -176,13 +177,13 @@ TypedOutcome add_port_mapping(const CheckedArguments& in, int igd_version) {
 
 TypedOutcome port_mapping_key(const CheckedArguments& in) {
     PortMappingKey key;
-    if (auto refused = read_remote_host(in["NewRemoteHost"], key.remote_host)) return *refused;
+    if (auto read = read_remote_host(in["NewRemoteHost"], key.remote_host); !read) return unexpected(read.error());
     key.external_port = Port{in.port("NewExternalPort")};
     key.protocol = protocol_of(in["NewProtocol"]);
     return ActionArguments{key};
 }
 
-std::variant<PortRangeArgs, SoapFault> port_range(const CheckedArguments& in) {
+Expected<PortRangeArgs, SoapFault> port_range(const CheckedArguments& in) {
     PortRangeArgs range{PortRange{in.port("NewStartPort"), in.port("NewEndPort")}, protocol_of(in["NewProtocol"]),
                         in["NewManage"].flag};
     if (range.ports.first > range.ports.last) return fault(UpnpError::inconsistent_parameters);  // 2.5.19, 2.5.21
@@ -191,23 +192,24 @@ std::variant<PortRangeArgs, SoapFault> port_range(const CheckedArguments& in) {
 
 TypedOutcome list_port_mappings(const CheckedArguments& in) {
     auto range = port_range(in);
-    if (auto* refused = std::get_if<SoapFault>(&range)) return *refused;
-    return ActionArguments{ListPortMappingsArgs{std::get<PortRangeArgs>(range), in.port("NewNumberOfPorts")}};
+    if (!range) return unexpected(range.error());
+    return ActionArguments{ListPortMappingsArgs{*range, in.port("NewNumberOfPorts")}};
 }
 
 // WANIPv6FirewallControl's addresses: "" is the wildcard (the policy decides where one
 // is allowed); otherwise an IPv6 literal. The spec allows a DNS name for RemoteHost too;
 // resolving it is not this layer's job (no I/O), so it is 402 like any other text.
-std::optional<SoapFault> read_ipv6(const CheckedArgument& argument, std::optional<Ipv6Address>& out) {
-    if (argument.text.empty()) return std::nullopt;
+Expected<void, SoapFault> read_ipv6(const CheckedArgument& argument, std::optional<Ipv6Address>& out) {
+    if (argument.text.empty()) return {};
     out = Ipv6Address::parse(argument.text);
-    return out ? std::nullopt : std::optional(fault(UpnpError::invalid_args));
+    if (!out) return fault(UpnpError::invalid_args);
+    return {};
 }
 
 TypedOutcome pinhole_request(const CheckedArguments& in, bool with_lease) {
     PinholeRequest request;
-    if (auto refused = read_ipv6(in["RemoteHost"], request.remote_host)) return *refused;
-    if (auto refused = read_ipv6(in["InternalClient"], request.internal_client)) return *refused;
+    if (auto read = read_ipv6(in["RemoteHost"], request.remote_host); !read) return unexpected(read.error());
+    if (auto read = read_ipv6(in["InternalClient"], request.internal_client); !read) return unexpected(read.error());
     request.remote_port = in.port("RemotePort");
     request.internal_port = in.port("InternalPort");
     request.protocol = in.port("Protocol");
@@ -225,8 +227,8 @@ TypedOutcome typed_arguments(IgdActionId id, const CheckedArguments& in, int igd
         return ActionArguments{PortMappingIndexArgs{in.port("NewPortMappingIndex")}};
     case IgdActionId::delete_port_mapping_range: {
         auto range = port_range(in);
-        if (auto* refused = std::get_if<SoapFault>(&range)) return *refused;
-        return ActionArguments{std::get<PortRangeArgs>(range)};
+        if (!range) return unexpected(range.error());
+        return ActionArguments{*range};
     }
     case IgdActionId::get_list_of_port_mappings: return list_port_mappings(in);
     case IgdActionId::set_connection_type:
@@ -279,10 +281,10 @@ ParsedAction parse_action_call(const IgdService& service, std::string_view actio
     const IgdAction* action = find_action(service, action_name, igd_version);
     if (!action) return fault(UpnpError::invalid_action);
     auto checked = check_arguments(service, *action, arguments, igd_version);
-    if (auto* refused = std::get_if<SoapFault>(&checked)) return *refused;
-    auto typed = typed_arguments(action->id, std::get<CheckedArguments>(checked), igd_version);
-    if (auto* refused = std::get_if<SoapFault>(&typed)) return *refused;
-    return ActionCall{action, std::move(std::get<ActionArguments>(typed))};
+    if (!checked) return unexpected(checked.error());
+    auto typed = typed_arguments(action->id, *checked, igd_version);
+    if (!typed) return unexpected(typed.error());
+    return ActionCall{action, std::move(*typed)};
 }
 
 std::optional<SoapArguments> read_soap_arguments(IXML_Document* request) {

@@ -23,6 +23,8 @@
 #include <string_view>
 #include <utility>
 #include <variant>
+
+#include "base/expected.hpp"
 #include <vector>
 
 #include "igd/pinhole_policy.hpp"
@@ -130,7 +132,7 @@ struct ActionCall {
     ActionArguments arguments;
 };
 
-using ParsedAction = std::variant<ActionCall, SoapFault>;
+using ParsedAction = Expected<ActionCall, SoapFault>;
 
 // Validates a request for `action_name` of `service` as the IGD of `igd_version` has it.
 // 401: no such action in this version. 402: an IN argument missing, repeated or unknown,

@@ -7,7 +7,7 @@
 // All storage is taken when the table is built, for at most min(nat.max_mappings, one
 // mapping per port of the range and protocol): a mapping never allocates.
 //
-// Not thread safe: owned by one packet worker.
+// Not thread safe: a part of the PacketEngine, used under the engine lock like it.
 #pragma once
 
 #include <array>

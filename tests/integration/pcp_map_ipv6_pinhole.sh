@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # PCP MAP for an IPv6 host (RFC 6887 §11 on the gateway's IPv6 firewall): a LAN host asks over IPv4,
 # THIRD_PARTY naming its own IPv6 address, for a TCP port. The answer assigns that address and port
 # themselves (IPv6 is not translated), the WAN host then connects over IPv6 through the pinhole the

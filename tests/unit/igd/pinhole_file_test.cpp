@@ -99,4 +99,10 @@ TEST_CASE("the pinhole file sits beside the lease file") {
 }
 
 }  // namespace
+TEST_CASE("a pinhole file of a later version is refused as unsupported, not as another format") {
+    auto read = parse_pinholes("gatewayd-pinholes 2\n", wall_at_save, after_restart, "p");
+    CHECK(read.pinholes.empty());
+    CHECK(read.errors == std::vector<std::string>{"p:1: unsupported pinhole file version '2'"});
+}
+
 }  // namespace gw

@@ -28,13 +28,13 @@ Bytes concat(std::initializer_list<Bytes> parts) {
 
 std::optional<PcpResult> refusal_of(const Bytes& message) {
     auto decoded = decode_pcp_request(message);
-    REQUIRE(std::holds_alternative<PcpDecodeError>(decoded));
-    return std::get<PcpDecodeError>(decoded).result;
+    REQUIRE_FALSE(decoded.has_value());
+    return decoded.error().result;
 }
 
-const PcpRequest& accepted(const std::variant<PcpRequest, PcpDecodeError>& decoded) {
-    if (auto* error = std::get_if<PcpDecodeError>(&decoded)) FAIL("refused: " << error->reason);
-    return std::get<PcpRequest>(decoded);
+const PcpRequest& accepted(const Expected<PcpRequest, PcpDecodeError>& decoded) {
+    if (!decoded) FAIL("refused: " << decoded.error().reason);
+    return *decoded;
 }
 
 }  // namespace
@@ -143,7 +143,7 @@ TEST_CASE("a request shorter than 24, longer than 1100 or not a multiple of 4 oc
     // 1100 octets is the largest request: ANNOUNCE and an ignored optional option.
     Bytes largest = with_raw_option(announce, 200, Bytes(1100 - 24 - 4, 0));
     REQUIRE(largest.size() == 1100);
-    CHECK(std::holds_alternative<PcpRequest>(decode_pcp_request(largest)));
+    CHECK(decode_pcp_request(largest).has_value());
     Bytes too_long = with_raw_option(announce, 200, Bytes(1100 - 24, 0));
     CHECK(refusal_of(too_long) == PcpResult::malformed_request);
 }

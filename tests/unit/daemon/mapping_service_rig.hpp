@@ -76,7 +76,7 @@ struct MappingServiceRig {
     // What the lease file would give back after a restart now.
     std::vector<PortMapping> journaled() const {
         auto text = read_lease_file(config.lease_file);
-        return parse_leases(text.text, wall_clock_seconds(), now).mappings;
+        return parse_leases(text.value_or(""), wall_clock_seconds(), now).mappings;
     }
 
     Directory dir;

@@ -135,4 +135,14 @@ TEST_CASE("a static forward switched off by gatewayctl stays off after a restart
     CHECK_FALSE(after.setup().firewall.forwards.front().enabled);
 }
 
+TEST_CASE("a control state file edited on another system (CRLF, a comment before the header) still reads") {
+    std::string text = "# kept by gatewayd\r\n" + std::string(control_state_header) +
+                       "\r\n"
+                       "switched web disabled\r\n";
+    auto read = parse_control_state(text, "cs");
+    CHECK(read.errors.empty());
+    REQUIRE(read.state.switched.size() == 1);
+    CHECK(read.state.switched[0].name == "web");
+}
+
 }  // namespace gw::test

@@ -71,7 +71,7 @@ std::vector<std::string> command_names(EngineCommandQueue& queue) {
 
 std::vector<PortMapping> lease_file_mappings(const IgdConfig& config) {
     auto text = read_lease_file(config.lease_file);
-    return parse_leases(text.text, wall_clock_seconds(), monotonic_now()).mappings;
+    return parse_leases(text.value(), wall_clock_seconds(), monotonic_now()).mappings;
 }
 
 }  // namespace

@@ -175,17 +175,17 @@ TEST_CASE("comments and blank lines are ignored and keep line numbers true") {
 TEST_CASE("a missing lease file reads as empty, not as an error") {
     ScratchDirectory dir;
     auto read = read_lease_file((dir.path / "leases").string());
-    CHECK(read.text.empty());
-    CHECK(read.error == std::nullopt);
-    CHECK(parse_leases(read.text, wall0, engine0).errors.empty());
+    REQUIRE(read.has_value());
+    CHECK(read->empty());
+    CHECK(parse_leases(*read, wall0, engine0).errors.empty());
 }
 
 TEST_CASE("an atomic write replaces the file whole and leaves no temporary file behind") {
     ScratchDirectory dir;
     auto path = (dir.path / "leases").string();
-    REQUIRE(write_lease_file_atomically(path, "old\n") == std::nullopt);
-    REQUIRE(write_lease_file_atomically(path, header + remote_assistance_line) == std::nullopt);
-    CHECK(read_lease_file(path).text == header + remote_assistance_line);
+    REQUIRE(write_lease_file_atomically(path, "old\n").has_value());
+    REQUIRE(write_lease_file_atomically(path, header + remote_assistance_line).has_value());
+    CHECK(read_lease_file(path).value() == header + remote_assistance_line);
     std::size_t files = 0;
     for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(dir.path)) ++files;
     CHECK(files == 1);
@@ -193,10 +193,10 @@ TEST_CASE("an atomic write replaces the file whole and leaves no temporary file 
 
 TEST_CASE("an atomic write into a missing directory reports what failed") {
     ScratchDirectory dir;
-    auto error = write_lease_file_atomically((dir.path / "absent" / "leases").string(), header);
-    REQUIRE(error.has_value());
-    CHECK_THAT(*error, StartsWith("cannot create "));
-    CHECK_THAT(*error, Catch::Matchers::EndsWith("No such file or directory"));
+    auto written = write_lease_file_atomically((dir.path / "absent" / "leases").string(), header);
+    REQUIRE_FALSE(written.has_value());
+    CHECK_THAT(written.error().message, StartsWith("cannot create "));
+    CHECK_THAT(written.error().message, Catch::Matchers::EndsWith("No such file or directory"));
 }
 
 TEST_CASE("mappings granted by the policy survive a restart through the lease file") {
