@@ -89,6 +89,8 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "flows") return flows(words, now);
     if (command == "mappings" && words.size() == 1) return mappings(now);
     if (command == "mappings" && words.size() >= 2 && words[1] == "delete") return delete_mapping(words);
+    if (command == "forwards" && (words.size() == 1 || (words.size() == 2 && words[1] == "list")))
+        return forwards_list(now);
     if (command == "forwards") return forwards(words);
     if (command == "reload" && words.size() == 1) return reload_answer();
     if (command == "capture") return capture(words, now);
@@ -98,7 +100,7 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "rules" && words.size() == 1) return rules();
     return control_error("unknown command '" + command +
                          "' (status, rules, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
-                         "PORT, forwards enable|disable NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
+                         "PORT, forwards [list], forwards enable|disable|delete NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
                          "DURATION, reload, capture start|status|stop, flows6, pinholes, pinhole add|delete ...)");
 }
 

@@ -88,7 +88,10 @@ private:
     // gateway_control_rules.cpp: every rule and policy with its packets and bytes.
     std::string rules() const;
     std::string forwards(const std::vector<std::string>& words);
+    std::string forwards_list(Instant now) const;
+    std::vector<std::string> forward_rows(Instant now) const;
     std::string add_timed_forward(const std::vector<std::string>& words);
+    std::string delete_timed_forward(const std::string& name);
     std::string delete_mapping(const std::vector<std::string>& words);
     std::string reload_answer();
     // capture start ..., capture status, capture stop (packet_capture.hpp).

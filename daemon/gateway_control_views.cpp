@@ -279,18 +279,10 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
     return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
 }
 
-std::string GatewayControl::mappings(Instant now) const {
-    std::vector<std::string> upnp, forwards;
-    if (mapping_service_)
-        for (const auto& m : mapping_service_->mappings()) {
-            JsonObject o;
-            o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
-            o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");
-            o.add("owner", m.owner.to_string()).add("description", m.description).add("enabled", m.enabled);
-            if (m.expires) o.add("lease_seconds", std::uint64_t(remaining_lease_seconds(m, now)));
-            else o.add_null("lease_seconds");
-            upnp.push_back(o.str());
-        }
+// The static forwards (enabled or not) and the timed ones with their time left, as
+// `mappings` and `forwards list` show them.
+std::vector<std::string> GatewayControl::forward_rows(Instant now) const {
+    std::vector<std::string> forwards;
     const auto static_forwards = engine_.with([](const PacketEngine& e) { return e.setup().firewall.forwards; });
     for (const auto& f : static_forwards)
         forwards.push_back(JsonObject()
@@ -310,14 +302,35 @@ std::string GatewayControl::mappings(Instant now) const {
                                .add("enabled", true)
                                .add("expires_in_seconds", std::int64_t((t.expires - now).count() + 999) / 1000)
                                .str());
+    return forwards;
+}
+
+std::string GatewayControl::forwards_list(Instant now) const {
+    return JsonObject().add("ok", true).add_raw("forwards", json_array(forward_rows(now))).str();
+}
+
+std::string GatewayControl::mappings(Instant now) const {
+    std::vector<std::string> upnp;
+    if (mapping_service_)
+        for (const auto& m : mapping_service_->mappings()) {
+            JsonObject o;
+            o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
+            o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");
+            o.add("owner", m.owner.to_string()).add("description", m.description).add("enabled", m.enabled);
+            if (m.expires) o.add("lease_seconds", std::uint64_t(remaining_lease_seconds(m, now)));
+            else o.add_null("lease_seconds");
+            upnp.push_back(o.str());
+        }
+    std::vector<std::string> forwards = forward_rows(now);
     return JsonObject().add("ok", true).add_raw("upnp", json_array(upnp)).add_raw("forwards", json_array(forwards)).str();
 }
 
 std::string GatewayControl::forwards(const std::vector<std::string>& words) {
     if (words.size() >= 2 && words[1] == "add") return add_timed_forward(words);
+    if (words.size() == 3 && words[1] == "delete") return delete_timed_forward(words[2]);
     if (words.size() != 3 || (words[1] != "enable" && words[1] != "disable"))
-        return control_error("usage: forwards enable|disable NAME, or forwards add NAME tcp|udp PORT ADDRESS:PORT "
-                             "--for DURATION");
+        return control_error("usage: forwards [list], forwards enable|disable NAME, forwards delete NAME, or forwards "
+                             "add NAME tcp|udp PORT ADDRESS:PORT --for DURATION");
     bool enable = words[1] == "enable";
     EngineSetup setup = engine_.with([](const PacketEngine& e) { return e.setup(); });
     auto& list = setup.firewall.forwards;
@@ -334,6 +347,18 @@ std::string GatewayControl::forwards(const std::vector<std::string>& words) {
     save_state();
     log::info("forward " + words[2] + " " + words[1] + "d by gatewayctl (until the next reload)");
     return control_ok("forward " + words[2] + " " + words[1] + "d (until the next reload)");
+}
+
+// `forwards delete NAME`: a timed forward ends before its time, through the mapping
+// service like its opening (static forwards are switched off with `forwards disable`).
+std::string GatewayControl::delete_timed_forward(const std::string& name) {
+    if (!mapping_service_) return control_error("timed forwards are not available in this daemon");
+    auto closed = mapping_service_->close_timed_forward(name);
+    if (!closed) return control_error(closed.error().message);
+    save_state();
+    log::info("forward " + name + " (" + std::string(protocol_name(closed->forward.protocol)) + " " +
+              std::to_string(closed->forward.external.value) + ") closed by gatewayctl before its time");
+    return control_ok("forward " + name + " closed");
 }
 
 std::string GatewayControl::add_timed_forward(const std::vector<std::string>& words) {

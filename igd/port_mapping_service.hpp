@@ -139,6 +139,9 @@ public:
     // for the administrator. The forward holds its port against new grants (729).
     Expected<TimedForward, Error> open_timed_forward(std::string name, DynamicForward forward,
                                                      std::chrono::seconds duration);
+    // gatewayctl forwards delete: ends the timed forward named `name` before its time
+    // (packet path and the ports it held alike) and returns it; the reason when there is none.
+    Expected<TimedForward, Error> close_timed_forward(std::string_view name);
     // Closes the timed forwards whose time is up and returns them (the caller logs them
     // and saves its state). Lock-free until one has ended.
     std::vector<TimedForward> expire_timed_forwards();

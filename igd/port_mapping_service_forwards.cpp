@@ -85,6 +85,22 @@ Expected<TimedForward, Error> PortMappingService::open_timed_forward(std::string
     return opened;
 }
 
+Expected<TimedForward, Error> PortMappingService::close_timed_forward(std::string_view name) {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(timed_.begin(), timed_.end(), [&](const TimedForward& t) { return t.name == name; });
+    if (it == timed_.end()) {
+        std::string names;
+        for (const auto& t : timed_) names += (names.empty() ? "" : ", ") + t.name;
+        return unexpected(Error{"no timed forward is named '" + std::string(name) + "' (" +
+                                (names.empty() ? std::string("there are none") : "timed forwards: " + names) + ")"});
+    }
+    TimedForward closed = *it;
+    commands_.push(ClosePortMapping{closed.forward.protocol, closed.forward.external});
+    timed_.erase(it);
+    reserve_forward_ports();
+    return closed;
+}
+
 std::vector<TimedForward> PortMappingService::expire_timed_forwards() {
     // The daemon's loop calls this every turn: no lock until a forward's time is up.
     if (clock_.now().count() < next_forward_end_ms_.load(std::memory_order_relaxed)) return {};

@@ -190,4 +190,28 @@ TEST_CASE("a reload whose new static forward owns a mapped port closes the mappi
     CHECK(engine.has_port_mapping(Protocol::tcp, Port{9000}) == true);
 }
 
+TEST_CASE("gatewayctl forwards delete closes a timed forward before its time, and the port is free again") {
+    MappingServiceRig rig;
+    PacketEngine engine(engine_setup());
+    LockedEngine locked_engine(engine);
+    GatewayControl control(locked_engine, &rig.service, nullptr, "", GatewayConfig{}, t0);
+    REQUIRE(answered_ok(control.answer({"forwards", "add", "helpdesk", "tcp", "3389", "192.168.1.11:3389", "--for", "1h"}, t0)));
+    rig.apply(engine);
+    REQUIRE(engine.has_port_mapping(Protocol::tcp, Port{3389}));
+    CHECK(control.answer({"forwards", "list"}, t0).find("\"name\":\"helpdesk\"") != std::string::npos);
+
+    auto unknown = control.answer({"forwards", "delete", "nosuch"}, t0);
+    CHECK_FALSE(answered_ok(unknown));
+    CHECK(unknown.find("no timed forward is named 'nosuch' (timed forwards: helpdesk)") != std::string::npos);
+
+    CHECK(answered_ok(control.answer({"forwards", "delete", "helpdesk"}, t0)));
+    rig.apply(engine);
+    CHECK_FALSE(engine.has_port_mapping(Protocol::tcp, Port{3389}));
+    CHECK(control.answer({"forwards"}, t0).find("helpdesk") == std::string::npos);
+    CHECK_FALSE(control.next_forward_end());
+    // Free for a client's grant again (no 729).
+    CHECK(std::holds_alternative<PortMapping>(rig.grant(3389, at(host_a, 3389))));
+    CHECK_FALSE(answered_ok(control.answer({"forwards", "delete", "helpdesk"}, t0)));
+}
+
 }  // namespace gw::test
