@@ -1,6 +1,7 @@
 #include "gateway_control.hpp"
 
 #include <algorithm>
+#include <set>
 #include <filesystem>
 
 #include "control_json.hpp"
@@ -68,6 +69,12 @@ std::string control_error(std::string_view message, const std::vector<std::strin
     return o.str();
 }
 
+// A request gatewayctl got wrong (unknown command, missing or extra words): gatewayctl
+// exits 2 for it, as for its own usage errors, and 1 for what the daemon refused.
+std::string control_usage_error(std::string_view message) {
+    return JsonObject().add("ok", false).add("error", message).add("usage", true).str();
+}
+
 std::string control_ok(std::string_view message) { return JsonObject().add("ok", true).add("message", message).str(); }
 
 GatewayControl::GatewayControl(LockedEngine& engine, PortMappingService* mapping_service,
@@ -98,7 +105,13 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "pinholes" && words.size() == 1) return pinholes();
     if (command == "pinhole") return pinhole_command(words);
     if (command == "rules" && words.size() == 1) return rules();
-    return control_error("unknown command '" + command +
+    static const std::set<std::string> known = {"status", "rules",   "flows",   "mappings", "forwards",
+                                                "reload", "capture", "flows6",  "pinholes", "pinhole"};
+    std::string rest;
+    for (std::size_t i = 1; i < words.size(); ++i) rest += (i > 1 ? " " : "") + words[i];
+    if (known.contains(command))
+        return control_usage_error("'" + command + "' does not take '" + rest + "' (see gatewayctl --help)");
+    return control_usage_error("unknown command '" + command +
                          "' (status, rules, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
                          "PORT, forwards [list], forwards enable|disable|delete NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
                          "DURATION, reload, capture start|status|stop, flows6, pinholes, pinhole add|delete ...)");
@@ -150,14 +163,14 @@ std::string GatewayControl::reload_answer() {
 }
 
 std::string GatewayControl::delete_mapping(const std::vector<std::string>& words) {
-    if (words.size() != 4) return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
+    if (words.size() != 4) return control_usage_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
     if (!mapping_service_) return control_error("UPnP, NAT-PMP and PCP are off: there are no port mappings");
     std::optional<Protocol> protocol;
     if (words[2] == "tcp") protocol = Protocol::tcp;
     if (words[2] == "udp") protocol = Protocol::udp;
     auto port = PortRange::parse(words[3]);
     if (!protocol || !port || port->first != port->last || port->first == 0)
-        return control_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
+        return control_usage_error("usage: mappings delete tcp|udp EXTERNAL_PORT");
     if (auto refusal = mapping_service_->delete_mapping_as_administrator(*protocol, Port{std::uint16_t(port->first)}))
         return control_error("no port mapping on " + words[2] + " " + words[3] + " (" +
                              std::string(upnp_error_description(*refusal)) + ")");
@@ -198,7 +211,7 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
     const std::string sub = words.size() >= 2 ? words[1] : "";
     if (sub == "start") {
         auto parsed = parse_capture_request(std::span(words).subspan(2));
-        if (!parsed.request) return control_error(parsed.error);
+        if (!parsed.request) return control_usage_error(parsed.error);
         // A filter that names nothing would capture nothing, silently: refuse it instead.
         if (auto unknown = unknown_capture_subject(parsed.request->filter)) return control_error(*unknown);
         parsed.request->filter.wan_address = engine_.with([](const PacketEngine& e) { return e.wan_address(); });
@@ -225,7 +238,7 @@ std::string GatewayControl::capture(const std::vector<std::string>& words, Insta
         captures_->keep_finished(std::move(running), "stopped");
         return capture_status(now);
     }
-    return control_error("usage: capture start [--mapping PORT/PROTO | --rule NAME | --host ADDRESS] [--count N] "
+    return control_usage_error("usage: capture start [--mapping PORT/PROTO | --rule NAME | --host ADDRESS] [--count N] "
                          "[--seconds S] [--force] -w FILE, capture status, capture stop");
 }
 

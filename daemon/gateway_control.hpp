@@ -144,6 +144,7 @@ private:
 
 // Answers shared by the command files.
 std::string control_error(std::string_view message, const std::vector<std::string>& details = {});
+std::string control_usage_error(std::string_view message);
 std::string control_ok(std::string_view message);
 
 }  // namespace gw

@@ -167,7 +167,7 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     if (!pinholes_) return control_error("IPv6 pinholes are not available in this daemon");
     if (words.size() == 3 && words[1] == "delete") {
         auto id = number_in(words[2], 1, max_policy_pinhole_id);
-        if (!id) return control_error(pinhole_usage);
+        if (!id) return control_usage_error(pinhole_usage);
         if (auto removed = pinholes_->remove(*id, pinhole_administrator, "gatewayctl"); !removed)
             return control_error("pinhole " + words[2] + " not closed: " + refusal_text(removed.error()));
         return control_ok("pinhole " + words[2] + " closed");
@@ -177,25 +177,25 @@ std::string GatewayControl::pinhole_command(const std::vector<std::string>& word
     request.lease_seconds = max_pinhole_lease_seconds;
     if (args.size() >= 2 && args[args.size() - 2] == "--for") {
         auto lease = lease_seconds(args.back());
-        if (!lease) return control_error(pinhole_usage);
+        if (!lease) return control_usage_error(pinhole_usage);
         request.lease_seconds = *lease;
         args.resize(args.size() - 2);
     }
-    if (args.size() < 5 || args.size() > 7 || args[1] != "add") return control_error(pinhole_usage);
+    if (args.size() < 5 || args.size() > 7 || args[1] != "add") return control_usage_error(pinhole_usage);
     auto protocol = pinhole_protocol(args[2]);
     auto client = Ipv6Address::parse(args[3]);
     auto port = number_in(args[4], 0, 65535);
-    if (!protocol || !client || !port) return control_error(pinhole_usage);
+    if (!protocol || !client || !port) return control_usage_error(pinhole_usage);
     request.protocol = *protocol;
     request.internal_client = client;
     request.internal_port = *port;
     if (args.size() >= 6 && args[5] != "*") {
         request.remote_host = Ipv6Address::parse(args[5]);
-        if (!request.remote_host) return control_error(pinhole_usage);
+        if (!request.remote_host) return control_usage_error(pinhole_usage);
     }
     if (args.size() == 7) {
         auto remote_port = number_in(args[6], 0, 65535);
-        if (!remote_port) return control_error(pinhole_usage);
+        if (!remote_port) return control_usage_error(pinhole_usage);
         request.remote_port = *remote_port;
     }
     // The policy's checks, as for a client (the LAN prefixes the packet path forwards, the

@@ -262,7 +262,7 @@ std::string GatewayControl::flows(const std::vector<std::string>& words, Instant
         if (words[i] == "--proto" && has_value && (filter.protocol = protocol_named(words[i + 1]))) continue;
         if (words[i] == "--host" && has_value && (filter.host = Ipv4Address::parse(words[i + 1]))) continue;
         if (words[i] == "--port" && has_value && (filter.port = port_number(words[i + 1]))) continue;
-        return control_error("usage: flows [--proto tcp|udp|icmp] [--host ADDRESS] [--port N]; '" + words[i] +
+        return control_usage_error("usage: flows [--proto tcp|udp|icmp] [--host ADDRESS] [--port N]; '" + words[i] +
                              (has_value ? " " + words[i + 1] : std::string()) + "' is not understood");
     }
     std::vector<std::string> rows;
@@ -329,7 +329,7 @@ std::string GatewayControl::forwards(const std::vector<std::string>& words) {
     if (words.size() >= 2 && words[1] == "add") return add_timed_forward(words);
     if (words.size() == 3 && words[1] == "delete") return delete_timed_forward(words[2]);
     if (words.size() != 3 || (words[1] != "enable" && words[1] != "disable"))
-        return control_error("usage: forwards [list], forwards enable|disable NAME, forwards delete NAME, or forwards "
+        return control_usage_error("usage: forwards [list], forwards enable|disable NAME, forwards delete NAME, or forwards "
                              "add NAME tcp|udp PORT ADDRESS:PORT --for DURATION");
     bool enable = words[1] == "enable";
     EngineSetup setup = engine_.with([](const PacketEngine& e) { return e.setup(); });
@@ -363,7 +363,7 @@ std::string GatewayControl::delete_timed_forward(const std::string& name) {
 
 std::string GatewayControl::add_timed_forward(const std::vector<std::string>& words) {
     const char* usage = "usage: forwards add NAME tcp|udp EXTERNAL_PORT ADDRESS:PORT --for DURATION (30s, 10m, 2h)";
-    if (words.size() != 8 || words[6] != "--for") return control_error(usage);
+    if (words.size() != 8 || words[6] != "--for") return control_usage_error(usage);
     const std::string& name = words[2];
     auto protocol = protocol_named(words[3]);
     auto external = port_number(words[4]);
@@ -372,7 +372,7 @@ std::string GatewayControl::add_timed_forward(const std::vector<std::string>& wo
     auto internal_port = colon == std::string::npos ? std::nullopt : port_number(words[5].substr(colon + 1));
     auto seconds = duration_seconds(words[7]);
     if (!protocol || *protocol == Protocol::icmp || !external || !address || !internal_port || !seconds)
-        return control_error(usage);
+        return control_usage_error(usage);
     struct Checked {
         bool static_name_taken = false;
         LanAddressClass lan_class = LanAddressClass::outside_lan;

@@ -148,6 +148,13 @@ std::string ask(const std::string& path, const std::string& request, std::string
 }
 
 // One request: the parsed answer, or an exit code with its line already on stderr.
+// The daemon marks a request it could not understand ("usage": true): exit 2, as for
+// gatewayctl's own usage errors, not 1 (refused).
+bool is_usage_error(const gw::JsonValue& answer) {
+    const gw::JsonValue* usage = answer.member("usage");
+    return usage && std::get_if<bool>(&usage->value) && std::get<bool>(usage->value);
+}
+
 struct Reply {
     std::string text;
     std::optional<gw::JsonValue> json;
@@ -173,7 +180,7 @@ Reply request(const std::string& socket_path, const std::vector<std::string>& wo
     } else if (!(std::get_if<bool>(&ok->value) && std::get<bool>(ok->value))) {
         const gw::JsonValue* error = reply.json->member("error");
         std::fprintf(stderr, "gatewayctl: %s\n", error && error->string() ? error->string()->c_str() : "refused");
-        reply.exit_code = exit_refused;
+        reply.exit_code = is_usage_error(*reply.json) ? exit_usage : exit_refused;
     }
     return reply;
 }
@@ -295,7 +302,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "gatewayctl: %s\n", error && error->string() ? error->string()->c_str() : "refused");
         if (const gw::JsonValue* errors = parsed->member("errors"); errors && errors->array() && !json)
             for (const auto& e : *errors->array()) std::fprintf(stderr, "  %s\n", scalar_text(e).c_str());
-        return exit_refused;
+        return is_usage_error(*parsed) ? exit_usage : exit_refused;
     }
     if (!json) {
         if (const gw::JsonValue* message = parsed->member("message"); message && message->string())

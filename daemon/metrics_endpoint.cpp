@@ -179,6 +179,8 @@ void MetricsEndpoint::serve(std::stop_token stop, int wake_fd) {
             }
         }
         std::erase(connections_, nullptr);
+        std::lock_guard lock(mutex_);
+        counts_.open = connections_.size();
     }
 }
 

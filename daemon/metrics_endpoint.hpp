@@ -33,6 +33,7 @@ struct MetricsEndpointCounts {
     std::uint64_t bad_requests = 0;     // refused by the reader (method, size, syntax): 400
     std::uint64_t busy = 0;             // closed at accept: max_connections were open
     std::uint64_t timed_out = 0;        // closed: no whole request within the deadline
+    std::uint64_t open = 0;             // connections held now (at most max_connections)
 };
 
 class MetricsEndpoint {

@@ -93,12 +93,24 @@ last=$(grep -E "^(del )?udp $MAPPED_PORT( |$)" "$LAB_UPNP_LEASE_FILE" | tail -n 
 err=$(lab_ctl mappings delete udp "$MAPPED_PORT" 2>&1) && lab_fail "deleting it twice succeeded"
 lab_ok "mappings delete: $out; gone from UPnP and the lease file (again: $err)"
 
-if err=$(lab_ctl frobnicate 2>&1); then lab_fail "an unknown command succeeded: $err"; fi
-[[ $(wc -l <<<"$err") -eq 1 && $err == "gatewayctl: unknown command 'frobnicate'"* ]] || lab_fail "unknown command: $err"
+# Exit codes as gatewayctl(8) documents them: 1 refused, 2 usage, 3 unreachable.
+rc=0
+err=$(lab_ctl frobnicate 2>&1) || rc=$?
+[[ $rc -eq 2 && $(wc -l <<<"$err") -eq 1 && $err == "gatewayctl: unknown command 'frobnicate'"* ]] ||
+    lab_fail "unknown command: rc $rc, $err"
+rc=0
+err=$(lab_ctl status extra 2>&1) || rc=$?
+[[ $rc -eq 2 ]] || lab_fail "status with an extra word: rc $rc (not 2), $err"
+rc=0
+err=$(lab_ctl flows --proto sctp 2>&1) || rc=$?
+[[ $rc -eq 2 && $err == *"usage: flows"* ]] || lab_fail "flows --proto sctp: rc $rc (not 2), $err"
+rc=0
+refused=$(lab_ctl mappings delete udp "$MAPPED_PORT" 2>&1) || rc=$?
+[[ $rc -eq 1 ]] || lab_fail "deleting a mapping that is not there: rc $rc (not 1), $refused"
 rc=0
 err=$("$GATEWAYCTL" --socket "$LAB_TMP/nobody.sock" status 2>&1) || rc=$?
-[[ $rc -ne 0 && $err == "gatewayctl: gatewayd is not running"* ]] || lab_fail "no daemon: rc $rc, $err"
-lab_ok "errors: one line and a non-zero exit ($err)"
+[[ $rc -eq 3 && $err == "gatewayctl: gatewayd is not running"* ]] || lab_fail "no daemon: rc $rc (not 3), $err"
+lab_ok "errors: one line each, exit 2 for usage, 1 refused, 3 unreachable ($err)"
 answer=$(python3 -c 'import socket, sys
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.sendall(b"x" * 5000 + b"\n")
 print(s.makefile().readline().strip())' "$LAB_TMP/control.sock")
