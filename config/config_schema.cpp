@@ -64,6 +64,23 @@ Expected<void> store_stun_server(const YAML::Node& node, GatewayConfig& config) 
     return {};
 }
 
+// metrics.listen: where GET /metrics is served, or none.
+Expected<void> store_metrics_listen(const YAML::Node& node, GatewayConfig& config) {
+    const std::string& text = node.Scalar();
+    if (text.empty() || text == "none") {
+        config.metrics_listen.reset();
+        return {};
+    }
+    auto colon = text.rfind(':');
+    auto address = colon == std::string::npos ? std::nullopt : Ipv4Address::parse(text.substr(0, colon));
+    auto port = colon == std::string::npos ? std::nullopt : PortRange::parse(text.substr(colon + 1));
+    if (!address || !port || port->first != port->last || port->first == 0)
+        return refused("expected an IPv4 address:port with a port of 1 to 65535 (127.0.0.1:9477), or none, got " +
+                       quoted(text));
+    config.metrics_listen = Endpoint{*address, Port{std::uint16_t(port->first)}};
+    return {};
+}
+
 Expected<void> store_port_range(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
     auto range = PortRange::parse(text);
@@ -208,6 +225,12 @@ std::vector<SchemaKey> build_schema() {
          "is busy. When it overflows the kernel drops (counted as `enobufs`). Restart to change.",
          [](const N& v, C& c) { return store_integer(v, 64 << 10, 1 << 30, c.queue_socket_buffer_bytes); },
          [](const C& c) { return std::to_string(c.queue_socket_buffer_bytes); }},
+        {"metrics.listen", ValueType::listen_endpoint, false,
+         "Serve the `gatewayctl metrics` text (Prometheus format) over HTTP at GET /metrics on this address:port, "
+         "for scraping; `none` = no endpoint. Use a loopback address (127.0.0.1:9477) unless a scraper elsewhere "
+         "needs it: the metrics name hosts and rules. Restart to change.",
+         store_metrics_listen,
+         [](const C& c) { return c.metrics_listen ? to_string(*c.metrics_listen) : std::string("none"); }},
     };
     std::vector<SchemaKey> firewall = firewall_schema_keys();
     schema.insert(schema.end(), firewall.begin(), firewall.end());
@@ -274,6 +297,7 @@ std::string value_type_name(ValueType type) {
         case ValueType::upnp_permissions: return "list of permission rules";
         case ValueType::lease_sync: return docs_choices(lease_sync_names);
         case ValueType::host_port: return "host or host:port";
+        case ValueType::listen_endpoint: return "IPv4 address:port or `none`";
         case ValueType::cascade_mappings: return docs_choices(cascade_mappings_names);
     }
     return "value";
@@ -310,6 +334,7 @@ std::string value_type_article(ValueType type) {
         case ValueType::upnp_permissions: return "a permission rule or a list of them";
         case ValueType::lease_sync: return "one of " + choices_text(lease_sync_names);
         case ValueType::host_port: return "a host or host:port";
+        case ValueType::listen_endpoint: return "an IPv4 address:port, or none";
         case ValueType::cascade_mappings: return "one of " + choices_text(cascade_mappings_names);
     }
     return "a value";

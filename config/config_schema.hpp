@@ -58,6 +58,7 @@ enum class ValueType {
     lease_sync,        // change or second
     host_port,         // host or host:port (wan.stun)
     cascade_mappings,  // warn or refuse
+    listen_endpoint,   // IPv4 address:port, or none (metrics.listen)
 };
 
 // How a value of each type is written.

@@ -36,6 +36,7 @@ struct GatewayConfig {
     std::string wan_interface;                // wan.interface (required)
     std::optional<Ipv4Address> wan_address;   // wan.address: nullopt = "auto" (read from the interface)
     std::optional<StunServerConfig> wan_stun;  // wan.stun: nullopt = no STUN
+    std::optional<Endpoint> metrics_listen;    // metrics.listen: nullopt = no HTTP endpoint
     CascadeMappings cascade_mappings = CascadeMappings::warn;  // wan.cascade_mappings
     PortRange port_range{1024, 65535};        // nat.port_range
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}

@@ -16,6 +16,7 @@
 #include "daemon/flow_handover.hpp"
 #include "daemon/front_end_supervisor.hpp"
 #include "daemon/gateway_control.hpp"
+#include "daemon/metrics_endpoint.hpp"
 #include "daemon/gateway_expiry.hpp"
 #include "daemon/gateway_log.hpp"
 #include "daemon/gateway_packet_path.hpp"
@@ -170,12 +171,19 @@ void Gateway::start_control_plane() {
     control_->restore_state(control_state_path(config_), monotonic_now(), wall_clock_seconds());
     add_front_ends();
     control_->set_front_ends(front_ends_.get());
+    // GET /metrics (metrics.listen): served from the text the loop publishes each second.
+    if (config_.metrics_listen) {
+        metrics_ = std::make_unique<MetricsEndpoint>(*config_.metrics_listen);
+        metrics_->start();
+        publish_metrics();
+    }
 }
 
 void Gateway::stop() {
     if (stopped_ || !engine_) return;
     stopped_ = true;
     if (notifier_) notifier_->stopping("stopping");
+    metrics_.reset();  // no more scrapes of a gateway that is going
     // ssdp:byebye and pupnp's own (dropped by the rules, still in place) before the
     // packet path goes: the workers still decide.
     stop_upnp();

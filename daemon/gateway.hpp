@@ -44,6 +44,7 @@ class PacketPathGuard;
 class PortControlServer;
 class PortMappingService;
 class PinholeService;
+class MetricsEndpoint;
 class QueueWorker;
 class RejectSender;
 class ServiceNotifier;
@@ -83,6 +84,7 @@ private:
     void follow_wan_address(Ipv4Address address);
     Instant next_wake(Instant next_tick) const;
     void expire_and_publish(Instant now, bool tick);
+    void publish_metrics();  // metrics.listen: the text the next scrapes get
 
     // From configure().
     GatewayConfig config_;
@@ -120,6 +122,7 @@ private:
     std::unique_ptr<GatewayControl> control_;
     std::unique_ptr<FrontEndSupervisor> front_ends_;
     std::unique_ptr<ControlSocket> control_socket_;
+    std::unique_ptr<MetricsEndpoint> metrics_;  // metrics.listen; null: none
     bool stopped_ = false;
 };
 

@@ -48,6 +48,8 @@ std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const
     if (!same_upnp(running.upnp, wanted.upnp))
         refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
                           "the lease file)");
+    if (running.metrics_listen != wanted.metrics_listen)
+        refused.push_back("metrics.listen cannot change while running: restart gatewayd to apply it");
     const PortControlConfig &run = running.port_control, &want = wanted.port_control;
     if (run.natpmp_enabled != want.natpmp_enabled || run.pcp_enabled != want.pcp_enabled ||
         run.pcp_allow_third_party != want.pcp_allow_third_party)

@@ -20,6 +20,8 @@
 #include "daemon/front_end_supervisor.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/gateway_control.hpp"
+#include "daemon/metrics_endpoint.hpp"
+#include "daemon/prometheus_metrics.hpp"
 #include "daemon/gateway_expiry.hpp"
 #include "daemon/gateway_log.hpp"
 #include "daemon/gateway_packet_path.hpp"
@@ -97,11 +99,22 @@ void Gateway::expire_and_publish(Instant now, bool tick) {
         {*locked_engine_, *commands_, mapping_service_.get(), pinholes_.get(), control_.get(), captures_.get()}, now, tick);
     if (!tick) return;
     publish(tally.counters, *traffic_);
+    if (metrics_) publish_metrics();
     if (notifier_->under_service_manager())
         notifier_->status(std::to_string(tally.flows) + " flows, " + std::to_string(tally.nat_mappings) +
                           " NAT mappings" +
                           (mapping_service_ ? ", " + std::to_string(mapping_service_->mapping_count()) + " port mappings"
                                             : std::string()));
+}
+
+// The metrics text the endpoint serves until the next tick: the same answers as
+// `gatewayctl metrics` (status and rules, rendered by prometheus_metrics), built here so
+// that a scrape never waits on the engine or the services.
+void Gateway::publish_metrics() {
+    auto status = parse_json(control_->answer({"status"}, monotonic_now()));
+    auto rules = parse_json(control_->answer({"rules"}, monotonic_now()));
+    if (!status) return;
+    metrics_->publish(prometheus_metrics(*status, rules ? &*rules : nullptr));
 }
 
 void Gateway::reload_on_signal() {

@@ -9,13 +9,14 @@
 # Each has a control beside it that the same path admits when the rule does not match.
 # `gatewayctl rules` counts each rule's packets and bytes; a reload that adds a rule above and
 # changes another keeps the unchanged rule's counts and zeroes the changed one's, and
-# `gatewayctl metrics` shows the same counts.
+# `gatewayctl metrics` shows the same counts, as does the scrape endpoint (metrics.listen) on the
+# gateway's loopback address, which promtool accepts and a LAN host cannot reach.
 # Daemon-only (the config is gatewayd's): skips under LAB_NAT=kernel (fails under CI=true).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
-readonly DMZ_BLOCKED_PORT=9999 DMZ_OPEN_PORT=9998 ECHO_PORT=7001 LAN_PORT=41000 SMTP_PORT=25 OTHER_TCP_PORT=2525
+readonly METRICS_PORT=9477 DMZ_BLOCKED_PORT=9999 DMZ_OPEN_PORT=9998 ECHO_PORT=7001 LAN_PORT=41000 SMTP_PORT=25 OTHER_TCP_PORT=2525
 DMZ_IP=$(lab_lan_ip 3)
 readonly DMZ_IP
 
@@ -34,6 +35,7 @@ firewall:
     - {name: dmz-no-udp-9999, direction: inbound, protocol: udp, destinations: [$DMZ_IP], destination_ports: [$DMZ_BLOCKED_PORT], action: drop}
     - {name: no-udp-from-wan2, direction: inbound, protocol: udp, sources: [$LAB_WAN2_NET], action: drop}
     - {name: no-smtp-out, direction: outbound, protocol: tcp, destination_ports: [$SMTP_PORT], action: drop}
+metrics: {listen: 127.0.0.1:$METRICS_PORT}
 EOF
 }
 
@@ -126,6 +128,20 @@ print(r[sys.argv[3]])' "$1" "$2" "$3"; }
     metrics=$(lab_ctl metrics) || lab_fail "gatewayctl metrics failed"
     grep -qE '^gatewayd_rule_packets_total\{rule="no-smtp-out",direction="outbound",action="drop"\} [1-9]' <<<"$metrics" ||
         lab_fail "metrics: no-smtp-out's packets are missing:"$'\n'"$(grep gatewayd_rule_ <<<"$metrics")"
+    # The scrape endpoint serves the same text, refreshed once a second.
+    local scraped promtool
+    lab_poll 5 bash -c "ip netns exec '$LAB_NS_GW' curl -sf http://127.0.0.1:$METRICS_PORT/metrics | grep -q 'rule=\"no-smtp-out\"'" ||
+        lab_fail "GET /metrics on the gateway's loopback has no no-smtp-out counters"
+    scraped=$(ip netns exec "$LAB_NS_GW" curl -sf "http://127.0.0.1:$METRICS_PORT/metrics")
+    promtool=${PROMTOOL:-$(command -v promtool || echo /usr/local/libexec/gatewayd-tests/promtool)}
+    if [[ -x $promtool ]]; then
+        "$promtool" check metrics <<<"$scraped" >/dev/null 2>&1 || lab_fail "promtool refuses the scraped metrics"
+    elif [[ ${CI:-} == true ]]; then
+        lab_fail "promtool is missing (tools/install-deps.sh fetches it)"
+    fi
+    if lab_in lan curl -s --max-time 2 "http://$LAB_GW_LAN_IP:$METRICS_PORT/metrics" >/dev/null 2>&1; then
+        lab_fail "the LAN host reached the loopback-only metrics endpoint"
+    fi
     lab_ok "rules: no-smtp-out kept $(rule_figure "$after" no-smtp-out packets) packets / $(rule_figure "$after" no-smtp-out bytes) bytes across a reload that moved it; the changed DMZ rule starts at 0"
 }
 
