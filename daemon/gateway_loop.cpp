@@ -44,7 +44,14 @@ void Gateway::run() {
     Instant next_tick = monotonic_now() + expiry_interval;
     Instant next_watchdog = monotonic_now();
     // Without the engine lock: the control takes it only to copy or change (gateway_control.hpp).
-    auto answer = [this](const std::vector<std::string>& words) { return control_->answer(words, monotonic_now()); };
+    // `gatewayctl reload` tells systemd as SIGHUP does: RELOADING=1, then READY=1.
+    auto answer = [this](const std::vector<std::string>& words) {
+        const bool reload = words.size() == 1 && words.front() == "reload";
+        if (reload) notifier_->reloading("reloading " + options_.config_path + " (gatewayctl)");
+        std::string answered = control_->answer(words, monotonic_now());
+        if (reload) notifier_->ready("reload by gatewayctl answered");
+        return answered;
+    };
     std::vector<pollfd> fds;
     for (bool running = true; running;) {
         fds = {{signals_->fd(), POLLIN, 0}, {commands_->fd(), POLLIN, 0}, {wan_->stun_results_fd(), POLLIN, 0},

@@ -7,7 +7,8 @@
 # No journald runs here: in a private mount namespace, a stand-in bound to journald's socket
 # (/run/systemd/journal/socket) records what gatewayd sends by libsystemd's native protocol.
 # Also: with JOURNAL_STREAM naming another stream (a shell redirected stderr), lines stay text;
-# and a WAN packet for the gateway itself is logged as what it was judged as, input.
+# and a WAN packet for the gateway itself is logged as what it was judged as, input; and
+# `gatewayctl reload` notifies the service manager (a stand-in NOTIFY_SOCKET) as SIGHUP does.
 set -euo pipefail
 
 # Everything below runs in a mount namespace of its own, where a tmpfs over /run/systemd
@@ -71,7 +72,18 @@ lab_poll 5 test -S /run/systemd/journal/socket || lab_fail "the stand-in journal
 stderr_file=$LAB_TMP/gatewayd-journal.stderr
 : >"$stderr_file"
 stream=$(stat -c '%d:%i' "$stderr_file")
-ip netns exec "$LAB_NS_GW" env JOURNAL_STREAM="$stream" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" \
+# And a stand-in for systemd's notify socket: what gatewayd tells the service manager.
+notices=$LAB_TMP/notify.log
+lab_bg_root "$LAB_PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as log:
+    while True:
+        log.write(s.recv(65536).decode(errors="replace").replace("\n", " ") + "\n")
+' "$LAB_TMP/notify.sock" "$notices"
+lab_poll 5 test -S "$LAB_TMP/notify.sock" || lab_fail "the stand-in notify socket is not there"
+ip netns exec "$LAB_NS_GW" env JOURNAL_STREAM="$stream" NOTIFY_SOCKET="$LAB_TMP/notify.sock" "$GATEWAYD" --config "$LAB_TMP/gatewayd.yaml" \
     --control-socket "$LAB_TMP/control.sock" </dev/null >>"$stderr_file" 2>&1 &
 daemon=$!
 
@@ -107,6 +119,15 @@ input=$(entry_with "\"SRC\": \"$LAB_WAN_IP:47009\"" | head -1)
 [[ $input == *'"DIRECTION": "input"'* && $input == *'"REASON": "denied_by_policy"'* ]] ||
     lab_fail "a WAN datagram to the gateway is not logged as input refused by policy: $input"
 lab_ok "a WAN datagram to the gateway is logged as input: $(sed -n 's/.*"MESSAGE": "\([^"]*\)".*/\1/p' <<<"$input")"
+
+# `gatewayctl reload` notifies the service manager as SIGHUP does: RELOADING=1, then READY=1.
+lab_poll 5 grep -q 'READY=1' "$notices" || lab_fail "no READY=1 at start: $(cat "$notices")"
+before=$(wc -l <"$notices")
+lab_ctl reload >/dev/null || lab_fail "gatewayctl reload failed"
+lab_poll 5 bash -c "tail -n +$((before + 1)) '$notices' | grep -q READY=1" || lab_fail "no READY=1 after gatewayctl reload: $(cat "$notices")"
+after=$(tail -n +$((before + 1)) "$notices")
+grep -q 'RELOADING=1' <<<"$(head -1 <<<"$after")" || lab_fail "gatewayctl reload did not send RELOADING=1 first: $after"
+lab_ok "gatewayctl reload: $(tr '\n' '|' <<<"$after")"
 
 grep -q 'rule=no-smtp-out' "$stderr_file" && lab_fail "the decision went to stderr as well: $(cat "$stderr_file")"
 lab_ok "nothing went twice: stderr has no copy of the journal's lines"
