@@ -42,10 +42,16 @@ lab_ok "the daemon's own STUN query passed its firewall and was answered"
 [[ $(wan_field cascade) == yes ]] || lab_fail "status wan.cascade is $(wan_field cascade), expected yes"
 [[ $(wan_field public_address) == "$LAB_ISP_PUBLIC_IP" ]] ||
     lab_fail "status wan.public_address is $(wan_field public_address), expected the ISP's $LAB_ISP_PUBLIC_IP"
-status_text=$(lab_ctl status)
-grep -q "^wan.cascade: yes$" <<<"$status_text" || lab_fail "gatewayctl status (text) shows no 'wan.cascade: yes':"$'\n'"$status_text"
+status_text=$(lab_ctl status --all)
+grep -q "^wan.cascade: yes$" <<<"$status_text" || lab_fail "gatewayctl status --all shows no 'wan.cascade: yes':"$'\n'"$status_text"
 grep -q "^warnings: WAN address $LAB_GW_WAN_IP is shared (CGNAT) (RFC 6598): another NAT is upstream" <<<"$status_text" ||
-    lab_fail "gatewayctl status (text) shows no cascade warning:"$'\n'"$status_text"
+    lab_fail "gatewayctl status --all shows no cascade warning:"$'\n'"$status_text"
+# The condensed status says the same in its WAN and warning lines.
+status_text=$(lab_ctl status)
+grep -qE "^WAN +$LAB_GW_WAN_IF $LAB_GW_WAN_IP \(shared \(CGNAT\)\), another NAT upstream: yes, the internet sees $LAB_ISP_PUBLIC_IP\$" \
+    <<<"$status_text" || lab_fail "gatewayctl status shows no cascade in its WAN line:"$'\n'"$status_text"
+grep -q "^warning  *WAN address $LAB_GW_WAN_IP is shared (CGNAT) (RFC 6598): another NAT is upstream" <<<"$status_text" ||
+    lab_fail "gatewayctl status shows no cascade warning:"$'\n'"$status_text"
 lab_ok "gatewayctl status: $LAB_GW_WAN_IP shared (CGNAT, RFC 6598), cascade yes, the internet sees $LAB_ISP_PUBLIC_IP"
 
 warning="WAN address $LAB_GW_WAN_IP is shared (CGNAT) (RFC 6598): another NAT is upstream; port mappings will not be reachable from the internet"
