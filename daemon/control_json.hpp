@@ -21,6 +21,7 @@ struct JsonValue {
     std::variant<std::nullptr_t, bool, double, std::string, Array, Object> value = nullptr;
 
     const std::string* string() const { return std::get_if<std::string>(&value); }
+    const double* number() const { return std::get_if<double>(&value); }
     const Array* array() const { return std::get_if<Array>(&value); }
     const Object* object() const { return std::get_if<Object>(&value); }
     // The member named `key` of an object, or nullptr.

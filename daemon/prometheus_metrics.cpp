@@ -83,7 +83,7 @@ private:
     std::vector<std::string> order_;
 };
 
-const double* number_of(const JsonValue* value) { return value ? std::get_if<double>(&value->value) : nullptr; }
+const double* number_of(const JsonValue* value) { return value ? value->number() : nullptr; }
 
 void gauge(Exposition& out, const JsonValue& status, std::string_view key, std::string_view help) {
     if (const double* n = number_of(status.member(key)))

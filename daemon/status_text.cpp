@@ -9,7 +9,7 @@
 namespace gw {
 namespace {
 
-const double* number_of(const JsonValue* value) { return value ? std::get_if<double>(&value->value) : nullptr; }
+const double* number_of(const JsonValue* value) { return value ? value->number() : nullptr; }
 
 std::string text_of(const JsonValue* value) {
     if (!value) return "?";
