@@ -93,8 +93,9 @@ void MetricsEndpoint::accept_all() {
         int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;  // EAGAIN: none left (or a transient error: poll says again)
         if (connections_.size() >= max_connections) {
-            close(fd);
+            // Counted before the close: a client that sees the close may read the count at once.
             count_refusal(&MetricsEndpointCounts::busy, "a connection closed at once: all connections in use");
+            close(fd);
             continue;
         }
         auto connection = std::make_unique<Connection>();
