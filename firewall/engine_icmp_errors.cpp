@@ -27,6 +27,12 @@ bool quotes_translatable_datagram(const PacketView& quoted, std::uint8_t echo_ty
 // and rare, so the full computation costs nothing that matters.
 bool icmp_checksum_valid(const PacketView& outer) { return internet_checksum({outer.l4, outer.l4_length}) == 0; }
 
+// REQ-3 (a): nor one whose quoted IP header fails its own checksum; the parser has
+// already checked that the whole header is there.
+bool quoted_ip_checksum_valid(const PacketView& quoted) {
+    return internet_checksum({reinterpret_cast<const std::uint8_t*>(quoted.ip), quoted.ip->header_length()}) == 0;
+}
+
 // Port and protocol unreachable are said by the destination host itself (RFC 1122
 // 3.2.2.1, RFC 792): only the flow's remote end can send them. Anyone else who sends
 // one is closing a LAN host's socket from afar (RFC 5927 §5.2 for TCP's hard errors).
@@ -51,6 +57,7 @@ EngineResult PacketEngine::inbound_icmp_error(PacketView& outer, Instant now) {
     if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_request))
         return dropped(DropReason::malformed_icmp_error);
     PacketView& q = quoted.view;
+    if (!quoted_ip_checksum_valid(q)) return dropped(DropReason::bad_quoted_ip_checksum);
     if (q.ip->source() != setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
     // The quoted datagram went from us to the remote: its destination is the remote end.
     Endpoint remote{q.ip->destination(), {}};
@@ -87,6 +94,7 @@ EngineResult PacketEngine::outbound_icmp_error(PacketView& outer, Instant now) {
     if (!quoted.ok() || !quotes_translatable_datagram(quoted.view, wire::IcmpHeader::echo_reply))
         return dropped(DropReason::malformed_icmp_error);
     PacketView& q = quoted.view;
+    if (!quoted_ip_checksum_valid(q)) return dropped(DropReason::bad_quoted_ip_checksum);
     // A host may only complain about what it received, or it could probe (or tear
     // down, via PMTU) another host's flows.
     if (q.ip->destination() != outer.ip->source()) return dropped(DropReason::icmp_error_for_other_host);

@@ -21,6 +21,7 @@ namespace gw {
     X(unsupported_icmp_type, "ICMP type the NAT cannot translate")                          \
     X(malformed_icmp_error, "ICMP error whose quoted datagram is unusable")                 \
     X(bad_icmp_error_checksum, "ICMP error whose checksum fails to validate")              \
+    X(bad_quoted_ip_checksum, "ICMP error whose quoted IP header fails its checksum (RFC 5508 REQ-3)")\
     X(no_mapping_for_icmp_error, "ICMP error quoting a flow the NAT does not know")         \
     X(icmp_unreachable_not_from_remote, "WAN port/protocol unreachable about a flow, not sent by its remote host")\
     X(icmp_error_outside_tcp_window, "WAN ICMP error quoting a TCP sequence number outside the window (RFC 5927)")\

@@ -265,6 +265,39 @@ TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dro
     }
 }
 
+TEST_CASE("RFC 5508 REQ-3: an ICMP error whose quoted IP header fails its checksum is dropped") {
+    PacketEngine nat(config());
+    Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
+    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
+    // The quoted header's checksum is damaged and the ICMP checksum made right over it:
+    // only the quoted header's own checksum can tell.
+    auto damage_quoted_ip_checksum = [](Packet& error) {
+        constexpr std::size_t quoted_ip_checksum = 20 + 8 + 10;
+        put16(error, quoted_ip_checksum, std::uint16_t(get16(error, quoted_ip_checksum) ^ 0x0101));
+        refresh_l4_checksum(error);
+        REQUIRE_FALSE(checksums_valid(error));
+    };
+
+    SECTION("from the WAN") {
+        Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::fragmentation_needed, server,
+                                  wan_address, left, left.size(), 1400);
+        damage_quoted_ip_checksum(error);
+        auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
+        CHECK(result.verdict == Verdict::drop);
+        CHECK(result.reason == DropReason::bad_quoted_ip_checksum);
+        CHECK(nat.counters().drops[DropReason::bad_quoted_ip_checksum] == 1);
+    }
+    SECTION("from a LAN host") {
+        Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, host_a, server,
+                                  received, received.size());
+        damage_quoted_ip_checksum(error);
+        auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 1ms);
+        CHECK(result.verdict == Verdict::drop);
+        CHECK(result.reason == DropReason::bad_quoted_ip_checksum);
+    }
+}
+
 TEST_CASE("an ICMP error quoting the gateway's own echo reply is not sent to a LAN host pinging with that identifier") {
     PacketEngine nat(config());
     // host_a pings out with identifier 40000, which the NAT keeps.
