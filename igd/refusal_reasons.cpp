@@ -15,7 +15,9 @@ std::string pinhole_protocol_text(std::uint16_t protocol) {
 }  // namespace
 
 std::string mapping_request_text(const PortMapping& requested) {
-    return std::string(protocol_name(requested.protocol)) + " " + std::to_string(requested.external.value) + " -> " +
+    // Upper case as UPnP's NewProtocol has it.
+    return std::string(requested.protocol == Protocol::udp ? "UDP" : "TCP") + " " +
+           std::to_string(requested.external.value) + " -> " +
            to_string(requested.internal);
 }
 

@@ -256,7 +256,7 @@ TEST_CASE("the verdict file has one line per packet") {
 }
 
 TEST_CASE("a SYN captured with an offloaded (partial) checksum is accepted, counted, and written with it finished") {
-    const Packet syn = tcp(at(host_a, 40000), at(server, 80), test::syn);
+    const Packet syn = tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn);
     auto r = replay({{0, offloaded(syn)}});
     REQUIRE(r.outcome.summary);
     CHECK(r.outcome.summary->count(Verdict::forward) == 1);
@@ -276,7 +276,7 @@ TEST_CASE("a UDP datagram with an offloaded checksum leaves with the checksum of
 }
 
 TEST_CASE("a SYN whose checksum is simply wrong is still dropped as bad_tcp_checksum, unless checksums are trusted") {
-    const Packet bad = corrupted_checksum(tcp(at(host_a, 40000), at(server, 80), test::syn));
+    const Packet bad = corrupted_checksum(tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn));
     auto r = replay({{0, bad}});
     REQUIRE(r.outcome.summary);
     CHECK(r.outcome.summary->engine.drops[DropReason::bad_tcp_checksum] == 1);
@@ -297,7 +297,7 @@ TEST_CASE("a SYN whose checksum is simply wrong is still dropped as bad_tcp_chec
 }
 
 TEST_CASE("a finished checksum is neither partial nor failed") {
-    auto r = replay({{0, tcp(at(host_a, 40000), at(server, 80), test::syn)},
+    auto r = replay({{0, tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn)},
                      {1, udp(at(host_a, 5000), at(server, 53), query, false)}});
     REQUIRE(r.outcome.summary);
     CHECK(r.outcome.summary->partial_checksums == 0);
