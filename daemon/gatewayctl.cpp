@@ -256,17 +256,15 @@ int print_metrics(const std::string& socket_path, const std::vector<std::string>
     return exit_ok;
 }
 
-// A command's own options, which may also stand before the command ("--all status" is
-// "status --all", "--proto tcp flows" is "flows --proto tcp"): gatewayctl moves them
-// after the command's words, where the command reads them. -1: not one of them;
-// otherwise how many words of value follow it.
+// An option before the command that is not gatewayctl's own is the command's ("--all
+// status" is "status --all", "--proto tcp flows" is "flows --proto tcp"): gatewayctl
+// moves it after the command's words, where the command reads it (and refuses one it
+// does not know, as it would there). How many words of value follow it: those of the
+// commands' options that take one, else none.
 int command_option_values(std::string_view option) {
-    static const std::set<std::string_view> flags = {"--all", "--force"};
     static const std::set<std::string_view> with_value = {"--proto", "--host",  "--port",    "--for", "--mapping",
                                                           "--rule",  "--count", "--seconds", "-w"};
-    if (flags.contains(option)) return 0;
-    if (with_value.contains(option)) return 1;
-    return -1;
+    return with_value.contains(option) ? 1 : 0;
 }
 
 }  // namespace
@@ -291,10 +289,6 @@ int main(int argc, char** argv) {
         else if (a == "--version") return std::puts("gatewayctl " GATEWAYD_VERSION), exit_ok;
         else if (words.empty() && a.starts_with("-")) {
             const int values = command_option_values(a);
-            if (values < 0) {
-                std::fprintf(stderr, "gatewayctl: unknown option '%s'\n%s", a.c_str(), usage_text);
-                return exit_usage;
-            }
             if (i + values >= argc) {
                 std::fprintf(stderr, "gatewayctl: %s needs a value\n%s", a.c_str(), usage_text);
                 return exit_usage;
@@ -304,6 +298,10 @@ int main(int argc, char** argv) {
         } else words.push_back(a);
     }
     if (!words.empty()) words.insert(words.end(), leading_options.begin(), leading_options.end());
+    if (words.empty() && !leading_options.empty()) {
+        std::fprintf(stderr, "gatewayctl: '%s' without a command\n%s", leading_options.front().c_str(), usage_text);
+        return exit_usage;
+    }
     if (words.empty()) {
         std::fputs(usage_text, stderr);
         return exit_usage;
