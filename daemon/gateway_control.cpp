@@ -248,7 +248,9 @@ std::string GatewayControl::capture_status(Instant now) {
     finish_due_capture(now);
     // The running capture's count is the workers' to write.
     auto s = engine_.with([&](PacketEngine&) { return captures_->status(); });
-    if (!s) return control_error("no capture has run");
+    // Nothing to report is an answer, not a refusal (exit 0): "state": "none".
+    if (!s)
+        return JsonObject().add("ok", true).add("state", "none").add("message", "no capture has run").str();
     if (!s->running && !s->error.empty()) return control_error(s->error);
     JsonObject o;
     o.add("ok", true).add("state", s->running ? "running" : "finished").add("path", s->path).add("filter", s->filter);

@@ -12,6 +12,7 @@
 #include <ctime>
 #include <cstring>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -24,7 +25,8 @@ namespace {
 constexpr int exit_ok = 0, exit_refused = 1, exit_usage = 2, exit_unreachable = 3;
 
 const char* usage_text =
-    "usage: gatewayctl [--socket PATH] [--json] COMMAND... (the two options go anywhere on the line)\n"
+    "usage: gatewayctl [--socket PATH] [--json] COMMAND... (options go anywhere on the line, a\n"
+    "       command's too: \"--json status --all\", \"status --all --json\" and \"--all status --json\" are one)\n"
     "\n"
     "  status [--all]                       version, uptime, WAN, counts, non-zero counters, warnings\n"
     "                                       (--all: every figure, zero included)\n"
@@ -42,16 +44,19 @@ const char* usage_text =
     "  capture [--mapping PORT/PROTO | --rule NAME | --host ADDR] [--count N] [--seconds S] [--force] -w FILE\n"
     "                                       the packets gatewayd judges, before and after translation, into\n"
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
+    "  capture status|stop                  the running capture's progress, or end it now\n"
     "  flows6                               tracked IPv6 flows (no NAT: the addresses on the wire)\n"
     "  pinholes                             open IPv6 pinholes and the packets each let in\n"
     "  pinhole add tcp|udp|any CLIENT PORT [REMOTE|* [REMOTE_PORT]] [--for LEASE]\n"
     "                                       open an IPv6 pinhole to a LAN host (LEASE up to 24h, the\n"
     "                                       default), numbered and kept as UPnP's and PCP's are\n"
-    "  pinhole delete ID                    close a pinhole, whoever opened it, and end its flows\n"
+    "  pinhole delete ID                    close a pinhole (ID 1-32767, as pinholes lists it), whoever\n"
+    "                                       opened it, and end its flows\n"
     "\n"
     "  --socket PATH  the daemon's control socket (default /run/gatewayd/control.sock)\n"
     "  --json         print the daemon's JSON answer as is\n"
     "  --version      print gatewayctl's version and exit\n"
+    "  --help, -h     print this text and exit\n"
     "\n"
     "exit status: 0 done, 1 refused by gatewayd, 2 usage error, 3 gatewayd unreachable\n";
 
@@ -221,8 +226,9 @@ int run_capture(const std::string& socket_path, bool json, std::vector<std::stri
     return exit_ok;
 }
 
-// `status` for a person (status_text.hpp); `status --all`: every figure as name: value.
-int print_status(const std::string& socket_path, const std::vector<std::string>& words) {
+// `status` for a person (status_text.hpp); `status --all`: every figure as name: value;
+// with --json the daemon's answer, which is always complete (--all or not).
+int print_status(const std::string& socket_path, const std::vector<std::string>& words, bool json) {
     bool all = words.size() == 2 && words[1] == "--all";
     if (words.size() > 1 && !all) {
         std::fprintf(stderr, "gatewayctl: status takes only --all\n%s", usage_text);
@@ -230,7 +236,8 @@ int print_status(const std::string& socket_path, const std::vector<std::string>&
     }
     Reply reply = request(socket_path, {"status"});
     if (reply.exit_code != exit_ok) return reply.exit_code;
-    if (all) print_object(*reply.json->object(), "");
+    if (json) std::fputs(reply.text.c_str(), stdout);
+    else if (all) print_object(*reply.json->object(), "");
     else std::fputs(gw::status_text(*reply.json).c_str(), stdout);
     return exit_ok;
 }
@@ -249,14 +256,26 @@ int print_metrics(const std::string& socket_path, const std::vector<std::string>
     return exit_ok;
 }
 
+// An option before the command that is not gatewayctl's own is the command's ("--all
+// status" is "status --all", "--proto tcp flows" is "flows --proto tcp"): gatewayctl
+// moves it after the command's words, where the command reads it (and refuses one it
+// does not know, as it would there). How many words of value follow it: those of the
+// commands' options that take one, else none.
+int command_option_values(std::string_view option) {
+    static const std::set<std::string_view> with_value = {"--proto", "--host",  "--port",    "--for", "--mapping",
+                                                          "--rule",  "--count", "--seconds", "-w"};
+    return with_value.contains(option) ? 1 : 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     std::string socket_path = "/run/gatewayd/control.sock";
     bool json = false;
-    std::vector<std::string> words;
+    std::vector<std::string> words, leading_options;
     // gatewayctl's own options go anywhere ("status --json" as well as "--json status");
-    // any other option after the command is the command's (flows --proto, capture --rule).
+    // any other option after the command is the command's (flows --proto, capture --rule),
+    // and a command's option before the command is moved after it.
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--socket") {
@@ -269,9 +288,19 @@ int main(int argc, char** argv) {
         else if (a == "--help" || a == "-h") return std::fputs(usage_text, stdout), exit_ok;
         else if (a == "--version") return std::puts("gatewayctl " GATEWAYD_VERSION), exit_ok;
         else if (words.empty() && a.starts_with("-")) {
-            std::fprintf(stderr, "gatewayctl: unknown option '%s'\n%s", a.c_str(), usage_text);
-            return exit_usage;
+            const int values = command_option_values(a);
+            if (i + values >= argc) {
+                std::fprintf(stderr, "gatewayctl: %s needs a value\n%s", a.c_str(), usage_text);
+                return exit_usage;
+            }
+            leading_options.push_back(a);
+            for (int v = 0; v < values; ++v) leading_options.push_back(argv[++i]);
         } else words.push_back(a);
+    }
+    if (!words.empty()) words.insert(words.end(), leading_options.begin(), leading_options.end());
+    if (words.empty() && !leading_options.empty()) {
+        std::fprintf(stderr, "gatewayctl: '%s' without a command\n%s", leading_options.front().c_str(), usage_text);
+        return exit_usage;
     }
     if (words.empty()) {
         std::fputs(usage_text, stderr);
@@ -280,7 +309,7 @@ int main(int argc, char** argv) {
     if (words.front() == "capture" && (words.size() < 2 || (words[1] != "status" && words[1] != "stop")))
         return run_capture(socket_path, json, words);
     if (words.front() == "metrics") return print_metrics(socket_path, words);
-    if (words.front() == "status" && !json) return print_status(socket_path, words);
+    if (words.front() == "status") return print_status(socket_path, words, json);
     std::vector<std::string> quoted;
     for (const auto& w : words) quoted.push_back(gw::json_quote(w));
     std::string problem;

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "captured_checksum.hpp"
 #include "firewall/ipv6_packet_view.hpp"
 #include "nat/wire_headers.hpp"
 
@@ -65,6 +66,8 @@ struct PacketFate {
     // IPv6, whose addresses are read back from the capture when the verdicts are written:
     // the engine never rewrites an IPv6 packet, and a million fates stay small.
     bool ipv6 = false;
+    CapturedChecksum checksum = CapturedChecksum::complete;  // as captured
+    L4Checksum given_as = L4Checksum::complete;              // as the engine was given it
 };
 
 std::optional<CaptureInMemory> read_capture(const std::string& path, std::string& error) {
@@ -172,6 +175,33 @@ bool ipv6_fate_of(const EngineSetup& setup, std::span<const std::uint8_t> packet
     return given_to_engine(fate.direction);
 }
 
+// The IP packet of a record; empty when the record is cut short or not IP.
+std::span<std::uint8_t> ip_packet_in(CaptureInMemory& capture, const CapturedPacket& record, LinkLayer link) {
+    const std::size_t caplen = record.header.caplen;
+    std::uint8_t* frame = capture.bytes.data() + record.offset;
+    if (caplen < record.header.len || caplen < link.header_length + sizeof(wire::Ipv4Header)) return {};
+    const int ethertype =
+        link.ethertype_offset ? (frame[*link.ethertype_offset] << 8) | frame[*link.ethertype_offset + 1] : 0;
+    if (link.ethertype_offset && ethertype != ethertype_ipv4 && ethertype != ethertype_ipv6) return {};
+    return {frame + link.header_length, caplen - link.header_length};
+}
+
+// Before the engine loop (which stays a benchmark of the engine alone): each packet's
+// TCP/UDP checksum judged, and what the engine will be told of it.
+void judge_checksums(CaptureInMemory& capture, LinkLayer link, ChecksumTrust trust, std::vector<PacketFate>& fates) {
+    for (std::size_t i = 0; i < capture.packets.size(); ++i) {
+        std::span<std::uint8_t> packet = ip_packet_in(capture, capture.packets[i], link);
+        if (packet.empty()) continue;
+        PacketFate& fate = fates[i];
+        fate.checksum = judge_captured_checksum(packet);
+        if (fate.checksum == CapturedChecksum::partial) fate.given_as = L4Checksum::pseudo_header_only;
+        // Trusted: the field is made the partial sum it would have been, to be finished
+        // after the engine's rewrite like any other.
+        if (fate.checksum == CapturedChecksum::failed && trust == ChecksumTrust::trust_all && make_checksum_partial(packet))
+            fate.given_as = L4Checksum::pseudo_header_only;
+    }
+}
+
 // The engine loop: nothing here touches a file. `fates[i]` receives packet i's fate.
 // Consecutive packets with the same timestamp (in the engine's milliseconds) are judged
 // as one batch (PacketEngine::judge_batch: the same results, their flow lookups' cache
@@ -200,21 +230,15 @@ void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory&
             engine.expire_idle(now);
             next_expiry = now + expiry_interval;
         }
-        const std::size_t caplen = record.header.caplen;
-        std::uint8_t* frame = capture.bytes.data() + record.offset;
-        if (caplen < record.header.len || caplen < link.header_length + sizeof(wire::Ipv4Header)) continue;
-        const int ethertype =
-            link.ethertype_offset ? (frame[*link.ethertype_offset] << 8) | frame[*link.ethertype_offset + 1] : 0;
-        if (link.ethertype_offset && ethertype != ethertype_ipv4 && ethertype != ethertype_ipv6) continue;
-        std::span<std::uint8_t> packet(frame + link.header_length, caplen - link.header_length);
+        std::span<std::uint8_t> packet = ip_packet_in(capture, record, link);
+        if (packet.empty()) continue;
         const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(packet.data());
         if (ip->version() == 6) {
             if (!ipv6_fate_of(setup, packet, fate)) continue;
         } else if (!ipv4_fate_of(setup, packet, fate)) {
             continue;
         }
-        // A capture holds finished checksums (offloads are resolved on the wire).
-        batch.push_back({packet, engine_path_of(fate.direction, fate.ipv6), L4Checksum::complete});
+        batch.push_back({packet, engine_path_of(fate.direction, fate.ipv6), fate.given_as});
         batch_fates.push_back(i);
         batch_now = now;
     }
@@ -224,6 +248,14 @@ void run_engine(PacketEngine& engine, const EngineSetup& setup, CaptureInMemory&
 bool leaves_engine(const PacketFate& fate) {
     return given_to_engine(fate.direction) &&
            (fate.result.verdict == Verdict::forward || fate.result.verdict == Verdict::deliver_locally);
+}
+
+// After the engine loop: what leaves it with a partial checksum leaves finished, as
+// the live daemon sends it (packet_decider.cpp; the kernel finishes IPv6's there).
+void finish_checksums(CaptureInMemory& capture, LinkLayer link, const std::vector<PacketFate>& fates) {
+    for (std::size_t i = 0; i < fates.size(); ++i)
+        if (leaves_engine(fates[i]) && fates[i].given_as == L4Checksum::pseudo_header_only)
+            finish_captured_checksum(ip_packet_in(capture, capture.packets[i], link));
 }
 
 std::string endpoint_text(Ipv4Address address, std::uint16_t port, std::uint8_t protocol) {
@@ -345,7 +377,7 @@ std::chrono::nanoseconds thread_cpu_time() {
 double ReplaySummary::engine_packets_per_second() const { return packets_per_second(*this, engine_time); }
 double ReplaySummary::engine_packets_per_cpu_second() const { return packets_per_second(*this, engine_cpu_time); }
 
-ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files) {
+ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files, ChecksumTrust trust) {
     ReplayOutcome outcome;
     auto capture = read_capture(files.input, outcome.error);
     if (!capture) return outcome;
@@ -353,19 +385,25 @@ ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files)
 
     PacketEngine engine(setup);
     std::vector<PacketFate> fates(capture->packets.size());
+    judge_checksums(*capture, link, trust, fates);
     const auto started = std::chrono::steady_clock::now();
     const auto cpu_started = thread_cpu_time();
     run_engine(engine, setup, *capture, link, fates);
     const auto engine_cpu_time = thread_cpu_time() - cpu_started;
     const auto engine_time = std::chrono::steady_clock::now() - started;
+    finish_checksums(*capture, link, fates);
 
     ReplaySummary summary;
     summary.packets = capture->packets.size();
     summary.engine_time = std::chrono::duration_cast<std::chrono::nanoseconds>(engine_time);
     summary.engine_cpu_time = engine_cpu_time;
+    summary.checksum_trust = trust;
     for (const auto& f : fates) {
         ++summary.by_direction[std::size_t(f.direction)];
-        if (given_to_engine(f.direction)) ++summary.by_verdict[std::size_t(f.result.verdict)];
+        if (!given_to_engine(f.direction)) continue;
+        ++summary.by_verdict[std::size_t(f.result.verdict)];
+        summary.partial_checksums += f.checksum == CapturedChecksum::partial;
+        summary.failed_checksums += f.checksum == CapturedChecksum::failed;
     }
     summary.engine = engine.counters();
     summary.live_flows = engine.flows().size();

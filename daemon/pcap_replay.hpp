@@ -10,6 +10,12 @@
 // Offline there is no interface to ask, so lan.networks and a literal wan.address must
 // be in the config (replay_engine_setup refuses otherwise).
 //
+// Checksums: a capture taken on the sending host with TX checksum offload holds partial
+// TCP/UDP checksums (the pseudo-header sum only: captured_checksum.hpp). Those are
+// recognised and given to the engine as the live daemon gives it CHECKSUM_PARTIAL
+// packets; with --trust-checksums every checksum that fails is taken as such too.
+// Either way the output capture gets them finished, as the live daemon sends them.
+//
 // File I/O stays out of the engine loop: the whole capture is read into memory first,
 // the engine runs over the in-memory buffers (timed alone: engine_time, the engine
 // benchmark), and the output capture and verdict lines are written afterwards.
@@ -44,11 +50,20 @@ struct ReplayFiles {
     std::string verdicts;  // empty: none; else one line per packet
 };
 
+enum class ChecksumTrust : std::uint8_t {
+    detect_partial,  // partial (offloaded) checksums accepted; others that fail judged as they are
+    trust_all,       // --trust-checksums: every TCP/UDP checksum that fails taken as partial
+};
+
 struct ReplaySummary {
     std::uint64_t packets = 0;  // records in the input capture
     std::array<std::uint64_t, replay_direction_count> by_direction{};
     std::array<std::uint64_t, 4> by_verdict{};  // indexed by Verdict, packets given to the engine only
     std::uint64_t written = 0;                  // forwarded or delivered locally: in the output capture
+    // Of the packets given to the engine: TCP/UDP checksums that held the pseudo-header
+    // sum (offloaded), and those that failed otherwise (trusted with trust_all).
+    ChecksumTrust checksum_trust = ChecksumTrust::detect_partial;
+    std::uint64_t partial_checksums = 0, failed_checksums = 0;
     EngineCounters engine;                      // drops per DropReason, flows and mappings created
     std::size_t live_flows = 0, live_mappings = 0;
     std::uint64_t ipv6_flows_created = 0;
@@ -79,13 +94,14 @@ ReplaySetupResult replay_engine_setup(const GatewayConfig& config);
 
 // Reads files.input whole, runs it through a fresh engine built from `setup`, writes
 // files.output (and files.verdicts). File problems come back as outcome.error.
-ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files);
+ReplayOutcome replay_capture(const EngineSetup& setup, const ReplayFiles& files,
+                             ChecksumTrust trust = ChecksumTrust::detect_partial);
 
 // The verdict summary for people: packets per direction and verdict, drops per
 // reason, flows and mappings created, engine packets/s.
 void print_replay_summary(const ReplaySummary& summary, std::ostream& out);
 
-// `gatewayd --replay IN --write OUT [--config FILE] [--verdicts FILE]`: argv as main
+// `gatewayd --replay IN --write OUT [--config FILE] [--verdicts FILE] [--trust-checksums]`: argv as main
 // got it. Returns the exit status: 0, 1 (file problems), 2 (usage or config).
 int replay_command(int argc, char** argv);
 

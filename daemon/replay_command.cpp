@@ -13,18 +13,25 @@ namespace {
 constexpr int exit_ok = 0, exit_failure = 1, exit_usage = 2;
 
 const char* replay_usage =
-    "usage: gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE]\n"
+    "usage: gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE] [--trust-checksums]\n"
     "  runs the engine over IN.pcap offline (its timestamps are the clock) and writes what it lets\n"
-    "  through, translated, to OUT.pcap; FILE must set lan.networks and a literal wan.address\n";
+    "  through, translated, to OUT.pcap; FILE must set lan.networks and a literal wan.address.\n"
+    "  Offloaded (partial) TCP/UDP checksums are recognised and accepted; --trust-checksums\n"
+    "  accepts every checksum that fails as well\n";
 
 struct ReplayArguments {
     ReplayFiles files;
     std::string config_path;
+    ChecksumTrust checksums = ChecksumTrust::detect_partial;
 };
 
 bool parse_replay_arguments(int argc, char** argv, ReplayArguments& args, std::string& problem) {
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "--trust-checksums") {
+            args.checksums = ChecksumTrust::trust_all;
+            continue;
+        }
         std::string* target = a == "--replay"     ? &args.files.input
                               : a == "--write"    ? &args.files.output
                               : a == "--config"   ? &args.config_path
@@ -56,6 +63,28 @@ ReplaySetupResult replay_engine_setup(const GatewayConfig& config) {
     return {engine_setup_from_config(config, *config.wan_address), {}};
 }
 
+namespace {
+
+// Which checksums the replay accepted, and why: a capture taken on the sending host
+// holds offloaded ones that tcpdump calls incorrect.
+void print_checksum_summary(const ReplaySummary& s, std::ostream& out) {
+    if (s.checksum_trust == ChecksumTrust::trust_all) {
+        out << "checksums: trusted (--trust-checksums): " << s.partial_checksums
+            << " packets carried offloaded (partial) checksums and " << s.failed_checksums
+            << " carried checksums that fail; all were accepted, and finished in the output\n";
+        return;
+    }
+    out << "checksums: verified; " << s.partial_checksums
+        << " packets carried offloaded (partial) checksums and were accepted as such";
+    if (s.failed_checksums > 0)
+        out << "; " << s.failed_checksums
+            << " carried checksums that fail (a TCP SYN, FIN or RST among them is dropped as bad_tcp_checksum;"
+               " --trust-checksums accepts them)";
+    out << '\n';
+}
+
+}  // namespace
+
 void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
     out << "packets " << s.packets << ": outbound " << s.count(ReplayDirection::outbound) << ", inbound "
         << s.count(ReplayDirection::inbound) << ", hairpin " << s.count(ReplayDirection::hairpin)
@@ -67,6 +96,7 @@ void print_replay_summary(const ReplaySummary& s, std::ostream& out) {
     for (std::size_t i = 1; i < drop_reason_count; ++i)
         if (auto reason = DropReason(i); s.engine.drops[reason] > 0)
             out << "  dropped " << drop_reason_name(reason) << ": " << s.engine.drops[reason] << '\n';
+    print_checksum_summary(s, out);
     out << "flows created " << s.engine.flows_created << " (live " << s.live_flows << "), mappings created "
         << s.engine.mappings_created << " (live " << s.live_mappings << ")\n";
     if (s.ipv6_flows_created > 0)
@@ -98,7 +128,7 @@ int replay_command(int argc, char** argv) {
         std::cerr << "gatewayd: " << args.config_path << ": " << setup.error << '\n';
         return exit_usage;
     }
-    ReplayOutcome outcome = replay_capture(*setup.setup, args.files);
+    ReplayOutcome outcome = replay_capture(*setup.setup, args.files, args.checksums);
     if (!outcome.summary) {
         std::cerr << "gatewayd: " << outcome.error << '\n';
         return exit_failure;

@@ -6,6 +6,7 @@
 #include "base/log.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
+#include "igd/refusal_reasons.hpp"
 
 namespace gw {
 namespace {
@@ -113,11 +114,14 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const Ad
     return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
         auto granted = any_port ? policy.grant_any(requested, requester, a.lease_seconds, now)
                                 : policy.grant(requested, requester, a.lease_seconds, now);
-        // Counted and logged (rate-limited) by on_action.
+        // Counted and logged (rate-limited) by answer_action's refuse(), naming the
+        // request and the reason in words.
         if (auto* refusal = std::get_if<MappingRefusal>(&granted)) {
-            log::debug("UPnP: mapping refused for " + requester.to_string() + ": " + describe(requested) + ": " +
-                       std::to_string(upnp_error_code(*refusal)));
-            return {{}, fault_of(*refusal)};
+            ActionOutcome refused{{}, fault_of(*refusal)};
+            refused.refused_request = mapping_request_text(requested);
+            refused.refusal_reason = mapping_refusal_reason(*refusal, requested, requester, config_.secure_mode,
+                                                            policy.at_client_limit(requester, now));
+            return refused;
         }
         const PortMapping& m = std::get<PortMapping>(granted);
         log::info("UPnP: mapping granted to " + requester.to_string() + ": " + describe(m) + ", lease " +

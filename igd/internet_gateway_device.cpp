@@ -11,6 +11,7 @@
 #include "base/startup_error.hpp"
 #include "firewall/address_checks.hpp"
 #include "igd/engine_clock.hpp"
+#include "igd/refusal_reasons.hpp"
 #include "igd/lease_file.hpp"
 #include "igd/pinhole_file.hpp"
 #include "igd/pupnp_ssdp_silencer.hpp"
@@ -179,12 +180,11 @@ int InternetGatewayDevice::on_event(Upnp_EventType type, const void* event, void
     }
 }
 
-void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what) {
+void InternetGatewayDevice::refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what,
+                                   std::string_view refused_request, std::string_view reason) {
     set_action_fault(request, fault);
     refusals_.count(fault.error);
-    refusal_log_.write(
-        "UPnP: " + what + " refused: " + std::to_string(fault.code()) + " " + std::string(fault.description()),
-        monotonic_now());
+    refusal_log_.write(refusal_line(what, refused_request, fault, reason), monotonic_now());
 }
 
 int InternetGatewayDevice::on_action(UpnpActionRequest* request) {
@@ -231,7 +231,7 @@ int InternetGatewayDevice::answer_action(UpnpActionRequest* request, const IgdSe
     const ActionCall& call = *parsed;
     ActionOutcome outcome = perform(call);
     if (outcome.fault) {
-        refuse(request, *outcome.fault, what);
+        refuse(request, *outcome.fault, what, outcome.refused_request, outcome.refusal_reason);
         return 0;
     }
     std::string type = request_service_type(UpnpActionRequest_get_ActionRequest(request));

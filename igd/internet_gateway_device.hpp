@@ -97,6 +97,8 @@ private:
             : out_values(std::move(values)), fault(refusal) {}
         std::vector<std::string> out_values;  // in the action's table order
         std::optional<SoapFault> fault;
+        // With a fault, for its log line (refusal_reasons.hpp): what was asked, and why not.
+        std::string refused_request, refusal_reason;
         MappingChanges changes;  // carried out by the service
     };
 
@@ -108,7 +110,8 @@ private:
     std::optional<sockaddr_storage> client_of(const UpnpActionRequest* request) const;
     // Answers `fault`, counts it, and logs it unless refusals are flooding in (the
     // counters keep the full tally).
-    void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what);
+    void refuse(UpnpActionRequest* request, const SoapFault& fault, const std::string& what,
+                std::string_view refused_request = {}, std::string_view reason = {});
     int on_action(UpnpActionRequest* request);
     int answer_action(UpnpActionRequest* request, const IgdService& service, const std::string& what,
                       const std::function<ActionOutcome(const ActionCall&)>& perform);

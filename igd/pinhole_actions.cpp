@@ -17,6 +17,7 @@
 #include "igd/internet_gateway_device.hpp"
 #include "igd/lease_file.hpp"
 #include "igd/pinhole_file.hpp"
+#include "igd/refusal_reasons.hpp"
 
 namespace gw {
 namespace {
@@ -107,10 +108,13 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::perform_pinhole(cons
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_pinhole(const PinholeRequest& request,
                                                                         const Ipv6Address& requester) {
     auto granted = pinholes_.add(request, requester, "UPnP");
-    if (!granted) {  // counted and logged by refuse()
-        log::debug("UPnP: pinhole refused for " + requester.to_string() + ": " +
-                   std::to_string(int(upnp_error_of(granted.error()))));
-        return {{}, fault_of(granted.error())};
+    if (!granted) {  // counted and logged by answer_action's refuse(), with the request and why
+        ActionOutcome refused{{}, fault_of(granted.error())};
+        refused.refused_request = pinhole_request_text(request);
+        refused.refusal_reason =
+            pinhole_refusal_reason(granted.error(), request, requester, config_.secure_mode,
+                                   environment_.lan_ipv6_networks, environment_.lan_ipv6_addresses);
+        return refused;
     }
     return {{std::to_string(granted->pinhole.id)}, {}};
 }

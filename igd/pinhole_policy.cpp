@@ -21,6 +21,8 @@ bool same_tuple_as(const Pinhole& a, const Pinhole& b) {
            a.internal_port == b.internal_port && a.protocol == b.protocol;
 }
 
+}  // namespace
+
 // Secure mode's "the requester's own address". pupnp 1.8 serves IPv6 on the LAN
 // interface's link-local address only, so an IPv6 request comes from the host's
 // link-local address; it stands for the host's addresses with the same interface
@@ -32,8 +34,6 @@ bool is_requesters_own(const Ipv6Address& requester, const Ipv6Address& client) 
     if (!requester.is_link_local()) return false;
     return std::equal(requester.bytes().begin() + 8, requester.bytes().end(), client.bytes().begin() + 8);
 }
-
-}  // namespace
 
 UpnpError upnp_error_of(PinholeRefusal refusal) {
     switch (refusal) {

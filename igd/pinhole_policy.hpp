@@ -78,6 +78,10 @@ enum class PinholeRefusal : std::uint8_t {
 
 UpnpError upnp_error_of(PinholeRefusal refusal);
 
+// Secure mode's "the requester's own address": the address itself, or for a link-local
+// requester any address with its interface identifier (pinhole_policy.cpp says why).
+bool is_requesters_own(const Ipv6Address& requester, const Ipv6Address& client);
+
 // gatewayctl's requester (see above).
 inline constexpr Ipv6Address pinhole_administrator{};
 

@@ -3,6 +3,8 @@
 #   - every option `gatewayd --help` names is documented in gatewayd.8, and every option
 #     gatewayd.8 documents is accepted by the binary (--help lists it);
 #   - every command `gatewayctl --help` names is a command of gatewayctl.8, and back;
+#   - every option `gatewayctl --help` names (its own and the commands', --all, --proto,
+#     -w...) is documented in gatewayctl.8's OPTIONS or COMMANDS, and back;
 #   - gatewayctl.8's EXIT STATUS lists exactly the codes gatewayctl's usage text gives;
 #   - both binaries answer --version with the version CMakeLists.txt gives the project.
 # gateway.yaml.5's key list is compared with the schema by a unit test ("the man page
@@ -17,8 +19,9 @@ man=$repo/docs/man
 fail() { echo "FAIL: $*" >&2; exit 1; }
 [[ -x $gatewayd && -x $gatewayctl ]] || fail "build gatewayd and gatewayctl first (or set GATEWAYD / GATEWAYCTL)"
 
-# The "--option" words of a text (troff writes them \-\-option).
-options_of() { sed 's/\\-/-/g' | grep -oE -- '--[a-z][a-z-]*' | sort -u; }
+# The "--option" and "-o" words of a text (troff writes them \-\-option, in \fB...\fR);
+# a hyphen inside a word (re-read) starts no option.
+options_of() { sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' | grep -oP -- '(?<![\w-])--?[a-z][a-z-]*' | sort -u; }
 
 help_options=$("$gatewayd" --help | options_of)
 page_options=$(sed -n '/^\.SH OPTIONS/,/^\.SH /p' "$man/gatewayd.8" | options_of)
@@ -38,6 +41,14 @@ missing=$(comm -23 <(echo "$help_commands") <(echo "$page_commands"))
 extra=$(comm -13 <(echo "$help_commands") <(echo "$page_commands"))
 [[ -z $extra ]] || fail "gatewayctl.8 documents commands gatewayctl --help does not name: $extra"
 echo "ok - gatewayctl --help and gatewayctl.8 name the same commands: $(echo $help_commands)"
+
+help_options=$("$gatewayctl" --help | options_of)
+page_options=$(sed -n '/^\.SH OPTIONS/,/^\.SH EXIT STATUS/p' "$man/gatewayctl.8" | options_of)
+missing=$(comm -23 <(echo "$help_options") <(echo "$page_options"))
+[[ -z $missing ]] || fail "gatewayctl --help names options gatewayctl.8 does not document: $missing"
+extra=$(comm -13 <(echo "$help_options") <(echo "$page_options"))
+[[ -z $extra ]] || fail "gatewayctl.8 documents options gatewayctl --help does not name: $extra"
+echo "ok - gatewayctl --help and gatewayctl.8 name the same options: $(echo $help_options)"
 
 help_codes=$("$gatewayctl" --help | sed -n 's/^exit status: //p' | grep -oE '\b[0-9]\b' | sort -u)
 page_codes=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /p' "$man/gatewayctl.8" | sed -n 's/^\.B \([0-9]\)$/\1/p' | sort -u)

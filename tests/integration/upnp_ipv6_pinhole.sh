@@ -76,6 +76,14 @@ expect_code() {
     lab_upnp_expect_counted "$key" "$before" "$what: $code"
 }
 
+# expect_refusal_logged TEXT: the daemon logged LAN host 1's AddPinhole refused with TEXT
+# (the request, the code and the reason).
+expect_refusal_logged() {
+    local line="gatewayd: UPnP: AddPinhole from $HOST1_LINK_LOCAL refused: $1"
+    lab_wait_log "$LAB_DAEMON_LOG" "$line" 2 ||
+        lab_fail "the log lacks '$line'; its AddPinhole refusals:"$'\n'"$(grep 'AddPinhole.*refused' "$LAB_DAEMON_LOG" || true)"
+}
+
 refusal_key() {
     case $1 in
     402) echo soap_402_invalid_args ;;
@@ -228,6 +236,10 @@ check_refusals() {
     expect_code 606 "secure mode: LAN host 2's address from LAN host 1" lan -A "" 0 "$HOST2_IP6" "$PORT" TCP 60
     expect_code 606 "secure mode: a privileged port" lan -A "" 0 "$HOST1_IP6" 80 TCP 60
     expect_code 606 "the gateway's own address" lan -A "" 0 "$LAB_GW_LAN6_IP" "$PORT" TCP 60
+    # Each 606 above has its own reason in the log line (docs/troubleshooting.md).
+    expect_refusal_logged "TCP [$HOST2_IP6]:$PORT from any: 606 Action not authorized (secure mode: a host may open pinholes only to its own address)"
+    expect_refusal_logged "TCP [$HOST1_IP6]:80 from any: 606 Action not authorized (secure mode: an internal port below 1024 (0 included))"
+    expect_refusal_logged "TCP [$LAB_GW_LAN6_IP]:$PORT from any: 606 Action not authorized (the internal client is the gateway's own address)"
     expect_code 606 "secure mode: a request over IPv4" lan-ipv4 -A "" 0 "$HOST1_IP6" "$PORT" TCP 60
     expect_soap "500 606" "UpdatePinhole by another host" lan2 UpdatePinhole UniqueID="$TCP_ID" NewLeaseTime=60
     expect_soap "500 606" "DeletePinhole by another host" lan2 DeletePinhole UniqueID="$TCP_ID"
@@ -238,7 +250,7 @@ check_refusals() {
     add_pinhole lan "" 0 "$HOST1_IP6" $((PORT + 1)) TCP 3600 >/dev/null  # the third of PER_CLIENT_LIMIT
     expect_code 701 "a fourth pinhole over the per-client limit of $PER_CLIENT_LIMIT" lan -A "" 0 "$HOST1_IP6" $((PORT + 2)) TCP 60
     add_pinhole lan2 "" 0 "$HOST2_IP6" "$PORT" TCP 3600 >/dev/null  # another host has its own allowance
-    lab_ok "refusals: 402, 606, 701, 704-708 as the spec says, each counted"
+    lab_ok "refusals: 402, 606, 701, 704-708 as the spec says, each counted; each 606 logged with its reason"
 }
 
 check_update_and_packets() {

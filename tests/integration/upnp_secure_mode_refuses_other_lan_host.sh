@@ -3,7 +3,8 @@
 # to LAN host 2 is refused (upnpc: error 718 ConflictInMappingEntry or 606 Action not authorized;
 # python3-miniupnpc likewise), nothing is listed, and the WAN host's packets to that port never
 # reach LAN host 2. LAN host 2 asking for the same mapping to itself is granted (the control).
-# gatewayd counts each refusal (gatewayctl status: upnp_refusals.soap_606_action_not_authorized).
+# gatewayd counts each refusal (gatewayctl status: upnp_refusals.soap_606_action_not_authorized)
+# and logs it with the client, the ports, the code and the reason, the line docs/troubleshooting.md shows.
 # LAB_NAT=gatewayd (default) or kernel (Debian's miniupnpd as the reference IGD, to check the test).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -21,6 +22,11 @@ check_upnpc_refused() {
         lab_fail "LAN host 1 mapping TCP $PORT to LAN host 2 ($VICTIM_IP): expected error 606 or 718, upnpc said (exit $rc):"$'\n'"$out"
     lab_ok "upnpc on LAN host 1: $(grep -oE 'AddPortMapping\(.*' <<<"$out")"
     lab_upnp_expect_counted soap_606_action_not_authorized "$before" "upnpc's refused mapping"
+    [[ $LAB_UPNP_IGD == gatewayd ]] || return 0
+    local line="gatewayd: UPnP: AddPortMapping from $LAB_LAN_IP refused: TCP $PORT -> $VICTIM_IP:$PORT: 606 Action not authorized (secure mode: a client may map only to its own address)"
+    lab_wait_log "$LAB_DAEMON_LOG" "$line" 2 ||
+        lab_fail "the log does not have the refusal line '$line'; it has:"$'\n'"$(grep 'refused' "$LAB_DAEMON_LOG" || true)"
+    lab_ok "logged: ${line#gatewayd: }"
 }
 
 check_python_refused() {

@@ -98,6 +98,21 @@ std::uint16_t external_port_of(const Packet& outbound, const EngineSetup& setup 
     return source_of(r.written[0]).port.value;
 }
 
+// `p` as a sender with TX checksum offload hands it to its device, and a capture on that
+// host holds it: the TCP/UDP checksum field is the pseudo-header sum, not complemented.
+Packet offloaded(Packet p) {
+    put16(p, ip_header_length(p) + l4_checksum_offset(protocol_of(p)),
+          pseudo_header_partial_sum(source_address(p), destination_address(p), protocol_of(p),
+                                    std::uint16_t(l4_of(p).size())));
+    return p;
+}
+
+Packet corrupted_checksum(Packet p) {
+    const std::size_t field = ip_header_length(p) + l4_checksum_offset(protocol_of(p));
+    put16(p, field, std::uint16_t(get16(p, field) ^ 0x1234));
+    return p;
+}
+
 const Bytes query = {'q', 'u', 'e', 'r', 'y'};
 const Bytes answer = {'a', 'n', 's', 'w', 'e', 'r'};
 
@@ -238,6 +253,56 @@ TEST_CASE("the verdict file has one line per packet") {
     CHECK(lines[0] == "1 0.000000 outbound forward - 192.168.1.10:5000->198.51.100.7:53");
     CHECK_THAT(lines[1], Catch::StartsWith("2 1.500000 inbound drop "));
     CHECK_THAT(lines[1], Catch::EndsWith(" 198.51.100.8:99->203.0.113.1:40050"));
+}
+
+TEST_CASE("a SYN captured with an offloaded (partial) checksum is accepted, counted, and written with it finished") {
+    const Packet syn = tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn);
+    auto r = replay({{0, offloaded(syn)}});
+    REQUIRE(r.outcome.summary);
+    CHECK(r.outcome.summary->count(Verdict::forward) == 1);
+    CHECK(r.outcome.summary->partial_checksums == 1);
+    CHECK(r.outcome.summary->failed_checksums == 0);
+    REQUIRE(r.written.size() == 1);
+    CHECK(checksums_valid(r.written[0]));
+    CHECK(source_of(r.written[0]).address == wan_address);
+}
+
+TEST_CASE("a UDP datagram with an offloaded checksum leaves with the checksum of its new addresses and port") {
+    auto r = replay({{0, offloaded(udp(at(host_a, 5000), at(server, 53), query))}});
+    REQUIRE(r.outcome.summary);
+    CHECK(r.outcome.summary->partial_checksums == 1);
+    REQUIRE(r.written.size() == 1);
+    CHECK(checksums_valid(r.written[0]));
+}
+
+TEST_CASE("a SYN whose checksum is simply wrong is still dropped as bad_tcp_checksum, unless checksums are trusted") {
+    const Packet bad = corrupted_checksum(tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn));
+    auto r = replay({{0, bad}});
+    REQUIRE(r.outcome.summary);
+    CHECK(r.outcome.summary->engine.drops[DropReason::bad_tcp_checksum] == 1);
+    CHECK(r.outcome.summary->partial_checksums == 0);
+    CHECK(r.outcome.summary->failed_checksums == 1);
+    CHECK(r.written.empty());
+
+    TempFile in("in.pcap"), out("out.pcap");
+    write_capture(in.path(), DLT_RAW, {{0, bad}});
+    auto trusted = replay_capture(engine_setup(), {in.path(), out.path(), ""}, ChecksumTrust::trust_all);
+    REQUIRE(trusted.summary);
+    CHECK(trusted.summary->checksum_trust == ChecksumTrust::trust_all);
+    CHECK(trusted.summary->count(Verdict::forward) == 1);
+    CHECK(trusted.summary->failed_checksums == 1);
+    auto written = read_capture(out.path(), DLT_RAW);
+    REQUIRE(written.size() == 1);
+    CHECK(checksums_valid(written[0]));
+}
+
+TEST_CASE("a finished checksum is neither partial nor failed") {
+    auto r = replay({{0, tcp(at(host_a, 40000), at(server, 80), tcp_flag::syn)},
+                     {1, udp(at(host_a, 5000), at(server, 53), query, false)}});
+    REQUIRE(r.outcome.summary);
+    CHECK(r.outcome.summary->partial_checksums == 0);
+    CHECK(r.outcome.summary->failed_checksums == 0);
+    CHECK(r.outcome.summary->count(Verdict::forward) == 2);
 }
 
 }  // namespace gw::test
