@@ -44,9 +44,9 @@ lab_ok "before: a mapping to another host is refused 606; UDP outbound timeout 3
 
 sed -e 's/^  secure_mode: true$/  secure_mode: false/' \
     -e "s|^  permissions: .*|  permissions: [\"allow 20000-29999 $LAB_LAN_NET 1024-65535\"]|" \
-    "$LAB_TMP/upnp-gatewayd.yaml" >"$LAB_TMP/reloaded.yaml"
+    "$LAB_TMP/gatewayd.yaml" >"$LAB_TMP/reloaded.yaml"
 echo "nat: {timeouts: {udp: 600}}" >>"$LAB_TMP/reloaded.yaml"
-cp "$LAB_TMP/reloaded.yaml" "$LAB_TMP/upnp-gatewayd.yaml"
+cp "$LAB_TMP/reloaded.yaml" "$LAB_TMP/gatewayd.yaml"  # the file the daemon reads
 kill -HUP "$LAB_DAEMON_PID"
 lab_wait_log "$LAB_DAEMON_LOG" "SIGHUP: reloaded" || lab_fail "SIGHUP did not reload:"$'\n'"$(tail -5 "$LAB_DAEMON_LOG")"
 summary=$(grep "SIGHUP: reloaded" "$LAB_DAEMON_LOG" | tail -1)
@@ -67,7 +67,7 @@ grep -qE "failed with code 606 " <<<"$out" || lab_fail "new permissions: TCP $OU
 lab_upnp_expect_listed lan TCP "$HELD_PORT" "$LAB_LAN_IP:$HELD_PORT" "the mapping held from before the reload"
 lab_ok "after: LAN host 1 maps $NEW_PORT to LAN host 2 (a WAN probe reaches it); $OUTSIDE_PORT is refused 606; the held mapping stays; UDP timeout 600 s"
 
-sed -e "s/^  http_port: .*/  http_port: 49160/" "$LAB_TMP/reloaded.yaml" >"$LAB_TMP/upnp-gatewayd.yaml"
+sed -e "s/^  http_port: .*/  http_port: 49160/" "$LAB_TMP/reloaded.yaml" >"$LAB_TMP/gatewayd.yaml"
 rc=0
 err=$(lab_ctl reload 2>&1 >/dev/null) || rc=$?
 ((rc == 1)) || lab_fail "an upnp.http_port change was not refused (exit $rc): $err"
