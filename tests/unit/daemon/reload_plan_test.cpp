@@ -11,8 +11,9 @@
 namespace gw {
 namespace {
 
-GatewayConfig loaded(const std::string& rest = "") {
-    auto result = load_config_text("lan: {interface: lan0}\nwan: {interface: wan0}\n" + rest, "test.yaml");
+// `lan`: the lan: section, interface lan0 unless given.
+GatewayConfig loaded(const std::string& rest = "", const std::string& lan = "lan: {interface: lan0}\n") {
+    auto result = load_config_text(lan + "wan: {interface: wan0}\n" + rest, "test.yaml");
     INFO((result.errors.empty() ? std::string() : result.errors.front().to_string()));
     REQUIRE(result.config);
     return *result.config;
@@ -75,9 +76,9 @@ TEST_CASE("the summary of many changes stops after a few and says how many more"
 
 TEST_CASE("a long list in a refusal shows its first items and how many more") {
     ReloadPlan plan = plan_reload(
-        loaded("lan: {interface: lan0, networks: [192.168.1.0/24]}\n"),
-        loaded("lan: {interface: lan0, networks: [10.0.0.0/24, 10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24, "
-               "10.0.4.0/24]}\n"));
+        loaded("", "lan: {interface: lan0, networks: [192.168.1.0/24]}\n"),
+        loaded("", "lan: {interface: lan0, networks: [10.0.0.0/24, 10.0.1.0/24, 10.0.2.0/24, 10.0.3.0/24, "
+                   "10.0.4.0/24]}\n"));
     REQUIRE(plan.restart.size() == 1);
     CHECK(restart_refusal(plan.restart[0]) ==
           "lan.networks cannot change while running ([192.168.1.0/24] -> [10.0.0.0/24, 10.0.1.0/24, 10.0.2.0/24, "
