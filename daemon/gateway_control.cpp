@@ -142,10 +142,10 @@ void GatewayControl::use_policies(const ReloadPlan& plan, const EngineSetup& set
     if (pinholes_ && changed(plan, "upnp.secure_mode")) pinholes_->set_secure_mode(config_.upnp.secure_mode);
     if (!mapping_service_) return;
     auto reloaded = mapping_service_->use_policy(mapping_policy_config(config_, setup));
-    for (const auto& m : reloaded.changes.granted)
-        log::info("reload: the lease of the port mapping on " + std::string(protocol_name(m.protocol)) + " " +
-                  std::to_string(m.external.value) + " is shortened to the new upnp.max_lease (" +
-                  std::to_string(config_.upnp.max_lease_seconds) + " s)");
+    // One line, not one per mapping: there may be thousands.
+    if (const std::size_t shortened = reloaded.changes.granted.size(); shortened > 0)
+        log::info("reload: " + std::to_string(shortened) + " port mapping lease(s) shortened to end within the new " +
+                  "upnp.max_lease (" + std::to_string(config_.upnp.max_lease_seconds) + " s)");
     const auto& held = reloaded.held_outside_policy;
     if (held.denied > 0 || held.over_limits > 0)
         log::warning("reload: " + std::to_string(held.denied) + " port mapping(s) held are denied by the new " +
