@@ -1,6 +1,7 @@
 #include "config/config_reference.hpp"
 
 #include "config/config_schema.hpp"
+#include "config/reload_keys.hpp"
 
 namespace gw {
 namespace {
@@ -69,12 +70,33 @@ std::string config_reference_man_keys() {
     return man;
 }
 
+namespace {
+
+// After the table: which keys a reload applies in place (reload_keys.hpp), and what it
+// does with the others.
+std::string reload_section() {
+    std::string keys;
+    for (std::string_view key : keys_applied_in_place())
+        keys += (keys.empty() ? "" : ", ") + ("`" + std::string(key) + (key.ends_with('.') ? "*`" : "`"));
+    return "\n## Reload\n"
+           "\n"
+           "SIGHUP and `gatewayctl reload` re-read the file and apply these keys in place: " + keys + ".\n"
+           "Flows already open take new timeouts at once (a flow ends its new timeout after its last packet);\n"
+           "port mappings held stay until their leases end, even where the new UPnP policy would refuse them\n"
+           "(the log counts them), and a lease longer than a new `upnp.max_lease` is shortened to it.\n"
+           "Every other key is set up at start: a reload that changes one is refused, one line per key with\n"
+           "the running and the new value (`upnp.http_port cannot change while running (49152 -> 49160):\n"
+           "restart gatewayd to apply it`), and nothing changes.\n";
+}
+
+}  // namespace
+
 std::string config_reference_markdown() {
     std::string markdown(introduction);
     markdown += "| Key | Type | Default | Description |\n";
     markdown += "| --- | --- | --- | --- |\n";
     for (const SchemaKey& key : config_schema()) markdown += table_row(key);
-    return markdown;
+    return markdown + reload_section();
 }
 
 }  // namespace gw

@@ -18,6 +18,11 @@ class DecisionLog {
 public:
     explicit DecisionLog(std::uint32_t lines_per_second) : lines_per_second_(lines_per_second) {}
 
+    // Reload (firewall.log_lines_per_second): from the next line on. The workers write
+    // this log with the engine lock held; so must the caller of this.
+    void set_lines_per_second(std::uint32_t lines_per_second) { lines_per_second_ = lines_per_second; }
+    std::uint32_t lines_per_second() const { return lines_per_second_; }
+
     // `head`: the first bytes of the packet as it arrived (before any rewrite);
     // `length`: its whole length.
     void record(const EngineResult& result, std::string_view direction, std::span<const std::uint8_t> head,

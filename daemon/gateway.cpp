@@ -60,13 +60,9 @@ Expected<void, Error> Gateway::configure(const GatewayConfig& config, const Daem
                   local->to_string() + "; a mapping takes precedence over a local socket on the same port");
     // The policy (upnp.* keys: permissions, limits, leases) and the lease file, shared by
     // every front end: UPnP, and NAT-PMP/PCP on UDP 5351.
-    mapping_config_ = config.upnp;
     // No permissions configured: miniupnpd's default over the LAN networks as resolved here.
-    mapping_config_.permissions = effective_upnp_permissions(config.upnp, setup_.firewall.lan_networks);
     // No front end maps to the gateway, a network or broadcast address, or off the LAN.
-    mapping_config_.lan_networks = setup_.firewall.lan_networks;
-    mapping_config_.gateway_addresses = setup_.lan_addresses;
-    mapping_config_.gateway_addresses.push_back(setup_.nat.wan_address);
+    mapping_config_ = mapping_policy_config(config, setup_);
     configured_ = true;
     return {};
 }
@@ -166,6 +162,7 @@ void Gateway::start_control_plane() {
     control_->set_wan_monitor(wan_.get());
     control_->set_lan_neighbours(lan_neighbours_.get());
     control_->set_pinholes(pinholes_.get());
+    control_->set_decision_log(decisions_.get());
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     apply_queued_commands(*locked_engine_, *commands_);
     control_->restore_state(control_state_path(config_), monotonic_now(), wall_clock_seconds());

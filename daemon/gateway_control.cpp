@@ -6,6 +6,9 @@
 
 #include "control_json.hpp"
 #include "control_state.hpp"
+#include "daemon/decision_log.hpp"
+#include "daemon/reload_plan.hpp"
+#include "igd/pinhole_service.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/lease_file.hpp"
 #include "gateway_daemon.hpp"
@@ -18,44 +21,18 @@
 namespace gw {
 namespace {
 
-bool same_upnp(const IgdConfig& a, const IgdConfig& b) {
-    return a.enabled == b.enabled && a.igd_version == b.igd_version && a.http_port == b.http_port &&
-           a.secure_mode == b.secure_mode && a.max_lease_seconds == b.max_lease_seconds &&
-           a.per_client_limit == b.per_client_limit && a.max_mappings == b.max_mappings &&
-           a.lease_file == b.lease_file && a.permissions == b.permissions && a.friendly_name == b.friendly_name &&
-           a.advertisement_seconds == b.advertisement_seconds;
+// The reload's changes, one key each: "nat.timeouts.udp 300 -> 120, ...".
+std::string reload_summary(const std::string& path, const ReloadPlan& plan, const GatewayConfig& applied,
+                           std::size_t flows) {
+    return "reloaded " + path + ": " + change_list(plan.applied) + "; " +
+           std::to_string(applied.firewall.rules.size()) + " rules, " + std::to_string(applied.firewall.forwards.size()) +
+           " forwards, filtering " + std::string(filtering_behaviour_name(applied.firewall.filtering)) + "; " +
+           std::to_string(flows) + " flows kept";
 }
 
-// Keys the daemon (not the engine) sets up once: the queue and the IGD.
-std::vector<std::string> daemon_keys_changed(const GatewayConfig& running, const GatewayConfig& wanted) {
-    std::vector<std::string> refused;
-    if (running.queue_number != wanted.queue_number)
-        refused.push_back("nfqueue.queue cannot change while running (" + std::to_string(running.queue_number) +
-                          " -> " + std::to_string(wanted.queue_number) + "): restart gatewayd to apply it");
-    if (running.queue_workers != wanted.queue_workers)
-        refused.push_back("nfqueue.workers cannot change while running (" + std::to_string(running.queue_workers) +
-                          " -> " + std::to_string(wanted.queue_workers) + "): restart gatewayd to apply it");
-    if (running.queue_socket_buffer_bytes != wanted.queue_socket_buffer_bytes)
-        refused.push_back("nfqueue.socket_buffer_bytes cannot change while running: restart gatewayd to apply it");
-    // The WAN monitor reads these once, at start.
-    if (running.wan_address.has_value() != wanted.wan_address.has_value())
-        refused.push_back("wan.address cannot switch between auto and a fixed address while running: restart "
-                          "gatewayd to apply it");
-    if (running.wan_stun != wanted.wan_stun)
-        refused.push_back("wan.stun cannot change while running: restart gatewayd to apply it");
-    if (running.cascade_mappings != wanted.cascade_mappings)
-        refused.push_back("wan.cascade_mappings cannot change while running: restart gatewayd to apply it");
-    if (!same_upnp(running.upnp, wanted.upnp))
-        refused.push_back("upnp cannot change while running: restart gatewayd to apply it (mappings are kept in "
-                          "the lease file)");
-    if (running.metrics_listen != wanted.metrics_listen)
-        refused.push_back("metrics.listen cannot change while running: restart gatewayd to apply it");
-    const PortControlConfig &run = running.port_control, &want = wanted.port_control;
-    if (run.natpmp_enabled != want.natpmp_enabled || run.pcp_enabled != want.pcp_enabled ||
-        run.pcp_allow_third_party != want.pcp_allow_third_party)
-        refused.push_back("natpmp and pcp cannot change while running: restart gatewayd to apply them (mappings are "
-                          "kept in the lease file)");
-    return refused;
+bool changed(const ReloadPlan& plan, std::string_view key_prefix) {
+    return std::any_of(plan.applied.begin(), plan.applied.end(),
+                       [&](const KeyChange& c) { return c.key.starts_with(key_prefix); });
 }
 
 }  // namespace
@@ -128,7 +105,9 @@ ReloadOutcome GatewayControl::reload() {
                           "; the running configuration is kept";
         return outcome;
     }
-    outcome.errors = daemon_keys_changed(config_, *loaded.config);
+    // Key by key: what needs a restart refuses the whole reload, each key on its own line.
+    const ReloadPlan plan = plan_reload(config_, *loaded.config);
+    for (const auto& change : plan.restart) outcome.errors.push_back(restart_refusal(change));
     EngineSetup setup;
     try {
         setup = prepare_engine_setup(*loaded.config);
@@ -141,16 +120,38 @@ ReloadOutcome GatewayControl::reload() {
         return outcome;
     }
     config_ = std::move(*loaded.config);
+    use_policies(plan, setup);
     const std::size_t flows = engine_.with([](const PacketEngine& engine) { return engine.flows().size(); });
     // The file decides again which static forwards are on.
     switched_.clear();
     save_state();
     outcome.applied = true;
-    outcome.summary = "reloaded " + config_path_ + ": " + std::to_string(config_.firewall.rules.size()) + " rules, " +
-                      std::to_string(config_.firewall.forwards.size()) + " forwards, filtering " +
-                      std::string(filtering_behaviour_name(config_.firewall.filtering)) + "; " +
-                      std::to_string(flows) + " flows kept";
+    outcome.summary = reload_summary(config_path_, plan, config_, flows);
     return outcome;
+}
+
+// After the engine took the reload: what the daemon's parts keep of their own, each
+// changed by its owner (the decision log under the engine lock, as the workers write it;
+// the policies through their services, never under the engine lock).
+void GatewayControl::use_policies(const ReloadPlan& plan, const EngineSetup& setup) {
+    if (decision_log_ && changed(plan, "firewall.log_lines_per_second"))
+        engine_.with([&](PacketEngine&) { decision_log_->set_lines_per_second(config_.firewall.log_lines_per_second); });
+    if (pinholes_ && changed(plan, "nat.timeouts."))
+        pinholes_->set_outbound_timeouts(config_.timeouts.tcp_established, config_.timeouts.udp);
+    if (!changed(plan, "upnp.")) return;
+    if (pinholes_ && changed(plan, "upnp.secure_mode")) pinholes_->set_secure_mode(config_.upnp.secure_mode);
+    if (!mapping_service_) return;
+    auto reloaded = mapping_service_->use_policy(mapping_policy_config(config_, setup));
+    // One line, not one per mapping: there may be thousands.
+    if (const std::size_t shortened = reloaded.changes.granted.size(); shortened > 0)
+        log::info("reload: " + std::to_string(shortened) + " port mapping lease(s) shortened to end within the new " +
+                  "upnp.max_lease (" + std::to_string(config_.upnp.max_lease_seconds) + " s)");
+    const auto& held = reloaded.held_outside_policy;
+    if (held.denied > 0 || held.over_limits > 0)
+        log::warning("reload: " + std::to_string(held.denied) + " port mapping(s) held are denied by the new " +
+                     "upnp.permissions or upnp.secure_mode and " + std::to_string(held.over_limits) +
+                     " are over the new limits; they stay until their leases end (gatewayctl mappings delete ends one "
+                     "now)");
 }
 
 std::string GatewayControl::reload_answer() {

@@ -35,11 +35,13 @@ struct CaptureFilter;
 class QueueWorker;
 class WanMonitor;
 class FrontEndSupervisor;
+class DecisionLog;
+struct ReloadPlan;
 
 struct ReloadOutcome {
     bool applied = false;
-    std::string summary;              // one line: what changed, or why nothing did
-    std::vector<std::string> errors;  // file:line:column errors, or the keys that need a restart
+    std::string summary;              // one line: the keys changed (with both values), or why nothing did
+    std::vector<std::string> errors;  // file:line:column errors, or one line per key that needs a restart
 };
 
 class GatewayControl {
@@ -63,10 +65,14 @@ public:
     void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
     // The SSDP server whose counts status shows (null: not running); as set_port_control.
     void set_ssdp(const SsdpServer* server) { ssdp_ = server; }
+    // The firewall's decision log, whose rate a reload changes (null: none); owned by the
+    // daemon loop, written by the workers under the engine lock.
+    void set_decision_log(DecisionLog* log) { decision_log_ = log; }
 
     // One request's words (["flows","--proto","tcp"]) to its JSON answer.
     std::string answer(const std::vector<std::string>& words, Instant now);
-    // SIGHUP and `reload`: re-reads the file; a bad one changes nothing.
+    // SIGHUP and `reload`: re-reads the file; a bad one changes nothing, nor one that
+    // changes a key set up at start (reload_plan.hpp names which apply in place).
     ReloadOutcome reload();
 
     // The WAN side's status (class, STUN, cascade) for `status`; owned by the daemon loop.
@@ -111,6 +117,8 @@ private:
     // forwards take (listings, journal, GENA), then the engine takes them. Refused, with
     // nothing changed, when the engine would refuse `setup`.
     std::vector<std::string> use_engine_setup(const EngineSetup& setup, std::string_view why);
+    // A reload the engine took: the decision log's rate and the mapping and pinhole policies.
+    void use_policies(const ReloadPlan& plan, const EngineSetup& setup);
 
     LockedEngine& engine_;
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
@@ -126,6 +134,7 @@ private:
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
     const FrontEndSupervisor* front_ends_ = nullptr;             // owned by the daemon loop
     const LanNeighbours* lan_neighbours_ = nullptr;              // owned by the daemon loop
+    DecisionLog* decision_log_ = nullptr;                        // owned by the daemon loop
 
 public:
     // What gatewayctl changed at runtime, kept in `path` (control_state.hpp) across a

@@ -44,6 +44,15 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     return setup;
 }
 
+IgdConfig mapping_policy_config(const GatewayConfig& config, const EngineSetup& setup) {
+    IgdConfig policy = config.upnp;
+    policy.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);
+    policy.lan_networks = setup.firewall.lan_networks;
+    policy.gateway_addresses = setup.lan_addresses;
+    policy.gateway_addresses.push_back(setup.nat.wan_address);
+    return policy;
+}
+
 NatConfig prepare_nat_config(const GatewayConfig& config) {
     for (const auto* name : {&config.lan_interface, &config.wan_interface})
         if (!interface_exists(*name)) throw StartupError("interface '" + *name + "' does not exist");

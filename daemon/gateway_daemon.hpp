@@ -22,6 +22,12 @@ NatConfig prepare_nat_config(const GatewayConfig& config);
 // Throws StartupError. Reload uses it too, to build the new setup beside the old.
 EngineSetup prepare_engine_setup(const GatewayConfig& config);
 
+// The mapping policy every front end shares (upnp.*: permissions, limits, leases), as the
+// daemon resolves it against `setup`: no permissions configured = miniupnpd's default over
+// the LAN networks; no mapping to the gateway's own addresses or off the LAN. At start,
+// and again at each reload.
+IgdConfig mapping_policy_config(const GatewayConfig& config, const EngineSetup& setup);
+
 inline constexpr const char* default_control_socket = "/run/gatewayd/control.sock";
 
 struct DaemonOptions {

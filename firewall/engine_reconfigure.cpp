@@ -1,10 +1,25 @@
-// Reload of the firewall half of the engine: rules, forwards, filtering, DMZ, policies.
-// The NAT half (WAN address, port range, timeouts, table sizes) is sized and indexed
-// at construction, so a change there needs a restart and is refused here by key name.
+// Reload of the engine: rules, forwards, filtering, DMZ, policies, and the idle timeouts.
+// The rest of the NAT half (WAN address, port range, table sizes and limits) is sized and
+// indexed at construction, so a change there needs a restart and is refused here by key
+// name with the running and the new value.
 #include "packet_engine.hpp"
 
 namespace gw {
 namespace {
+
+// A list as a refusal shows it: short, the first few items and how many more.
+template <class Item>
+std::string list_text(const std::vector<Item>& items) {
+    constexpr std::size_t shown = 4;
+    std::string text = "[";
+    for (std::size_t i = 0; i < items.size() && i < shown; ++i) text += (i == 0 ? "" : ", ") + items[i].to_string();
+    if (items.size() > shown) text += ", ... " + std::to_string(items.size() - shown) + " more";
+    return text + "]";
+}
+
+std::string endpoint_text(const std::optional<Endpoint>& endpoint) {
+    return endpoint ? to_string(*endpoint) : std::string("off");
+}
 
 std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const EngineSetup& wanted) {
     std::vector<std::string> refused;
@@ -20,7 +35,6 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
         refuse("wan.address", running.nat.wan_address.to_string(), wanted.nat.wan_address.to_string());
     if (running.nat.port_range != wanted.nat.port_range)
         refuse("nat.port_range", running.nat.port_range.to_string(), wanted.nat.port_range.to_string());
-    if (running.nat.timeouts != wanted.nat.timeouts) refuse("nat.timeouts", "running values", "new values");
     if (running.nat.max_mappings != wanted.nat.max_mappings)
         refuse("nat.max_mappings", std::to_string(running.nat.max_mappings), std::to_string(wanted.nat.max_mappings));
     // The limits are sized into the flow and mapping tables when they are built.
@@ -34,16 +48,20 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
         refuse("nat.max_embryonic_inbound", std::to_string(running.nat.limits.embryonic_inbound),
                std::to_string(wanted.nat.limits.embryonic_inbound));
     if (running.firewall.lan_networks != wanted.firewall.lan_networks)
-        refuse("lan.networks", "running networks", "new networks");
+        refuse("lan.networks", list_text(running.firewall.lan_networks), list_text(wanted.firewall.lan_networks));
     // The IPv6 flow table is sized, and the ip6tables rules installed or not, at start.
     if (running.firewall.ipv6.lan_networks != wanted.firewall.ipv6.lan_networks)
-        refuse("lan.ipv6_networks", "running networks", "new networks");
+        refuse("lan.ipv6_networks", list_text(running.firewall.ipv6.lan_networks),
+               list_text(wanted.firewall.ipv6.lan_networks));
     if (running.firewall.ipv6.max_flows != wanted.firewall.ipv6.max_flows)
         refuse("firewall.ipv6.max_flows", std::to_string(running.firewall.ipv6.max_flows),
                std::to_string(wanted.firewall.ipv6.max_flows));
-    if (running.upnp_http != wanted.upnp_http) refuse("upnp", "running IGD endpoint", "new IGD endpoint");
+    // The front ends' endpoints: the daemon refuses the keys behind them (upnp.enabled,
+    // upnp.http_port, natpmp.enabled, pcp.enabled) first; this is the engine's own guard.
+    if (running.upnp_http != wanted.upnp_http)
+        refuse("upnp.http_port", endpoint_text(running.upnp_http), endpoint_text(wanted.upnp_http));
     if (running.port_control != wanted.port_control)
-        refuse("natpmp/pcp", "running port-control endpoint", "new port-control endpoint");
+        refuse("natpmp.enabled", endpoint_text(running.port_control), endpoint_text(wanted.port_control));
     return refused;
 }
 
@@ -73,6 +91,8 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
     forwards_ = std::move(forwards);
     rules_ = std::move(rules);
     ipv6_.reconfigure(setup.firewall.ipv6);
+    flows_.set_timeouts(setup.nat.timeouts);
+    ipv6_.set_timeouts(setup.nat.timeouts);
     setup_ = setup;
     // Flows that came in through a forward (or the DMZ) end when that opening is gone or
     // now leads elsewhere: disabling a forward during an attack must shut it at once.

@@ -104,6 +104,12 @@ public:
     std::uint32_t flows_started_by(const Address& host) const { return flows_per_host_.count_of(host); }
     static constexpr std::size_t eviction_scan_depth = 1024;
     Instant timeout_of(TimeoutClass c) const { return timeouts_[std::size_t(c)]; }
+    // nat.timeouts changed (reload): every flow, the live ones included, ends its class's
+    // new timeout after its last activity, at once rather than from its next packet: no
+    // flow stores a deadline of its own, and each idle list holds one class, still in
+    // order of last activity. A flow idle longer than a new, shorter timeout ends at the
+    // next expiry (a lookup refuses it before); a longer one keeps flows that would have ended.
+    void set_timeouts(const NatTimeouts& timeouts) { timeouts_ = class_timeouts(timeouts); }
     // Whether the flow's time is up at `now` (it may not be reclaimed yet).
     bool is_expired(const Record& f, Instant now) const {
         return now >= f.last_activity + timeouts_[std::size_t(f.timeout_class)];

@@ -95,6 +95,8 @@ public:
     // Reload: the echo-request choice changes live; the networks and the table size are
     // the caller's to refuse (PacketEngine::reconfigure).
     void reconfigure(const Ipv6FirewallConfig& config) { config_.inbound_echo_request = config.inbound_echo_request; }
+    // nat.timeouts changed (reload): the NAT's, shared by every flow of both families.
+    void set_timeouts(const NatTimeouts& timeouts) { flows_.set_timeouts(timeouts); }
 
     std::size_t expire_idle(Instant now) noexcept { return flows_.expire_idle(now); }
 

@@ -143,9 +143,10 @@ public:
     bool has_port_mapping(Protocol protocol, Port external) const { return forwards_.has_dynamic(protocol, external); }
 
     // Reload (STYLE 14): builds the new rule and forward tables beside the old ones and
-    // swaps them in; flows, NAT mappings and dynamic mappings stay. What cannot change
-    // live (interfaces, WAN address, port range, timeouts, table size) is refused: the
-    // result names each such key and the engine is left untouched. Empty = applied.
+    // swaps them in; flows, NAT mappings and dynamic mappings stay, under the new idle
+    // timeouts from now on (FlowTableCore::set_timeouts). What cannot change live
+    // (interfaces, WAN address, port range, table sizes and limits) is refused: the result
+    // names each such key with both values and the engine is left untouched. Empty = applied.
     // A dynamic mapping whose port a new static forward now owns is closed (named in
     // `closed_mappings`), since static forwards own their ports.
     struct ReconfigureResult {

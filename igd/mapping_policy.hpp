@@ -172,6 +172,22 @@ public:
     void set_refusing_upstream_nat(bool refusing) { refusing_upstream_nat_ = refusing; }
     bool refusing_upstream_nat() const { return refusing_upstream_nat_; }
 
+    // Reload (mapping_policy_reload.cpp): the policy's rules and limits change in place
+    // (secure_mode, max_lease_seconds, per_client_limit, max_mappings, permissions, the
+    // LAN view); igd_version and the lease file are the running ones' (a restart changes
+    // them). Every grant from now on is judged by the new ones. Mappings held stay until
+    // their leases end, even where the new policy would refuse them (held_outside_policy
+    // says how many): ending a working mapping is the administrator's call (gatewayctl
+    // mappings delete). A lease that would outlive the new cap is shortened to end at
+    // now + cap, as restore() does after a restart; those are returned for the journal.
+    std::vector<PortMapping> reconfigure(const IgdConfig& config, Instant now);
+    // Live mappings the policy would not grant now, by why.
+    struct HeldOutsidePolicy {
+        std::size_t denied = 0;       // by the permission rules, or secure mode: mapped to another host
+        std::size_t over_limits = 0;  // beyond per_client_limit (per owner) or max_mappings
+    };
+    HeldOutsidePolicy held_outside_policy(Instant now) const;
+
     // Everything stored, in index order (for the lease file).
     std::vector<PortMapping> all() const;
     // After a restart: takes back saved mappings through the same checks as a grant

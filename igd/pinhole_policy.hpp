@@ -138,6 +138,15 @@ class PinholePolicy {
 public:
     PinholePolicy(const PinholeConfig& config, bool secure_mode, PinholeEnvironment environment);
 
+    // Reload: upnp.secure_mode is one setting for mappings and pinholes alike. Pinholes
+    // held stay until their leases end; the next add or update is judged by it.
+    void set_secure_mode(bool secure_mode) { secure_mode_ = secure_mode; }
+    // Reload (nat.timeouts): what GetOutboundPinholeTimeout answers from now on.
+    void set_outbound_timeouts(std::uint32_t tcp_seconds, std::uint32_t udp_seconds) {
+        environment_.outbound_tcp_seconds = tcp_seconds;
+        environment_.outbound_udp_seconds = udp_seconds;
+    }
+
     bool firewall_enabled() const { return config_.enabled; }
     bool inbound_allowed() const { return config_.enabled && config_.allow_inbound; }
 

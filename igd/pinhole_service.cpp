@@ -106,6 +106,21 @@ PinholeGrant PinholeService::owned(std::uint16_t id, const Ipv6Address& requeste
     return pinhole_grant(policy_.owned(id, requester, clock_.now()));
 }
 
+void PinholeService::set_secure_mode(bool secure_mode) {
+    std::lock_guard lock(mutex_);
+    policy_.set_secure_mode(secure_mode);
+}
+
+void PinholeService::set_outbound_timeouts(std::uint32_t tcp_seconds, std::uint32_t udp_seconds) {
+    std::lock_guard lock(mutex_);
+    policy_.set_outbound_timeouts(tcp_seconds, udp_seconds);
+}
+
+std::variant<std::uint32_t, PinholeRefusal> PinholeService::outbound_timeout(std::uint16_t protocol) {
+    std::lock_guard lock(mutex_);
+    return policy_.outbound_timeout(protocol);
+}
+
 void PinholeService::expire() {
     // The daemon's loop calls this every turn: it must not wait for a front end that holds
     // the lock through a journal fsync unless a lease has ended.

@@ -46,11 +46,15 @@ public:
     // refuses), opens it in the packet path and compacts the file. Never throws.
     void start();
 
+    // Reload, under the lock: upnp.secure_mode and the NAT's idle timeouts
+    // (PinholePolicy::set_secure_mode, set_outbound_timeouts).
+    void set_secure_mode(bool secure_mode);
+    void set_outbound_timeouts(std::uint32_t tcp_seconds, std::uint32_t udp_seconds);
+
     bool firewall_enabled() const { return policy_.firewall_enabled(); }
     bool inbound_allowed() const { return policy_.inbound_allowed(); }
-    std::variant<std::uint32_t, PinholeRefusal> outbound_timeout(std::uint16_t protocol) const {
-        return policy_.outbound_timeout(protocol);
-    }
+    // Under the lock: a reload may change the timeouts.
+    std::variant<std::uint32_t, PinholeRefusal> outbound_timeout(std::uint16_t protocol);
 
     // The front ends' actions, decided by the policy (pinhole_policy.hpp says which
     // refusal when), carried out here: opened or closed in the packet path, journaled,

@@ -135,6 +135,15 @@ std::optional<MappingRefusal> PortMappingService::delete_mapping_as_administrato
     return outcome.refusal;
 }
 
+PortMappingService::PolicyReloaded PortMappingService::use_policy(const IgdConfig& config) {
+    return with_policy([&](MappingPolicy& policy, Instant now) {
+        PolicyReloaded reloaded;
+        reloaded.changes.granted = policy.reconfigure(config, now);
+        reloaded.held_outside_policy = policy.held_outside_policy(now);
+        return reloaded;
+    });
+}
+
 void PortMappingService::set_refusing_upstream_nat(bool refusing) {
     std::lock_guard lock(mutex_);
     policy_.set_refusing_upstream_nat(refusing);

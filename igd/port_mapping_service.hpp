@@ -149,6 +149,15 @@ public:
     std::vector<TimedForward> timed_forwards();
     // The service's clock, for callers that show or save time left.
     Instant now() const { return clock_.now(); }
+    // Reload: the policy's rules and limits (MappingPolicy::reconfigure, whose contract
+    // this is) change under the lock, so every front end's next grant meets them; the
+    // leases the new max_lease shortens are journalled and renewed in the packet path.
+    // `config`'s permissions are final, as for the constructor. The lease file stays.
+    struct PolicyReloaded {
+        MappingChanges changes;  // granted: the shortened leases
+        MappingPolicy::HeldOutsidePolicy held_outside_policy;
+    };
+    PolicyReloaded use_policy(const IgdConfig& config);
     // wan.cascade_mappings: refuse, with another NAT upstream: new grants are refused
     // (MappingRefusal::upstream_nat) by every front end.
     void set_refusing_upstream_nat(bool refusing);
