@@ -36,11 +36,13 @@ firewall:
 EOF
 }
 
-# json_check PYTHON-EXPRESSION WHAT: evaluates the expression with `d` = the JSON document on stdin.
+# json_check PYTHON WHAT: runs the statements with `d` = the JSON document on stdin; they set `ok`.
 json_check() {
     python3 -c 'import json, sys
 d = json.load(sys.stdin)
-sys.exit(0 if eval(sys.argv[1]) else 1)' "$1" || lab_fail "$2"
+ok = False
+exec(sys.argv[1])
+sys.exit(0 if ok else 1)' "$1" || lab_fail "$2"
 }
 
 # The LAN host's UDP flow to the WAN host's UDP_REMOTE_PORT: its external port.
@@ -49,7 +51,10 @@ udp_external_port() {
         python3 -c 'import json, sys; f = json.load(sys.stdin)["flows"]; print(f[0]["external_port"] if f else "")'
 }
 
-lab_up --nat gatewayd --config <(counters_config)
+# The config names files in LAB_TMP, which lab_up makes: the daemon starts after it.
+lab_up --nat none
+counters_config >"$LAB_TMP/counters.yaml"
+lab_daemon_start --config "$LAB_TMP/counters.yaml"
 lab_heading "flows, mappings and forwards count packets and bytes; flows delete ends flows"
 
 # The LAN host listens on LAN_PORT (UDP and TCP) and says hello from it to the WAN host: a UDP flow.
@@ -64,13 +69,13 @@ lab_py wan udp-send --source-port "$UDP_REMOTE_PORT" "$LAB_GW_WAN_IP" "$external
 lab_poll 3 grep -q "before-delete" "$LAB_TMP/arrivals" ||
     lab_fail "control: the WAN host's reply to $LAB_GW_WAN_IP:$external did not reach the LAN host"
 lab_ctl --json flows --proto udp --remote "$LAB_WAN_IP:$UDP_REMOTE_PORT" |
-    json_check 'f = d["flows"][0]; f["packets"] == 2 and f["bytes"] == (28 + 5) + (28 + 13) and 295 <= f["seconds_left"] <= 300' \
+    json_check 'f = d["flows"][0]; ok = f["packets"] == 2 and f["bytes"] == (28 + 5) + (28 + 13) and 295 <= f["seconds_left"] <= 300' \
         "the UDP flow does not count its 2 packets (74 bytes) or its time left: $(lab_ctl --json flows --proto udp)"
 lab_ok "UDP flow: 2 packets, 74 bytes, $(lab_ctl --json flows --proto udp | lab_json flows.0.seconds_left) s left"
 
 out=$(lab_py lan line-talk --count 20 --size 200 "$LAB_WAN_IP" "$ECHO_PORT") || lab_fail "line-talk failed: $out"
 lab_ctl --json flows --proto tcp --remote "$LAB_WAN_IP:$ECHO_PORT" |
-    json_check 'f = d["flows"][0]; f["packets"] >= 40 and f["bytes"] >= 2 * 20 * 200 and 0 < f["seconds_left"] <= 7440' \
+    json_check 'f = d["flows"][0]; ok = f["packets"] >= 40 and f["bytes"] >= 2 * 20 * 200 and 0 < f["seconds_left"] <= 7440' \
         "the TCP flow does not count the exchange: $(lab_ctl --json flows --proto tcp)"
 text=$(lab_ctl flows --proto tcp --remote "$LAB_WAN_IP:$ECHO_PORT")
 grep -qE "^protocol +state +internal +external_port +remote +origin +packets +bytes +idle_seconds +seconds_left" <<<"$text" ||
@@ -87,7 +92,7 @@ lab_py wan udp-send "$LAB_GW_WAN_IP" "$MAPPED_PORT" via-mapping
 lab_poll 3 grep -q "via-mapping" "$LAB_TMP/arrivals.mapped" ||
     lab_fail "the NAT-PMP mapping on $MAPPED_PORT did not let the WAN host's datagram in"
 lab_ctl --json mappings |
-    json_check 'm = [m for m in d["upnp"] if m["external_port"] == '"$MAPPED_PORT"']; m and m[0]["packets"] == 1 and m[0]["bytes"] == 28 + 11' \
+    json_check 'm = [m for m in d["upnp"] if m["external_port"] == '"$MAPPED_PORT"']; ok = m and m[0]["packets"] == 1 and m[0]["bytes"] == 28 + 11' \
         "mappings does not count the datagram the NAT-PMP mapping let in: $(lab_ctl --json mappings)"
 lab_ok "NAT-PMP mapping udp $MAPPED_PORT: 1 packet, 39 bytes"
 
@@ -95,7 +100,7 @@ lab_py wan tcp-send "$LAB_GW_WAN_IP" "$FORWARD_PORT" via-forward || lab_fail "TC
 lab_poll 3 grep -q "via-forward" "$LAB_TMP/arrivals" || lab_fail "the static forward did not reach the LAN host"
 forward_counted() { lab_ctl --json forwards list | python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["forwards"][0]["packets"] < 3)'; }
 lab_poll 3 forward_counted || lab_fail "forwards list does not count the forwarded connection: $(lab_ctl --json forwards list)"
-lab_ctl --json forwards list | json_check 'f = d["forwards"][0]; f["name"] == "lan-listener" and f["packets"] >= 3 and f["bytes"] > 3 * 40' \
+lab_ctl --json forwards list | json_check 'f = d["forwards"][0]; ok = f["name"] == "lan-listener" and f["packets"] >= 3 and f["bytes"] > 3 * 40' \
     "forwards list: wrong counts: $(lab_ctl --json forwards list)"
 lab_ok "static forward tcp $FORWARD_PORT: $(lab_ctl --json forwards list | lab_json forwards.0.packets) packets"
 
@@ -112,12 +117,12 @@ lab_ok "metrics: promtool accepts the mapping and forward series${lint:+ ($lint)
 rc=0
 err=$(lab_ctl flows delete 2>&1) || rc=$?
 [[ $rc -eq 2 && $err == *"needs a selector"* ]] || lab_fail "flows delete without a selector: rc $rc (not 2), $err"
-lab_ctl --json flows | json_check 'd["count"] >= 3' "flows delete without a selector ended flows: $(lab_ctl flows)"
+lab_ctl --json flows | json_check 'ok = d["count"] >= 3' "flows delete without a selector ended flows: $(lab_ctl flows)"
 lab_ok "flows delete without a selector: exit 2 ($err)"
 
 out=$(lab_ctl --json flows delete --host "$LAB_LAN_IP") || lab_fail "flows delete --host failed: $out"
-json_check 'd["ended"] >= 3' "flows delete --host $LAB_LAN_IP ended too few flows: $out" <<<"$out"
-lab_ctl --json flows --host "$LAB_LAN_IP" | json_check 'd["count"] == 0' \
+json_check 'ok = d["ended"] >= 3' "flows delete --host $LAB_LAN_IP ended too few flows: $out" <<<"$out"
+lab_ctl --json flows --host "$LAB_LAN_IP" | json_check 'ok = d["count"] == 0' \
     "flows of $LAB_LAN_IP are still listed after flows delete: $(lab_ctl flows --host "$LAB_LAN_IP")"
 grep -q "gatewayctl flows delete --host $LAB_LAN_IP: [0-9]* flows ended" "$LAB_DAEMON_LOG" ||
     lab_fail "the daemon did not log the delete"
