@@ -59,10 +59,10 @@ public:
     static bool admits(const PortForward& forward, Ipv4Address source);
     const std::vector<PortForward>& forwards() const { return forwards_; }
 
-    // A packet of a flow let in from the WAN on this external port (one a NAT mapping's
-    // filter let in is not counted here): counted on the static forward or the dynamic
-    // mapping that owns the port now, if any (DMZ traffic is nobody's). An array index or
-    // one hash lookup, on the flows' packets only.
+    // A packet of a flow let in from the WAN on this external port (the engine does not
+    // pass those a NAT mapping's filter let in): counted on the static forward or the
+    // dynamic mapping that owns the port now, if any (DMZ traffic is nobody's). An array
+    // index or one hash lookup, for such flows' packets only.
     void count_packet(Protocol protocol, Port external, std::size_t length) noexcept;
     // What went through forwards()[i], and through the dynamic mapping on a port (zero
     // when none is open there).
