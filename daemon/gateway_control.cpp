@@ -72,6 +72,7 @@ GatewayControl::GatewayControl(LockedEngine& engine, PortMappingService* mapping
 std::string GatewayControl::answer(const std::vector<std::string>& words, Instant now) {
     const std::string& command = words.front();
     if (command == "status" && words.size() == 1) return status(now);
+    if (command == "flows" && words.size() >= 2 && words[1] == "delete") return delete_flows(words);
     if (command == "flows") return flows(words, now);
     if (command == "mappings" && words.size() == 1) return mappings(now);
     if (command == "mappings" && words.size() >= 2 && words[1] == "delete") return delete_mapping(words);
@@ -80,7 +81,8 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (command == "forwards") return forwards(words);
     if (command == "reload" && words.size() == 1) return reload_answer();
     if (command == "capture") return capture(words, now);
-    if (command == "flows6" && words.size() == 1) return ipv6_flows(now);
+    if (command == "flows6" && words.size() >= 2 && words[1] == "delete") return delete_ipv6_flows(words);
+    if (command == "flows6") return ipv6_flows(words, now);
     if (command == "pinholes" && words.size() == 1) return pinholes();
     if (command == "pinhole") return pinhole_command(words);
     if (command == "rules" && words.size() == 1) return rules();
@@ -91,9 +93,11 @@ std::string GatewayControl::answer(const std::vector<std::string>& words, Instan
     if (known.contains(command))
         return control_usage_error("'" + command + "' does not take '" + rest + "' (see gatewayctl --help)");
     return control_usage_error("unknown command '" + command +
-                         "' (status, rules, flows [--proto P] [--host ADDR] [--port N], mappings, mappings delete PROTO "
+                         "' (status, rules, flows [SELECTORS], flows delete SELECTORS, mappings, mappings delete PROTO "
                          "PORT, forwards [list], forwards enable|disable|delete NAME, forwards add NAME PROTO PORT ADDR:PORT --for "
-                         "DURATION, reload, capture start|status|stop, flows6, pinholes, pinhole add|delete ...)");
+                         "DURATION, reload, capture start|status|stop, flows6 [SELECTORS], flows6 delete SELECTORS, pinholes, "
+                         "pinhole add|delete ...; SELECTORS: --proto P --host ADDR --port N --internal ADDR:PORT --remote "
+                         "ADDR:PORT)");
 }
 
 ReloadOutcome GatewayControl::reload() {

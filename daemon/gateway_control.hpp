@@ -90,6 +90,9 @@ public:
 private:
     std::string status(Instant now) const;
     std::string flows(const std::vector<std::string>& words, Instant now) const;
+    // flows delete / flows6 delete SELECTORS (control_flow_snapshot.hpp).
+    std::string delete_flows(const std::vector<std::string>& words);
+    std::string delete_ipv6_flows(const std::vector<std::string>& words);
     std::string mappings(Instant now) const;
     // gateway_control_rules.cpp: every rule and policy with its packets and bytes.
     std::string rules() const;
@@ -110,7 +113,7 @@ private:
     void finish_due_capture(Instant now);
     // IPv6 (gateway_control_ipv6.cpp): status's "ipv6" object, flows6, pinholes, pinhole add|delete.
     std::string ipv6_status() const;
-    std::string ipv6_flows(Instant now) const;
+    std::string ipv6_flows(const std::vector<std::string>& words, Instant now) const;
     std::string pinholes() const;
     std::string pinhole_command(const std::vector<std::string>& words);
     // Reload and `forwards enable|disable`: the mapping service closes what the new static

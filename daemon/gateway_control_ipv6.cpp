@@ -5,6 +5,8 @@
 // packet path would not honour (an address outside lan.ipv6_networks).
 #include <charconv>
 
+#include "base/log.hpp"
+#include "control_flow_snapshot.hpp"
 #include "control_json.hpp"
 #include "gateway_control.hpp"
 #include "igd/pinhole_service.hpp"
@@ -127,19 +129,22 @@ std::string GatewayControl::ipv6_status() const {
         .str();
 }
 
-std::string GatewayControl::ipv6_flows(Instant now) const {
+std::string GatewayControl::ipv6_flows(const std::vector<std::string>& words, Instant now) const {
+    auto filter = parse_ipv6_flow_filter(words, 1);
+    if (!filter) return control_usage_error("usage: flows6 " + filter.error().message);
     // Copied in one hold (the IPv6 table has no parts yet: lan.ipv6 max_flows bounds it);
     // the rows are written after.
     const auto flows = engine_.with([&](const PacketEngine& e) {
-        std::vector<Ipv6Flow> live;
+        std::vector<std::pair<Ipv6Flow, Instant>> live;
         live.reserve(e.ipv6().flows().size());
         e.ipv6().flows().for_each([&](const Ipv6Flow& f) {
-            if (!e.ipv6().flows().is_expired(f, now)) live.push_back(f);
+            if (!e.ipv6().flows().is_expired(f, now) && filter->matches(f))
+                live.emplace_back(f, e.ipv6().flows().idle_left(f, now));
         });
         return live;
     });
     std::vector<std::string> rows;
-    for (const Ipv6Flow& f : flows) {
+    for (const auto& [f, idle_left] : flows) {
         std::string state = f.key.protocol == 6 ? std::string(tcp_state_name(f.tcp.state()))
                                                 : f.reply_seen ? "replied" : "unreplied";
         rows.push_back(JsonObject()
@@ -150,10 +155,30 @@ std::string GatewayControl::ipv6_flows(Instant now) const {
                            .add("origin", ipv6_origin_name(f.origin))
                            .add("pinhole", std::uint64_t(f.pinhole))
                            .add("packets", f.packets)
+                           .add("bytes", f.bytes)
                            .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
+                           .add("seconds_left", seconds_left(idle_left))
                            .str());
     }
     return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
+}
+
+// As flows delete (gateway_control_views.cpp), for the IPv6 table.
+std::string GatewayControl::delete_ipv6_flows(const std::vector<std::string>& words) {
+    auto filter = parse_ipv6_flow_filter(words, 2);
+    if (!filter) return control_usage_error("usage: flows6 delete " + filter.error().message);
+    if (!filter->selects_anything())
+        return control_usage_error("flows6 delete needs a selector (--host, --port, --proto, --internal, --remote): "
+                                   "it would end every flow");
+    const std::size_t ended = end_ipv6_flows(engine_, *filter);
+    std::string rest;
+    for (std::size_t i = 2; i < words.size(); ++i) rest += (i > 2 ? " " : "") + words[i];
+    log::info("gatewayctl flows6 delete " + rest + ": " + std::to_string(ended) + " flows ended");
+    return JsonObject()
+        .add("ok", true)
+        .add("ended", std::uint64_t(ended))
+        .add("message", std::to_string(ended) + " flows ended")
+        .str();
 }
 
 std::string GatewayControl::pinholes() const {

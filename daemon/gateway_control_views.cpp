@@ -1,4 +1,4 @@
-// gatewayctl's views of the running gateway (status, flows, mappings) and the forward
+// gatewayctl's views of the running gateway (status, mappings) and the forward
 // commands (enable, disable, add for a while). Field names are the JSON API: gatewayctl
 // prints tables from them and scripts read them with --json.
 #include <cctype>
@@ -6,7 +6,6 @@
 
 #include <unistd.h>
 
-#include "control_flow_snapshot.hpp"
 #include "control_json.hpp"
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
@@ -24,18 +23,6 @@
 
 namespace gw {
 namespace {
-
-std::string_view origin_name(FlowOrigin origin) {
-    switch (origin) {
-        case FlowOrigin::lan: return "lan";
-        case FlowOrigin::wan: return "wan";
-        case FlowOrigin::gateway: return "gateway";
-        case FlowOrigin::to_gateway: return "to-gateway";
-        case FlowOrigin::hairpin_client: return "hairpin-client";
-        case FlowOrigin::hairpin_server: return "hairpin-server";
-    }
-    return "unknown";
-}
 
 std::optional<Protocol> protocol_named(std::string_view name) {
     if (name == "tcp") return Protocol::tcp;
@@ -76,11 +63,6 @@ std::string to_string_list(const std::vector<Ipv4Network>& networks) {
     return out;
 }
 
-std::string flow_state(const Flow& f) {
-    if (f.protocol == Protocol::tcp) return std::string(tcp_state_name(f.tcp.state()));
-    return f.reply_seen ? "replied" : "unreplied";
-}
-
 // One row per queue: what its worker received, lost (enobufs) and where its time went.
 std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers) {
     std::vector<std::string> rows;
@@ -105,6 +87,22 @@ std::string queue_rows(const std::vector<std::unique_ptr<QueueWorker>>& workers)
                            .str());
     }
     return json_array(rows);
+}
+
+// What went through the dynamic mapping on each item's (protocol, external port): the
+// list is the mapping service's, taken under its mutex before; the counts are copied in
+// one engine hold after (lock order: the engine lock is the last one taken).
+template <class Item, class PortOf>
+std::vector<TrafficCount> dynamic_counts(const LockedEngine& engine, const std::vector<Item>& items, PortOf port_of) {
+    std::vector<TrafficCount> counts(items.size());
+    engine.with([&](const PacketEngine& e) {
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            auto [protocol, port] = port_of(items[i]);
+            counts[i] = e.forwards().dynamic_count(protocol, port);
+        }
+        return 0;
+    });
+    return counts;
 }
 
 // What status shows of the engine, copied in one short hold of its lock.
@@ -255,36 +253,18 @@ std::string GatewayControl::status(Instant now) const {
         .str();
 }
 
-std::string GatewayControl::flows(const std::vector<std::string>& words, Instant now) const {
-    FlowFilter filter;
-    for (std::size_t i = 1; i < words.size(); i += 2) {
-        bool has_value = i + 1 < words.size();
-        if (words[i] == "--proto" && has_value && (filter.protocol = protocol_named(words[i + 1]))) continue;
-        if (words[i] == "--host" && has_value && (filter.host = Ipv4Address::parse(words[i + 1]))) continue;
-        if (words[i] == "--port" && has_value && (filter.port = port_number(words[i + 1]))) continue;
-        return control_usage_error("usage: flows [--proto tcp|udp|icmp] [--host ADDRESS] [--port N]; '" + words[i] +
-                             (has_value ? " " + words[i + 1] : std::string()) + "' is not understood");
-    }
-    std::vector<std::string> rows;
-    for (const Flow& f : snapshot_flows(engine_, filter))
-        rows.push_back(JsonObject()
-                           .add("protocol", protocol_name(f.protocol))
-                           .add("state", flow_state(f))
-                           .add("internal", to_string(f.internal))
-                           .add("external_port", std::uint64_t(f.external.value))
-                           .add("remote", to_string(f.remote))
-                           .add("origin", origin_name(f.origin))
-                           .add("idle_seconds", std::int64_t((now - f.last_activity).count() / 1000))
-                           .str());
-    return JsonObject().add("ok", true).add("count", std::uint64_t(rows.size())).add_raw("flows", json_array(rows)).str();
-}
-
 // The static forwards (enabled or not) and the timed ones with their time left, as
 // `mappings` and `forwards list` show them.
 std::vector<std::string> GatewayControl::forward_rows(Instant now) const {
     std::vector<std::string> forwards;
-    const auto static_forwards = engine_.with([](const PacketEngine& e) { return e.setup().firewall.forwards; });
-    for (const auto& f : static_forwards)
+    // The forwards and what went through each, in one hold (the engine's table is the
+    // one the counts belong to).
+    const auto static_forwards = engine_.with([](const PacketEngine& e) {
+        return std::pair{e.forwards().forwards(), e.forwards().static_counts()};
+    });
+    for (std::size_t i = 0; i < static_forwards.first.size(); ++i) {
+        const PortForward& f = static_forwards.first[i];
+        const TrafficCount& count = static_forwards.second[i];
         forwards.push_back(JsonObject()
                                .add("name", f.name)
                                .add("protocol", protocol_name(f.protocol))
@@ -292,8 +272,15 @@ std::vector<std::string> GatewayControl::forward_rows(Instant now) const {
                                .add("internal", to_string(f.internal))
                                .add("enabled", f.enabled)
                                .add_null("expires_in_seconds")
+                               .add("packets", count.packets)
+                               .add("bytes", count.bytes)
                                .str());
-    for (const auto& t : mapping_service_ ? mapping_service_->timed_forwards() : std::vector<TimedForward>{})
+    }
+    const auto timed = mapping_service_ ? mapping_service_->timed_forwards() : std::vector<TimedForward>{};
+    const auto timed_counts =
+        dynamic_counts(engine_, timed, [](const TimedForward& t) { return std::pair{t.forward.protocol, t.forward.external}; });
+    for (std::size_t i = 0; i < timed.size(); ++i) {
+        const TimedForward& t = timed[i];
         forwards.push_back(JsonObject()
                                .add("name", t.name)
                                .add("protocol", protocol_name(t.forward.protocol))
@@ -301,7 +288,10 @@ std::vector<std::string> GatewayControl::forward_rows(Instant now) const {
                                .add("internal", to_string(t.forward.internal))
                                .add("enabled", true)
                                .add("expires_in_seconds", std::int64_t((t.expires - now).count() + 999) / 1000)
+                               .add("packets", timed_counts[i].packets)
+                               .add("bytes", timed_counts[i].bytes)
                                .str());
+    }
     return forwards;
 }
 
@@ -311,16 +301,21 @@ std::string GatewayControl::forwards_list(Instant now) const {
 
 std::string GatewayControl::mappings(Instant now) const {
     std::vector<std::string> upnp;
-    if (mapping_service_)
-        for (const auto& m : mapping_service_->mappings()) {
+    const auto listed = mapping_service_ ? mapping_service_->mappings() : std::vector<PortMapping>{};
+    // Taken from the service first (its mutex), then the counts in one engine hold.
+    const auto counts =
+        dynamic_counts(engine_, listed, [](const PortMapping& m) { return std::pair{m.protocol, m.external}; });
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+            const auto& m = listed[i];
             JsonObject o;
             o.add("protocol", protocol_name(m.protocol)).add("external_port", std::uint64_t(m.external.value));
             o.add("internal", to_string(m.internal)).add("remote_host", m.remote_host ? m.remote_host->to_string() : "*");
             o.add("owner", m.owner.to_string()).add("description", m.description).add("enabled", m.enabled);
             if (m.expires) o.add("lease_seconds", std::uint64_t(remaining_lease_seconds(m, now)));
             else o.add_null("lease_seconds");
+            o.add("packets", counts[i].packets).add("bytes", counts[i].bytes);
             upnp.push_back(o.str());
-        }
+    }
     std::vector<std::string> forwards = forward_rows(now);
     return JsonObject().add("ok", true).add_raw("upnp", json_array(upnp)).add_raw("forwards", json_array(forwards)).str();
 }

@@ -115,13 +115,14 @@ void Gateway::expire_and_publish(Instant now, bool tick) {
 }
 
 // The metrics text the endpoint serves until the next tick: the same answers as
-// `gatewayctl metrics` (status and rules, rendered by prometheus_metrics), built here so
+// `gatewayctl metrics` (status, rules and mappings, rendered by prometheus_metrics), built here so
 // that a scrape never waits on the engine or the services.
 void Gateway::publish_metrics() {
     auto status = parse_json(control_->answer({"status"}, monotonic_now()));
     auto rules = parse_json(control_->answer({"rules"}, monotonic_now()));
+    auto mappings = parse_json(control_->answer({"mappings"}, monotonic_now()));
     if (!status) return;
-    metrics_->publish(prometheus_metrics(*status, rules ? &*rules : nullptr));
+    metrics_->publish(prometheus_metrics(*status, rules ? &*rules : nullptr, mappings ? &*mappings : nullptr));
 }
 
 void Gateway::reload_on_signal() {

@@ -30,22 +30,32 @@ const char* usage_text =
     "\n"
     "  status [--all]                       version, uptime, WAN, counts, non-zero counters, warnings\n"
     "                                       (--all: every figure, zero included)\n"
-    "  flows [--proto P] [--host A] [--port N]  tracked connections, like conntrack -L\n"
+    "  flows [SELECTORS]                    tracked connections, like conntrack -L: packets and bytes\n"
+    "                                       (both directions), seconds left before the idle timeout\n"
+    "  flows delete SELECTORS               end the selected flows (at least one selector); their NAT\n"
+    "                                       mappings go as when they expire, later packets are new\n"
+    "    SELECTORS: --proto tcp|udp|icmp  --host ADDR (either end)  --port N (any of the ports)\n"
+    "               --internal ADDR:PORT  --remote ADDR:PORT (all given must match; a 5-tuple is\n"
+    "               --proto with --internal and --remote)\n"
     "  rules                                each firewall rule and policy with its packets and bytes\n"
-    "  mappings                             UPnP mappings and static forwards\n"
+    "  mappings                             UPnP/NAT-PMP/PCP mappings and forwards, with the packets\n"
+    "                                       and bytes of the connections each let in\n"
     "  mappings delete tcp|udp PORT         remove a UPnP mapping (lease file and GENA follow)\n"
-    "  forwards [list]                      static and timed forwards, with the time left\n"
+    "  forwards [list]                      static and timed forwards, time left, packets and bytes\n"
     "  forwards enable|disable NAME         switch a static forward until the next reload\n"
     "  forwards delete NAME                 close a timed forward before its time\n"
     "  forwards add NAME tcp|udp PORT ADDRESS:PORT --for DURATION\n"
     "                                       a forward that closes by itself (30s, 10m, 2h)\n"
     "  reload                               re-read the configuration file (as SIGHUP)\n"
-    "  metrics                              status's and rules' counters in the Prometheus text format\n"
+    "  metrics                              status's, rules' and mappings' counters in the Prometheus text\n"
+    "                                       format\n"
     "  capture [--mapping PORT/PROTO | --rule NAME | --host ADDR] [--count N] [--seconds S] [--force] -w FILE\n"
     "                                       the packets gatewayd judges, before and after translation, into\n"
     "                                       a pcap file (100 records / 10 s unless told; max 100000 / 3600)\n"
     "  capture status|stop                  the running capture's progress, or end it now\n"
-    "  flows6                               tracked IPv6 flows (no NAT: the addresses on the wire)\n"
+    "  flows6 [SELECTORS]                   tracked IPv6 flows (no NAT: the addresses on the wire);\n"
+    "                                       SELECTORS as for flows, --proto icmpv6, [ADDR]:PORT ends\n"
+    "  flows6 delete SELECTORS              end the selected IPv6 flows\n"
     "  pinholes                             open IPv6 pinholes and the packets each let in\n"
     "  pinhole add tcp|udp|any CLIENT PORT [REMOTE|* [REMOTE_PORT]] [--for LEASE]\n"
     "                                       open an IPv6 pinhole to a LAN host (LEASE up to 24h, the\n"
@@ -252,7 +262,9 @@ int print_metrics(const std::string& socket_path, const std::vector<std::string>
     if (status.exit_code != exit_ok) return status.exit_code;
     Reply rules = request(socket_path, {"rules"});
     if (rules.exit_code != exit_ok) return rules.exit_code;
-    std::fputs(gw::prometheus_metrics(*status.json, &*rules.json).c_str(), stdout);
+    Reply mappings = request(socket_path, {"mappings"});
+    if (mappings.exit_code != exit_ok) return mappings.exit_code;
+    std::fputs(gw::prometheus_metrics(*status.json, &*rules.json, &*mappings.json).c_str(), stdout);
     return exit_ok;
 }
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string_view>
@@ -175,9 +176,39 @@ void rule_metrics(Exposition& out, const JsonValue* rules) {
     rows("policies", "gatewayd_policy_", "default policy");
 }
 
+// Each port mapping's (UPnP, NAT-PMP, PCP) and forward's (static, timed) packets and
+// bytes, under the labels that name it.
+void mapping_metrics(Exposition& out, const JsonValue* mappings) {
+    if (!mappings) return;
+    auto rows = [&](std::string_view key, const std::string& prefix, std::string_view who,
+                    std::initializer_list<std::pair<std::string_view, std::string_view>> label_of) {
+        const JsonValue* list = mappings->member(key);
+        if (!list || !list->array()) return;
+        for (const JsonValue& row : *list->array()) {
+            Labels labels;
+            for (auto [member, label] : label_of) {
+                const JsonValue* v = row.member(member);
+                if (v && v->string()) labels.emplace_back(label, *v->string());
+                else if (const double* n = number_of(v)) labels.emplace_back(label, number_text(*n));
+            }
+            for (std::string_view figure : {"packets", "bytes"})
+                if (const double* n = number_of(row.member(figure)))
+                    out.add(prefix + std::string(figure) + "_total", "counter",
+                            "The " + std::string(figure) + " of the connections each " + std::string(who) +
+                                " let in, both directions (from its opening, or its last change).",
+                            labels, *n);
+        }
+    };
+    rows("upnp", "gatewayd_mapping_", "port mapping (UPnP, NAT-PMP, PCP)",
+         {{"protocol", "protocol"}, {"external_port", "external_port"}, {"internal", "internal"},
+          {"description", "description"}});
+    rows("forwards", "gatewayd_forward_", "forward (static or timed)",
+         {{"name", "forward"}, {"protocol", "protocol"}, {"external_ports", "external_ports"}, {"internal", "internal"}});
+}
+
 }  // namespace
 
-std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules) {
+std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules, const JsonValue* mappings) {
     Exposition out;
     out.add("gatewayd_up", "gauge", "1 when gatewayd answered.", {}, 1);
     Labels info;
@@ -211,6 +242,7 @@ std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules) 
     section(out, status, "lan_neighbours", {"entries"});
     queue_metrics(out, status.member("queues"));
     rule_metrics(out, rules);
+    mapping_metrics(out, mappings);
     if (const JsonValue* warnings = status.member("warnings"); warnings && warnings->array())
         out.add("gatewayd_warnings", "gauge", "Warnings gatewayctl status shows now.", {},
                 double(warnings->array()->size()));

@@ -42,6 +42,7 @@ EngineResult PacketEngine::hairpin_known(Flow& flow, PacketView& p, L4Checksum s
     TimeoutClass timeout = timeout_class_of(tracked);
     flows_.touch(flow, timeout, now);
     flows_.touch(peer, timeout, now);
+    count_packet(flow, p.datagram.size());  // on the sender's flow of the pair
     rewrite_endpoint(p, Side::destination, peer.internal, state);
     rewrite_endpoint(p, Side::source, {setup_.nat.wan_address, flow.external}, state);
     return forwarded_outbound(p);
@@ -113,6 +114,7 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
     server_flow.external = dialled.port;
     server_flow.mapping = server_mapping;
 
+    count_packet(client_flow, p.datagram.size());
     DropReason refusal;
     FlowId a = flows_.insert(client_flow, now, refusal);
     FlowId b = a == 0 ? 0 : flows_.insert(server_flow, now, refusal);

@@ -66,6 +66,7 @@ EngineResult PacketEngine::inbound_known(Flow& flow, PacketView& p, L4Checksum s
     if (!track_tcp(flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
     if (!from_originator) flow.reply_seen = true;
     flows_.touch(flow, timeout_class_of(flow), now);
+    count_on(flow, p.datagram.size());
     if (flow.origin == FlowOrigin::gateway || flow.origin == FlowOrigin::to_gateway) return delivered_locally();
     rewrite_endpoint(p, Side::destination, flow.internal, state);
     return forwarded_inbound(p);
@@ -146,11 +147,13 @@ EngineResult PacketEngine::inbound_to_target(PacketView& p, L4Checksum state, In
     }
     flow.timeout_class = timeout_class_of(flow);
     DropReason refusal;
-    if (flows_.insert(flow, now, refusal) == 0) {
+    FlowId id = flows_.insert(flow, now, refusal);
+    if (id == 0) {
         release();
         return dropped(refusal);
     }
     ++counters_.flows_created;
+    count_on(flows_.get(id), p.datagram.size());
     rewrite_endpoint(p, Side::destination, target, state);
     EngineResult result = forwarded_inbound(p);
     result.rule = decision.rule;

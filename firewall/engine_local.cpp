@@ -25,6 +25,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
         if (!from_originator) flow->reply_seen = true;
         track_tcp(*flow, p, from_originator);
         flows_.touch(*flow, timeout_class_of(*flow), now);
+        count_packet(*flow, p.datagram.size());
         return delivered_locally();
     }
     Flow flow;
@@ -39,6 +40,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
         flow.tcp = *tracker;
     }
     flow.timeout_class = timeout_class_of(flow);
+    count_packet(flow, p.datagram.size());
     if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
     return delivered_locally();
 }
@@ -86,6 +88,7 @@ EngineResult PacketEngine::judge_input_from_lan(std::span<std::uint8_t> buffer, 
             if (!track_tcp(*flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
             if (!from_originator) flow->reply_seen = true;
             flows_.touch(*flow, timeout_class_of(*flow), now);
+            count_packet(*flow, p.datagram.size());
             return delivered_locally();
         }
     }
@@ -139,6 +142,7 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
         if (!p.tcp || tracker) {
             if (tracker) flow.tcp = *tracker;
             flow.timeout_class = timeout_class_of(flow);
+            count_packet(flow, p.datagram.size());
             if (flows_.insert(flow, now) != 0) ++counters_.flows_created;
         }
     }

@@ -55,6 +55,7 @@ EngineResult PacketEngine::outbound_known(Flow& flow, PacketView& p, L4Checksum 
     if (!track_tcp(flow, p, from_originator)) return dropped(DropReason::invalid_tcp);
     if (!from_originator) flow.reply_seen = true;
     flows_.touch(flow, timeout_class_of(flow), now);
+    count_on(flow, p.datagram.size());
     rewrite_endpoint(p, Side::source, {setup_.nat.wan_address, flow.external}, state);
     return forwarded_outbound(p);
 }
@@ -89,6 +90,7 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     flow.mapping = mapping.id;
     flow.external = mappings_.get(mapping.id).external;
     flow.timeout_class = timeout_class_of(flow);
+    count_packet(flow, p.datagram.size());
     DropReason refusal;
     FlowId id = flows_.insert(flow, now, refusal);
     if (id == 0) {

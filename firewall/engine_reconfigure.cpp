@@ -88,6 +88,7 @@ PacketEngine::ReconfigureResult PacketEngine::reconfigure(const EngineSetup& set
         if (forwards.open(d)) mappings_.reserve(d.protocol, d.external);
         else result.closed_mappings.push_back(d);
     }
+    forwards.keep_counters_of(forwards_);
     forwards_ = std::move(forwards);
     rules_ = std::move(rules);
     ipv6_.reconfigure(setup.firewall.ipv6);

@@ -48,6 +48,14 @@
 
 namespace gw {
 
+// One packet of `length` bytes passed on the flow (IPv4 or IPv6 record alike): two plain
+// increments on the record the packet's lookup has just brought into the cache.
+template <class Record>
+inline void count_packet(Record& flow, std::size_t length) noexcept {
+    ++flow.packets;
+    flow.bytes += length;
+}
+
 template <class Derived, class Record, class Address>
 class FlowTableCore {
 public:
@@ -87,6 +95,12 @@ public:
     // Ends every flow the predicate selects (a closed mapping's or pinhole's flows); a
     // scan, for the control plane's rare changes, never for packets.
     std::size_t remove_if(const std::function<bool(const Record&)>& selected);
+    // A part of remove_if, as for_each_from is of for_each: looks at the records from
+    // `from` (1 to start) up to `max_records` of them, ends those selected (adding how
+    // many flows went, linked ones included, to `ended`), and returns the record the next
+    // part starts from, or 0 when the table is done. gatewayctl flows delete.
+    Id remove_if_from(Id from, std::size_t max_records, const std::function<bool(const Record&)>& selected,
+                      std::size_t& ended);
     void for_each(const std::function<void(const Record&)>& visit) const;
     // A part of for_each: visits the live flows in record order from record `from` (1 to
     // start) until `max_flows` were visited or 8 times as many records were looked at,
@@ -113,6 +127,12 @@ public:
     // Whether the flow's time is up at `now` (it may not be reclaimed yet).
     bool is_expired(const Record& f, Instant now) const {
         return now >= f.last_activity + timeouts_[std::size_t(f.timeout_class)];
+    }
+    // How long the flow has before its idle timeout ends it, if no packet comes (0 when
+    // its time is up). `f` may be a copy taken out of the table (gatewayctl flows).
+    Instant idle_left(const Record& f, Instant now) const {
+        Instant ends = f.last_activity + timeouts_[std::size_t(f.timeout_class)];
+        return ends > now ? ends - now : Instant{0};
     }
 
 protected:

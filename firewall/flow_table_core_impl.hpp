@@ -184,6 +184,22 @@ std::size_t FlowTableCore<D, R, A>::remove_if(const std::function<bool(const R&)
 }
 
 template <class D, class R, class A>
+typename FlowTableCore<D, R, A>::Id FlowTableCore<D, R, A>::remove_if_from(
+    Id from, std::size_t max_records, const std::function<bool(const R&)>& selected, std::size_t& ended) {
+    std::size_t looked_at = 0;
+    for (Id id = std::max<Id>(from, 1); id <= high_water_; ++id, ++looked_at) {
+        if (looked_at == max_records) return id;
+        if (slots_[id].in_use && selected(slots_[id])) {
+            // Counted as expired, as every flow the control plane ends (remove_if).
+            std::size_t gone = remove(id);
+            expired_total_ += gone;
+            ended += gone;
+        }
+    }
+    return 0;
+}
+
+template <class D, class R, class A>
 void FlowTableCore<D, R, A>::for_each(const std::function<void(const R&)>& visit) const {
     for (Id id = 1; id <= high_water_; ++id)
         if (slots_[id].in_use) visit(slots_[id]);

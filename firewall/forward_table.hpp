@@ -28,6 +28,13 @@ struct DynamicForward {
     std::optional<Ipv4Address> remote_host;  // nullopt: any sender (UPnP wildcard "")
 };
 
+// Packets and bytes (IP header on) of both directions of the flows a forward or a
+// mapping let in from the WAN (issue 16: gatewayctl mappings, forwards list, metrics).
+struct TrafficCount {
+    std::uint64_t packets = 0, bytes = 0;
+    bool operator==(const TrafficCount&) const = default;
+};
+
 // The external ports the enabled static forwards own, per protocol: what dynamic NAT
 // mappings must never take and what the UPnP policy must refuse (729).
 std::vector<std::pair<Protocol, PortRange>> static_forward_ports(const FirewallConfig& config);
@@ -52,12 +59,31 @@ public:
     static bool admits(const PortForward& forward, Ipv4Address source);
     const std::vector<PortForward>& forwards() const { return forwards_; }
 
+    // A packet of a flow let in from the WAN on this external port (the engine does not
+    // pass those a NAT mapping's filter let in): counted on the static forward or the
+    // dynamic mapping that owns the port now, if any (DMZ traffic is nobody's). An array
+    // index or one hash lookup, for such flows' packets only.
+    void count_packet(Protocol protocol, Port external, std::size_t length) noexcept;
+    // What went through forwards()[i], and through the dynamic mapping on a port (zero
+    // when none is open there).
+    const std::vector<TrafficCount>& static_counts() const { return static_counts_; }
+    TrafficCount dynamic_count(Protocol protocol, Port external) const;
+    // Reload (STYLE 14, as RuleTable::keep_counters_of): a forward the same as before
+    // (name, protocol, ports, LAN endpoint) and a mapping still open to the same LAN
+    // endpoint keep their counts; anything else starts from zero.
+    void keep_counters_of(const ForwardTable& old);
+
 private:
+    struct DynamicEntry {
+        DynamicForward mapping;
+        TrafficCount count;
+    };
     std::vector<PortForward> forwards_;
+    std::vector<TrafficCount> static_counts_;  // one per forwards_ entry
     // Index by (tcp|udp, external port) into forwards_, +1; 0 = none.
     std::vector<std::uint16_t> by_port_;
     std::optional<Ipv4Address> dmz_;
-    std::unordered_map<std::uint32_t, DynamicForward> dynamic_;  // key: port_index()
+    std::unordered_map<std::uint32_t, DynamicEntry> dynamic_;  // key: port_index()
 };
 
 }  // namespace gw

@@ -71,6 +71,7 @@ PacketFacts Ipv6Firewall::facts_of(const Ipv6PacketView& v, RuleDirection direct
     f.ipv6 = true;
     f.ipv6_source = v.source;
     f.ipv6_destination = v.destination;
+    f.length = std::uint32_t(v.length);
     f.has_ports = v.has_ports && v.protocol != proto::icmpv6;
     f.source_port = Port{v.source_port};
     f.destination_port = Port{v.destination_port};
@@ -240,7 +241,7 @@ EngineResult Ipv6Firewall::start_flow(const Ipv6PacketView& v, const Ipv6FlowKey
         if (!tracker) return dropped(DropReason::invalid_tcp, rule);
         flow.tcp = *tracker;
     }
-    flow.packets = 1;
+    count_packet(flow, v.length);
     flow.timeout_class = ipv6_timeout_class(flow);
     // Reclaim first, as IPv4's new flows do: a host's count must not hold flows whose time is up.
     flows_.expire_idle(now);
@@ -265,7 +266,7 @@ EngineResult Ipv6Firewall::continue_flow(Ipv6Flow& flow, const Ipv6PacketView& v
     }
     if (!from_originator) flow.reply_seen = true;
     if (!from_lan && flow.pinhole != 0) pinholes_.count_packet(flow.pinhole);
-    ++flow.packets;
+    count_packet(flow, v.length);
     flows_.touch(flow, ipv6_timeout_class(flow), now);
     return forwarded();
 }

@@ -108,6 +108,11 @@ public:
     FlowRestoreCounts restore_flows(const std::vector<SavedIpv6Flow>& flows, std::chrono::milliseconds downtime,
                                     Instant now);
     const Ipv6FlowTable& flows() const noexcept { return flows_; }
+    // PacketEngine::end_ipv6_flows_from.
+    Ipv6FlowId end_flows_from(Ipv6FlowId from, std::size_t max_records,
+                              const std::function<bool(const Ipv6Flow&)>& selected, std::size_t& ended) {
+        return flows_.remove_if_from(from, max_records, selected, ended);
+    }
     const PinholeTable& pinholes() const noexcept { return pinholes_; }
     const Ipv6FirewallCounters& counters() const noexcept { return counters_; }
     const Ipv6FirewallConfig& config() const noexcept { return config_; }

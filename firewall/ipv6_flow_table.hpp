@@ -48,7 +48,8 @@ struct Ipv6Flow {
     std::uint16_t pinhole = 0;  // the pinhole that let it in; 0 = none
     TcpTracker tcp;             // TCP only
     Instant last_activity{0};
-    std::uint64_t packets = 0;
+    // Packets and bytes (IP header on) of both directions, as IPv4's (flow.hpp).
+    std::uint64_t packets = 0, bytes = 0;
     // Links of the idle list of its timeout class (slot numbers; flow_table_core.hpp).
     std::uint32_t idle_prev = 0;
     std::uint32_t idle_next = 0;

@@ -76,6 +76,7 @@ Ipv6Parse walk(std::span<const std::uint8_t> packet, bool quoted) noexcept {
         packet = packet.first(Ipv6PacketView::fixed_header_length + payload_length);
     }
     Ipv6PacketView v;
+    v.length = packet.size();
     v.source = address_at(packet, 8);
     v.destination = address_at(packet, 24);
     std::uint8_t next = packet[6];

@@ -40,6 +40,10 @@ struct Ipv6PacketView {
     static constexpr std::size_t fixed_header_length = 40;
 
     Ipv6Address source, destination;
+    // The packet's bytes as its payload length gives them, the fixed header on (what the
+    // rule and flow byte counters add; link-layer padding beyond it is not the packet's).
+    // A quoted datagram: the bytes quoted.
+    std::size_t length = 0;
     std::uint8_t protocol = ipv6_protocol::no_next_header;  // the upper-layer header's
     std::size_t extension_headers = 0;                       // how many the walk crossed
     std::optional<Ipv6Fragment> fragment;                    // a fragment header was present

@@ -175,6 +175,19 @@ public:
 
     EngineCounters counters() const;
     const FlowTable& flows() const { return flows_; }
+    // gatewayctl flows delete / flows6 delete: ends the flows `selected` picks among the
+    // next `max_records` records from `from` (FlowTableCore::remove_if_from; `ended`
+    // grows by how many went). They end as if their time were up: counted as expired, a
+    // NAT mapping no other flow holds released, a hairpin flow's peer with it; a later
+    // packet of the connection is judged as a new one.
+    FlowId end_flows_from(FlowId from, std::size_t max_records, const std::function<bool(const Flow&)>& selected,
+                          std::size_t& ended) {
+        return flows_.remove_if_from(from, max_records, selected, ended);
+    }
+    Ipv6FlowId end_ipv6_flows_from(Ipv6FlowId from, std::size_t max_records,
+                                   const std::function<bool(const Ipv6Flow&)>& selected, std::size_t& ended) {
+        return ipv6_.end_flows_from(from, max_records, selected, ended);
+    }
     const MappingTable& mappings() const { return mappings_; }
     const RuleTable& rules() const { return rules_; }
     const FragmentTable& fragments() const { return fragments_; }
@@ -227,6 +240,14 @@ private:
     RuleDecision decide_by_rules(RuleDirection direction, const PacketView& p, std::string_view interface,
                                  Instant now, const Endpoint* lan_destination = nullptr);
 
+    // A packet of `length` bytes passed on the flow: counted on it and, for a flow a
+    // forward or port mapping let in from the WAN (not a NAT mapping's filter), on that
+    // forward (issue 16). Plain increments, plus an index or hash lookup for such flows.
+    void count_on(Flow& flow, std::size_t length) noexcept {
+        count_packet(flow, length);
+        if (flow.origin == FlowOrigin::wan && flow.mapping == 0)
+            forwards_.count_packet(flow.protocol, flow.external, length);
+    }
     EngineResult forwarded_outbound(const PacketView& p);
     EngineResult forwarded_inbound(const PacketView& p);
     EngineResult delivered_locally();
