@@ -1,36 +1,74 @@
 // Walks a YAML document against the schema in config_schema.cpp, collecting every
 // problem with its position instead of stopping at the first one.
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string>
-#include <system_error>
 #include <tuple>
 
-#include <yaml-cpp/eventhandler.h>
-
 #include "config/config_schema.hpp"
+#include "config/config_warnings.hpp"
 #include "config/gateway_config.hpp"
 #include "config/key_suggestion.hpp"
+#include "config/printable_text.hpp"
+#include "config/value_parsers.hpp"
+#include "config/yaml_scan.hpp"
 
 namespace gw {
 namespace {
 
 // yaml-cpp marks are 0-based and -1 when unknown; ours are 1-based like a compiler's.
-ConfigError error_at(const std::string& file, const YAML::Mark& mark, std::string message) {
-    return {file, std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, std::move(message)};
+// Every message passes here, so none carries the file's raw bytes to a terminal.
+ConfigError error_at(const std::string& file, const YAML::Mark& mark, std::string_view message) {
+    return {file, std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, printable_text(message)};
 }
 
 const YAML::Mark top_of_file{};  // 0:0, reported as 1:1
 
 ConfigLoadResult failure(ConfigError error) {
-    return {std::nullopt, {std::move(error)}};
+    return {std::nullopt, {std::move(error)}, 0, {}};
 }
+
+// The first max_reported_config_errors errors in file order (errors at one position in
+// the order they were found), and how many others: a file with 200 000 errors keeps 50
+// of them, not 200 000 strings. A max-heap whose top is the one to drop next.
+class FirstErrors {
+public:
+    void add(ConfigError error) {
+        Entry entry{std::move(error), found_++};
+        if (kept_.size() < max_reported_config_errors) {
+            kept_.push_back(std::move(entry));
+            std::push_heap(kept_.begin(), kept_.end(), before);
+            return;
+        }
+        ++more_;
+        if (!before(entry, kept_.front())) return;
+        std::pop_heap(kept_.begin(), kept_.end(), before);
+        kept_.back() = std::move(entry);
+        std::push_heap(kept_.begin(), kept_.end(), before);
+    }
+    bool empty() const { return kept_.empty(); }
+    std::size_t more() const { return more_; }
+    std::vector<ConfigError> take() && {
+        std::sort_heap(kept_.begin(), kept_.end(), before);
+        std::vector<ConfigError> errors;
+        for (Entry& entry : kept_) errors.push_back(std::move(entry.error));
+        return errors;
+    }
+
+private:
+    struct Entry {
+        ConfigError error;
+        std::size_t order;
+    };
+    static bool before(const Entry& a, const Entry& b) {
+        return std::tie(a.error.line, a.error.column, a.order) < std::tie(b.error.line, b.error.column, b.order);
+    }
+    std::vector<Entry> kept_;
+    std::size_t found_ = 0;
+    std::size_t more_ = 0;
+};
 
 std::string_view node_kind(const YAML::Node& node) {
     switch (node.Type()) {
@@ -45,14 +83,8 @@ std::string join_path(std::string_view prefix, std::string_view key) {
     return prefix.empty() ? std::string(key) : std::string(prefix) + '.' + std::string(key);
 }
 
-// True when `path` is `ancestor` or lies inside it ("firewall.rules[0]" holds "firewall.rules[0].name").
-bool is_within(std::string_view path, std::string_view ancestor) {
-    if (!path.starts_with(ancestor)) return false;
-    return path.size() == ancestor.size() || path[ancestor.size()] == '.' || path[ancestor.size()] == '[';
-}
-
 std::string unknown_key_message(const std::string& path) {
-    std::string message = "unknown key '" + path + "'";
+    std::string message = "unknown key " + quoted(path);
     if (auto suggestion = suggest_known_path(path)) message += " (did you mean '" + *suggestion + "'?)";
     return message;
 }
@@ -61,7 +93,7 @@ std::string unknown_key_message(const std::string& path) {
 // concrete ("firewall.rules[0].name"); the schema is consulted with schema_path_of().
 class ConfigReader {
 public:
-    explicit ConfigReader(std::string file) : file_(std::move(file)) {}
+    ConfigReader(std::string file, const YamlScan& scan) : file_(std::move(file)), scan_(scan) {}
 
     void read_document(const YAML::Node& root) {
         if (root.IsNull()) return report(top_of_file, "the configuration is empty; expected a map of settings");
@@ -74,16 +106,26 @@ public:
         report_cross_key_errors();
     }
 
-    void report(const YAML::Mark& mark, std::string message) {
-        errors_.push_back(error_at(file_, mark, std::move(message)));
+    void report(const YAML::Mark& mark, const std::string& message) {
+        if (alias_scope_) {
+            if (alias_scope_->problems++ == 0) alias_scope_->first = message;
+            return;
+        }
+        errors_.add(error_at(file_, mark, message));
     }
 
     ConfigLoadResult finish() && {
-        std::stable_sort(errors_.begin(), errors_.end(), [](const ConfigError& a, const ConfigError& b) {
-            return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-        });
-        if (!errors_.empty()) return {std::nullopt, std::move(errors_)};
-        return {std::move(config_), {}};
+        if (!errors_.empty()) {
+            std::size_t more = errors_.more();
+            return {std::nullopt, std::move(errors_).take(), more, {}};
+        }
+        ConfigLoadResult result{std::move(config_), {}, 0, {}};
+        for (const CrossKeyError& warning : check_config_warnings(*result.config)) {
+            ConfigError line = error_at(file_, cross_key_mark(warning), warning.path + ": " + warning.message);
+            line.warning = true;
+            result.warnings.push_back(std::move(line));
+        }
+        return result;
     }
 
 private:
@@ -92,6 +134,27 @@ private:
         failed_.insert(path);
         report(mark, path + ": " + message);
     }
+
+    // A value given by an alias ("- *office") is read as if written out, but its problems
+    // make one error at the alias, where the operator wrote it: the node's own marks are
+    // those of its anchor, and a node used twice would repeat each of its errors.
+    template <class Read>
+    void read_value_at(const std::string& path, Read read) {
+        auto use = scan_.alias_uses.find(path);
+        if (use == scan_.alias_uses.end() || alias_scope_) return read();
+        alias_scope_ = AliasScope{&use->second, 0, {}};
+        read();
+        AliasScope scope = std::move(*alias_scope_);
+        alias_scope_.reset();
+        if (scope.problems == 0) return;
+        std::string more = scope.problems == 1 ? "" : " (and " + std::to_string(scope.problems - 1) + " more in it)";
+        failed_.insert(path);
+        report(use->second.mark, "the alias *" + use->second.name + " (anchored on line " +
+                                     std::to_string(use->second.anchor.line + 1) + "): " + scope.first + more);
+    }
+
+    // Where an error about `node` points: inside an alias, at the alias.
+    YAML::Mark mark_of(const YAML::Node& node) const { return alias_scope_ ? alias_scope_->use->mark : node.Mark(); }
 
     void read_map(const YAML::Node& map, const std::string& prefix) {
         std::map<std::string, YAML::Mark> seen;  // yaml-cpp keeps duplicate keys; we refuse them
@@ -103,19 +166,28 @@ private:
                 report(key.Mark(), "expected a key name, got " + std::string(node_kind(key)));
                 continue;
             }
+            // yaml-cpp 0.7 reads "<<" as a key like any other, so a merge would be silently lost.
+            // The map's missing keys are then this error's doing, and not reported.
+            if (key.Scalar() == "<<") {
+                failed_.insert(prefix);
+                report(key.Mark(), join_path(prefix, "<<") +
+                                       ": YAML merge keys are not supported; write the keys out, or alias the "
+                                       "whole item (- *name)");
+                continue;
+            }
             // "nat.port_range: ..." written flat would dodge the duplicate check against "nat: {port_range}".
             if (key.Scalar().find('.') != std::string::npos) {
-                report(key.Mark(), "'" + key.Scalar() + "': write dotted keys as nested maps");
+                report(key.Mark(), quoted(key.Scalar()) + ": write dotted keys as nested maps");
                 continue;
             }
             std::string path = join_path(prefix, key.Scalar());
             auto [first, inserted] = seen.emplace(path, key.Mark());
             if (!inserted) {
-                report(key.Mark(), "duplicate key '" + path + "' (first set at line " +
+                report(key.Mark(), "duplicate key " + quoted(path) + " (first set at line " +
                                        std::to_string(first->second.line + 1) + ")");
                 continue;
             }
-            read_entry(key, entry.second, path);
+            read_value_at(path, [&] { read_entry(key, entry.second, path); });
         }
     }
 
@@ -129,7 +201,7 @@ private:
     // An empty section ("nat:" with every setting commented out) means "all defaults".
     void read_section(const YAML::Node& key, const YAML::Node& value, const std::string& path) {
         bool readable = value.IsNull() || value.IsMap();
-        sections_[path] = {key.Mark(), readable};
+        sections_[path] = {mark_of(key), readable};
         if (!readable) return refuse(path, value.Mark(), "expected a map of settings, got " + std::string(node_kind(value)));
         if (value.IsMap()) read_map(value, path);
     }
@@ -137,20 +209,20 @@ private:
     void read_value(const SchemaKey& schema_key, const YAML::Node& key, const YAML::Node& value, const std::string& path) {
         // yaml-cpp marks an empty value at the next token, so point at its key instead.
         YAML::Mark mark = value.IsNull() ? key.Mark() : value.Mark();
-        value_marks_[path] = mark;
+        value_marks_[path] = alias_scope_ ? alias_scope_->use->mark : mark;
         switch (value_shape(schema_key.type)) {
             case Shape::scalar:
                 if (!value.IsScalar()) return refuse(path, mark, expected(schema_key, value));
                 return apply(schema_key, value, value.Mark(), path);
             case Shape::list:
-                if (value.IsScalar()) return apply(schema_key, value, value.Mark(), path);
+                if (value.IsScalar()) return read_list_item(schema_key, value, path, 0);
                 if (!value.IsSequence()) return refuse(path, mark, expected(schema_key, value));
-                for (const YAML::Node& item : value) {
+                for (std::size_t index = 0; const YAML::Node& item : value) {
                     if (!item.IsScalar()) {
                         refuse(path, item.IsNull() ? mark : item.Mark(), expected(schema_key, item));
                         continue;
                     }
-                    apply(schema_key, item, item.Mark(), path);
+                    read_list_item(schema_key, item, path, index++);
                 }
                 return;
             case Shape::map_list:
@@ -158,6 +230,16 @@ private:
                 if (!value.IsSequence()) return refuse(path, mark, expected(schema_key, value));
                 return read_items(schema_key, value, path);
         }
+    }
+
+    // Item i of a list of values is marked as "<path>[i]" for the warnings about it;
+    // `index` counts the items applied, so it is also the item's index in the config.
+    void read_list_item(const SchemaKey& schema_key, const YAML::Node& item, const std::string& path, std::size_t index) {
+        std::string item_path = path + '[' + std::to_string(index) + ']';
+        read_value_at(item_path, [&] {
+            value_marks_[item_path] = mark_of(item);
+            apply(schema_key, item, item.Mark(), path);
+        });
     }
 
     static std::string expected(const SchemaKey& schema_key, const YAML::Node& value) {
@@ -176,13 +258,14 @@ private:
         for (const YAML::Node& item : items) {
             std::string item_path = path + '[' + std::to_string(index++) + ']';
             static_cast<void>(list_key.apply(item, config_));  // appending an item cannot fail
-            if (!item.IsMap()) {
-                refuse(item_path, item.IsNull() ? items.Mark() : item.Mark(),
-                       "expected a map of settings, got " + std::string(node_kind(item)));
-                continue;
-            }
-            read_map(item, item_path);
-            report_missing_item_keys(item, item_path);
+            read_value_at(item_path, [&] {
+                if (!item.IsMap()) {
+                    return refuse(item_path, item.IsNull() ? items.Mark() : item.Mark(),
+                                  "expected a map of settings, got " + std::string(node_kind(item)));
+                }
+                read_map(item, item_path);
+                report_missing_item_keys(item, item_path);
+            });
         }
     }
 
@@ -191,7 +274,7 @@ private:
         for (const SchemaKey& key : config_schema()) {
             if (!key.required || parent_of(key.path) != schema_item) continue;
             std::string path = item_path + '.' + std::string(leaf_of(key.path));
-            if (value_marks_.contains(path)) continue;
+            if (value_marks_.contains(path) || failed_.contains(item_path)) continue;
             failed_.insert(path);
             report(item.Mark(), "missing required key '" + path + "'");
         }
@@ -203,6 +286,7 @@ private:
     void report_missing_keys() {
         for (const SchemaKey& key : config_schema()) {
             if (!key.required || value_marks_.contains(key.path) || key.path.find("[]") != std::string::npos) continue;
+            if (has_failed(key.path)) continue;  // under a section that has its own error
             failed_.insert(key.path);
             SeenSection closest{top_of_file, true};
             for (std::string_view section = parent_of(key.path); !section.empty(); section = parent_of(section)) {
@@ -215,8 +299,16 @@ private:
         }
     }
 
+    // `path` or a section or item it lies in had its own error. By its prefixes, not by
+    // every failed path: a file can hold hundreds of thousands of those.
     bool has_failed(std::string_view path) const {
-        return std::any_of(failed_.begin(), failed_.end(), [&](const std::string& f) { return is_within(path, f); });
+        for (std::size_t end = 0; end <= path.size(); ++end) {
+            if ((end == path.size() || path[end] == '.' || path[end] == '[') &&
+                failed_.contains(std::string(path.substr(0, end)))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     void report_cross_key_errors() {
@@ -239,105 +331,63 @@ private:
         return top_of_file;
     }
 
+    struct AliasScope {
+        const AliasUse* use;
+        std::size_t problems = 0;
+        std::string first;  // the first problem's message
+    };
+
     std::string file_;
+    const YamlScan& scan_;
     GatewayConfig config_;
-    std::vector<ConfigError> errors_;
+    FirstErrors errors_;
+    std::optional<AliasScope> alias_scope_;  // while a value given by an alias is read
     struct SeenSection {
         YAML::Mark mark;  // of the section's key
         bool readable;    // a map or empty, not a scalar or sequence
     };
     std::map<std::string, SeenSection> sections_;      // every section present in the file
-    std::map<std::string, YAML::Mark> value_marks_;    // where each present key's value is
+    std::map<std::string, YAML::Mark> value_marks_;    // where each present key's value (and list item) is
     std::set<std::string> failed_;                     // paths with their own error, or missing
 };
-
-// How many documents the text holds, counting no further than two, and where the
-// second one's root node is. Not YAML::LoadAll: on a stray flow entry (a file that is
-// just ",") yaml-cpp 0.7's parser reports an empty document again and again without
-// consuming the token, and LoadAll collects them until memory runs out (found by
-// fuzz/config_loader: gigabytes from one byte).
-struct DocumentCount {
-    int count = 0;
-    std::optional<YAML::Mark> second;
-};
-
-class DocumentCounter : public YAML::EventHandler {
-public:
-    explicit DocumentCounter(DocumentCount& result) : result_(result) {}
-    void OnDocumentStart(const YAML::Mark& mark) override {
-        ++result_.count;
-        start_ = mark;
-    }
-    void OnDocumentEnd() override {
-        if (result_.count == 2 && !result_.second) result_.second = start_;
-    }
-    void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node_at(mark); }
-    void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node_at(mark); }
-    void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
-        node_at(mark);
-    }
-    void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {
-        node_at(mark);
-    }
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
-        node_at(mark);
-    }
-    void OnMapEnd() override {}
-
-private:
-    // Where YAML::Node::Mark() puts a document: at its root node.
-    void node_at(const YAML::Mark& mark) {
-        if (result_.count == 2 && !result_.second) result_.second = mark;
-    }
-    DocumentCount& result_;
-    YAML::Mark start_;
-};
-
-DocumentCount count_documents(const std::string& text) {
-    DocumentCount result;
-    std::istringstream stream(text);
-    YAML::Parser parser(stream);
-    DocumentCounter counter(result);
-    while (result.count < 2 && parser.HandleNextDocument(counter)) {
-    }
-    return result;
-}
 
 }  // namespace
 
 std::string ConfigError::to_string() const {
-    if (line <= 0) return file + ": " + message;  // about the whole file, e.g. it cannot be read
-    return file + ':' + std::to_string(line) + ':' + std::to_string(column) + ": " + message;
+    std::string where = printable_text(file);
+    std::string what = (warning ? "warning: " : "") + message;
+    if (line <= 0) return where + ": " + what;  // about the whole file, e.g. it cannot be read
+    return where + ':' + std::to_string(line) + ':' + std::to_string(column) + ": " + what;
+}
+
+std::vector<std::string> config_report_lines(const ConfigLoadResult& result) {
+    std::vector<std::string> lines;
+    for (const ConfigError& error : result.errors) lines.push_back(error.to_string());
+    if (result.more_errors > 0) {
+        lines.push_back("\u2026 and " + std::to_string(result.more_errors) +
+                        (result.more_errors == 1 ? " more error" : " more errors"));
+    }
+    for (const ConfigError& warning : result.warnings) lines.push_back(warning.to_string());
+    return lines;
 }
 
 ConfigLoadResult load_config_text(std::string_view yaml_text, const std::string& source_name) {
+    std::string text(yaml_text);
     try {
-        std::string text(yaml_text);
-        DocumentCount documents = count_documents(text);
-        ConfigReader reader(source_name);
-        reader.read_document(documents.count == 0 ? YAML::Node() : YAML::Load(text));
+        YamlScan scan = scan_yaml(text);
+        ConfigReader reader(source_name, scan);
+        reader.read_document(scan.documents == 0 ? YAML::Node() : YAML::Load(text));
         // A second document would be silently ignored by a plain YAML::Load.
-        if (documents.second) reader.report(*documents.second, "only one YAML document is allowed; this is the second");
+        if (scan.second_document) reader.report(*scan.second_document, "only one YAML document is allowed; this is the second");
         return std::move(reader).finish();
     } catch (const YAML::Exception& e) {  // syntax errors; yaml-cpp 0.7 calls its nesting-depth limit "bad file"
+        if (auto explained = explain_yaml_error(text, e)) {
+            return failure({source_name, explained->line, explained->column, printable_text(explained->message)});
+        }
         return failure(error_at(source_name, e.mark, "invalid YAML: " + e.msg));
     } catch (const std::exception& e) {
-        return failure({source_name, 0, 0, std::string("cannot load: ") + e.what()});
+        return failure({source_name, 0, 0, printable_text(std::string("cannot load: ") + e.what())});
     }
-}
-
-ConfigLoadResult load_config_file(const std::string& path) {
-    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), std::fclose);
-    auto cannot_read = [&] { return failure({path, 0, 0, "cannot read: " + std::generic_category().message(errno)}); };
-    if (!file) return cannot_read();
-    std::string text;
-    char buffer[4096];
-    while (std::size_t n = std::fread(buffer, 1, sizeof buffer, file.get())) text.append(buffer, n);
-    // fopen succeeds on a directory; the read is what fails, with EISDIR.
-    if (std::ferror(file.get())) return cannot_read();
-    return load_config_text(text, path);
 }
 
 }  // namespace gw
