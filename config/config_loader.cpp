@@ -19,33 +19,34 @@ namespace gw {
 namespace {
 
 // yaml-cpp marks are 0-based and -1 when unknown; ours are 1-based like a compiler's.
-// Every message passes here, so none carries the file's raw bytes to a terminal.
-ConfigError error_at(const std::string& file, const YAML::Mark& mark, std::string_view message) {
-    return {file, std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, printable_text(message)};
+ConfigError error_at(const std::string& file, const YAML::Mark& mark, std::string message) {
+    return {file, std::max(mark.line, 0) + 1, std::max(mark.column, 0) + 1, std::move(message), false};
 }
 
 const YAML::Mark top_of_file{};  // 0:0, reported as 1:1
 
 ConfigLoadResult failure(ConfigError error) {
+    error.message = printable_text(error.message);
     return {std::nullopt, {std::move(error)}, 0, {}};
 }
 
 // The first max_reported_config_errors errors in file order (errors at one position in
 // the order they were found), and how many others: a file with 200 000 errors keeps 50
-// of them, not 200 000 strings. A max-heap whose top is the one to drop next.
+// of them, not 200 000 strings. A max-heap whose top is the one to drop next. A message
+// kept is made printable here, so none carries the file's raw bytes to a terminal.
 class FirstErrors {
 public:
     void add(ConfigError error) {
         Entry entry{std::move(error), found_++};
-        if (kept_.size() < max_reported_config_errors) {
-            kept_.push_back(std::move(entry));
-            std::push_heap(kept_.begin(), kept_.end(), before);
-            return;
+        bool full = kept_.size() == max_reported_config_errors;
+        if (full) ++more_;
+        if (full && !before(entry, kept_.front())) return;
+        entry.error.message = printable_text(entry.error.message);
+        if (full) {
+            std::pop_heap(kept_.begin(), kept_.end(), before);
+            kept_.pop_back();
         }
-        ++more_;
-        if (!before(entry, kept_.front())) return;
-        std::pop_heap(kept_.begin(), kept_.end(), before);
-        kept_.back() = std::move(entry);
+        kept_.push_back(std::move(entry));
         std::push_heap(kept_.begin(), kept_.end(), before);
     }
     bool empty() const { return kept_.empty(); }
@@ -101,6 +102,7 @@ public:
             return report(root.Mark(), "expected a map of settings at the top level, got " + std::string(node_kind(root)));
         }
         read_map(root, "");
+        if (values_read_ > max_values_read) return;
         report_missing_keys();
         complete_dependent_defaults(config_);
         report_cross_key_errors();
@@ -121,7 +123,8 @@ public:
         }
         ConfigLoadResult result{std::move(config_), {}, 0, {}};
         for (const CrossKeyError& warning : check_config_warnings(*result.config)) {
-            ConfigError line = error_at(file_, cross_key_mark(warning), warning.path + ": " + warning.message);
+            ConfigError line =
+                error_at(file_, cross_key_mark(warning), printable_text(warning.path + ": " + warning.message));
             line.warning = true;
             result.warnings.push_back(std::move(line));
         }
@@ -153,6 +156,27 @@ private:
                                      std::to_string(use->second.anchor.line + 1) + "): " + scope.first + more);
     }
 
+    // A value takes two bytes at least ("1,"), so a file within max_config_file_bytes
+    // holds at most this many written out; more can only come from aliases that repeat
+    // a node ("billion laughs": 68 kB that read 20 million keys kept the checker busy for
+    // minutes). Past it nothing more is read, nor checked across keys, and the file is
+    // refused with one error, at its first alias (among the first errors reported).
+    bool count_value() {
+        if (++values_read_ <= max_values_read) return true;
+        if (values_read_ == max_values_read + 1) {
+            YAML::Mark first = top_of_file;
+            for (bool any = false; const auto& [path, use] : scan_.alias_uses) {
+                if (!any || std::tie(use.mark.line, use.mark.column) < std::tie(first.line, first.column)) first = use.mark;
+                any = true;
+            }
+            errors_.add(error_at(file_, first,
+                                 "the aliases make this file more than " + std::to_string(max_values_read) +
+                                     " values long; write it without aliases of aliases"));
+        }
+        return false;
+    }
+    static constexpr std::size_t max_values_read = max_config_file_bytes / 2;
+
     // Where an error about `node` points: inside an alias, at the alias.
     YAML::Mark mark_of(const YAML::Node& node) const { return alias_scope_ ? alias_scope_->use->mark : node.Mark(); }
 
@@ -161,6 +185,7 @@ private:
         // By value: yaml-cpp's iterator yields a temporary pair, so a reference to
         // `it->first` dangles (AddressSanitizer: stack-use-after-scope). Nodes are handles.
         for (const auto& entry : map) {
+            if (!count_value()) return;
             YAML::Node key = entry.first;
             if (!key.IsScalar()) {
                 report(key.Mark(), "expected a key name, got " + std::string(node_kind(key)));
@@ -218,6 +243,7 @@ private:
                 if (value.IsScalar()) return read_list_item(schema_key, value, path, 0);
                 if (!value.IsSequence()) return refuse(path, mark, expected(schema_key, value));
                 for (std::size_t index = 0; const YAML::Node& item : value) {
+                    if (!count_value()) return;
                     if (!item.IsScalar()) {
                         refuse(path, item.IsNull() ? mark : item.Mark(), expected(schema_key, item));
                         continue;
@@ -256,6 +282,7 @@ private:
     void read_items(const SchemaKey& list_key, const YAML::Node& items, const std::string& path) {
         std::size_t index = 0;
         for (const YAML::Node& item : items) {
+            if (!count_value()) return;
             std::string item_path = path + '[' + std::to_string(index++) + ']';
             static_cast<void>(list_key.apply(item, config_));  // appending an item cannot fail
             read_value_at(item_path, [&] {
@@ -342,6 +369,7 @@ private:
     GatewayConfig config_;
     FirstErrors errors_;
     std::optional<AliasScope> alias_scope_;  // while a value given by an alias is read
+    std::size_t values_read_ = 0;            // map entries and list items, aliases counted each time
     struct SeenSection {
         YAML::Mark mark;  // of the section's key
         bool readable;    // a map or empty, not a scalar or sequence
@@ -382,11 +410,11 @@ ConfigLoadResult load_config_text(std::string_view yaml_text, const std::string&
         return std::move(reader).finish();
     } catch (const YAML::Exception& e) {  // syntax errors; yaml-cpp 0.7 calls its nesting-depth limit "bad file"
         if (auto explained = explain_yaml_error(text, e)) {
-            return failure({source_name, explained->line, explained->column, printable_text(explained->message)});
+            return failure({source_name, explained->line, explained->column, explained->message, false});
         }
         return failure(error_at(source_name, e.mark, "invalid YAML: " + e.msg));
     } catch (const std::exception& e) {
-        return failure({source_name, 0, 0, printable_text(std::string("cannot load: ") + e.what())});
+        return failure({source_name, 0, 0, std::string("cannot load: ") + e.what(), false});
     }
 }
 

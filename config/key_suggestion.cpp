@@ -10,22 +10,30 @@ namespace {
 
 // Every key and every section a file may name, e.g. "nat", "nat.timeouts",
 // "nat.timeouts.udp", "firewall.rules[].name"; not the item placeholders "firewall.rules[]".
-// Built once: a file of unknown keys asks for each of them.
-std::vector<std::string> build_known_paths() {
-    std::vector<std::string> paths;
+// Built once, split once: a file of 100 000 unknown keys asks for each of them.
+struct KnownPath {
+    std::string path;
+    std::string parent;
+    std::string leaf;
+};
+
+std::vector<KnownPath> build_known_paths() {
+    std::vector<KnownPath> paths;
     for (const SchemaKey& key : config_schema()) {
         for (std::size_t dot = 0; dot != std::string::npos;) {
             dot = key.path.find('.', dot + 1);
             std::string prefix = key.path.substr(0, dot);
             if (prefix.ends_with("[]")) continue;
-            if (std::find(paths.begin(), paths.end(), prefix) == paths.end()) paths.push_back(prefix);
+            if (std::none_of(paths.begin(), paths.end(), [&](const KnownPath& p) { return p.path == prefix; })) {
+                paths.push_back({prefix, std::string(parent_of(prefix)), std::string(leaf_of(prefix))});
+            }
         }
     }
     return paths;
 }
 
-const std::vector<std::string>& known_paths() {
-    static const std::vector<std::string> paths = build_known_paths();
+const std::vector<KnownPath>& known_paths() {
+    static const std::vector<KnownPath> paths = build_known_paths();
     return paths;
 }
 
@@ -144,18 +152,20 @@ std::optional<std::string> suggest_known_path(std::string_view unknown) {
     }
     std::size_t best_distance = std::max<std::size_t>(1, leaf.size() / 3) + 1;
     std::optional<std::string> best;
-    const std::vector<std::string>& paths = known_paths();
-    for (const std::string& path : paths) {
-        if (parent_of(path) != parent_of(schema_path)) continue;
-        std::size_t distance = edit_distance(leaf, leaf_of(path));
+    std::string_view schema_parent = parent_of(schema_path);
+    for (const KnownPath& known : known_paths()) {
+        if (known.parent != schema_parent) continue;
+        std::size_t length_difference = std::max(leaf.size(), known.leaf.size()) - std::min(leaf.size(), known.leaf.size());
+        if (length_difference >= best_distance) continue;  // at least that many edits
+        std::size_t distance = edit_distance(leaf, known.leaf);
         if (distance < best_distance) {
             best_distance = distance;
-            best = std::string(concrete_parent) + (concrete_parent.empty() ? "" : ".") + std::string(leaf_of(path));
+            best = std::string(concrete_parent) + (concrete_parent.empty() ? "" : ".") + known.leaf;
         }
     }
     if (best) return best;
-    for (const std::string& path : paths) {
-        if (leaf_of(path) == leaf) return path;
+    for (const KnownPath& known : known_paths()) {
+        if (known.leaf == leaf) return known.path;
     }
     return std::nullopt;
 }

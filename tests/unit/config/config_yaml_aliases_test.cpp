@@ -3,6 +3,7 @@
 // the anchor's lines for every use.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,26 @@ TEST_CASE("an alias without an anchor names itself") {
     CHECK(errors_of(interfaces + "firewall:\n  dmz: *nosuch\n") ==
           one("test.yaml:6:8: the alias *nosuch names no anchor: write &nosuch on the node it stands for, before "
               "this use"));
+}
+
+TEST_CASE("aliases that repeat a node past what a 1 MiB file can hold are one error, at once") {
+    // 1000 keys read 20000 times: 20 million values from 68 kB ("billion laughs").
+    std::string keys, uses;
+    for (int i = 0; i < 1000; ++i) keys += (i == 0 ? "" : ", ") + ("k" + std::to_string(i) + ": 1");
+    for (int i = 0; i < 20000; ++i) uses += i == 0 ? "*m" : ", *m";
+    auto start = std::chrono::steady_clock::now();
+    ConfigLoadResult result =
+        load_config_text(interfaces + "x: &m {" + keys + "}\nfirewall: {rules: [" + uses + "]}\n", "test.yaml");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK_FALSE(result.config);
+    std::vector<std::string> bombs;
+    for (const ConfigError& error : result.errors) {
+        if (error.message.find("values long") != std::string::npos) bombs.push_back(error.to_string());
+    }
+    REQUIRE(bombs.size() == 1);
+    CHECK_THAT(bombs[0], Catch::StartsWith("test.yaml:6:20: "));  // the first alias
+    CHECK_THAT(bombs[0], Catch::EndsWith(": the aliases make this file more than 524288 values long; write it without "
+                                         "aliases of aliases"));
 }
 
 }  // namespace gw
