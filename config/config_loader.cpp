@@ -191,8 +191,8 @@ private:
                 report(key.Mark(), "expected a key name, got " + std::string(node_kind(key)));
                 continue;
             }
-            // yaml-cpp 0.7 reads "<<" as a key like any other, so a merge would be silently lost.
-            // The map's missing keys are then this error's doing, and not reported.
+            // yaml-cpp 0.7 reads "<<" as a key like any other: it does not merge. The map's
+            // missing keys are then this error's doing, and not reported.
             if (key.Scalar() == "<<") {
                 failed_.insert(prefix);
                 report(key.Mark(), join_path(prefix, "<<") +
