@@ -5,10 +5,10 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 
 #include "config/config_schema.hpp"
 #include "config/config_warnings.hpp"
+#include "config/first_errors.hpp"
 #include "config/gateway_config.hpp"
 #include "config/key_suggestion.hpp"
 #include "config/printable_text.hpp"
@@ -29,47 +29,6 @@ ConfigLoadResult failure(ConfigError error) {
     error.message = printable_text(error.message);
     return {std::nullopt, {std::move(error)}, 0, {}};
 }
-
-// The first max_reported_config_errors errors in file order (errors at one position in
-// the order they were found), and how many others: a file with 200 000 errors keeps 50
-// of them, not 200 000 strings. A max-heap whose top is the one to drop next. A message
-// kept is made printable here, so none carries the file's raw bytes to a terminal.
-class FirstErrors {
-public:
-    void add(ConfigError error) {
-        Entry entry{std::move(error), found_++};
-        bool full = kept_.size() == max_reported_config_errors;
-        if (full) ++more_;
-        if (full && !before(entry, kept_.front())) return;
-        entry.error.message = printable_text(entry.error.message);
-        if (full) {
-            std::pop_heap(kept_.begin(), kept_.end(), before);
-            kept_.pop_back();
-        }
-        kept_.push_back(std::move(entry));
-        std::push_heap(kept_.begin(), kept_.end(), before);
-    }
-    bool empty() const { return kept_.empty(); }
-    std::size_t more() const { return more_; }
-    std::vector<ConfigError> take() && {
-        std::sort_heap(kept_.begin(), kept_.end(), before);
-        std::vector<ConfigError> errors;
-        for (Entry& entry : kept_) errors.push_back(std::move(entry.error));
-        return errors;
-    }
-
-private:
-    struct Entry {
-        ConfigError error;
-        std::size_t order;
-    };
-    static bool before(const Entry& a, const Entry& b) {
-        return std::tie(a.error.line, a.error.column, a.order) < std::tie(b.error.line, b.error.column, b.order);
-    }
-    std::vector<Entry> kept_;
-    std::size_t found_ = 0;
-    std::size_t more_ = 0;
-};
 
 std::string_view node_kind(const YAML::Node& node) {
     switch (node.Type()) {
@@ -246,6 +205,7 @@ private:
                     if (!count_value()) return;
                     if (!item.IsScalar()) {
                         refuse(path, item.IsNull() ? mark : item.Mark(), expected(schema_key, item));
+                        ++index;
                         continue;
                     }
                     read_list_item(schema_key, item, path, index++);
@@ -258,8 +218,8 @@ private:
         }
     }
 
-    // Item i of a list of values is marked as "<path>[i]" for the warnings about it;
-    // `index` counts the items applied, so it is also the item's index in the config.
+    // Item i of a list of values is "<path>[i]", as the YAML scan names it. In a file
+    // without errors, which alone gets warnings, it is also item i of the config's list.
     void read_list_item(const SchemaKey& schema_key, const YAML::Node& item, const std::string& path, std::size_t index) {
         std::string item_path = path + '[' + std::to_string(index) + ']';
         read_value_at(item_path, [&] {
