@@ -68,11 +68,20 @@ public:
     }
 
     void report(const YAML::Mark& mark, const std::string& message) {
+        report_with(mark, [&] { return message; });
+    }
+
+    // `message()` is called only for an error that is kept, not for one only counted:
+    // a "did you mean" for each of 100 000 unknown keys is most of the work otherwise.
+    template <class Message>
+    void report_with(const YAML::Mark& mark, Message message) {
         if (alias_scope_) {
-            if (alias_scope_->problems++ == 0) alias_scope_->first = message;
+            if (alias_scope_->problems++ == 0) alias_scope_->first = message();
             return;
         }
-        errors_.add(error_at(file_, mark, message));
+        ConfigError error = error_at(file_, mark, std::string());
+        if (errors_.keeps(error)) error.message = message();
+        errors_.add(std::move(error));
     }
 
     ConfigLoadResult finish() && {
@@ -179,7 +188,7 @@ private:
         std::string schema_path = schema_path_of(path);
         if (const SchemaKey* schema_key = find_schema_key(schema_path)) return read_value(*schema_key, key, value, path);
         if (is_schema_section(schema_path)) return read_section(key, value, path);
-        report(key.Mark(), unknown_key_message(path));
+        report_with(key.Mark(), [&] { return unknown_key_message(path); });
     }
 
     // An empty section ("nat:" with every setting commented out) means "all defaults".

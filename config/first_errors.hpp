@@ -31,6 +31,12 @@ public:
         kept_.push_back(std::move(entry));
         std::push_heap(kept_.begin(), kept_.end(), before);
     }
+    // Whether add(error) would keep it (its message is then wanted) or only count it.
+    bool keeps(const ConfigError& error) const {
+        if (kept_.size() < max_reported_config_errors) return true;
+        const Entry& last = kept_.front();
+        return std::tie(error.line, error.column, found_) < std::tie(last.error.line, last.error.column, last.order);
+    }
     bool empty() const { return kept_.empty(); }
     std::size_t more() const { return more_; }
     std::vector<ConfigError> take() && {

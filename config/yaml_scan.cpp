@@ -148,7 +148,11 @@ std::optional<YamlErrorExplanation> explain_yaml_error(std::string_view text, co
     if (error.mark.line < 0) return std::nullopt;
     // yaml-cpp says "illegal map value", "illegal block entry" or "illegal tab when looking
     // for indentation" when a tab indents a line (YAML 1.2 6.1 forbids it), at that line.
-    if (auto column = tab_in_indentation(line_of(text, error.mark.line))) {
+    // Other errors on a line indented with a tab ("illegal flow end") are about something else.
+    bool about_indentation = error.msg == YAML::ErrorMsg::TAB_IN_INDENTATION ||
+                             error.msg == YAML::ErrorMsg::BLOCK_ENTRY || error.msg == YAML::ErrorMsg::MAP_VALUE ||
+                             error.msg == YAML::ErrorMsg::END_OF_MAP || error.msg == YAML::ErrorMsg::END_OF_SEQ;
+    if (auto column = tab_in_indentation(line_of(text, error.mark.line)); column && about_indentation) {
         return YamlErrorExplanation{error.mark.line + 1, int(*column) + 1,
                                     "a tab in the indentation: YAML indents with spaces"};
     }

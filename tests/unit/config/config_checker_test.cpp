@@ -164,6 +164,10 @@ TEST_CASE("a tab in the indentation is named as such at its line instead of yaml
           one("test.yaml:8:1: a tab in the indentation: YAML indents with spaces"));
 }
 
+TEST_CASE("another syntax error on a line indented with a tab keeps yaml-cpp's words") {
+    CHECK(errors_of(interfaces + "nat: [1,\n\t2, }\n") == one("test.yaml:6:5: invalid YAML: illegal flow end"));
+}
+
 TEST_CASE("a tab between a key and its value is not indentation and loads") {
     CHECK(loaded("lan:\n  interface:\teth1\nwan:\n  interface: eth0\n").lan_interface == "eth1");
 }

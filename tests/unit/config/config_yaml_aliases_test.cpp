@@ -76,7 +76,7 @@ TEST_CASE("aliases that repeat a node past what a 1 MiB file can hold are one er
     auto start = std::chrono::steady_clock::now();
     ConfigLoadResult result =
         load_config_text(interfaces + "x: &m {" + keys + "}\nfirewall: {rules: [" + uses + "]}\n", "test.yaml");
-    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));  // it took minutes
     CHECK_FALSE(result.config);
     std::vector<std::string> bombs;
     for (const ConfigError& error : result.errors) {
