@@ -3,6 +3,7 @@
 // the loader, the error messages and docs/configuration.md are derived from it.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -50,24 +51,43 @@ struct GatewayConfig {
     PortControlConfig port_control;           // natpmp.*, pcp.*: the UDP 5351 server
 };
 
-// One problem in a config file, positioned like a compiler error.
+// One problem in a config file, positioned like a compiler error. The message quotes
+// the file only with its control and non-UTF-8 bytes escaped (printable_text()).
 struct ConfigError {
     std::string file;
     int line = 0;    // 1-based
     int column = 0;  // 1-based
     std::string message;
+    bool warning = false;  // the file loads all the same
 
-    // "file:line:column: message"
+    // "file:line:column: message", or "file:line:column: warning: message"
     std::string to_string() const;
 };
 
+// A configuration is a few kilobytes; a bigger file is the wrong one (a log, an image),
+// and yaml-cpp's tree of it would take memory in proportion. Refused before it is read.
+inline constexpr std::size_t max_config_file_bytes = 1 << 20;
+// Beyond these the operator learns only how many more there are: the first errors are
+// the ones to fix, and a generated or binary file can hold hundreds of thousands.
+inline constexpr std::size_t max_reported_config_errors = 50;
+
 struct ConfigLoadResult {
-    std::optional<GatewayConfig> config;  // set only when errors is empty
-    std::vector<ConfigError> errors;      // every problem found, in file order
+    std::optional<GatewayConfig> config;  // set only when there is no error
+    std::vector<ConfigError> errors;      // the first max_reported_config_errors problems, in file order
+    std::size_t more_errors = 0;          // problems found after those
+    std::vector<ConfigError> warnings;    // of a file that loads: what it says is likely not what was meant
+
+    std::size_t error_count() const { return errors.size() + more_errors; }
 };
+
+// What --check-config prints and a reload reports: each error, then "… and N more
+// errors" when there were more, then each warning.
+std::vector<std::string> config_report_lines(const ConfigLoadResult& result);
 
 // `source_name` is what errors call the file.
 ConfigLoadResult load_config_text(std::string_view yaml_text, const std::string& source_name);
+// Refuses what is not a regular file (a FIFO, /dev/zero) and a file over
+// max_config_file_bytes without reading it.
 ConfigLoadResult load_config_file(const std::string& path);
 
 }  // namespace gw

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "config/printable_text.hpp"
 #include "config/value_parsers.hpp"
 
 namespace gw {
@@ -49,30 +50,6 @@ Expected<void> store_lease_file(const N& node, std::string& field) {
     }
     field = path;
     return {};
-}
-
-// One code point of `text` at `i`, advancing `i`; nullopt for bytes that are not UTF-8
-// (overlong forms and surrogates included, which an XML document may not carry).
-std::optional<char32_t> next_code_point(std::string_view text, std::size_t& i) {
-    unsigned char lead = static_cast<unsigned char>(text[i]);
-    std::size_t length = lead < 0x80           ? 1
-                         : (lead >> 5) == 0x6  ? 2
-                         : (lead >> 4) == 0xe  ? 3
-                         : (lead >> 3) == 0x1e ? 4
-                                               : 0;
-    if (length == 0 || i + length > text.size()) return std::nullopt;
-    char32_t code_point = length == 1 ? lead : lead & (0x7f >> length);
-    for (std::size_t k = 1; k < length; ++k) {
-        unsigned char next = static_cast<unsigned char>(text[i + k]);
-        if ((next & 0xc0) != 0x80) return std::nullopt;
-        code_point = (code_point << 6) | (next & 0x3f);
-    }
-    constexpr char32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (code_point < smallest[length] || code_point > 0x10ffff || (code_point >= 0xd800 && code_point <= 0xdfff)) {
-        return std::nullopt;
-    }
-    i += length;
-    return code_point;
 }
 
 // C0 and C1 controls, DEL, and the two non-characters XML 1.0 forbids.

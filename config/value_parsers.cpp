@@ -5,8 +5,13 @@
 
 namespace gw {
 
+// A value quoted whole would let one line of megabytes make a megabyte message.
 std::string quoted(std::string_view text) {
-    return "'" + std::string(text) + "'";
+    constexpr std::size_t longest = 120;
+    if (text.size() <= longest) return "'" + std::string(text) + "'";
+    std::size_t cut = longest - 20;
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xc0) == 0x80) --cut;  // not inside a UTF-8 character
+    return "'" + std::string(text.substr(0, cut)) + "\u2026' (" + std::to_string(text.size()) + " bytes)";
 }
 
 // `udp: "300"`, `udp: yes` or `udp: 1e3` must not silently mean something else.

@@ -18,6 +18,7 @@
 
 namespace gw {
 
+// 'text', cut to its first 100 bytes and its length past 120.
 std::string quoted(std::string_view text);
 
 // A plain decimal integer; quoted strings, booleans, floats and hex are refused.

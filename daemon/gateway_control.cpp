@@ -104,11 +104,12 @@ ReloadOutcome GatewayControl::reload() {
     ReloadOutcome outcome;
     ConfigLoadResult loaded = load_config_file(config_path_);
     if (!loaded.config) {
-        for (const auto& e : loaded.errors) outcome.errors.push_back(e.to_string());
-        outcome.summary = std::to_string(outcome.errors.size()) + " error(s) in " + config_path_ +
+        outcome.errors = config_report_lines(loaded);
+        outcome.summary = std::to_string(loaded.error_count()) + " error(s) in " + config_path_ +
                           "; the running configuration is kept";
         return outcome;
     }
+    for (const std::string& warning : config_report_lines(loaded)) log::warning(warning);
     // Key by key: what needs a restart refuses the whole reload, each key on its own line.
     const ReloadPlan plan = plan_reload(config_, *loaded.config);
     for (const auto& change : plan.restart) outcome.errors.push_back(restart_refusal(change));

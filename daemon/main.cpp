@@ -21,7 +21,7 @@ const char* usage_text =
     "       gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE] [--trust-checksums]\n"
     "\n"
     "  --config FILE        run the gateway with this YAML configuration\n"
-    "  --check-config FILE  validate FILE, print its errors as file:line:column, and exit\n"
+    "  --check-config FILE  validate FILE, print its errors and warnings as file:line:column, and exit\n"
     "  --verbose            also log debug lines\n"
     "  --control-socket PATH  gatewayctl's socket (default /run/gatewayd/control.sock)\n"
     "  --replay IN.pcap     run the engine over a capture offline: what passes to --write OUT.pcap,\n"
@@ -106,15 +106,20 @@ int main(int argc, char** argv) {
     if (args.verbose) gw::log::set_minimum_level(gw::log::Level::debug);
 
     gw::ConfigLoadResult loaded = gw::load_config_file(args.config_path);
-    for (const auto& error : loaded.errors) std::cerr << error.to_string() << '\n';
     if (!loaded.config) {
-        std::cerr << "gatewayd: " << loaded.errors.size() << " error(s) in " << args.config_path << ", not starting\n";
+        for (const std::string& line : gw::config_report_lines(loaded)) std::cerr << line << '\n';
+        std::cerr << "gatewayd: " << loaded.error_count() << " error(s) in " << args.config_path << ", not starting\n";
         return exit_usage;
     }
+    // Warnings do not stop the file from being used, so they do not change the exit status.
     if (args.check_only) {
-        std::cout << args.config_path << ": configuration is valid\n";
+        for (const std::string& line : gw::config_report_lines(loaded)) std::cerr << line << '\n';
+        std::cout << args.config_path << ": configuration is valid";
+        if (!loaded.warnings.empty()) std::cout << " (" << loaded.warnings.size() << " warning(s))";
+        std::cout << '\n';
         return exit_ok;
     }
+    for (const std::string& line : gw::config_report_lines(loaded)) gw::log::warning(line);
     try {
         gw::Gateway gateway;
         if (auto configured = gateway.configure(*loaded.config, {args.config_path, args.control_socket}); !configured) {

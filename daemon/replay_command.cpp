@@ -118,9 +118,9 @@ int replay_command(int argc, char** argv) {
         return exit_usage;
     }
     ConfigLoadResult loaded = load_config_file(args.config_path);
-    for (const auto& error : loaded.errors) std::cerr << error.to_string() << '\n';
+    for (const std::string& line : config_report_lines(loaded)) std::cerr << line << '\n';
     if (!loaded.config) {
-        std::cerr << "gatewayd: " << loaded.errors.size() << " error(s) in " << args.config_path << ", not replaying\n";
+        std::cerr << "gatewayd: " << loaded.error_count() << " error(s) in " << args.config_path << ", not replaying\n";
         return exit_usage;
     }
     ReplaySetupResult setup = replay_engine_setup(*loaded.config);

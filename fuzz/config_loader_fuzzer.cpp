@@ -1,5 +1,6 @@
 // libFuzzer harness for the YAML config loader and its schema checks: any text either
-// loads into a config or yields positioned errors, never both, never a crash; a config
+// loads into a config or yields positioned errors, never both, never a crash, and no
+// message carries a raw control byte of the input to a terminal; a config
 // that loads builds a packet engine (the cross-key checks promise the engine can take it).
 #include <algorithm>
 #include <cstdint>
@@ -47,6 +48,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     gw::ConfigLoadResult result = gw::load_config_text(text, "fuzz.yaml");
     if (result.config.has_value() == !result.errors.empty())
         invariant_broken("a load must give a config or errors, not both or neither");
+    if (result.errors.size() > gw::max_reported_config_errors) invariant_broken("more errors kept than reported");
+    if (result.config && !result.warnings.empty() && result.warnings.front().message.empty())
+        invariant_broken("a warning without a message");
+    for (const std::string& line : gw::config_report_lines(result)) {
+        for (unsigned char c : line) {
+            if (c < 0x20 || c == 0x7f) invariant_broken("a raw control byte in a message", line);
+        }
+    }
     for (const gw::ConfigError& error : result.errors) {
         if (error.message.empty()) invariant_broken("an error without a message");
         if (error.line < 0 || error.column < 0) invariant_broken("negative position", error.to_string());

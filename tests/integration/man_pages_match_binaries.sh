@@ -6,9 +6,10 @@
 #   - every option `gatewayctl --help` names (its own and the commands', --all, --proto,
 #     -w...) is documented in gatewayctl.8's OPTIONS or COMMANDS, and back;
 #   - gatewayctl.8's EXIT STATUS lists exactly the codes gatewayctl's usage text gives;
-#   - both binaries answer --version with the version CMakeLists.txt gives the project.
-# gateway.yaml.5's key list is compared with the schema by a unit test ("the man page
-# gateway.yaml(5) lists every key of the schema"). No lab: this reads the binaries' texts.
+#   - both binaries answer --version with the version CMakeLists.txt gives the project;
+#   - `gatewayd --config-reference` prints docs/configuration.md, and `--config-reference --man`
+#     the KEYS section of gateway.yaml.5, byte for byte (the binary an operator runs, as the unit
+#     tests compare the library's text). No lab: this reads the binaries' texts.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -60,3 +61,13 @@ version=$(sed -n 's/^project(gatewayd VERSION \([0-9.]*\).*/\1/p' "$repo/CMakeLi
 [[ $("$gatewayd" --version) == "gatewayd $version" ]] || fail "gatewayd --version: $("$gatewayd" --version)"
 [[ $("$gatewayctl" --version) == "gatewayctl $version" ]] || fail "gatewayctl --version: $("$gatewayctl" --version)"
 echo "ok - both binaries report version $version"
+
+# On a difference: tools/update-generated-docs.sh rewrites both from the binary.
+diff -u "$repo/docs/configuration.md" <("$gatewayd" --config-reference) >&2 ||
+    fail "gatewayd --config-reference differs from docs/configuration.md (run tools/update-generated-docs.sh)"
+keys=$(sed -n '/^\.SH KEYS$/,/^\.SH /p' "$man/gateway.yaml.5" | sed '$d')
+[[ -n $keys ]] || fail "gateway.yaml.5 has no KEYS section"
+diff -u <(echo "$keys") <("$gatewayd" --config-reference --man) >&2 ||
+    fail "gatewayd --config-reference --man differs from the KEYS section of gateway.yaml.5"
+echo "ok - gatewayd --config-reference is docs/configuration.md and --man is gateway.yaml.5's KEYS" \
+    "($(grep -c '^\.TP$' <<<"$keys") keys)"
