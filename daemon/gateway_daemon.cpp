@@ -1,5 +1,9 @@
 #include "gateway_daemon.hpp"
 
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -24,6 +28,10 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
+    // A new secret per start (a reload keeps the running engine's): replacement ports
+    // follow no pattern an outsider could learn across restarts either.
+    if (getrandom(setup.nat.port_key.data(), setup.nat.port_key.size(), 0) != ssize_t(setup.nat.port_key.size()))
+        throw StartupError(std::string("cannot draw the port selection key: ") + std::strerror(errno));
     if (config.upnp.enabled || config.port_control.server_enabled()) {
         // With lan.networks set the LAN may get its address later: the front ends wait for it
         // (front_end_supervisor.hpp) and move the engine's view of them there (0.0.0.0 till then).

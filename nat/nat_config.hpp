@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "endpoint.hpp"
+#include "port_selection.hpp"
 
 namespace gw {
 
@@ -49,6 +50,9 @@ struct NatConfig {
     // Upper bound on concurrent mappings; a full table drops new flows with a counted reason.
     std::uint32_t max_mappings = 262144;
     FlowLimits limits;
+    // The secret behind replacement ports (port_selection.hpp). All zeros is a valid,
+    // public key: fine for tests, predictable on a router, so the daemon sets a random one.
+    PortSelectionKey port_key{};
 };
 
 }  // namespace gw
