@@ -17,6 +17,8 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
     EngineSetup setup;
     setup.nat.wan_address = wan_address;
     setup.nat.port_range = config.port_range;
+    setup.nat.low_port_range = config.low_port_range;
+    setup.nat.unreachable_when_full = config.unreachable_when_full;
     setup.nat.timeouts = config.timeouts;
     setup.nat.max_mappings = config.max_mappings;
     setup.nat.limits = config.limits;

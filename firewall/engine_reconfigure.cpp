@@ -20,6 +20,7 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
         refuse("wan.address", running.nat.wan_address.to_string(), wanted.nat.wan_address.to_string());
     if (running.nat.port_range != wanted.nat.port_range)
         refuse("nat.port_range", running.nat.port_range.to_string(), wanted.nat.port_range.to_string());
+    if (running.nat.low_port_range != wanted.nat.low_port_range) refuse("nat.low_port_range", "running range", "new range");
     if (running.nat.timeouts != wanted.nat.timeouts) refuse("nat.timeouts", "running values", "new values");
     if (running.nat.max_mappings != wanted.nat.max_mappings)
         refuse("nat.max_mappings", std::to_string(running.nat.max_mappings), std::to_string(wanted.nat.max_mappings));

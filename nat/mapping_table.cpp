@@ -6,9 +6,11 @@
 namespace gw {
 namespace {
 
-// Never more mappings than ports to give out, whatever nat.max_mappings says.
+// Never more mappings than ports to give out, whatever nat.max_mappings says (the low
+// range's TCP and UDP ports count too).
 std::uint32_t most_mappings(const NatConfig& config) {
-    return std::min<std::uint32_t>(config.max_mappings, 3 * config.port_range.size());
+    std::uint32_t low = config.low_port_range ? 2 * config.low_port_range->size() : 0;
+    return std::min<std::uint32_t>(config.max_mappings, 3 * config.port_range.size() + low);
 }
 
 std::size_t protocol_slot(Protocol p) {
@@ -30,6 +32,7 @@ std::uint64_t MappingTable::internal_hash(Protocol protocol, Endpoint internal) 
 
 MappingTable::MappingTable(const NatConfig& config)
     : range_(config.port_range),
+      low_range_(config.low_port_range),
       max_mappings_(config.max_mappings),
       port_draw_(config.port_key),
       by_internal_(most_mappings(config)),
@@ -84,19 +87,26 @@ void MappingTable::unreserve(Protocol protocol, Port external) {
     reserved_[protocol_slot(protocol) * 65536 + external.value] = false;
 }
 
+const PortRange& MappingTable::range_for(Protocol protocol, Port internal) const {
+    // ICMP identifiers are no service ports: REQ-3's 0-1023 is about TCP and UDP.
+    if (low_range_ && protocol != Protocol::icmp && internal.value < 1024) return *low_range_;
+    return range_;
+}
+
 bool MappingTable::allocate_port(Protocol protocol, Endpoint internal, Port& chosen) {
     // RFC 4787 REQ-3 allows port preservation; it keeps applications that carry
     // their port in the payload (SIP, RTP) working more often.
     const Port wanted = internal.port;
-    if (range_.contains(wanted) && !is_taken(protocol, wanted)) {
+    const PortRange& range = range_for(protocol, wanted);
+    if (range.contains(wanted) && !is_taken(protocol, wanted)) {
         chosen = wanted;
         return true;
     }
     // Otherwise a port an off-path attacker cannot predict (RFC 6056 §3.3.1, RFC 7857 §9),
     // and the next free one after it: the search ends only when the range is full.
-    const std::uint32_t size = range_.size();
+    const std::uint32_t size = range.size();
     const std::uint32_t offset = std::uint32_t(port_draw_.next(protocol, internal) % size);
-    auto port_at = [&](std::uint32_t i) { return Port{std::uint16_t(range_.first + (offset + i) % size)}; };
+    auto port_at = [&](std::uint32_t i) { return Port{std::uint16_t(range.first + (offset + i) % size)}; };
     // Same parity first when one is free (RFC 4787 REQ-4, a MAY): RTP keeps an even port
     // and RTCP the odd one above it. One pass: the first free port of the other parity is
     // kept in case no port of the same parity is free.
@@ -173,7 +183,8 @@ AcquireResult MappingTable::acquire_at(Protocol protocol, Endpoint internal, Por
     }
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     // The range may have changed across an upgrade: a port outside it is not ours to hold.
-    if (!range_.contains(external) || is_taken(protocol, external)) return {0, DropReason::ports_exhausted, false};
+    if (!range_for(protocol, internal.port).contains(external) || is_taken(protocol, external))
+        return {0, DropReason::ports_exhausted, false};
     return create(protocol, internal, external);
 }
 

@@ -69,11 +69,15 @@ private:
     std::uint32_t external_slot(Protocol protocol, Port port) const;
     std::uint32_t& external_slot(Protocol protocol, Port port);
     bool allocate_port(Protocol protocol, Endpoint internal, Port& chosen);
+    // The range `internal`'s external port comes from: low_range_ for a TCP or UDP port
+    // below 1024 when it is set, else range_.
+    const PortRange& range_for(Protocol protocol, Port internal) const;
     std::uint32_t take_free_slot();
     // A new mapping with one reference, once the port is chosen; refused at the host's limit.
     AcquireResult create(Protocol protocol, Endpoint internal, Port external);
 
     PortRange range_;
+    std::optional<PortRange> low_range_;
     std::uint32_t max_mappings_;
     PortDraw port_draw_;
     // slots_[0] is unused so that 0 can mean "no mapping" in the indexes below.

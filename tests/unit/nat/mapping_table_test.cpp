@@ -96,6 +96,45 @@ TEST_CASE("RFC 4787 REQ-4: a replacement port keeps the internal port's parity w
     CHECK(external_port_of(table, Protocol::udp, at(host_b, 40001)) == Port{40000});
 }
 
+TEST_CASE("RFC 4787 REQ-3: with a low port range, a source port below 1024 is mapped inside it") {
+    NatConfig c = config_with({1024, 65535});
+    c.low_port_range = PortRange{600, 1023};
+    MappingTable table(c);
+    // Preserved when free inside the low range, as any port is inside the normal range.
+    CHECK(external_port_of(table, Protocol::udp, at(host_a, 700)) == Port{700});
+    CHECK(external_port_of(table, Protocol::tcp, at(host_a, 1023)) == Port{1023});
+    // Taken, or below the low range: a replacement drawn from the low range, never above 1023.
+    for (std::uint8_t host = 1; host <= 20; ++host) {
+        Port port = external_port_of(table, Protocol::udp, at(Ipv4Address::from_octets(192, 168, 3, host), 700));
+        CHECK(port.value >= 600);
+        CHECK(port.value <= 1023);
+    }
+    Port from_below = external_port_of(table, Protocol::tcp, at(host_b, 22));
+    CHECK(from_below.value >= 600);
+    CHECK(from_below.value <= 1023);
+    // Ports from 1024 up, and ICMP identifiers (no service ports), keep the normal range.
+    CHECK(external_port_of(table, Protocol::udp, at(host_b, 5000)) == Port{5000});
+    Port identifier = external_port_of(table, Protocol::icmp, at(host_b, 700));
+    CHECK(identifier.value >= 1024);
+}
+
+TEST_CASE("without a low port range, a source port below 1024 gets a port of the normal range") {
+    MappingTable table(config_with({1024, 65535}));
+    Port port = external_port_of(table, Protocol::udp, at(host_a, 700));
+    CHECK(port.value >= 1024);
+}
+
+TEST_CASE("a full low port range refuses the mapping (ports_exhausted) rather than spill into the normal range") {
+    NatConfig c = config_with({1024, 65535});
+    c.low_port_range = PortRange{1000, 1001};
+    MappingTable table(c);
+    external_port_of(table, Protocol::udp, at(host_a, 1000));
+    external_port_of(table, Protocol::udp, at(host_a, 1001));
+    AcquireResult refused = table.acquire(Protocol::udp, at(host_b, 1000));
+    CHECK(refused.id == 0);
+    CHECK(refused.reason == DropReason::ports_exhausted);
+}
+
 TEST_CASE("a mapping is found under its internal and its external key, and only there") {
     MappingTable table(config_with({40000, 40099}));
     Port external = external_port_of(table, Protocol::tcp, at(host_a, 80));
