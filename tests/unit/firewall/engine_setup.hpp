@@ -58,18 +58,23 @@ inline Port mapped_port(const PacketEngine& engine, Protocol protocol, Endpoint 
     return mapped_endpoint(engine, protocol, internal).port;
 }
 
-// Sends the SYN of `c` (a TcpConnection::outbound from `lan_client`) out through the engine
-// and tells `c` the external endpoint the NAT gave it, so its later segments are addressed
-// to the real mapping. A forwarded SYN must leave exactly as `c` sends it from there.
-inline EngineResult send_syn(PacketEngine& engine, TcpConnection& c, Endpoint lan_client, Instant now = t0) {
+// Sends the first segment of `c` (a TcpConnection::outbound from `lan_client`) out through
+// the engine and tells `c` the external endpoint the NAT gave it, so its later segments are
+// addressed to the real mapping. A forwarded segment must leave exactly as `c` sends it
+// from there.
+inline EngineResult send_first_segment(PacketEngine& engine, TcpConnection& c, Endpoint lan_client,
+                                       std::uint8_t flags, const Bytes& payload, Instant now) {
     TcpConnection before = c;
-    Packet syn = c.from_client(tcp_flag::syn).sent;
-    EngineResult result = engine.translate_outbound(syn, L4Checksum::complete, now);
+    Packet segment = c.from_client(flags, payload).sent;
+    EngineResult result = engine.translate_outbound(segment, L4Checksum::complete, now);
     if (result.verdict != Verdict::forward) return result;
     c.external_is(mapped_endpoint(engine, Protocol::tcp, lan_client));
     before.external_is(mapped_endpoint(engine, Protocol::tcp, lan_client));
-    CHECK(syn == before.from_client(tcp_flag::syn).translated);
+    CHECK(segment == before.from_client(flags, payload).translated);
     return result;
+}
+inline EngineResult send_syn(PacketEngine& engine, TcpConnection& c, Endpoint lan_client, Instant now = t0) {
+    return send_first_segment(engine, c, lan_client, tcp_flag::syn, {}, now);
 }
 
 // A packet from the WAN / from the LAN through the engine, checksums complete.

@@ -17,6 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr PortRange range{40000, 40099};
+constexpr Port unmapped{40050};  // a port of the range the tests check no mapping holds
 
 EngineSetup config() { return engine_setup(range); }
 
@@ -142,7 +143,6 @@ TEST_CASE("an ICMP error that is not about a known flow is dropped, never reachi
         Verdict verdict;
         DropReason reason;
     };
-    constexpr Port unmapped{40050};  // checked below to be no mapping's port
     std::vector<Row> table{
         {"quoting a port no flow holds", [](Endpoint) { return udp(at(wan_address, unmapped.value), at(server, 53)); },
          Verdict::drop, DropReason::no_mapping_for_icmp_error},
