@@ -52,7 +52,7 @@ struct NatConfig {
     // low ports are the gateway's own services'. config/ keeps it inside 1-1023.
     std::optional<PortRange> low_port_range;
     // RFC 5508 REQ-8 (SHOULD): a LAN packet no mapping can be made for is answered with an
-    // ICMP administratively prohibited, at most no_mapping_unreachable_limit a second.
+    // ICMP administratively prohibited, within PacketEngine::no_mapping_unreachable_limit.
     bool unreachable_when_full = true;
     NatTimeouts timeouts;
     // Upper bound on concurrent mappings; a full table drops new flows with a counted reason.
