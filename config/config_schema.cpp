@@ -93,6 +93,20 @@ Expected<void> store_port_range(const YAML::Node& node, GatewayConfig& config) {
     return {};
 }
 
+// "600-1023", or "none" (the default): RFC 4787 REQ-3's range for sources in 0-1023.
+Expected<void> store_low_port_range(const YAML::Node& node, GatewayConfig& config) {
+    const std::string& text = node.Scalar();
+    if (text.empty() || text == "none") {
+        config.low_port_range.reset();
+        return {};
+    }
+    auto range = PortRange::parse(text);
+    if (!range || range->first == 0 || range->last > 1023)
+        return refused("expected a port range inside 1-1023 (600-1023), or none, got " + quoted(text));
+    config.low_port_range = *range;
+    return {};
+}
+
 // Each idle timeout with the RFC requirement that sets its floor (the numbers live in NatTimeouts).
 struct TimeoutRule {
     std::string_view key;
@@ -177,6 +191,13 @@ std::vector<SchemaKey> build_schema() {
          "External ports (and ICMP identifiers) the NAT may allocate, e.g. `1024-65535`.",
          store_port_range,
          [](const C& c) { return c.port_range.to_string(); }},
+        {"nat.low_port_range", ValueType::port_range, false,
+         "External ports, inside 1-1023, for TCP and UDP sources below 1024 (RFC 4787 REQ-3), e.g. `600-1023`: "
+         "the source port is kept when free inside it, else one is drawn from it; when it is full the mapping is "
+         "refused (ports_exhausted). `none` = such sources get ports of nat.port_range like any other. Off by "
+         "default: the gateway's own services listen on low ports.",
+         store_low_port_range,
+         [](const C& c) { return c.low_port_range ? c.low_port_range->to_string() : std::string("none"); }},
         timeout_key<0>(),
         timeout_key<1>(),
         timeout_key<2>(),
@@ -200,6 +221,12 @@ std::vector<SchemaKey> build_schema() {
          "are refused and counted (host_port_limit), so one host cannot take the whole port range.",
          [](const N& v, C& c) { return store_integer(v, 1, 65535, c.limits.ports_per_host); },
          [](const C& c) { return std::to_string(c.limits.ports_per_host); }},
+        {"nat.unreachable_when_full", ValueType::boolean, false,
+         "When no mapping can be made for a LAN host's packet (host_port_limit, ports_exhausted, "
+         "mapping_table_full), answer the host with an ICMP destination unreachable, administratively prohibited "
+         "(RFC 5508 REQ-8), at most 10 a second for the whole gateway; `false` drops such packets silently.",
+         [](const N& v, C& c) { return store_boolean(v, c.unreachable_when_full); },
+         [](const C& c) { return show_bool(c.unreachable_when_full); }},
         {"nat.max_embryonic_inbound", ValueType::integer, false,
          "Most flows started from the WAN (forwards, DMZ, mappings) that may wait unanswered or with "
          "TCP not established, 1 to " + std::to_string(max_mappings_limit) +

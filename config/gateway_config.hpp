@@ -40,6 +40,8 @@ struct GatewayConfig {
     std::optional<Endpoint> metrics_listen;    // metrics.listen: nullopt = no HTTP endpoint
     CascadeMappings cascade_mappings = CascadeMappings::warn;  // wan.cascade_mappings
     PortRange port_range{1024, 65535};        // nat.port_range
+    std::optional<PortRange> low_port_range;  // nat.low_port_range: nullopt = none (off)
+    bool unreachable_when_full = true;        // nat.unreachable_when_full
     NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
     FlowLimits limits;                        // nat.max_flows_per_host, max_ports_per_host, max_embryonic_inbound

@@ -147,6 +147,8 @@ std::string GatewayControl::status(Instant now) const {
     counters.add("packets_local", c.local_packets).add("flows_created", c.flows_created);
     counters.add("flows_expired", c.flows_expired).add("flows_evicted", c.flows_evicted);
     counters.add("mappings_created", c.mappings_created);
+    counters.add("no_mapping_unreachables", c.no_mapping_unreachables);
+    counters.add("no_mapping_unreachables_suppressed", c.no_mapping_unreachables_suppressed);
     counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
     // Every UPnP refusal by reason: the packet path's (WAN side), the HTTP front end's
     // (http_<reason>, every reason listed; http_answered_4xx: pupnp's own 4xx answers

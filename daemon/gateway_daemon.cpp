@@ -1,5 +1,9 @@
 #include "gateway_daemon.hpp"
 
+#include <sys/random.h>
+
+#include <cerrno>
+#include <cstring>
 #include <optional>
 #include <string>
 
@@ -13,6 +17,8 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
     EngineSetup setup;
     setup.nat.wan_address = wan_address;
     setup.nat.port_range = config.port_range;
+    setup.nat.low_port_range = config.low_port_range;
+    setup.nat.unreachable_when_full = config.unreachable_when_full;
     setup.nat.timeouts = config.timeouts;
     setup.nat.max_mappings = config.max_mappings;
     setup.nat.limits = config.limits;
@@ -24,6 +30,10 @@ EngineSetup engine_setup_from_config(const GatewayConfig& config, Ipv4Address wa
 
 EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     EngineSetup setup = engine_setup_from_config(config, prepare_nat_config(config).wan_address);
+    // A new secret per start (a reload keeps the running engine's): replacement ports
+    // follow no pattern an outsider could learn across restarts either.
+    if (getrandom(setup.nat.port_key.data(), setup.nat.port_key.size(), 0) != ssize_t(setup.nat.port_key.size()))
+        throw StartupError(std::string("cannot draw the port selection key: ") + std::strerror(errno));
     if (config.upnp.enabled || config.port_control.server_enabled()) {
         // With lan.networks set the LAN may get its address later: the front ends wait for it
         // (front_end_supervisor.hpp) and move the engine's view of them there (0.0.0.0 till then).

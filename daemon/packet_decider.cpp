@@ -130,6 +130,8 @@ QueueVerdict PacketDecider::act_on(QueuedPacket& packet, const ArrivedHead& arri
         if (!packet.payload.empty() && (packet.payload[0] >> 4) == 6) rejects_.answer_ipv6(packet.payload, now);
         else rejects_.answer(packet.payload, now);
     }
+    // Unrewritten: a packet is dropped before translation when its mapping is refused.
+    if (result.unreachable) rejects_.answer_no_mapping(packet.payload, now);
     // A rewritten packet goes back as CHECKSUM_NONE (nfqnl_mangle), so a partial
     // checksum must be finished here. GSO packets are spared the pass over 64 KiB:
     // software segmentation recomputes their pseudo-header checksum from the new

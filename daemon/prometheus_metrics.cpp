@@ -116,6 +116,11 @@ void engine_counters(Exposition& out, const JsonValue* counters) {
     counter("flows_expired", "gatewayd_flows_expired_total", "Flows that ended by timeout.", {});
     counter("flows_evicted", "gatewayd_flows_evicted_total", "Flows evicted to make room.", {});
     counter("mappings_created", "gatewayd_nat_mappings_created_total", "NAT mappings created.", {});
+    const char* unreachables = "ICMP administratively prohibited about LAN packets no mapping could be made for "
+                               "(RFC 5508 REQ-8), sent or held back by the rate limit.";
+    counter("no_mapping_unreachables", "gatewayd_no_mapping_unreachables_total", unreachables, {{"outcome", "sent"}});
+    counter("no_mapping_unreachables_suppressed", "gatewayd_no_mapping_unreachables_total", unreachables,
+            {{"outcome", "suppressed"}});
     labelled(out, counters->member("drops"), "gatewayd_drops_total", "counter", "Packets dropped, by reason.", "reason");
 }
 

@@ -50,17 +50,26 @@ void RejectSender::answer_ipv6(std::span<const std::uint8_t> offending, Instant 
 
 void RejectSender::answer(std::span<const std::uint8_t> offending, Instant now) {
     std::uint8_t answer[max_reject_size];
-    std::size_t length = build_reject(offending, answer);
+    send_ipv4({answer, build_reject(offending, answer)}, now);
+}
+
+void RejectSender::answer_no_mapping(std::span<const std::uint8_t> offending, Instant now) {
+    std::uint8_t answer[max_reject_size];
+    send_ipv4({answer, build_no_mapping_unreachable(offending, answer)}, now);
+}
+
+void RejectSender::send_ipv4(std::span<const std::uint8_t> answer, Instant now) {
+    const std::size_t length = answer.size();
     if (length == 0) return;
     if (!limiter_.admit(now)) {
         ++rate_limited_;
         return;
     }
-    const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(answer);
+    const auto* ip = reinterpret_cast<const wire::Ipv4Header*>(answer.data());
     sockaddr_in to{};
     to.sin_family = AF_INET;
     to.sin_addr.s_addr = htonl(ip->destination().host_order());
-    if (sendto(fd_, answer, length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) ++failed_;
+    if (sendto(fd_, answer.data(), length, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) ++failed_;
     else ++sent_;
 }
 

@@ -60,6 +60,8 @@ ReplaySetupResult replay_engine_setup(const GatewayConfig& config) {
         return {std::nullopt, "lan.networks is not set: a replay has no interface to read it from; set lan.networks"};
     if (!config.wan_address)
         return {std::nullopt, "wan.address is auto: a replay has no interface to read it from; set a literal wan.address"};
+    // The port selection key stays all zeros: replays are repeatable, and a replacement port
+    // differs from the live daemon's (drawn with its secret key); preserved ports do not.
     return {engine_setup_from_config(config, *config.wan_address), {}};
 }
 

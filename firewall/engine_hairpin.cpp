@@ -93,7 +93,7 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
     AcquireResult client_mapping = acquire_for_lan_flow(protocol, client, now);
     if (client_mapping.id == 0) {
         release_server();
-        return dropped(client_mapping.reason);
+        return refused_mapping(p, client_mapping.reason, now);
     }
     if (client_mapping.created) ++counters_.mappings_created;
     Port client_external = mappings_.get(client_mapping.id).external;

@@ -85,7 +85,7 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
 
     AcquireResult mapping = acquire_for_lan_flow(protocol, flow.internal, now);
-    if (mapping.id == 0) return dropped(mapping.reason);
+    if (mapping.id == 0) return refused_mapping(p, mapping.reason, now);
     if (mapping.created) ++counters_.mappings_created;
     flow.mapping = mapping.id;
     flow.external = mappings_.get(mapping.id).external;
@@ -102,6 +102,22 @@ EngineResult PacketEngine::outbound_new(PacketView& p, L4Checksum state, Instant
     EngineResult result = forwarded_outbound(p);
     result.rule = decision.rule;
     result.log = decision.log;
+    return result;
+}
+
+EngineResult PacketEngine::refused_mapping(const PacketView& p, DropReason reason, Instant now) {
+    EngineResult result = dropped(reason);
+    const bool no_mapping = reason == DropReason::host_port_limit || reason == DropReason::ports_exhausted ||
+                            reason == DropReason::mapping_table_full;
+    // Never about a fragment (RFC 1122 3.2.2 answers the datagram, and only its first
+    // fragment could be quoted whole); the ICMP queries that reach here are echo requests.
+    if (!no_mapping || !setup_.nat.unreachable_when_full || p.is_fragment()) return result;
+    if (!no_mapping_unreachables_.admit(now)) {
+        ++counters_.no_mapping_unreachables_suppressed;
+        return result;
+    }
+    ++counters_.no_mapping_unreachables;
+    result.unreachable = true;
     return result;
 }
 

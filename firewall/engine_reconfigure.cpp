@@ -35,6 +35,10 @@ std::vector<std::string> fixed_keys_changed(const EngineSetup& running, const En
         refuse("wan.address", running.nat.wan_address.to_string(), wanted.nat.wan_address.to_string());
     if (running.nat.port_range != wanted.nat.port_range)
         refuse("nat.port_range", running.nat.port_range.to_string(), wanted.nat.port_range.to_string());
+    if (running.nat.low_port_range != wanted.nat.low_port_range) {
+        auto shown = [](const std::optional<PortRange>& r) { return r ? r->to_string() : std::string("none"); };
+        refuse("nat.low_port_range", shown(running.nat.low_port_range), shown(wanted.nat.low_port_range));
+    }
     if (running.nat.max_mappings != wanted.nat.max_mappings)
         refuse("nat.max_mappings", std::to_string(running.nat.max_mappings), std::to_string(wanted.nat.max_mappings));
     // The limits are sized into the flow and mapping tables when they are built.

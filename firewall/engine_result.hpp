@@ -24,6 +24,11 @@ struct EngineResult {
     // Judged as input to the gateway itself (the input rules, then policy.input), whichever
     // hook it arrived at: a WAN packet for the gateway comes through PREROUTING.
     bool input = false;
+    // A LAN host's packet dropped because no mapping could be made for it (host_port_limit,
+    // ports_exhausted, mapping_table_full): answer the host with an ICMP destination
+    // unreachable, administratively prohibited (RFC 5508 REQ-8; build_no_mapping_unreachable).
+    // Set only within the engine's rate limit and when nat.unreachable_when_full is on.
+    bool unreachable = false;
 };
 
 }  // namespace gw

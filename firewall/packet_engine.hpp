@@ -23,6 +23,7 @@
 #include "firewall/flow_snapshot.hpp"
 #include "firewall/flow_table.hpp"
 #include "firewall/forward_table.hpp"
+#include "firewall/rate_limiter.hpp"
 #include "firewall/rule_table.hpp"
 #include "nat/drop_reason.hpp"
 #include "nat/endpoint_rewrite.hpp"
@@ -44,6 +45,9 @@ struct EngineCounters {
     // UPnP ports arriving on the WAN side, refused by the input policy. What LAN clients
     // send the IGD is judged whole by its HTTP front end (igd/http_front_end.hpp).
     std::uint64_t upnp_from_wan_refused = 0;
+    // RFC 5508 REQ-8: ICMP administratively prohibited asked for (EngineResult::unreachable)
+    // about LAN packets no mapping could be made for, and those the rate limit held back.
+    std::uint64_t no_mapping_unreachables = 0, no_mapping_unreachables_suppressed = 0;
 };
 
 // Which of the engine's entry points a packet goes to (see PacketEngine).
@@ -253,6 +257,9 @@ private:
     EngineResult delivered_locally();
     EngineResult dropped(DropReason reason, const FirewallRule* rule = nullptr, bool log = false);
     EngineResult refused_by(const RuleDecision& decision, DropReason reason);
+    // The drop of a LAN packet whose mapping `reason` refused, with an ICMP answer asked
+    // for when it is due (RFC 5508 REQ-8, EngineResult::unreachable).
+    EngineResult refused_mapping(const PacketView& p, DropReason reason, Instant now);
 
     EngineSetup setup_;
     MappingTable mappings_;
@@ -262,6 +269,12 @@ private:
     RuleTable rules_;
     Ipv6Firewall ipv6_;
     EngineCounters counters_;
+    // The whole gateway's budget of REQ-8 answers: a host hammering at its port limit must
+    // not make the gateway an ICMP source at its packet rate.
+    RateLimiter no_mapping_unreachables_{no_mapping_unreachable_limit};
+
+public:
+    static constexpr RateLimit no_mapping_unreachable_limit{.per_second = 10, .burst = 10};
 
 public:
     // The flow-table handover across a graceful restart (flow_snapshot.hpp): every live

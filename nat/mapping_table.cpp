@@ -1,13 +1,16 @@
 #include "mapping_table.hpp"
 
 #include <algorithm>
+#include <optional>
 
 namespace gw {
 namespace {
 
-// Never more mappings than ports to give out, whatever nat.max_mappings says.
+// Never more mappings than ports to give out, whatever nat.max_mappings says (the low
+// range's TCP and UDP ports count too).
 std::uint32_t most_mappings(const NatConfig& config) {
-    return std::min<std::uint32_t>(config.max_mappings, 3 * config.port_range.size());
+    std::uint32_t low = config.low_port_range ? 2 * config.low_port_range->size() : 0;
+    return std::min<std::uint32_t>(config.max_mappings, 3 * config.port_range.size() + low);
 }
 
 std::size_t protocol_slot(Protocol p) {
@@ -29,7 +32,9 @@ std::uint64_t MappingTable::internal_hash(Protocol protocol, Endpoint internal) 
 
 MappingTable::MappingTable(const NatConfig& config)
     : range_(config.port_range),
+      low_range_(config.low_port_range),
       max_mappings_(config.max_mappings),
+      port_draw_(config.port_key),
       by_internal_(most_mappings(config)),
       by_external_(3 * 65536, no_slot),
       reserved_(3 * 65536, false),
@@ -38,7 +43,6 @@ MappingTable::MappingTable(const NatConfig& config)
     slots_.reserve(std::size_t(most_mappings(config)) + 1);
     slots_.emplace_back();
     free_slots_.reserve(most_mappings(config));
-    next_port_.fill(range_.first);
 }
 
 std::size_t MappingTable::memory_bytes() const {
@@ -83,23 +87,42 @@ void MappingTable::unreserve(Protocol protocol, Port external) {
     reserved_[protocol_slot(protocol) * 65536 + external.value] = false;
 }
 
-bool MappingTable::allocate_port(Protocol protocol, Port wanted, Port& chosen) {
+const PortRange& MappingTable::range_for(Protocol protocol, Port internal) const {
+    // ICMP identifiers are no service ports: REQ-3's 0-1023 is about TCP and UDP.
+    if (low_range_ && protocol != Protocol::icmp && internal.value < 1024) return *low_range_;
+    return range_;
+}
+
+bool MappingTable::allocate_port(Protocol protocol, Endpoint internal, Port& chosen) {
     // RFC 4787 REQ-3 allows port preservation; it keeps applications that carry
     // their port in the payload (SIP, RTP) working more often.
-    if (range_.contains(wanted) && !is_taken(protocol, wanted)) {
+    const Port wanted = internal.port;
+    const PortRange& range = range_for(protocol, wanted);
+    if (range.contains(wanted) && !is_taken(protocol, wanted)) {
         chosen = wanted;
         return true;
     }
-    std::uint16_t& cursor = next_port_[protocol_slot(protocol)];
-    for (std::uint32_t tried = 0; tried < range_.size(); ++tried) {
-        Port candidate{cursor};
-        cursor = cursor == range_.last ? range_.first : std::uint16_t(cursor + 1);
-        if (!is_taken(protocol, candidate)) {
+    // Otherwise a port an off-path attacker cannot predict (RFC 6056 §3.3.1, RFC 7857 §9),
+    // and the next free one after it: the search ends only when the range is full.
+    const std::uint32_t size = range.size();
+    const std::uint32_t offset = std::uint32_t(port_draw_.next(protocol, internal) % size);
+    auto port_at = [&](std::uint32_t i) { return Port{std::uint16_t(range.first + (offset + i) % size)}; };
+    // Same parity first when one is free (RFC 4787 REQ-4, a MAY): RTP keeps an even port
+    // and RTCP the odd one above it. One pass: the first free port of the other parity is
+    // kept in case no port of the same parity is free.
+    std::optional<Port> other_parity;
+    for (std::uint32_t i = 0; i < size; ++i) {
+        Port candidate = port_at(i);
+        if (is_taken(protocol, candidate)) continue;
+        if ((candidate.value & 1) == (wanted.value & 1)) {
             chosen = candidate;
             return true;
         }
+        if (!other_parity) other_parity = candidate;
     }
-    return false;
+    if (!other_parity) return false;
+    chosen = *other_parity;
+    return true;
 }
 
 AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
@@ -109,7 +132,7 @@ AcquireResult MappingTable::acquire(Protocol protocol, Endpoint internal) {
     }
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     Port external;
-    if (!allocate_port(protocol, internal.port, external)) return {0, DropReason::ports_exhausted, false};
+    if (!allocate_port(protocol, internal, external)) return {0, DropReason::ports_exhausted, false};
     return create(protocol, internal, external);
 }
 
@@ -160,7 +183,8 @@ AcquireResult MappingTable::acquire_at(Protocol protocol, Endpoint internal, Por
     }
     if (live_count_ >= max_mappings_) return {0, DropReason::mapping_table_full, false};
     // The range may have changed across an upgrade: a port outside it is not ours to hold.
-    if (!range_.contains(external) || is_taken(protocol, external)) return {0, DropReason::ports_exhausted, false};
+    if (!range_for(protocol, internal.port).contains(external) || is_taken(protocol, external))
+        return {0, DropReason::ports_exhausted, false};
     return create(protocol, internal, external);
 }
 

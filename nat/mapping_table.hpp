@@ -19,6 +19,7 @@
 #include "mapping.hpp"
 #include "lan_host_counts.hpp"
 #include "nat_config.hpp"
+#include "port_selection.hpp"
 #include "record_index.hpp"
 
 namespace gw {
@@ -37,7 +38,7 @@ public:
 
     // The mapping of an internal endpoint, created on first use, with one more
     // reference: the internal port is kept when it is free and inside the range,
-    // otherwise the next free one in the range is taken. A host that already holds
+    // otherwise one is drawn unpredictably from the range (same parity first). A host that already holds
     // nat.max_ports_per_host mappings gets no new one (host_port_limit).
     AcquireResult acquire(Protocol protocol, Endpoint internal);
     // Drops one reference; the mapping goes when none is left.
@@ -67,13 +68,18 @@ private:
 
     std::uint32_t external_slot(Protocol protocol, Port port) const;
     std::uint32_t& external_slot(Protocol protocol, Port port);
-    bool allocate_port(Protocol protocol, Port wanted, Port& chosen);
+    bool allocate_port(Protocol protocol, Endpoint internal, Port& chosen);
+    // The range `internal`'s external port comes from: low_range_ for a TCP or UDP port
+    // below 1024 when it is set, else range_.
+    const PortRange& range_for(Protocol protocol, Port internal) const;
     std::uint32_t take_free_slot();
     // A new mapping with one reference, once the port is chosen; refused at the host's limit.
     AcquireResult create(Protocol protocol, Endpoint internal, Port external);
 
     PortRange range_;
+    std::optional<PortRange> low_range_;
     std::uint32_t max_mappings_;
+    PortDraw port_draw_;
     // slots_[0] is unused so that 0 can mean "no mapping" in the indexes below.
     std::vector<Mapping> slots_;
     std::vector<std::uint32_t> free_slots_;
@@ -83,7 +89,6 @@ private:
     // Ports forwards own, kept apart from by_external_ so that a mapping that held the
     // port before the forward came does not take the reservation with it when it goes.
     std::vector<bool> reserved_;
-    std::array<std::uint16_t, 3> next_port_{};  // per protocol allocation cursor
     std::uint32_t max_ports_per_host_;
     LanHostCounts ports_per_host_;
     std::size_t live_count_ = 0;

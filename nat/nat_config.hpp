@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "endpoint.hpp"
+#include "port_selection.hpp"
 
 namespace gw {
 
@@ -45,10 +47,20 @@ struct NatConfig {
     // never preserve outside the range so that LAN hosts cannot take the gateway's own
     // service ports such as 22 or 53).
     PortRange port_range{1024, 65535};
+    // RFC 4787 REQ-3 (RECOMMENDED): a TCP or UDP source port in 0-1023 gets its external
+    // port from this range instead (preserved when free inside it). Unset by default: the
+    // low ports are the gateway's own services'. config/ keeps it inside 1-1023.
+    std::optional<PortRange> low_port_range;
+    // RFC 5508 REQ-8 (SHOULD): a LAN packet no mapping can be made for is answered with an
+    // ICMP administratively prohibited, within PacketEngine::no_mapping_unreachable_limit.
+    bool unreachable_when_full = true;
     NatTimeouts timeouts;
     // Upper bound on concurrent mappings; a full table drops new flows with a counted reason.
     std::uint32_t max_mappings = 262144;
     FlowLimits limits;
+    // The secret behind replacement ports (port_selection.hpp). All zeros is a valid,
+    // public key: fine for tests, predictable on a router, so the daemon sets a random one.
+    PortSelectionKey port_key{};
 };
 
 }  // namespace gw

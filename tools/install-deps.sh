@@ -8,6 +8,9 @@ packages=(
   libnetfilter-queue-dev libmnl-dev libyaml-cpp-dev libupnp-dev libsystemd-dev libpcap-dev catch2
   # the IGD's HTTP front end: nodejs http-parser for requests, expat to vet SOAP and GENA bodies
   libhttp-parser-dev libexpat1-dev
+  # the NAT's keyed hash for unpredictable replacement ports (nat/port_selection.cpp); the
+  # Debian package's runtime libsodium23 comes from dpkg-shlibdeps
+  libsodium-dev
   # the namespace lab and its peers
   iproute2 iptables iputils-ping procps iperf3 tshark curl python3
   # UPnP clients for the IGD tests; miniupnpd-iptables is the reference IGD (LAB_NAT=kernel) and

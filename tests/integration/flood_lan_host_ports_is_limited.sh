@@ -4,8 +4,11 @@
 # exactly 50 external ports; every other socket's datagram is dropped as host_port_limit (counted
 # exactly, logged rate-limited). Meanwhile, and after, a second LAN host still gets mappings of its
 # own. Without the per-host limit the greedy host would hold the whole range and the second host's
-# datagrams would be dropped as ports_exhausted.
+# datagrams would be dropped as ports_exhausted. Each refused datagram asks for an ICMP
+# administratively prohibited to the greedy host (RFC 5508 REQ-8), at most 10 a second, counted
+# sent or suppressed; the host receives exactly those sent, from the gateway's LAN address.
 # gatewayd only (its limits and counters are under test); needs bench/lab_probe.
+# ctest: sanitize
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
@@ -43,6 +46,10 @@ lab_heading "LAN host $GREEDY_IP opens $SOCKETS source ports (range $PORT_RANGE)
 lab_bg wan udp-echo "$LAB_PY" "$LAB_NET_PY" udp-echo --port "$ECHO_PORT"
 lab_wait_listen wan udp "$ECHO_PORT"
 refused_before=$(flood_counter host_port_limit)
+unreachables_before=$(flood_counter no_mapping_unreachables)
+suppressed_before=$(flood_counter no_mapping_unreachables_suppressed)
+lab_sniff_start lan sniff-greedy
+flood_started=$SECONDS
 exhausted_before=$(flood_counter ports_exhausted)
 kernel_drops_before=$(flood_kernel_drops)
 
@@ -83,6 +90,20 @@ expected=$((SOCKETS - LIMIT + 1)) # the flood's excess, and LAN host 1's probe a
 exhausted=$(($(flood_counter ports_exhausted) - exhausted_before))
 ((exhausted == 0)) || lab_fail "ports_exhausted grew by $exhausted: the range ran out despite the per-host limit"
 lab_ok "host_port_limit counted every refused port: $refused; ports_exhausted never"
+
+# RFC 5508 REQ-8: every refusal asked for an ICMP answer or was held back by the rate limit.
+unreachables=$(($(flood_counter no_mapping_unreachables) - unreachables_before))
+suppressed=$(($(flood_counter no_mapping_unreachables_suppressed) - suppressed_before))
+most=$((10 + 10 * (SECONDS - flood_started + 1))) # the burst, then 10 a second
+((unreachables + suppressed == refused)) ||
+    lab_fail "ICMP answers sent $unreachables + suppressed $suppressed != $refused refusals"
+((unreachables >= 10 && unreachables <= most)) ||
+    lab_fail "$unreachables ICMP answers sent in $((SECONDS - flood_started)) s: expected 10 to $most (10 a second)"
+icmp_seen() { lab_sniffed sniff-greedy | grep -cxF "icmp $LAB_GW_LAN_IP > $GREEDY_IP type 3 code 13" || true; }
+icmp_all_seen() { (($(icmp_seen) == unreachables)); }
+lab_poll 3 icmp_all_seen ||
+    lab_fail "LAN host 1 received $(icmp_seen) ICMP administratively prohibited from $LAB_GW_LAN_IP, the gateway sent $unreachables"
+lab_ok "RFC 5508 REQ-8: LAN host 1 got $unreachables ICMP administratively prohibited ($suppressed held back by the rate limit)"
 
 logged=$(grep -c 'reason=host_port_limit' "$LAB_DAEMON_LOG" || true)
 ((logged >= 1)) || lab_fail "no host_port_limit drop was logged"

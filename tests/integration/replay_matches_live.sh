@@ -80,7 +80,9 @@ capture_start lan0 "$LAB_GW_LAN_IF"
 capture_start wan0 "$LAB_GW_WAN_IF"
 answers=$(lab_py lan udp-ask "$LAB_WAN_IP:$ECHO_PORT_A" "$LAB_WAN_IP:$ECHO_PORT_B") ||
     lab_fail "UDP LAN→WAN through the live daemon: $answers"
-output=$(lab_py lan ping --count "$PINGS" "$LAB_WAN_IP") || lab_fail "ping LAN→WAN through the live daemon: $output"
+# An identifier inside nat.port_range, so kept: a replacement would be drawn with the live
+# daemon's secret key (nat/port_selection.hpp), which the replay does not know.
+output=$(lab_py lan ping --count "$PINGS" --ident 4242 "$LAB_WAN_IP") || lab_fail "ping LAN→WAN through the live daemon: $output"
 lab_ok "live: UDP echo answered ($(tr '\n' ' ' <<<"$answers")), ping: $(tail -n 1 <<<"$output")"
 
 # dumpcap writes in batches and SIGTERM loses the last one: wait until every packet is in.

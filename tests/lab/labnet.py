@@ -217,6 +217,8 @@ def _describe_ipv4(packet: bytes, ports: set) -> "str | None":
         return line
     if ports:
         return None
+    if protocol == 1 and not later_fragment and len(layer4) >= 2:
+        return f"{name} {source} > {destination} type {layer4[0]} code {layer4[1]}"
     return f"{name} {source} > {destination}"
 
 
@@ -385,7 +387,7 @@ def _await_echo_reply(sock: socket.socket, host: str, ident: int, seq: int, dead
 
 def ping(args: argparse.Namespace) -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
-    ident = os.getpid() & 0xFFFF
+    ident = args.ident if args.ident is not None else os.getpid() & 0xFFFF
     received = 0
     for seq in range(1, args.count + 1):
         started = time.monotonic()
@@ -451,6 +453,7 @@ def _parser() -> argparse.ArgumentParser:
     echo.add_argument("--count", type=int, default=3)
     echo.add_argument("--interval", type=float, default=0.2)
     echo.add_argument("--timeout", type=float, default=1.0)
+    echo.add_argument("--ident", type=int, help="echo identifier (default: the process id)")
     echo.add_argument("host")
     echo.set_defaults(run=ping)
 

@@ -3,6 +3,7 @@
 // zero, and CHECKSUM_PARTIAL packets whose field holds only the pseudo-header sum.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -61,10 +62,11 @@ TEST_CASE("a UDP datagram sent without checksum is translated without checksum, 
     PacketEngine nat(config_with({40000, 40099}));
     Packet out = udp(at(host_a, 5000), at(server, 69), payload_of_size(9), false);
     REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
-    CHECK(out == udp(at(wan_address, 40000), at(server, 69), payload_of_size(9), false));
+    Endpoint external = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
+    CHECK(out == udp(external, at(server, 69), payload_of_size(9), false));
     CHECK(l4_checksum_field(out) == 0);
 
-    Packet in = udp(at(server, 69), at(wan_address, 40000), payload_of_size(9), false);
+    Packet in = udp(at(server, 69), external, payload_of_size(9), false);
     REQUIRE(nat.translate_inbound(in, L4Checksum::complete, t0).verdict == Verdict::forward);
     CHECK(in == udp(at(server, 69), at(host_a, 5000), payload_of_size(9), false));
     CHECK(l4_checksum_field(in) == 0);
@@ -88,11 +90,15 @@ Bytes payload_making_checksum_zero(Endpoint source, Endpoint destination) {
 TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent as all ones") {
     SECTION("outbound") {
         PacketEngine nat(config_with({40000, 40099}));
-        Bytes payload = payload_making_checksum_zero(at(wan_address, 40000), at(server, 53));
+        // A first datagram makes the mapping, whose port the zero-making payload depends on.
+        Packet first = udp(at(host_a, 5000), at(server, 53));
+        REQUIRE(nat.translate_outbound(first, L4Checksum::complete, t0).verdict == Verdict::forward);
+        Endpoint external = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
+        Bytes payload = payload_making_checksum_zero(external, at(server, 53));
         Packet packet = udp(at(host_a, 5000), at(server, 53), payload);
         REQUIRE(l4_checksum_field(packet) != 0xffff);  // the case is made by the translation
         REQUIRE(nat.translate_outbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
-        CHECK(source_of(packet) == at(wan_address, 40000));
+        CHECK(source_of(packet) == external);
         CHECK(l4_checksum_field(packet) == 0xffff);
         CHECK(checksum_errors(packet) == "");
     }
@@ -101,7 +107,7 @@ TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent 
         Packet out = udp(at(host_a, 5000), at(server, 53));
         REQUIRE(nat.translate_outbound(out, L4Checksum::complete, t0).verdict == Verdict::forward);
         Bytes payload = payload_making_checksum_zero(at(server, 53), at(host_a, 5000));
-        Packet packet = udp(at(server, 53), at(wan_address, 40000), payload);
+        Packet packet = udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)), payload);
         REQUIRE(l4_checksum_field(packet) != 0xffff);
         REQUIRE(nat.translate_inbound(packet, L4Checksum::complete, t0).verdict == Verdict::forward);
         CHECK(destination_of(packet) == at(host_a, 5000));
@@ -113,16 +119,18 @@ TEST_CASE("RFC 768: a UDP checksum that computes to 0 after translation is sent 
 TEST_CASE("a CHECKSUM_PARTIAL packet gets the pseudo-header sum of its new addresses, and no port change") {
     struct Row {
         std::string description;
-        Packet packet;  // from the LAN host
-        Packet reply;   // coming back to the WAN address
+        Protocol protocol;
+        Packet packet;                         // from the LAN host
+        std::function<Packet(Endpoint)> reply;  // coming back to the WAN endpoint it was given
     };
     Bytes data = payload_of_size(31);
     TcpNumbers out_numbers{1000, 2000}, in_numbers{2000, 1000 + 31};
     // Internal port 80 is outside the range, so the port does change.
-    std::vector<Row> table{{"TCP", tcp(at(host_a, 80), at(server, 443), tcp_flag::ack, out_numbers, data),
-                            tcp(at(server, 443), at(wan_address, 40000), tcp_flag::ack, in_numbers, data)},
-                           {"UDP", udp(at(host_a, 80), at(server, 443), data),
-                            udp(at(server, 443), at(wan_address, 40000), data)}};
+    std::vector<Row> table{
+        {"TCP", Protocol::tcp, tcp(at(host_a, 80), at(server, 443), tcp_flag::ack, out_numbers, data),
+         [&](Endpoint external) { return tcp(at(server, 443), external, tcp_flag::ack, in_numbers, data); }},
+        {"UDP", Protocol::udp, udp(at(host_a, 80), at(server, 443), data),
+         [&](Endpoint external) { return udp(at(server, 443), external, data); }}};
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
             PacketEngine nat(config_with({40000, 40099}));
@@ -130,11 +138,13 @@ TEST_CASE("a CHECKSUM_PARTIAL packet gets the pseudo-header sum of its new addre
 
             Packet out = with_checksum_partial(row.packet);
             REQUIRE(nat.translate_outbound(out, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
-            REQUIRE(source_of(out) == at(wan_address, 40000));
+            Endpoint external = mapped_endpoint(nat, row.protocol, at(host_a, 80));
+            REQUIRE(source_of(out) == external);
+            REQUIRE(external.port != Port{80});
             CHECK(l4_checksum_field(out) == pseudo_header_partial_sum(wan_address, server, protocol_of(out), l4_length));
             CHECK(checksum_errors(finish_checksum_partial(out)) == "");
 
-            Packet in = with_checksum_partial(row.reply);
+            Packet in = with_checksum_partial(row.reply(external));
             REQUIRE(nat.translate_inbound(in, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
             REQUIRE(destination_of(in) == at(host_a, 80));
             CHECK(l4_checksum_field(in) == pseudo_header_partial_sum(server, host_a, protocol_of(in), l4_length));
@@ -147,12 +157,15 @@ TEST_CASE("a CHECKSUM_PARTIAL packet translated then finished is the packet a fu
     Bytes data = payload_of_size(27);
     struct Row {
         std::string description;
-        Packet sent, leaves;
+        Protocol protocol;
+        Packet sent;
+        std::function<Packet(Endpoint)> leaves;  // as it leaves from the WAN endpoint it was given
     };
     std::vector<Row> table{
-        {"TCP", tcp(at(host_a, 80), at(server, 443), tcp_flag::psh | tcp_flag::ack, data),
-         tcp(at(wan_address, 40000), at(server, 443), tcp_flag::psh | tcp_flag::ack, data)},
-        {"UDP", udp(at(host_a, 80), at(server, 443), data), udp(at(wan_address, 40000), at(server, 443), data)},
+        {"TCP", Protocol::tcp, tcp(at(host_a, 80), at(server, 443), tcp_flag::psh | tcp_flag::ack, data),
+         [&](Endpoint external) { return tcp(external, at(server, 443), tcp_flag::psh | tcp_flag::ack, data); }},
+        {"UDP", Protocol::udp, udp(at(host_a, 80), at(server, 443), data),
+         [&](Endpoint external) { return udp(external, at(server, 443), data); }},
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
@@ -160,7 +173,7 @@ TEST_CASE("a CHECKSUM_PARTIAL packet translated then finished is the packet a fu
             Packet packet = with_checksum_partial(row.sent);
             REQUIRE(nat.translate_outbound(packet, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
             REQUIRE(finish_partial_checksum(packet));
-            CHECK(packet == row.leaves);
+            CHECK(packet == row.leaves(mapped_endpoint(nat, row.protocol, at(host_a, 80))));
         }
     }
 }

@@ -11,6 +11,7 @@
 
 #include "firewall/packet_engine.hpp"
 #include "packet_builder.hpp"
+#include "tcp_connection.hpp"
 
 namespace gw::test {
 
@@ -43,6 +44,37 @@ inline const Flow* flow_between(const PacketEngine& engine, Endpoint internal, E
         if (f.internal == internal && f.remote == remote) found = &f;
     });
     return found;
+}
+
+// The WAN endpoint the NAT gave `internal`'s mapping. Replacement ports are drawn
+// unpredictably from the range (RFC 6056, RFC 7857 §9), so a test that needs the port
+// of a mapping the engine made reads it here instead of assuming one.
+inline Endpoint mapped_endpoint(const PacketEngine& engine, Protocol protocol, Endpoint internal) {
+    const Mapping* mapping = engine.mappings().find_by_internal(protocol, internal);
+    REQUIRE(mapping != nullptr);
+    return Endpoint{wan_address, mapping->external};
+}
+inline Port mapped_port(const PacketEngine& engine, Protocol protocol, Endpoint internal) {
+    return mapped_endpoint(engine, protocol, internal).port;
+}
+
+// Sends the first segment of `c` (a TcpConnection::outbound from `lan_client`) out through
+// the engine and tells `c` the external endpoint the NAT gave it, so its later segments are
+// addressed to the real mapping. A forwarded segment must leave exactly as `c` sends it
+// from there.
+inline EngineResult send_first_segment(PacketEngine& engine, TcpConnection& c, Endpoint lan_client,
+                                       std::uint8_t flags, const Bytes& payload, Instant now) {
+    TcpConnection before = c;
+    Packet segment = c.from_client(flags, payload).sent;
+    EngineResult result = engine.translate_outbound(segment, L4Checksum::complete, now);
+    if (result.verdict != Verdict::forward) return result;
+    c.external_is(mapped_endpoint(engine, Protocol::tcp, lan_client));
+    before.external_is(mapped_endpoint(engine, Protocol::tcp, lan_client));
+    CHECK(segment == before.from_client(flags, payload).translated);
+    return result;
+}
+inline EngineResult send_syn(PacketEngine& engine, TcpConnection& c, Endpoint lan_client, Instant now = t0) {
+    return send_first_segment(engine, c, lan_client, tcp_flag::syn, {}, now);
 }
 
 // A packet from the WAN / from the LAN through the engine, checksums complete.

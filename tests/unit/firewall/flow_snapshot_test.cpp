@@ -12,9 +12,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// host_b's half-open TCP connection takes the first TCP port of the range, so the web
-// connection gets the second: a fresh engine would hand it another port than the saved one.
-TcpConnection web() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40001)); }
+// host_a:5000 is outside the range, so the web connection gets a port drawn from it, which
+// a fresh engine would not draw again for it: only the handover keeps it.
+TcpConnection web() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0)); }
 
 void crosses(PacketEngine& engine, const Crossing& segment, Instant now) {
     Packet packet = segment.sent;
@@ -26,17 +26,19 @@ void crosses(PacketEngine& engine, const Crossing& segment, Instant now) {
 }
 
 // An engine with a UDP flow (host_b:6000 -> server:53), a half-open TCP connection
-// (host_b:6000 -> server:80 on 40000) and an established one (host_a:5000 -> server:443
-// on 40001).
+// (host_b:6000 -> server:80) and an established one (host_a:5000 -> server:443 on
+// web_external).
 struct Busy {
     PacketEngine engine{engine_setup()};
     TcpConnection web = test::web();
+    Endpoint web_external;
     Busy() {
         Packet dns = udp(at(host_b, 6000), at(server, 53), {1, 2, 3});
         REQUIRE(outbound(engine, dns, t0).verdict == Verdict::forward);
         Packet syn = tcp(at(host_b, 6000), at(server, 80), tcp_flag::syn);
         REQUIRE(outbound(engine, syn, t0).verdict == Verdict::forward);
-        crosses(engine, web.from_client(tcp_flag::syn), t0);
+        REQUIRE(send_syn(engine, web, at(host_a, 5000), t0).verdict == Verdict::forward);
+        web_external = mapped_endpoint(engine, Protocol::tcp, at(host_a, 5000));
         crosses(engine, web.from_server(tcp_flag::syn | tcp_flag::ack), t0 + 10ms);
         crosses(engine, web.from_client(tcp_flag::ack), t0 + 20ms);
     }
@@ -166,7 +168,8 @@ TEST_CASE("an established connection carries on in a new engine on the same exte
     CHECK(counts.restored == 3);
     CHECK(counts.expired == 0);
     CHECK(counts.refused == 0);
-    CHECK(after.mappings().find_by_external(Protocol::tcp, Port{40001})->internal == at(host_a, 5000));
+    REQUIRE(after.mappings().find_by_external(Protocol::tcp, before.web_external.port));
+    CHECK(after.mappings().find_by_external(Protocol::tcp, before.web_external.port)->internal == at(host_a, 5000));
     // Mid-stream data from the server: the WAN cannot pick a connection up, so only the
     // handed-over flow lets it through, to the right LAN host and port.
     TcpConnection& c = before.web;
@@ -206,7 +209,7 @@ TEST_CASE("a saved flow whose port is no longer free is refused, not moved") {
     PortForward web_forward;
     web_forward.name = "now-a-forward";
     web_forward.protocol = Protocol::tcp;
-    web_forward.external_ports = {40001, 40001};
+    web_forward.external_ports = {before.web_external.port.value, before.web_external.port.value};
     web_forward.internal = at(host_b, 80);
     setup.firewall.forwards.push_back(web_forward);
     PacketEngine after(setup);

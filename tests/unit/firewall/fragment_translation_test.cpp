@@ -32,11 +32,12 @@ TEST_CASE("an outbound first fragment gets address and port translated, later fr
                 CHECK(source_address(f) == wan_address);
                 CHECK(checksum_errors(f) == "");
             }
-            CHECK(source_of(fragments.front()) == at(wan_address, 40000));
+            Protocol protocol = protocol_of(datagram) == ip_udp ? Protocol::udp : Protocol::tcp;
+            Endpoint external = mapped_endpoint(nat, protocol, at(host_a, 5000));
+            CHECK(source_of(fragments.front()) == external);
             // The transport checksum, carried by the first fragment, is right for the whole datagram.
-            Packet expected = protocol_of(datagram) == ip_udp
-                                  ? udp(at(wan_address, 40000), at(server, 53), data)
-                                  : tcp(at(wan_address, 40000), at(server, 80), tcp_flag::ack, data);
+            Packet expected = protocol == Protocol::udp ? udp(external, at(server, 53), data)
+                                                        : tcp(external, at(server, 80), tcp_flag::ack, data);
             CHECK(reassembled(fragments) == with_identification(expected, 0x5151));
         }
     }
@@ -48,7 +49,8 @@ TEST_CASE("an inbound first fragment and the later fragments of its datagram go 
     REQUIRE(outbound(nat, opens).verdict == Verdict::forward);
 
     Bytes data = payload_of_size(100);
-    Packet reply = with_identification(udp(at(server, 53), at(wan_address, 40000), data), 0x0bad);
+    Packet reply =
+        with_identification(udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)), data), 0x0bad);
     std::vector<Packet> fragments = fragments_of(reply, 32);
     REQUIRE(fragments.size() == 4);
     for (Packet& f : fragments) {
@@ -64,7 +66,10 @@ TEST_CASE("an inbound later fragment without its first fragment is dropped and c
     Packet opens = udp(at(host_a, 5000), at(server, 53));
     REQUIRE(outbound(nat, opens).verdict == Verdict::forward);
     std::vector<Packet> fragments =
-        fragments_of(with_identification(udp(at(server, 53), at(wan_address, 40000), payload_of_size(40)), 7), 24);
+        fragments_of(with_identification(udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)),
+                                             payload_of_size(40)),
+                                         7),
+                     24);
 
     SECTION("when it arrives before the first fragment (RFC 4787 REQ-14 reordering, not buffered)") {
         Packet later = fragments.back();
@@ -88,6 +93,7 @@ TEST_CASE("an inbound later fragment without its first fragment is dropped and c
         CHECK(inbound(nat, other).reason == DropReason::fragment_without_first);
     }
     SECTION("when the first fragment was for the gateway itself, and refused by the input policy") {
+        REQUIRE(mapped_port(nat, Protocol::udp, at(host_a, 5000)) != Port{40050});  // 40050 has no mapping
         std::vector<Packet> unmapped =
             fragments_of(with_identification(udp(at(server, 53), at(wan_address, 40050), payload_of_size(40)), 9), 24);
         REQUIRE(inbound(nat, unmapped.front()).reason == DropReason::denied_by_policy);

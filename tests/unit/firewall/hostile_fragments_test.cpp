@@ -14,7 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A reply to host_a's UDP query (mapped to wan_address:40000), in fragments of 24 bytes.
+// A reply to host_a's UDP query, to the port the NAT mapped it to, in fragments of 24 bytes.
 struct Reply {
     PacketEngine nat{engine_setup()};
     std::vector<Packet> fragments;
@@ -23,7 +23,10 @@ struct Reply {
         Packet opens = udp(at(host_a, 5000), at(server, 53));
         REQUIRE(outbound(nat, opens).verdict == Verdict::forward);
         fragments = fragments_of(
-            with_identification(udp(at(server, 53), at(wan_address, 40000), payload_of_size(payload)), 0x4242), 24);
+            with_identification(udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)),
+                                    payload_of_size(payload)),
+                                0x4242),
+            24);
     }
     EngineResult send(std::size_t index) {
         Packet copy = fragments.at(index);
@@ -129,16 +132,17 @@ TEST_CASE("an outbound later fragment follows only a first fragment that was let
 
 TEST_CASE("a TCP first fragment is judged against its connection's window, not only its flags") {
     PacketEngine nat(engine_setup());
-    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
-    for (Crossing s : {c.from_client(tcp_flag::syn), c.from_server(tcp_flag::syn | tcp_flag::ack),
-                       c.from_client(tcp_flag::ack)}) {
+    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0));
+    REQUIRE(send_syn(nat, c, at(host_a, 5000)).verdict == Verdict::forward);
+    const Endpoint external = mapped_endpoint(nat, Protocol::tcp, at(host_a, 5000));
+    for (Crossing s : {c.from_server(tcp_flag::syn | tcp_flag::ack), c.from_client(tcp_flag::ack)}) {
         Packet p = s.sent;
         REQUIRE((destination_address(p) == wan_address ? inbound(nat, p) : outbound(nat, p)).verdict ==
                 Verdict::forward);
     }
     SECTION("a blind segment far outside the window is refused, and its later fragments with it") {
         std::vector<Packet> pieces = fragments_of(
-            with_identification(tcp(at(server, 443), at(wan_address, 40000), tcp_flag::ack | tcp_flag::psh,
+            with_identification(tcp(at(server, 443), external, tcp_flag::ack | tcp_flag::psh,
                                     TcpNumbers{c.server_next() + 0x40000000, c.client_next()}, payload_of_size(64)),
                                 0x99),
             32);

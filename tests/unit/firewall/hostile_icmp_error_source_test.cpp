@@ -62,10 +62,8 @@ TEST_CASE("a router's fragmentation needed about UDP is accepted from any WAN ho
 
 TEST_CASE("RFC 5927: an ICMP error about TCP passes only when it quotes a sequence number in flight") {
     PacketEngine nat(engine_setup());
-    auto connection = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
-    Crossing syn = connection.from_client(tcp_flag::syn);
-    Packet p = syn.sent;
-    REQUIRE(nat.translate_outbound(p, L4Checksum::complete, t0).verdict == Verdict::forward);
+    auto connection = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0));
+    REQUIRE(send_syn(nat, connection, at(host_a, 5000)).verdict == Verdict::forward);
     Packet syn_ack = connection.from_server(tcp_flag::syn | tcp_flag::ack).sent;
     REQUIRE(nat.translate_inbound(syn_ack, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
     Crossing data = connection.from_client(tcp_flag::ack | tcp_flag::psh, payload_of_size(1000));

@@ -8,9 +8,9 @@
 namespace gw::test {
 namespace {
 
-void establish(PacketEngine& nat, TcpConnection& c) {
-    for (Crossing s : {c.from_client(tcp_flag::syn), c.from_server(tcp_flag::syn | tcp_flag::ack),
-                       c.from_client(tcp_flag::ack)}) {
+void establish(PacketEngine& nat, TcpConnection& c, Endpoint lan_client) {
+    REQUIRE(send_syn(nat, c, lan_client).verdict == Verdict::forward);
+    for (Crossing s : {c.from_server(tcp_flag::syn | tcp_flag::ack), c.from_client(tcp_flag::ack)}) {
         Packet p = s.sent;
         REQUIRE((destination_address(p) == wan_address ? inbound(nat, p) : outbound(nat, p)).verdict ==
                 Verdict::forward);
@@ -26,8 +26,8 @@ Packet with_broken_tcp_checksum(Packet p) {
 
 TEST_CASE("a state-changing TCP segment with a bad checksum is dropped and leaves the flow as it was") {
     PacketEngine nat(engine_setup());
-    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
-    establish(nat, c);
+    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0));
+    establish(nat, c, at(host_a, 5000));
     Packet reset = with_broken_tcp_checksum(c.from_server(tcp_flag::rst).sent);  // exactly in sequence
     CHECK(inbound(nat, reset).reason == DropReason::bad_tcp_checksum);
     const Flow* flow = flow_between(nat, at(host_a, 5000), at(server, 443));
@@ -51,9 +51,10 @@ TEST_CASE("a SYN with a bad checksum opens no flow, from either side") {
 
 TEST_CASE("checksums are not judged where the kernel has not finished them, nor on data segments") {
     PacketEngine nat(engine_setup());
-    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
+    TcpConnection c = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0));
     Packet partial = with_checksum_partial(c.from_client(tcp_flag::syn).sent);  // CHECKSUM_PARTIAL from a LAN stack
     CHECK(nat.translate_outbound(partial, L4Checksum::pseudo_header_only, t0).verdict == Verdict::forward);
+    c.external_is(mapped_endpoint(nat, Protocol::tcp, at(host_a, 5000)));
     Packet answer = c.from_server(tcp_flag::syn | tcp_flag::ack).sent;
     REQUIRE(inbound(nat, answer).verdict == Verdict::forward);
     Packet ack = c.from_client(tcp_flag::ack).sent;

@@ -4,6 +4,7 @@
 // every checksum right. An error about no flow never reaches anyone.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr PortRange range{40000, 40099};
+constexpr Port unmapped{40050};  // a port of the range the tests check no mapping holds
 
 EngineSetup config() { return engine_setup(range); }
 
@@ -91,27 +93,35 @@ TEST_CASE("an ICMP error from the WAN about a translated flow reaches the LAN ho
 TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoting the WAN endpoint") {
     struct Row {
         std::string description;
-        Packet opens;     // the LAN host's packet that creates the mapping
-        Packet reply;     // from the Internet, as it reaches the WAN
+        Protocol protocol;
+        Packet opens;                           // the LAN host's packet from host_a:5000 that creates the mapping
+        std::function<Packet(Endpoint)> reply;  // from the Internet to the mapping's WAN endpoint
         std::uint8_t type, code;
     };
-    auto handshake = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000));
+    auto handshake = TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0));
     std::vector<Row> table{
-        {"port unreachable about a UDP datagram", udp(at(host_a, 5000), at(server, 53)),
-         udp(at(server, 53), at(wan_address, 40000), payload_of_size(17)), icmp_type::destination_unreachable,
-         icmp_code::port_unreachable},
-        {"parameter problem about a TCP segment", handshake.from_client(tcp_flag::syn).sent,
-         handshake.from_server(tcp_flag::syn | tcp_flag::ack, payload_of_size(4)).sent, icmp_type::parameter_problem,
-         0},
-        {"time exceeded about an echo reply", icmp_echo(host_a, server, icmp_type::echo_request, 5000, 1),
-         icmp_echo(server, wan_address, icmp_type::echo_reply, 40000, 1, payload_of_size(8)), icmp_type::time_exceeded,
-         0},
+        {"port unreachable about a UDP datagram", Protocol::udp, udp(at(host_a, 5000), at(server, 53)),
+         [](Endpoint external) { return udp(at(server, 53), external, payload_of_size(17)); },
+         icmp_type::destination_unreachable, icmp_code::port_unreachable},
+        {"parameter problem about a TCP segment", Protocol::tcp, handshake.from_client(tcp_flag::syn).sent,
+         [&](Endpoint external) {
+             handshake.external_is(external);
+             return handshake.from_server(tcp_flag::syn | tcp_flag::ack, payload_of_size(4)).sent;
+         },
+         icmp_type::parameter_problem, 0},
+        {"time exceeded about an echo reply", Protocol::icmp, icmp_echo(host_a, server, icmp_type::echo_request, 5000, 1),
+         [](Endpoint external) {
+             return icmp_echo(server, wan_address, icmp_type::echo_reply, external.port.value, 1, payload_of_size(8));
+         },
+         icmp_type::time_exceeded, 0},
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
             PacketEngine nat(config());
-            REQUIRE(source_of(sent_through(nat, row.opens)).port == Port{40000});
-            Packet received = row.reply;
+            Endpoint external = source_of(sent_through(nat, row.opens));
+            REQUIRE(external == mapped_endpoint(nat, row.protocol, at(host_a, 5000)));
+            const Packet reply = row.reply(external);
+            Packet received = reply;
             REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0 + 1ms).verdict == Verdict::forward);
             REQUIRE(destination_address(received) == host_a);
 
@@ -119,9 +129,9 @@ TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoti
             auto result = nat.translate_outbound(error, L4Checksum::complete, t0 + 2ms);
             CHECK(result.verdict == Verdict::forward);
             CHECK(source_address(error) == wan_address);
-            CHECK(destination_of(quoted_datagram(error)) == destination_of(row.reply));
+            CHECK(destination_of(quoted_datagram(error)) == destination_of(reply));
             CHECK(checksum_errors(error) == "");
-            CHECK(error == icmp_error(row.type, row.code, wan_address, server, row.reply, row.reply.size()));
+            CHECK(error == icmp_error(row.type, row.code, wan_address, server, reply, reply.size()));
         }
     }
 }
@@ -129,35 +139,47 @@ TEST_CASE("an ICMP error from a LAN host about a packet it received leaves quoti
 TEST_CASE("an ICMP error that is not about a known flow is dropped, never reaching the LAN or the gateway") {
     struct Row {
         std::string description;
-        Packet quoted;  // what the error claims left the WAN
+        std::function<Packet(Endpoint)> quoted;  // what the error claims left the WAN, given the mapped endpoint
         Verdict verdict;
         DropReason reason;
     };
     std::vector<Row> table{
-        {"quoting a port no flow holds", udp(at(wan_address, 40050), at(server, 53)), Verdict::drop,
+        {"quoting a port no flow holds", [](Endpoint) { return udp(at(wan_address, unmapped.value), at(server, 53)); },
+         Verdict::drop, DropReason::no_mapping_for_icmp_error},
+        {"quoting the mapped port, but another remote than its flow's",
+         [](Endpoint mapped) { return udp(mapped, at(other_server, 53)); }, Verdict::drop,
          DropReason::no_mapping_for_icmp_error},
-        {"quoting the mapped port, but another remote than its flow's", udp(at(wan_address, 40000), at(other_server, 53)),
+        {"quoting an echo identifier no flow holds",
+         [](Endpoint) { return icmp_echo(wan_address, server, icmp_type::echo_request, unmapped.value, 1); },
          Verdict::drop, DropReason::no_mapping_for_icmp_error},
-        {"quoting an echo identifier no flow holds", icmp_echo(wan_address, server, icmp_type::echo_request, 40050, 1),
-         Verdict::drop, DropReason::no_mapping_for_icmp_error},
-        {"quoting a datagram that never carried our address", udp(at(other_server, 40000), at(server, 53)),
-         Verdict::drop, DropReason::no_mapping_for_icmp_error},
-        {"quoting an ICMP error", icmp_error(icmp_type::destination_unreachable, 3, wan_address, server,
-                                            udp(at(server, 1), at(wan_address, 40000)), 28),
+        {"quoting a datagram that never carried our address",
+         [](Endpoint mapped) { return udp(at(other_server, mapped.port.value), at(server, 53)); }, Verdict::drop,
+         DropReason::no_mapping_for_icmp_error},
+        {"quoting an ICMP error",
+         [](Endpoint mapped) {
+             return icmp_error(icmp_type::destination_unreachable, 3, wan_address, server, udp(at(server, 1), mapped),
+                               28);
+         },
          Verdict::drop, DropReason::malformed_icmp_error},
-        {"quoting fewer than 8 transport bytes", first_bytes(udp(at(wan_address, 40000), at(server, 53)), 24),
-         Verdict::drop, DropReason::malformed_icmp_error},
-        {"quoting a later fragment", with_fragment_fields(udp(at(wan_address, 40000), at(server, 53)), false, 4),
-         Verdict::drop, DropReason::malformed_icmp_error},
-        {"quoting something that is not IPv4", with_ip_version(udp(at(wan_address, 40000), at(server, 53)), 6),
-         Verdict::drop, DropReason::malformed_icmp_error},
+        {"quoting fewer than 8 transport bytes",
+         [](Endpoint mapped) { return first_bytes(udp(mapped, at(server, 53)), 24); }, Verdict::drop,
+         DropReason::malformed_icmp_error},
+        {"quoting a later fragment",
+         [](Endpoint mapped) { return with_fragment_fields(udp(mapped, at(server, 53)), false, 4); }, Verdict::drop,
+         DropReason::malformed_icmp_error},
+        {"quoting something that is not IPv4",
+         [](Endpoint mapped) { return with_ip_version(udp(mapped, at(server, 53)), 6); }, Verdict::drop,
+         DropReason::malformed_icmp_error},
     };
     for (const Row& row : table) {
         DYNAMIC_SECTION(row.description) {
             PacketEngine nat(config());
-            sent_through(nat, udp(at(host_a, 5000), at(server, 53)));  // holds UDP port 40000
+            sent_through(nat, udp(at(host_a, 5000), at(server, 53)));  // holds one UDP port of the range
+            Endpoint mapped = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
+            REQUIRE(mapped.port != unmapped);
+            Packet quoted = row.quoted(mapped);
             Packet error = icmp_error(icmp_type::destination_unreachable, icmp_code::port_unreachable, router,
-                                      wan_address, row.quoted, row.quoted.size());
+                                      wan_address, quoted, quoted.size());
             Packet untouched = error;
             auto result = nat.translate_inbound(error, L4Checksum::complete, t0 + 1ms);
             CHECK(result.verdict == row.verdict);
@@ -184,7 +206,7 @@ TEST_CASE("an ICMP error quoting an expired flow is not forwarded to the LAN") {
 TEST_CASE("RFC 5508 REQ-5: a LAN host's ICMP error quoting another host's flow is dropped") {
     PacketEngine nat(config());
     sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
-    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    Packet received = udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)));
     REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
 
     // host_b claims host_a's datagram could not be delivered, to probe or tear down its flow.
@@ -217,9 +239,9 @@ TEST_CASE("RFC 4787 REQ-12: an ICMP error does not end the mapping it reports on
                               left, left.size());
     REQUIRE(nat.translate_inbound(error, L4Checksum::complete, t0 + 1s).verdict == Verdict::forward);
 
-    Packet reply = udp(at(server, 53), at(wan_address, 40000));
+    Packet reply = udp(at(server, 53), source_of(left));
     CHECK(nat.translate_inbound(reply, L4Checksum::complete, t0 + 2s).verdict == Verdict::forward);
-    CHECK(source_of(sent_through(nat, udp(at(host_a, 5000), at(server, 53)), t0 + 3s)) == at(wan_address, 40000));
+    CHECK(source_of(sent_through(nat, udp(at(host_a, 5000), at(server, 53)), t0 + 3s)) == source_of(left));
 }
 
 TEST_CASE("RFC 5508 REQ-6: an ICMP error about an echo does not refresh its mapping") {
@@ -237,7 +259,7 @@ TEST_CASE("RFC 5508 REQ-6: an ICMP error about an echo does not refresh its mapp
 TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dropped") {
     PacketEngine nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
-    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    Packet received = udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)));
     REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
 
     SECTION("from the WAN") {
@@ -268,7 +290,7 @@ TEST_CASE("RFC 5508 REQ-3: an ICMP error whose checksum fails to validate is dro
 TEST_CASE("RFC 5508 REQ-3: an ICMP error whose quoted IP header fails its checksum is dropped") {
     PacketEngine nat(config());
     Packet left = sent_through(nat, udp(at(host_a, 5000), at(server, 53)));
-    Packet received = udp(at(server, 53), at(wan_address, 40000));
+    Packet received = udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)));
     REQUIRE(nat.translate_inbound(received, L4Checksum::complete, t0).verdict == Verdict::forward);
     // The quoted header's checksum is damaged and the ICMP checksum made right over it:
     // only the quoted header's own checksum can tell.

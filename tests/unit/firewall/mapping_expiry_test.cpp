@@ -26,12 +26,12 @@ void send_in(PacketEngine& nat, Packet packet, Instant now) {
     REQUIRE(nat.translate_inbound(packet, L4Checksum::complete, now).verdict == Verdict::forward);
 }
 
-// host_a:5000 <-> server:443, 40000 on the WAN.
-TcpConnection connection() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000)); }
+// host_a:5000 <-> server:443, on the WAN endpoint its SYN is given (send_syn).
+TcpConnection connection() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0)); }
 
 // SYN, SYN-ACK, ACK; returns when the last one left.
 Instant establish(PacketEngine& nat, TcpConnection& c, Instant start) {
-    send_out(nat, c.from_client(tcp_flag::syn).sent, start);
+    REQUIRE(send_syn(nat, c, at(host_a, 5000), start).verdict == Verdict::forward);
     send_in(nat, c.from_server(tcp_flag::syn | tcp_flag::ack).sent, start + 10ms);
     send_out(nat, c.from_client(tcp_flag::ack).sent, start + 20ms);
     return start + 20ms;
@@ -41,11 +41,11 @@ struct Lifetime {
     std::string description;
     // Runs the flow (its TCP on `c`), returns its last activity.
     std::function<Instant(PacketEngine&, TcpConnection&)> flow;
-    std::function<Packet(TcpConnection&)> reply;  // from the WAN, once the flow has run
+    std::function<Packet(const PacketEngine&, TcpConnection&)> reply;  // from the WAN, once the flow has run
     Instant timeout;
 };
 
-Packet server_acks(TcpConnection& c) { return c.from_server(tcp_flag::ack).sent; }
+Packet server_acks(const PacketEngine&, TcpConnection& c) { return c.from_server(tcp_flag::ack).sent; }
 
 }  // namespace
 
@@ -56,19 +56,27 @@ TEST_CASE("each kind of flow keeps its mapping for exactly its RFC timeout") {
              send_out(nat, udp(at(host_a, 5000), at(server, 53)), t0);
              return t0;
          },
-         [](TcpConnection&) { return udp(at(server, 53), at(wan_address, 40000)); }, 300s},
+         [](const PacketEngine& nat, TcpConnection&) {
+             return udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)));
+         },
+         300s},
         {"RFC 5508 REQ-2: ICMP echo, 60 s",
          [](PacketEngine& nat, TcpConnection&) {
              send_out(nat, icmp_echo(host_a, server, icmp_type::echo_request, 5000, 1), t0);
              return t0;
          },
-         [](TcpConnection&) { return icmp_echo(server, wan_address, icmp_type::echo_reply, 40000, 1); }, 60s},
+         [](const PacketEngine& nat, TcpConnection&) {
+             return icmp_echo(server, wan_address, icmp_type::echo_reply,
+                              mapped_port(nat, Protocol::icmp, at(host_a, 5000)).value, 1);
+         },
+         60s},
         {"RFC 5382 REQ-5: TCP after a SYN only (partially open), 240 s",
          [](PacketEngine& nat, TcpConnection& c) {
-             send_out(nat, c.from_client(tcp_flag::syn).sent, t0);
+             REQUIRE(send_syn(nat, c, at(host_a, 5000), t0).verdict == Verdict::forward);
              return t0;
          },
-         [](TcpConnection& c) { return c.from_server(tcp_flag::syn | tcp_flag::ack).sent; }, 240s},
+         [](const PacketEngine&, TcpConnection& c) { return c.from_server(tcp_flag::syn | tcp_flag::ack).sent; },
+         240s},
         {"RFC 5382 REQ-5: TCP after SYN, SYN-ACK, ACK (established), 7440 s",
          [](PacketEngine& nat, TcpConnection& c) { return establish(nat, c, t0); }, server_acks, 7440s},
         {"RFC 5382 REQ-5: established TCP after a FIN from inside, 240 s",
@@ -105,7 +113,7 @@ TEST_CASE("each kind of flow keeps its mapping for exactly its RFC timeout") {
             PacketEngine nat(config());
             TcpConnection c = connection();
             Instant last = row.flow(nat, c);
-            Packet reply = row.reply(c);
+            Packet reply = row.reply(nat, c);
             auto result = nat.translate_inbound(reply, L4Checksum::complete, last + row.timeout - 1ms);
             CHECK(result.verdict == Verdict::forward);
             CHECK(destination_address(reply) == host_a);
@@ -123,7 +131,7 @@ TEST_CASE("each kind of flow keeps its mapping for exactly its RFC timeout") {
             PacketEngine nat(config());
             TcpConnection c = connection();
             Instant last = row.flow(nat, c);
-            Packet reply = row.reply(c);
+            Packet reply = row.reply(nat, c);
             Packet untouched = reply;
             auto result = nat.translate_inbound(reply, L4Checksum::complete, last + row.timeout);
             CHECK(result.verdict == Verdict::drop);
@@ -139,7 +147,7 @@ TEST_CASE("RFC 4787 REQ-6: outbound traffic refreshes a UDP flow and so its mapp
     send_out(nat, udp(at(host_a, 5000), at(server, 53)), t0);
     send_out(nat, udp(at(host_a, 5000), at(server, 53)), t0 + 200s);
 
-    Packet reply = udp(at(server, 53), at(wan_address, 40000));
+    Packet reply = udp(at(server, 53), mapped_endpoint(nat, Protocol::udp, at(host_a, 5000)));
     CHECK(nat.translate_inbound(reply, L4Checksum::complete, t0 + 499s).verdict == Verdict::forward);
     CHECK(nat.expire_idle(t0 + 499s + 300s - 1ms) == 0);
     CHECK(nat.expire_idle(t0 + 499s + 300s) == 1);
@@ -152,17 +160,18 @@ TEST_CASE("a mapping lives as long as the last of its flows") {
     send_out(nat, udp(at(host_a, 5000), at(other_server, 53)), t0 + 200s);
     REQUIRE(nat.flows().size() == 2);
     REQUIRE(nat.mappings().size() == 1);
+    const Endpoint mapped = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
 
     CHECK(nat.expire_idle(t0 + 300s) == 1);
     CHECK(nat.mappings().size() == 1);
     CHECK(nat.counters().mappings_expired == 0);
     // The flow to other_server still holds the mapping: its replies come back, on the same port.
-    Packet reply = udp(at(other_server, 53), at(wan_address, 40000));
+    Packet reply = udp(at(other_server, 53), mapped);
     CHECK(nat.translate_inbound(reply, L4Checksum::complete, t0 + 499s).verdict == Verdict::forward);
     Packet again = udp(at(host_a, 5000), at(server, 53));
     REQUIRE(nat.translate_outbound(again, L4Checksum::complete, t0 + 499s).verdict == Verdict::forward);
     // RFC 4787 REQ-1: the new flow to server reuses the live mapping.
-    CHECK(source_of(again) == at(wan_address, 40000));
+    CHECK(source_of(again) == mapped);
     CHECK(nat.counters().mappings_created == 1);
 }
 
@@ -236,10 +245,11 @@ TEST_CASE("a mapping whose flows have all expired admits no one, even before it 
             setup.firewall.filtering = filtering;
             PacketEngine nat(setup);
             send_out(nat, udp(at(host_a, 5000), at(server, 53)), t0);
+            const Endpoint mapped = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
 
             // No expire_idle in between. server:1234 (or anyone, under endpoint-independent
             // filtering) could use the mapping while it lived; at t0 + 300 s it is gone.
-            Packet late = udp(at(server, 1234), at(wan_address, 40000));
+            Packet late = udp(at(server, 1234), mapped);
             Packet untouched = late;
             auto result = nat.translate_inbound(late, L4Checksum::complete, t0 + 300s);
             CHECK(result.verdict == Verdict::drop);
@@ -257,10 +267,11 @@ TEST_CASE("every expired flow and mapping is counted, whether expire_idle or a l
     send_out(nat, udp(at(host_a, 5000), at(server, 53)), t0);
     send_out(nat, udp(at(host_b, 5000), at(server, 53)), t0);
     REQUIRE(nat.counters().mappings_created == 2);
+    const Endpoint host_a_mapped = mapped_endpoint(nat, Protocol::udp, at(host_a, 5000));
 
     // host_a's reply comes too late: the lookup finds its flow expired and removes it,
     // and with it the mapping; the reply is then unsolicited, for the input policy.
-    Packet late = udp(at(server, 53), at(wan_address, 40000));
+    Packet late = udp(at(server, 53), host_a_mapped);
     auto result = nat.translate_inbound(late, L4Checksum::complete, t0 + 300s);
     REQUIRE(result.verdict == Verdict::drop);
     REQUIRE(result.reason == DropReason::denied_by_policy);

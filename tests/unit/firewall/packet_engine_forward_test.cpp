@@ -209,7 +209,7 @@ TEST_CASE("the DMZ host receives unmatched inbound TCP, UDP and pings") {
     SECTION("nor the replies of a LAN host's flow") {
         Packet query = udp(at(host_a, 5000), at(server, 53));
         REQUIRE(outbound(engine, query).verdict == Verdict::forward);
-        Packet reply = udp(at(server, 53), at(wan_address, 40000));
+        Packet reply = udp(at(server, 53), mapped_endpoint(engine, Protocol::udp, at(host_a, 5000)));
         REQUIRE(inbound(engine, reply, t0 + 1ms).verdict == Verdict::forward);
         CHECK(destination_of(reply) == at(host_a, 5000));
     }
@@ -307,13 +307,15 @@ TEST_CASE("an inbound drop rule also refuses a host endpoint-independent filteri
     PacketEngine engine(setup);
     Packet opens = udp(at(host_a, 5000), at(server, 3478));
     REQUIRE(outbound(engine, opens).verdict == Verdict::forward);
+    const Endpoint mapped = mapped_endpoint(engine, Protocol::udp, at(host_a, 5000));
 
-    Packet packet = udp(at(stranger, 3478), at(wan_address, 40000));
+    Packet packet = udp(at(stranger, 3478), mapped);
     auto result = inbound(engine, packet, t0 + 1s);
     CHECK(result.verdict == Verdict::drop);
     CHECK(result.reason == DropReason::denied_by_rule);
     // The refused packet took no reference: the mapping goes with host_a's flow.
-    CHECK(engine.mappings().find_by_external(Protocol::udp, Port{40000})->flow_count == 1);
+    REQUIRE(engine.mappings().find_by_external(Protocol::udp, mapped.port));
+    CHECK(engine.mappings().find_by_external(Protocol::udp, mapped.port)->flow_count == 1);
     CHECK(engine.expire_idle(t0 + 300s) == 1);
     CHECK(engine.mappings().size() == 0);
 }

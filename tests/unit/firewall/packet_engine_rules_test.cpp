@@ -96,7 +96,8 @@ TEST_CASE("with an outbound drop policy only what a rule accepts leaves, and the
     CHECK(refused.rule == nullptr);
 
     SECTION("while the accepted flow's replies and later packets need no rule") {
-        Packet reply = tcp(at(server, 443), at(wan_address, 40000), tcp_flag::syn | tcp_flag::ack,
+        Packet reply = tcp(at(server, 443), mapped_endpoint(engine, Protocol::tcp, at(host_a, 5000)),
+                           tcp_flag::syn | tcp_flag::ack,
                            TcpNumbers{0x77770000, 0x01020305});
         CHECK(inbound(engine, reply, t0 + 1ms).verdict == Verdict::forward);
         Packet ack = tcp(at(host_a, 5000), at(server, 443), tcp_flag::ack, TcpNumbers{0x01020305, 0x77770001});

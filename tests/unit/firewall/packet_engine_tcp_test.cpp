@@ -12,7 +12,8 @@ namespace {
 using namespace std::chrono_literals;
 
 
-TcpConnection web() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 40000)); }
+// host_a:5000 is outside the range: its external port is drawn, and learnt by opens().
+TcpConnection web() { return TcpConnection::outbound(at(host_a, 5000), at(server, 443), at(wan_address, 0)); }
 
 EngineResult out(PacketEngine& engine, Packet& packet, Instant now) {
     return engine.translate_outbound(packet, L4Checksum::complete, now);
@@ -31,8 +32,17 @@ void crosses(PacketEngine& engine, const Crossing& segment, Instant now) {
     CHECK(packet == segment.translated);
 }
 
+// The client's first segment (a SYN unless said otherwise), which makes the mapping; `c`
+// learns its external endpoint, and the segment must leave as `c` sends it from there.
+void opens(PacketEngine& engine, TcpConnection& c, Instant now, std::uint8_t flags = tcp_flag::syn,
+           const Bytes& payload = {}) {
+    EngineResult result = send_first_segment(engine, c, at(host_a, 5000), flags, payload, now);
+    REQUIRE(result.reason == DropReason::none);
+    REQUIRE(result.verdict == Verdict::forward);
+}
+
 Instant establish(PacketEngine& engine, TcpConnection& c, Instant start = t0) {
-    crosses(engine, c.from_client(tcp_flag::syn), start);
+    opens(engine, c, start);
     crosses(engine, c.from_server(tcp_flag::syn | tcp_flag::ack), start + 10ms);
     crosses(engine, c.from_client(tcp_flag::ack), start + 20ms);
     return start + 20ms;
@@ -49,7 +59,7 @@ const Flow& the_flow(const PacketEngine& engine) {
 TEST_CASE("a handshake from the LAN establishes the flow, every segment translated") {
     PacketEngine engine(engine_setup());
     TcpConnection c = web();
-    crosses(engine, c.from_client(tcp_flag::syn), t0);
+    opens(engine, c, t0);
     CHECK(the_flow(engine).tcp.state() == TcpState::syn_sent);
     CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_transitory);
     crosses(engine, c.from_server(tcp_flag::syn | tcp_flag::ack), t0 + 10ms);
@@ -77,14 +87,14 @@ TEST_CASE("an established flow is under the 7440 s timeout, a half-open one unde
     SECTION("after the SYN: 240 s") {
         PacketEngine engine(engine_setup());
         TcpConnection c = web();
-        crosses(engine, c.from_client(tcp_flag::syn), t0);
+        opens(engine, c, t0);
         CHECK(engine.expire_idle(t0 + 240s - 1ms) == 0);
         CHECK(engine.expire_idle(t0 + 240s) == 1);
     }
     SECTION("after the SYN-ACK: 240 s") {
         PacketEngine engine(engine_setup());
         TcpConnection c = web();
-        crosses(engine, c.from_client(tcp_flag::syn), t0);
+        opens(engine, c, t0);
         crosses(engine, c.from_server(tcp_flag::syn | tcp_flag::ack), t0 + 1s);
         CHECK(engine.expire_idle(t0 + 1s + 240s - 1ms) == 0);
         CHECK(engine.expire_idle(t0 + 1s + 240s) == 1);
@@ -145,7 +155,9 @@ TEST_CASE("an RST from the WAN at the expected sequence closes the flow to the t
 TEST_CASE("an inbound SYN-ACK with no flow is dropped") {
     SECTION("to a port no one holds: the gateway's, for the input policy") {
         PacketEngine engine(engine_setup());
-        Packet syn_ack = web().from_server(tcp_flag::syn | tcp_flag::ack).sent;
+        TcpConnection c = web();
+        c.external_is(at(wan_address, 40000));
+        Packet syn_ack = c.from_server(tcp_flag::syn | tcp_flag::ack).sent;
         Packet untouched = syn_ack;
         auto result = in(engine, syn_ack, t0);
         CHECK(result.verdict == Verdict::drop);
@@ -154,9 +166,11 @@ TEST_CASE("an inbound SYN-ACK with no flow is dropped") {
     }
     SECTION("to a mapping that endpoint-independent filtering opens to anyone: not a connection start") {
         PacketEngine engine(engine_setup(FilteringBehaviour::endpoint_independent));
-        Packet syn = tcp(at(host_a, 5000), at(other_server, 443), tcp_flag::syn);  // holds TCP 40000
+        Packet syn = tcp(at(host_a, 5000), at(other_server, 443), tcp_flag::syn);  // makes host_a:5000's mapping
         REQUIRE(out(engine, syn, t0).verdict == Verdict::forward);
-        Packet syn_ack = web().from_server(tcp_flag::syn | tcp_flag::ack).sent;
+        TcpConnection c = web();
+        c.external_is(mapped_endpoint(engine, Protocol::tcp, at(host_a, 5000)));
+        Packet syn_ack = c.from_server(tcp_flag::syn | tcp_flag::ack).sent;
         Packet untouched = syn_ack;
         auto result = in(engine, syn_ack, t0 + 1s);
         CHECK(result.verdict == Verdict::drop);
@@ -168,8 +182,8 @@ TEST_CASE("an inbound SYN-ACK with no flow is dropped") {
 TEST_CASE("a SYN-ACK that does not acknowledge the SYN is dropped and the handshake goes on") {
     PacketEngine engine(engine_setup());
     TcpConnection c = web();
-    crosses(engine, c.from_client(tcp_flag::syn), t0);
-    Packet wrong = tcp(at(server, 443), at(wan_address, 40000), tcp_flag::syn | tcp_flag::ack,
+    opens(engine, c, t0);
+    Packet wrong = tcp(at(server, 443), mapped_endpoint(engine, Protocol::tcp, at(host_a, 5000)), tcp_flag::syn | tcp_flag::ack,
                        TcpNumbers{0x12345678, c.client_next() + 1000});
     auto result = in(engine, wrong, t0 + 1ms);
     CHECK(result.verdict == Verdict::drop);
@@ -185,7 +199,7 @@ TEST_CASE("data from the WAN beyond the window the LAN host advertised is droppe
     TcpConnection c = web();
     Instant last = establish(engine, c);
     // With data, so that it occupies sequence space (a pure ACK is judged by its acknowledgment).
-    Packet beyond = tcp(at(server, 443), at(wan_address, 40000), tcp_flag::ack,
+    Packet beyond = tcp(at(server, 443), mapped_endpoint(engine, Protocol::tcp, at(host_a, 5000)), tcp_flag::ack,
                         TcpNumbers{c.server_next() + 200000, c.client_next()}, payload_of_size(100));
     auto result = in(engine, beyond, last + 1s);
     CHECK(result.verdict == Verdict::drop);
@@ -196,7 +210,7 @@ TEST_CASE("data from the WAN beyond the window the LAN host advertised is droppe
 TEST_CASE("a LAN connection already open when the daemon started is picked up mid-stream") {
     PacketEngine engine(engine_setup());
     TcpConnection c = web();
-    crosses(engine, c.from_client(tcp_flag::ack, payload_of_size(50)), t0);
+    opens(engine, c, t0, tcp_flag::ack, payload_of_size(50));
     CHECK(the_flow(engine).tcp.state() == TcpState::established);
     CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_established);
     crosses(engine, c.from_server(tcp_flag::ack, payload_of_size(500)), t0 + 10ms);

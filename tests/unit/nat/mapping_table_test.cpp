@@ -3,7 +3,9 @@
 // and the reference count that makes a mapping live exactly as long as its flows.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <set>
+#include <vector>
 
 #include "nat/mapping_table.hpp"
 #include "packet_builder.hpp"
@@ -52,6 +54,85 @@ TEST_CASE("RFC 4787 REQ-3: no two internal endpoints share an external port") {
         CHECK(taken.insert(port.value).second);
     }
     CHECK(taken.size() == range.size());
+}
+
+TEST_CASE("RFC 6056 / 7857 §9: a replacement port is not the next free one, and differs with the key") {
+    NatConfig c = config_with({1024, 65535});
+    auto replacements = [&](const PortSelectionKey& key) {
+        c.port_key = key;
+        MappingTable table(c);
+        // host_a holds 5000; five other hosts on the same port each need a replacement.
+        CHECK(external_port_of(table, Protocol::udp, at(host_a, 5000)) == Port{5000});
+        std::vector<std::uint16_t> ports;
+        for (std::uint8_t host = 20; host < 25; ++host)
+            ports.push_back(external_port_of(table, Protocol::udp, at(Ipv4Address::from_octets(192, 168, 1, host), 5000)).value);
+        return ports;
+    };
+    PortSelectionKey one{}, other{};
+    one[0] = 1;
+    other[0] = 2;
+    std::vector<std::uint16_t> first = replacements(one);
+    // Not a run of neighbours: the old allocator gave 1024, 1025, 1026, ... here.
+    int neighbours = 0;
+    for (std::size_t i = 1; i < first.size(); ++i) neighbours += std::abs(int(first[i]) - int(first[i - 1])) <= 2;
+    CHECK(neighbours == 0);
+    CHECK(replacements(one) == first);  // the key alone decides: the engine stays deterministic
+    CHECK(replacements(other) != first);
+}
+
+TEST_CASE("RFC 4787 REQ-4: a replacement port keeps the internal port's parity while one is free") {
+    const PortRange range{40000, 40009};
+    MappingTable table(config_with(range));
+    // 40000..40009 hold the preserved ports of ten hosts; then release the odd ones' neighbours.
+    std::vector<MappingId> ids;
+    for (std::uint16_t p = 40000; p <= 40009; ++p)
+        ids.push_back(table.acquire(Protocol::udp, at(Ipv4Address::from_octets(192, 168, 2, std::uint8_t(p - 39999)), p)).id);
+    table.release(ids[3]);  // 40003 (odd) free
+    table.release(ids[6]);  // 40006 (even) free
+    CHECK(external_port_of(table, Protocol::udp, at(host_a, 40008)) == Port{40006});  // RTP stays even
+    CHECK(external_port_of(table, Protocol::udp, at(host_a, 40009)) == Port{40003});  // RTCP odd
+    // Only an even port left: an odd internal port takes it rather than nothing.
+    table.release(ids[0]);
+    CHECK(external_port_of(table, Protocol::udp, at(host_b, 40001)) == Port{40000});
+}
+
+TEST_CASE("RFC 4787 REQ-3: with a low port range, a source port below 1024 is mapped inside it") {
+    NatConfig c = config_with({1024, 65535});
+    c.low_port_range = PortRange{600, 1023};
+    MappingTable table(c);
+    // Preserved when free inside the low range, as any port is inside the normal range.
+    CHECK(external_port_of(table, Protocol::udp, at(host_a, 700)) == Port{700});
+    CHECK(external_port_of(table, Protocol::tcp, at(host_a, 1023)) == Port{1023});
+    // Taken, or below the low range: a replacement drawn from the low range, never above 1023.
+    for (std::uint8_t host = 1; host <= 20; ++host) {
+        Port port = external_port_of(table, Protocol::udp, at(Ipv4Address::from_octets(192, 168, 3, host), 700));
+        CHECK(port.value >= 600);
+        CHECK(port.value <= 1023);
+    }
+    Port from_below = external_port_of(table, Protocol::tcp, at(host_b, 22));
+    CHECK(from_below.value >= 600);
+    CHECK(from_below.value <= 1023);
+    // Ports from 1024 up, and ICMP identifiers (no service ports), keep the normal range.
+    CHECK(external_port_of(table, Protocol::udp, at(host_b, 5000)) == Port{5000});
+    Port identifier = external_port_of(table, Protocol::icmp, at(host_b, 700));
+    CHECK(identifier.value >= 1024);
+}
+
+TEST_CASE("without a low port range, a source port below 1024 gets a port of the normal range") {
+    MappingTable table(config_with({1024, 65535}));
+    Port port = external_port_of(table, Protocol::udp, at(host_a, 700));
+    CHECK(port.value >= 1024);
+}
+
+TEST_CASE("a full low port range refuses the mapping (ports_exhausted) rather than spill into the normal range") {
+    NatConfig c = config_with({1024, 65535});
+    c.low_port_range = PortRange{1000, 1001};
+    MappingTable table(c);
+    external_port_of(table, Protocol::udp, at(host_a, 1000));
+    external_port_of(table, Protocol::udp, at(host_a, 1001));
+    AcquireResult refused = table.acquire(Protocol::udp, at(host_b, 1000));
+    CHECK(refused.id == 0);
+    CHECK(refused.reason == DropReason::ports_exhausted);
 }
 
 TEST_CASE("a mapping is found under its internal and its external key, and only there") {

@@ -43,6 +43,11 @@ public:
         return segment(!client_is_inside_, flags, {}, next, client_next_);
     }
 
+    // The external endpoint the NAT gave the LAN client, for a connection whose replacement
+    // port the engine drew (unpredictable by design): set once its SYN has crossed, before
+    // the next segment is built.
+    void external_is(Endpoint external) { external_ = external; }
+
     std::uint32_t client_next() const { return client_next_; }
     std::uint32_t server_next() const { return server_next_; }
 
