@@ -106,7 +106,7 @@ ctl --socket "$SOCKET" forwards add helpdesk tcp 3389 "$LAB_LAN_IP:3389" --for 1
 # gatewayctl(8): the forwards, whether each is enabled, the timed ones with the seconds left.
 listing=$(ctl --socket "$SOCKET" forwards list)
 grep -qE "^web +tcp +8080 +$LAB_LAN_IP:80 +true( |\$)" <<<"$listing" || lab_fail "forwards list lacks the static forward:"$'\n'"$listing"
-grep -qE "^helpdesk +tcp +3389 +$LAB_LAN_IP:3389 +true +3[0-9]{3}\$" <<<"$listing" ||
+grep -qE "^helpdesk +tcp +3389 +$LAB_LAN_IP:3389 +true +3[0-9]{3}( |\$)" <<<"$listing" ||
     lab_fail "forwards list lacks the timed forward with its seconds left:"$'\n'"$listing"
 same_both_ways 1 forwards add helpdesk tcp 3389 "$LAB_LAN_IP:3389" -- --for 1h
 UNDO="forwards add helpdesk tcp 3389 $LAB_LAN_IP:3389 --for 1h" same_both_ways 0 forwards delete helpdesk

@@ -23,7 +23,7 @@ opened=$SECONDS
 lab_ok "$out"
 lab_upnp_probe_arrives lan tcp "$PORT" "$PORT" 2 || lab_fail "the timed forward does not reach the LAN host"
 listing=$(lab_ctl mappings)
-grep -qE "^for-a-while +tcp +$PORT +$LAB_LAN_IP:$PORT +true +[1-3]\$" <<<"$listing" ||
+grep -qE "^for-a-while +tcp +$PORT +$LAB_LAN_IP:$PORT +true +[1-3]( |\$)" <<<"$listing" ||
     lab_fail "mappings does not list the timed forward:"$'\n'"$listing"
 lab_ok "open: the WAN host reaches $LAB_LAN_IP:$PORT, and mappings lists it with its time left"
 err=$(lab_ctl forwards add again tcp "$PORT" "$LAB_LAN_IP:$PORT" --for 3s 2>&1) && lab_fail "a second forward on $PORT was accepted"
@@ -38,7 +38,7 @@ lab_ok "closed by itself after 3s: nothing reaches the LAN host and mappings no 
 out=$(lab_ctl forwards add helpdesk tcp "$PORT" "$LAB_LAN_IP:$PORT" --for 1h) || lab_fail "forwards add helpdesk failed: $out"
 lab_upnp_probe_arrives lan tcp "$PORT" "$PORT" 2 || lab_fail "the hour-long forward does not reach the LAN host"
 listing=$(lab_ctl forwards list) || lab_fail "forwards list failed: $listing"
-grep -qE "^helpdesk +tcp +$PORT +$LAB_LAN_IP:$PORT +true +3[0-9]{3}\$" <<<"$listing" ||
+grep -qE "^helpdesk +tcp +$PORT +$LAB_LAN_IP:$PORT +true +3[0-9]{3}( |\$)" <<<"$listing" ||
     lab_fail "forwards list does not show helpdesk with about an hour left:"$'\n'"$listing"
 out=$(lab_ctl forwards delete helpdesk) || lab_fail "forwards delete helpdesk failed: $out"
 if lab_upnp_probe_arrives lan tcp "$PORT" "$PORT" 1; then lab_fail "the revoked forward still reaches the LAN host"; fi

@@ -16,9 +16,10 @@ readonly UDP_PORT=45000 TCP_PORT=45001 FORWARD_PORT=5000 ECHO_PORT=7001 LEASE=36
 
 gateway_rules() { lab_gw iptables-save | sed -e '/^#/d' -e 's/ \[[0-9]*:[0-9]*\]$//'; }
 
-# timed_forward_left: the seconds `gatewayctl mappings` shows left on the timed forward, or nothing.
+# timed_forward_left: the seconds `gatewayctl mappings` shows left on the timed forward (its
+# expires_in_seconds column, before the packets and bytes), or nothing.
 timed_forward_left() {
-    lab_ctl mappings | awk -v port="$FORWARD_PORT" '$1 == "keep-open" && $3 == port { print $NF }'
+    lab_ctl mappings | awk -v port="$FORWARD_PORT" '$1 == "keep-open" && $3 == port { print $6 }'
 }
 
 lab_upnp_up
