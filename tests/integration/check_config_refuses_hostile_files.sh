@@ -4,7 +4,7 @@
 # as the operator runs it: exit status, stdout and stderr.
 #   - a file over 1 MiB (50 MiB, sparse) is refused at once, naming its size and the limit;
 #   - a FIFO and /dev/zero are refused at once (not waited on, not read forever);
-#   - 200 000 errors print the first 50, then "… and 199950 more errors", then the summary;
+#   - 200 000 errors (20 000 under the sanitizer) print the first 50, then "… and N more errors", then the summary;
 #   - a tab in the indentation is named; a binary file and a key holding ESC print no raw
 #     control byte; `port` in a forward is pointed to external_port;
 #   - an item used twice through an alias is one error at each use;
@@ -21,11 +21,13 @@ trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 interfaces=$'lan:\n  interface: eth1\nwan:\n  interface: eth0\n'
 
-# check FILE: runs the checker (at most 20 s) into $tmp/out and $tmp/err; sets rc.
+# check FILE: runs the checker into $tmp/out and $tmp/err; sets rc. The limit only catches
+# a checker that never returns (a FIFO read forever): it is no speed target, and the
+# sanitizer build on a busy CI machine took over 20 s for the 200 000-error file.
 check() {
     rc=0
-    timeout 20 "$gatewayd" --check-config "$1" >"$tmp/out" 2>"$tmp/err" || rc=$?
-    ((rc != 124)) || fail "--check-config $1 did not return within 20 s"
+    timeout 120 "$gatewayd" --check-config "$1" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    ((rc != 124)) || fail "--check-config $1 did not return within 120 s"
 }
 expect_error() {  # FILE RC TEXT
     check "$1"
@@ -45,19 +47,24 @@ expect_error "$tmp/fifo.yaml" 2 "not a regular file but a FIFO"
 expect_error /dev/zero 2 "/dev/zero: not a regular file but a character device"
 echo "ok - a FIFO and /dev/zero are refused at once"
 
+# 200 000 errors; 20 000 in the sanitizer pass (ASAN_OPTIONS set by tools/run-tests.sh), where
+# the 200 000 took 75 s of CPU: the cap works the same for either count.
+errors=200000
+[[ -z ${ASAN_OPTIONS:-} ]] || errors=20000
+more=$((errors - 50))
 {
     printf '%s' "$interfaces"
-    awk 'BEGIN { printf "firewall: {rules: ["; for (i = 0; i < 200000; i++) printf (i ? ",1" : "1"); print "]}" }'
+    awk -v n="$errors" 'BEGIN { printf "firewall: {rules: ["; for (i = 0; i < n; i++) printf (i ? ",1" : "1"); print "]}" }'
 } >"$tmp/errors.yaml"
 start=$(date +%s%N)
-expect_error "$tmp/errors.yaml" 2 "gatewayd: 200000 error(s) in $tmp/errors.yaml, not starting"
+expect_error "$tmp/errors.yaml" 2 "gatewayd: $errors error(s) in $tmp/errors.yaml, not starting"
 ms=$((($(date +%s%N) - start) / 1000000))
 lines=$(wc -l <"$tmp/err")
-((lines == 52)) || fail "200 000 errors printed $lines lines, not 50 errors, the count and the summary"
+((lines == 52)) || fail "$errors errors printed $lines lines, not 50 errors, the count and the summary"
 [[ $(grep -c "^$tmp/errors.yaml:5:[0-9]*: firewall.rules\[[0-9]*\]: expected a map" "$tmp/err") == 50 ]] ||
     fail "the first 50 lines are not the first 50 errors:"$'\n'"$(head -3 "$tmp/err")"
-[[ $(sed -n 51p "$tmp/err") == "… and 199950 more errors" ]] || fail "line 51 is '$(sed -n 51p "$tmp/err")'"
-echo "ok - 200 000 errors ($(stat -c %s "$tmp/errors.yaml") bytes) print 50 and '… and 199950 more errors' in $ms ms"
+[[ $(sed -n 51p "$tmp/err") == "… and $more more errors" ]] || fail "line 51 is '$(sed -n 51p "$tmp/err")'"
+echo "ok - $errors errors ($(stat -c %s "$tmp/errors.yaml") bytes) print 50 and '… and $more more errors' in $ms ms"
 
 printf 'lan:\n\tinterface: eth1\nwan:\n  interface: eth0\n' >"$tmp/tab.yaml"
 expect_error "$tmp/tab.yaml" 2 "$tmp/tab.yaml:2:1: a tab in the indentation: YAML indents with spaces"
