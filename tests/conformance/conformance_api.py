@@ -22,6 +22,7 @@ import contextlib
 import ctypes
 import dataclasses
 import os
+import shlex
 import socket
 import threading
 import time
@@ -221,7 +222,7 @@ class Lab:
     wan: Host
     wan2: Host
     gw: Host
-    # Set by the runner: gatewayctl in the gateway's namespace (None for the kernel).
+    # gatewayctl ARGS... run in the gateway's namespace, its stdout (None for the kernel).
     gatewayctl: Callable[..., str] | None = None
 
     @staticmethod
@@ -231,6 +232,9 @@ class Lab:
         def host(role: str, address_key: str, interface: str = "eth0") -> Host:
             return Host(role, env[f"CONFORMANCE_NS_{role.upper()}"], env[address_key], interface)
 
+        gw = host("gw", "LAB_GW_WAN_IP", "wan0")
+        # CONFORMANCE_GATEWAYCTL: the command line that reaches the daemon ("gatewayctl --control-socket S").
+        ctl_prefix = shlex.split(env.get("CONFORMANCE_GATEWAYCTL", ""))
         return Lab(
             target=env["CONFORMANCE_TARGET"],
             filtering=env["CONFORMANCE_FILTERING"],
@@ -240,7 +244,8 @@ class Lab:
             lan2=host("lan2", "CONFORMANCE_LAN2_IP"),
             wan=host("wan", "LAB_WAN_IP"),
             wan2=host("wan2", "LAB_WAN2_IP"),
-            gw=host("gw", "LAB_GW_WAN_IP", "wan0"),
+            gw=gw,
+            gatewayctl=(lambda *args: gw.run(*ctl_prefix, *args)) if ctl_prefix else None,
         )
 
 
