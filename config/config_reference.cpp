@@ -47,7 +47,10 @@ constexpr std::string_view introduction =
     "`wan.address` inside `lan.networks`; a block of `lan.networks` that covers every address or half of\n"
     "them (`/0`, `/1`), which makes internet hosts look like LAN hosts; a forward or the DMZ host on\n"
     "`wan.address`, which delivers to the gateway itself. The file is used all the same: `--check-config`\n"
-    "prints them and exits 0, the daemon logs them at start and at a reload.\n"
+    "prints them and exits 0, the daemon logs them at start and at a reload. The daemon also warns, at\n"
+    "start and at a reload, about a forward or the DMZ host on one of the LAN interface's addresses, or on\n"
+    "the WAN address that `wan.address: auto` found: only it sees the interfaces. Such flows are dropped\n"
+    "(`wan_flow_to_gateway`).\n"
     "\n"
     "## Keys\n"
     "\n";

@@ -54,6 +54,7 @@ Expected<void, Error> Gateway::configure(const GatewayConfig& config, const Daem
     }
     config_ = config;
     options_ = options;
+    for (const std::string& warning : targets_on_the_gateway(config, setup_)) log::warning(warning);
     const NatConfig& nat = setup_.nat;
     if (auto local = local_port_range(); local && local->first <= nat.port_range.last && nat.port_range.first <= local->last)
         log::info("nat.port_range " + nat.port_range.to_string() + " overlaps the gateway's own ports " +

@@ -120,6 +120,8 @@ ReloadOutcome GatewayControl::reload() {
         outcome.errors.push_back(e.what());
     }
     if (outcome.errors.empty()) outcome.errors = use_engine_setup(setup, "reload");
+    if (outcome.errors.empty())
+        for (const std::string& warning : targets_on_the_gateway(*loaded.config, setup)) log::warning(warning);
     if (!outcome.errors.empty()) {
         outcome.summary = "reload of " + config_path_ + " refused; the running configuration is kept";
         return outcome;

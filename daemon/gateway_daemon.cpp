@@ -54,6 +54,32 @@ EngineSetup prepare_engine_setup(const GatewayConfig& config) {
     return setup;
 }
 
+std::vector<std::string> targets_on_the_gateway(const GatewayConfig& config, const EngineSetup& setup) {
+    auto owner_of = [&](Ipv4Address address) -> std::string {
+        for (Ipv4Address own : setup.lan_addresses)
+            if (own == address) return "the gateway's own address on " + setup.lan_interface;
+        if (!config.wan_address && address == setup.nat.wan_address && address != Ipv4Address{})
+            return "the gateway's own WAN address (wan.address: auto, now on " + setup.wan_interface + ")";
+        return {};
+    };
+    const std::string consequence = ": its packets would go to the gateway, not to a LAN host, and are dropped "
+                                    "(wan_flow_to_gateway)";
+    std::vector<std::string> warnings;
+    const std::vector<PortForward>& forwards = config.firewall.forwards;
+    for (std::size_t i = 0; i < forwards.size(); ++i) {
+        std::string owner = owner_of(forwards[i].internal.address);
+        if (owner.empty()) continue;
+        warnings.push_back("firewall.forwards[" + std::to_string(i) + "].internal (" + forwards[i].name +
+                           "): " + forwards[i].internal.address.to_string() + " is " + owner + consequence);
+    }
+    if (config.firewall.dmz_host) {
+        std::string owner = owner_of(*config.firewall.dmz_host);
+        if (!owner.empty())
+            warnings.push_back("firewall.dmz: " + config.firewall.dmz_host->to_string() + " is " + owner + consequence);
+    }
+    return warnings;
+}
+
 IgdConfig mapping_policy_config(const GatewayConfig& config, const EngineSetup& setup) {
     IgdConfig policy = config.upnp;
     policy.permissions = effective_upnp_permissions(config.upnp, setup.firewall.lan_networks);

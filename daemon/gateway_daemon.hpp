@@ -2,6 +2,9 @@
 // daemon itself is the Gateway (gateway.hpp).
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "config/gateway_config.hpp"
 #include "firewall/packet_engine.hpp"
 #include "nat/nat_config.hpp"
@@ -21,6 +24,12 @@ NatConfig prepare_nat_config(const GatewayConfig& config);
 // LAN networks and IGD endpoint read from the LAN interface when not configured.
 // Throws StartupError. Reload uses it too, to build the new setup beside the old.
 EngineSetup prepare_engine_setup(const GatewayConfig& config);
+
+// Forwards and the DMZ that point at one of the gateway's own addresses as the host has them
+// now: the LAN interface's, and the WAN address when wan.address is auto (the config
+// checker warns about a configured one; it cannot know the interfaces). One warning line
+// each, to log at start and at a reload; the engine drops such flows (wan_flow_to_gateway).
+std::vector<std::string> targets_on_the_gateway(const GatewayConfig& config, const EngineSetup& setup);
 
 // The mapping policy every front end shares (upnp.*: permissions, limits, leases), as the
 // daemon resolves it against `setup`: no permissions configured = miniupnpd's default over
