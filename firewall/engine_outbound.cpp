@@ -19,8 +19,11 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
     FragmentPiece first = FragmentPiece::of(p);  // keyed as it arrived, before translation
     if (auto reason = fragments_.check_first(first, now); reason != DropReason::none) return dropped(reason);
     EngineResult result = outbound_datagram(p, state, now);
-    if (result.verdict == Verdict::forward)
-        fragments_.remember_first(first, tcp_first_fragment_verdict(p, false, now), now);
+    if (result.verdict == Verdict::forward) {
+        FirstFragmentVerdict verdict = tcp_first_fragment_verdict(p, false, now);
+        verdict.identification = p.ip->identification();  // as forwarded_outbound numbered it
+        fragments_.remember_first(first, verdict, now);
+    }
     return result;
 }
 
@@ -33,6 +36,7 @@ EngineResult PacketEngine::outbound_later_fragment(PacketView& p, Instant now) {
     if (admitted.reason != DropReason::none) return dropped(admitted.reason);
     if (!track_tcp_fragment(admitted.verdict, piece)) return dropped(DropReason::invalid_tcp);
     rewrite_address(p, Side::source, setup_.nat.wan_address);
+    rewrite_identification(p, admitted.verdict.identification);
     return forwarded_outbound(p);
 }
 

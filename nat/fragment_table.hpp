@@ -79,6 +79,9 @@ struct FirstFragmentVerdict {
     std::uint32_t flow = 0;
     bool from_originator = false;
     std::uint32_t sequence_of_byte_0 = 0;
+    // Outbound: the identification the first fragment left with (ip_identification.hpp),
+    // which its later fragments must carry too, or the remote could not reassemble them.
+    std::uint16_t identification = 0;
 };
 
 template <class Key>
