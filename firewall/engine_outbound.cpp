@@ -28,8 +28,10 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
 }
 
 // Later fragments carry no ports: they follow their first fragment, which the flow and
-// the rules judged, and only if it was let out. The address to write is the same for
-// every mapping (so none ever leaves with a LAN address).
+// the rules judged, and only if it was let out (live, the kernel has reassembled IPv4
+// before the queue, so this is the replay's path: fragment_table.hpp). The address to
+// write is the same for every mapping (so none ever leaves with a LAN address); the
+// identification is the one the first fragment left with, or the remote could not join them.
 EngineResult PacketEngine::outbound_later_fragment(PacketView& p, Instant now) {
     FragmentPiece piece = FragmentPiece::of(p);
     auto admitted = fragments_.admit_later(piece, now);
