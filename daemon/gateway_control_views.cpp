@@ -18,6 +18,7 @@
 #include "ssdp_server.hpp"
 #include "lan_neighbours.hpp"
 #include "base/log.hpp"
+#include "ip_reassembly_stats.hpp"
 #include "nfqueue_kernel_stats.hpp"
 #include "queue_worker.hpp"
 
@@ -251,6 +252,8 @@ std::string GatewayControl::status(Instant now) const {
                                                          .str()
                                                    : std::string("null"))
         .add_raw("queues", workers_ ? queue_rows(*workers_) : json_array({}))
+        // The kernel's reassembly ahead of the queue (fragments in any order, RFC 4787 REQ-14).
+        .add_raw("ip_reassembly", ip_reassembly_json(read_ip_reassembly_stats()))
         .add_raw("warnings", json_array(warnings))
         .str();
 }

@@ -245,6 +245,7 @@ std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules, 
             out.add("gatewayd_ssdp_pending", "gauge", "SSDP answers waiting for their MX delay.", {}, *n);
     section(out, status, "ipv6", {"flows", "max_flows", "embryonic_flows"});
     section(out, status, "lan_neighbours", {"entries"});
+    section(out, status, "ip_reassembly", {"memory_bytes", "memory_limit_bytes", "timeout_seconds"});
     queue_metrics(out, status.member("queues"));
     rule_metrics(out, rules);
     mapping_metrics(out, mappings);

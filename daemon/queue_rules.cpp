@@ -20,6 +20,7 @@ constexpr std::string_view ipv6_inbound_chain = "GATEWAYD_V6_INBOUND";
 constexpr std::string_view ipv6_input_chain = "GATEWAYD_V6_INPUT";
 constexpr std::string_view ipv6_local_chain = "GATEWAYD_V6_LOCAL";
 constexpr std::string_view control_out_chain = "GATEWAYD_CONTROL_OUT";
+constexpr std::string_view defrag_chain = "GATEWAYD_DEFRAG";
 constexpr std::string_view ipv6_control_out_chain = "GATEWAYD_V6_CONTROL_OUT";
 
 // The control plane's datagrams that must never leave by the WAN (issue 13), and with
@@ -39,6 +40,22 @@ void control_out_rules(std::ostringstream& s, std::string_view chain, const Queu
     s << "-I OUTPUT 1 -j " << chain << "\n";
 }
 constexpr std::string_view loopback_only_chain = "GATEWAYD_LOOPBACK_ONLY";
+
+// Fragments in any order (RFC 4787 REQ-14, issue 18.3): the kernel reassembles IPv4 in the
+// gateway's namespace (nf_defrag_ipv4, PREROUTING and OUTPUT at priority -400, ahead of
+// every queue rule), so the engine judges whole datagrams whatever order their fragments
+// came in, the first packet of a new flow included; the kernel fragments the verdict again
+// at output, no piece larger than the largest that arrived (IPCB frag_max_size). Bounded by
+// the namespace's net.ipv4.ipfrag_high_thresh and ipfrag_time, counted in /proc/net/snmp.
+// What switches it on is the checkentry of the socket match (revision 1 and later:
+// --transparent asks for one), in a chain nothing jumps to: the rule never runs for a
+// packet, no connection is tracked, and the defrag hooks go when the chain does (match
+// destroy). `-t raw -j CT --notrack` would do too, at the cost of a rule per packet and
+// conntrack's hooks.
+void defrag_rules(std::ostringstream& s) {
+    s << ':' << defrag_chain << " - [0:0]\n";
+    s << "-A " << defrag_chain << " -m socket --transparent -j RETURN\n";
+}
 
 bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
@@ -80,6 +97,7 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     s << "-I OUTPUT 1 -o " << r.lan_interface << " -j " << local_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.wan_interface << " -j " << local_chain << "\n";
     keep_to_loopback(s, r);
+    defrag_rules(s);
     control_out_rules(s, control_out_chain, r, false);  // first in OUTPUT: before the queue
     s << "COMMIT\n";
     return s.str();

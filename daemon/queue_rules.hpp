@@ -10,6 +10,11 @@
 //
 // No --queue-bypass: with nobody bound to the queue the kernel drops, so a dead
 // daemon forwards nothing untranslated (fail-closed).
+//
+// Chain GATEWAYD_DEFRAG, which nothing jumps to, holds one socket match whose only
+// purpose is to switch on the kernel's IPv4 reassembly in the namespace (queue_rules.cpp):
+// the queue then gets whole datagrams, fragments arriving in any order. It stays while the
+// other chains stay (a SIGKILLed daemon's included) and goes with them.
 #pragma once
 
 #include <cstdint>

@@ -126,6 +126,17 @@ std::string status_text(const JsonValue& status) {
         line(out, section, figures);
     }
 
+    // The kernel's reassembly ahead of the queue: one line once it has seen a fragment.
+    if (const JsonValue* r = status.member("ip_reassembly"); r && number_of(r->member("fragments")) &&
+                                                              *number_of(r->member("fragments")) != 0) {
+        std::string text = text_of(r->member("reassembled")) + " datagrams from " + text_of(r->member("fragments")) +
+                           " fragments, " + text_of(r->member("failed")) + " failed (" +
+                           text_of(r->member("timed_out")) + " timed out)";
+        if (const double* held = number_of(r->member("memory_bytes")))
+            text += ", " + bytes_text(*held) + " held";
+        line(out, "reassembly", text);
+    }
+
     const JsonValue* warnings = status.member("warnings");
     if (warnings && warnings->array() && !warnings->array()->empty())
         for (const JsonValue& w : *warnings->array()) line(out, "warning", text_of(&w));

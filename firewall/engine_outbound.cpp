@@ -19,20 +19,26 @@ EngineResult PacketEngine::translate_outbound(std::span<std::uint8_t> buffer, L4
     FragmentPiece first = FragmentPiece::of(p);  // keyed as it arrived, before translation
     if (auto reason = fragments_.check_first(first, now); reason != DropReason::none) return dropped(reason);
     EngineResult result = outbound_datagram(p, state, now);
-    if (result.verdict == Verdict::forward)
-        fragments_.remember_first(first, tcp_first_fragment_verdict(p, false, now), now);
+    if (result.verdict == Verdict::forward) {
+        FirstFragmentVerdict verdict = tcp_first_fragment_verdict(p, false, now);
+        verdict.identification = p.ip->identification();  // as forwarded_outbound numbered it
+        fragments_.remember_first(first, verdict, now);
+    }
     return result;
 }
 
 // Later fragments carry no ports: they follow their first fragment, which the flow and
-// the rules judged, and only if it was let out. The address to write is the same for
-// every mapping (so none ever leaves with a LAN address).
+// the rules judged, and only if it was let out (live, the kernel has reassembled IPv4
+// before the queue, so this is the replay's path: fragment_table.hpp). The address to
+// write is the same for every mapping (so none ever leaves with a LAN address); the
+// identification is the one the first fragment left with, or the remote could not join them.
 EngineResult PacketEngine::outbound_later_fragment(PacketView& p, Instant now) {
     FragmentPiece piece = FragmentPiece::of(p);
     auto admitted = fragments_.admit_later(piece, now);
     if (admitted.reason != DropReason::none) return dropped(admitted.reason);
     if (!track_tcp_fragment(admitted.verdict, piece)) return dropped(DropReason::invalid_tcp);
     rewrite_address(p, Side::source, setup_.nat.wan_address);
+    rewrite_identification(p, admitted.verdict.identification);
     return forwarded_outbound(p);
 }
 

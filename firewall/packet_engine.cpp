@@ -9,6 +9,7 @@ PacketEngine::PacketEngine(const EngineSetup& setup)
     : setup_(setup),
       mappings_(setup.nat),
       flows_(setup.nat, mappings_),
+      ip_identification_(setup.nat.port_key),
       forwards_(setup.firewall),
       rules_(setup.firewall),
       ipv6_(setup.firewall.ipv6, setup.nat.timeouts, setup.nat.limits, setup.lan_interface, setup.wan_interface) {
@@ -178,7 +179,11 @@ bool PacketEngine::mapping_admits(Protocol protocol, Port external, Ipv4Address 
     return false;
 }
 
-EngineResult PacketEngine::forwarded_outbound(const PacketView& p) {
+EngineResult PacketEngine::forwarded_outbound(PacketView& p) {
+    // RFC 7857 §10: after translation every LAN host's datagrams share one source address,
+    // so their own numbers could meet at the remote's reassembly.
+    if (!is_atomic(*p.ip) && !p.is_later_fragment())
+        rewrite_identification(p, ip_identification_.next(p.ip->destination(), p.protocol));
     ++counters_.outbound_packets;
     counters_.outbound_bytes += p.datagram.size();
     return {Verdict::forward};

@@ -28,6 +28,7 @@
 #include "nat/drop_reason.hpp"
 #include "nat/endpoint_rewrite.hpp"
 #include "nat/fragment_table.hpp"
+#include "nat/ip_identification.hpp"
 #include "nat/mapping_table.hpp"
 #include "nat/nat_config.hpp"
 
@@ -252,7 +253,9 @@ private:
         if (flow.origin == FlowOrigin::wan && flow.mapping == 0)
             forwards_.count_packet(flow.protocol, flow.external, length);
     }
-    EngineResult forwarded_outbound(const PacketView& p);
+    // Also numbers a non-atomic datagram leaving from the WAN address (ip_identification.hpp);
+    // a later fragment keeps what the caller wrote, its first fragment's number.
+    EngineResult forwarded_outbound(PacketView& p);
     EngineResult forwarded_inbound(const PacketView& p);
     EngineResult delivered_locally();
     EngineResult dropped(DropReason reason, const FirewallRule* rule = nullptr, bool log = false);
@@ -265,6 +268,7 @@ private:
     MappingTable mappings_;
     FlowTable flows_;
     FragmentTable fragments_;
+    IpIdentification ip_identification_;
     ForwardTable forwards_;
     RuleTable rules_;
     Ipv6Firewall ipv6_;

@@ -1,8 +1,15 @@
 // Follows fragmented datagrams through the gateway without reassembling them: the
 // first fragment (which carries the ports) is judged and translated like any packet,
 // and its verdict is remembered so that the later fragments (which carry none) follow
-// it — to the same LAN host inbound, out of the WAN address outbound, to the gateway's
-// own stack when the first went there — or are dropped when it was dropped or never seen.
+// it — to the same LAN host inbound, out of the WAN address outbound (with the IP
+// identification the first left with), to the gateway's own stack when the first went
+// there — or are dropped when it was dropped or never seen (a later fragment that comes
+// first included: nothing here holds one back).
+//
+// Live, IPv4 fragments seldom get here: the daemon has the kernel reassemble them ahead
+// of the queue (daemon/queue_rules.hpp, GATEWAYD_DEFRAG), so fragments in any order reach
+// the engine as one datagram (RFC 4787 REQ-14). This table serves what still comes in
+// pieces: IPv6, `gatewayd --replay` of a capture, a namespace without that chain.
 //
 // It also refuses what reassembly attacks are made of, as the receiver would have to
 // (RFC 791 reassembly, RFC 1858, RFC 5722's reasoning applied to IPv4 as Linux does since
@@ -79,6 +86,9 @@ struct FirstFragmentVerdict {
     std::uint32_t flow = 0;
     bool from_originator = false;
     std::uint32_t sequence_of_byte_0 = 0;
+    // Outbound: the identification the first fragment left with (ip_identification.hpp),
+    // which its later fragments must carry too, or the remote could not reassemble them.
+    std::uint16_t identification = 0;
 };
 
 template <class Key>

@@ -49,6 +49,7 @@ struct Ipv4Header {
     Be32 source_field;
     Be32 destination_field;
 
+    static constexpr std::uint16_t dont_fragment_flag = 0x4000;
     static constexpr std::uint16_t more_fragments_flag = 0x2000;
     static constexpr std::uint16_t fragment_offset_mask = 0x1fff;
 
@@ -56,6 +57,7 @@ struct Ipv4Header {
     std::size_t header_length() const { return std::size_t(version_ihl & 0x0f) * 4; }
     std::uint16_t total_length() const { return total_length_field.get(); }
     std::uint16_t identification() const { return identification_field.get(); }
+    bool dont_fragment() const { return flags_fragment.get() & dont_fragment_flag; }
     bool more_fragments() const { return flags_fragment.get() & more_fragments_flag; }
     std::uint16_t fragment_offset_units() const { return flags_fragment.get() & fragment_offset_mask; }
     bool is_fragment() const { return more_fragments() || fragment_offset_units() != 0; }

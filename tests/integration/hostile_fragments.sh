@@ -4,8 +4,14 @@
 # fragment, an overlapping fragment (teardrop), a second first fragment, a zero-length fragment,
 # one reaching past 65535 bytes (ping of death), a TCP first fragment too short for its header
 # (RFC 1858) — and from the LAN, later fragments no first fragment let out. A well-formed
-# fragmented datagram is the control: all of it reaches the LAN host, as does the (well-formed)
-# first fragment of each hostile datagram; nothing after it does.
+# fragmented datagram is the control: all of it reaches the far host (from the LAN under an
+# identification of the gateway's, RFC 7857 §10). The gateway's kernel reassembles ahead of the
+# queue (issue 18.3, queue_rules.hpp), so nothing of a hostile datagram passes, not even its
+# first fragment, and gatewayd never sees one: the kernel drops the overlapping and empty ones at
+# once (counted in IpReasmFails, gatewayctl status ip_reassembly.failed) and lets the incomplete
+# ones time out (ipfrag_time, later). Until issue 18.3 the engine judged each fragment: the first
+# passed, the rest were dropped as fragment_without_first, overlapping_fragment and so on, which
+# the engine still does when fragments reach it (gatewayd --replay).
 # Needs python3-scapy (/usr/bin/python3); the helpers are in tests/lab/lab_hostile.sh and labhostile.py.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
@@ -17,7 +23,9 @@ hostile_up
 lab_heading "hostile fragments from both sides"
 hostile_send wan fragments
 hostile_send lan lan-fragments
-hostile_expect_drops fragment_without_first=4 overlapping_fragment=2 empty_fragment=1 oversized_fragment=1 \
-    tiny_first_fragment=1
+# No drop counter of the engine may grow: it never sees a fragment of these.
+# shellcheck disable=SC2119
+hostile_expect_drops
+hostile_expect_kernel IpReasmFails=2
 hostile_expect_flows_intact
 echo "PASS  hostile fragments are dropped and counted; flows survive"

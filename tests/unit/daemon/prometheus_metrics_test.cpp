@@ -80,3 +80,15 @@ TEST_CASE("each rule's packets and bytes are counters labelled with its name, di
     CHECK(has_line(text, R"(gatewayd_rule_bytes_total{rule="no-smtp-out",direction="outbound",action="drop"} 180)"));
     CHECK(has_line(text, R"(gatewayd_policy_bytes_total{direction="inbound",action="drop"} 540)"));
 }
+
+TEST_CASE("the kernel's reassembly counters are counters, its memory and bounds gauges") {
+    std::string text = metrics_of(R"({"ip_reassembly":{"fragments":30,"reassembled":9,"failed":2,"timed_out":1,
+        "memory_bytes":1500,"memory_limit_bytes":4194304,"timeout_seconds":30}})");
+    CHECK(has_line(text, "gatewayd_ip_reassembly_fragments_total 30"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_reassembled_total 9"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_failed_total 2"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_timed_out_total 1"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_memory_bytes 1500"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_memory_limit_bytes 4194304"));
+    CHECK(has_line(text, "gatewayd_ip_reassembly_timeout_seconds 30"));
+}

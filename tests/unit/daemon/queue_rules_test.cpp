@@ -213,3 +213,14 @@ TEST_CASE("pupnp's own HTTP port, behind the front end, is dropped on every inte
     rules.loopback_only_tcp_port.reset();
     CHECK(gw::queue_rules_install_script(rules).find("GATEWAYD_LOOPBACK_ONLY") == std::string::npos);
 }
+
+TEST_CASE("the queue rules switch on the kernel's IPv4 reassembly from a chain no packet enters") {
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1"});
+    CHECK(script.find(":GATEWAYD_DEFRAG - [0:0]\n") != std::string::npos);
+    CHECK(script.find("-A GATEWAYD_DEFRAG -m socket --transparent -j RETURN\n") != std::string::npos);
+    CHECK(script.find("-j GATEWAYD_DEFRAG") == std::string::npos);  // no jump: the rule never runs
+    // Removed with the others, from what iptables-save prints.
+    std::string removal = queue_rules_removal_script("*mangle\n:GATEWAYD_DEFRAG - [0:0]\n"
+                                                     "-A GATEWAYD_DEFRAG -m socket --transparent -j RETURN\nCOMMIT\n");
+    CHECK(removal.find("-X GATEWAYD_DEFRAG\n") != std::string::npos);
+}

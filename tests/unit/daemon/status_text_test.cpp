@@ -50,3 +50,11 @@ TEST_CASE("a quiet gateway's status says there are no drops and no warnings") {
     CHECK_THAT(text, Catch::Contains("drops       none\n"));
     CHECK_THAT(text, Catch::Contains("warnings    none\n"));
 }
+
+TEST_CASE("the person's status condenses the kernel's reassembly into one line, once it saw a fragment") {
+    std::string text = text_of(R"({"ok":true,"ip_reassembly":{"fragments":30,"reassembled":9,"failed":2,"timed_out":1,
+        "memory_bytes":1500,"memory_limit_bytes":4194304,"timeout_seconds":30},"warnings":[]})");
+    CHECK_THAT(text, Catch::Contains("reassembly  9 datagrams from 30 fragments, 2 failed (1 timed out), 1.5 kB held\n"));
+    std::string quiet = text_of(R"({"ok":true,"ip_reassembly":{"fragments":0,"reassembled":0},"warnings":[]})");
+    CHECK_THAT(quiet, !Catch::Contains("reassembly"));
+}

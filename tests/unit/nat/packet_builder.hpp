@@ -189,12 +189,14 @@ inline bool checksums_valid(const Packet& p) { return checksum_errors(p).empty()
 
 // ---- Building packets -----------------------------------------------------------------
 
-// An IPv4 header (no options, TTL 64, fixed identification) in front of `l4`.
+// An IPv4 header (no options, TTL 64, fixed identification, DF set as Linux sets it on
+// every socket by default: an atomic datagram, whose identification the NAT keeps) in front of `l4`.
 inline Packet ipv4(Ipv4Address source, Ipv4Address destination, std::uint8_t protocol, const Bytes& l4) {
     Packet p(20);
     p[0] = 0x45;
     put16(p, 2, std::uint16_t(20 + l4.size()));
     put16(p, 4, 0x1c46);
+    put16(p, 6, 0x4000);
     p[8] = 64;
     p[9] = protocol;
     put32(p, 12, source.host_order());
@@ -284,6 +286,14 @@ inline Packet with_identification(Packet p, std::uint16_t id) {
     return p;
 }
 
+// DF clear: a datagram a router may fragment (non-atomic, RFC 6864 §4), whose
+// identification the NAT rewrites (RFC 7857 §10).
+inline Packet may_fragment(Packet p) {
+    put16(p, 6, std::uint16_t(get16(p, 6) & ~0x4000));
+    refresh_ip_checksum(p);
+    return p;
+}
+
 inline Packet with_fragment_fields(Packet p, bool more_fragments, std::uint16_t offset_units) {
     put16(p, 6, std::uint16_t((get16(p, 6) & 0xc000) | (more_fragments ? 0x2000 : 0) | (offset_units & 0x1fff)));
     refresh_ip_checksum(p);
@@ -291,8 +301,10 @@ inline Packet with_fragment_fields(Packet p, bool more_fragments, std::uint16_t 
 }
 
 // Splits a whole datagram as a router would: every fragment but the last carries
-// `l4_bytes_per_fragment` transport bytes (a multiple of 8) and the MF flag.
-inline std::vector<Packet> fragments_of(const Packet& datagram, std::size_t l4_bytes_per_fragment) {
+// `l4_bytes_per_fragment` transport bytes (a multiple of 8) and the MF flag. DF is
+// cleared first: a router fragments only a datagram that allows it.
+inline std::vector<Packet> fragments_of(const Packet& whole, std::size_t l4_bytes_per_fragment) {
+    const Packet datagram = may_fragment(whole);
     std::size_t header = ip_header_length(datagram);
     auto l4 = l4_of(datagram);
     std::vector<Packet> fragments;
@@ -306,7 +318,7 @@ inline std::vector<Packet> fragments_of(const Packet& datagram, std::size_t l4_b
     return fragments;
 }
 
-// Joins fragments (in any order) back into the datagram.
+// Joins fragments (in any order) back into the datagram (DF clear, as it must have been).
 inline Packet reassembled(std::vector<Packet> fragments) {
     std::sort(fragments.begin(), fragments.end(),
               [](const Packet& a, const Packet& b) { return fragment_offset_units(a) < fragment_offset_units(b); });

@@ -95,7 +95,7 @@ TEST_CASE("a CHECKSUM_PARTIAL packet holds the pseudo-header sum and finishing i
 }
 
 TEST_CASE("fragments split at 8-byte boundaries and reassemble into the datagram") {
-    Packet datagram = with_identification(udp(at(host_a, 5000), at(server, 53), payload_of_size(45)), 0x77);
+    Packet datagram = may_fragment(with_identification(udp(at(host_a, 5000), at(server, 53), payload_of_size(45)), 0x77));
     std::vector<Packet> fragments = fragments_of(datagram, 24);
     REQUIRE(fragments.size() == 3);
     CHECK(l4_of(fragments[0]).size() == 24);
