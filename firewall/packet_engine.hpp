@@ -114,7 +114,9 @@ public:
     // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in. Its
     // ICMP errors about a translated datagram are rewritten to quote the external
     // endpoint (Verdict::forward); one that would carry a LAN address to the WAN about no
-    // known flow is dropped (gateway_icmp_error_without_flow).
+    // known flow is dropped (gateway_icmp_error_without_flow). Errors to the WAN address
+    // itself about a LAN host's translated datagram (hairpinned with TTL 1, or failed after
+    // FORWARD) are readdressed to that host, quoting what it sent.
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
 
     // The packet's entry point above.
@@ -223,6 +225,7 @@ private:
     EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
     // The gateway kernel's own ICMP error (engine_local_icmp_errors.cpp).
     EngineResult local_icmp_error(PacketView& outer, Instant now);
+    EngineResult local_icmp_error_to_wan_address(PacketView& outer, PacketView& quoted, Instant now);
     // A LAN host's or LAN network's address, or one of the gateway's LAN-side addresses:
     // what must never leave by the WAN.
     bool is_lan_side_address(Ipv4Address address) const noexcept;

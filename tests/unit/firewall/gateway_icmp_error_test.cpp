@@ -195,3 +195,56 @@ TEST_CASE("the gateway's own ICMP error about a datagram for the gateway itself 
 }
 
 }  // namespace gw::test
+
+namespace gw::test {
+
+TEST_CASE("the gateway's own ICMP error to its WAN address about a LAN host's translated datagram goes to that host, quoting what it sent") {
+    struct Back {
+        std::string description;
+        std::function<Packet(PacketEngine&, Packet&)> sent_and_routed;  // returns what the host sent; routed as translated
+        std::uint8_t type, code;
+    };
+    std::vector<Back> table{
+        {"host unreachable about an outbound UDP datagram no WAN neighbour took",
+         [](PacketEngine& e, Packet& routed) {
+             Packet sent = udp(at(host_a, 5000), at(server, 53), payload_of_size(30));
+             routed = sent;
+             REQUIRE(outbound(e, routed).verdict == Verdict::forward);
+             return sent;
+         },
+         icmp_type::destination_unreachable, 1},
+        {"time exceeded about a hairpinned UDP datagram with TTL 1",
+         [](PacketEngine& e, Packet& routed) {
+             Packet sent = with_ttl(udp(at(host_a, 5000), at(wan_address, 27015), payload_of_size(30)), 1);
+             routed = sent;
+             REQUIRE(e.translate_hairpin(routed, L4Checksum::complete, t0).verdict == Verdict::forward);
+             REQUIRE(destination_of(routed) == at(game_host, 37015));
+             return sent;
+         },
+         icmp_type::time_exceeded, icmp_code::ttl_exceeded_in_transit},
+    };
+    for (const Back& row : table) {
+        DYNAMIC_SECTION(row.description) {
+            PacketEngine engine(config());
+            Packet routed;
+            const Packet sent = row.sent_and_routed(engine, routed);
+            REQUIRE(source_address(routed) == wan_address);
+            Packet error = icmp_error(row.type, row.code, wan_address, wan_address, routed, kernel_quote);
+            CHECK(engine.track_local_output(error, t0 + 1ms).verdict == Verdict::forward);
+            CHECK(checksum_errors(error) == "");
+            CHECK(error == icmp_error(row.type, row.code, wan_address, host_a, sent, kernel_quote));
+        }
+    }
+}
+
+TEST_CASE("the gateway's own ICMP error to its WAN address about its own datagram stays untouched") {
+    PacketEngine engine(config());
+    Packet query = udp(at(wan_address, 33000), at(server, 53), payload_of_size(30));
+    REQUIRE(engine.track_local_output(query, t0).verdict == Verdict::deliver_locally);
+    Packet error = icmp_error(icmp_type::destination_unreachable, 1, wan_address, wan_address, query, kernel_quote);
+    const Packet built = error;
+    CHECK(engine.track_local_output(error, t0 + 1ms).verdict == Verdict::deliver_locally);
+    CHECK(error == built);
+}
+
+}  // namespace gw::test
