@@ -13,11 +13,14 @@ is the datagram this host sent (addresses, ports, IP header checksum, UDP checks
       endpoint from the same port.
   from-lan --server IP --port Q --sport S --payload N [--ttl-probe]
       a LAN host: a UDP socket from S connected to SERVER:Q does the same towards the WAN.
-  check --log FILE --mtu M --quoted-src IP --quoted-dst IP [--outer-src IP] [--time-exceeded]
+  from-lan ... [--wait S]
+      listens S seconds (default 0.6) after the socket's send: a neighbour lookup that fails takes 3.
+  check --log FILE --quoted-src IP --quoted-dst IP [--expect frag,ttl,host] [--mtu M] [--outer-src IP]
         [--partial-checksum-ok]
-      reads a probe's output: the socket learned M (IP_MTU and the route), a fragmentation needed
-      with next-hop MTU M quoting exactly the datagram sent from QUOTED-SRC to QUOTED-DST arrived
-      (and with --time-exceeded a time exceeded quoting the TTL-1 datagram), every checksum right;
+      reads a probe's output: each expected error arrived (frag: fragmentation needed with next-hop
+      MTU M; ttl: time exceeded quoting the TTL-1 datagram; host: host unreachable) quoting exactly
+      the datagram sent from QUOTED-SRC to QUOTED-DST, every checksum right; with --mtu, the socket
+      learned M (IP_MTU and the route);
       prints one line per finding, exits 1 on the first failure. The quoted UDP checksum must be the
       datagram's complete one; with --partial-checksum-ok it may also be the pseudo-header sum a
       local sender over veth leaves (CHECKSUM_PARTIAL), which the kernel quotes as it holds it.
@@ -93,7 +96,8 @@ def describe(packet, sent: dict) -> dict:
     return d
 
 
-def probe(s: socket.socket, peer: tuple, payload_size: int, ttl_probe: bool, interface: str) -> int:
+def probe(s: socket.socket, peer: tuple, payload_size: int, ttl_probe: bool, interface: str,
+          wait: float = 0.6) -> int:
     from scapy.layers.inet import IP, UDP
     from scapy.sendrecv import send
     me, sport = s.getsockname()
@@ -107,7 +111,7 @@ def probe(s: socket.socket, peer: tuple, payload_size: int, ttl_probe: bool, int
         send_error = ""
     except OSError as e:  # EMSGSIZE: the route already holds a smaller MTU
         send_error = e.strerror
-    time.sleep(0.6)
+    time.sleep(wait)
     learned = s.getsockopt(socket.IPPROTO_IP, IP_MTU)
     route = subprocess.run(["ip", "route", "get", peer[0]], capture_output=True, text=True).stdout
     if ttl_probe:
@@ -138,7 +142,7 @@ def from_lan(args: argparse.Namespace) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.bind(("", args.sport))
         s.connect((args.server, args.port))
-        return probe(s, (args.server, args.port), args.payload, args.ttl_probe, args.interface)
+        return probe(s, (args.server, args.port), args.payload, args.ttl_probe, args.interface, args.wait)
 
 
 def check(args: argparse.Namespace) -> int:
@@ -153,7 +157,8 @@ def check(args: argparse.Namespace) -> int:
         print(f"FAIL {what}; socket: {json.dumps(sock)}; ICMP received: {json.dumps(errors)}")
         return 1
 
-    wanted = [("fragmentation needed", 3, 4)] + ([("time exceeded", 11, 0)] if args.time_exceeded else [])
+    kinds = {"frag": ("fragmentation needed", 3, 4), "ttl": ("time exceeded", 11, 0), "host": ("host unreachable", 3, 1)}
+    wanted = [kinds[k] for k in args.expect.split(",")]
     for name, type_, code in wanted:
         found = [e for e in errors if e["type"] == type_ and e["code"] == code]
         if not found:
@@ -169,12 +174,15 @@ def check(args: argparse.Namespace) -> int:
             return fail(f"{name}: the quoted UDP checksum is {e.get('quoted_udp_checksum')}, expected {checksums}")
         if args.outer_src and e["outer_src"] != args.outer_src:
             return fail(f"{name}: sent from {e['outer_src']}, expected {args.outer_src}")
-        if type_ == 3 and e.get("mtu") != args.mtu:
+        if (type_, code) == (3, 4) and e.get("mtu") != args.mtu:
             return fail(f"{name}: next-hop MTU {e.get('mtu')}, expected {args.mtu}")
         if type_ == 11 and e.get("quoted_ttl") != 1:
             return fail(f"{name}: the quoted TTL is {e.get('quoted_ttl')}, expected 1")
+        mtu = f", MTU {e['mtu']}" if (type_, code) == (3, 4) else ""
         print(f"ok {name} from {e['outer_src']} quotes {e['quoted_src']}:{e['quoted_sport']} > "
-              f"{e['quoted_dst']}:{e['quoted_dport']} exactly as sent" + (f", MTU {e['mtu']}" if type_ == 3 else ""))
+              f"{e['quoted_dst']}:{e['quoted_dport']} exactly as sent{mtu}")
+    if args.mtu is None:
+        return 0
     if sock["ip_mtu"] != args.mtu or f"mtu {args.mtu}" not in sock["route"]:
         return fail(f"the socket did not learn MTU {args.mtu}")
     print(f"ok the sender's socket learned IP_MTU {sock['ip_mtu']}; route: {sock['route']}")
@@ -190,17 +198,18 @@ def main() -> int:
     l.add_argument("--server", required=True)
     l.add_argument("--port", type=int, required=True)
     l.add_argument("--sport", type=int, required=True)
+    l.add_argument("--wait", type=float, default=0.6, help="seconds to listen after the socket's send")
     for s in (w, l):
         s.add_argument("--payload", type=int, required=True)
         s.add_argument("--ttl-probe", action="store_true")
         s.add_argument("--interface", default="eth0")
     c = sub.add_parser("check")
     c.add_argument("--log", required=True)
-    c.add_argument("--mtu", type=int, required=True)
+    c.add_argument("--mtu", type=int)
+    c.add_argument("--expect", default="frag")
     c.add_argument("--quoted-src", required=True)
     c.add_argument("--quoted-dst", required=True)
     c.add_argument("--outer-src")
-    c.add_argument("--time-exceeded", action="store_true")
     c.add_argument("--partial-checksum-ok", action="store_true")
     args = p.parse_args()
     return {"from-wan": from_wan, "from-lan": from_lan, "check": check}[args.command](args)
