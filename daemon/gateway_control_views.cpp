@@ -150,6 +150,7 @@ std::string GatewayControl::status(Instant now) const {
     counters.add("mappings_created", c.mappings_created);
     counters.add("no_mapping_unreachables", c.no_mapping_unreachables);
     counters.add("no_mapping_unreachables_suppressed", c.no_mapping_unreachables_suppressed);
+    counters.add("gateway_icmp_errors_translated", c.gateway_icmp_errors_translated);
     counters.add("drops_total", c.drops.total()).add_raw("drops", drops.str());
     // Every UPnP refusal by reason: the packet path's (WAN side), the HTTP front end's
     // (http_<reason>, every reason listed; http_answered_4xx: pupnp's own 4xx answers

@@ -96,6 +96,13 @@ std::string queue_rules_install_script(const QueueRuleSet& r) {
     s << "-I INPUT 1 -i " << r.lan_interface << " -j " << input_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.lan_interface << " -j " << local_chain << "\n";
     s << "-I OUTPUT 1 -o " << r.wan_interface << " -j " << local_chain << "\n";
+    // The kernel's ICMP errors about a LAN host's datagram it holds translated to the WAN
+    // address (hairpinned with TTL 1, or failed after FORWARD) go to that address, over lo:
+    // queued so that the engine readdresses them to the host (engine_local_icmp_errors.cpp).
+    // Errors only: the rest of the gateway's traffic to itself is none of the engine's.
+    for (std::string_view type : {"destination-unreachable", "time-exceeded", "parameter-problem"})
+        s << "-I OUTPUT 1 -o lo -d " << r.wan_address << "/32 -p icmp --icmp-type " << type << " -j " << local_chain
+          << "\n";
     keep_to_loopback(s, r);
     defrag_rules(s);
     control_out_rules(s, control_out_chain, r, false);  // first in OUTPUT: before the queue

@@ -1,5 +1,5 @@
 // Traffic of the gateway itself: what it sends is tracked (so replies are let in
-// under the input policy), and what comes to it from the LAN is judged by the input
+// under the input policy; its ICMP errors are seen to in engine_local_icmp_errors.cpp), and what comes to it from the LAN is judged by the input
 // rules. WAN arrivals for the gateway reach input_new from translate_inbound.
 #include "address_checks.hpp"
 #include "engine_endpoints.hpp"
@@ -12,6 +12,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     // The gateway's own packets are the kernel's business; never drop them for form.
     if (!parsed.ok() || parsed.view.is_later_fragment()) return delivered_locally();
     PacketView& p = parsed.view;
+    if (is_icmp_error(p)) return local_icmp_error(p, now);
     if (!(p.tcp || p.udp || (p.icmp && p.icmp->type == wire::IcmpHeader::echo_request))) return delivered_locally();
     // Nothing answers from a multicast group or the broadcast address (SSDP NOTIFY, the
     // NAT-PMP announcements): a flow for them would only hold a slot of the table.

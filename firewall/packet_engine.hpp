@@ -49,6 +49,9 @@ struct EngineCounters {
     // RFC 5508 REQ-8: ICMP administratively prohibited asked for (EngineResult::unreachable)
     // about LAN packets no mapping could be made for, and those the rate limit held back.
     std::uint64_t no_mapping_unreachables = 0, no_mapping_unreachables_suppressed = 0;
+    // ICMP errors the gateway's own kernel built about a translated datagram, given back
+    // the external endpoint in their quote (engine_local_icmp_errors.cpp, issue 18.2).
+    std::uint64_t gateway_icmp_errors_translated = 0;
 };
 
 // Which of the engine's entry points a packet goes to (see PacketEngine).
@@ -109,7 +112,12 @@ public:
     // What an address is to the LAN (address_checks.hpp), with the gateway's addresses
     // as they are now (the WAN address may change).
     LanAddressClass lan_class_of(Ipv4Address address) const noexcept;
-    // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in.
+    // Sent by the gateway itself (OUTPUT): tracked so that its replies are let in. Its
+    // ICMP errors about a translated datagram are rewritten to quote the external
+    // endpoint (Verdict::forward); one that would carry a LAN address to the WAN about no
+    // known flow is dropped (gateway_icmp_error_without_flow). Errors to the WAN address
+    // itself about a LAN host's translated datagram (hairpinned with TTL 1, or failed after
+    // FORWARD) are readdressed to that host, quoting what it sent.
     EngineResult track_local_output(std::span<std::uint8_t> packet, Instant now) noexcept;
 
     // The packet's entry point above.
@@ -216,6 +224,13 @@ private:
     EngineResult inbound_icmp_error(PacketView& outer, Instant now);
     EngineResult inbound_later_fragment(PacketView& p, Instant now);
     EngineResult input_new(PacketView& p, std::string_view interface, Instant now);
+    // The gateway kernel's own ICMP error (engine_local_icmp_errors.cpp).
+    EngineResult local_icmp_error(PacketView& outer, Instant now);
+    EngineResult local_icmp_error_to_wan_address(PacketView& outer, PacketView& quoted, Instant now);
+    // A LAN host's or LAN network's address, or one of the gateway's LAN-side addresses:
+    // what must never leave by the WAN.
+    bool is_lan_side_address(Ipv4Address address) const noexcept;
+    bool quote_names_lan_address(const PacketView& outer) const noexcept;
     // Why a packet arriving on the LAN may not carry this source (none: it may).
     DropReason lan_source_refusal(Ipv4Address source, LinkSource link) const noexcept;
     EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);

@@ -26,6 +26,7 @@ namespace gw {
     X(icmp_unreachable_not_from_remote, "WAN port/protocol unreachable about a flow, not sent by its remote host")\
     X(icmp_error_outside_tcp_window, "WAN ICMP error quoting a TCP sequence number outside the window (RFC 5927)")\
     X(icmp_error_for_other_host, "LAN host sent an ICMP error about another host's packet") \
+    X(gateway_icmp_error_without_flow, "the gateway's own ICMP error to the WAN quoting a LAN address of no known flow")\
     X(not_addressed_to_gateway, "arrived on the WAN side for an address other than ours")   \
     X(tiny_first_fragment, "first fragment too short to hold the ports")                   \
     X(fragment_without_first, "later fragment whose first fragment was not seen or was dropped")\

@@ -11,7 +11,8 @@
 #     alone would flag a translated connection that happens to use it);
 #   - NAT-PMP/PCP answers and announcements: UDP from 5351, to 5350, 224.0.0.1;
 #   - any IPv4 packet whose own header carries a LAN address (LAB_LAN_NET), or an ICMP
-#     error quoting a LAN source: a LAN address that left untranslated.
+#     error quoting a LAN address, source or destination (the gateway's own errors about an
+#     inbound datagram it translated, issue 18.2): a LAN address that left untranslated.
 # LAB_WAN_WATCH=off turns it off (the benchmarks: a capture beside a throughput measurement
 # would change the figure). Sourced by lab.sh (source that, not this); needs lab.sh's state.
 
@@ -24,7 +25,7 @@ lab_wan_watch_filter() {
     local http=${LAB_UPNP_HTTP_PORT:-49152}
     printf '%s' "udp.port == 1900 || ip.dst == 239.255.255.250 || ipv6.dst == ff02::c" \
         " || udp.srcport == 5351 || udp.dstport == 5350 || ip.dst == 224.0.0.1" \
-        " || ip.addr#1 == $LAB_LAN_NET || (icmp && ip.src#2 == $LAB_LAN_NET)" \
+        " || ip.addr#1 == $LAB_LAN_NET || (icmp && (ip.src#2 == $LAB_LAN_NET || ip.dst#2 == $LAB_LAN_NET))" \
         " || (tcp.port == $http && (tcp.payload contains \"UPnP/\" || tcp.payload contains \"upnp:event\"))" \
         " || (tcp.srcport == $http && tcp.flags.syn == 1 && tcp.flags.ack == 1)"
 }

@@ -21,6 +21,15 @@ TEST_CASE("the queue rules steer WAN arrivals before routing and LAN-to-WAN traf
     CHECK(script.find("COMMIT\n") != std::string::npos);
 }
 
+TEST_CASE("the kernel's ICMP errors to the WAN address itself are queued, and nothing else the gateway sends itself") {
+    std::string script = queue_rules_install_script({"lan0", "wan0", 7, "203.0.113.1"});
+    for (std::string type : {"destination-unreachable", "time-exceeded", "parameter-problem"})
+        CHECK(script.find("-I OUTPUT 1 -o lo -d 203.0.113.1/32 -p icmp --icmp-type " + type + " -j GATEWAYD_LOCAL\n") !=
+              std::string::npos);
+    CHECK(script.find("-o lo -j") == std::string::npos);
+    CHECK(script.find("-o lo -d 203.0.113.1/32 -j") == std::string::npos);
+}
+
 TEST_CASE("rules left behind by a crashed instance are all found for removal, and nobody else's") {
     std::string saved =
         "*mangle\n"
