@@ -1,17 +1,69 @@
-// Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8): a LAN host that talks to the WAN
-// address reaches the LAN host behind that port (a forward, the DMZ, or another
-// host's mapping), and each side sees the other as the WAN address — the client sees
-// the port it dialled, the server the client's external port — so replies come back
-// through the gateway instead of straight across the LAN.
+// Hairpinning (RFC 4787 REQ-9, RFC 5382 REQ-8, RFC 5508 REQ-7): a LAN host that talks to
+// the WAN address reaches the LAN host behind that port (a forward, the DMZ, or another
+// host's mapping), and each side sees the other as the WAN address — the client sees the
+// port it dialled, the server the client's external port — so replies come back through
+// the gateway instead of straight across the LAN.
 //
-// Both rewrites happen before routing, on the packet that arrived on the LAN
-// interface for the WAN address; the daemon lets the kernel accept the WAN address
-// as a source there (accept_local on the LAN interface).
+// Towards another host's mapping, a hairpinned packet is judged as it would be between two
+// NATs: it leaves by its sender's mapping towards (WAN address, port dialled) and arrives
+// at the receiver's mapping from (WAN address, sender's external port), where the
+// receiver's filter (firewall.filtering, RFC 4787 REQ-8) judges it like any WAN sender's.
+// It is the sender's outbound traffic even when that filter drops it: the dropped packet
+// leaves a punch, one flow of the sender's towards that endpoint (under the sender's flow
+// limit, expiring as its outbound flow would), which is what the receiver's own packets
+// back then meet. So hole punching between two LAN hosts works in every filtering mode as
+// between hosts behind two NATs: under address-and-port-dependent filtering the first
+// punch is dropped and the answer to it passes; under address-dependent filtering a host
+// that sent anything to the WAN address may be reached from it; endpoint-independent lets
+// the first punch through. The punch becomes the pair's client flow (the TCP tracker's
+// originator), so two SYNs crossing, the first dropped, are a simultaneous open.
+//
+// Both rewrites happen before routing, on the packet that arrived on the LAN interface
+// for the WAN address; the daemon lets the kernel accept the WAN address as a source
+// there (accept_local on the LAN interface). ICMP errors about hairpinned datagrams are
+// translated back to the sender (engine_icmp_errors.cpp, hairpin_icmp_error).
 #include "address_checks.hpp"
 #include "engine_endpoints.hpp"
 #include "packet_engine.hpp"
 
 namespace gw {
+namespace {
+
+// A mapping reference held while a hairpin is set up: released on the way out unless a
+// flow took it over.
+class HeldMapping {
+public:
+    HeldMapping(MappingTable& table, MappingId id) : table_(table), id_(id) {}
+    HeldMapping(const HeldMapping&) = delete;
+    HeldMapping& operator=(const HeldMapping&) = delete;
+    ~HeldMapping() {
+        if (id_ != 0) table_.release(id_);
+    }
+    void hold(MappingId id) { id_ = id; }
+    MappingId id() const { return id_; }
+    void handed_to_flow() { id_ = 0; }
+
+private:
+    MappingTable& table_;
+    MappingId id_;
+};
+
+// One half of a hairpin as its LAN host sees it: `internal` talks to `remote` (the WAN
+// address and the other's port), through `external` on the WAN address.
+Flow hairpin_flow(FlowOrigin origin, Protocol protocol, Endpoint internal, Endpoint remote, Port external,
+                  MappingId mapping, const std::optional<TcpTracker>& tracker) {
+    Flow f;
+    f.protocol = protocol;
+    f.origin = origin;
+    f.internal = internal;
+    f.remote = remote;
+    f.external = external;
+    f.mapping = mapping;
+    if (tracker) f.tcp = *tracker;
+    return f;
+}
+
+}  // namespace
 
 EngineResult PacketEngine::translate_hairpin(std::span<std::uint8_t> buffer, L4Checksum state, Instant now,
                                              LinkSource link) noexcept {
@@ -23,13 +75,17 @@ EngineResult PacketEngine::translate_hairpin(std::span<std::uint8_t> buffer, L4C
     if (DropReason refusal = lan_source_refusal(p.ip->source(), link); refusal != DropReason::none)
         return dropped(refusal);
     if (p.ip->destination() != setup_.nat.wan_address) return dropped(DropReason::not_addressed_to_gateway);
-    // Only TCP and UDP are hairpinned; anything else for the WAN address is input.
-    if (p.is_fragment() || !(p.tcp || p.udp)) return input_new(p, setup_.lan_interface, now);
+    if (p.is_fragment()) return input_new(p, setup_.lan_interface, now);
+    if (is_icmp_error(p)) return hairpin_icmp_error(p, now);
+    // Only TCP and UDP are hairpinned. An echo request names no LAN host: its identifier
+    // is the sender's own (RFC 5508 REQ-7 asks hairpinned queries of Basic NAT only, not
+    // of a NAPT), so it and anything else for the WAN address is input to the gateway.
+    if (!(p.tcp || p.udp)) return input_new(p, setup_.lan_interface, now);
     Endpoint sender, dialled;
     lan_side_ends(p, sender, dialled);
-    if (Flow* flow = flows_.find_by_internal(Protocol(p.protocol), sender, dialled, now))
-        return hairpin_known(*flow, p, state, now);
-    return hairpin_new(p, state, now);
+    Flow* flow = flows_.find_by_internal(Protocol(p.protocol), sender, dialled, now);
+    if (flow && flow->origin != FlowOrigin::hairpin_punch) return hairpin_known(*flow, p, state, now);
+    return hairpin_new(p, state, now, flow);
 }
 
 EngineResult PacketEngine::hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now) {
@@ -48,90 +104,142 @@ EngineResult PacketEngine::hairpin_known(Flow& flow, PacketView& p, L4Checksum s
     return forwarded_outbound(p);
 }
 
-EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant now) {
-    flows_.expire_idle(now);
+// No pair yet. `punch`: the sender's own earlier punch towards the same endpoint, if any.
+EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant now, Flow* punch) {
+    flows_.expire_idle(now);  // the punch was found live at `now`: it stays
     auto protocol = Protocol(p.protocol);
     Endpoint client, dialled;
     lan_side_ends(p, client, dialled);
 
     // Where the dialled port leads, exactly as for a packet from the WAN.
     Endpoint server;
-    MappingId server_mapping = 0;
+    bool filtered = false;  // a mapping's: its filter judges the packet
     auto target = forwards_.target_of(protocol, dialled.port);
     const Mapping* m = mappings_.find_by_external(protocol, dialled.port);
     if (target && !target->dmz) {
         server = target->internal;  // a forward wins over a mapping, as from the WAN
     } else if (m) {
-        // RFC 4787 REQ-9: filtered like any sender, seen as the client's external address.
-        if (!mapping_admits(protocol, dialled.port, setup_.nat.wan_address))
-            return dropped(DropReason::filtered_by_mapping);
         server = m->internal;
-        if (m->internal != client) {  // a host dialling its own mapping talks to itself: no extra reference
-            server_mapping = mappings_.acquire(protocol, m->internal).id;
-            if (server_mapping == 0) return input_new(p, setup_.lan_interface, now);
-        }
+        filtered = true;
     } else if (target) {
         server = target->internal;  // the DMZ host
     } else {
         return input_new(p, setup_.lan_interface, now);
     }
-    auto release_server = [&] {
-        if (server_mapping != 0) mappings_.release(server_mapping);
-    };
     // The client's own traffic: its outbound rules decide (a forward's allowed_sources
-    // speak of WAN sources, and LAN hosts are not filtered like the internet).
+    // speak of WAN sources, and LAN hosts are not filtered like the internet). A packet
+    // they refuse never left, so it punches nothing.
     RuleDecision decision = decide_by_rules(RuleDirection::outbound, p, setup_.lan_interface, now);
-    if (decision.action != RuleAction::accept) {
-        release_server();
+    if (decision.action != RuleAction::accept)
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
-    }
-    std::optional<TcpTracker> tracker;
-    if (protocol == Protocol::tcp && !(tracker = start_tracker(p, TcpPickup::refuse))) {
-        release_server();
+    // The receiver's mapping stays while this is set up (taking the sender's may evict);
+    // a host dialling its own mapping talks to itself and takes no extra reference.
+    const bool to_other_mapping = filtered && server != client;
+    HeldMapping receiver(mappings_, to_other_mapping ? mappings_.acquire(protocol, server).id : 0);
+    if (to_other_mapping && receiver.id() == 0) return input_new(p, setup_.lan_interface, now);
+
+    std::optional<TcpTracker> tracker;  // for a flow this packet starts
+    if (punch) {
+        if (!track_tcp(*punch, p, true)) return dropped(DropReason::invalid_tcp);
+    } else if (protocol == Protocol::tcp && !(tracker = start_tracker(p, TcpPickup::refuse))) {
         return dropped(DropReason::invalid_tcp);
     }
-    AcquireResult client_mapping = acquire_for_lan_flow(protocol, client, now);
-    if (client_mapping.id == 0) {
-        release_server();
-        return refused_mapping(p, client_mapping.reason, now);
+    HeldMapping sender(mappings_, 0);
+    Port sender_port;
+    if (punch) {
+        sender_port = punch->external;
+    } else {
+        AcquireResult acquired = acquire_for_lan_flow(protocol, client, now);
+        if (acquired.id == 0) return refused_mapping(p, acquired.reason, now);
+        if (acquired.created) ++counters_.mappings_created;
+        sender.hold(acquired.id);
+        sender_port = mappings_.get(acquired.id).external;
     }
-    if (client_mapping.created) ++counters_.mappings_created;
-    Port client_external = mappings_.get(client_mapping.id).external;
+    const Endpoint sender_as_seen{setup_.nat.wan_address, sender_port};
 
-    Flow client_flow;
-    client_flow.protocol = protocol;
-    client_flow.origin = FlowOrigin::hairpin_client;
-    client_flow.internal = client;
-    client_flow.remote = dialled;
-    client_flow.external = client_external;
-    client_flow.mapping = client_mapping.id;
-    if (tracker) client_flow.tcp = *tracker;
-    client_flow.timeout_class = timeout_class_of(client_flow);
-    Flow server_flow = client_flow;
-    server_flow.origin = FlowOrigin::hairpin_server;
-    server_flow.internal = server;
-    server_flow.remote = {setup_.nat.wan_address, client_external};
-    server_flow.external = dialled.port;
-    server_flow.mapping = server_mapping;
-
-    count_packet(client_flow, p.datagram.size());
-    DropReason refusal;
-    FlowId a = flows_.insert(client_flow, now, refusal);
-    FlowId b = a == 0 ? 0 : flows_.insert(server_flow, now, refusal);
-    if (b == 0) {
-        // A failed insert still owns its mapping reference; the inserted one releases its own.
-        if (a == 0) mappings_.release(client_mapping.id);
-        release_server();
-        return dropped(refusal);
+    // RFC 4787 REQ-8 at the receiver's mapping, the sender seen as (WAN address, its
+    // external port). A flow of the receiver's on exactly that endpoint can only be its
+    // punch towards the sender (the sender's packets back would have found their pair):
+    // it is what address-and-port-dependent filtering asks for.
+    Flow* answered = to_other_mapping ? flows_.find_by_external(protocol, dialled.port, sender_as_seen, now) : nullptr;
+    bool admitted = !to_other_mapping || answered || mapping_admits(protocol, dialled.port, setup_.nat.wan_address);
+    if (!admitted) {
+        if (punch) return hairpin_punched_again(*punch, p, now);
+        Flow own = hairpin_flow(FlowOrigin::hairpin_punch, protocol, client, dialled, sender_port, sender.id(), tracker);
+        own.timeout_class = timeout_class_of(own);
+        count_packet(own, p.datagram.size());
+        DropReason refusal;
+        if (flows_.insert(own, now, refusal) == 0) return dropped(refusal);  // nothing kept: say why
+        sender.handed_to_flow();
+        ++counters_.flows_created;
+        return dropped(DropReason::filtered_by_mapping);
     }
-    flows_.link(a, b);
-    counters_.flows_created += 2;
+
+    FlowId ours = 0, theirs = 0;
+    if (answered && !punch && answered->origin == FlowOrigin::hairpin_punch && answered->internal == server) {
+        // The receiver punched first: its punch is the pair's client (the TCP originator),
+        // and this packet is the first from the other end.
+        if (!track_tcp(*answered, p, false)) return dropped(DropReason::invalid_tcp);
+        answered->reply_seen = true;
+        theirs = flows_.id_of(*answered);
+        flows_.touch(*answered, timeout_class_of(*answered), now);  // newest: not what an insert evicts
+        Flow own = hairpin_flow(FlowOrigin::hairpin_server, protocol, client, dialled, sender_port, sender.id(),
+                                tracker);
+        own.timeout_class = answered->timeout_class;
+        count_packet(own, p.datagram.size());
+        DropReason refusal;
+        ours = flows_.insert(own, now, refusal);
+        if (ours == 0) return dropped(refusal);
+        sender.handed_to_flow();
+        ++counters_.flows_created;
+        Flow& punched = flows_.get(theirs);
+        if (!punched.in_use || punched.origin != FlowOrigin::hairpin_punch || theirs == ours)
+            return dropped(DropReason::flow_table_full);  // evicted to make room after all
+        punched.origin = FlowOrigin::hairpin_client;
+    } else {
+        // The sender's flow is its punch, or one made as a punch until the receiver's half
+        // exists: if that cannot be made, the sender has still sent.
+        ours = punch ? flows_.id_of(*punch) : 0;
+        if (ours == 0) {
+            Flow own = hairpin_flow(FlowOrigin::hairpin_punch, protocol, client, dialled, sender_port, sender.id(),
+                                    tracker);
+            own.timeout_class = timeout_class_of(own);
+            DropReason refusal;
+            ours = flows_.insert(own, now, refusal);
+            if (ours == 0) return dropped(refusal);
+            sender.handed_to_flow();
+            ++counters_.flows_created;
+        }
+        Flow& own = flows_.get(ours);
+        flows_.touch(own, timeout_class_of(own), now);  // newest: not what an insert evicts
+        count_packet(own, p.datagram.size());
+        Flow other = hairpin_flow(FlowOrigin::hairpin_server, protocol, server, sender_as_seen, dialled.port,
+                                  receiver.id(), std::nullopt);
+        other.timeout_class = own.timeout_class;
+        DropReason refusal;
+        theirs = flows_.insert(other, now, refusal);
+        if (theirs == 0) return dropped(refusal);
+        receiver.handed_to_flow();
+        ++counters_.flows_created;
+        if (!own.in_use || own.origin != FlowOrigin::hairpin_punch || theirs == ours)
+            return dropped(DropReason::flow_table_full);  // evicted to make room after all
+        own.origin = FlowOrigin::hairpin_client;
+    }
+    flows_.link(ours, theirs);
     rewrite_endpoint(p, Side::destination, server, state);
-    rewrite_endpoint(p, Side::source, {setup_.nat.wan_address, client_external}, state);
+    rewrite_endpoint(p, Side::source, sender_as_seen, state);
     EngineResult result = forwarded_outbound(p);
     result.rule = decision.rule;
     result.log = decision.log;
     return result;
+}
+
+// The sender punched this endpoint before and the receiver's filter still refuses it:
+// the punch lives on as the sender's outbound flow would.
+EngineResult PacketEngine::hairpin_punched_again(Flow& punch, const PacketView& p, Instant now) {
+    flows_.touch(punch, timeout_class_of(punch), now);
+    count_packet(punch, p.datagram.size());
+    return dropped(DropReason::filtered_by_mapping);
 }
 
 }  // namespace gw
