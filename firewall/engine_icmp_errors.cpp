@@ -60,6 +60,8 @@ EngineResult PacketEngine::inbound_icmp_error(PacketView& outer, Instant now) {
     if (!quoted_ip_checksum_valid(q)) return dropped(DropReason::bad_quoted_ip_checksum);
     if (q.ip->source() != setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
     // The quoted datagram went from us to the remote: its destination is the remote end.
+    // Never our own address: a hairpinned datagram (and a punch) never left by the WAN.
+    if (q.ip->destination() == setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
     Endpoint remote{q.ip->destination(), {}};
     if (!q.icmp) read_port(q, Side::destination, remote.port);
     Port external;

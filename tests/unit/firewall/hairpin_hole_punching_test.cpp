@@ -245,4 +245,22 @@ TEST_CASE("an ICMP error for the WAN address about nothing delivered through the
     CHECK(hairpin(engine, for_b).reason == DropReason::icmp_error_for_other_host);
 }
 
+TEST_CASE("an ICMP error from the WAN quoting a hairpinned datagram is dropped: none ever left by the WAN") {
+    for (const Mode& mode : modes) {
+        SECTION(mode.name) {
+            PacketEngine engine(engine_setup(mode.filtering));
+            Endpoint a_external = learn_external(engine, Protocol::udp, peer_a);
+            Endpoint b_external = learn_external(engine, Protocol::udp, peer_b);
+            Packet punch = udp(peer_a, b_external);
+            hairpin(engine, punch);  // a pair, or a punch
+            // As a's datagram would have looked on the wire, had it left: a router's
+            // "fragmentation needed" about it would lower a's path MTU towards b.
+            Packet as_if_sent = udp(a_external, b_external);
+            Packet forged = icmp_error(icmp_type::destination_unreachable, icmp_code::fragmentation_needed, router,
+                                       wan_address, as_if_sent, as_if_sent.size(), 576);
+            CHECK(inbound(engine, forged).reason == DropReason::no_mapping_for_icmp_error);
+        }
+    }
+}
+
 }  // namespace gw::test
