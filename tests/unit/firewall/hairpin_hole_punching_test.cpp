@@ -228,6 +228,29 @@ TEST_CASE("a port unreachable about a hairpinned datagram reaches its sender tra
     }
 }
 
+TEST_CASE("a host firewall's administratively prohibited about a hairpinned SYN reaches the connecting host translated") {
+    // What a LAN host whose own firewall REJECTs answers (firewalld's icmp-host-prohibited
+    // family): quoting the SYN's IP header and first 8 bytes, for the WAN address.
+    constexpr std::uint8_t administratively_prohibited = 13;
+    PacketEngine engine(engine_setup(FilteringBehaviour::address_and_port_dependent));
+    Endpoint a_external = learn_external(engine, Protocol::tcp, peer_a);
+    Endpoint b_external = learn_external(engine, Protocol::tcp, peer_b);
+    Packet b_punch = tcp(peer_b, a_external, tcp_flag::syn, TcpNumbers{77, 0});
+    REQUIRE(hairpin(engine, b_punch).reason == DropReason::filtered_by_mapping);
+    const Packet syn = tcp(peer_a, b_external, tcp_flag::syn, TcpNumbers{1000, 0});
+    Packet delivered = syn;
+    REQUIRE(hairpin(engine, delivered, t0 + 10ms).verdict == Verdict::forward);
+    Packet error = icmp_error(icmp_type::destination_unreachable, administratively_prohibited, host_b, wan_address,
+                              delivered, 28);
+    auto result = hairpin(engine, error, t0 + 20ms);
+    INFO("dropped as " << drop_reason_name(result.reason));
+    REQUIRE(result.verdict == Verdict::forward);
+    CHECK(source_address(error) == wan_address);
+    CHECK(destination_address(error) == host_a);
+    CHECK(quoted_datagram(error) == Packet(syn.begin(), syn.begin() + 28));
+    CHECK(checksum_errors(error).empty());
+}
+
 TEST_CASE("an ICMP error for the WAN address about nothing delivered through the hairpin is dropped and counted") {
     PacketEngine engine(engine_setup(FilteringBehaviour::address_and_port_dependent));
     Endpoint a_external = learn_external(engine, Protocol::udp, peer_a);
