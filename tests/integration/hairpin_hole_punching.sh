@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
-readonly ECHO_PORT=7001 HTTP_PORT=8080 TCP_PORT=5300
+readonly ECHO_PORT=7001 TCP_ECHO_PORT=7002 TCP_PORT=5300
 LAB_FORGE_PY=$LAB_DIR/labforge.py
 LAN2_IP=$(lab_lan_ip 2)
 readonly LAN2_IP
@@ -87,12 +87,13 @@ punch() {
     lab_ok "$mode: lan1 $a and lan2 $b punched through (lan1 ${a_out%% bad_size*}; lan2 ${b_out%% bad_size*})"
 }
 
-# tcp_external_of ROLE PORT: the TCP external endpoint of ROLE's PORT, as the WAN HTTP peer saw it.
+# tcp_external_of ROLE PORT: the TCP external endpoint of ROLE's PORT, as the WAN listener saw it.
+# (tcp-send's socket reuses the address, so its TIME_WAIT does not keep tcp-meet off the port.)
 tcp_external_of() {
-    local seen
-    seen=$(lab_in "$1" curl -sS --noproxy '*' -m 3 --local-port "$2" "http://$LAB_WAN_IP:$HTTP_PORT/") ||
-        lab_fail "$1:$2 could not reach the WAN HTTP peer"
-    echo "$seen"
+    lab_py "$1" tcp-send --source-port "$2" "$LAB_WAN_IP" "$TCP_ECHO_PORT" "from-$1" ||
+        lab_fail "$1:$2 could not reach the WAN listener"
+    lab_poll 3 grep -sq " from-$1\$" "$LAB_TMP/wan.arrivals" || lab_fail "the WAN listener logged nothing from $1"
+    grep " from-$1\$" "$LAB_TMP/wan.arrivals" | tail -1 | cut -d' ' -f2
 }
 
 check_tcp_simultaneous_open() {
@@ -143,9 +144,9 @@ check_icmp_error() {
 lab_up --nat gatewayd --lan-hosts 2 --config <(firewall_config endpoint-independent)
 lab_heading "hole punching between two LAN hosts through the WAN address, in each filtering mode"
 lab_bg wan echo "$LAB_PY" "$LAB_NET_PY" udp-echo --port "$ECHO_PORT"
-lab_bg wan http "$LAB_PY" "$LAB_NET_PY" http-peer --port "$HTTP_PORT"
+lab_bg wan listener "$LAB_PY" "$LAB_NET_PY" listen-log --port "$TCP_ECHO_PORT" --log "$LAB_TMP/wan.arrivals"
 lab_wait_listen wan udp "$ECHO_PORT"
-lab_wait_listen wan tcp "$HTTP_PORT"
+lab_wait_listen wan tcp "$TCP_ECHO_PORT"
 
 # A new pair of sockets per mode: what one mode's punches opened stays open after a reload.
 punch endpoint-independent 5100 true
