@@ -109,7 +109,10 @@ check_tcp_simultaneous_open() {
     a_out=$(cat "$LAB_TMP/tcp-open-a.log")
     [[ $a_out == "connected to $b; got hello from $b" && $b_out == "connected to $a; got hello from $a" ]] ||
         lab_fail "TCP: the two ends did not meet as each other's external endpoint: lan1 '$a_out', lan2 '$b_out'"
-    lab_ok "TCP: lan1 ($a) and lan2 ($b) connected to each other at once (simultaneous open, RFC 5382 REQ-8)"
+    lab_expect_decision drop policy tcp "$LAB_LAN_IP:$TCP_PORT" "$b" "TCP: lan1's first SYN"
+    [[ $LAB_DECISION == *" reason=filtered_by_mapping "* ]] ||
+        lab_fail "TCP: lan1's first SYN was dropped, but not by lan2's filter: $LAB_DECISION"
+    lab_ok "TCP: lan1 ($a) and lan2 ($b) connected to each other, lan1's first SYN filtered (simultaneous open, RFC 5382 REQ-8)"
 }
 
 # check_icmp_error PORT: once lan1 and lan2 have punched through from PORT, lan2 sends a port
