@@ -104,25 +104,38 @@ EngineResult PacketEngine::hairpin_known(Flow& flow, PacketView& p, L4Checksum s
     return forwarded_outbound(p);
 }
 
+// A new hairpin's two ends while it is set up; the mapping references it holds are
+// released on the way out unless a flow took them over.
+struct PacketEngine::HairpinSetup {
+    explicit HairpinSetup(MappingTable& mappings) : sender_mapping(mappings, 0), receiver_mapping(mappings, 0) {}
+    Protocol protocol = Protocol::udp;
+    Endpoint client, dialled, server;
+    Endpoint client_as_seen;  // the WAN address and the client's external port
+    Flow* punch = nullptr;    // the client's own punch towards `dialled`
+    Flow* answered = nullptr;  // the receiver's flow on exactly `client_as_seen` (its punch)
+    std::optional<TcpTracker> tracker;  // for a flow this packet starts
+    HeldMapping sender_mapping, receiver_mapping;
+};
+
 // No pair yet. `punch`: the sender's own earlier punch towards the same endpoint, if any.
 EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant now, Flow* punch) {
     flows_.expire_idle(now);  // the punch was found live at `now`: it stays
-    auto protocol = Protocol(p.protocol);
-    Endpoint client, dialled;
-    lan_side_ends(p, client, dialled);
+    HairpinSetup h(mappings_);
+    h.protocol = Protocol(p.protocol);
+    h.punch = punch;
+    lan_side_ends(p, h.client, h.dialled);
 
     // Where the dialled port leads, exactly as for a packet from the WAN.
-    Endpoint server;
     bool filtered = false;  // a mapping's: its filter judges the packet
-    auto target = forwards_.target_of(protocol, dialled.port);
-    const Mapping* m = mappings_.find_by_external(protocol, dialled.port);
+    auto target = forwards_.target_of(h.protocol, h.dialled.port);
+    const Mapping* m = mappings_.find_by_external(h.protocol, h.dialled.port);
     if (target && !target->dmz) {
-        server = target->internal;  // a forward wins over a mapping, as from the WAN
+        h.server = target->internal;  // a forward wins over a mapping, as from the WAN
     } else if (m) {
-        server = m->internal;
+        h.server = m->internal;
         filtered = true;
     } else if (target) {
-        server = target->internal;  // the DMZ host
+        h.server = target->internal;  // the DMZ host
     } else {
         return input_new(p, setup_.lan_interface, now);
     }
@@ -134,112 +147,103 @@ EngineResult PacketEngine::hairpin_new(PacketView& p, L4Checksum state, Instant 
         return refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);
     // The receiver's mapping stays while this is set up (taking the sender's may evict);
     // a host dialling its own mapping talks to itself and takes no extra reference.
-    const bool to_other_mapping = filtered && server != client;
-    HeldMapping receiver(mappings_, to_other_mapping ? mappings_.acquire(protocol, server).id : 0);
-    if (to_other_mapping && receiver.id() == 0) return input_new(p, setup_.lan_interface, now);
-
-    std::optional<TcpTracker> tracker;  // for a flow this packet starts
+    const bool to_other_mapping = filtered && h.server != h.client;
+    if (to_other_mapping) {
+        h.receiver_mapping.hold(mappings_.acquire(h.protocol, h.server).id);
+        if (h.receiver_mapping.id() == 0) return input_new(p, setup_.lan_interface, now);
+    }
     if (punch) {
         if (!track_tcp(*punch, p, true)) return dropped(DropReason::invalid_tcp);
-    } else if (protocol == Protocol::tcp && !(tracker = start_tracker(p, TcpPickup::refuse))) {
+    } else if (h.protocol == Protocol::tcp && !(h.tracker = start_tracker(p, TcpPickup::refuse))) {
         return dropped(DropReason::invalid_tcp);
     }
-    HeldMapping sender(mappings_, 0);
-    Port sender_port;
+    Port client_port;
     if (punch) {
-        sender_port = punch->external;
+        client_port = punch->external;
     } else {
-        AcquireResult acquired = acquire_for_lan_flow(protocol, client, now);
+        AcquireResult acquired = acquire_for_lan_flow(h.protocol, h.client, now);
         if (acquired.id == 0) return refused_mapping(p, acquired.reason, now);
         if (acquired.created) ++counters_.mappings_created;
-        sender.hold(acquired.id);
-        sender_port = mappings_.get(acquired.id).external;
+        h.sender_mapping.hold(acquired.id);
+        client_port = mappings_.get(acquired.id).external;
     }
-    const Endpoint sender_as_seen{setup_.nat.wan_address, sender_port};
+    h.client_as_seen = {setup_.nat.wan_address, client_port};
 
     // RFC 4787 REQ-8 at the receiver's mapping, the sender seen as (WAN address, its
     // external port). A flow of the receiver's on exactly that endpoint can only be its
     // punch towards the sender (the sender's packets back would have found their pair):
     // it is what address-and-port-dependent filtering asks for.
-    Flow* answered = to_other_mapping ? flows_.find_by_external(protocol, dialled.port, sender_as_seen, now) : nullptr;
-    bool admitted = !to_other_mapping || answered || mapping_admits(protocol, dialled.port, setup_.nat.wan_address);
-    if (!admitted) {
-        if (punch) return hairpin_punched_again(*punch, p, now);
-        Flow own = hairpin_flow(FlowOrigin::hairpin_punch, protocol, client, dialled, sender_port, sender.id(), tracker);
-        own.timeout_class = timeout_class_of(own);
-        count_packet(own, p.datagram.size());
-        DropReason refusal;
-        if (flows_.insert(own, now, refusal) == 0) return dropped(refusal);  // nothing kept: say why
-        sender.handed_to_flow();
-        ++counters_.flows_created;
-        return dropped(DropReason::filtered_by_mapping);
-    }
-
-    FlowId ours = 0, theirs = 0;
-    if (answered && !punch && answered->origin == FlowOrigin::hairpin_punch && answered->internal == server) {
-        // The receiver punched first: its punch is the pair's client (the TCP originator),
-        // and this packet is the first from the other end.
-        if (!track_tcp(*answered, p, false)) return dropped(DropReason::invalid_tcp);
-        answered->reply_seen = true;
-        theirs = flows_.id_of(*answered);
-        flows_.touch(*answered, timeout_class_of(*answered), now);  // newest: not what an insert evicts
-        Flow own = hairpin_flow(FlowOrigin::hairpin_server, protocol, client, dialled, sender_port, sender.id(),
-                                tracker);
-        own.timeout_class = answered->timeout_class;
-        count_packet(own, p.datagram.size());
-        DropReason refusal;
-        ours = flows_.insert(own, now, refusal);
-        if (ours == 0) return dropped(refusal);
-        sender.handed_to_flow();
-        ++counters_.flows_created;
-        Flow& punched = flows_.get(theirs);
-        if (!punched.in_use || punched.origin != FlowOrigin::hairpin_punch || theirs == ours)
-            return dropped(DropReason::flow_table_full);  // evicted to make room after all
-        punched.origin = FlowOrigin::hairpin_client;
-    } else {
-        // The sender's flow is its punch, or one made as a punch until the receiver's half
-        // exists: if that cannot be made, the sender has still sent.
-        ours = punch ? flows_.id_of(*punch) : 0;
-        if (ours == 0) {
-            Flow own = hairpin_flow(FlowOrigin::hairpin_punch, protocol, client, dialled, sender_port, sender.id(),
-                                    tracker);
-            own.timeout_class = timeout_class_of(own);
-            DropReason refusal;
-            ours = flows_.insert(own, now, refusal);
-            if (ours == 0) return dropped(refusal);
-            sender.handed_to_flow();
-            ++counters_.flows_created;
-        }
-        Flow& own = flows_.get(ours);
-        flows_.touch(own, timeout_class_of(own), now);  // newest: not what an insert evicts
-        count_packet(own, p.datagram.size());
-        Flow other = hairpin_flow(FlowOrigin::hairpin_server, protocol, server, sender_as_seen, dialled.port,
-                                  receiver.id(), std::nullopt);
-        other.timeout_class = own.timeout_class;
-        DropReason refusal;
-        theirs = flows_.insert(other, now, refusal);
-        if (theirs == 0) return dropped(refusal);
-        receiver.handed_to_flow();
-        ++counters_.flows_created;
-        if (!own.in_use || own.origin != FlowOrigin::hairpin_punch || theirs == ours)
-            return dropped(DropReason::flow_table_full);  // evicted to make room after all
-        own.origin = FlowOrigin::hairpin_client;
-    }
-    flows_.link(ours, theirs);
-    rewrite_endpoint(p, Side::destination, server, state);
-    rewrite_endpoint(p, Side::source, sender_as_seen, state);
-    EngineResult result = forwarded_outbound(p);
+    if (to_other_mapping) h.answered = flows_.find_by_external(h.protocol, h.dialled.port, h.client_as_seen, now);
+    if (to_other_mapping && !h.answered && !mapping_admits(h.protocol, h.dialled.port, setup_.nat.wan_address))
+        return hairpin_filtered(h, p, now);
+    EngineResult result = hairpin_paired(h, p, state, now);
+    if (result.verdict != Verdict::forward) return result;
     result.rule = decision.rule;
     result.log = decision.log;
     return result;
 }
 
-// The sender punched this endpoint before and the receiver's filter still refuses it:
-// the punch lives on as the sender's outbound flow would.
-EngineResult PacketEngine::hairpin_punched_again(Flow& punch, const PacketView& p, Instant now) {
-    flows_.touch(punch, timeout_class_of(punch), now);
+// The receiver's filter drops the packet; it has still left by the sender's mapping, as
+// its punch (kept, or refreshed).
+EngineResult PacketEngine::hairpin_filtered(HairpinSetup& h, const PacketView& p, Instant now) {
+    if (h.punch) {
+        flows_.touch(*h.punch, timeout_class_of(*h.punch), now);
+        count_packet(*h.punch, p.datagram.size());
+        return dropped(DropReason::filtered_by_mapping);
+    }
+    Flow punch = hairpin_flow(FlowOrigin::hairpin_punch, h.protocol, h.client, h.dialled, h.client_as_seen.port,
+                              h.sender_mapping.id(), h.tracker);
+    punch.timeout_class = timeout_class_of(punch);
     count_packet(punch, p.datagram.size());
+    DropReason refusal;
+    if (flows_.insert(punch, now, refusal) == 0) return dropped(refusal);  // nothing kept: say why
+    h.sender_mapping.handed_to_flow();
+    ++counters_.flows_created;
     return dropped(DropReason::filtered_by_mapping);
+}
+
+// Admitted: the pair's two flows, linked, and the packet rewritten for the server.
+EngineResult PacketEngine::hairpin_paired(HairpinSetup& h, PacketView& p, L4Checksum state, Instant now) {
+    // When the receiver punched first, its punch is the pair's client (the TCP
+    // originator) and this packet the first from the other end; otherwise the client is
+    // the sender's punch, or a flow made as one until the other half exists (if that
+    // cannot be made, the sender has still sent).
+    const bool answers_punch = h.answered && !h.punch && h.answered->origin == FlowOrigin::hairpin_punch &&
+                               h.answered->internal == h.server;
+    if (answers_punch && !track_tcp(*h.answered, p, false)) return dropped(DropReason::invalid_tcp);
+    Flow* existing = answers_punch ? h.answered : h.punch;
+    FlowId client = existing ? flows_.id_of(*existing) : 0;
+    DropReason refusal;
+    if (client == 0) {
+        Flow punch = hairpin_flow(FlowOrigin::hairpin_punch, h.protocol, h.client, h.dialled, h.client_as_seen.port,
+                                  h.sender_mapping.id(), h.tracker);
+        punch.timeout_class = timeout_class_of(punch);
+        if ((client = flows_.insert(punch, now, refusal)) == 0) return dropped(refusal);
+        h.sender_mapping.handed_to_flow();
+        ++counters_.flows_created;
+    }
+    Flow& client_flow = flows_.get(client);
+    flows_.touch(client_flow, timeout_class_of(client_flow), now);  // newest: not what an insert evicts
+    HeldMapping& server_mapping = answers_punch ? h.sender_mapping : h.receiver_mapping;
+    Flow server_flow = answers_punch
+                           ? hairpin_flow(FlowOrigin::hairpin_server, h.protocol, h.client, h.dialled,
+                                          h.client_as_seen.port, server_mapping.id(), std::nullopt)
+                           : hairpin_flow(FlowOrigin::hairpin_server, h.protocol, h.server, h.client_as_seen,
+                                          h.dialled.port, server_mapping.id(), std::nullopt);
+    server_flow.timeout_class = client_flow.timeout_class;
+    FlowId server = flows_.insert(server_flow, now, refusal);
+    if (server == 0) return dropped(refusal);
+    server_mapping.handed_to_flow();
+    ++counters_.flows_created;
+    if (!client_flow.in_use || client_flow.origin != FlowOrigin::hairpin_punch || server == client)
+        return dropped(DropReason::flow_table_full);  // evicted to make room after all
+    client_flow.origin = FlowOrigin::hairpin_client;
+    if (answers_punch) client_flow.reply_seen = true;
+    count_packet(answers_punch ? flows_.get(server) : client_flow, p.datagram.size());  // on the sender's flow
+    flows_.link(client, server);
+    rewrite_endpoint(p, Side::destination, h.server, state);
+    rewrite_endpoint(p, Side::source, h.client_as_seen, state);
+    return forwarded_outbound(p);
 }
 
 }  // namespace gw

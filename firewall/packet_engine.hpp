@@ -220,7 +220,9 @@ private:
     EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
     // `punch`: the sender's own punch towards the same endpoint (engine_hairpin.cpp), or null.
     EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now, Flow* punch);
-    EngineResult hairpin_punched_again(Flow& punch, const PacketView& p, Instant now);
+    struct HairpinSetup;  // a new hairpin's two ends, see engine_hairpin.cpp
+    EngineResult hairpin_filtered(HairpinSetup& h, const PacketView& p, Instant now);
+    EngineResult hairpin_paired(HairpinSetup& h, PacketView& p, L4Checksum state, Instant now);
     EngineResult hairpin_icmp_error(PacketView& outer, Instant now);
     // The mapping for a flow a LAN host starts; when the mapping table is full, the flow
     // table evicts (FlowTable::make_room_for_lan_flow) and it is tried once more.
