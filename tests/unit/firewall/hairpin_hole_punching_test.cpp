@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine_setup.hpp"
+#include "firewall/flow_snapshot.hpp"
 
 namespace gw::test {
 namespace {
@@ -284,6 +285,24 @@ TEST_CASE("an ICMP error from the WAN quoting a hairpinned datagram is dropped: 
             CHECK(inbound(engine, forged).reason == DropReason::no_mapping_for_icmp_error);
         }
     }
+}
+
+TEST_CASE("a hairpin punch is handed over across a graceful restart, and the answer to it still passes") {
+    EngineSetup setup = engine_setup(FilteringBehaviour::address_and_port_dependent);
+    PacketEngine before(setup);
+    Endpoint a_external = learn_external(before, Protocol::udp, peer_a);
+    Endpoint b_external = learn_external(before, Protocol::udp, peer_b);
+    Packet punch = udp(peer_a, b_external);
+    REQUIRE(hairpin(before, punch).reason == DropReason::filtered_by_mapping);
+    auto decoded = decode_flow_snapshot(encode_flow_snapshot(FlowSnapshot{1, before.save_flows(t0)}));
+    INFO(decoded.error);
+    REQUIRE(decoded.snapshot);
+
+    PacketEngine after(setup);
+    auto counts = after.restore_flows(decoded.snapshot->flows, 1s, t0 + 1s);
+    CHECK(counts.restored == 3);
+    CHECK(punch_of(after, peer_a, b_external) != nullptr);
+    require_delivered(after, udp(peer_b, a_external), b_external, peer_a, t0 + 2s);
 }
 
 }  // namespace gw::test
