@@ -5,10 +5,12 @@
 # and lan2 each learn their UDP socket's external endpoint from a WAN echo server, as a
 # peer-to-peer application does from STUN, then send to each other's external endpoint from that
 # socket, six times each, a fifth of a second apart, lan1 first. Both must get the other's
-# datagrams from the other's external endpoint. Under address-dependent and address-and-port-dependent filtering lan1's first
-# punch is dropped by lan2's filter (the decision log says filtered_by_mapping), and lan2's answer
-# passes because that dropped punch counted as lan1's outbound traffic, as between two NATs.
-# Then a TCP simultaneous open through the hairpin (both connect() at once, lan1's SYN dropped),
+# datagrams from the other's external endpoint. Under address-dependent and
+# address-and-port-dependent filtering lan1's first punch is dropped by lan2's filter (the decision
+# log says filtered_by_mapping), and lan2's answer passes because that dropped punch counted as
+# lan1's outbound traffic, as between two NATs.
+# Then a TCP simultaneous open through the hairpin (both connect() at once, lan1's first SYN
+# filtered),
 # and an ICMP port unreachable that lan2 sends (crafted with scapy) about lan1's datagram: it must
 # close lan1's connected socket (ECONNREFUSED: translated back, quoted ports included, with a
 # checksum lan1's stack accepts), arriving from the WAN address.
