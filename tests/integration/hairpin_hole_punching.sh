@@ -10,10 +10,9 @@
 # log says filtered_by_mapping), and lan2's answer passes because that dropped punch counted as
 # lan1's outbound traffic, as between two NATs.
 # Then a TCP simultaneous open through the hairpin (both connect() at once, lan1's first SYN
-# filtered),
-# and an ICMP port unreachable that lan2 sends (crafted with scapy) about lan1's datagram: it must
-# close lan1's connected socket (ECONNREFUSED: translated back, quoted ports included, with a
-# checksum lan1's stack accepts), arriving from the WAN address.
+# filtered), and an ICMP port unreachable that lan2 sends (crafted with scapy) about lan1's
+# datagram: it must close lan1's connected socket (ECONNREFUSED: translated back, quoted ports
+# included, with a checksum lan1's stack accepts), arriving from the WAN address.
 # Daemon-only (the filtering and its config are gatewayd's): skips under LAB_NAT=kernel (fails
 # under CI=true).
 set -euo pipefail
