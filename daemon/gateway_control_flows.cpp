@@ -18,6 +18,7 @@ std::string_view origin_name(FlowOrigin origin) {
         case FlowOrigin::to_gateway: return "to-gateway";
         case FlowOrigin::hairpin_client: return "hairpin-client";
         case FlowOrigin::hairpin_server: return "hairpin-server";
+        case FlowOrigin::hairpin_punch: return "hairpin-punch";
     }
     return "unknown";
 }

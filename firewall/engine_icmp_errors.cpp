@@ -60,6 +60,8 @@ EngineResult PacketEngine::inbound_icmp_error(PacketView& outer, Instant now) {
     if (!quoted_ip_checksum_valid(q)) return dropped(DropReason::bad_quoted_ip_checksum);
     if (q.ip->source() != setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
     // The quoted datagram went from us to the remote: its destination is the remote end.
+    // Never our own address: a hairpinned datagram (and a punch) never left by the WAN.
+    if (q.ip->destination() == setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
     Endpoint remote{q.ip->destination(), {}};
     if (!q.icmp) read_port(q, Side::destination, remote.port);
     Port external;
@@ -107,6 +109,41 @@ EngineResult PacketEngine::outbound_icmp_error(PacketView& outer, Instant now) {
                                              L4Checksum::complete);
     update_icmp_checksum(outer, changed);
     rewrite_address(outer, Side::source, setup_.nat.wan_address);
+    return forwarded_outbound(outer);
+}
+
+}  // namespace gw
+
+namespace gw {
+
+// RFC 5508 REQ-7: from a LAN host, about a hairpinned datagram delivered to it, so for
+// the WAN address. Both ends of the quoted datagram are rewritten to what the original
+// sender sent (its internal endpoint to the receiver's external one), and the error goes
+// to that sender from the WAN address — the destination being the quoted source after
+// translation (REQ-7a) — as if it had come back from the WAN.
+EngineResult PacketEngine::hairpin_icmp_error(PacketView& outer, Instant now) {
+    if (!icmp_checksum_valid(outer)) return dropped(DropReason::bad_icmp_error_checksum);
+    ParseResult quoted = parse_quoted(outer);
+    // Only TCP and UDP are hairpinned (an echo to the WAN address is the gateway's).
+    if (!quoted.ok() || !(quoted.view.tcp || quoted.view.udp)) return dropped(DropReason::malformed_icmp_error);
+    PacketView& q = quoted.view;
+    if (!quoted_ip_checksum_valid(q)) return dropped(DropReason::bad_quoted_ip_checksum);
+    if (q.ip->destination() != outer.ip->source()) return dropped(DropReason::icmp_error_for_other_host);
+    if (q.ip->source() != setup_.nat.wan_address) return dropped(DropReason::no_mapping_for_icmp_error);
+    Endpoint internal{q.ip->destination(), {}}, remote{q.ip->source(), {}};
+    read_port(q, Side::destination, internal.port);
+    read_port(q, Side::source, remote.port);
+    // Only a pair delivers: a punch (no peer) brought its host nothing to complain about.
+    // An error is not activity of the flow: no touch.
+    const Flow* flow = flows_.find_by_internal(Protocol(q.protocol), internal, remote, now);
+    if (!flow || flow->peer == 0) return dropped(DropReason::no_mapping_for_icmp_error);
+    const Flow& sender = flows_.get(flow->peer);
+    ChecksumDelta changed = rewrite_endpoint(q, Side::source, sender.internal, L4Checksum::complete);
+    changed.add(rewrite_endpoint(q, Side::destination, {setup_.nat.wan_address, flow->external},
+                                 L4Checksum::complete));
+    update_icmp_checksum(outer, changed);
+    rewrite_address(outer, Side::source, setup_.nat.wan_address);
+    rewrite_address(outer, Side::destination, sender.internal.address);
     return forwarded_outbound(outer);
 }
 

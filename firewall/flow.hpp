@@ -24,6 +24,10 @@ enum class FlowOrigin : std::uint8_t {
     // address is two linked flows, one per LAN host, each keyed by what its host sees:
     hairpin_client,  // internal = client, remote = (WAN address, forwarded port)
     hairpin_server,  // internal = server, remote = (WAN address, client's external port)
+    // A hairpinned packet the receiver's mapping filtered: the sender's outbound flow
+    // towards (WAN address, receiver's external port), unlinked, which the receiver's
+    // packets back find; it becomes the client of their pair (engine_hairpin.cpp).
+    hairpin_punch,
 };
 
 // Field order packs the record into 112 bytes: a million flows must fit in a router's
@@ -43,7 +47,7 @@ struct Flow {
     // the table (FlowTable::is_embryonic), which evicts these first when it is full.
     bool embryonic = false;
     MappingId mapping = 0;    // the mapping this flow holds a reference on; 0 = none
-    std::uint32_t peer = 0;   // hairpin flows: the linked flow (FlowId); they live and die together
+    std::uint32_t peer = 0;   // hairpin pairs: the linked flow (FlowId); they live and die together
     TcpTracker tcp;           // TCP only; a hairpin pair tracks on its client flow
     Instant last_activity{0};
     // Packets and bytes (IP header on) of both directions that the engine passed on this

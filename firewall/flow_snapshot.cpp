@@ -120,7 +120,7 @@ std::optional<SavedFlow> read_record(Reader& r, std::string& error) {
     f.peer = r.take<std::uint32_t>();
     f.tcp = read_tcp(r);
     if (!known_protocol(protocol)) error = "unknown protocol " + std::to_string(protocol);
-    else if (origin > std::uint8_t(FlowOrigin::hairpin_server)) error = "unknown origin " + std::to_string(origin);
+    else if (origin > std::uint8_t(FlowOrigin::hairpin_punch)) error = "unknown origin " + std::to_string(origin);
     else if (timeout_class >= std::uint8_t(TimeoutClass::count_))
         error = "unknown timeout class " + std::to_string(timeout_class);
     else if ((bits & ~(reply_seen_bit | holds_mapping_bit)) != 0) error = "unknown flag bits";

@@ -65,7 +65,8 @@ private:
     friend class FlowTableCore<FlowTable, Flow, Ipv4Address>;
     static bool is_embryonic(const Flow& f);
     static bool started_by_lan(const Flow& f) {
-        return f.origin == FlowOrigin::lan || f.origin == FlowOrigin::hairpin_client;
+        return f.origin == FlowOrigin::lan || f.origin == FlowOrigin::hairpin_client ||
+               f.origin == FlowOrigin::hairpin_punch;  // a punch becomes a client: counted alike
     }
     static Ipv4Address host_of(const Flow& f) { return f.internal.address; }
     void index(FlowId id);

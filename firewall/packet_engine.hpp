@@ -234,7 +234,12 @@ private:
     // Why a packet arriving on the LAN may not carry this source (none: it may).
     DropReason lan_source_refusal(Ipv4Address source, LinkSource link) const noexcept;
     EngineResult hairpin_known(Flow& flow, PacketView& p, L4Checksum state, Instant now);
-    EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now);
+    // `punch`: the sender's own punch towards the same endpoint (engine_hairpin.cpp), or null.
+    EngineResult hairpin_new(PacketView& p, L4Checksum state, Instant now, Flow* punch);
+    struct HairpinSetup;  // a new hairpin's two ends, see engine_hairpin.cpp
+    EngineResult hairpin_filtered(HairpinSetup& h, const PacketView& p, Instant now);
+    EngineResult hairpin_paired(HairpinSetup& h, PacketView& p, L4Checksum state, Instant now);
+    EngineResult hairpin_icmp_error(PacketView& outer, Instant now);
     // The mapping for a flow a LAN host starts; when the mapping table is full, the flow
     // table evicts (FlowTable::make_room_for_lan_flow) and it is tried once more.
     AcquireResult acquire_for_lan_flow(Protocol protocol, Endpoint internal, Instant now);

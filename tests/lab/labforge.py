@@ -11,9 +11,10 @@ scapy. Run with Debian's python3 (for scapy).
   pcp    --interface IF --gw-mac MAC --src IP --server IP --protocol udp|tcp --internal PORT
          --external PORT [--lifetime S] [--count N]
       PCP MAP requests (RFC 6887 §11) the same way, the PCP client address field = SRC.
-  udp-hold --server IP --port PORT --go FILE --log FILE
+  udp-hold --server IP --port PORT --go FILE --log FILE [--source-port PORT]
       a connected UDP socket: sends one datagram to SERVER:PORT, logs "sent", waits for FILE, then
       listens 2 s and logs "refused" if an ICMP port unreachable closed it (ECONNREFUSED), else "quiet".
+      --source-port binds it to that port (one whose mapping the test knows).
   icmp-unreachable --quoted-src IP --quoted-sport PORT --quoted-dst IP --quoted-dport PORT
       one ICMP port unreachable (type 3 code 3) from this host (routed, scapy's send) to QUOTED-SRC,
       quoting the UDP datagram QUOTED-SRC:PORT -> QUOTED-DST:PORT.
@@ -56,6 +57,7 @@ def send_forged(args: argparse.Namespace, payload: bytes, sport: int) -> int:
 
 def udp_hold(args: argparse.Namespace) -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("0.0.0.0", args.source_port))
         s.connect((args.server, args.port))
         s.send(b"hold")
         with open(args.log, "a", encoding="utf-8") as log:
@@ -104,6 +106,7 @@ def main() -> int:
     h.add_argument("--port", type=int, required=True)
     h.add_argument("--go", required=True)
     h.add_argument("--log", required=True)
+    h.add_argument("--source-port", type=int, default=0)
     i = commands.add_parser("icmp-unreachable")
     i.add_argument("--quoted-src", required=True)
     i.add_argument("--quoted-sport", type=int, required=True)

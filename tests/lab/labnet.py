@@ -31,6 +31,10 @@ must run wherever python3 does.
                                   counting what arrives; --wait-for-peer sends only once the peer's
                                   first packet arrived. Prints "sent=N received=M from=<sources>
                                   bad_size=K missing_seq=J" once both ends are done (idle --linger s)
+  tcp-meet --port P --peer H:P    TCP hole punching: connect from port P to the peer's external endpoint
+                                  while the peer connects to ours (both SYNs cross: a simultaneous open),
+                                  retrying until --timeout; then send "hello" and read the peer's.
+                                  Prints "connected to <peer>; got <line> from <ip:port>"
   file-recv --port P --out FILE   accept one TCP connection, write what it sends to FILE, print
                                   "<peer> <bytes> <sha256>" and exit
   file-send HOST PORT FILE        connect and send FILE; exit 1 if that fails
@@ -320,6 +324,33 @@ def rtp_peer(args: argparse.Namespace) -> int:
     return 0
 
 
+def tcp_meet(args: argparse.Namespace) -> int:
+    peer = _parse_endpoint(args.peer)
+    deadline = time.monotonic() + args.timeout
+    while True:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # The port held the connection that learnt its mapping: it may sit in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("0.0.0.0", args.port))
+        sock.settimeout(max(deadline - time.monotonic(), 0.1))
+        try:
+            sock.connect(peer)
+            break
+        except OSError as error:
+            sock.close()
+            if time.monotonic() + 0.1 >= deadline:
+                print(f"tcp-meet: {args.peer}: {error}", file=sys.stderr)
+                return 1
+            time.sleep(0.1)
+    with sock:
+        sock.settimeout(max(deadline - time.monotonic(), 0.5))
+        sock.sendall(b"hello\n")
+        line = sock.makefile("rb").readline().decode(errors="replace").strip()
+        source = sock.getpeername()
+    print(f"connected to {args.peer}; got {line} from {source[0]}:{source[1]}")
+    return 0
+
+
 def file_recv(args: argparse.Namespace) -> int:
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -481,6 +512,12 @@ def _parser() -> argparse.ArgumentParser:
     rtp.add_argument("--linger", type=float, default=1.0)
     rtp.add_argument("--timeout", type=float, default=15.0)
     rtp.set_defaults(run=rtp_peer)
+
+    meet = commands.add_parser("tcp-meet")
+    meet.add_argument("--port", type=int, required=True)
+    meet.add_argument("--peer", required=True, metavar="HOST:PORT")
+    meet.add_argument("--timeout", type=float, default=5.0)
+    meet.set_defaults(run=tcp_meet)
 
     receive = commands.add_parser("file-recv")
     receive.add_argument("--bind", default="0.0.0.0")
