@@ -16,7 +16,22 @@ from typing import Iterator
 import conformance_api as api
 from conformance_api import Host, Lab, fresh_port
 
+# How long a packet that may have been dropped is waited for: the lab's round trip is well under a
+# millisecond, so this only has to cover a busy machine's scheduling.
+LOSS_WAIT = 0.7
+
 _low_port = 600 + (int(os.environ.get("CONFORMANCE_PORT_BASE", "20000")) // 1000) % 400
+
+
+_ident = (int(os.environ.get("CONFORMANCE_PORT_BASE", "20000")) * 5) % 0xF000
+
+
+def fresh_ident() -> int:
+    """An IP identification no earlier run used: a receiver keeps an incomplete datagram's
+    fragments for 30 s (ipfrag_time), and a stale one with the same ID would spoil the next run's."""
+    global _ident
+    _ident = (_ident + 1) % 0xFFFF or 1
+    return _ident
 
 
 def low_port() -> int:
@@ -31,7 +46,7 @@ def listener(host: Host, port: int | None = None) -> tuple[socket.socket, int]:
     return host.udp_socket(port), port
 
 
-def receive(sock: socket.socket, timeout: float = 1.0) -> tuple[bytes, tuple[str, int]] | None:
+def receive(sock: socket.socket, timeout: float = LOSS_WAIT) -> tuple[bytes, tuple[str, int]] | None:
     sock.settimeout(timeout)
     try:
         return sock.recvfrom(65535)
@@ -104,6 +119,28 @@ def filtering_observed(lab: Lab, lan_port: int | None = None) -> tuple[str, str]
     return "address-and-port-dependent", seen
 
 
+def parity_kept(lab: Lab) -> tuple[bool, str]:
+    """lan1 holds an even and an odd port; lan2 asks for the same two: are the replacements of the
+    same parity (RFC 4787 REQ-4, RFC 7857 §8)?"""
+    base = fresh_port() & ~1
+    held = [external_of(lab, lab.lan1, p)[0] for p in (base, base + 1)]
+    results = []
+    try:
+        for p in (base, base + 1):
+            sock, external = external_of(lab, lab.lan2, p)
+            sock.close()
+            results.append((p, external))
+    finally:
+        for s in held:
+            s.close()
+    if any(e is None for _, e in results):
+        return False, "a datagram from lan2 was lost"
+    text = ", ".join(f"{p} → {e[1]}" for p, e in results)
+    if all(e[1] != p for p, e in results) and all(e[1] % 2 == p % 2 for p, e in results):
+        return True, f"ports held by lan1 replaced for lan2 with the same parity ({text})"
+    return False, f"parity not kept when the port was taken ({text})"
+
+
 # ---------------------------------------------------------------------------------------------
 # Timers: what the NAT itself says is left of a mapping or session
 
@@ -126,14 +163,17 @@ def _conntrack(lab: Lab, proto: str, internal: str) -> list[dict]:
         words = line.split()
         if len(words) < 6 or words[2] != proto:
             continue
-        fields = [w.split("=", 1) for w in words if "=" in w]
-        first = dict(fields[:len(fields) // 2])
-        reply = dict(fields[len(fields) // 2:])
-        if first.get("src") != address or (port and first.get("sport") != port):
+        seen: dict[str, list[str]] = {}
+        for word in words:
+            if "=" in word:
+                key, value = word.split("=", 1)
+                seen.setdefault(key, []).append(value)
+        if seen.get("src", [""])[0] != address or (port and seen.get("sport", [""])[0] != port):
             continue
+        reply_dport = seen.get("dport", ["0", "0"])[-1]
         state = words[5] if proto == "tcp" else ""
         found.append({"seconds_left": int(words[4]), "state": state.lower(),
-                      "external_port": int(reply.get("dport", 0) or 0)})
+                      "external_port": int(reply_dport)})
     return found
 
 
