@@ -70,6 +70,9 @@ def requirement(rfc: str, req: str, level: str, title: str, per_filtering_mode: 
     """Registers the decorated check: `@requirement("RFC 4787", "REQ-1", "MUST", "Endpoint-independent mapping")`."""
 
     def register(check: Callable[["Lab"], Outcome]):
+        # One check per requirement: the sheet has one row for it (a second would hide the first).
+        if any(r.rfc == rfc and r.req == req for r in REGISTRY):
+            raise ValueError(f"{rfc} {req} is registered twice")
         REGISTRY.append(Requirement(rfc, req, level, title, check, per_filtering_mode))
         return check
 

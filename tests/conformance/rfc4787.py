@@ -16,7 +16,29 @@ def _ep(endpoint) -> str:
     return f"{endpoint[0]}:{endpoint[1]}" if endpoint else "nothing"
 
 
-@requirement(RFC, "REQ-1", "MUST", "Endpoint-independent mapping")
+def _contended(lab):
+    """lan1 holds port p towards wan:q; lan2 sends from p to wan2:r (p itself free there), to wan:q
+    (the same 5-tuple as lan1's: contention) and to wan:q'. Returns (p, lan1's, lan2's externals, lan2's socket)."""
+    port = fresh_port()
+    first, first_port = listener(lab.wan)
+    holder = lab.lan1.udp_socket(port)
+    held = seen_from(holder, first, (lab.wan.address, first_port))
+    sock = lab.lan2.udp_socket(port)
+    seen = []
+    for host, server, server_port in ((lab.wan2, *listener(lab.wan2)), (lab.wan, first, first_port),
+                                      (lab.wan, *listener(lab.wan))):
+        seen.append(seen_from(sock, server, (host.address, server_port)))
+        if server is not first:
+            server.close()
+    first.close()
+    holder.close()
+    return port, held, seen, sock
+
+
+CONTENDED = "wan2:r, wan:q (lan1's destination too), wan:q'"
+
+
+@requirement(RFC, "REQ-1", "MUST", "Endpoint-independent mapping, also when the port is contended")
 def eim(lab):
     port = fresh_port()
     sock = lab.lan1.udp_socket(port)
@@ -33,7 +55,11 @@ def eim(lab):
         return failed(f"lan1:{port} to {where}: not every datagram arrived ({', '.join(map(_ep, seen))})")
     if len(set(seen)) != 1:
         return failed(f"lan1:{port} got {', '.join(map(_ep, seen))} towards {where}")
-    return passed(f"lan1:{port} kept {_ep(seen[0])} towards {where}")
+    contended, held, other, other_sock = _contended(lab)
+    other_sock.close()
+    text = (f"lan1:{port} kept {_ep(seen[0])} towards {where}; with {contended} held by lan1, lan2:{contended} got "
+            f"{', '.join(map(_ep, other))} towards {CONTENDED}")
+    return passed(text) if None not in other and len(set(other)) == 1 else failed(text)
 
 
 @requirement(RFC, "REQ-2", "RECOMMENDED", "IP address pooling: paired")
@@ -238,25 +264,27 @@ def no_alg(lab):
 @requirement(RFC, "REQ-11", "MUST", "Deterministic: mapping and filtering hold under port contention",
              per_filtering_mode=True)
 def deterministic(lab):
-    port = fresh_port()
-    holder, held = external_of(lab, lab.lan1, port)  # lan1 takes the port lan2 will want
-    sock = lab.lan2.udp_socket(port)
-    seen = []
-    for host in (lab.wan, lab.wan2, lab.wan):
-        server, server_port = listener(host)
-        seen.append(seen_from(sock, server, (host.address, server_port)))
-        server.close()
-    sock.close()
-    holder.close()
+    port, held, seen, sock = _contended(lab)
+    where = CONTENDED
     if held is None or None in seen:
+        sock.close()
         return failed(f"a datagram was lost (lan1 {_ep(held)}, lan2 {', '.join(map(_ep, seen))})")
     if len(set(seen)) != 1:
-        return failed(f"with {port} held by lan1, lan2:{port} got {', '.join(map(_ep, seen))} "
-                      "towards wan, wan2, wan again: the mapping changed with the destination")
-    behaviour, probes_seen = filtering_observed(lab)
-    expected = lab.filtering if lab.target == "gatewayd" else behaviour
-    text = f"with {port} held by lan1, lan2:{port} kept {_ep(seen[0])} towards wan, wan2, wan; filtering {behaviour}"
-    return passed(text) if behaviour == expected else failed(text + f" (configured {expected})")
+        sock.close()
+        return failed(f"with {port} held by lan1, lan2:{port} got {', '.join(map(_ep, seen))} towards {where}: "
+                      "the mapping changed with the destination")
+    # The filtering of the contended mapping: a port of wan that lan2 never sent to.
+    probe = lab.wan.udp_socket(fresh_port())
+    probe.sendto(b"probe", seen[0])
+    admitted = receive(sock, probes.LOSS_WAIT) is not None
+    probe.close()
+    sock.close()
+    # What an uncontended mapping does: the configured mode, or what the kernel showed (REQ-8).
+    behaviour = lab.filtering if lab.target == "gatewayd" else filtering_observed(lab)[0]
+    expected = behaviour != "address-and-port-dependent"
+    text = (f"with {port} held by lan1, lan2:{port} kept {_ep(seen[0])} towards {where}; a new port of wan was "
+            f"{'admitted' if admitted else 'filtered'}")
+    return passed(text) if admitted == expected else failed(text + f", unlike an uncontended mapping ({behaviour})")
 
 
 def _icmp_error_experiment(lab):
@@ -327,7 +355,7 @@ def _mtu_experiment(lab):
     server, server_port = listener(lab.wan2)
     df_port, frag_port = fresh_port(), fresh_port()
     body = probes.payload_of(1450, b"m")
-    result = {}
+    result = {"df_port": df_port}
     with probes.link_mtu(lab.gw, lab.gw.interface, mtu), lab.lan1.capture() as lan_cap, lab.wan2.capture() as wan_cap:
         lab.lan1.send_ip(probes.udp_datagram(lab.lan1.address, lab.wan2.address, df_port, server_port, body, df=True))
         needed = lan_cap.wait_for(lambda p: p.haslayer(ICMP) and p[ICMP].type == 3 and p[ICMP].code == 4, probes.LOSS_WAIT)
@@ -361,8 +389,8 @@ def frag_needed(lab):
         return failed("a 1478-byte DF datagram towards a 1400-byte WAN link got no Fragmentation Needed")
     mtu, src, port = r["frag_needed"]
     text = f"Fragmentation Needed, next-hop MTU {mtu}, quoting {src}:{port}"
-    ok = mtu == 1400 and src == lab.lan1.address
-    return passed(text) if ok else failed(text + f" (lan1 sent from {lab.lan1.address})")
+    ok = mtu == 1400 and src == lab.lan1.address and port == r["df_port"]
+    return passed(text) if ok else failed(text + f" (lan1 sent from {lab.lan1.address}:{r['df_port']})")
 
 
 @requirement(RFC, "REQ-13a", "MUST", "DF=0 larger than the MTU: fragmented (SHOULD be in order)")
