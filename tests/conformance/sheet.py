@@ -99,14 +99,14 @@ def render(records: list[dict], generated_by: str) -> str:
             out.append(f"| {req} | {level or '-'} | {title or NO_CHECK} | "
                        + " | ".join(_cell(cells, c) for c in COLUMNS) + " |")
         out.append("")
-        for req, level, title, cells in items:
-            if not cells:
-                continue
+        checked = [row for row in items if row[3]]
+        for req, level, title, cells in checked:
             out.append(f"- **{req}** ({level}) {title}")
             details = [(h, cells[c]) for h, c in zip(HEADINGS, COLUMNS) if c in cells]
             for heading, record in details:
                 out.append(f"  - {heading}: {record['status']}: {record['detail']}")
-        out.append("")
+        if checked:
+            out.append("")
     return "\n".join(out).rstrip() + "\n"
 
 
