@@ -7,7 +7,7 @@
 # part of the generated sheet differs from the committed docs/compliance.md (the kernel's column
 # may differ between kernels: reported, not failed). CONFORMANCE_UPDATE=1 rewrites
 # docs/compliance.md instead of comparing (tools/update-generated-docs.sh --compliance).
-# Takes about 90 s: checks read timers from gatewayctl and conntrack instead of waiting them out.
+# About a minute: checks read timers from gatewayctl and conntrack instead of waiting them out.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
