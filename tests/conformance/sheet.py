@@ -145,6 +145,8 @@ def verify(records: list[dict], sheet_path: str) -> int:
                                     f"{cells[column]['detail']}")
                 if status == "not run":
                     problems.append(f"{name}: not run for gatewayd, {column[1]}")
+                if status == "N/A" and not cells[column]["detail"].strip():
+                    problems.append(f"{name}: N/A for gatewayd, {column[1]}, without a reason")
             before = committed.get((rfc, req))
             if before is None:
                 problems.append(f"{name}: not in {sheet_path} (regenerate it: tools/update-generated-docs.sh --compliance)")
