@@ -263,6 +263,14 @@ def wait_until(predicate, timeout: float = 2.0) -> bool:
     return predicate()
 
 
+def wait_count(cap, where, count: int, timeout: float = LOSS_WAIT) -> list:
+    """The packets of capture `cap` that `where` accepts, once there are `count` (or at timeout):
+    Capture.wait_for returns at the first, and a capture thread may lag behind the socket that
+    already got the whole datagram."""
+    wait_until(lambda: len(cap.ip_packets(where)) >= count, timeout)
+    return cap.ip_packets(where)
+
+
 def memo(check):
     """One experiment behind several registered sub-requirements: run once per process (= per run)."""
     results = {}

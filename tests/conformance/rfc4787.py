@@ -362,7 +362,8 @@ def _mtu_experiment(lab):
     result = {"df_port": df_port}
     with probes.link_mtu(lab.gw, lab.gw.interface, mtu), lab.lan1.capture() as lan_cap, lab.wan2.capture() as wan_cap:
         lab.lan1.send_ip(probes.udp_datagram(lab.lan1.address, lab.wan2.address, df_port, server_port, body, df=True))
-        needed = lan_cap.wait_for(lambda p: p.haslayer(ICMP) and p[ICMP].type == 3 and p[ICMP].code == 4, probes.LOSS_WAIT)
+        needed = lan_cap.wait_for(lambda p: p.haslayer(ICMP) and p[ICMP].type == 3 and p[ICMP].code == 4,
+                                  probes.LOSS_WAIT)
         result["frag_needed"] = None
         if needed:
             icmp = needed[0][ICMP]
@@ -375,7 +376,10 @@ def _mtu_experiment(lab):
         lab.lan1.send_ip(probes.udp_datagram(lab.lan1.address, lab.wan2.address, frag_port, server_port, body))
         got = receive(server, probes.LOSS_WAIT)
         result["delivered"] = got is not None and got[0] == body
-        pieces = wan_cap.wait_for(lambda p: p.src == lab.gateway_wan and (p.flags.MF or p.frag > 0), 0.5)
+        # The datagram is whole at the socket; the capture thread may still be behind: wait for the
+        # last fragment (offset > 0, MF clear) to be seen too.
+        probes.wait_count(wan_cap, lambda p: p.src == lab.gateway_wan and p.frag > 0 and not p.flags.MF, 1)
+        pieces = wan_cap.ip_packets(lambda p: p.src == lab.gateway_wan and (p.flags.MF or p.frag > 0))
         result["offsets"] = [p.frag * 8 for p in pieces]
         result["sizes"] = [p.len for p in pieces]
     server.close()

@@ -248,7 +248,7 @@ def error_refresh(lab):
     error = IP(src=lab.lan1.address, dst=lab.wan.address) / ICMP(type=3, code=3) / bytes(quoted)[:28]
     with lab.wan.capture() as cap:
         before, after = _timer_untouched(lab, port, lambda: lab.lan1.send_ip(error))
-        crossed = cap.wait_for(lambda p: p.haslayer(ICMP) and p[ICMP].type == 3, 0.5)
+        crossed = cap.wait_for(lambda p: p.haslayer(ICMP) and p[ICMP].type == 3, probes.LOSS_WAIT)
     sock.close()
     server.close()
     text = (f"lan1's port unreachable about the peer's datagram {'crossed' if crossed else 'was dropped'}: "
@@ -292,7 +292,7 @@ def ip_id(lab):
             for host in (lab.lan1, lab.lan2):
                 probes.send_all(host, [pieces[host.role][i]])
         got = [receive(server, probes.LOSS_WAIT) for _ in range(2)]
-        firsts = cap.wait_for(lambda p: p.src == lab.gateway_wan and p.flags.MF and p.frag == 0, 0.5)
+        firsts = probes.wait_count(cap, lambda p: p.src == lab.gateway_wan and p.flags.MF and p.frag == 0, 2)
     server.close()
     delivered = sorted(g[0][:1].decode() for g in got if g and g[0] in bodies.values())
     ids = sorted({hex(p.id) for p in firsts})
