@@ -339,8 +339,9 @@ def icmp_any_source(lab):
     r = _icmp(lab)
     if r is None:
         return failed("the first datagram never arrived")
-    text = f"host unreachable from a router on the path (not the peer): {'delivered' if r['delivered']['host unreachable from a router'] else 'dropped'}"
-    return passed(text) if r["delivered"]["host unreachable from a router"] else failed(text)
+    delivered = r["delivered"]["host unreachable from a router"]
+    text = f"host unreachable from a router on the path (not the peer): {'delivered' if delivered else 'dropped'}"
+    return passed(text) if delivered else failed(text)
 
 
 @requirement(RFC, "REQ-12b", "RECOMMENDED", "ICMP destination unreachable supported")
@@ -348,8 +349,9 @@ def icmp_unreachable(lab):
     r = _icmp(lab)
     if r is None:
         return failed("the first datagram never arrived")
-    text = f"port unreachable from the peer: {'delivered translated to lan1' if r['delivered']['port unreachable from the peer'] else 'dropped'}"
-    return passed(text) if r["delivered"]["port unreachable from the peer"] else failed(text)
+    delivered = r["delivered"]["port unreachable from the peer"]
+    text = f"port unreachable from the peer: {'delivered translated to lan1' if delivered else 'dropped'}"
+    return passed(text) if delivered else failed(text)
 
 
 def _mtu_experiment(lab):
