@@ -14,6 +14,10 @@ receive with Host.capture(), which parses what arrived with scapy.
 The lab is the three-role one of tests/lab/lab.sh (lab_up --lan-hosts 2 --wan2): LAN hosts lan1
 and lan2 behind the gateway, the WAN host `wan` (the ISP's router, 203.0.113.2) and `wan2`
 (198.51.100.2) behind it. Their namespaces come from the environment (CONFORMANCE_NS_<ROLE>).
+
+Measurements several checks share (what a WAN host sees of a LAN socket, the timer the NAT says a
+mapping has left, crafted fragments, an MTU lowered for a block) are in probes.py; the sheet and
+the verdict in sheet.py; tests/integration/rfc_conformance.sh runs it all.
 """
 
 from __future__ import annotations
@@ -236,7 +240,7 @@ class Lab:
             return Host(role, env[f"CONFORMANCE_NS_{role.upper()}"], env[address_key], interface)
 
         gw = host("gw", "LAB_GW_WAN_IP", "wan0")
-        # CONFORMANCE_GATEWAYCTL: the command line that reaches the daemon ("gatewayctl --control-socket S").
+        # CONFORMANCE_GATEWAYCTL: the command line that reaches the daemon ("gatewayctl --socket S").
         ctl_prefix = shlex.split(env.get("CONFORMANCE_GATEWAYCTL", ""))
         return Lab(
             target=env["CONFORMANCE_TARGET"],
