@@ -15,6 +15,10 @@
       exits 1 when a MUST or SHOULD (RECOMMENDED) is FAIL for gatewayd in any mode, or when a
       requirement of the four RFCs has no check; compares gatewayd's columns with the committed
       sheet (a difference fails: regenerate it) and reports the kernel's differences only.
+
+  selftest
+      the verdict of `verify` on made-up results (a SHOULD that gatewayd fails must fail it, a MAY
+      or a kernel difference must not, ...): exits 1 when it judges one wrongly.
 """
 
 import argparse
@@ -75,10 +79,14 @@ def main() -> int:
     p = sub.add_parser("verify")
     p.add_argument("--sheet", required=True)
     p.add_argument("results", nargs="+")
+    sub.add_parser("selftest")
     args = parser.parse_args()
     if args.command == "run":
         return run(args)
     import sheet
+
+    if args.command == "selftest":
+        return sheet.self_test()
 
     records = sheet.read_results(args.results)
     if args.command == "render":

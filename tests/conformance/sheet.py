@@ -168,3 +168,43 @@ def verify(records: list[dict], sheet_path: str) -> int:
     print("  " + ", ".join(f"{t} {s}: {n}" for (t, s), n in sorted(counts.items())))
     sys.stdout.flush()
     return 1 if problems else 0
+
+
+def self_test() -> int:
+    """The verdict judged on made-up results, so that a verdict that cannot fail shows (run by
+    tests/integration/rfc_conformance.sh before the lab runs). Returns 0 when every case holds."""
+    import contextlib
+    import io
+    import os
+    import tempfile
+
+    def results(status=lambda rfc, req, column: "PASS", detail="seen"):
+        return [{"rfc": rfc, "req": req, "level": "MAY" if req == "§3" else "SHOULD", "title": "t",
+                 "target": column[0], "filtering": column[1], "status": status(rfc, req, column),
+                 "detail": detail, "seconds": 0}
+                for rfc, reqs in RFCS.items() for req in reqs for column in COLUMNS]
+
+    def verdict(records, sheet_records=None) -> int:
+        with tempfile.TemporaryDirectory() as where, contextlib.redirect_stdout(io.StringIO()):
+            path = os.path.join(where, "compliance.md")
+            with open(path, "w") as f:
+                f.write(render(sheet_records or records, "self-test"))
+            return verify(records, path)
+
+    good = results()
+    cases = [
+        ("everything PASS", verdict(good), 0),
+        ("the kernel differs from the sheet", verdict(results(lambda r, q, c: "FAIL" if c[0] == "kernel" else "PASS"),
+                                                      good), 0),
+        ("gatewayd FAILs a MAY", verdict(results(lambda r, q, c: "FAIL" if q == "§3" else "PASS")), 0),
+        ("gatewayd FAILs a SHOULD in one mode",
+         verdict(results(lambda r, q, c: "FAIL" if q == "§5" and c[1] == "address-dependent" else "PASS")), 1),
+        ("a requirement has no check", verdict([r for r in good if (r["rfc"], r["req"]) != ("RFC 5382", "REQ-4")]), 1),
+        ("N/A without a reason", verdict(results(lambda r, q, c: "N/A" if q == "§4" else "PASS", detail=" ")), 1),
+        ("gatewayd differs from the committed sheet",
+         verdict(results(lambda r, q, c: "N/A" if q == "§7" else "PASS"), good), 1),
+    ]
+    wrong = [f"{name}: verdict {got}, expected {expected}" for name, got, expected in cases if got != expected]
+    for line in wrong:
+        print(f"  FAIL  verdict self-test: {line}")
+    return 1 if wrong else 0

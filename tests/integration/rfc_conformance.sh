@@ -18,6 +18,8 @@ CONFORMANCE=$LAB_REPO/tests/conformance/conformance.py
 SHEET=$LAB_REPO/docs/compliance.md
 readonly CONFORMANCE SHEET
 $PY -c 'import scapy' 2>/dev/null || lab_skip "no scapy for $PY (apt-get install python3-scapy)"
+# The verdict first, on made-up results: it must fail a gatewayd SHOULD and pass a kernel difference.
+$PY "$CONFORMANCE" selftest || lab_fail "the conformance verdict judges made-up results wrongly"
 
 # conformance_config MODE: the lab's gatewayd with one filtering mode. low_port_range on so that
 # REQ-3a can be met (off by default, see docs/firewall.md); the rule serves RFC 7857 §7 (an
