@@ -27,7 +27,7 @@ packages=(
   dnsmasq-base udhcpc
   # bench/soak.sh's bursts of spoofed SYNs (it falls back to python3-scapy, or goes without)
   hping3
-  # crafted hostile packets for tests/integration/hostile_*.sh (tests/lab/labhostile.py)
+  # crafted packets: hostile_*.sh (tests/lab/labhostile.py), the RFC checks (tests/conformance)
   python3-scapy
   # the Debian package's checks (tests/integration/package_installs_and_purges.sh): cpack comes
   # with cmake, dpkg-shlibdeps with build-essential's dpkg-dev

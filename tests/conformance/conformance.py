@@ -6,6 +6,19 @@
       environment (conformance_api.Lab.from_environment) and writes one JSON record per check:
       {"rfc", "req", "level", "title", "target", "filtering", "status", "detail", "seconds"}.
       A check that raises is a FAIL with the exception as its detail.
+
+  render [--command TEXT] RESULTS.json... > compliance.md
+      the compliance sheet (docs/compliance.md): requirement by requirement, gatewayd in each
+      filtering mode and the kernel beside it (sheet.py).
+
+  verify --sheet docs/compliance.md RESULTS.json...
+      exits 1 when a MUST or SHOULD (RECOMMENDED) is FAIL for gatewayd in any mode, or when a
+      requirement of the four RFCs has no check; compares gatewayd's columns with the committed
+      sheet (a difference fails: regenerate it) and reports the kernel's differences only.
+
+  selftest
+      the verdict of `verify` on made-up results (a SHOULD that gatewayd fails must fail it, a MAY
+      or a kernel difference must not, ...): exits 1 when it judges one wrongly.
 """
 
 import argparse
@@ -60,8 +73,26 @@ def main() -> int:
     p = sub.add_parser("run")
     p.add_argument("--out", required=True)
     p.add_argument("--only", action="append", default=[])
+    p = sub.add_parser("render")
+    p.add_argument("--command", dest="generated_by", default="ctest -R integration.rfc_conformance")
+    p.add_argument("results", nargs="+")
+    p = sub.add_parser("verify")
+    p.add_argument("--sheet", required=True)
+    p.add_argument("results", nargs="+")
+    sub.add_parser("selftest")
     args = parser.parse_args()
-    return run(args)
+    if args.command == "run":
+        return run(args)
+    import sheet
+
+    if args.command == "selftest":
+        return sheet.self_test()
+
+    records = sheet.read_results(args.results)
+    if args.command == "render":
+        sys.stdout.write(sheet.render(records, args.generated_by))
+        return 0
+    return sheet.verify(records, args.sheet)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,10 @@ receive with Host.capture(), which parses what arrived with scapy.
 The lab is the three-role one of tests/lab/lab.sh (lab_up --lan-hosts 2 --wan2): LAN hosts lan1
 and lan2 behind the gateway, the WAN host `wan` (the ISP's router, 203.0.113.2) and `wan2`
 (198.51.100.2) behind it. Their namespaces come from the environment (CONFORMANCE_NS_<ROLE>).
+
+Measurements several checks share (what a WAN host sees of a LAN socket, the timer the NAT says a
+mapping has left, crafted fragments, an MTU lowered for a block) are in probes.py; the sheet and
+the verdict in sheet.py; tests/integration/rfc_conformance.sh runs it all.
 """
 
 from __future__ import annotations
@@ -70,6 +74,9 @@ def requirement(rfc: str, req: str, level: str, title: str, per_filtering_mode: 
     """Registers the decorated check: `@requirement("RFC 4787", "REQ-1", "MUST", "Endpoint-independent mapping")`."""
 
     def register(check: Callable[["Lab"], Outcome]):
+        # One check per requirement: the sheet has one row for it (a second would hide the first).
+        if any(r.rfc == rfc and r.req == req for r in REGISTRY):
+            raise ValueError(f"{rfc} {req} is registered twice")
         REGISTRY.append(Requirement(rfc, req, level, title, check, per_filtering_mode))
         return check
 
@@ -233,7 +240,7 @@ class Lab:
             return Host(role, env[f"CONFORMANCE_NS_{role.upper()}"], env[address_key], interface)
 
         gw = host("gw", "LAB_GW_WAN_IP", "wan0")
-        # CONFORMANCE_GATEWAYCTL: the command line that reaches the daemon ("gatewayctl --control-socket S").
+        # CONFORMANCE_GATEWAYCTL: the command line that reaches the daemon ("gatewayctl --socket S").
         ctl_prefix = shlex.split(env.get("CONFORMANCE_GATEWAYCTL", ""))
         return Lab(
             target=env["CONFORMANCE_TARGET"],
