@@ -320,22 +320,28 @@ def idle_timeouts(lab: Lab):
     if lab.gatewayctl is None:
         return failed("no gatewayctl to read the flows' timeouts with")
     IP, TCP, *_ = scapy_inet()
-    p, a, p2, b = fresh_port(), fresh_port(), fresh_port(), fresh_port()
+    p, a, p2, b, p3 = fresh_port(), fresh_port(), fresh_port(), fresh_port(), fresh_port()
     with Sockets() as keep:
         rendezvous = keep.keep(listener(lab.wan, a))
         _connect_and_learn(lab, keep, lab.lan1, p, rendezvous, (lab.wan.address, a))
-        # A half-open connection: the SYN dies at the ISP router (TTL 2), so nothing answers it.
+        # Closing: lan1 sends its FIN, the other end does not close yet.
+        closing, closing_server, _ = connect_through(lab.lan1, p3, rendezvous, (lab.wan.address, a))
+        keep.keep(closing, closing_server)
+        closing.shutdown(socket.SHUT_WR)
+        # Half-open: the SYN dies at the ISP router (TTL 2), so nothing answers it.
         lab.lan1.send_ip(IP(src=lab.lan1.address, dst=lab.wan2.address, ttl=2) / TCP(sport=p2, dport=b, flags="S"))
         time.sleep(0.3)
-        est = gateway_flows(lab, "--proto", "tcp", "--internal", f"{lab.lan1.address}:{p}")
-        half = gateway_flows(lab, "--proto", "tcp", "--internal", f"{lab.lan1.address}:{p2}")
-    if not est or not half:
-        return failed(f"flows not found (established: {len(est)}, half-open: {len(half)})")
-    e, h = est[0], half[0]
-    detail = (f"an established connection ({e['state']}) has {e['seconds_left']} s left, "
-              f"a half-open one ({h['state']}) {h['seconds_left']} s")
+        flows = {name: gateway_flows(lab, "--proto", "tcp", "--internal", f"{lab.lan1.address}:{port}")
+                 for name, port in (("established", p), ("half-open", p2), ("closing", p3))}
+    missing = [name for name, found in flows.items() if not found]
+    if missing:
+        return failed(f"flows not found: {', '.join(missing)}")
+    left = {name: found[0]["seconds_left"] for name, found in flows.items()}
+    states = {name: found[0]["state"] for name, found in flows.items()}
+    detail = ", ".join(f"{name} ({states[name]}) {left[name]} s left" for name in left)
     # Read right after a packet: at most a second has passed.
-    ok = e["seconds_left"] >= ESTABLISHED_MINIMUM - 1 and h["seconds_left"] >= TRANSITORY_MINIMUM - 1
+    ok = (left["established"] >= ESTABLISHED_MINIMUM - 1 and left["half-open"] >= TRANSITORY_MINIMUM - 1
+          and left["closing"] >= TRANSITORY_MINIMUM - 1)
     return passed(detail) if ok else failed(detail)
 
 
@@ -414,15 +420,15 @@ def hairpinning(lab: Lab):
                 ends.append(keep.keep(lst.accept()[0]))
             except OSError:
                 ends.append(None)
-    if None in ends:
-        return failed(f"no connection between lan1 (external {e1}) and lan2 (external {e2}) through "
-                      f"{lab.gateway_wan}: {'lan1' if ends[0] is None else 'lan2'} has none")
-    peers = [s.getpeername() for s in ends]
-    expected = [(lab.gateway_wan, e2), (lab.gateway_wan, e1)]
-    if peers != expected:
-        return failed(f"hairpinned, but the ends see {peers}, not the external endpoints {expected}")
-    if not exchanges_data(ends[0], ends[1]):
-        return failed("the hairpinned connection opened but carried no data")
+        if None in ends:
+            return failed(f"no connection between lan1 (external {e1}) and lan2 (external {e2}) through "
+                          f"{lab.gateway_wan}: {'lan1' if ends[0] is None else 'lan2'} has none")
+        peers = [s.getpeername() for s in ends]
+        expected = [(lab.gateway_wan, e2), (lab.gateway_wan, e1)]
+        if peers != expected:
+            return failed(f"hairpinned, but the ends see {peers}, not the external endpoints {expected}")
+        if not exchanges_data(ends[0], ends[1]):
+            return failed("the hairpinned connection opened but carried no data")
     return passed(f"lan1 and lan2 connected through {lab.gateway_wan}, each seeing the other's external "
                   f"endpoint ({e1} and {e2}), and exchanged data")
 
@@ -472,15 +478,30 @@ def icmp_does_not_terminate(lab: Lab):
     p, a = fresh_port(), fresh_port()
     with Sockets() as keep:
         rendezvous = keep.keep(listener(lab.wan, a))
-        client, server, external = connect_through(lab.lan1, p, rendezvous, (lab.wan.address, a))
-        keep.keep(client, server)
-        quoted = bytes(IP(src=lab.gateway_wan, dst=lab.wan.address) / TCP(sport=external, dport=a, flags="A", seq=1))[:28]
+        with lab.wan.capture() as cap:
+            client, server, external = connect_through(lab.lan1, p, rendezvous, (lab.wan.address, a))
+            keep.keep(client, server)
+            client.sendall(b"x")
+            server.recv(8)
+            sent = cap.wait_for(lambda q: TCP in q and q.src == lab.gateway_wan and q[TCP].dport == a
+                                and len(q[TCP].payload) > 0)
+        if not sent:
+            return failed("lan1's data never reached wan")
+        # The segment as the WAN saw it, its sequence number moved to the next byte lan1 sends
+        # (everything is acknowledged): a quote out of the window is rightly dropped.
+        segment = sent[-1].copy()
+        segment[TCP].seq += len(segment[TCP].payload)
+        del segment[IP].chksum, segment[TCP].chksum
+        quoted = bytes(segment)[:28]
         kinds = [(3, 0), (3, 1), (3, 3), (3, 13), (11, 0), (12, 0), (4, 0)]
-        for t, c in kinds:
-            lab.wan.send_ip(IP(src=lab.wan.address, dst=lab.gateway_wan) / ICMP(type=t, code=c) / quoted)
-        time.sleep(0.5)
+        with lab.lan1.capture() as cap:
+            for t, c in kinds:
+                lab.wan.send_ip(IP(src=lab.wan.address, dst=lab.gateway_wan) / ICMP(type=t, code=c) / quoted)
+            time.sleep(0.5)
+            forwarded = len(cap.ip_packets(lambda q: ICMP in q and q.dst == lab.lan1.address and q[ICMP].type in (3, 4, 11, 12)))
         if not exchanges_data(client, server):
             return failed("after ICMP errors about it (unreachable 0/1/3/13, time exceeded, parameter problem, "
-                          "source quench) the connection carried no data")
+                          f"source quench; {forwarded} of {len(kinds)} forwarded to lan1) the connection carried no data")
     return passed("after ICMP unreachable (net, host, port, prohibited), time exceeded, parameter problem and "
-                  "source quench about it, the connection still carried data both ways")
+                  f"source quench about it ({forwarded} of {len(kinds)} forwarded to lan1), the connection still "
+                  "carried data both ways")
