@@ -275,7 +275,7 @@ def unsolicited_syn(lab: Lab):
                 time.sleep(0.5)
                 lab.lan1.send_ip(IP(src=lab.lan1.address, dst=lab.wan2.address) / TCP(sport=p, dport=b2, flags="S", seq=4003))
             answers = []  # (seconds after the SYN, what)
-            while time.monotonic() - sent < 7.0:
+            while time.monotonic() - sent < 6.5:
                 time.sleep(0.1)
             for q in wan2_cap.ip_packets(lambda q: q.src == lab.gateway_wan):
                 at = float(q.time) - sent_wall
@@ -298,7 +298,7 @@ def unsolicited_syn(lab: Lab):
         return failed("answered the unsolicited SYN to lan1's mapping although lan1's own SYN followed")
     late = [x for x in answers if x[1] == "unmapped"]
     first = (f"an unsolicited SYN got {late[0][2]} after {late[0][0]:.1f} s" if late else
-             "an unsolicited SYN got no answer in 7 s (REQ-4a: the inbound policy drops it)")
+             "an unsolicited SYN got no answer in 6.5 s (REQ-4a: the inbound policy drops it)")
     if second_part:
         first += "; one followed by lan1's own SYN was dropped silently"
     else:
@@ -411,8 +411,8 @@ def hairpinning(lab: Lab):
         s1 = keep.keep(tcp_socket(lab.lan1, p, reuseport=True))
         start_connect(s1, (lab.gateway_wan, e2))
         ends = []
-        for s, lst in ((s1, l1), (s2, l2)):
-            if wait_connected(s, 3.0):
+        for s, lst, wait in ((s1, l1, 3.0), (s2, l2, 1.0)):
+            if wait_connected(s, wait):
                 ends.append(s)
                 continue
             lst.settimeout(0.5)

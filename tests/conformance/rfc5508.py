@@ -298,7 +298,7 @@ def _query_session_left(lab: Lab, ident: int, external: int) -> int | None:
 @requirement(RFC, "REQ-7", "MUST", "Hairpinned ICMP errors traverse, translated", per_filtering_mode=True)
 def hairpinned_errors(lab: Lab):
     # lan1 and lan2 have UDP mappings (each talked to wan); lan2 punches towards lan1's external
-    # endpoint, lan1 sends to lan2's; lan2 answers with a port unreachable about that datagram,
+    # endpoint, lan1 sends to lan2's; lan2 answers with an ICMP error about that datagram,
     # sent to lan1's external address as it saw it. lan1 must get it with the quoted header as it
     # sent it (REQ-7a: outer destination lan1).
     IP, UDP, ICMP, IPerror, UDPerror, *_ = inet()
@@ -317,25 +317,27 @@ def hairpinned_errors(lab: Lab):
         with lab.lan2.capture() as lan2_cap, lab.lan1.capture() as lan1_cap:
             ls1.sendto(b"to-lan2", (lab.gateway_wan, e2))
             hairpinned = lan2_cap.wait_for(lambda x: UDP in x and bytes(x[UDP].payload) == b"to-lan2", 1.0)
-            # lan2's kernel answers by itself (nothing listens on q); this one is crafted as well,
-            # so that the error path is judged even where the datagram did not come through.
-            quoted = IP(src=lab.gateway_wan, dst=lab.lan2.address, id=0x5507) / UDP(sport=e1, dport=q) / b"to-lan2"
-            lab.lan2.send_ip(error_about(lab, lab.lan2.address, lab.gateway_wan, quoted, 3, 3))
+            # lan2's kernel may answer by itself (nothing listens on q), but the one judged is
+            # crafted, host unreachable (code 1), so that neither that one nor the gateway's own port
+            # unreachable (were the datagram delivered to the gateway) is taken for it, and so that
+            # the error path is judged even where the datagram did not come through.
+            quoted = IP(src=lab.gateway_wan, dst=lab.lan2.address) / UDP(sport=e1, dport=q) / b"to-lan2"
+            lab.lan2.send_ip(error_about(lab, lab.lan2.address, lab.gateway_wan, quoted, 3, 1))
             time.sleep(0.6)
-            errors = lan1_cap.ip_packets(lambda x: ICMP in x and x[ICMP].type == 3 and UDPerror in x)
+            errors = lan1_cap.ip_packets(lambda x: ICMP in x and x[ICMP].type == 3 and x[ICMP].code == 1 and UDPerror in x)
     finally:
         ls1.close()
     good = [x for x in errors if x.dst == lab.lan1.address and x[IPerror].src == lab.lan1.address
             and x[UDPerror].sport == p and x[IPerror].dst == lab.gateway_wan and x[UDPerror].dport == e2]
     datagram = "the datagram was hairpinned to lan2" if hairpinned else "the datagram itself never reached lan2"
     if good:
-        return passed(f"lan2's port unreachable came back to lan1 quoting {lab.lan1.address}:{p} > "
+        return passed(f"lan2's host unreachable came back to lan1 quoting {lab.lan1.address}:{p} > "
                       f"{lab.gateway_wan}:{e2} ({datagram})")
     if errors:
         x = errors[0]
-        return failed(f"lan2's port unreachable reached lan1 quoting {x[IPerror].src}:{x[UDPerror].sport} > "
+        return failed(f"lan2's host unreachable reached lan1 quoting {x[IPerror].src}:{x[UDPerror].sport} > "
                       f"{x[IPerror].dst}:{x[UDPerror].dport} ({datagram})")
-    return failed(f"lan2's port unreachable about lan1's hairpinned datagram never came back to lan1 ({datagram})")
+    return failed(f"lan2's host unreachable about lan1's hairpinned datagram never came back to lan1 ({datagram})")
 
 
 @requirement(RFC, "REQ-8", "SHOULD", "No mapping possible: ICMP administratively prohibited to the sender")
@@ -414,19 +416,20 @@ def own_errors_translated(lab: Lab):
     IP, UDP, ICMP, IPerror, UDPerror, *_ = inet()
     ls, rs, p, a, external = udp_pair(lab, remote=lab.wan2)
     results = []
-    lan_mtu = lab.gw.run("cat", "/sys/class/net/lan0/mtu").strip()
+    lan_if = _interface_with(lab.gw, lab.gateway_lan)
+    lan_mtu = lab.gw.run("cat", f"/sys/class/net/{lan_if}/mtu").strip()
     try:
         inbound = IP(src=lab.wan2.address, dst=lab.gateway_wan, ttl=2) / UDP(sport=a, dport=external) / b"ttl"
         big = IP(src=lab.wan2.address, dst=lab.gateway_wan, flags="DF") / UDP(sport=a, dport=external) / (b"m" * 1450)
         with lab.wan2.capture() as cap:
             lab.wan2.send_ip(inbound)
             time.sleep(0.4)
-            lab.gw.run("ip", "link", "set", "dev", "lan0", "mtu", "1400")
+            lab.gw.run("ip", "link", "set", "dev", lan_if, "mtu", "1400")
             try:
                 lab.wan2.send_ip(big)
                 time.sleep(0.6)
             finally:
-                lab.gw.run("ip", "link", "set", "dev", "lan0", "mtu", lan_mtu)
+                lab.gw.run("ip", "link", "set", "dev", lan_if, "mtu", lan_mtu)
             errors = cap.ip_packets(lambda q: ICMP in q and IPerror in q and q.src == lab.gateway_wan)
         for name, icmp_type, code in (("Time Exceeded", 11, 0), ("Fragmentation Needed", 3, 4)):
             about = [q for q in errors if q[ICMP].type == icmp_type and q[ICMP].code == code]
@@ -451,6 +454,14 @@ def own_errors_translated(lab: Lab):
         rs.close()
     detail = "; ".join(r[1] for r in results)
     return passed(detail) if all(r[0] for r in results) else failed(detail)
+
+
+def _interface_with(host, address: str) -> str:
+    for line in host.run("ip", "-o", "-4", "addr", "show").splitlines():
+        fields = line.split()
+        if fields[3].split("/")[0] == address:
+            return fields[1]
+    raise RuntimeError(f"no interface of {host.role} has {address}")
 
 
 @requirement(RFC, "REQ-11", "MAY", "Non-query, non-error ICMP dropped or handled")
