@@ -2,7 +2,8 @@
 
 Numbering is the RFC's own (section 10, summary): REQ-1 ICMP queries from the LAN, mapped
 endpoint-independently (1a); REQ-2 query timeout >= 60 s; REQ-3 checksums of ICMP errors (3a: the
-quoted IP header's); REQ-4 errors from the WAN translated, or dropped without a mapping; REQ-5 the
+quoted IP header's, 3b: quoted IP options, 3c: quoted transport checksum not checked); REQ-4 errors from
+the WAN translated, or dropped without a mapping; REQ-5 the
 same from the LAN; REQ-6 errors about a query session neither refresh nor delete it; REQ-7
 hairpinned ICMP errors; REQ-8 ICMP administratively prohibited when no mapping can be made; REQ-9
 (MAY) a policy muting ICMP towards interfaces; REQ-10 the NAT's own ICMP errors (here: Time
@@ -48,9 +49,10 @@ def udp_pair(lab: Lab, lan_host=None, remote=None):
     return ls, rs, p, a, external
 
 
-def error_about(lab, src: str, dst: str, quoted, icmp_type: int = 3, code: int = 3, **icmp_fields):
+def error_about(lab, src: str, dst: str, quoted, icmp_type: int = 3, code: int = 3, length: int = 28, **icmp_fields):
+    """An ICMP error quoting the first `length` bytes of `quoted` (its IP header and 8 bytes, RFC 792)."""
     IP, UDP, ICMP, *_ = inet()
-    return IP(src=src, dst=dst) / ICMP(type=icmp_type, code=code, **icmp_fields) / bytes(quoted)[:28]
+    return IP(src=src, dst=dst) / ICMP(type=icmp_type, code=code, **icmp_fields) / bytes(quoted)[:length]
 
 
 def echo(src: str, dst: str, ident: int, seq: int = 1, ttl: int = 64):
@@ -112,36 +114,61 @@ def icmp_query_timeout(lab: Lab):
     return passed(detail) if left >= ICMP_QUERY_MINIMUM - 1 else failed(detail)
 
 
-@requirement(RFC, "REQ-3", "SHOULD", "ICMP errors with a bad ICMP checksum or a bad quoted IP checksum dropped")
+@requirement(RFC, "REQ-3", "SHOULD", "ICMP error checksums: bad ICMP or quoted IP checksum dropped (3a); "
+             "quoted IP options passed (3b); quoted transport checksum not checked (3c)")
 def error_checksums(lab: Lab):
+    from scapy.layers.inet import IPOption_NOP
+
     IP, UDP, ICMP, IPerror, UDPerror, *_ = inet()
     ls, rs, p, a, external = udp_pair(lab)
     try:
-        def quoted(ident: int, break_ip_checksum: bool = False) -> bytes:
-            raw = bytearray(bytes(IP(src=lab.gateway_wan, dst=lab.wan.address, id=ident) /
-                                  UDP(sport=external, dport=a) / b"x"))
+        def quoted(ident: int, break_ip_checksum: bool = False, options: bool = False,
+                   break_udp_checksum: bool = False) -> tuple[bytes, int]:
+            header = IP(src=lab.gateway_wan, dst=lab.wan.address, id=ident,
+                        options=[IPOption_NOP()] * 4 if options else [])
+            raw = bytearray(bytes(header / UDP(sport=external, dport=a) / b"x"))
+            length = (24 if options else 20) + 8
             if break_ip_checksum:
                 raw[10] ^= 0x5a
-            return bytes(raw[:28])
+            if break_udp_checksum:
+                raw[length - 2] ^= 0x5a
+            return bytes(raw), length
 
-        bad_icmp = bytearray(bytes(error_about(lab, lab.wan.address, lab.gateway_wan, quoted(0x5301))))
+        def error(ident: int, **how) -> bytes:
+            data, length = quoted(ident, **how)
+            return bytes(error_about(lab, lab.wan.address, lab.gateway_wan, data, length=length))
+
+        bad_icmp = bytearray(error(0x5301))
         bad_icmp[22] ^= 0x5a  # the ICMP checksum (20-byte outer header, then type, code, checksum)
         with lab.lan1.capture() as cap:
             lab.wan.send_ip(bytes(bad_icmp))
-            lab.wan.send_ip(error_about(lab, lab.wan.address, lab.gateway_wan, quoted(0x5302, True)))
-            lab.wan.send_ip(error_about(lab, lab.wan.address, lab.gateway_wan, quoted(0x5303)))
+            lab.wan.send_ip(error(0x5302, break_ip_checksum=True))
+            lab.wan.send_ip(error(0x5304, options=True))
+            lab.wan.send_ip(error(0x5305, break_udp_checksum=True))
+            lab.wan.send_ip(error(0x5303))
             time.sleep(0.6)
-            arrived = {q[IPerror].id for q in cap.ip_packets(lambda q: ICMP in q and IPerror in q and q[ICMP].type == 3)}
+            arrived = {q[IPerror].id: q for q in cap.ip_packets(lambda q: ICMP in q and IPerror in q and q[ICMP].type == 3
+                                                                and q.dst == lab.lan1.address)}
     finally:
         ls.close()
         rs.close()
-    if 0x5303 not in arrived:
-        return failed("not even the valid ICMP error (the control) reached lan1")
+
+    def translated(ident: int) -> bool:
+        q = arrived.get(ident)
+        return q is not None and q[IPerror].src == lab.lan1.address and UDPerror in q and q[UDPerror].sport == p
+
+    if not translated(0x5303):
+        return failed("not even the valid ICMP error (the control) reached lan1 translated")
     wrong = [what for ident, what in ((0x5301, "a bad ICMP checksum"), (0x5302, "a bad quoted IP header checksum"))
              if ident in arrived]
     if wrong:
         return failed(f"forwarded to lan1 an ICMP error with {' and '.join(wrong)} (the valid one passed too)")
-    return passed("errors with a bad ICMP checksum or a bad quoted IP checksum were dropped; the valid one passed")
+    if not translated(0x5304):
+        return failed("an error whose quoted IP header carries options did not reach lan1 translated (3b)")
+    if not translated(0x5305):
+        return failed("an error whose quoted UDP checksum is wrong was dropped: the transport checksum was checked (3c)")
+    return passed("errors with a bad ICMP checksum or a bad quoted IP checksum were dropped; valid ones passed "
+                  "translated, also with IP options in the quoted header or a wrong quoted UDP checksum")
 
 
 @requirement(RFC, "REQ-4", "MUST", "ICMP errors from the WAN translated (quoted header, destination); none without a mapping")
