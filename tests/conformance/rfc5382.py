@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import select
 import socket
 import time
 
-from conformance_api import Lab, failed, fresh_port, not_applicable, passed, requirement
+from conformance_api import Lab, failed, fresh_port, passed, requirement
 
 RFC = "RFC 5382"
 

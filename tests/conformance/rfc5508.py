@@ -2,13 +2,13 @@
 
 Numbering is the RFC's own (section 10, summary): REQ-1 ICMP queries from the LAN, mapped
 endpoint-independently (1a); REQ-2 query timeout >= 60 s; REQ-3 checksums of ICMP errors (3a: the
-quoted IP header's, 3b: quoted IP options, 3c: quoted transport checksum not checked); REQ-4 errors from
-the WAN translated, or dropped without a mapping; REQ-5 the
-same from the LAN; REQ-6 errors about a query session neither refresh nor delete it; REQ-7
-hairpinned ICMP errors; REQ-8 ICMP administratively prohibited when no mapping can be made; REQ-9
-(MAY) a policy muting ICMP towards interfaces; REQ-10 the NAT's own ICMP errors (here: Time
-Exceeded and Fragmentation Needed about translated packets must quote what the sender sent);
-REQ-11 non-query, non-error ICMP dropped or handled.
+quoted IP header's; 3b: quoted IP options traversed; 3c: the quoted transport checksum not checked);
+REQ-4 errors from the WAN translated, or dropped without a mapping; REQ-5 the same from the LAN;
+REQ-6 errors about a query session neither refresh nor delete it; REQ-7 hairpinned ICMP errors;
+REQ-8 ICMP administratively prohibited when no mapping can be made; REQ-9 (MAY) a policy muting
+ICMP towards interfaces; REQ-10 the NAT's own ICMP errors (here: Time Exceeded and Fragmentation
+Needed about translated packets must quote what the sender sent); REQ-11 non-query, non-error ICMP
+dropped or handled.
 
 Errors are crafted with scapy as a router beyond the NAT (or a LAN host) would send them, quoting
 the packet as it was on that side, and looked for with Host.capture() on the other side.
