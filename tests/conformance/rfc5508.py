@@ -437,12 +437,18 @@ def icmp_policy(lab: Lab):
 @requirement(RFC, "REQ-10", "MUST", "The NAT's own ICMP errors about translated packets quote what the sender sent")
 def own_errors_translated(lab: Lab):
     # (a) a datagram to lan1's mapping arriving with TTL 1: the Time Exceeded to wan2 must quote
-    # wan2 > gateway:external, not lan1's address; (b) a DF datagram larger than the LAN's MTU:
-    # the Fragmentation Needed likewise; (c) lan1's own TTL-1 datagram: the Time Exceeded quotes
-    # lan1's packet as sent.
+    # wan2 > gateway:external, not lan1's address; (b) a DF datagram larger than the LAN's MTU
+    # (1400, a tunnel's): the Fragmentation Needed likewise; (c) lan1's own TTL-1 datagram and (d)
+    # its DF datagram larger than the WAN's MTU (1492, PPPoE's): the errors lan1 gets quote its
+    # packet as it sent it.
     IP, UDP, ICMP, IPerror, UDPerror, *_ = inet()
     ls, rs, p, a, external = udp_pair(lab, remote=lab.wan2)
     results = []
+    # A path MTU the senders learned (from an earlier run's Fragmentation Needed, if translated
+    # right) would make their kernels refuse the big datagrams: forget it, before and after.
+    forget_path_mtus = [lab.wan2.run, lab.lan1.run]
+    for run in forget_path_mtus:
+        run("ip", "route", "flush", "cache")
     lan_if = _interface_with(lab.gw, lab.gateway_lan)
     lan_mtu = lab.gw.run("cat", f"/sys/class/net/{lan_if}/mtu").strip()
     try:
@@ -469,16 +475,34 @@ def own_errors_translated(lab: Lab):
                 results.append((False, f"{name} quoted {q[IPerror].dst}:{port}"))
             else:
                 results.append((False, f"no {name} reached wan2"))
+        # Outbound: lan1's TTL-1 datagram, then a DF one larger than a PPPoE WAN's MTU (1492).
+        wan_if = _interface_with(lab.gw, lab.gateway_wan)
+        wan_mtu = lab.gw.run("cat", f"/sys/class/net/{wan_if}/mtu").strip()
         with lab.lan1.capture() as cap:
             lab.lan1.send_ip(IP(src=lab.lan1.address, dst=lab.wan2.address, ttl=1) / UDP(sport=p, dport=a) / b"ttl")
-            out = cap.wait_for(lambda q: ICMP in q and q[ICMP].type == 11 and UDPerror in q, 1.0)
-        if out and out[0][IPerror].src == lab.lan1.address and out[0][UDPerror].sport == p:
-            results.append((True, "lan1's own TTL-1 datagram got a Time Exceeded quoting it"))
-        else:
-            results.append((False, "lan1's own TTL-1 datagram got no Time Exceeded quoting it"))
+            time.sleep(0.3)
+            lab.gw.run("ip", "link", "set", "dev", wan_if, "mtu", "1492")
+            try:
+                lab.lan1.send_ip(IP(src=lab.lan1.address, dst=lab.wan2.address, flags="DF") / UDP(sport=p, dport=a)
+                                 / (b"m" * 1472))
+                time.sleep(0.6)
+            finally:
+                lab.gw.run("ip", "link", "set", "dev", wan_if, "mtu", wan_mtu)
+            out = cap.ip_packets(lambda q: ICMP in q and IPerror in q and UDPerror in q and q.dst == lab.lan1.address)
+        for name, icmp_type, code in (("Time Exceeded", 11, 0), ("Fragmentation Needed", 3, 4)):
+            about = [q for q in out if q[ICMP].type == icmp_type and q[ICMP].code == code]
+            if any(q[IPerror].src == lab.lan1.address and q[UDPerror].sport == p for q in about):
+                results.append((True, f"lan1's own datagram got a {name} quoting it as sent"))
+            elif about:
+                results.append((False, f"lan1's own datagram got a {name} quoting "
+                                       f"{about[0][IPerror].src}:{about[0][UDPerror].sport}"))
+            else:
+                results.append((False, f"lan1's own datagram got no {name}"))
     finally:
         ls.close()
         rs.close()
+        for run in forget_path_mtus:
+            run("ip", "route", "flush", "cache")
     detail = "; ".join(r[1] for r in results)
     return passed(detail) if all(r[0] for r in results) else failed(detail)
 
