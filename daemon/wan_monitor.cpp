@@ -17,8 +17,11 @@ WanMonitor::WanMonitor(const GatewayConfig& config, Ipv4Address wan_address, Stu
     : stun_server_(config.wan_stun),
       retransmission_(retransmission),
       wan_interface_(config.wan_interface),
+      lan_networks_(config.firewall.lan_networks),
       status_(wan_status_for(wan_address, config.wan_stun, config.cascade_mappings)),
       external_(status_.external_address()) {
+    if (lan_networks_.empty())
+        if (auto subnet = interface_ipv4_network(config.lan_interface)) lan_networks_.push_back(*subnet);
     if (!config.wan_address) watch_ = std::make_unique<WanAddressWatch>(config.wan_interface);
     results_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (results_fd_ < 0) throw StartupError(std::string("cannot create an eventfd: ") + std::strerror(errno));
@@ -48,7 +51,14 @@ void WanMonitor::start() {
     last_warning_ = status_.warning();
     last_verdict_ = std::string(cascade_name(status_.cascade())) + (status_.refusing_mappings() ? "/refusing" : "");
     if (last_warning_) log::warning(*last_warning_);
+    warn_about_lan_overlap();
     ask_stun();
+}
+
+void WanMonitor::warn_about_lan_overlap() const {
+    auto wan_network = interface_ipv4_network(wan_interface_);
+    if (!wan_network) return;
+    if (auto warning = wan_lan_overlap_warning(wan_interface_, *wan_network, lan_networks_)) log::warning(*warning);
 }
 
 std::optional<Ipv4Address> WanMonitor::take_address_change() {
@@ -75,6 +85,7 @@ void WanMonitor::use_address(Ipv4Address address, std::size_t flows_ended) {
                  (c.rfc.empty() ? "" : ", " + std::string(c.rfc)) + "); new flows leave from it; " +
                  std::to_string(flows_ended) +
                  " flows on the old address ended (their peers know only the old one), port mappings kept");
+    warn_about_lan_overlap();
     ask_stun();
     changed();
 }

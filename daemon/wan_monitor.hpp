@@ -82,10 +82,12 @@ public:
 private:
     void ask_stun();
     void changed();  // logs, publishes the external address, tells the listeners
+    void warn_about_lan_overlap() const;  // RFC 4787 REQ-7, at start and at each new address
 
     std::optional<StunServerConfig> stun_server_;
     StunRetransmission retransmission_;
     std::string wan_interface_;
+    std::vector<Ipv4Network> lan_networks_;  // lan.networks, or the LAN interface's subnet
     std::unique_ptr<WanAddressWatch> watch_;  // null: wan.address is fixed
     WanStatus status_;
     WanCounters counters_;

@@ -103,4 +103,17 @@ std::string WanStatus::json() const {
     return o.str();
 }
 
+std::optional<std::string> wan_lan_overlap_warning(const std::string& wan_interface, const Ipv4Network& wan_network,
+                                                   const std::vector<Ipv4Network>& lan_networks) {
+    for (const Ipv4Network& lan : lan_networks) {
+        if (lan.prefix_length <= 1) continue;
+        // Two blocks overlap exactly when one holds the other's first address.
+        if (!lan.contains(wan_network.base) && !wan_network.contains(lan.base)) continue;
+        return wan_interface + "'s network " + wan_network.to_string() + " overlaps lan.networks " + lan.to_string() +
+               ": LAN hosts reach addresses in the overlap on the LAN, never through the gateway, so WAN hosts there "
+               "are unreachable (RFC 4787 REQ-7); number the LAN outside the WAN's network";
+    }
+    return std::nullopt;
+}
+
 }  // namespace gw

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/gateway_config.hpp"
 #include "nat/address_class.hpp"
@@ -61,5 +62,13 @@ WanStatus wan_status_for(Ipv4Address wan_address, const std::optional<StunServer
                          CascadeMappings cascade_mappings);
 // The status after the WAN address changed from `before`'s to `wan_address`.
 WanStatus wan_status_after_change(const WanStatus& before, Ipv4Address wan_address);
+
+// RFC 4787 REQ-7: the WAN interface's network overlapping a block of the LAN's. LAN hosts
+// send to addresses in the overlap on their own link, never through the gateway, so no
+// NAT can reach the WAN hosts there; the cure is a LAN numbered elsewhere, which the LAN's
+// DHCP server decides, not gatewayd. The warning line to log, or nothing. /0 and /1
+// blocks are left to the config checker, which warns about them on their own.
+std::optional<std::string> wan_lan_overlap_warning(const std::string& wan_interface, const Ipv4Network& wan_network,
+                                                   const std::vector<Ipv4Network>& lan_networks);
 
 }  // namespace gw

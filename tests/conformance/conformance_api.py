@@ -221,7 +221,7 @@ class Host:
 @dataclasses.dataclass
 class Lab:
     target: str          # "gatewayd" or "kernel"
-    filtering: str       # gatewayd's firewall.filtering, "kernel" for the kernel's MASQUERADE
+    filtering: str       # gatewayd's firewall.filtering as the config spells it, "kernel" for MASQUERADE
     gateway_wan: str     # the gateway's WAN address (what LAN hosts are translated to)
     gateway_lan: str
     lan1: Host
@@ -244,7 +244,8 @@ class Lab:
         ctl_prefix = shlex.split(env.get("CONFORMANCE_GATEWAYCTL", ""))
         return Lab(
             target=env["CONFORMANCE_TARGET"],
-            filtering=env["CONFORMANCE_FILTERING"],
+            # The config's spelling (endpoint-independent ...), whichever the driver used.
+            filtering=env["CONFORMANCE_FILTERING"].replace("_", "-"),
             gateway_wan=env["LAB_GW_WAN_IP"],
             gateway_lan=env["LAB_GW_LAN_IP"],
             lan1=host("lan1", "CONFORMANCE_LAN1_IP"),

@@ -215,10 +215,6 @@ def _simultaneous_open_wan_first(lab: Lab) -> tuple[bool, str]:
         return True, f"opened through port {external} ({how}) and carried data"
 
 
-MODE_NAMES = {"endpoint_independent": "endpoint-independent", "address_dependent": "address-dependent",
-              "address_and_port_dependent": "address-and-port-dependent"}
-
-
 @requirement(RFC, "REQ-3", "RECOMMENDED", "Endpoint-independent or address-dependent filtering (configurable)",
              per_filtering_mode=True)
 def filtering(lab: Lab):
@@ -242,7 +238,7 @@ def filtering(lab: Lab):
         if measured in ("endpoint-independent", "address-dependent"):
             return passed(f"measured {measured} filtering for TCP")
         return failed(f"measured {measured} filtering for TCP, neither recommended behaviour, and MASQUERADE offers no other")
-    configured = MODE_NAMES.get(lab.filtering, lab.filtering)
+    configured = lab.filtering
     if measured != configured:
         return failed(f"configured {configured} but measured {measured} filtering for TCP")
     if measured == "address-and-port-dependent":
@@ -261,7 +257,7 @@ def unsolicited_syn(lab: Lab):
     # never delivered to lan1 nor answered.
     IP, TCP, ICMP, IPerror, TCPerror = scapy_inet()
     unmapped, b1, b2, p, a = fresh_port(), fresh_port(), fresh_port(), fresh_port(), fresh_port()
-    second_part = lab.filtering != "endpoint_independent"
+    second_part = lab.filtering != "endpoint-independent"
     with Sockets() as keep:
         rendezvous = keep.keep(listener(lab.wan, a))
         external = _connect_and_learn(lab, keep, lab.lan1, p, rendezvous, (lab.wan.address, a))

@@ -140,4 +140,27 @@ TEST_CASE("gatewayctl status shows the WAN address's class, the cascade and the 
                                          "mappings will not be reachable from the internet");
 }
 
+Ipv4Network net(const char* text) { return *Ipv4Network::parse(text); }
+
+TEST_CASE("A WAN network overlapping a LAN block is warned about, naming both (RFC 4787 REQ-7)", "[wan]") {
+    const std::vector<Ipv4Network> lan{net("10.1.0.0/16"), net("192.168.1.0/24")};
+    auto same = wan_lan_overlap_warning("wan0", net("192.168.1.0/24"), lan);
+    REQUIRE(same);
+    CHECK(same->find("wan0's network 192.168.1.0/24 overlaps lan.networks 192.168.1.0/24") == 0);
+    CHECK(same->find("RFC 4787 REQ-7") != std::string::npos);
+    // Either block may hold the other.
+    auto wider_wan = wan_lan_overlap_warning("wan0", net("192.168.0.0/16"), lan);
+    REQUIRE(wider_wan);
+    CHECK(wider_wan->find("overlaps lan.networks 192.168.1.0/24") != std::string::npos);
+    auto inside_lan = wan_lan_overlap_warning("wan0", net("10.1.7.0/24"), lan);
+    REQUIRE(inside_lan);
+    CHECK(inside_lan->find("overlaps lan.networks 10.1.0.0/16") != std::string::npos);
+}
+
+TEST_CASE("A WAN network beside the LAN's blocks, or a /0 LAN block, draws no overlap warning", "[wan]") {
+    CHECK_FALSE(wan_lan_overlap_warning("wan0", net("203.0.113.0/24"), {net("192.168.1.0/24")}));
+    CHECK_FALSE(wan_lan_overlap_warning("wan0", net("192.168.2.0/24"), {net("192.168.1.0/24")}));
+    CHECK_FALSE(wan_lan_overlap_warning("wan0", net("203.0.113.0/24"), {net("0.0.0.0/0")}));
+}
+
 }  // namespace gw::test
