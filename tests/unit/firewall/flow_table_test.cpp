@@ -233,4 +233,29 @@ TEST_CASE("a host at its flow limit recycles its own closing flow even behind th
     CHECK(t.flows.size() == gateway_flows + 8);  // none of the gateway's went
 }
 
+
+TEST_CASE("a host at its flow limit recycles its opening or closing flow nearest its timeout, from both lists") {
+    NatConfig c = config();
+    c.limits.flows_per_host = 4;
+    c.timeouts.tcp_opening = 120;
+    c.timeouts.tcp_closing = 240;
+    Tables t(c);
+    // Closing flows at t0 end at 240 s; an opening one at 100 s ends at 220 s: it goes first,
+    // though it is the newer.
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30000), at(server, 80), TimeoutClass::tcp_closing, t0) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30001), at(server, 80), TimeoutClass::tcp_closing, t0 + 1s) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30002), at(server, 80), TimeoutClass::tcp_opening, t0 + 100s) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30003), at(server, 80), TimeoutClass::tcp_established, t0 + 100s) != 0);
+
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 31000), at(server, 80), TimeoutClass::tcp_opening, t0 + 130s) != 0);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30002), at(server, 80), t0 + 130s) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 130s) != nullptr);
+
+    // Then the oldest closing one (ends at 240 s) before the new opening one (ends at 250 s).
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 31001), at(server, 80), TimeoutClass::tcp_opening, t0 + 200s) != 0);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 200s) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 31000), at(server, 80), t0 + 200s) != nullptr);
+    CHECK(t.flows.evicted_total() == 2);
+}
+
 }  // namespace gw::test

@@ -144,4 +144,46 @@ TEST_CASE("a reload of tcp_opening and tcp_closing applies to the live opening a
     CHECK(engine.expire_idle(last + 600s) == 1);  // the closing one, past the old 240 s
 }
 
+
+TEST_CASE("a closing flow an older version saved under its one transitory class comes back as closing") {
+    PacketEngine before(with_tcp_timeouts(240, 240));
+    TcpConnection c = web();
+    Instant last = open_and_close(before, c);
+    auto saved = before.save_flows(last + 10s);
+    REQUIRE(saved.size() == 1);
+    CHECK(saved[0].timeout_class == TimeoutClass::tcp_closing);
+    // Such a version wrote 2 for "transitory": the number tcp_opening kept.
+    static_assert(std::uint8_t(TimeoutClass::tcp_opening) == 2);
+    saved[0].timeout_class = TimeoutClass::tcp_opening;
+
+    PacketEngine after(with_tcp_timeouts(150, 400));
+    Instant now = t0 + 1h;
+    auto counts = after.restore_flows(saved, 0s, now);
+    CHECK(counts.restored == 1);
+    const Flow* flow = flow_between(after, at(host_a, 5000), at(server, 443));
+    REQUIRE(flow);
+    CHECK(flow->timeout_class == TimeoutClass::tcp_closing);
+    // Its 230 s left, not cut to the opening timeout's 150 s.
+    CHECK(after.flows().idle_left(*flow, now) == 230s);
+}
+
+TEST_CASE("an IPv6 closing flow saved under the opening class comes back as closing") {
+    PacketEngine before(with_tcp_timeouts(240, 240));
+    ipv6_out(before, tcp_flag::syn, {1000, 0, 65535}, t0);
+    ipv6_in(before, tcp_flag::syn | tcp_flag::ack, {5000, 1001, 65535}, t0);
+    ipv6_out(before, tcp_flag::ack, {1001, 5001, 65535}, t0);
+    ipv6_out(before, tcp_flag::rst, {1001, 0, 0}, t0 + 1s);
+    auto saved = before.save_ipv6_flows(t0 + 11s);
+    REQUIRE(saved.size() == 1);
+    saved[0].timeout_class = TimeoutClass::tcp_opening;
+
+    PacketEngine after(with_tcp_timeouts(150, 400));
+    CHECK(after.restore_ipv6_flows(saved, 0s, t0 + 1h).restored == 1);
+    after.ipv6().flows().for_each([&](const Ipv6Flow& f) {
+        CHECK(f.timeout_class == TimeoutClass::tcp_closing);
+        CHECK(after.ipv6().flows().idle_left(f, t0 + 1h) == 230s);
+    });
+    CHECK(after.ipv6().flows().size() == 1);
+}
+
 }  // namespace gw::test
