@@ -254,7 +254,7 @@ std::vector<SchemaKey> build_schema() {
         {"nat.max_flows_per_host", ValueType::integer, false,
          "Most flows one LAN host may start at once, 1 to " + std::to_string(max_mappings_limit) +
              " (in effect at most nat.max_mappings); at it, a new flow takes the place of the host's own "
-             "oldest half-open or closing TCP flow, else it is dropped and counted (host_flow_limit), so one "
+             "half-open or closing TCP flow nearest its idle timeout, else it is dropped and counted (host_flow_limit), so one "
              "host cannot fill the table for the others. IPv6 too: each LAN address, in firewall.ipv6.max_flows.",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.flows_per_host); },
          [](const C& c) { return std::to_string(c.limits.flows_per_host); }},
