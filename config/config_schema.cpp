@@ -114,41 +114,81 @@ struct TimeoutRule {
     std::uint32_t minimum;
     std::string_view rfc;
     std::uint32_t NatTimeouts::*field;
+    // Set when the RFC sets no floor and the minimum is ours: why it is where it is.
+    std::string_view our_floor = {};
+    // The key named explicitly, so that nat.timeouts.tcp_transitory does not override it.
+    bool GatewayConfig::TimeoutsGiven::*given = nullptr;
 };
 
 constexpr TimeoutRule timeout_rules[] = {
     {"udp", "a UDP mapping", NatTimeouts::udp_minimum, "RFC 4787 REQ-5", &NatTimeouts::udp},
     {"tcp_established", "an established TCP connection", NatTimeouts::tcp_established_minimum, "RFC 5382 REQ-5",
      &NatTimeouts::tcp_established},
-    {"tcp_transitory", "a TCP connection opening or closing", NatTimeouts::tcp_transitory_minimum, "RFC 5382 REQ-5",
-     &NatTimeouts::tcp_transitory},
+    {"tcp_opening", "a TCP connection opening (a SYN seen, the handshake not complete)",
+     NatTimeouts::tcp_opening_minimum, "RFC 7857 §2.1", &NatTimeouts::tcp_opening,
+     "RFC 7857 §2.1 lets it go below RFC 5382 REQ-5's 240 s; 120 s outlasts the gaps between a SYN's "
+     "retransmissions",
+     &GatewayConfig::TimeoutsGiven::tcp_opening},
+    {"tcp_closing", "a TCP connection closing (a FIN or RST seen, TIME_WAIT)", NatTimeouts::tcp_closing_minimum,
+     "RFC 5382 REQ-5", &NatTimeouts::tcp_closing, {}, &GatewayConfig::TimeoutsGiven::tcp_closing},
     {"icmp", "an ICMP query mapping", NatTimeouts::icmp_minimum, "RFC 5508 REQ-2", &NatTimeouts::icmp},
 };
+constexpr const TimeoutRule& tcp_opening_rule = timeout_rules[2];
+constexpr const TimeoutRule& tcp_closing_rule = timeout_rules[3];
 
-// Timeouts below the RFC minimums are refused rather than raised: a silent change
+// Timeouts below the minimums are refused rather than raised: a silent change
 // would hide the operator's mistake, and a too-short timeout breaks applications.
-Expected<void> store_timeout(const YAML::Node& node, const TimeoutRule& rule, NatTimeouts& timeouts) {
+Expected<std::uint32_t> read_timeout(const YAML::Node& node, const TimeoutRule& rule) {
     auto parsed = read_integer(node);
     if (!parsed) return unexpected(parsed.error());
     if (*parsed < std::int64_t(rule.minimum)) {
-        return refused(std::to_string(*parsed) + " is below the " + std::to_string(rule.minimum) + " s minimum of " +
-               std::string(rule.rfc));
+        std::string floor = std::to_string(*parsed) + " is below the " + std::to_string(rule.minimum) + " s minimum";
+        return refused(rule.our_floor.empty() ? floor + " of " + std::string(rule.rfc)
+                                              : floor + " (" + std::string(rule.our_floor) + ")");
     }
     if (*parsed > std::numeric_limits<std::uint32_t>::max()) {
         return refused(std::to_string(*parsed) + " is above the 4294967295 s maximum");
     }
-    timeouts.*rule.field = std::uint32_t(*parsed);
+    return std::uint32_t(*parsed);
+}
+
+Expected<void> store_timeout(const YAML::Node& node, const TimeoutRule& rule, GatewayConfig& config) {
+    auto value = read_timeout(node, rule);
+    if (!value) return unexpected(value.error());
+    config.timeouts.*rule.field = *value;
+    if (rule.given) config.timeouts_given.*rule.given = true;
     return {};
 }
 
 template <std::size_t I>
 SchemaKey timeout_key() {
     const TimeoutRule& rule = timeout_rules[I];
+    std::string floor = rule.our_floor.empty() ? std::string(rule.rfc) : std::string(rule.our_floor);
     return {"nat.timeouts." + std::string(rule.key), ValueType::seconds, false,
             "Idle timeout of " + std::string(rule.what) + ", in seconds; at least " + std::to_string(rule.minimum) +
-                " (" + std::string(rule.rfc) + ").",
-            [](const YAML::Node& v, GatewayConfig& c) { return store_timeout(v, timeout_rules[I], c.timeouts); },
+                " (" + floor + ").",
+            [](const YAML::Node& v, GatewayConfig& c) { return store_timeout(v, timeout_rules[I], c); },
             [](const GatewayConfig& c) { return std::to_string(c.timeouts.*timeout_rules[I].field); }};
+}
+
+// The one key of the versions before RFC 7857 §2.1's split, kept for the files that
+// name it: it sets tcp_opening and tcp_closing, each unless the file names that key
+// itself (in either order). Its value must suit both, so tcp_closing's floor is its floor.
+// It shows as not set: its effect is in the two keys' values (and a reload's change list).
+SchemaKey tcp_transitory_key() {
+    return {"nat.timeouts.tcp_transitory", ValueType::seconds, false,
+            "Sets both nat.timeouts.tcp_opening and nat.timeouts.tcp_closing (the one key of older versions); at "
+            "least " +
+                std::to_string(tcp_closing_rule.minimum) + " (" + std::string(tcp_closing_rule.rfc) +
+                "). Either key named in the same file wins over it, whatever the order.",
+            [](const YAML::Node& v, GatewayConfig& c) -> Expected<void> {
+                auto value = read_timeout(v, tcp_closing_rule);
+                if (!value) return unexpected(value.error());
+                for (const TimeoutRule* rule : {&tcp_opening_rule, &tcp_closing_rule})
+                    if (!(c.timeouts_given.*rule->given)) c.timeouts.*rule->field = *value;
+                return {};
+            },
+            [](const GatewayConfig&) { return std::string(); }};
 }
 
 // An upper bound that keeps an extra digit from sizing the flow table in gigabytes.
@@ -156,7 +196,7 @@ constexpr std::int64_t max_mappings_limit = 16777216;
 // One queue and thread each; past a few the one engine lock is what they wait for.
 constexpr std::int64_t max_queue_workers = 16;
 
-static_assert(std::size(timeout_rules) == 4, "build_schema() lists one timeout_key<I>() per rule");
+static_assert(std::size(timeout_rules) == 5, "build_schema() lists one timeout_key<I>() per rule");
 
 std::vector<SchemaKey> build_schema() {
     using C = GatewayConfig;
@@ -202,6 +242,8 @@ std::vector<SchemaKey> build_schema() {
         timeout_key<1>(),
         timeout_key<2>(),
         timeout_key<3>(),
+        tcp_transitory_key(),
+        timeout_key<4>(),
         {"nat.max_mappings", ValueType::integer, false,
          "Most concurrent mappings and flows, 1 to " + std::to_string(max_mappings_limit) +
              "; when full, a new LAN flow evicts one (half-open WAN-started flows first, then the oldest flow of "
@@ -212,7 +254,7 @@ std::vector<SchemaKey> build_schema() {
         {"nat.max_flows_per_host", ValueType::integer, false,
          "Most flows one LAN host may start at once, 1 to " + std::to_string(max_mappings_limit) +
              " (in effect at most nat.max_mappings); at it, a new flow takes the place of the host's own "
-             "oldest half-open or closing TCP flow, else it is dropped and counted (host_flow_limit), so one "
+             "half-open or closing TCP flow nearest its idle timeout, else it is dropped and counted (host_flow_limit), so one "
              "host cannot fill the table for the others. IPv6 too: each LAN address, in firewall.ipv6.max_flows.",
          [](const N& v, C& c) { return store_integer(v, 1, max_mappings_limit, c.limits.flows_per_host); },
          [](const C& c) { return std::to_string(c.limits.flows_per_host); }},

@@ -42,7 +42,11 @@ struct GatewayConfig {
     PortRange port_range{1024, 65535};        // nat.port_range
     std::optional<PortRange> low_port_range;  // nat.low_port_range: nullopt = none (off)
     bool unreachable_when_full = true;        // nat.unreachable_when_full
-    NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_transitory,icmp}
+    NatTimeouts timeouts;                     // nat.timeouts.{udp,tcp_established,tcp_opening,tcp_closing,icmp}
+    // Which of the keys nat.timeouts.tcp_transitory also sets the file names itself: those win.
+    struct TimeoutsGiven {
+        bool tcp_opening = false, tcp_closing = false;
+    } timeouts_given;
     std::uint32_t max_mappings = 262144;      // nat.max_mappings
     FlowLimits limits;                        // nat.max_flows_per_host, max_ports_per_host, max_embryonic_inbound
     std::uint16_t queue_number = 0;           // nfqueue.queue: the first of the workers' queues

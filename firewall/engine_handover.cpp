@@ -61,10 +61,11 @@ std::vector<SavedFlow> PacketEngine::save_flows(Instant now) const {
 PacketEngine::RestoreCounts PacketEngine::restore_flows(const std::vector<SavedFlow>& flows,
                                                         std::chrono::milliseconds downtime, Instant now) {
     RestoreCounts counts;
+    auto class_of = [](const SavedFlow& s) { return saved_timeout_class(s.timeout_class, s.protocol, s.tcp); };
     auto idle_left = [&](const SavedFlow& s) {
         // The timeouts may have changed across an upgrade: never more than the new one.
         auto left = std::chrono::milliseconds(s.idle_left_ms) - downtime;
-        return std::min<std::chrono::milliseconds>(left, flows_.timeout_of(s.timeout_class));
+        return std::min<std::chrono::milliseconds>(left, flows_.timeout_of(class_of(s)));
     };
     // Oldest activity first, so that the idle lists stay ordered (FlowTable::insert_restored).
     std::vector<std::uint32_t> order;
@@ -95,11 +96,12 @@ PacketEngine::RestoreCounts PacketEngine::restore_flows(const std::vector<SavedF
             if (!tracker) return 0;
             f.tcp = *tracker;
         }
+        f.timeout_class = class_of(s);
         if (s.holds_mapping) {
             f.mapping = mappings_.acquire_at(s.protocol, s.internal, s.external).id;
             if (f.mapping == 0) return 0;
         }
-        Instant last_activity = now - (flows_.timeout_of(s.timeout_class) - idle_left(s));
+        Instant last_activity = now - (flows_.timeout_of(class_of(s)) - idle_left(s));
         FlowId id = flows_.insert_restored(f, last_activity);
         if (id == 0 && f.mapping != 0) mappings_.release(f.mapping);
         return id;

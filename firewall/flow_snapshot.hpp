@@ -86,6 +86,14 @@ struct Ipv6FlowSnapshot {
     bool operator==(const Ipv6FlowSnapshot&) const = default;
 };
 
+// A TCP flow's class from its saved tracker, not the saved number: a snapshot of a
+// version with one transitory class holds opening and closing flows alike as tcp_opening.
+inline TimeoutClass saved_timeout_class(TimeoutClass saved, Protocol protocol, const TcpTracker::Saved& tcp) {
+    if (protocol != Protocol::tcp) return saved;
+    auto tracker = TcpTracker::restored(tcp);
+    return tracker ? tcp_flow_timeout_class(tracker->timeout_class()) : saved;
+}
+
 // What putting saved flows back came to (PacketEngine::restore_flows, Ipv6Firewall::restore_flows).
 struct FlowRestoreCounts {
     std::size_t restored = 0;

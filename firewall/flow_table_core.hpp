@@ -73,8 +73,9 @@ public:
     // taken (IPv4: its mapping). none: a flow went; host_flow_limit: `host` is at its own
     // limit and nothing is evicted for it; flow_table_full: nothing could go.
     DropReason make_room_for_lan_flow(const Address& host, Instant now);
-    // Ends the host's oldest half-open or closing TCP flow (one it started), if it has one
-    // among the oldest transitory flows: what a host at its own limit gives up first.
+    // Ends the host's half-open or closing TCP flow (one it started) nearest its timeout, if
+    // it has one among the oldest opening or closing flows: what a host at its own limit
+    // gives up first.
     bool recycle_transitory_flow_of(const Address& host);
 
     Record& get(Id id) { return slots_[id]; }

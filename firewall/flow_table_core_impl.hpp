@@ -96,19 +96,28 @@ bool FlowTableCore<D, R, A>::make_room(bool for_embryonic) {
 }
 
 // A host at its own limit that opens and closes connections fast (a crawler, a speed test)
-// holds most of its flows in TIME_WAIT or half-open: its oldest such TCP flow makes room,
-// as conntrack's early drop would, and the host is refused only when it holds that many
-// live ones. Its other hosts' flows are never touched.
+// holds most of its flows in TIME_WAIT or half-open: its TCP flow nearest its idle timeout
+// among the oldest of each list, opening and closing, makes room, as conntrack's early drop
+// would, and the host is refused only when it holds that many live ones. Its other hosts'
+// flows are never touched. (With tcp_opening == tcp_closing this is the oldest of the two,
+// as when they were one transitory list.)
 template <class D, class R, class A>
 bool FlowTableCore<D, R, A>::recycle_transitory_flow_of(const A& host) {
-    const std::size_t list = list_in(IdleGroup::lan_started, TimeoutClass::tcp_transitory);
-    std::size_t seen = 0;
-    for (Id id = idle_head_[list]; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
-        if (!(D::host_of(slots_[id]) == host)) continue;
-        evicted_total_ += remove(id);
-        return true;
+    Id victim = 0;
+    Instant victim_ends{};
+    for (TimeoutClass c : {TimeoutClass::tcp_closing, TimeoutClass::tcp_opening}) {
+        std::size_t seen = 0;
+        Id head = idle_head_[list_in(IdleGroup::lan_started, c)];
+        for (Id id = head; id != 0 && seen < eviction_scan_depth; id = slots_[id].idle_next, ++seen) {
+            if (!(D::host_of(slots_[id]) == host)) continue;
+            Instant ends = slots_[id].last_activity + timeout_of(c);
+            if (victim == 0 || ends < victim_ends) victim = id, victim_ends = ends;
+            break;
+        }
     }
-    return false;
+    if (victim == 0) return false;
+    evicted_total_ += remove(victim);
+    return true;
 }
 
 template <class D, class R, class A>

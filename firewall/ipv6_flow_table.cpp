@@ -21,8 +21,7 @@ std::uint64_t Ipv6FlowKey::hash() const noexcept {
 TimeoutClass ipv6_timeout_class(const Ipv6Flow& flow) noexcept {
     switch (flow.key.protocol) {
         case ipv6_protocol::tcp:
-            return flow.tcp.timeout_class() == TcpTimeoutClass::established ? TimeoutClass::tcp_established
-                                                                             : TimeoutClass::tcp_transitory;
+            return tcp_flow_timeout_class(flow.tcp.timeout_class());
         case ipv6_protocol::icmpv6: return TimeoutClass::icmp;
         default: return TimeoutClass::udp;
     }

@@ -29,10 +29,14 @@ std::vector<SavedIpv6Flow> Ipv6Firewall::save_flows(Instant now) const {
 FlowRestoreCounts Ipv6Firewall::restore_flows(const std::vector<SavedIpv6Flow>& flows,
                                               std::chrono::milliseconds downtime, Instant now) {
     FlowRestoreCounts counts;
+    auto class_of = [](const SavedIpv6Flow& s) {
+        return saved_timeout_class(s.timeout_class, s.key.protocol == ipv6_protocol::tcp ? Protocol::tcp : Protocol::udp,
+                                   s.tcp);
+    };
     auto idle_left = [&](const SavedIpv6Flow& s) {
         // The timeouts may have changed across an upgrade: never more than the new one.
         auto left = std::chrono::milliseconds(s.idle_left_ms) - downtime;
-        return std::min<std::chrono::milliseconds>(left, flows_.timeout_of(s.timeout_class));
+        return std::min<std::chrono::milliseconds>(left, flows_.timeout_of(class_of(s)));
     };
     // Oldest activity first, so that the idle lists stay ordered.
     std::vector<std::uint32_t> order;
@@ -46,7 +50,7 @@ FlowRestoreCounts Ipv6Firewall::restore_flows(const std::vector<SavedIpv6Flow>& 
         Ipv6Flow f;
         f.key = s.key;
         f.origin = s.origin;
-        f.timeout_class = s.timeout_class;
+        f.timeout_class = class_of(s);
         f.reply_seen = s.reply_seen;
         f.pinhole = s.pinhole;
         std::optional<TcpTracker> tracker;
@@ -56,7 +60,7 @@ FlowRestoreCounts Ipv6Firewall::restore_flows(const std::vector<SavedIpv6Flow>& 
             continue;
         }
         if (tracker) f.tcp = *tracker;
-        Instant last_activity = now - (flows_.timeout_of(s.timeout_class) - idle_left(s));
+        Instant last_activity = now - (flows_.timeout_of(f.timeout_class) - idle_left(s));
         if (flows_.insert(f, last_activity) == 0) ++counts.refused;
         else ++counts.restored;
     }

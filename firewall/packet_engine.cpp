@@ -83,9 +83,7 @@ TimeoutClass PacketEngine::timeout_class_of(const Flow& flow) const {
         case Protocol::udp: return TimeoutClass::udp;
         case Protocol::icmp: return TimeoutClass::icmp;
         case Protocol::tcp:
-            // RFC 5382 REQ-5: only an established connection earns the long timeout.
-            return flow.tcp.timeout_class() == TcpTimeoutClass::established ? TimeoutClass::tcp_established
-                                                                             : TimeoutClass::tcp_transitory;
+            return tcp_flow_timeout_class(flow.tcp.timeout_class());
     }
     return TimeoutClass::udp;
 }

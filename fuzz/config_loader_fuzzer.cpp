@@ -26,7 +26,8 @@ void check_loaded(const gw::GatewayConfig& config) {
     if (config.port_range.first > config.port_range.last) invariant_broken("port range reversed");
     if (config.timeouts.udp < NatTimeouts::udp_minimum || config.timeouts.icmp < NatTimeouts::icmp_minimum ||
         config.timeouts.tcp_established < NatTimeouts::tcp_established_minimum ||
-        config.timeouts.tcp_transitory < NatTimeouts::tcp_transitory_minimum)
+        config.timeouts.tcp_opening < NatTimeouts::tcp_opening_minimum ||
+        config.timeouts.tcp_closing < NatTimeouts::tcp_closing_minimum)
         invariant_broken("a timeout below its RFC minimum was accepted");
     if (config.upnp.per_client_limit > config.upnp.max_mappings) invariant_broken("per-client limit above max");
     for (const gw::PortForward& f : config.firewall.forwards)

@@ -16,14 +16,22 @@ struct NatTimeouts {
     static constexpr std::uint32_t udp_minimum = 120;
     // RFC 5382 REQ-5: established TCP idle timeout MUST NOT be less than 2 hours 4 minutes.
     static constexpr std::uint32_t tcp_established_minimum = 7440;
-    // RFC 5382 REQ-5: partially open or closing connections: at least 4 minutes.
-    static constexpr std::uint32_t tcp_transitory_minimum = 240;
+    // RFC 5382 REQ-5 asks at least 4 minutes of a "transitory" (partially open or closing)
+    // connection; RFC 7857 §2.1 splits it in two: the opening one MAY be configured below
+    // 4 minutes (a SYN flood's half-open state costs memory), 4 minutes stay the
+    // RECOMMENDED default. Our floor for it, 120 s, still outlasts the longest gap between
+    // a SYN's retransmissions (64 s on Linux) and matches netfilter's SYN_SENT timeout. The
+    // closing one (FIN or RST seen, TIME_WAIT) keeps REQ-5's 4 minutes: its floor is not relaxed.
+    static constexpr std::uint32_t tcp_opening_minimum = 120;
+    static constexpr std::uint32_t tcp_closing_minimum = 240;
+    static constexpr std::uint32_t tcp_transitory_default = 240;
     // RFC 5508 REQ-2: ICMP query mappings MUST NOT expire in less than 60 seconds.
     static constexpr std::uint32_t icmp_minimum = 60;
 
     std::uint32_t udp = 300;
     std::uint32_t tcp_established = tcp_established_minimum;
-    std::uint32_t tcp_transitory = tcp_transitory_minimum;
+    std::uint32_t tcp_opening = tcp_transitory_default;  // SYN seen, handshake not complete
+    std::uint32_t tcp_closing = tcp_transitory_default;  // FIN or RST seen, TIME_WAIT
     std::uint32_t icmp = icmp_minimum;
 
     constexpr bool operator==(const NatTimeouts&) const = default;

@@ -45,7 +45,7 @@ TEST_CASE("every key is read into its field") {
                                   "  address: 203.0.113.7\n"
                                   "nat:\n"
                                   "  port_range: 20000-29999\n"
-                                  "  timeouts: {udp: 600, tcp_established: 86400, tcp_transitory: 300, icmp: 90}\n"
+                                  "  timeouts: {udp: 600, tcp_established: 86400, tcp_opening: 150, tcp_closing: 300, icmp: 90}\n"
                                   "  max_mappings: 1000\n"
                                   "nfqueue:\n"
                                   "  queue: 7\n");
@@ -53,7 +53,8 @@ TEST_CASE("every key is read into its field") {
     CHECK(config.port_range == PortRange{20000, 29999});
     CHECK(config.timeouts.udp == 600);
     CHECK(config.timeouts.tcp_established == 86400);
-    CHECK(config.timeouts.tcp_transitory == 300);
+    CHECK(config.timeouts.tcp_opening == 150);
+    CHECK(config.timeouts.tcp_closing == 300);
     CHECK(config.timeouts.icmp == 90);
     CHECK(config.max_mappings == 1000);
     CHECK(config.queue_number == 7);
@@ -170,6 +171,13 @@ TEST_CASE("a timeout below its RFC minimum is refused citing the RFC requirement
         {"udp", "119", "119 is below the 120 s minimum of RFC 4787 REQ-5"},
         {"tcp_established", "7439", "7439 is below the 7440 s minimum of RFC 5382 REQ-5"},
         {"tcp_transitory", "239", "239 is below the 240 s minimum of RFC 5382 REQ-5"},
+        {"tcp_closing", "239", "239 is below the 240 s minimum of RFC 5382 REQ-5"},
+        {"tcp_opening", "119",
+         "119 is below the 120 s minimum (RFC 7857 §2.1 lets it go below RFC 5382 REQ-5's 240 s; 120 s outlasts "
+         "the gaps between a SYN's retransmissions)"},
+        {"tcp_opening", "0",
+         "0 is below the 120 s minimum (RFC 7857 §2.1 lets it go below RFC 5382 REQ-5's 240 s; 120 s outlasts "
+         "the gaps between a SYN's retransmissions)"},
         {"icmp", "59", "59 is below the 60 s minimum of RFC 5508 REQ-2"},
         {"icmp", "0", "0 is below the 60 s minimum of RFC 5508 REQ-2"},
         {"icmp", "-5", "-5 is below the 60 s minimum of RFC 5508 REQ-2"},
@@ -185,11 +193,53 @@ TEST_CASE("a timeout below its RFC minimum is refused citing the RFC requirement
 
 TEST_CASE("a timeout at exactly its RFC minimum is accepted") {
     GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    udp: 120\n    tcp_established: 7440\n" +
-                                  "    tcp_transitory: 240\n    icmp: 60\n");
+                                  "    tcp_opening: 120\n    tcp_closing: 240\n    icmp: 60\n");
     CHECK(config.timeouts.udp == NatTimeouts::udp_minimum);
     CHECK(config.timeouts.tcp_established == NatTimeouts::tcp_established_minimum);
-    CHECK(config.timeouts.tcp_transitory == NatTimeouts::tcp_transitory_minimum);
+    CHECK(config.timeouts.tcp_opening == NatTimeouts::tcp_opening_minimum);
+    CHECK(config.timeouts.tcp_closing == NatTimeouts::tcp_closing_minimum);
     CHECK(config.timeouts.icmp == NatTimeouts::icmp_minimum);
+}
+
+TEST_CASE("the TCP opening and closing timeouts default to RFC 7857 §2.1's recommended 4 minutes") {
+    GatewayConfig config = loaded(interfaces);
+    CHECK(config.timeouts.tcp_opening == 240);
+    CHECK(config.timeouts.tcp_closing == 240);
+}
+
+TEST_CASE("nat.timeouts.tcp_transitory, the older key, sets both the opening and the closing timeout") {
+    GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    tcp_transitory: 300\n");
+    CHECK(config.timeouts.tcp_opening == 300);
+    CHECK(config.timeouts.tcp_closing == 300);
+}
+
+TEST_CASE("tcp_opening or tcp_closing named beside tcp_transitory wins over it, before or after it") {
+    SECTION("tcp_opening after") {
+        GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    tcp_transitory: 300\n    tcp_opening: 130\n");
+        CHECK(config.timeouts.tcp_opening == 130);
+        CHECK(config.timeouts.tcp_closing == 300);
+    }
+    SECTION("tcp_opening before") {
+        GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    tcp_opening: 130\n    tcp_transitory: 300\n");
+        CHECK(config.timeouts.tcp_opening == 130);
+        CHECK(config.timeouts.tcp_closing == 300);
+    }
+    SECTION("tcp_closing before") {
+        GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    tcp_closing: 900\n    tcp_transitory: 250\n");
+        CHECK(config.timeouts.tcp_opening == 250);
+        CHECK(config.timeouts.tcp_closing == 900);
+    }
+    SECTION("both named: tcp_transitory changes nothing") {
+        GatewayConfig config = loaded(interfaces + "nat:\n  timeouts:\n    tcp_closing: 900\n    tcp_transitory: 250\n"
+                                                   "    tcp_opening: 180\n");
+        CHECK(config.timeouts.tcp_opening == 180);
+        CHECK(config.timeouts.tcp_closing == 900);
+    }
+}
+
+TEST_CASE("tcp_transitory below 240 s is refused even beside a tcp_opening that may be lower") {
+    CHECK(errors_of(interfaces + "nat:\n  timeouts:\n    tcp_opening: 130\n    tcp_transitory: 200\n") ==
+          one("test.yaml:8:21: nat.timeouts.tcp_transitory: 200 is below the 240 s minimum of RFC 5382 REQ-5"));
 }
 
 TEST_CASE("a value of the wrong type for an integer key is refused") {

@@ -70,8 +70,15 @@ TEST_CASE("the timeouts, the UPnP policy and the log rate apply in place, each n
 TEST_CASE("the summary of many changes stops after a few and says how many more") {
     ReloadPlan plan = plan_reload(
         loaded(), loaded("nat: {timeouts: {udp: 600, tcp_established: 8000, tcp_transitory: 300, icmp: 90}}\n"));
+    // tcp_transitory shows as its two keys' changes: tcp_opening and tcp_closing.
     CHECK(change_list(plan.applied, 2) == "nat.timeouts.udp 300 -> 600, nat.timeouts.tcp_established 7440 -> 8000 "
-                                          "and 2 more");
+                                          "and 3 more");
+}
+
+TEST_CASE("a reload of tcp_transitory applies in place as changes of tcp_opening and tcp_closing") {
+    ReloadPlan plan = plan_reload(loaded(), loaded("nat: {timeouts: {tcp_transitory: 300, tcp_opening: 150}}\n"));
+    CHECK(plan.restart.empty());
+    CHECK(change_list(plan.applied, 10) == "nat.timeouts.tcp_opening 240 -> 150, nat.timeouts.tcp_closing 240 -> 300");
 }
 
 TEST_CASE("a long list in a refusal shows its first items and how many more") {

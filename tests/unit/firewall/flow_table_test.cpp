@@ -50,7 +50,8 @@ TEST_CASE("the RFC timeouts are each timeout class's") {
     Tables t;
     CHECK(t.flows.timeout_of(TimeoutClass::udp) == 300s);
     CHECK(t.flows.timeout_of(TimeoutClass::icmp) == 60s);
-    CHECK(t.flows.timeout_of(TimeoutClass::tcp_transitory) == 240s);
+    CHECK(t.flows.timeout_of(TimeoutClass::tcp_opening) == 240s);
+    CHECK(t.flows.timeout_of(TimeoutClass::tcp_closing) == 240s);
     CHECK(t.flows.timeout_of(TimeoutClass::tcp_established) == 7440s);
 }
 
@@ -89,7 +90,7 @@ TEST_CASE("a flow lives until exactly the end of its idle timeout") {
 
 TEST_CASE("touching a flow restarts its idle timeout, under the class it is given") {
     Tables t;
-    FlowId id = t.open(Protocol::tcp, at(host_a, 5000), at(server, 443), TimeoutClass::tcp_transitory, t0);
+    FlowId id = t.open(Protocol::tcp, at(host_a, 5000), at(server, 443), TimeoutClass::tcp_opening, t0);
     t.flows.touch(t.flows.get(id), TimeoutClass::tcp_established, t0 + 100s);
     Port external = t.flows.get(id).external;
     CHECK(t.flows.find_by_external(Protocol::tcp, external, at(server, 443), t0 + 100s + 7440s - 1ms) != nullptr);
@@ -109,7 +110,7 @@ TEST_CASE("expire_idle reclaims exactly the flows whose time is up, and says how
     t.open(Protocol::icmp, at(host_a, 1), at(server, 0), TimeoutClass::icmp, t0);             // 60 s
     t.open(Protocol::udp, at(host_a, 2), at(server, 53), TimeoutClass::udp, t0);              // 300 s
     t.open(Protocol::udp, at(host_b, 3), at(server, 53), TimeoutClass::udp, t0 + 10s);        // 300 s
-    t.open(Protocol::tcp, at(host_b, 4), at(server, 80), TimeoutClass::tcp_transitory, t0);  // 240 s
+    t.open(Protocol::tcp, at(host_b, 4), at(server, 80), TimeoutClass::tcp_opening, t0);  // 240 s
     CHECK(t.flows.expire_idle(t0 + 60s - 1ms) == 0);
     CHECK(t.flows.expire_idle(t0 + 60s) == 1);
     CHECK(t.flows.expire_idle(t0 + 300s) == 2);
@@ -144,7 +145,7 @@ TEST_CASE("for_each visits every live flow once") {
     Tables t;
     t.open(Protocol::udp, at(host_a, 1), at(server, 53), TimeoutClass::udp, t0);
     t.open(Protocol::udp, at(host_a, 2), at(server, 53), TimeoutClass::udp, t0);
-    t.open(Protocol::tcp, at(host_b, 3), at(server, 80), TimeoutClass::tcp_transitory, t0);
+    t.open(Protocol::tcp, at(host_b, 3), at(server, 80), TimeoutClass::tcp_opening, t0);
     t.flows.expire_idle(t0 + 240s);  // the TCP one, still transitory
     std::multiset<std::uint16_t> internal_ports;
     t.flows.for_each([&](const Flow& f) { internal_ports.insert(f.internal.port.value); });
@@ -217,19 +218,44 @@ TEST_CASE("a host at its flow limit recycles its own closing flow even behind th
         flow.internal = upnp_server;
         flow.remote = at(host_b, std::uint16_t(10000 + i));
         flow.external = upnp_server.port;
-        flow.timeout_class = TimeoutClass::tcp_transitory;
+        flow.timeout_class = TimeoutClass::tcp_closing;
         REQUIRE(t.flows.insert(flow, t0 + 1ms * i) != 0);
     }
     for (std::uint16_t i = 0; i < 8; ++i)
         REQUIRE(t.open(Protocol::tcp, at(host_a, std::uint16_t(30000 + i)), at(server, 80),
-                       TimeoutClass::tcp_transitory, t0 + 2s + 1ms * i) != 0);
+                       TimeoutClass::tcp_closing, t0 + 2s + 1ms * i) != 0);
 
-    FlowId ninth = t.open(Protocol::tcp, at(host_a, 31000), at(server, 80), TimeoutClass::tcp_transitory, t0 + 3s);
+    FlowId ninth = t.open(Protocol::tcp, at(host_a, 31000), at(server, 80), TimeoutClass::tcp_closing, t0 + 3s);
     CHECK(ninth != 0);
     CHECK(t.flows.evicted_total() == 1);
     CHECK(t.flows.flows_started_by(host_a) == 8);
     CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 3s) == nullptr);
     CHECK(t.flows.size() == gateway_flows + 8);  // none of the gateway's went
+}
+
+
+TEST_CASE("a host at its flow limit recycles its opening or closing flow nearest its timeout, from both lists") {
+    NatConfig c = config();
+    c.limits.flows_per_host = 4;
+    c.timeouts.tcp_opening = 120;
+    c.timeouts.tcp_closing = 240;
+    Tables t(c);
+    // Closing flows at t0 end at 240 s; an opening one at 100 s ends at 220 s: it goes first,
+    // though it is the newer.
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30000), at(server, 80), TimeoutClass::tcp_closing, t0) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30001), at(server, 80), TimeoutClass::tcp_closing, t0 + 1s) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30002), at(server, 80), TimeoutClass::tcp_opening, t0 + 100s) != 0);
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 30003), at(server, 80), TimeoutClass::tcp_established, t0 + 100s) != 0);
+
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 31000), at(server, 80), TimeoutClass::tcp_opening, t0 + 130s) != 0);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30002), at(server, 80), t0 + 130s) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 130s) != nullptr);
+
+    // Then the oldest closing one (ends at 240 s) before the new opening one (ends at 250 s).
+    REQUIRE(t.open(Protocol::tcp, at(host_a, 31001), at(server, 80), TimeoutClass::tcp_opening, t0 + 200s) != 0);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 30000), at(server, 80), t0 + 200s) == nullptr);
+    CHECK(t.flows.find_by_internal(Protocol::tcp, at(host_a, 31000), at(server, 80), t0 + 200s) != nullptr);
+    CHECK(t.flows.evicted_total() == 2);
 }
 
 }  // namespace gw::test

@@ -61,10 +61,10 @@ TEST_CASE("a handshake from the LAN establishes the flow, every segment translat
     TcpConnection c = web();
     opens(engine, c, t0);
     CHECK(the_flow(engine).tcp.state() == TcpState::syn_sent);
-    CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_transitory);
+    CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_opening);
     crosses(engine, c.from_server(tcp_flag::syn | tcp_flag::ack), t0 + 10ms);
     CHECK(the_flow(engine).tcp.state() == TcpState::syn_received);
-    CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_transitory);
+    CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_opening);
     crosses(engine, c.from_client(tcp_flag::ack), t0 + 20ms);
     CHECK(the_flow(engine).tcp.state() == TcpState::established);
     CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_established);
@@ -107,7 +107,7 @@ TEST_CASE("an established flow is under the 7440 s timeout, a half-open one unde
         crosses(engine, c.from_server(tcp_flag::fin | tcp_flag::ack), last);
         crosses(engine, c.from_client(tcp_flag::ack), last);
         CHECK(the_flow(engine).tcp.state() == TcpState::time_wait);
-        CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_transitory);
+        CHECK(the_flow(engine).timeout_class == TimeoutClass::tcp_closing);
         CHECK(engine.expire_idle(last + 240s - 1ms) == 0);
         CHECK(engine.expire_idle(last + 240s) == 1);
     }
