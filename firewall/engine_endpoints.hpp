@@ -23,4 +23,10 @@ inline void wan_side_ends(const PacketView& p, Endpoint& remote, Port& local_por
     read_port(p, Side::destination, local_port);
 }
 
+// An ICMP error whose quoted datagram or outer header was rewritten: its own checksum,
+// which covers the quote, follows the same change.
+inline void update_icmp_checksum(PacketView& outer, const ChecksumDelta& changed) {
+    outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
+}
+
 }  // namespace gw

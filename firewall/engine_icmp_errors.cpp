@@ -42,10 +42,6 @@ bool is_end_host_error(const wire::IcmpHeader& icmp) {
            (icmp.code == protocol_unreachable || icmp.code == port_unreachable);
 }
 
-void update_icmp_checksum(PacketView& outer, const ChecksumDelta& changed) {
-    outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
-}
-
 }  // namespace
 
 // From the WAN, about a datagram that left with our address.

@@ -70,7 +70,7 @@ EngineResult PacketEngine::local_icmp_error_to_wan_address(PacketView& outer, Pa
     ChecksumDelta changed = rewrite_endpoint(q, Side::source, sender->internal, L4Checksum::complete);
     if (dialled != destination)
         changed.add(rewrite_endpoint(q, Side::destination, dialled, L4Checksum::complete));
-    outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
+    update_icmp_checksum(outer, changed);
     // The kernel routes it again (nf_reroute at LOCAL_OUT): out of the LAN, from the WAN address.
     rewrite_address(outer, Side::destination, sender->internal.address);
     ++counters_.local_packets;
@@ -104,7 +104,7 @@ EngineResult PacketEngine::local_icmp_error(PacketView& outer, Instant now) {
         if (flow && (flow->origin == FlowOrigin::lan || flow->origin == FlowOrigin::wan)) {
             ChecksumDelta changed = rewrite_endpoint(q, Side::destination, {setup_.nat.wan_address, flow->external},
                                                      L4Checksum::complete);
-            outer.icmp->checksum.set(changed.apply_to_checksum(outer.icmp->checksum.get()));
+            update_icmp_checksum(outer, changed);
             // The sender knows the gateway by its WAN address only (the kernel picks the
             // source by route, which a second address on the WAN side could change).
             if (is_lan_side_address(outer.ip->source())) rewrite_address(outer, Side::source, setup_.nat.wan_address);
