@@ -11,6 +11,8 @@ packages=(
   # the NAT's keyed hash for unpredictable replacement ports (nat/port_selection.cpp); the
   # Debian package's runtime libsodium23 comes from dpkg-shlibdeps
   libsodium-dev
+  # the UPnP IGD control point toward an upstream NAT (wan.upstream_mappings: upnp; issue 19)
+  libminiupnpc-dev
   # the namespace lab and its peers
   iproute2 iptables iputils-ping procps iperf3 tshark curl python3
   # UPnP clients for the IGD tests; miniupnpd-iptables is the reference IGD (LAB_NAT=kernel) and
