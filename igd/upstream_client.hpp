@@ -49,6 +49,10 @@ struct UpstreamGrant {
     // before half of it has gone (RFC 6887 §11.2.1).
     std::chrono::seconds lifetime{0};
     std::optional<PcpNonce> nonce;  // PCP: the nonce used, for renewals and the lease file
+    // PCP and NAT-PMP: the server's epoch in the answer. One that went back (or jumped
+    // less than the time passed) means the upstream lost its mappings: re-claim them all
+    // (RFC 6887 §8.5, RFC 6886 §3.6).
+    std::optional<std::uint32_t> epoch_seconds;
 };
 
 struct UpstreamFailure {
