@@ -263,7 +263,8 @@ int run(const std::string& config_path, const std::string& object_path, std::uin
     std::cerr << "afxdp_gateway: received " << c.received << ", forwarded " << c.forwarded << ", dropped by the engine "
               << c.dropped_by_engine << ", for the gateway itself (not delivered) " << c.local_not_delivered
               << ", no neighbour " << c.no_neighbour << ", send ring full " << c.send_ring_full << ", malformed "
-              << c.malformed << std::endl;
+              << c.malformed << "; " << lan.name << ": " << lan_port.statistics() << "; " << wan.name << ": "
+              << wan_port.statistics() << std::endl;
     return 0;
 }
 

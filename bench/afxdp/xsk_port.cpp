@@ -84,13 +84,23 @@ void XskPort::flush_sends() {
         xsk_ring_prod__submit(&tx_, queued_sends_);
         queued_sends_ = 0;
     }
-    // Copy mode sends only when kicked.
-    if (xsk_ring_prod__needs_wakeup(&tx_)) {
-        if (sendto(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) < 0 && errno != EAGAIN && errno != EBUSY &&
-            errno != ENOBUFS && errno != ENETDOWN)
-            throw std::runtime_error(std::string("kicking the transmit ring failed: ") + std::strerror(errno));
+    // Copy mode sends only when kicked, and at most 32 frames a kick (the kernel's
+    // MAX_PER_SOCKET_BUDGET): kick until the ring is empty, or the device refuses more.
+    while (xsk_prod_nb_free(&tx_, ring_size) < ring_size) {
+        if (sendto(fd(), nullptr, 0, MSG_DONTWAIT, nullptr, 0) >= 0) continue;
+        if (errno == EAGAIN || errno == EBUSY || errno == ENOBUFS || errno == ENETDOWN) break;
+        throw std::runtime_error(std::string("kicking the transmit ring failed: ") + std::strerror(errno));
     }
     reclaim_sent();
+}
+
+std::string XskPort::statistics() const {
+    xdp_statistics s{};
+    socklen_t length = sizeof(s);
+    if (getsockopt(fd(), SOL_XDP, XDP_STATISTICS, &s, &length) != 0) return "no statistics";
+    return "rx dropped " + std::to_string(s.rx_dropped) + ", rx ring full " + std::to_string(s.rx_ring_full) +
+           ", fill ring empty " + std::to_string(s.rx_fill_ring_empty_descs) + ", tx invalid " +
+           std::to_string(s.tx_invalid_descs);
 }
 
 void XskPort::reclaim_sent() {

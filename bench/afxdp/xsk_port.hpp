@@ -40,6 +40,9 @@ public:
     // Tells the kernel about what queue_send queued, and takes back what it has sent.
     void flush_sends();
 
+    // The kernel's losses on this socket (XDP_STATISTICS), as one line.
+    std::string statistics() const;
+
     static constexpr std::uint32_t frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE;  // 4096
     static constexpr std::uint32_t frame_count = 4096;
     static constexpr std::uint32_t ring_size = 2048;
