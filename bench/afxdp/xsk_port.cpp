@@ -30,6 +30,10 @@ XskPort::XskPort(const std::string& interface, std::uint32_t xdp_flags) {
                              .bind_flags = XDP_COPY | XDP_USE_NEED_WAKEUP};
     if (int e = xsk_socket__create(&socket_, interface.c_str(), 0, umem_, &rx_, &tx_, &config); e != 0)
         throw std::runtime_error("xsk_socket__create on " + interface + ": " + std::strerror(-e));
+    // Copy mode turns each sent frame into an skb charged to the socket's send buffer until
+    // the peer has taken it; the default buffer holds fewer frames than the ring does.
+    int send_buffer = 8 << 20;
+    setsockopt(fd(), SOL_SOCKET, SO_SNDBUFFORCE, &send_buffer, sizeof(send_buffer));
     for (std::uint32_t i = 0; i < frame_count; ++i)
         (i < frame_count / 2 ? receive_free_ : send_free_).push_back(std::uint64_t(i) * frame_size);
     refill();
