@@ -17,6 +17,7 @@
 #include <linux/if_link.h>
 #include <net/if.h>
 #include <poll.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -188,6 +189,8 @@ private:
     Counters counters_;
 };
 
+double seconds_of(timeval t) { return double(t.tv_sec) + double(t.tv_usec) / 1e6; }
+
 Instant monotonic_instant() {
     return std::chrono::duration_cast<Instant>(std::chrono::steady_clock::now().time_since_epoch());
 }
@@ -259,12 +262,15 @@ int run(const std::string& config_path, const std::string& object_path, std::uin
         // Nothing waiting: sleep in poll() as the NFQUEUE worker sleeps in recv().
         if (taken == 0) poll(fds.data(), fds.size(), 100);
     }
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
     const Counters& c = forwarder.counters();
     std::cerr << "afxdp_gateway: received " << c.received << ", forwarded " << c.forwarded << ", dropped by the engine "
               << c.dropped_by_engine << ", for the gateway itself (not delivered) " << c.local_not_delivered
               << ", no neighbour " << c.no_neighbour << ", send ring full " << c.send_ring_full << ", malformed "
               << c.malformed << "; " << lan.name << ": " << lan_port.statistics() << "; " << wan.name << ": "
-              << wan_port.statistics() << std::endl;
+              << wan_port.statistics() << "; CPU user " << seconds_of(usage.ru_utime) << " s, system "
+              << seconds_of(usage.ru_stime) << " s" << std::endl;
     return 0;
 }
 

@@ -43,9 +43,13 @@ public:
     // The kernel's losses on this socket (XDP_STATISTICS), as one line.
     std::string statistics() const;
 
-    static constexpr std::uint32_t frame_size = XSK_UMEM__DEFAULT_FRAME_SIZE;  // 4096
-    static constexpr std::uint32_t frame_count = 4096;
-    static constexpr std::uint32_t ring_size = 2048;
+    // Rings as deep as NFQUEUE's queue (8192 packets, architecture.md "Queues and
+    // workers"): on a shared machine the forwarder is descheduled for milliseconds, and
+    // 2048-deep rings lost frames to an empty fill ring then. 2 KiB frames hold a
+    // 1500-byte MTU's frame.
+    static constexpr std::uint32_t frame_size = 2048;
+    static constexpr std::uint32_t ring_size = 8192;
+    static constexpr std::uint32_t frame_count = 2 * ring_size;
 
 private:
     void reclaim_sent();
