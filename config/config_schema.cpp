@@ -297,7 +297,7 @@ std::vector<SchemaKey> build_schema() {
         {"nfqueue.worker_priority", ValueType::integer, false,
          "Real-time priority of the packet threads: 0 = the normal scheduler; 1 to 99 = `SCHED_FIFO` at that "
          "priority, so a queued packet's worker runs as soon as it is woken instead of waiting its turn behind "
-         "other programs (with the CPUs busy, the p99 of a pass through the gateway measured 1.5-5 ms -> 0.03-0.13 "
+         "other programs (with the CPUs busy, the p99 of a pass through the gateway measured 0.3-12 ms -> 0.03-0.13 "
          "ms). A flood then keeps a worker's core for the packets (the kernel leaves other programs 5 % "
          "of it, `kernel.sched_rt_runtime_us`). Needs `CAP_SYS_NICE`; the shipped systemd unit forbids real-time scheduling, so add a drop-in with "
          "`RestrictRealtime=no` and `CAP_SYS_NICE` in `CapabilityBoundingSet`. Start fails without them. "
