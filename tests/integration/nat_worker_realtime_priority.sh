@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# ctest: sanitize
 # nfqueue.worker_priority (issue 17): with 1-99 every queue worker runs SCHED_FIFO at that
 # priority, so a woken worker preempts ordinary programs instead of queueing behind them; the
 # rest of gatewayd keeps the normal scheduler. Translation works as before, and SIGTERM still
