@@ -52,6 +52,7 @@ struct GatewayConfig {
     std::uint16_t queue_number = 0;           // nfqueue.queue: the first of the workers' queues
     std::uint16_t queue_workers = 1;          // nfqueue.workers: queues queue_number .. +workers-1
     std::int64_t queue_socket_buffer_bytes = 8 << 20;  // nfqueue.socket_buffer_bytes (SO_RCVBUFFORCE)
+    int queue_worker_priority = 0;            // nfqueue.worker_priority: 0 = normal scheduling, 1-99 SCHED_FIFO
     FirewallConfig firewall;                  // firewall.*, lan.networks
     IgdConfig upnp;                           // upnp.*: the mapping policy of every front end, and UPnP's own keys
     PortControlConfig port_control;           // natpmp.*, pcp.*: the UDP 5351 server

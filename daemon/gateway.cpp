@@ -157,7 +157,8 @@ void Gateway::start_control_plane() {
             *queue, locked_engine_->mutex(),
             [this](std::span<QueuedPacket> packets, std::span<QueueVerdict> verdicts, Instant now) {
                 decider_->decide_batch(packets, verdicts, now);
-            }));
+            },
+            config_.queue_worker_priority));
     control_ = std::make_unique<GatewayControl>(*locked_engine_, mapping_service_.get(), nullptr, options_.config_path,
                                                 config_, monotonic_now(), captures_.get(), &workers_);
     control_->set_wan_monitor(wan_.get());

@@ -1,13 +1,15 @@
 // A thin adapter over one NFQUEUE queue (libnetfilter_queue's libmnl helpers): binds
 // the queue with NFQA_CFG_F_GSO, receives the queued packets in batches (one
-// recvmmsg for up to batch_capacity packets) and sends the batch's verdicts back in
-// order in one sendmsg. Knows nothing of NAT.
+// recvmmsg for up to batch_capacity packets: it sleeps until the first and takes
+// whatever else is waiting, so a lone packet is never held for company) and sends the
+// batch's verdicts back in order in one sendmsg. Knows nothing of NAT.
 //
 // Fail-closed: NFQA_CFG_F_FAIL_OPEN is never set, so a full queue drops packets
 // instead of letting them pass untranslated; ENOBUFS (the socket overflowed) is
 // counted and the next receive carries on.
 //
-// Owned and used by one thread (its queue worker); counters() may be read from any.
+// Owned and used by one thread (its queue worker); counters() may be read from any, and
+// wake() called from any.
 #pragma once
 
 #include <array>
@@ -70,9 +72,13 @@ public:
 
     int fd() const;
     std::uint16_t queue_number() const { return queue_number_; }
-    // The packets waiting now (up to batch_capacity), without blocking; empty when none.
-    // Valid, and writable in place, until the next call.
+    // Sleeps until a packet is queued (or wake() is called), then returns it with the
+    // others waiting by then (up to batch_capacity) in one recvmmsg (MSG_WAITFORONE); empty
+    // after a wake. Valid, and writable in place, until the next call.
     std::span<QueuedPacket> receive_batch();
+    // Makes a receive_batch() sleeping now, or the next one, return: the kernel answers a
+    // verdict for no queued packet with an error message on this socket. Any thread.
+    void wake();
     // One verdict per packet of the last batch, in order; sent in one sendmsg (more only
     // when rewritten packets do not fit the verdict buffer).
     void send_verdicts(std::span<const QueueVerdict> verdicts);

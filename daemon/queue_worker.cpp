@@ -1,11 +1,9 @@
 #include "queue_worker.hpp"
 
-#include <poll.h>
-#include <sys/eventfd.h>
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -32,46 +30,43 @@ void add(std::atomic<std::uint64_t>& total, std::int64_t ns) {
 
 }  // namespace
 
-QueueWorker::QueueWorker(NfQueueSocket& socket, std::mutex& engine_lock, DecideBatch decide)
-    : socket_(socket), engine_lock_(engine_lock), decide_(std::move(decide)) {
-    stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (stop_fd_ < 0) throw StartupError("cannot create an eventfd for queue worker " +
-                                         std::to_string(socket.queue_number()));
-}
+QueueWorker::QueueWorker(NfQueueSocket& socket, std::mutex& engine_lock, DecideBatch decide, int realtime_priority)
+    : socket_(socket), engine_lock_(engine_lock), decide_(std::move(decide)), realtime_priority_(realtime_priority) {}
 
-QueueWorker::~QueueWorker() {
-    stop();
-    close(stop_fd_);
-}
+QueueWorker::~QueueWorker() { stop(); }
 
-void QueueWorker::start() { thread_ = std::thread([this] { run(); }); }
+void QueueWorker::start() {
+    thread_ = std::thread([this] { run(); });
+    if (realtime_priority_ == 0) return;
+    // Woken by a queued packet, a SCHED_FIFO worker preempts whatever ordinary task holds
+    // the CPU; under the normal scheduler it waited 10-120 us for its turn on a busy
+    // machine (issue 17, bench/RESULTS.md).
+    sched_param parameters{};
+    parameters.sched_priority = realtime_priority_;
+    if (int error = pthread_setschedparam(thread_.native_handle(), SCHED_FIFO, &parameters); error != 0) {
+        stop();
+        throw StartupError("cannot give queue worker " + std::to_string(socket_.queue_number()) +
+                           " the real-time priority " + std::to_string(realtime_priority_) +
+                           " (nfqueue.worker_priority): " + std::strerror(error));
+    }
+}
 
 void QueueWorker::stop() {
     if (!thread_.joinable()) return;
     stopping_.store(true);
-    std::uint64_t one = 1;
-    [[maybe_unused]] auto written = write(stop_fd_, &one, sizeof one);
+    socket_.wake();
     thread_.join();
 }
 
 void QueueWorker::run() noexcept {
-    pollfd fds[] = {{socket_.fd(), POLLIN, 0}, {stop_fd_, POLLIN, 0}};
     while (!stopping_.load(std::memory_order_relaxed)) {
-        if (poll(fds, 2, -1) < 0 && errno != EINTR) {
-            log::error("queue " + std::to_string(socket_.queue_number()) + ": poll failed: " + std::strerror(errno));
-            return;
-        }
-        // Drain before polling again: under load poll would only say what we know.
-        while (!stopping_.load(std::memory_order_relaxed)) {
-            std::int64_t started = nanoseconds_now();
-            std::span<QueuedPacket> packets = socket_.receive_batch();
-            if (packets.empty()) break;
-            handle_batch(packets, started);
-        }
+        std::span<QueuedPacket> packets = socket_.receive_batch();
+        if (!packets.empty()) handle_batch(packets);
     }
 }
 
-void QueueWorker::handle_batch(std::span<QueuedPacket> packets, std::int64_t receive_started) {
+void QueueWorker::handle_batch(std::span<QueuedPacket> packets) {
+    // From the receive's return: the receive itself includes the sleep before the batch.
     std::int64_t received = nanoseconds_now();
     std::span<QueueVerdict> verdicts(verdicts_.data(), packets.size());
     std::int64_t locked, decided;
@@ -85,7 +80,7 @@ void QueueWorker::handle_batch(std::span<QueuedPacket> packets, std::int64_t rec
     }
     socket_.send_verdicts(verdicts);
     std::int64_t sent = nanoseconds_now();
-    add(timings_.io_ns, (received - receive_started) + (sent - decided));
+    add(timings_.io_ns, sent - decided);
     add(timings_.lock_wait_ns, locked - received);
     add(timings_.engine_ns, decided - locked);
     report_overflows(now);

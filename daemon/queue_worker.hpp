@@ -23,7 +23,9 @@ namespace gw {
 
 // Where a worker's time goes, in nanoseconds; written by the worker, read by status.
 struct WorkerTimings {
-    std::atomic<std::uint64_t> io_ns{0};         // recvmmsg + parse + sendmsg
+    // The sendmsg of the verdicts (the kernel forwards the packets in it). Not the receive:
+    // it blocks until the batch arrives, so its time is mostly sleep (issue 17).
+    std::atomic<std::uint64_t> io_ns{0};
     std::atomic<std::uint64_t> lock_wait_ns{0};  // waiting for the engine lock
     std::atomic<std::uint64_t> engine_ns{0};     // holding it: the batch's decisions
 };
@@ -34,11 +36,14 @@ public:
     // order. `now` is read once for the whole batch.
     using DecideBatch = std::function<void(std::span<QueuedPacket>, std::span<QueueVerdict>, Instant now)>;
 
-    QueueWorker(NfQueueSocket& socket, std::mutex& engine_lock, DecideBatch decide);
+    // realtime_priority: 0 = the normal scheduler; 1-99 = SCHED_FIFO at that priority
+    // (nfqueue.worker_priority).
+    QueueWorker(NfQueueSocket& socket, std::mutex& engine_lock, DecideBatch decide, int realtime_priority = 0);
     ~QueueWorker();  // stops and joins
     QueueWorker(const QueueWorker&) = delete;
     QueueWorker& operator=(const QueueWorker&) = delete;
 
+    // Throws StartupError when the real-time priority is refused (no CAP_SYS_NICE).
     void start();
     // Asks the thread to finish the batch in hand and joins it; packets still queued
     // stay in the kernel and are dropped when the queue is unbound (fail-closed).
@@ -49,13 +54,13 @@ public:
 
 private:
     void run() noexcept;
-    void handle_batch(std::span<QueuedPacket> packets, std::int64_t received_at);
+    void handle_batch(std::span<QueuedPacket> packets);
     void report_overflows(Instant now);
 
     NfQueueSocket& socket_;
     std::mutex& engine_lock_;
     DecideBatch decide_;
-    int stop_fd_ = -1;  // eventfd: wakes the thread from poll to stop
+    int realtime_priority_ = 0;
     std::atomic<bool> stopping_{false};
     std::thread thread_;
     std::array<QueueVerdict, NfQueueSocket::batch_capacity> verdicts_{};

@@ -426,6 +426,16 @@ TEST_CASE("nfqueue.workers may not run the queue numbers past 65535") {
               .config->queue_workers == 2);
 }
 
+TEST_CASE("nfqueue.worker_priority is off by default, takes a SCHED_FIFO priority up to 99 and refuses more") {
+    const std::string base = "lan:\n  interface: lan0\nwan:\n  interface: wan0\n";
+    CHECK(load_config_text(base, "test.yaml").config->queue_worker_priority == 0);
+    CHECK(load_config_text(base + "nfqueue:\n  worker_priority: 99\n", "test.yaml").config->queue_worker_priority == 99);
+    ConfigLoadResult result = load_config_text(base + "nfqueue:\n  worker_priority: 100\n", "test.yaml");
+    REQUIRE_FALSE(result.config);
+    REQUIRE(result.errors.size() == 1);
+    CHECK(result.errors[0].message.find("nfqueue.worker_priority") != std::string::npos);
+}
+
 // Found by fuzz/config_loader: yaml-cpp 0.7's LoadAll never returns on a stray flow
 // entry (it collects empty documents until memory runs out). The loader reads at most
 // two documents, so this is an error at once.
