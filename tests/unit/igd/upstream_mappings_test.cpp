@@ -154,8 +154,8 @@ TEST_CASE("an epoch that advances with time is no restart") {
     UpstreamMappings carried;
     carried.reconcile(openings({rtp, rdp}), t0);
     carried.granted(rtp, grant(Port{5004}, 600s, 1000), t0);
-    CHECK_FALSE(carried.granted(rdp, grant(Port{3389}, 600s, 1300), t0 + 300s));
-    CHECK(carried.due(t0 + 300s).empty());
+    CHECK_FALSE(carried.granted(rdp, grant(Port{3389}, 600s, 1200), t0 + 200s));
+    CHECK(carried.due(t0 + 200s).empty());
 }
 
 TEST_CASE("an upstream gone suspends every half until a new one is found, which re-claims them all") {
