@@ -227,6 +227,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("config_path", config_path_)
         .add("wan_address", engine.wan_address.to_string())
         .add_raw("wan", wan_ ? wan_->json() : alone.json())
+        .add_raw("upstream", upstream_ ? upstream_status_json(upstream_->status()) : std::string("null"))
         .add("wan_interface", engine.wan_interface)
         .add("lan_interface", engine.lan_interface)
         .add("uptime_seconds", std::int64_t((now - started_).count() / 1000))

@@ -56,6 +56,9 @@ struct IgdEnvironment {
     // What GetExternalIPAddress answers, owned by the daemon (it outlives the IGD);
     // null = wan_address.
     const ExternalAddress* external_address = nullptr;
+    // wan.upstream_mappings: AddPortMapping and AddAnyPortMapping wait for the grant's
+    // upstream half (igd/upstream_carrier.hpp); owned by the daemon. Null: as before.
+    UpstreamCarrier* upstream = nullptr;
     std::string uuid;  // stable across restarts
     // IPv6 pinholes: the LAN interface's IPv6 prefixes (link-local left out) and the
     // gateway's own addresses there; the firewall's idle timeouts for outbound flows.
@@ -69,6 +72,8 @@ struct IgdEnvironment {
 struct TrafficCounters {
     std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, packets_sent{0}, packets_received{0};
 };
+
+class UpstreamCarrier;
 
 class InternetGatewayDevice {
 public:
@@ -118,6 +123,7 @@ private:
     int on_subscription(const UpnpSubscriptionRequest* request);
     ActionOutcome perform(const ActionCall& call, Ipv4Address requester);
     ActionOutcome add_mapping(const AddPortMappingArgs& args, Ipv4Address requester, bool any_port);
+    void carry_upstream(ActionOutcome& outcome, Ipv4Address requester, bool any_port);
     ActionOutcome delete_mapping(const PortMappingKey& key, Ipv4Address requester);
     ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
     ActionOutcome list_mappings(const ListPortMappingsArgs& args);
