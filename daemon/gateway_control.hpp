@@ -34,6 +34,7 @@ class SsdpServer;
 class CaptureSlot;
 struct CaptureFilter;
 class QueueWorker;
+class UpstreamWorker;
 class WanMonitor;
 class FrontEndSupervisor;
 class DecisionLog;

@@ -10,6 +10,7 @@
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
 #include "front_end_supervisor.hpp"
+#include "upstream_worker.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/pinhole_service.hpp"

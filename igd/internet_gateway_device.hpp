@@ -47,6 +47,8 @@
 
 namespace gw {
 
+class UpstreamCarrier;
+
 struct IgdEnvironment {
     std::string lan_interface;
     unsigned lan_interface_index = 0;  // if_nametoindex; 0: unknown (no link-local requester is the LAN's)
@@ -72,8 +74,6 @@ struct IgdEnvironment {
 struct TrafficCounters {
     std::atomic<std::uint64_t> bytes_sent{0}, bytes_received{0}, packets_sent{0}, packets_received{0};
 };
-
-class UpstreamCarrier;
 
 class InternetGatewayDevice {
 public:
