@@ -49,7 +49,7 @@ std::vector<LocalOpening> service_openings(PortMappingService& service) {
 
 // Discovery: the upstream protocol clients (daemon/upstream_discovery.hpp) are wired
 // here; without them no protocol answers, and status says so.
-UpstreamDiscovery make_upstream_discovery() {
+UpstreamDiscoveryFactory make_upstream_discovery() {
     return [](const std::vector<UpstreamProtocol>& order, Ipv4Address) {
         UpstreamDiscoveryResult result;
         for (auto protocol : order) result.reasons.emplace_back(protocol, "no client for it in this build");

@@ -29,7 +29,7 @@ std::string key_text(const CarriedKey& key) {
 
 }  // namespace
 
-std::vector<UpstreamProtocol> upstream_protocol_order(UpstreamMappingsMode mode) {
+std::vector<UpstreamProtocol> upstream_protocols_for_mode(UpstreamMappingsMode mode) {
     switch (mode) {
         case UpstreamMappingsMode::automatic:
             // PCP first: RFC 6887 §9 says a PCP client tries PCP before NAT-PMP; UPnP last,
@@ -77,7 +77,7 @@ std::string upstream_protocol_title(UpstreamProtocol protocol) {
     return "?";
 }
 
-UpstreamWorker::UpstreamWorker(Options options, UpstreamDiscovery discover, LocalOpeningsSource openings,
+UpstreamWorker::UpstreamWorker(Options options, UpstreamDiscoveryFactory discover, LocalOpeningsSource openings,
                                std::function<Instant()> clock)
     : options_(std::move(options)), discover_(std::move(discover)), openings_(std::move(openings)),
       clock_(std::move(clock)) {
@@ -220,7 +220,7 @@ void UpstreamWorker::discover_if_due(Instant now) {
         set_state("discovering", "");
         ++counters_.discoveries;
     }
-    UpstreamDiscoveryResult found = discover_(upstream_protocol_order(options_.mode), wan);
+    UpstreamDiscoveryResult found = discover_(upstream_protocols_for_mode(options_.mode), wan);
     if (!found.client) {
         rediscovery_after_ = rediscovery_after_.count() == 0 ? options_.first_rediscovery
                                                              : std::min(options_.longest_rediscovery, rediscovery_after_ * 2);
@@ -233,7 +233,9 @@ void UpstreamWorker::discover_if_due(Instant now) {
                                        std::to_string(rediscovery_after_.count()) + " s");
         return;
     }
-    auto address = found.client->external_address();  // no lock: I/O
+    // No lock: I/O, unless discovery already asked.
+    auto address = found.external_address ? Expected<Ipv4Address, UpstreamFailure>(*found.external_address)
+                                          : found.client->external_address();
     std::string where = upstream_protocol_title(found.client->protocol()) + " at " + found.client->describe();
     client_ = std::move(found.client);
     rediscovery_after_ = std::chrono::seconds{0};

@@ -44,10 +44,11 @@ namespace gw {
 // What discovery found: a client, or each protocol's reason for not answering.
 struct UpstreamDiscoveryResult {
     std::unique_ptr<UpstreamClient> client;
+    std::optional<Ipv4Address> external_address;  // what the client already said, if it did
     std::vector<std::pair<UpstreamProtocol, std::string>> reasons;  // when no client
 };
 // Tries `order` toward the upstream of `wan_address` (blocking, a few seconds each at most).
-using UpstreamDiscovery =
+using UpstreamDiscoveryFactory =
     std::function<UpstreamDiscoveryResult(const std::vector<UpstreamProtocol>& order, Ipv4Address wan_address)>;
 // The local openings now (called on the worker's thread, no lock of ours held).
 using LocalOpeningsSource = std::function<std::vector<LocalOpening>()>;
@@ -58,7 +59,7 @@ struct UpstreamStatusView;
 std::string upstream_status_json(const UpstreamStatusView& view);
 
 // The order wan.upstream_mappings tries; empty for off.
-std::vector<UpstreamProtocol> upstream_protocol_order(UpstreamMappingsMode mode);
+std::vector<UpstreamProtocol> upstream_protocols_for_mode(UpstreamMappingsMode mode);
 // "PCP", "NAT-PMP", "UPnP IGD": for status and the log.
 std::string upstream_protocol_title(UpstreamProtocol protocol);
 
@@ -92,7 +93,7 @@ public:
         std::chrono::seconds first_rediscovery{10};
         std::chrono::seconds longest_rediscovery{300};
     };
-    UpstreamWorker(Options options, UpstreamDiscovery discover, LocalOpeningsSource openings,
+    UpstreamWorker(Options options, UpstreamDiscoveryFactory discover, LocalOpeningsSource openings,
                    std::function<Instant()> clock);
     ~UpstreamWorker() override;  // stops the thread (an upstream call under way ends first, bounded)
     UpstreamWorker(const UpstreamWorker&) = delete;
@@ -134,7 +135,7 @@ private:
     void set_state(std::string state, std::string detail);  // with mutex_ held; logs a change
 
     Options options_;
-    UpstreamDiscovery discover_;
+    UpstreamDiscoveryFactory discover_;
     LocalOpeningsSource openings_;
     std::function<Instant()> clock_;
     RefusalLog failure_log_;

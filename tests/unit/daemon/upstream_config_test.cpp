@@ -41,10 +41,10 @@ TEST_CASE("a static forward is carried upstream only when it says upstream: true
 }
 
 TEST_CASE("auto tries PCP, then NAT-PMP, then UPnP; off tries nothing") {
-    CHECK(upstream_protocol_order(UpstreamMappingsMode::automatic) ==
+    CHECK(upstream_protocols_for_mode(UpstreamMappingsMode::automatic) ==
           std::vector{UpstreamProtocol::pcp, UpstreamProtocol::natpmp, UpstreamProtocol::upnp});
-    CHECK(upstream_protocol_order(UpstreamMappingsMode::natpmp) == std::vector{UpstreamProtocol::natpmp});
-    CHECK(upstream_protocol_order(UpstreamMappingsMode::off).empty());
+    CHECK(upstream_protocols_for_mode(UpstreamMappingsMode::natpmp) == std::vector{UpstreamProtocol::natpmp});
+    CHECK(upstream_protocols_for_mode(UpstreamMappingsMode::off).empty());
 }
 
 TEST_CASE("while an upstream carries the mappings its address is reported, and cascade refusal stops") {
