@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/gateway_control.hpp"
+#include "daemon/upstream_discovery.hpp"
 #include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
 #include "igd/engine_clock.hpp"
@@ -47,12 +48,20 @@ std::vector<LocalOpening> service_openings(PortMappingService& service) {
     return openings;
 }
 
-// Discovery: the upstream protocol clients (daemon/upstream_discovery.hpp) are wired
-// here; without them no protocol answers, and status says so.
-UpstreamDiscoveryFactory make_upstream_discovery() {
-    return [](const std::vector<UpstreamProtocol>& order, Ipv4Address) {
+// Discovery by the upstream protocol clients (daemon/upstream_discovery.hpp), from the
+// WAN interface and its default gateway as they are at each run.
+UpstreamDiscoveryFactory make_upstream_discovery(std::string wan_interface) {
+    return [wan_interface](const std::vector<UpstreamProtocol>& order, Ipv4Address wan_address) {
+        UpstreamWanSide wan{wan_interface, wan_address, wan_default_gateway(wan_interface)};
+        UpstreamDiscovery found = discover_upstream(order, wan);
         UpstreamDiscoveryResult result;
-        for (auto protocol : order) result.reasons.emplace_back(protocol, "no client for it in this build");
+        if (found.client) result.external_address = found.external_address;
+        result.client = std::move(found.client);
+        for (const UpstreamAttempt& attempt : found.attempts)
+            if (attempt.failure)
+                result.reasons.emplace_back(attempt.protocol, attempt.failure->reason.empty()
+                                                                  ? std::string("no answer")
+                                                                  : attempt.failure->reason);
         return result;
     };
 }
@@ -66,7 +75,7 @@ void Gateway::start_upstream() {
     // The state file lives beside the lease file, which exists only with a front end.
     if (config_.upnp.enabled || config_.port_control.server_enabled()) options.state_file = mapping_config_.lease_file;
     PortMappingService& service = *mapping_service_;
-    upstream_ = std::make_unique<UpstreamWorker>(options, make_upstream_discovery(),
+    upstream_ = std::make_unique<UpstreamWorker>(options, make_upstream_discovery(config_.wan_interface),
                                                  [&service] { return service_openings(service); }, monotonic_now);
     upstream_->use_static_openings(static_upstream_openings(setup_.firewall));
     // With the service's lock held: only a flag and a wake.
