@@ -12,6 +12,9 @@
 #   2. Debian's miniupnpd upstream (no NAT-PMP, no PCP: enable_natpmp=no): auto finds nothing on
 #      PCP and NAT-PMP at once (ICMP port unreachable, not a 3 s wait each) and then the IGD by
 #      SSDP; it reports its public address and maps, renews and deletes through it.
+#   3. The probe on a gateway that runs gatewayd, a second gatewayd upstream across its WAN: UPnP
+#      and PCP work through the running daemon's own rules (the M-SEARCH leaves the WAN, the
+#      IGD's unicast answer comes in, issue 19), and nothing else of SSDP leaves (the WAN watcher).
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
@@ -21,13 +24,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 
 probe_json=''
 declare -A probe_field=()
-# probe ROLE ARGS...: gatewayd --upstream-probe on ROLE's eth0; its JSON in probe_json, flattened
+# probe ROLE ARGS...: gatewayd --upstream-probe on ROLE's WAN side (eth0, the gateway's wan0); its JSON in probe_json, flattened
 # into probe_field (one python run a probe: a python start costs a good part of a second on a
 # loaded CI machine), its exit status returned.
 probe() {
-    local role=$1 rc=0 key value
+    local role=$1 rc=0 key value wan=$LAB_HOST_IF
     shift
-    probe_json=$(lab_in "$role" "$GATEWAYD" --upstream-probe "$LAB_HOST_IF" "$@") || rc=$?
+    [[ $role != gw ]] || wan=$LAB_GW_WAN_IF
+    probe_json=$(lab_in "$role" "$GATEWAYD" --upstream-probe "$wan" "$@") || rc=$?
     probe_field=()
     while IFS=$'\t' read -r key value; do probe_field[$key]=$value; done < <("$LAB_PY" -c 'import json, sys
 def walk(prefix, v):
@@ -109,3 +113,37 @@ lab_ok "auto: PCP and NAT-PMP refused at once ($(field attempts.0.ms) and $(fiel
 rules=$(lab_gw iptables-legacy -t nat -S MINIUPNPD)
 grep -q 40200 <<<"$rules" && lab_fail "miniupnpd still redirects 40200:"$'\n'"$rules"
 lab_ok "miniupnpd's redirect of 40200 is gone"
+lab_down
+
+lab_heading "through a running gatewayd: the cascaded gateway's own firewall, a gatewayd upstream across its WAN"
+# --wan2: the WAN host routes to a second subnet, so it can be a NAT itself: a second gatewayd
+# there, LAN eth0 (the gateway's WAN side), WAN eth1. The probe runs on the gateway, its packets
+# crossing the running gatewayd's rules: the M-SEARCH must leave wan0 (the WAN watcher lets only
+# that SSDP out), the IGD's unicast answer and every reply must come back in.
+lab_up --wan2
+# Not the lab's IGD port: the WAN watcher reads UPnP HTTP on that port as the gateway's own IGD
+# talking to the WAN, and here the gateway is the control point.
+readonly UPSTREAM_HTTP_PORT=49160
+cat >"$LAB_TMP/upstream.yaml" <<EOC
+lan: {interface: $LAB_HOST_IF, networks: [203.0.113.0/24]}
+wan: {interface: $LAB_WAN_ROUTER_IF, address: auto}
+upnp:
+  enabled: true
+  http_port: $UPSTREAM_HTTP_PORT
+  lease_file: $LAB_TMP/upstream.leases
+  permissions: ["allow 1024-65535 203.0.113.0/24 1024-65535"]
+natpmp: {enabled: true}
+pcp: {enabled: true}
+EOC
+# Named gatewayd.*.log: lab_down reads sanitizer reports from those.
+lab_bg wan gatewayd.upstream "$GATEWAYD" --config "$LAB_TMP/upstream.yaml" --control-socket "$LAB_TMP/upstream.sock"
+lab_poll 10 grep -q "gatewayd: ready" "$LAB_TMP/gatewayd.upstream.log" ||
+    lab_fail "the upstream gatewayd did not start: $(cat "$LAB_TMP/gatewayd.upstream.log")"
+for protocol in upnp pcp; do
+    probe gw --protocol "$protocol" --map udp 40300 || lab_fail "$protocol through the running gatewayd failed: $probe_json"
+    expect found "$protocol"
+    expect external_address "$LAB_WAN_ROUTER_IP"
+    expect map.external_port 40300
+    lab_ok "$protocol from the gateway itself: found at $(field where) ($(field attempts.0.ms) ms), public" \
+        "$LAB_WAN_ROUTER_IP, udp 40300 mapped, renewed and deleted"
+done

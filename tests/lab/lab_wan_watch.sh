@@ -5,7 +5,8 @@
 # packets to LAN addresses included, is not the gateway's doing). lab_down reads it, before
 # the files go: a packet of the gateway's control plane leaving by the WAN fails the test
 # as a sanitizer report does, with the packets printed:
-#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c);
+#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c), but for an M-SEARCH from a port
+#     other than 1900 (the upstream IGD control point's, issue 19);
 #   - the IGD's HTTP and GENA: TCP to or from the UPnP HTTP port carrying a UPnP server
 #     header or an event ("UPnP/", "upnp:event"), or a SYN-ACK from that port (the port
 #     alone would flag a translated connection that happens to use it);
@@ -23,7 +24,10 @@ LAB_WAN_WATCH_MARKER=gwlab-wan-watch-end
 # lab_wan_watch_filter: the tshark display filter of a control-plane packet (see above).
 lab_wan_watch_filter() {
     local http=${LAB_UPNP_HTTP_PORT:-49152}
-    printf '%s' "udp.port == 1900 || ip.dst == 239.255.255.250 || ipv6.dst == ff02::c" \
+    # The one SSDP message the gateway may send out of its WAN: the M-SEARCH of its control
+    # point looking for the upstream NAT's IGD (issue 19), never from our SSDP server's 1900.
+    local ssdp_search='(ip.dst == 239.255.255.250 && udp.dstport == 1900 && udp.srcport != 1900 && udp.payload[0:8] == 4d:2d:53:45:41:52:43:48)'
+    printf '%s' "((udp.port == 1900 || ip.dst == 239.255.255.250) && !$ssdp_search) || ipv6.dst == ff02::c" \
         " || udp.srcport == 5351 || udp.dstport == 5350 || ip.dst == 224.0.0.1" \
         " || ip.addr#1 == $LAB_LAN_NET || (icmp && (ip.src#2 == $LAB_LAN_NET || ip.dst#2 == $LAB_LAN_NET))" \
         " || (tcp.port == $http && (tcp.payload contains \"UPnP/\" || tcp.payload contains \"upnp:event\"))" \
