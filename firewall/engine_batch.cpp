@@ -11,7 +11,7 @@
 // made one after the other, even when an earlier packet adds or ends a later one's flow.
 // A LAN packet whose index entry names no flow will likely insert one: its mapping (when
 // its endpoint has one) gives the external port, and the index slots the insert fills
-// are prefetched too (issue 17: +8 % on a replay of new flows only).
+// are prefetched too (issue 17: +3 to +8 % on a replay of new flows only, bench/RESULTS.md).
 #include <algorithm>
 #include <optional>
 
