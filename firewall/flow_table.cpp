@@ -117,6 +117,11 @@ void FlowTable::prefetch_idle_neighbours(FlowId id) const noexcept {
     if (f.idle_next != 0) __builtin_prefetch(&slots_[f.idle_next].idle_prev, 1);
 }
 
+void FlowTable::prefetch_new_flow_slots(Protocol protocol, Port external, Endpoint remote) const noexcept {
+    by_external_.prefetch(external_hash(protocol, external, remote));
+    by_remote_address_.prefetch(address_hash(protocol, external, remote.address));
+}
+
 bool FlowTable::has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const {
     return by_remote_address_.find(address_hash(protocol, external, remote_address), [&](FlowId candidate) {
         const Flow& f = slots_[candidate];

@@ -38,6 +38,10 @@ public:
     std::uint64_t prefetch_index_by_external(Protocol protocol, Port external, Endpoint remote) const noexcept;
     FlowId prefetch_record(Key key, std::uint64_t hash) const noexcept;
     void prefetch_idle_neighbours(FlowId id) const noexcept;
+    // For a LAN flow about to be created on the mapping's `external` port (its internal
+    // key found nothing): the entries index() will read and write under the flow's
+    // external key and its same-address key, so that its insert does not wait on them.
+    void prefetch_new_flow_slots(Protocol protocol, Port external, Endpoint remote) const noexcept;
 
     // Has the internal endpoint behind this external port sent anything to `remote_address`?
     bool has_sent_to_address(Protocol protocol, Port external, Ipv4Address remote_address) const;

@@ -210,6 +210,10 @@ private:
     struct FlowKeyFacts;  // the tuple of a parsed packet, see packet_engine.cpp
     struct StagedLookup;  // a batch packet's flow lookup under way, see engine_batch.cpp
     void start_lookup(const EnginePacket& packet, StagedLookup& lookup) const noexcept;
+    // A likely new LAN flow's mapping's index entry (returns its hash), then, once the
+    // mapping has arrived, the flow index slots its external port leads to.
+    std::uint64_t prefetch_mapping_index(const EnginePacket& packet) const noexcept;
+    void prefetch_new_flow(const EnginePacket& packet) const noexcept;
 
     EngineResult outbound_datagram(PacketView& p, L4Checksum state, Instant now);
     EngineResult outbound_later_fragment(PacketView& p, Instant now);

@@ -45,6 +45,17 @@ public:
     void release(MappingId id);
 
     const Mapping* find_by_internal(Protocol protocol, Endpoint internal) const;
+    // Hints for a batch (PacketEngine::judge_batch), as RecordIndex's: ask for the index
+    // entry find_by_internal reads first (returns the key's hash), then, once it has
+    // arrived, for the mapping it names. They change nothing.
+    std::uint64_t prefetch_index_by_internal(Protocol protocol, Endpoint internal) const noexcept {
+        std::uint64_t hash = internal_hash(protocol, internal);
+        by_internal_.prefetch(hash);
+        return hash;
+    }
+    void prefetch_mapping(std::uint64_t hash) const noexcept {
+        if (std::uint32_t slot = by_internal_.first_candidate(hash); slot != no_slot) __builtin_prefetch(&slots_[slot]);
+    }
     const Mapping* find_by_external(Protocol protocol, Port external) const;
     const Mapping& get(MappingId id) const { return slots_[id]; }
     // True when the external port is held by a mapping or reserved (static forwards).
