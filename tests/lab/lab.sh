@@ -24,6 +24,9 @@
 #   gateway wan0 100.64.0.2 ─── eth0 100.64.0.1  ISP (MASQUERADE)  eth1 203.0.113.1 ─── eth0 203.0.113.2  WAN host
 #   default via 100.64.0.1
 #
+# lab_two_nats_up (lab_two_nats.sh) builds on --upstream-nat: the ISP box runs miniupnpd or a
+# second gatewayd as the upstream NAT with its own port-control service (issue 19).
+#
 # With --stun the WAN host runs a STUN server (stund, RFC 3489/5389 Binding, with a second address
 # 203.0.113.3 for its CHANGE-REQUEST answers) on 203.0.113.2:3478, started before the NAT.
 #
@@ -80,6 +83,8 @@ source "$LAB_DIR/lab_topology.sh"
 source "$LAB_DIR/lab_upnp.sh"
 # shellcheck source=SCRIPTDIR/lab_wan_watch.sh
 source "$LAB_DIR/lab_wan_watch.sh"
+# shellcheck source=SCRIPTDIR/lab_two_nats.sh
+source "$LAB_DIR/lab_two_nats.sh"
 
 # RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
 # (Some of these are only read by the scripts that source this file.)
@@ -330,6 +335,7 @@ lab_down() {
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
     LAB_WAN_WATCH_PID='' LAB_WAN_WATCH_FILE=''
     LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
+    LAB_TWO_NATS_UPSTREAM='' LAB_ISP_PID='' LAB_ISP_LOG='' LAB_ISP_STARTS=0 LAB_ISP_URL=''
 }
 
 _lab_install_traps() {

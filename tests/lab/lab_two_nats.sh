@@ -1,0 +1,250 @@
+#!/usr/bin/env bash
+# Two NATs in the lab (issue 19): gatewayd behind an ISP box that does NAT too and runs a port-control
+# service of its own, so that a mapping gatewayd grants can be carried upstream.
+#
+#   LAN host                 gateway (gatewayd)                     ISP box (NAT + port control)                 internet host
+#   eth0 192.168.50.10 ─── lan0 192.168.50.1 │ wan0 100.64.0.2 ─── eth0 100.64.0.1 │ eth1 45.76.113.1 (+203.0.113.1) ─── eth0 203.0.113.2
+#                          default via 100.64.0.1                 the gateway's WAN link is its inside              route to 45.76.113.1 on-link
+#
+# The gateway's WAN address is shared (CGNAT) space, so its WAN monitor reports a cascade
+# (wan.upstream_mappings: auto then looks upstream). The ISP box is lab_up --upstream-nat's ISP
+# namespace with its kernel MASQUERADE replaced by one of two upstreams:
+#   miniupnpd  Debian's miniupnpd (miniupnpd-iptables 2.3.1) with the kernel's NAT through
+#              iptables-legacy, as lab_upnp.sh's reference (lab_miniupnpd_network, shared with it);
+#              UPnP IGD only (its NAT-PMP/PCP off), listening on eth0, permissions allowing the
+#              gateway's WAN address.
+#   gatewayd   a second gatewayd: LAN = eth0 (the gateway's WAN link), WAN = eth1, UPnP, NAT-PMP
+#              and PCP on; its own config, log ($LAB_TMP/gatewayd.isp.N.log), lease file and control
+#              socket (lab_isp_ctl).
+# The upstream's public address is $LAB_TWO_NATS_PUBLIC_IP (45.76.113.1): miniupnpd refuses to map on a
+# reserved address such as 203.0.113.1, and both upstreams use the same one so the tests read alike.
+# It is the ISP box's first address on eth1 (203.0.113.1/24 stays behind it for the link's route),
+# the source of everything the ISP box translates, and the internet host reaches it on-link.
+#
+#     lab_two_nats_up --upstream miniupnpd|gatewayd [--config FILE] [--isp-key SECTION.KEY=VALUE]...
+#         brings the lab up with the ISP box running, then the gateway's gatewayd with FILE (default
+#         lab_port_control_config's, every front end on); --isp-key adds settings to the upstream
+#         gatewayd's config (e.g. upnp.max_lease=60).
+#     lab_isp_stop / lab_isp_start   stop (SIGTERM) and start the upstream service again
+#     lab_isp_ctl ARGS...            gatewayctl against the upstream gatewayd
+#     lab_isp_mappings               the upstream's mappings, one "PROTO EXT-PORT INT-ADDR:INT-PORT"
+#                                    line each: `upnpc -l` from the gateway namespace (miniupnpd) or
+#                                    `gatewayctl mappings` (gatewayd)
+#     lab_isp_upnpc ARGS...          upnpc in the gateway namespace against the upstream's IGD
+#     lab_natpmpc ROLE ARGS...       natpmpc in ROLE's namespace: from lan to the gateway, from gw to the ISP box
+#     lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]
+#                                    lab_upnp_probe_arrives, but sent to the upstream's public address
+# Sourced by lab.sh (source that, not this); needs lab.sh's and lab_upnp.sh's state.
+# shellcheck disable=SC2153 # the LAB_* names are lab.sh's state, assigned by lab_up
+
+LAB_TWO_NATS_PUBLIC_IP=$LAB_UPNP_REFERENCE_EXTERNAL_IP
+LAB_ISP_HTTP_PORT=$LAB_UPNP_HTTP_PORT # the upstream IGD's port, the same as the gateway's own (another namespace)
+
+: "${LAB_TWO_NATS_UPSTREAM:=}" "${LAB_ISP_PID:=}" "${LAB_ISP_LOG:=}" "${LAB_ISP_STARTS:=0}" "${LAB_ISP_URL:=}"
+
+lab_two_nats_up() {
+    local upstream='' config='' isp_keys=()
+    while (($#)); do
+        case $1 in
+        --upstream) upstream=${2:?--upstream needs miniupnpd or gatewayd}; shift 2 ;;
+        --config) config=${2:?--config needs a file}; shift 2 ;;
+        --isp-key) isp_keys+=("${2:?--isp-key needs SECTION.KEY=VALUE}"); shift 2 ;;
+        *) _lab_die "lab_two_nats_up: unknown argument '$1'" ;;
+        esac
+    done
+    case $upstream in
+    miniupnpd)
+        [[ -x $LAB_MINIUPNPD ]] || lab_skip "no miniupnpd at $LAB_MINIUPNPD (package miniupnpd-iptables)"
+        command -v iptables-legacy >/dev/null || lab_skip "missing tool: iptables-legacy"
+        ;;
+    gatewayd) ;;
+    *) _lab_die "lab_two_nats_up: --upstream must be miniupnpd or gatewayd, not '$upstream'" ;;
+    esac
+    local tool
+    for tool in upnpc natpmpc; do command -v "$tool" >/dev/null || lab_skip "missing tool: $tool (tools/install-deps.sh)"; done
+    _lab_require_gatewayd
+    lab_up --nat none --upstream-nat
+    LAB_TWO_NATS_UPSTREAM=$upstream LAB_ISP_STARTS=0 LAB_ISP_PID='' LAB_ISP_LOG=''
+    LAB_ISP_URL=http://$LAB_ISP_IP:$LAB_ISP_HTTP_PORT/rootDesc.xml
+    # lab_upnp.sh's state, so its helpers (lab_upnp_discover, lab_upnp_py, probes) work on the LAN side.
+    LAB_UPNP_IGD=gatewayd LAB_UPNP_URL='' LAB_UPNP_STARTS=0
+    LAB_UPNP_LEASE_FILE=$LAB_TMP/upnp.leases
+    LAB_UPNP_EXTERNAL_IP=$LAB_TWO_NATS_PUBLIC_IP
+    # The ISP's kernel MASQUERADE goes, its table too: the upstream does the NAT (miniupnpd's
+    # in iptables-legacy's table, gatewayd its own).
+    lab_in isp iptables -t nat -F POSTROUTING
+    lab_in isp nft delete table ip nat 2>/dev/null || true
+    _lab_two_nats_public_address
+    if [[ $upstream == miniupnpd ]]; then
+        lab_miniupnpd_network isp "$LAB_HOST_IF" "$LAB_ISP_PUBLIC_IF" "$LAB_ISP_IP/$LAB_PREFIX_LEN" "$LAB_TWO_NATS_PUBLIC_IP"
+        _lab_two_nats_miniupnpd_config >"$LAB_TMP/miniupnpd.isp.conf"
+    else
+        LAB_ISP_URL=http://$LAB_ISP_IP:$LAB_ISP_HTTP_PORT/igd/rootDesc.xml
+        lab_in isp sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+            "net.ipv4.conf.$LAB_HOST_IF.rp_filter=0" "net.ipv4.conf.$LAB_ISP_PUBLIC_IF.rp_filter=0"
+        _lab_two_nats_gatewayd_config "${isp_keys[@]}" >"$LAB_TMP/gatewayd.isp.yaml"
+    fi
+    lab_isp_start
+    if [[ -n $config ]]; then
+        lab_daemon_start --config "$config"
+    else
+        lab_daemon_start --config <(lab_port_control_config)
+    fi
+}
+
+# The upstream's public address first on eth1, so that miniupnpd (SIOCGIFADDR) and gatewayd
+# (wan.address: auto) take it; the lab's 203.0.113.1/24 after it keeps the link's route. The
+# internet host reaches it on-link, as any address of its ISP.
+_lab_two_nats_public_address() {
+    ip -n "$LAB_NS_ISP" addr del "$LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN" dev "$LAB_ISP_PUBLIC_IF"
+    ip -n "$LAB_NS_ISP" addr add "$LAB_TWO_NATS_PUBLIC_IP/32" dev "$LAB_ISP_PUBLIC_IF"
+    ip -n "$LAB_NS_ISP" addr add "$LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN" dev "$LAB_ISP_PUBLIC_IF"
+    ip -n "$LAB_NS_ISP" route replace "${LAB_WAN_IP%.*}.0/$LAB_PREFIX_LEN" dev "$LAB_ISP_PUBLIC_IF" src "$LAB_TWO_NATS_PUBLIC_IP"
+    ip -n "$LAB_NS_WAN" route add "$LAB_TWO_NATS_PUBLIC_IP/32" dev "$LAB_HOST_IF"
+}
+
+# miniupnpd on the ISP box: UPnP IGD on its inside, allowing the gateway's WAN address (the
+# gateway maps ports to itself) and nothing else.
+_lab_two_nats_miniupnpd_config() {
+    cat <<EOF
+ext_ifname=$LAB_ISP_PUBLIC_IF
+listening_ip=$LAB_HOST_IF
+http_port=$LAB_ISP_HTTP_PORT
+enable_natpmp=no
+enable_upnp=yes
+secure_mode=yes
+system_uptime=yes
+notify_interval=60
+clean_ruleset_interval=600
+lease_file=$LAB_TMP/miniupnpd.isp.leases
+uuid=3d3cec3a-8cf0-11e0-98ee-001a6bd2d07c
+allow 1024-65535 $LAB_GW_WAN_IP/32 1024-65535
+deny 0-65535 0.0.0.0/0 0-65535
+EOF
+}
+
+# The upstream gatewayd: its LAN is the gateway's WAN link, every front end on. SECTION.KEY=VALUE
+# arguments add settings (one section level, as upnp.max_lease=60).
+_lab_two_nats_gatewayd_config() {
+    local setting section sections=(lan wan upnp natpmp pcp)
+    declare -A extra=()
+    for setting in "$@"; do
+        section=${setting%%.*}
+        extra[$section]+="  ${setting#*.}"$'\n'
+        extra[$section]=${extra[$section]/=/: }
+    done
+    local -A body=(
+        [lan]="  interface: $LAB_HOST_IF"$'\n'"  networks: [$LAB_ISP_IP/$LAB_PREFIX_LEN]"$'\n'
+        [wan]="  interface: $LAB_ISP_PUBLIC_IF"$'\n'"  address: $LAB_TWO_NATS_PUBLIC_IP"$'\n'
+        [upnp]="  enabled: true"$'\n'"  http_port: $LAB_ISP_HTTP_PORT"$'\n'"  lease_file: $LAB_TMP/gatewayd.isp.leases"$'\n'"  permissions: [\"allow 1024-65535 $LAB_GW_WAN_IP/32 1024-65535\"]"$'\n'
+        [natpmp]="  enabled: true"$'\n'
+        [pcp]="  enabled: true"$'\n'
+    )
+    for section in "${sections[@]}"; do
+        printf '%s:\n%s%s' "$section" "${body[$section]}" "${extra[$section]:-}"
+    done
+}
+
+lab_isp_start() {
+    [[ -z $LAB_ISP_PID ]] || _lab_die "the upstream $LAB_TWO_NATS_UPSTREAM is already running (pid $LAB_ISP_PID)"
+    LAB_ISP_STARTS=$((LAB_ISP_STARTS + 1))
+    if [[ $LAB_TWO_NATS_UPSTREAM == miniupnpd ]]; then
+        lab_bg isp "miniupnpd.isp.$LAB_ISP_STARTS" "$LAB_MINIUPNPD" -d -f "$LAB_TMP/miniupnpd.isp.conf" -P "$LAB_TMP/miniupnpd.isp.pid"
+        LAB_ISP_PID=$LAB_BG_PID LAB_ISP_LOG=$LAB_TMP/miniupnpd.isp.$LAB_ISP_STARTS.log
+        lab_wait_listen isp tcp "$LAB_ISP_HTTP_PORT" || _lab_die "miniupnpd did not start listening: $(cat "$LAB_ISP_LOG")"
+        return 0
+    fi
+    # Named gatewayd.*.log so that lab_down reads it for sanitizer reports like the gateway's.
+    LAB_ISP_LOG=$LAB_TMP/gatewayd.isp.$LAB_ISP_STARTS.log
+    ip netns exec "$LAB_NS_ISP" "$GATEWAYD" --config "$LAB_TMP/gatewayd.isp.yaml" --control-socket "$LAB_TMP/control.isp.sock" \
+        </dev/null >"$LAB_ISP_LOG" 2>&1 &
+    LAB_ISP_PID=$!
+    lab_poll "$LAB_READY_TIMEOUT" _lab_isp_ready_or_dead || true
+    grep -sq 'gatewayd: ready' "$LAB_ISP_LOG" && return 0
+    lab_stop_pid "$LAB_ISP_PID"
+    LAB_ISP_PID=''
+    _lab_log "the upstream gatewayd did not start; its log:"
+    sed 's/^/    /' "$LAB_ISP_LOG" >&2
+    _lab_die "the upstream gatewayd failed to start"
+}
+
+_lab_isp_ready_or_dead() { grep -sq 'gatewayd: ready' "$LAB_ISP_LOG" || _lab_pid_gone "$LAB_ISP_PID"; }
+
+lab_isp_stop() {
+    [[ -n $LAB_ISP_PID ]] || return 0
+    lab_stop_pid "$LAB_ISP_PID" "$LAB_STOP_TIMEOUT"
+    LAB_ISP_PID=''
+}
+
+lab_isp_ctl() {
+    [[ -x $GATEWAYCTL ]] || _lab_die "no gatewayctl binary at $GATEWAYCTL"
+    "$GATEWAYCTL" --socket "$LAB_TMP/control.isp.sock" "$@"
+}
+
+lab_isp_upnpc() { lab_gw upnpc -u "$LAB_ISP_URL" "$@"; }
+
+lab_natpmpc() {
+    local role=$1 server=$LAB_GW_LAN_IP
+    shift
+    [[ $role != gw ]] || server=$LAB_ISP_IP
+    lab_in "$role" natpmpc -g "$server" "$@" 2>&1
+}
+
+# lab_isp_mappings: what the upstream holds, "TCP 3389 100.64.0.2:3389" a line, from its own
+# listing (upnpc -l walks GetGenericPortMappingEntry; gatewayctl --json mappings for gatewayd,
+# whose NAT-PMP and PCP mappings UPnP lists as well).
+lab_isp_mappings() {
+    lab_isp_upnpc -l 2>&1 | sed -nE 's/^ *[0-9]+ +(TCP|UDP) +([0-9]+)->([0-9.]+:[0-9]+) .*/\1 \2 \3/p'
+}
+
+# lab_isp_expect_mapped PROTO PORT WHAT / lab_isp_expect_unmapped PROTO PORT WHAT: the upstream
+# holds (or no longer holds) PROTO PORT towards the gateway's WAN address.
+lab_isp_expect_mapped() {
+    local listing
+    listing=$(lab_isp_mappings)
+    grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$" <<<"$listing" ||
+        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) holds no $1 mapping to $LAB_GW_WAN_IP:$2; it lists:"$'\n'"$listing"$'\n'"$(lab_isp_log_tail)"
+}
+
+lab_isp_expect_unmapped() {
+    local listing
+    listing=$(lab_isp_mappings)
+    ! grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$" <<<"$listing" ||
+        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) still holds $1 to $LAB_GW_WAN_IP:$2:"$'\n'"$listing"
+}
+
+# _lab_isp_unmapped PROTO PORT: for lab_poll.
+_lab_isp_unmapped() { ! lab_isp_mappings | grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$"; }
+
+lab_isp_log_tail() {
+    [[ -n $LAB_ISP_LOG && -s $LAB_ISP_LOG ]] || return 0
+    echo "--- upstream $LAB_TWO_NATS_UPSTREAM log, last 20 lines"
+    tail -n 20 "$LAB_ISP_LOG" | sed 's/^/    /'
+}
+
+# lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]: the internet host sends one
+# tagged probe to the upstream's public address:EXT-PORT; true if ROLE's listener on INT-PORT
+# (lab_upnp_listen) logs it from the internet host's own address within SECONDS (default 3).
+lab_two_nats_probe_arrives() {
+    local role=$1 proto=$2 port=$3 log=$LAB_TMP/arrivals.$1.$4 seconds=${5:-3}
+    LAB_UPNP_PROBES=$((LAB_UPNP_PROBES + 1))
+    LAB_UPNP_PROBE_TEXT=probe2-$proto-$port-$LAB_UPNP_PROBES
+    if [[ $proto == tcp ]]; then
+        lab_py wan tcp-send --timeout "$seconds" "$LAB_TWO_NATS_PUBLIC_IP" "$port" "$LAB_UPNP_PROBE_TEXT" 2>/dev/null || return 1
+    else
+        lab_py wan udp-send "$LAB_TWO_NATS_PUBLIC_IP" "$port" "$LAB_UPNP_PROBE_TEXT"
+    fi
+    lab_poll "$seconds" grep -sqE "^$proto ${LAB_WAN_IP//./\\.}:[0-9]+ $LAB_UPNP_PROBE_TEXT\$" "$log"
+}
+
+# lab_two_nats_expect_open / _closed ROLE PROTO EXT-PORT INT-PORT WHAT: through both NATs, or not.
+lab_two_nats_expect_open() {
+    lab_two_nats_probe_arrives "$1" "$2" "$3" "$4" ||
+        lab_fail "$5: $2 from the internet host to $LAB_TWO_NATS_PUBLIC_IP:$3 did not reach $1's listener on port $4 through both NATs; it logged:"$'\n'"$(cat "$LAB_TMP/arrivals.$1.$4" 2>/dev/null)"$'\n'"$(lab_isp_log_tail)"
+}
+
+lab_two_nats_expect_closed() {
+    if lab_two_nats_probe_arrives "$1" "$2" "$3" "$4" 2; then
+        lab_fail "$5: $2 from the internet host to $LAB_TWO_NATS_PUBLIC_IP:$3 still reached $1's listener on port $4"
+    fi
+}
