@@ -134,7 +134,7 @@ _lab_two_nats_gatewayd_config() {
         extra[$section]=${extra[$section]/=/: }
     done
     local -A body=(
-        [lan]="  interface: $LAB_HOST_IF"$'\n'"  networks: [$LAB_ISP_IP/$LAB_PREFIX_LEN]"$'\n'
+        [lan]="  interface: $LAB_HOST_IF"$'\n'"  networks: [${LAB_ISP_IP%.*}.0/$LAB_PREFIX_LEN]"$'\n'
         [wan]="  interface: $LAB_ISP_PUBLIC_IF"$'\n'"  address: $LAB_TWO_NATS_PUBLIC_IP"$'\n'
         [upnp]="  enabled: true"$'\n'"  http_port: $LAB_ISP_HTTP_PORT"$'\n'"  lease_file: $LAB_TMP/gatewayd.isp.leases"$'\n'"  permissions: [\"allow 1024-65535 $LAB_GW_WAN_IP/32 1024-65535\"]"$'\n'
         [natpmp]="  enabled: true"$'\n'
