@@ -21,15 +21,20 @@
 # It is the ISP box's first address on eth1 (203.0.113.1/24 stays behind it for the link's route),
 # the source of everything the ISP box translates, and the internet host reaches it on-link.
 #
-#     lab_two_nats_up --upstream miniupnpd|gatewayd [--config FILE] [--isp-key SECTION.KEY=VALUE]...
-#         brings the lab up with the ISP box running, then the gateway's gatewayd with FILE (default
-#         lab_port_control_config's, every front end on); --isp-key adds settings to the upstream
-#         gatewayd's config (e.g. upnp.max_lease=60).
+#     lab_two_nats_up --upstream miniupnpd|gatewayd [--wan-key KEY=VALUE]... [--isp-key SECTION.KEY=VALUE]...
+#         brings the lab up with the ISP box running, then the gateway's gatewayd with
+#         lab_two_nats_config's config (every front end on) and the --wan-key settings
+#         (upstream_failure=refuse...); --isp-key adds settings to the upstream gatewayd's config
+#         (e.g. upnp.max_lease=60).
+#     lab_two_nats_config [WAN-KEY=VALUE]...   that config, for a lab_daemon_start --config <(...) later
 #     lab_isp_stop / lab_isp_start   stop (SIGTERM) and start the upstream service again
 #     lab_isp_ctl ARGS...            gatewayctl against the upstream gatewayd
 #     lab_isp_mappings               the upstream's mappings, one "PROTO EXT-PORT INT-ADDR:INT-PORT"
-#                                    line each: `upnpc -l` from the gateway namespace (miniupnpd) or
-#                                    `gatewayctl mappings` (gatewayd)
+#                                    line each: `upnpc -l` from the gateway namespace (gatewayd's IGD
+#                                    lists its NAT-PMP and PCP mappings too)
+#     lab_isp_expect_mapped / lab_isp_expect_unmapped PROTO PORT WHAT [SECONDS]
+#                                    the upstream holds (LAB_ISP_PORT: its external port) or no longer
+#                                    holds a mapping to the gateway's WAN address:PORT
 #     lab_isp_upnpc ARGS...          upnpc in the gateway namespace against the upstream's IGD
 #     lab_natpmpc ROLE ARGS...       natpmpc in ROLE's namespace: from lan to the gateway, from gw to the ISP box
 #     lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]
@@ -40,14 +45,14 @@
 LAB_TWO_NATS_PUBLIC_IP=$LAB_UPNP_REFERENCE_EXTERNAL_IP
 LAB_ISP_HTTP_PORT=$LAB_UPNP_HTTP_PORT # the upstream IGD's port, the same as the gateway's own (another namespace)
 
-: "${LAB_TWO_NATS_UPSTREAM:=}" "${LAB_ISP_PID:=}" "${LAB_ISP_LOG:=}" "${LAB_ISP_STARTS:=0}" "${LAB_ISP_URL:=}"
+: "${LAB_ISP_PORT:=}" "${LAB_TWO_NATS_UPSTREAM:=}" "${LAB_ISP_PID:=}" "${LAB_ISP_LOG:=}" "${LAB_ISP_STARTS:=0}" "${LAB_ISP_URL:=}"
 
 lab_two_nats_up() {
-    local upstream='' config='' isp_keys=()
+    local upstream='' wan_keys=() isp_keys=()
     while (($#)); do
         case $1 in
         --upstream) upstream=${2:?--upstream needs miniupnpd or gatewayd}; shift 2 ;;
-        --config) config=${2:?--config needs a file}; shift 2 ;;
+        --wan-key) wan_keys+=("${2:?--wan-key needs KEY=VALUE}"); shift 2 ;;
         --isp-key) isp_keys+=("${2:?--isp-key needs SECTION.KEY=VALUE}"); shift 2 ;;
         *) _lab_die "lab_two_nats_up: unknown argument '$1'" ;;
         esac
@@ -85,11 +90,8 @@ lab_two_nats_up() {
         _lab_two_nats_gatewayd_config "${isp_keys[@]}" >"$LAB_TMP/gatewayd.isp.yaml"
     fi
     lab_isp_start
-    if [[ -n $config ]]; then
-        lab_daemon_start --config "$config"
-    else
-        lab_daemon_start --config <(lab_port_control_config)
-    fi
+    lab_two_nats_config "${wan_keys[@]}" >"$LAB_TMP/gatewayd.two-nats.yaml"
+    lab_daemon_start --config "$LAB_TMP/gatewayd.two-nats.yaml"
 }
 
 # The upstream's public address first on eth1, so that miniupnpd (SIOCGIFADDR) and gatewayd
@@ -191,30 +193,35 @@ lab_natpmpc() {
 }
 
 # lab_isp_mappings: what the upstream holds, "TCP 3389 100.64.0.2:3389" a line, from its own
-# listing (upnpc -l walks GetGenericPortMappingEntry; gatewayctl --json mappings for gatewayd,
-# whose NAT-PMP and PCP mappings UPnP lists as well).
+# listing (upnpc -l walks GetGenericPortMappingEntry; gatewayd's IGD lists its NAT-PMP and PCP
+# mappings as well).
 lab_isp_mappings() {
     lab_isp_upnpc -l 2>&1 | sed -nE 's/^ *[0-9]+ +(TCP|UDP) +([0-9]+)->([0-9.]+:[0-9]+) .*/\1 \2 \3/p'
 }
 
-# lab_isp_expect_mapped PROTO PORT WHAT / lab_isp_expect_unmapped PROTO PORT WHAT: the upstream
-# holds (or no longer holds) PROTO PORT towards the gateway's WAN address.
+# lab_isp_external_port PROTO PORT: the upstream's external port for its mapping to the gateway's
+# WAN address:PORT (nothing when it holds none).
+lab_isp_external_port() {
+    lab_isp_mappings | awk -v p="$1" -v to="$LAB_GW_WAN_IP:$2" '$1 == p && $3 == to { print $2; exit }'
+}
+
+_lab_isp_mapped() { [[ -n $(lab_isp_external_port "$1" "$2") ]]; }
+_lab_isp_unmapped() { [[ -z $(lab_isp_external_port "$1" "$2") ]]; }
+
+# lab_isp_expect_mapped PROTO PORT WHAT [SECONDS]: within SECONDS (default 5: the gateway's upstream
+# worker asks in the background) the upstream holds PROTO towards the gateway's WAN address:PORT;
+# sets LAB_ISP_PORT to its external port. lab_isp_expect_unmapped PROTO PORT WHAT [SECONDS]: it
+# holds none any more.
 lab_isp_expect_mapped() {
-    local listing
-    listing=$(lab_isp_mappings)
-    grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$" <<<"$listing" ||
-        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) holds no $1 mapping to $LAB_GW_WAN_IP:$2; it lists:"$'\n'"$listing"$'\n'"$(lab_isp_log_tail)"
+    lab_poll "${4:-5}" _lab_isp_mapped "$1" "$2" ||
+        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) holds no $1 mapping to $LAB_GW_WAN_IP:$2 after ${4:-5} s; it lists:"$'\n'"$(lab_isp_mappings)"$'\n'"$(lab_isp_log_tail)"
+    LAB_ISP_PORT=$(lab_isp_external_port "$1" "$2")
 }
 
 lab_isp_expect_unmapped() {
-    local listing
-    listing=$(lab_isp_mappings)
-    ! grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$" <<<"$listing" ||
-        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) still holds $1 to $LAB_GW_WAN_IP:$2:"$'\n'"$listing"
+    lab_poll "${4:-5}" _lab_isp_unmapped "$1" "$2" ||
+        lab_fail "$3: the upstream ($LAB_TWO_NATS_UPSTREAM) still holds $1 to $LAB_GW_WAN_IP:$2 after ${4:-5} s:"$'\n'"$(lab_isp_mappings)"
 }
-
-# _lab_isp_unmapped PROTO PORT: for lab_poll.
-_lab_isp_unmapped() { ! lab_isp_mappings | grep -qE "^$1 [0-9]+ ${LAB_GW_WAN_IP//./\\.}:$2\$"; }
 
 lab_isp_log_tail() {
     [[ -n $LAB_ISP_LOG && -s $LAB_ISP_LOG ]] || return 0
@@ -247,4 +254,23 @@ lab_two_nats_expect_closed() {
     if lab_two_nats_probe_arrives "$1" "$2" "$3" "$4" 2; then
         lab_fail "$5: $2 from the internet host to $LAB_TWO_NATS_PUBLIC_IP:$3 still reached $1's listener on port $4"
     fi
+}
+
+# lab_two_nats_config [WAN-KEY=VALUE]...: the gateway's config for the two-NAT tests: every front end
+# on (as lab_port_control_config), the lease file in $LAB_UPNP_LEASE_FILE, and more wan.KEY settings
+# (upstream_mappings=pcp, upstream_failure=refuse...).
+lab_two_nats_config() {
+    local setting wan="interface: $LAB_GW_WAN_IF, address: auto"
+    for setting in "$@"; do wan+=", ${setting%%=*}: ${setting#*=}"; done
+    cat <<CONFIG
+lan: {interface: $LAB_GW_LAN_IF, networks: [$LAB_LAN_NET]}
+wan: {$wan}
+upnp:
+  enabled: true
+  http_port: $LAB_UPNP_HTTP_PORT
+  lease_file: $LAB_UPNP_LEASE_FILE
+  permissions: ["allow 1024-65535 $LAB_LAN_NET 1024-65535"]
+natpmp: {enabled: true}
+pcp: {enabled: true}
+CONFIG
 }
