@@ -13,7 +13,8 @@
 #   - gatewayctl status shows the upstream in use (UPnP, miniupnpd's control URL, 45.76.113.1);
 #   - a restart of the gateway's gatewayd re-claims the upstream half miniupnpd lost meanwhile;
 #   - miniupnpd stopped: wan.upstream_failure keep (the default) grants with a warning in the
-#     log; refuse refuses the mapping (UPnP error) and keeps nothing locally.
+#     log; refuse (the gateway restarted with it while miniupnpd answered) refuses the mapping
+#     (a UPnP error) and keeps nothing locally.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
@@ -90,14 +91,27 @@ lab_daemon_stop
 # What an upstream that lost its state while we were down looks like: 1503 gone up there.
 lab_isp_upnpc -d 1503 TCP >/dev/null 2>&1 || true
 lab_isp_expect_unmapped TCP 1503 "deleted on miniupnpd while the gateway was down" 1
-lab_daemon_start --config <(lab_two_nats_config upstream_failure=refuse)
+lab_daemon_start
 lab_isp_expect_mapped TCP 1503 "after the restart" 10
 lab_two_nats_expect_open lan tcp "$LAB_ISP_PORT" 1503 "TCP 1503 after the restart"
 lab_isp_expect_mapped UDP 5004 "after the restart"
 lab_two_nats_expect_open lan udp "$LAB_ISP_PORT" 5004 "UDP 5004 after the restart"
 lab_ok "after a SIGTERM restart: TCP 1503 claimed again on miniupnpd, UDP 5004 still carried; both reach the LAN host"
 
-lab_heading "the upstream's service stopped: wan.upstream_failure refuse, then keep"
+lab_heading "the upstream's service stopped: wan.upstream_failure keep (the default), then refuse"
+lab_isp_stop
+log_lines_before=$(wc -l <"$LAB_DAEMON_LOG")
+upnpc_add TCP "$KEEP_PORT"
+lab_upnp_expect_listed lan TCP "$KEEP_PORT" "$LAB_LAN_IP:$KEEP_PORT" "keep: the local mapping"
+lab_poll 8 logged_since "$log_lines_before" "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" ||
+    lab_fail "keep: no warning about TCP $KEEP_PORT and the upstream in the log"
+lab_ok "keep: granted locally, and the log warns: $(grep -iE "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" "$LAB_DAEMON_LOG" | tail -n 1)"
+
+# refuse: the gateway starts while miniupnpd answers (so it is the upstream in use), which then stops.
+lab_isp_start
+lab_daemon_stop
+lab_daemon_start --config <(lab_two_nats_config upstream_failure=refuse)
+lab_isp_expect_mapped TCP 1503 "wan.upstream_failure refuse, before miniupnpd stops" 10
 lab_isp_stop
 out=$(lab_upnpc lan -e refused -a "$LAB_LAN_IP" "$REFUSE_PORT" "$REFUSE_PORT" TCP 3600 2>&1) || true
 if grep -q "is redirected to internal" <<<"$out"; then
@@ -106,13 +120,4 @@ fi
 grep -qE "failed with code [0-9]+" <<<"$out" || lab_fail "wan.upstream_failure refuse: upnpc got no UPnP error:"$'\n'"$out"
 lab_upnp_expect_unlisted lan TCP "$REFUSE_PORT" "a mapping refused for the upstream"
 lab_ok "refuse: AddPortMapping answered $(grep -oE 'failed with code [0-9]+ \([^)]*\)' <<<"$out" | head -n 1); nothing kept locally"
-
-lab_daemon_stop
-lab_daemon_start --config <(lab_two_nats_config upstream_failure=keep)
-log_lines_before=$(wc -l <"$LAB_DAEMON_LOG")
-upnpc_add TCP "$KEEP_PORT"
-lab_upnp_expect_listed lan TCP "$KEEP_PORT" "$LAB_LAN_IP:$KEEP_PORT" "keep: the local mapping"
-lab_poll 8 logged_since "$log_lines_before" "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" ||
-    lab_fail "keep: no warning about TCP $KEEP_PORT and the upstream in the log"
-lab_ok "keep: granted locally, and the log warns: $(grep -iE "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" "$LAB_DAEMON_LOG" | tail -n 1)"
 echo "PASS  mappings carried through miniupnpd: reachable through both NATs, deleted and expired on both, re-claimed after a restart, failure policy applied"
