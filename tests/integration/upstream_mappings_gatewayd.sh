@@ -93,7 +93,6 @@ carried UDP "$RTP_HIGH_PORT" "PCP UDP $RTP_HIGH_PORT"
 lab_ok "PCP UDP $RTP_HIGH_PORT: carried and reachable at $UPSTREAM:$LAB_ISP_PORT"
 
 lab_heading "UPnP: TCP $SHARING_PORT (application sharing) and $FILE_PORT (file transfer)"
-lab_upnp_discover lan || lab_fail "SSDP discovery from the LAN host found no IGD: $LAB_UPNP_DISCOVERY"
 out=$(lab_upnpc lan -s 2>&1) || true
 grep -q "ExternalIPAddress = $UPSTREAM\$" <<<"$out" || lab_fail "upnpc -s is not told the upstream's address $UPSTREAM:"$'\n'"$out"
 upnpc_add TCP "$SHARING_PORT"
