@@ -40,7 +40,7 @@
 #     lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]
 #                                    lab_upnp_probe_arrives, but sent to the upstream's public address
 # Sourced by lab.sh (source that, not this); needs lab.sh's and lab_upnp.sh's state.
-# shellcheck disable=SC2153 # the LAB_* names are lab.sh's state, assigned by lab_up
+# shellcheck disable=SC2153,SC2034 # the LAB_* names are lab.sh's and lab_upnp.sh's state, read there
 
 LAB_TWO_NATS_PUBLIC_IP=$LAB_UPNP_REFERENCE_EXTERNAL_IP
 LAB_ISP_HTTP_PORT=$LAB_UPNP_HTTP_PORT # the upstream IGD's port, the same as the gateway's own (another namespace)
@@ -69,6 +69,7 @@ lab_two_nats_up() {
     for tool in upnpc natpmpc; do command -v "$tool" >/dev/null || lab_skip "missing tool: $tool (tools/install-deps.sh)"; done
     _lab_require_gatewayd
     lab_up --nat none --upstream-nat
+    LAB_NAT_MODE=gatewayd
     LAB_TWO_NATS_UPSTREAM=$upstream LAB_ISP_STARTS=0 LAB_ISP_PID='' LAB_ISP_LOG=''
     LAB_ISP_URL=http://$LAB_ISP_IP:$LAB_ISP_HTTP_PORT/rootDesc.xml
     # lab_upnp.sh's state, so its helpers (lab_upnpc, lab_upnp_py, probes) work on the LAN side; the
