@@ -71,7 +71,7 @@ print(json.load(sys.stdin).get("port_control_counts", {}).get(sys.argv[1], 0))' 
 
 lab_heading "the upstream is a second gatewayd (UPnP IGD, NAT-PMP, PCP) on the ISP box"
 lab_two_nats_up --upstream gatewayd
-for port in "$RTP_PORT" "$RTP_HIGH_PORT" "$RA_PORT" "$SHARING_PORT" "$FILE_PORT" "$SHORT_PORT"; do lab_upnp_listen lan "$port"; done
+lab_two_nats_listen lan "$RTP_PORT" "$RTP_HIGH_PORT" "$RA_PORT" "$SHARING_PORT" "$FILE_PORT" "$SHORT_PORT"
 
 lab_heading "NAT-PMP: RTP on UDP $RTP_PORT"
 out=$(lab_natpmpc lan) || lab_fail "natpmpc (external address) failed:"$'\n'"$out"

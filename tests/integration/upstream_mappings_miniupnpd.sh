@@ -47,7 +47,7 @@ carried() {
 
 lab_heading "the upstream is miniupnpd $("$LAB_MINIUPNPD" --version 2>&1 | head -n 1 | awk '{print $2}') (UPnP IGD) on the ISP box"
 lab_two_nats_up --upstream miniupnpd
-for port in "${TCP_PORTS[@]}" "${UDP_PORTS[@]}" "$SHORT_PORT" "$KEEP_PORT"; do lab_upnp_listen lan "$port"; done
+lab_two_nats_listen lan "${TCP_PORTS[@]}" "${UDP_PORTS[@]}" "$SHORT_PORT" "$KEEP_PORT"
 
 out=$(lab_upnpc lan -s 2>&1) || true
 grep -q "ExternalIPAddress = $UPSTREAM\$" <<<"$out" ||

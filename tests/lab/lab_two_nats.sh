@@ -37,6 +37,7 @@
 #                                    holds a mapping to the gateway's WAN address:PORT
 #     lab_isp_upnpc ARGS...          upnpc in the gateway namespace against the upstream's IGD
 #     lab_natpmpc ROLE ARGS...       natpmpc in ROLE's namespace: from lan to the gateway, from gw to the ISP box
+#     lab_two_nats_listen ROLE PORT...  lab_upnp_listen on several ports at once
 #     lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]
 #                                    lab_upnp_probe_arrives, but sent to the upstream's public address
 # Sourced by lab.sh (source that, not this); needs lab.sh's and lab_upnp.sh's state.
@@ -275,4 +276,18 @@ upnp:
 natpmp: {enabled: true}
 pcp: {enabled: true}
 CONFIG
+}
+
+# lab_two_nats_listen ROLE PORT...: lab_upnp_listen's listeners on each PORT, started together and
+# then waited for (one after the other costs half a second each).
+lab_two_nats_listen() {
+    local role=$1 port
+    shift
+    for port in "$@"; do
+        lab_bg "$role" "listener.$role.$port" "$LAB_PY" "$LAB_NET_PY" listen-log --port "$port" --log "$LAB_TMP/arrivals.$role.$port"
+    done
+    for port in "$@"; do
+        lab_wait_listen "$role" tcp "$port"
+        lab_wait_listen "$role" udp "$port"
+    done
 }
