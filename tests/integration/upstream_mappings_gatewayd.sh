@@ -126,6 +126,8 @@ lab_ok "a $SHORT_LIFETIME s NAT-PMP lifetime ran out: gone upstream, closed from
 
 lab_heading "a restart of the gateway's gatewayd re-claims the upstream halves with their nonces"
 lab_daemon_stop
+grep -qE "^tcp $RA_PORT via=pcp external=${UPSTREAM//./\\.}:[0-9]+ .*nonce=[0-9a-f]{24}" "$LAB_UPNP_LEASE_FILE.upstream" ||
+    lab_fail "the upstream state file does not hold TCP $RA_PORT's PCP half and its nonce:"$'\n'"$(cat "$LAB_UPNP_LEASE_FILE.upstream" 2>&1)"
 # What an upstream that lost a mapping while we were down looks like: TCP $FILE_PORT gone up there.
 out=$(lab_isp_ctl mappings delete tcp "$FILE_PORT" 2>&1) || lab_fail "gatewayctl mappings delete tcp $FILE_PORT on the upstream failed: $out"
 lab_isp_expect_unmapped TCP "$FILE_PORT" "deleted on the upstream while the gateway was down" 1

@@ -11,7 +11,8 @@
 #     45.76.113.1:port reaches the LAN host's listener through both NATs;
 #   - upnpc -d closes both halves; a 6 s lease running out closes both halves;
 #   - gatewayctl status shows the upstream in use (UPnP, miniupnpd's control URL, 45.76.113.1);
-#   - a restart of the gateway's gatewayd re-claims the upstream half miniupnpd lost meanwhile;
+#   - the upstream halves are in the state file (<lease file>.upstream) after a stop, and a restart
+#     of the gateway's gatewayd re-claims the one miniupnpd lost meanwhile;
 #   - miniupnpd stopped: wan.upstream_failure keep (the default) grants with a warning in the
 #     log; refuse (the gateway restarted with it while miniupnpd answered) refuses the mapping
 #     (a UPnP error) and keeps nothing locally.
@@ -87,6 +88,8 @@ lab_ok "a ${SHORT_LEASE} s lease ran out: gone from the gateway and from miniupn
 
 lab_heading "a restart of the gateway's gatewayd re-claims the upstream halves"
 lab_daemon_stop
+grep -qE "^tcp 1503 via=upnp external=${UPSTREAM//./\\.}:[0-9]+ " "$LAB_UPNP_LEASE_FILE.upstream" ||
+    lab_fail "the upstream state file does not hold TCP 1503's upstream half:"$'\n'"$(cat "$LAB_UPNP_LEASE_FILE.upstream" 2>&1)"
 # What an upstream that lost its state while we were down looks like: 1503 gone up there.
 lab_isp_upnpc -d 1503 TCP >/dev/null 2>&1 || true
 lab_isp_expect_unmapped TCP 1503 "deleted on miniupnpd while the gateway was down" 1
