@@ -18,7 +18,9 @@
 #     the upstream lost while the gateway was down (gatewayctl mappings delete there), and they
 #     reach the LAN host;
 #   - the upstream gatewayd stopped: with wan.upstream_failure refuse a new NAT-PMP mapping is refused
-#     (an error result), and none is kept locally.
+#     (an error result), and none is kept locally;
+#   - the upstream's NAT-PMP and UPnP IGD as well (wan.upstream_mappings natpmp, upnp): a mapping
+#     carried by each, reachable through both NATs.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/../lab/lab.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
@@ -28,6 +30,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 readonly UPSTREAM=$LAB_UPNP_REFERENCE_EXTERNAL_IP LAB_PCP_PY=$LAB_DIR/labpcp.py
 readonly RTP_PORT=5004 RTP_HIGH_PORT=40004 RA_PORT=3389 SHARING_PORT=1503 FILE_PORT=6891 SHORT_PORT=6899 REFUSE_PORT=6900
 readonly PCP_NONCE=0123456789abcdef01234567 SHORT_LIFETIME=6
+readonly NATPMP_VIA_PORT=6892 UPNP_VIA_PORT=6893
 
 # pcp_map PROTO PORT LIFETIME: a PCP MAP from the LAN host for PORT, suggesting PORT; sets PCP_FIELDS.
 pcp_map() {
@@ -157,4 +160,18 @@ if grep -qE "^Mapped public port" <<<"$out"; then
 fi
 lab_upnp_expect_unlisted lan TCP "$REFUSE_PORT" "a NAT-PMP mapping refused for the upstream"
 lab_ok "refuse: NAT-PMP TCP $REFUSE_PORT refused ($(grep -m1 -iE 'result|fail' <<<"$out" | tr -s ' ')); nothing kept locally"
+lab_heading "the upstream's other protocols: wan.upstream_mappings natpmp, then upnp"
+lab_isp_start
+for via in natpmp upnp; do
+    port=$UPNP_VIA_PORT
+    [[ $via != natpmp ]] || port=$NATPMP_VIA_PORT
+    lab_daemon_stop
+    lab_daemon_start --config <(lab_two_nats_config "upstream_mappings=$via")
+    lab_upnp_listen lan "$port"
+    upnpc_add TCP "$port"
+    carried TCP "$port" "wan.upstream_mappings $via: UPnP TCP $port"
+    status=$(lab_ctl status)
+    grep -iE "^upstream" <<<"$status" | grep -qi "$via" || lab_fail "gatewayctl status names no $via upstream:"$'\n'"$status"
+    lab_ok "wan.upstream_mappings $via: TCP $port carried by $via to $UPSTREAM:$LAB_ISP_PORT, reachable through both NATs"
+done
 echo "PASS  mappings carried through a second gatewayd by PCP: NAT-PMP, PCP and UPnP clients reach the LAN host through both NATs; deletions, expiry, restart and refusal follow upstream"
