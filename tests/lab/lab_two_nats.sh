@@ -97,9 +97,10 @@ lab_two_nats_up() {
     lab_daemon_start --config "$LAB_TMP/gatewayd.two-nats.yaml"
 }
 
-# The upstream's public address first on eth1, so that miniupnpd (SIOCGIFADDR) and gatewayd
-# (wan.address: auto) take it; the lab's 203.0.113.1/24 after it keeps the link's route. The
-# internet host reaches it on-link, as any address of its ISP.
+# The upstream's public address first on eth1, so that miniupnpd reads it (SIOCGIFADDR; the
+# upstream gatewayd is told it: wan.address), and the source of the ISP box's own packets; the
+# lab's 203.0.113.1/24 after it keeps the link's route. The internet host reaches it on-link, as
+# any address of its ISP.
 _lab_two_nats_public_address() {
     ip -n "$LAB_NS_ISP" addr del "$LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN" dev "$LAB_ISP_PUBLIC_IF"
     ip -n "$LAB_NS_ISP" addr add "$LAB_TWO_NATS_PUBLIC_IP/32" dev "$LAB_ISP_PUBLIC_IF"
