@@ -104,11 +104,8 @@ carried TCP "$SHARING_PORT" "UPnP TCP $SHARING_PORT"
 carried TCP "$FILE_PORT" "UPnP TCP $FILE_PORT"
 lab_ok "UPnP TCP $SHARING_PORT and $FILE_PORT: carried, reachable through both NATs; upnpc -s says $UPSTREAM"
 
-status=$(lab_ctl status)
-grep -iE "^upstream" <<<"$status" | grep -qi "pcp" || lab_fail "gatewayctl status names no PCP upstream:"$'\n'"$status"
-grep -iE "^upstream" <<<"$status" | grep -qF "$UPSTREAM" ||
-    lab_fail "gatewayctl status does not show the upstream's address $UPSTREAM:"$'\n'"$status"
-lab_ok "gatewayctl status: $(grep -iE '^upstream' <<<"$status" | head -n 2 | tr -s ' ' | paste -sd ';')"
+lab_upstream_expect_using PCP "five mappings carried"
+lab_ok "gatewayctl status: $LAB_UPSTREAM_LINE"
 
 lab_heading "deleting, and a lifetime running out, close both halves"
 out=$(lab_natpmpc lan -a "$RTP_PORT" "$RTP_PORT" udp 0) || lab_fail "natpmpc -a $RTP_PORT $RTP_PORT udp 0 failed:"$'\n'"$out"
@@ -141,6 +138,8 @@ lab_isp_expect_mapped TCP "$FILE_PORT" "after the restart (claimed again)" 10
 lab_two_nats_expect_open lan tcp "$LAB_ISP_PORT" "$FILE_PORT" "UPnP TCP $FILE_PORT after the restart"
 lab_isp_expect_mapped TCP "$RA_PORT" "after the restart"
 lab_two_nats_expect_open lan tcp "$LAB_ISP_PORT" "$RA_PORT" "PCP TCP $RA_PORT after the restart"
+grep -qE "upstream: [0-9]+ upstream halves from before the restart" "$LAB_DAEMON_LOG" ||
+    lab_fail "the restarted gateway does not log the upstream halves it read back"
 requests_after=$(isp_count pcp_requests)
 refused_after=$(isp_count pcp_not_authorized)
 ((requests_after >= requests_before + 2)) ||
@@ -159,19 +158,20 @@ if grep -qE "^Mapped public port" <<<"$out"; then
     lab_fail "wan.upstream_failure refuse: NAT-PMP mapped TCP $REFUSE_PORT with the upstream stopped:"$'\n'"$out"
 fi
 lab_upnp_expect_unlisted lan TCP "$REFUSE_PORT" "a NAT-PMP mapping refused for the upstream"
+grep -qiE "upstream: .*tcp $REFUSE_PORT.*undone" "$LAB_DAEMON_LOG" ||
+    lab_fail "refuse: the log does not say TCP $REFUSE_PORT's local mapping was undone"
 lab_ok "refuse: NAT-PMP TCP $REFUSE_PORT refused ($(grep -m1 -iE 'result|fail' <<<"$out" | tr -s ' ')); nothing kept locally"
 lab_heading "the upstream's other protocols: wan.upstream_mappings natpmp, then upnp"
 lab_isp_start
 for via in natpmp upnp; do
-    port=$UPNP_VIA_PORT
-    [[ $via != natpmp ]] || port=$NATPMP_VIA_PORT
+    port=$UPNP_VIA_PORT title="UPnP IGD"
+    [[ $via != natpmp ]] || port=$NATPMP_VIA_PORT title=NAT-PMP
     lab_daemon_stop
     lab_daemon_start --config <(lab_two_nats_config "upstream_mappings=$via")
     lab_upnp_listen lan "$port"
     upnpc_add TCP "$port"
     carried TCP "$port" "wan.upstream_mappings $via: UPnP TCP $port"
-    status=$(lab_ctl status)
-    grep -iE "^upstream" <<<"$status" | grep -qi "$via" || lab_fail "gatewayctl status names no $via upstream:"$'\n'"$status"
+    lab_upstream_expect_using "$title" "wan.upstream_mappings $via"
     lab_ok "wan.upstream_mappings $via: TCP $port carried by $via to $UPSTREAM:$LAB_ISP_PORT, reachable through both NATs"
 done
 echo "PASS  mappings carried through a second gatewayd by PCP: NAT-PMP, PCP and UPnP clients reach the LAN host through both NATs; deletions, expiry, restart and refusal follow upstream"

@@ -63,12 +63,10 @@ grep -q "external $UPSTREAM:40004 UDP" <<<"$UPNPC_OUT" ||
 for port in "${TCP_PORTS[@]}"; do carried TCP "$port"; done
 for port in "${UDP_PORTS[@]}"; do carried UDP "$port"; done
 
-status=$(lab_ctl status)
-grep -iE "^upstream" <<<"$status" | grep -qiE "upnp" ||
-    lab_fail "gatewayctl status names no UPnP upstream:"$'\n'"$status"
-grep -iE "^upstream" <<<"$status" | grep -qF "$UPSTREAM" ||
-    lab_fail "gatewayctl status does not show the upstream's address $UPSTREAM:"$'\n'"$status"
-lab_ok "gatewayctl status: $(grep -iE '^upstream' <<<"$status" | head -n 2 | tr -s ' ' | paste -sd ';')"
+lab_upstream_expect_using "UPnP IGD" "six mappings carried"
+[[ $(lab_upstream_field mappings_carried) == 6 ]] ||
+    lab_fail "status upstream.mappings_carried is $(lab_upstream_field mappings_carried), expected 6"
+lab_ok "gatewayctl status: $LAB_UPSTREAM_LINE"
 
 lab_heading "deleting, and a lease running out, close both halves"
 out=$(lab_upnpc lan -d 3389 TCP 2>&1) || lab_fail "upnpc -d 3389 TCP failed:"$'\n'"$out"
@@ -103,11 +101,14 @@ lab_ok "after a SIGTERM restart: TCP 1503 claimed again on miniupnpd, UDP 5004 s
 lab_heading "the upstream's service stopped: wan.upstream_failure keep (the default), then refuse"
 lab_isp_stop
 log_lines_before=$(wc -l <"$LAB_DAEMON_LOG")
+kept_before=$(lab_upstream_field counters.kept_without_upstream)
 upnpc_add TCP "$KEEP_PORT"
 lab_upnp_expect_listed lan TCP "$KEEP_PORT" "$LAB_LAN_IP:$KEEP_PORT" "keep: the local mapping"
-lab_poll 8 logged_since "$log_lines_before" "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" ||
-    lab_fail "keep: no warning about TCP $KEEP_PORT and the upstream in the log"
-lab_ok "keep: granted locally, and the log warns: $(grep -iE "upstream.*$KEEP_PORT|$KEEP_PORT.*upstream" "$LAB_DAEMON_LOG" | tail -n 1)"
+lab_poll 8 logged_since "$log_lines_before" "upstream: .*tcp $KEEP_PORT.*kept" ||
+    lab_fail "keep: no warning in the log that TCP $KEEP_PORT is kept without its upstream half"
+(($(lab_upstream_field counters.kept_without_upstream) > kept_before)) ||
+    lab_fail "keep: status upstream.counters.kept_without_upstream did not grow from $kept_before"
+lab_ok "keep: granted locally, counted (kept_without_upstream), and the log warns: $(grep -iE "upstream: .*tcp $KEEP_PORT.*kept" "$LAB_DAEMON_LOG" | tail -n 1)"
 
 # refuse: the gateway starts while miniupnpd answers (so it is the upstream in use), which then stops.
 lab_isp_start
@@ -115,11 +116,16 @@ lab_daemon_stop
 lab_daemon_start --config <(lab_two_nats_config upstream_failure=refuse)
 lab_isp_expect_mapped TCP 1503 "wan.upstream_failure refuse, before miniupnpd stops" 10
 lab_isp_stop
+refused_before=$(lab_upstream_field counters.refused_locally)
 out=$(lab_upnpc lan -e refused -a "$LAB_LAN_IP" "$REFUSE_PORT" "$REFUSE_PORT" TCP 3600 2>&1) || true
 if grep -q "is redirected to internal" <<<"$out"; then
     lab_fail "wan.upstream_failure refuse: the mapping was granted with miniupnpd stopped:"$'\n'"$out"
 fi
 grep -qE "failed with code [0-9]+" <<<"$out" || lab_fail "wan.upstream_failure refuse: upnpc got no UPnP error:"$'\n'"$out"
 lab_upnp_expect_unlisted lan TCP "$REFUSE_PORT" "a mapping refused for the upstream"
+(($(lab_upstream_field counters.refused_locally) > refused_before)) ||
+    lab_fail "refuse: status upstream.counters.refused_locally did not grow from $refused_before"
+grep -qiE "upstream: .*tcp $REFUSE_PORT.*undone" "$LAB_DAEMON_LOG" ||
+    lab_fail "refuse: the log does not say TCP $REFUSE_PORT's local mapping was undone"
 lab_ok "refuse: AddPortMapping answered $(grep -oE 'failed with code [0-9]+ \([^)]*\)' <<<"$out" | head -n 1); nothing kept locally"
 echo "PASS  mappings carried through miniupnpd: reachable through both NATs, deleted and expired on both, re-claimed after a restart, failure policy applied"

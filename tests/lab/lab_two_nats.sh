@@ -38,6 +38,8 @@
 #     lab_isp_upnpc ARGS...          upnpc in the gateway namespace against the upstream's IGD
 #     lab_natpmpc ROLE ARGS...       natpmpc in ROLE's namespace: from lan to the gateway, from gw to the ISP box
 #     lab_two_nats_listen ROLE PORT...  lab_upnp_listen on several ports at once
+#     lab_upstream_field KEY / lab_upstream_expect_using PCP|NAT-PMP|"UPnP IGD" WHAT
+#                                    the gateway's status: its "upstream" object, the upstream it uses
 #     lab_two_nats_probe_arrives ROLE PROTO EXT-PORT INT-PORT [SECONDS]
 #                                    lab_upnp_probe_arrives, but sent to the upstream's public address
 # Sourced by lab.sh (source that, not this); needs lab.sh's and lab_upnp.sh's state.
@@ -291,4 +293,30 @@ lab_two_nats_listen() {
         lab_wait_listen "$role" tcp "$port"
         lab_wait_listen "$role" udp "$port"
     done
+}
+
+# lab_upstream_field KEY.KEY...: one member of the gateway's `gatewayctl --json status` "upstream"
+# object (null when absent).
+lab_upstream_field() {
+    lab_ctl --json status | "$LAB_PY" -c 'import json, sys
+v = json.load(sys.stdin).get("upstream")
+for k in sys.argv[1].split("."): v = v.get(k) if isinstance(v, dict) else None
+print("null" if v is None else v)' "$1"
+}
+
+_lab_upstream_using() {
+    [[ $(lab_upstream_field state) == using && $(lab_upstream_field detail) == "$1 at "* ]]
+}
+
+# lab_upstream_expect_using TITLE WHAT: within 10 s the gateway's status says it uses the upstream's
+# TITLE (PCP, NAT-PMP, UPnP IGD) and its external address is the upstream's public address; the
+# condensed status has the same on its "upstream" line. Sets LAB_UPSTREAM_LINE to that line.
+lab_upstream_expect_using() {
+    lab_poll 10 _lab_upstream_using "$1" ||
+        lab_fail "$2: gatewayctl status does not say it uses the upstream's $1: upstream=$(lab_ctl --json status | "$LAB_PY" -c 'import json, sys; print(json.load(sys.stdin).get("upstream"))')"
+    [[ $(lab_upstream_field external_address) == "$LAB_TWO_NATS_PUBLIC_IP" ]] ||
+        lab_fail "$2: status upstream.external_address is $(lab_upstream_field external_address), not $LAB_TWO_NATS_PUBLIC_IP"
+    LAB_UPSTREAM_LINE=$(lab_ctl status | grep -E '^upstream ' || true)
+    [[ $LAB_UPSTREAM_LINE == *"$1 at "*"$LAB_TWO_NATS_PUBLIC_IP"* ]] ||
+        lab_fail "$2: gatewayctl status has no upstream line naming $1 and $LAB_TWO_NATS_PUBLIC_IP:"$'\n'"$(lab_ctl status)"
 }
