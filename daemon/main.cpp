@@ -10,6 +10,7 @@
 #include "base/log.hpp"
 #include "pcap_replay.hpp"
 #include "base/startup_error.hpp"
+#include "upstream_probe.hpp"
 
 namespace {
 
@@ -19,6 +20,8 @@ const char* usage_text =
     "usage: gatewayd --config FILE [--verbose]\n"
     "       gatewayd --check-config FILE\n"
     "       gatewayd --replay IN.pcap --write OUT.pcap --config FILE [--verdicts FILE] [--trust-checksums]\n"
+    "       gatewayd --upstream-probe WAN-INTERFACE [--protocol auto|pcp|natpmp|upnp] [--map tcp|udp PORT]\n"
+    "                [--lifetime SECONDS]\n"
     "\n"
     "  --config FILE        run the gateway with this YAML configuration\n"
     "  --check-config FILE  validate FILE, print its errors and warnings as file:line:column, and exit\n"
@@ -27,6 +30,10 @@ const char* usage_text =
     "  --replay IN.pcap     run the engine over a capture offline: what passes to --write OUT.pcap,\n"
     "                       a verdict per packet to --verdicts FILE\n"
     "  --trust-checksums    (replay) accept TCP/UDP checksums that fail; offloaded partial ones always are\n"
+    "  --upstream-probe WAN-INTERFACE  look for the port-control service of the NAT upstream of that\n"
+    "                       interface (PCP, NAT-PMP, UPnP IGD), print what answered as JSON, and exit;\n"
+    "                       --protocol tries one protocol only, --map makes a mapping of PORT for\n"
+    "                       --lifetime seconds (default 120), renews it and deletes it\n"
     "  --config-reference   print the configuration reference (docs/configuration.md)\n"
     "  --config-reference --man  the same as the KEYS section of gateway.yaml(5), in troff\n"
     "  --version            print gatewayd's version and exit\n"
@@ -97,6 +104,8 @@ int main(int argc, char** argv) {
     }
     // Offline: the engine over a capture (pcap_replay.hpp); touches no interface.
     if (argc >= 2 && std::strcmp(argv[1], "--replay") == 0) return gw::replay_command(argc, argv);
+    // A diagnosis of the NAT upstream of a WAN interface (upstream_probe.hpp); no config.
+    if (argc >= 2 && std::strcmp(argv[1], "--upstream-probe") == 0) return gw::upstream_probe_command(argc, argv);
     Arguments args;
     std::string problem;
     if (!parse_arguments(argc, argv, args, problem)) {

@@ -23,13 +23,23 @@ constexpr std::string_view control_out_chain = "GATEWAYD_CONTROL_OUT";
 constexpr std::string_view defrag_chain = "GATEWAYD_DEFRAG";
 constexpr std::string_view ipv6_control_out_chain = "GATEWAYD_V6_CONTROL_OUT";
 
+// "M-SEARCH" at the start of the UDP payload: the IP header's length (IHL * 4) plus 8.
+constexpr std::string_view ssdp_search_u32 = "0>>22&0x3C@8=0x4d2d5345&&0>>22&0x3C@12=0x41524348";
+
 // The control plane's datagrams that must never leave by the WAN (issue 13), and with
 // UPnP on the SSDP that is not gatewayd's own (pupnp's, issue 14.6). OUTPUT sees only the
 // gateway's own packets, never forwarded ones, so no LAN host's traffic is touched.
 void control_out_rules(std::ostringstream& s, std::string_view chain, const QueueRuleSet& r, bool ipv6) {
     s << ':' << chain << " - [0:0]\n";
     const std::string wan = "-A " + std::string(chain) + " -o " + r.wan_interface;
-    s << wan << " -p udp --dport 1900 -j DROP\n" << wan << " -p udp --sport 1900 -j DROP\n";
+    s << wan << " -p udp --sport 1900 -j DROP\n";
+    // The one SSDP message that may leave by the WAN: the M-SEARCH of the control point
+    // that looks for the NAT upstream's IGD (issue 19, daemon/upstream_upnp_client.hpp),
+    // from a port other than our SSDP server's 1900; u32 reads the first 8 payload bytes.
+    if (!ipv6)
+        s << wan << " -d 239.255.255.250/32 -p udp ! --sport 1900 --dport 1900 -m u32 --u32 \"" << ssdp_search_u32
+          << "\" -j RETURN\n";
+    s << wan << " -p udp --dport 1900 -j DROP\n";
     s << wan << " -p udp --sport 5351 -j DROP\n" << wan << " -p udp --dport 5350 -j DROP\n";
     s << wan << (ipv6 ? " -d ff02::c/128" : " -d 239.255.255.250/32") << " -j DROP\n";
     if (!ipv6) s << wan << " -d 224.0.0.1/32 -j DROP\n";

@@ -1,11 +1,44 @@
 // Traffic of the gateway itself: what it sends is tracked (so replies are let in
-// under the input policy; its ICMP errors are seen to in engine_local_icmp_errors.cpp), and what comes to it from the LAN is judged by the input
-// rules. WAN arrivals for the gateway reach input_new from translate_inbound.
+// under the input policy, the unicast answers to its SSDP M-SEARCH on the WAN included;
+// its ICMP errors are seen to in engine_local_icmp_errors.cpp), and what comes to it from
+// the LAN is judged by the input rules. WAN arrivals for the gateway reach input_new from translate_inbound.
 #include "address_checks.hpp"
 #include "engine_endpoints.hpp"
 #include "packet_engine.hpp"
 
 namespace gw {
+namespace {
+
+constexpr Ipv4Address ssdp_group = Ipv4Address::from_octets(239, 255, 255, 250);
+constexpr std::uint16_t ssdp_port = 1900;
+// An M-SEARCH asks for answers within MX seconds (UDA 1.1 §1.3.3; the control point's is
+// 2): a little more, for an IGD that waits the whole MX.
+constexpr Instant ssdp_search_answer_window{5000};
+
+Port source_port_of(const PacketView& p) {
+    Port port;
+    read_port(p, Side::source, port);
+    return port;
+}
+
+// A search from the gateway (queue_rules.cpp lets only an M-SEARCH leave the WAN to the
+// SSDP group, and only from a port other than 1900, which is our own SSDP server's).
+bool is_ssdp_search(const PacketView& p) {
+    Port destination;
+    return p.udp && p.ip->destination() == ssdp_group && read_port(p, Side::destination, destination) &&
+           destination.value == ssdp_port && source_port_of(p).value != ssdp_port;
+}
+
+}  // namespace
+
+// Unicast UDP from port 1900 to the search's port on the WAN, within the window: an IGD
+// answering the gateway's own M-SEARCH, however it is addressed.
+bool PacketEngine::answers_own_ssdp_search(const PacketView& p, std::string_view interface, Instant now) const {
+    Port source, destination;
+    return ssdp_search_ && now < ssdp_search_->until && interface == setup_.wan_interface && p.udp &&
+           read_port(p, Side::source, source) && source.value == ssdp_port &&
+           read_port(p, Side::destination, destination) && destination == ssdp_search_->local_port;
+}
 
 EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, Instant now) noexcept {
     ParseResult parsed = parse_ipv4(buffer);
@@ -17,6 +50,7 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     // Nothing answers from a multicast group or the broadcast address (SSDP NOTIFY, the
     // NAT-PMP announcements): a flow for them would only hold a slot of the table.
     std::uint32_t destination = p.ip->destination().host_order();
+    if (is_ssdp_search(p)) ssdp_search_ = SsdpSearch{source_port_of(p), now + ssdp_search_answer_window};
     if ((destination >> 28) == 0xe || destination == 0xffffffffU) return delivered_locally();
     Endpoint local, remote;
     lan_side_ends(p, local, remote);
@@ -124,6 +158,9 @@ EngineResult PacketEngine::input_new(PacketView& p, std::string_view interface, 
     // rule decided otherwise.
     if (!decision.rule && interface == setup_.lan_interface && (is_upnp_service(p) || is_port_control_service(p)))
         decision.action = RuleAction::accept;
+    // An IGD upstream answering the gateway's own search: the reply to a flow of ours in
+    // all but its addresses (the search went to the multicast group).
+    if (!decision.rule && answers_own_ssdp_search(p, interface, now)) decision.action = RuleAction::accept;
     if (decision.action != RuleAction::accept) {
         if (interface == setup_.wan_interface && is_upnp_port(p)) ++counters_.upnp_from_wan_refused;
         EngineResult refused = refused_by(decision, decision.rule ? DropReason::denied_by_rule : DropReason::denied_by_policy);

@@ -293,6 +293,16 @@ private:
     RuleTable rules_;
     Ipv6Firewall ipv6_;
     EngineCounters counters_;
+    // The gateway's own SSDP M-SEARCH out of the WAN (the control point looking for the
+    // NAT upstream's IGD, issue 19): it goes to the multicast group, the IGDs answer from
+    // their unicast address, so no flow can match; answers to its port are let in until
+    // `until` (engine_local.cpp).
+    struct SsdpSearch {
+        Port local_port;
+        Instant until{0};
+    };
+    std::optional<SsdpSearch> ssdp_search_;
+    bool answers_own_ssdp_search(const PacketView& p, std::string_view interface, Instant now) const;
     // The whole gateway's budget of REQ-8 answers: a host hammering at its port limit must
     // not make the gateway an ICMP source at its packet rate.
     RateLimiter no_mapping_unreachables_{no_mapping_unreachable_limit};

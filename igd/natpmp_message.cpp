@@ -111,4 +111,39 @@ std::vector<std::uint8_t> encode_natpmp_header_response(std::uint8_t request_opc
     return header(request_opcode, result, epoch_seconds);
 }
 
+std::vector<std::uint8_t> encode_natpmp_external_address_request() {
+    return {natpmp_version, std::uint8_t(NatPmpOpcode::external_address)};
+}
+
+std::vector<std::uint8_t> encode_natpmp_mapping_request(const NatPmpMappingRequest& request) {
+    auto opcode = request.protocol == Protocol::udp ? NatPmpOpcode::map_udp : NatPmpOpcode::map_tcp;
+    std::vector<std::uint8_t> out{natpmp_version, std::uint8_t(opcode), 0, 0};  // reserved: zero (§3.3)
+    append_u16(out, request.internal.value);
+    append_u16(out, request.suggested_external.value);
+    append_u32(out, request.lifetime_seconds);
+    return out;
+}
+
+std::optional<NatPmpResponse> decode_natpmp_response(std::span<const std::uint8_t> datagram) {
+    constexpr std::size_t header_size = 8, address_size = 12, mapping_size = 16;
+    if (datagram.size() < header_size || datagram[0] != natpmp_version || !(datagram[1] & natpmp_response_bit))
+        return std::nullopt;
+    std::uint8_t opcode = datagram[1] & 0x7f;
+    std::uint16_t result = read_u16(datagram, 2);
+    if (result >= natpmp_result_count) return std::nullopt;
+    std::uint32_t epoch = read_u32(datagram, 4);
+    // An error about the request itself carries the header alone (§3.5).
+    bool header_only = result == std::uint16_t(NatPmpResult::unsupported_version) ||
+                       result == std::uint16_t(NatPmpResult::unsupported_opcode);
+    if (opcode == std::uint8_t(NatPmpOpcode::external_address) && datagram.size() >= address_size)
+        return NatPmpExternalAddressResponse{NatPmpResult(result), epoch, Ipv4Address(read_u32(datagram, 8))};
+    if ((opcode == std::uint8_t(NatPmpOpcode::map_udp) || opcode == std::uint8_t(NatPmpOpcode::map_tcp)) &&
+        datagram.size() >= mapping_size)
+        return NatPmpMappingResponse{opcode == std::uint8_t(NatPmpOpcode::map_udp) ? Protocol::udp : Protocol::tcp,
+                                     NatPmpResult(result), epoch, Port{read_u16(datagram, 8)},
+                                     Port{read_u16(datagram, 10)}, read_u32(datagram, 12)};
+    if (header_only) return NatPmpHeaderResponse{opcode, NatPmpResult(result), epoch};
+    return std::nullopt;
+}
+
 }  // namespace gw

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <variant>
@@ -89,5 +90,37 @@ std::vector<std::uint8_t> encode_natpmp_mapping_response(Protocol protocol, NatP
 // 8 bytes: version 0, opcode 128 + `request_opcode` (its low 7 bits), result, epoch.
 std::vector<std::uint8_t> encode_natpmp_header_response(std::uint8_t request_opcode, NatPmpResult result,
                                                         std::uint32_t epoch_seconds);
+
+// The client side (issue 19: gatewayd asking the NAT upstream of its WAN).
+std::vector<std::uint8_t> encode_natpmp_external_address_request();  // 2 bytes: 0, 0
+std::vector<std::uint8_t> encode_natpmp_mapping_request(const NatPmpMappingRequest& request);  // 12 bytes
+
+struct NatPmpExternalAddressResponse {
+    NatPmpResult result = NatPmpResult::success;
+    std::uint32_t epoch_seconds = 0;
+    Ipv4Address external_address;
+    bool operator==(const NatPmpExternalAddressResponse&) const = default;
+};
+struct NatPmpMappingResponse {
+    Protocol protocol = Protocol::udp;
+    NatPmpResult result = NatPmpResult::success;
+    std::uint32_t epoch_seconds = 0;
+    Port internal;
+    Port mapped_external;
+    std::uint32_t lifetime_seconds = 0;
+    bool operator==(const NatPmpMappingResponse&) const = default;
+};
+// An error about the request itself (unsupported version or opcode): the 8-byte header.
+struct NatPmpHeaderResponse {
+    std::uint8_t request_opcode = 0;
+    NatPmpResult result = NatPmpResult::success;
+    std::uint32_t epoch_seconds = 0;
+    bool operator==(const NatPmpHeaderResponse&) const = default;
+};
+using NatPmpResponse = std::variant<NatPmpExternalAddressResponse, NatPmpMappingResponse, NatPmpHeaderResponse>;
+
+// nullopt: not a NAT-PMP response (another version, a request, too short for its opcode,
+// a result code RFC 6886 does not define).
+std::optional<NatPmpResponse> decode_natpmp_response(std::span<const std::uint8_t> datagram);
 
 }  // namespace gw

@@ -2,10 +2,10 @@
 # The WAN watcher's filter (tests/lab/lab_wan_watch.sh, lab_wan_watch_filter) judged on a capture
 # of known packets, built with scapy, as if they left the gateway's WAN (no namespaces needed):
 #   - flagged: our SSDP (NOTIFY, an M-SEARCH or an answer from port 1900, a NOTIFY from another
-#     port), our IGD's HTTP answers and SYN-ACKs, a GENA event to any port, NAT-PMP/PCP answers
+#     port, an M-SEARCH not to the group), our IGD's HTTP answers and SYN-ACKs, a GENA event to any port, NAT-PMP/PCP answers
 #     and announcements, a LAN address in an IP header or quoted in an ICMP error;
 #   - let through (issue 19): the gateway's own control point and clients towards the upstream
-#     NAT: an SSDP M-SEARCH from a port other than 1900, PCP and NAT-PMP requests to the
+#     NAT: an SSDP M-SEARCH to the group from a port other than 1900, PCP and NAT-PMP requests to the
 #     upstream's 5351, SOAP requests to the upstream IGD's HTTP port (miniupnpc's User-Agent
 #     says "UPnP/1.1"), and translated traffic that happens to use those ports.
 # A filter that flags too little lets a leak pass every lab test; one that flags too much
@@ -56,6 +56,7 @@ packets = [
     ("flag", "SSDP NOTIFY from another port to the group", udp(gw, ssdp, 40000, 1900, notify)),
     ("flag", "SSDP M-SEARCH from port 1900", udp(gw, ssdp, 1900, 1900, msearch)),
     ("flag", "SSDP search answer from 1900", udp(gw, wan, 1900, 40001, search_answer)),
+    ("flag", "an M-SEARCH sent unicast, not to the group", udp(gw, isp, 40011, 1900, msearch)),
     ("flag", "NAT-PMP answer from 5351", udp(gw, wan, 5351, 40002, natpmp_answer)),
     ("flag", "NAT-PMP announcement to 224.0.0.1:5350", udp(gw, "224.0.0.1", 5351, 5350, natpmp_answer)),
     ("flag", "PCP answer from 5351", udp(gw, isp, 5351, 5351, bytes([2, 0x81]) + bytes(58))),

@@ -5,8 +5,8 @@
 # packets to LAN addresses included, is not the gateway's doing). lab_down reads it, before
 # the files go: a packet of the gateway's control plane leaving by the WAN fails the test
 # as a sanitizer report does, with the packets printed:
-#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c), except an M-SEARCH from a port
-#     other than 1900: the gateway's own control point looking for the upstream's IGD
+#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c), except an M-SEARCH to the group
+#     from a port other than 1900: the gateway's own control point looking for the upstream's IGD
 #     (wan.upstream_mappings, issue 19), which our SSDP server never sends (it answers and
 #     announces from 1900);
 #   - the IGD's HTTP and GENA: TCP from the UPnP HTTP port carrying a UPnP server header or
@@ -29,8 +29,10 @@ LAB_WAN_WATCH_MARKER=gwlab-wan-watch-end
 # lab_wan_watch_filter: the tshark display filter of a control-plane packet (see above).
 lab_wan_watch_filter() {
     local http=${LAB_UPNP_HTTP_PORT:-49152}
-    printf '%s' "((udp.port == 1900 || ip.dst == 239.255.255.250 || ipv6.dst == ff02::c)" \
-        " && !(udp.dstport == 1900 && !(udp.srcport == 1900) && http.request.method == \"M-SEARCH\"))" \
+    # The one SSDP message the gateway may send out of its WAN: the M-SEARCH of its control
+    # point looking for the upstream NAT's IGD (issue 19), never from our SSDP server's 1900.
+    local ssdp_search='(ip.dst == 239.255.255.250 && udp.dstport == 1900 && !(udp.srcport == 1900) && http.request.method == "M-SEARCH")'
+    printf '%s' "((udp.port == 1900 || ip.dst == 239.255.255.250 || ipv6.dst == ff02::c) && !$ssdp_search)" \
         " || udp.srcport == 5351 || udp.dstport == 5350 || ip.dst == 224.0.0.1" \
         " || ip.addr#1 == $LAB_LAN_NET || (icmp && (ip.src#2 == $LAB_LAN_NET || ip.dst#2 == $LAB_LAN_NET))" \
         " || (tcp.srcport == $http && (tcp.payload contains \"UPnP/\" || tcp.payload contains \"upnp:event\"))" \

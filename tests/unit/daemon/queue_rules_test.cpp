@@ -233,3 +233,20 @@ TEST_CASE("the queue rules switch on the kernel's IPv4 reassembly from a chain n
                                                      "-A GATEWAYD_DEFRAG -m socket --transparent -j RETURN\nCOMMIT\n");
     CHECK(removal.find("-X GATEWAYD_DEFRAG\n") != std::string::npos);
 }
+
+TEST_CASE("an M-SEARCH from a port other than 1900 may leave by the WAN, other SSDP stays dropped", "[queue_rules]") {
+    gw::QueueRuleSet rules{"lan0", "wan0", 7, "203.0.113.1"};
+    rules.ssdp_from_gatewayd_only = true;
+    std::string script = queue_rules_install_script(rules);
+    const std::string search =
+        "-A GATEWAYD_CONTROL_OUT -o wan0 -d 239.255.255.250/32 -p udp ! --sport 1900 --dport 1900 -m u32 --u32 "
+        "\"0>>22&0x3C@8=0x4d2d5345&&0>>22&0x3C@12=0x41524348\" -j RETURN\n";
+    auto at = script.find(search);
+    REQUIRE(at != std::string::npos);
+    // After the drop of what our SSDP server sends (from 1900), before every other drop of SSDP.
+    CHECK(script.find("-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --sport 1900 -j DROP\n") < at);
+    CHECK(script.find("-A GATEWAYD_CONTROL_OUT -o wan0 -p udp --dport 1900 -j DROP\n") > at);
+    CHECK(script.find("-A GATEWAYD_CONTROL_OUT -o wan0 -d 239.255.255.250/32 -j DROP\n") > at);
+    CHECK(script.find("--mark 0x47570001 -j DROP\n") > at);
+    CHECK(gw::ipv6_queue_rules_install_script(rules).find("RETURN") == std::string::npos);  // no IPv6 control point
+}

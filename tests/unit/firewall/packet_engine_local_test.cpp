@@ -167,3 +167,41 @@ TEST_CASE("a WAN echo request is for the gateway whatever identifier it carries,
 }
 
 }  // namespace gw::test
+
+namespace gw::test {
+
+TEST_CASE("the unicast answers to the gateway's own SSDP M-SEARCH are let in for a few seconds, nothing else is") {
+    PacketEngine engine(engine_setup());
+    constexpr Ipv4Address ssdp_group = Ipv4Address::from_octets(239, 255, 255, 250);
+    constexpr Ipv4Address late_igd = Ipv4Address::from_octets(198, 51, 100, 9);
+    const std::string text = "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMX: 2\r\n\r\n";
+    const Bytes search_text(text.begin(), text.end());
+    auto answer_from = [](Ipv4Address igd, std::uint16_t from_port, std::uint16_t to_port) {
+        return udp(at(igd, from_port), at(wan_address, to_port), payload_of_size(200));
+    };
+
+    // Before any search, an "answer" is as unsolicited as any other datagram.
+    Packet early = answer_from(router, 1900, 40000);
+    CHECK(inbound(engine, early, t0).verdict == Verdict::drop);
+
+    // Our own SSDP server's datagrams (from 1900) open nothing.
+    Packet notify = udp(at(wan_address, 1900), at(ssdp_group, 1900), search_text);
+    CHECK(engine.track_local_output(notify, t0).verdict == Verdict::deliver_locally);
+    Packet to_server_port = answer_from(router, 1900, 1900);
+    CHECK(inbound(engine, to_server_port, t0 + 1ms).verdict == Verdict::drop);
+
+    Packet search = udp(at(wan_address, 40000), at(ssdp_group, 1900), search_text);
+    CHECK(engine.track_local_output(search, t0 + 2ms).verdict == Verdict::deliver_locally);
+    for (Ipv4Address igd : {router, other_server}) {
+        Packet answer = answer_from(igd, 1900, 40000);
+        CHECK(inbound(engine, answer, t0 + 100ms).verdict == Verdict::deliver_locally);
+    }
+    Packet other_source_port = answer_from(router, 1901, 40000);
+    CHECK(inbound(engine, other_source_port, t0 + 200ms).reason == DropReason::denied_by_policy);
+    Packet other_port = answer_from(router, 1900, 40001);
+    CHECK(inbound(engine, other_port, t0 + 200ms).reason == DropReason::denied_by_policy);
+    Packet too_late = answer_from(late_igd, 1900, 40000);
+    CHECK(inbound(engine, too_late, t0 + 6s).reason == DropReason::denied_by_policy);
+}
+
+}  // namespace gw::test
