@@ -39,6 +39,17 @@ constexpr EnumName<CascadeMappings> cascade_mappings_names[] = {
     {CascadeMappings::refuse, "refuse"},
 };
 
+constexpr EnumName<UpstreamMappingsMode> upstream_mappings_names[] = {
+    {UpstreamMappingsMode::automatic, "auto"}, {UpstreamMappingsMode::pcp, "pcp"},
+    {UpstreamMappingsMode::natpmp, "natpmp"},  {UpstreamMappingsMode::upnp, "upnp"},
+    {UpstreamMappingsMode::off, "off"},
+};
+
+constexpr EnumName<UpstreamFailurePolicy> upstream_failure_names[] = {
+    {UpstreamFailurePolicy::refuse, "refuse"},
+    {UpstreamFailurePolicy::keep, "keep"},
+};
+
 // "stun.example.net", "stun.example.net:3478", "192.0.2.1:3478"; empty or "none": no STUN.
 Expected<void> store_stun_server(const YAML::Node& node, GatewayConfig& config) {
     const std::string& text = node.Scalar();
@@ -227,6 +238,20 @@ std::vector<SchemaKey> build_schema() {
          "port mappings and logs that the internet cannot reach them; `refuse` refuses them (UPnP 501 ActionFailed).",
          [](const N& v, C& c) { return store_choice(v, cascade_mappings_names, c.cascade_mappings); },
          [](const C& c) { return std::string(enum_name(cascade_mappings_names, c.cascade_mappings)); }},
+        {"wan.upstream_mappings", ValueType::upstream_mappings, false,
+         "When another NAT is upstream, each opening (UPnP, NAT-PMP and PCP mappings, timed forwards, static "
+         "forwards with `upstream: true`) is also requested from it, for the same port where possible, and clients "
+         "are told the upstream's address and port: `auto` tries PCP, then NAT-PMP, then UPnP IGD; `pcp`, `natpmp` "
+         "or `upnp` only that one; `off` never. Nothing is asked while no other NAT is seen. Restart-only.",
+         [](const N& v, C& c) { return store_choice(v, upstream_mappings_names, c.upstream_mappings); },
+         [](const C& c) { return std::string(enum_name(upstream_mappings_names, c.upstream_mappings)); }},
+        {"wan.upstream_failure", ValueType::upstream_failure, false,
+         "When the upstream refuses a fresh mapping or does not answer within 3 s: `keep` keeps the local mapping "
+         "and answers the local address and port, with a warning; `refuse` undoes the local grant and answers an "
+         "error (UPnP 501, or 718 when the upstream port is taken; NAT-PMP 3 or 4; PCP NO_RESOURCES or "
+         "CANNOT_PROVIDE_EXTERNAL). Restart-only.",
+         [](const N& v, C& c) { return store_choice(v, upstream_failure_names, c.upstream_failure); },
+         [](const C& c) { return std::string(enum_name(upstream_failure_names, c.upstream_failure)); }},
         {"nat.port_range", ValueType::port_range, false,
          "External ports (and ICMP identifiers) the NAT may allocate, e.g. `1024-65535`.",
          store_port_range,
@@ -368,6 +393,8 @@ std::string value_type_name(ValueType type) {
         case ValueType::host_port: return "host or host:port";
         case ValueType::listen_endpoint: return "IPv4 address:port or `none`";
         case ValueType::cascade_mappings: return docs_choices(cascade_mappings_names);
+        case ValueType::upstream_mappings: return docs_choices(upstream_mappings_names);
+        case ValueType::upstream_failure: return docs_choices(upstream_failure_names);
     }
     return "value";
 }
@@ -405,6 +432,8 @@ std::string value_type_article(ValueType type) {
         case ValueType::host_port: return "a host or host:port";
         case ValueType::listen_endpoint: return "an IPv4 address:port, or none";
         case ValueType::cascade_mappings: return "one of " + choices_text(cascade_mappings_names);
+        case ValueType::upstream_mappings: return "one of " + choices_text(upstream_mappings_names);
+        case ValueType::upstream_failure: return "one of " + choices_text(upstream_failure_names);
     }
     return "a value";
 }

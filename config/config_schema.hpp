@@ -58,6 +58,8 @@ enum class ValueType {
     lease_sync,        // change or second
     host_port,         // host or host:port (wan.stun)
     cascade_mappings,  // warn or refuse
+    upstream_mappings,  // auto, pcp, natpmp, upnp or off
+    upstream_failure,   // refuse or keep
     listen_endpoint,   // IPv4 address:port, or none (metrics.listen)
 };
 

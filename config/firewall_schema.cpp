@@ -248,6 +248,10 @@ std::vector<SchemaKey> forward_keys() {
         {"firewall.forwards[].enabled", ValueType::boolean, false, "`false` keeps the forward in the file but closed.",
          [](const N& v, C& c) { return store_boolean(v, newest_forward(c).enabled); },
          [](const C& c) { return show_bool(shown_forward(c).enabled); }},
+        {"firewall.forwards[].upstream", ValueType::boolean, false,
+         "`true`: also requested from the NAT upstream, when there is one (wan.upstream_mappings), port for port.",
+         [](const N& v, C& c) { return store_boolean(v, newest_forward(c).upstream); },
+         [](const C& c) { return show_bool(shown_forward(c).upstream); }},
     };
 }
 

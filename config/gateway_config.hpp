@@ -32,6 +32,22 @@ enum class CascadeMappings : std::uint8_t {
     refuse,  // refused: a control point learns at once that nobody outside can reach it
 };
 
+// wan.upstream_mappings: whether, and through which protocol, each opening gatewayd
+// grants is carried through another NAT upstream (issue 19; daemon/upstream_worker.hpp).
+enum class UpstreamMappingsMode : std::uint8_t {
+    automatic,  // "auto": PCP, then NAT-PMP, then UPnP, and only when another NAT is upstream
+    pcp,
+    natpmp,
+    upnp,
+    off,
+};
+
+// wan.upstream_failure: what a fresh local grant gets when its upstream half cannot be had.
+enum class UpstreamFailurePolicy : std::uint8_t {
+    keep,    // the local mapping stays (reachable from the upstream's network only), with a warning
+    refuse,  // the local grant is undone and the client gets an error
+};
+
 struct GatewayConfig {
     std::string lan_interface;                // lan.interface (required)
     std::string wan_interface;                // wan.interface (required)
@@ -39,6 +55,8 @@ struct GatewayConfig {
     std::optional<StunServerConfig> wan_stun;  // wan.stun: nullopt = no STUN
     std::optional<Endpoint> metrics_listen;    // metrics.listen: nullopt = no HTTP endpoint
     CascadeMappings cascade_mappings = CascadeMappings::warn;  // wan.cascade_mappings
+    UpstreamMappingsMode upstream_mappings = UpstreamMappingsMode::automatic;  // wan.upstream_mappings
+    UpstreamFailurePolicy upstream_failure = UpstreamFailurePolicy::keep;      // wan.upstream_failure
     PortRange port_range{1024, 65535};        // nat.port_range
     std::optional<PortRange> low_port_range;  // nat.low_port_range: nullopt = none (off)
     bool unreachable_when_full = true;        // nat.unreachable_when_full

@@ -33,6 +33,7 @@
 #include "daemon/signal_fd.hpp"
 #include "daemon/ssdp_server.hpp"
 #include "daemon/stderr_capture.hpp"
+#include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/engine_command_queue.hpp"
@@ -130,6 +131,7 @@ void Gateway::start_mapping_service() {
     pinholes_->start();
     // pupnp's own stderr output becomes whole, leveled, rate-limited log lines.
     if (config_.upnp.enabled) pupnp_output_ = std::make_unique<StderrCapture>("pupnp: ");
+    start_upstream();
 }
 
 // The engine's lock and everything that decides or looks at packets; then gatewayctl and
@@ -164,6 +166,7 @@ void Gateway::start_control_plane() {
     control_->set_lan_neighbours(lan_neighbours_.get());
     control_->set_pinholes(pinholes_.get());
     control_->set_decision_log(decisions_.get());
+    follow_upstream_forwards();
     // The IGD's restored leases first, so that a timed forward meets the ports they hold.
     apply_queued_commands(*locked_engine_, *commands_);
     control_->restore_state(control_state_path(config_), monotonic_now(), wall_clock_seconds());
@@ -186,6 +189,7 @@ void Gateway::stop() {
     // packet path goes: the workers still decide.
     stop_upnp();
     stop_port_control();
+    stop_upstream();  // after the front ends that wait on it
     // Joined before the rules go: queued packets then wait in the kernel and are
     // dropped when the queues are unbound (fail-closed).
     for (auto& worker : workers_) worker->stop();

@@ -38,6 +38,7 @@ class GatewayControl;
 class InternetGatewayDevice;
 class LanNeighbours;
 class LockedEngine;
+class UpstreamWorker;
 class NfQueueSocket;
 class PacketDecider;
 class PacketPathGuard;
@@ -71,6 +72,10 @@ private:
     void start_packet_path();
     void start_mapping_service();
     void start_control_plane();
+    void start_upstream();  // gateway_upstream.cpp
+    void follow_upstream_forwards();
+    void follow_upstream(bool tick);
+    void stop_upstream();
     // The LAN front ends, as the supervisor starts and stops them (gateway_front_ends.cpp).
     void add_front_ends();
     void start_upnp(Ipv4Address lan);
@@ -107,6 +112,9 @@ private:
     std::unique_ptr<WanMonitor> wan_;
     std::unique_ptr<PortMappingService> mapping_service_;  // every dynamic opening; the lease file only with a front end
     std::unique_ptr<PinholeService> pinholes_;             // IPv6 pinholes of UPnP, PCP and gatewayctl
+    // wan.upstream_mappings: before the front ends that wait on it, after the service it reads.
+    std::unique_ptr<UpstreamWorker> upstream_;
+    std::size_t upstream_listener_ = 0;  // its change listener on the service
     std::unique_ptr<StderrCapture> pupnp_output_;           // pupnp's stderr as log lines
     // The engine's one lock: the workers once per batch; everyone else for short copies
     // and changes (locked_engine.hpp).

@@ -292,7 +292,9 @@ std::vector<std::string> GatewayControl::use_engine_setup(const EngineSetup& set
             log::warning(std::string(why) + ": the timed forward " + t.name + " is closed: a static forward now owns " +
                          std::string(protocol_name(t.forward.protocol)) + " " + std::to_string(t.forward.external.value));
     }
-    return engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup).refused; });  // checked above: empty
+    auto refused_now = engine_.with([&](PacketEngine& engine) { return engine.reconfigure(setup).refused; });  // checked above: empty
+    if (static_forwards_listener_) static_forwards_listener_(setup.firewall);
+    return refused_now;
 }
 
 // The service's clock decides, as for every lease.

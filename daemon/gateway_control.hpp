@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -33,6 +34,7 @@ class SsdpServer;
 class CaptureSlot;
 struct CaptureFilter;
 class QueueWorker;
+class UpstreamWorker;
 class WanMonitor;
 class FrontEndSupervisor;
 class DecisionLog;
@@ -61,6 +63,11 @@ public:
     // The IPv6 pinholes of every front end (null: pinhole add|delete are refused). Set
     // before the first request; it outlives this object's use.
     void set_pinholes(PinholeService* pinholes) { pinholes_ = pinholes; }
+    // Told the firewall config after each change the engine took (reload, forwards
+    // enable|disable): the upstream worker's static forwards with upstream: true.
+    void set_static_forwards_listener(std::function<void(const FirewallConfig&)> listener) {
+        static_forwards_listener_ = std::move(listener);
+    }
     // The IGD as the front-end supervisor (re)starts it; null while it does not run.
     void set_igd(InternetGatewayDevice* igd) { igd_ = igd; }
     // The SSDP server whose counts status shows (null: not running); as set_port_control.
@@ -78,6 +85,7 @@ public:
     // The WAN side's status (class, STUN, cascade) for `status`; owned by the daemon loop.
     // Without one, status classifies the engine's WAN address alone.
     void set_wan_monitor(const WanMonitor* wan) { wan_ = wan; }
+    void set_upstream(const UpstreamWorker* upstream) { upstream_ = upstream; }
     void set_front_ends(const FrontEndSupervisor* front_ends) { front_ends_ = front_ends; }
     // Source trust's neighbour snapshot (lan_neighbours.hpp), for status.
     void set_lan_neighbours(const LanNeighbours* neighbours) { lan_neighbours_ = neighbours; }
@@ -127,6 +135,7 @@ private:
     PortMappingService* mapping_service_;  // null when no port mapping front end runs
     InternetGatewayDevice* igd_;           // null when UPnP is off
     PinholeService* pinholes_ = nullptr;    // null: no pinhole commands
+    std::function<void(const FirewallConfig&)> static_forwards_listener_;
     const PortControlServer* port_control_ = nullptr;
     const SsdpServer* ssdp_ = nullptr;
     std::string config_path_;
@@ -135,6 +144,7 @@ private:
     CaptureSlot* captures_;  // owned by the daemon loop
     const std::vector<std::unique_ptr<QueueWorker>>* workers_;  // owned by the daemon loop
     const WanMonitor* wan_ = nullptr;                            // owned by the daemon loop
+    const UpstreamWorker* upstream_ = nullptr;                   // wan.upstream_mappings; null: none (tests)
     const FrontEndSupervisor* front_ends_ = nullptr;             // owned by the daemon loop
     const LanNeighbours* lan_neighbours_ = nullptr;              // owned by the daemon loop
     DecisionLog* decision_log_ = nullptr;                        // owned by the daemon loop

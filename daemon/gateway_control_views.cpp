@@ -10,6 +10,7 @@
 #include "firewall/address_checks.hpp"
 #include "gateway_control.hpp"
 #include "front_end_supervisor.hpp"
+#include "upstream_worker.hpp"
 #include "wan_monitor.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/pinhole_service.hpp"
@@ -227,6 +228,7 @@ std::string GatewayControl::status(Instant now) const {
         .add("config_path", config_path_)
         .add("wan_address", engine.wan_address.to_string())
         .add_raw("wan", wan_ ? wan_->json() : alone.json())
+        .add_raw("upstream", upstream_ ? upstream_status_json(upstream_->status()) : std::string("null"))
         .add("wan_interface", engine.wan_interface)
         .add("lan_interface", engine.lan_interface)
         .add("uptime_seconds", std::int64_t((now - started_).count() / 1000))

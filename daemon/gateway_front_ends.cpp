@@ -19,6 +19,7 @@
 #include "daemon/pcp_handler.hpp"
 #include "daemon/port_control_server.hpp"
 #include "daemon/ssdp_server.hpp"
+#include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
 #include "igd/device_description.hpp"
 #include "igd/internet_gateway_device.hpp"
@@ -102,6 +103,7 @@ void Gateway::start_upnp(Ipv4Address lan) {
     move_lan_services(lan);
     IgdEnvironment environment = igd_environment(config_, setup_, lan);
     environment.external_address = &wan_->external_address();
+    environment.upstream = upstream_.get();
     igd_ = std::make_unique<InternetGatewayDevice>(mapping_config_, std::move(environment), *mapping_service_,
                                                    *pinholes_, *commands_, *traffic_);
     igd_->start();
@@ -129,6 +131,7 @@ void Gateway::start_port_control(Ipv4Address lan) {
     server.external_address = wan_->external_address().load();
     server.natpmp_enabled = config_.port_control.natpmp_enabled;
     port_control_ = std::make_unique<PortControlServer>(server, *mapping_service_);
+    port_control_->set_upstream_carrier(upstream_.get());
     if (config_.port_control.pcp_enabled) {
         PcpConfig pcp;
         pcp.allow_third_party = config_.port_control.pcp_allow_third_party;

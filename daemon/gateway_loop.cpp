@@ -29,6 +29,7 @@
 #include "daemon/packet_capture.hpp"
 #include "daemon/service_notifier.hpp"
 #include "daemon/signal_fd.hpp"
+#include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
 #include "igd/engine_clock.hpp"
 #include "igd/engine_command_queue.hpp"
@@ -104,6 +105,7 @@ Instant Gateway::next_wake(Instant next_tick) const {
 void Gateway::expire_and_publish(Instant now, bool tick) {
     EngineTally tally = expire_on_time(
         {*locked_engine_, *commands_, mapping_service_.get(), pinholes_.get(), control_.get(), captures_.get()}, now, tick);
+    follow_upstream(tick);
     if (!tick) return;
     publish(tally.counters, *traffic_);
     if (metrics_) publish_metrics();

@@ -182,6 +182,7 @@ std::vector<std::uint8_t> PortControlServer::answer(std::span<const std::uint8_t
         if (!a.changes.empty())
             log::info("PCP: " + to_string(client) + ": " + std::to_string(a.changes.granted.size()) + " granted, " +
                       std::to_string(a.changes.removed.size()) + " removed");
+        carry_upstream(a.response, a.changes, true);
         return std::move(a.response);
     }
     // NAT-PMP, and every version nobody here speaks: answer_natpmp replies Unsupported
@@ -209,7 +210,35 @@ std::vector<std::uint8_t> PortControlServer::answer_natpmp_request(std::span<con
                                                           : " -> result " + std::to_string(int(a.result)) + " " +
                                                                 std::string(natpmp_result_name(a.result))));
     else log::debug(who + a.decision);
+    carry_upstream(a.response, a.changes, false);
     return std::move(a.response);
+}
+
+// RFC 7648 §4 for PCP (and the same for NAT-PMP): the client is told the upstream's
+// address and port, since only they reach it from the internet. Both name a mapping by
+// its internal port, so another upstream port is answered as it is.
+void PortControlServer::carry_upstream(std::vector<std::uint8_t>& response, const MappingChanges& changes, bool pcp) {
+    if (!upstream_ || changes.granted.empty() || response.empty()) return;
+    const PortMapping& m = changes.granted.front();  // a MAP or NAT-PMP request grants one
+    UpstreamOutcome outcome = upstream_->await_upstream({m.protocol, m.external}, UpstreamCarrier::grant_wait);
+    UpstreamJudgement j = judge_upstream(outcome, m.external, upstream_->refusing_on_failure(), false, false);
+    std::string what = std::string(pcp ? "PCP " : "NAT-PMP ") + std::string(protocol_name(m.protocol)) + " " +
+                       std::to_string(m.external.value) + " for " + m.internal.address.to_string() + ": " + j.why;
+    switch (j.kind) {
+        case UpstreamJudgement::Kind::local:
+            if (j.warn) upstream_->report_kept_without_upstream(what);
+            return;
+        case UpstreamJudgement::Kind::upstream:
+            if (pcp) pcp_answer_upstream(response, outcome.external_address, outcome.external_port, outcome.lifetime_left);
+            else natpmp_answer_upstream_port(response, outcome.external_port);
+            return;
+        case UpstreamJudgement::Kind::refuse:
+            mappings_.delete_mapping_as_administrator(m.protocol, m.external);
+            upstream_->report_refused_locally(what);
+            if (pcp) pcp_answer_error(response, j.port_taken ? PcpResult::cannot_provide_external : PcpResult::no_resources);
+            else natpmp_answer_error(response, j.port_taken ? NatPmpResult::out_of_resources : NatPmpResult::network_failure);
+            return;
+    }
 }
 
 void PortControlServer::send_to(Endpoint destination, std::span<const std::uint8_t> bytes) {

@@ -36,6 +36,7 @@
 #include "igd/natpmp_message.hpp"
 #include "igd/pcp_message.hpp"
 #include "igd/port_control_context.hpp"
+#include "igd/upstream_carrier.hpp"
 #include "igd/port_mapping_service.hpp"
 #include "igd/refusal_log.hpp"
 
@@ -92,6 +93,11 @@ public:
     // Before start(): PCP requests go to `handler` (pcp.enabled); without one they are
     // answered Unsupported Version.
     void set_pcp_handler(PcpRequestHandler handler) { pcp_handler_ = std::move(handler); }
+    // Before start(), with wan.upstream_mappings: each grant's answer waits (bounded,
+    // outside every lock) for its upstream half and tells the upstream's port and, for
+    // PCP, the smaller lifetime; a failure follows wan.upstream_failure
+    // (igd/upstream_carrier.hpp). Null: answered as before.
+    void set_upstream_carrier(UpstreamCarrier* carrier) { upstream_ = carrier; }
 
     // Binds lan_address:port (throws StartupError), starts the thread and the start-up
     // announcements (when NAT-PMP is enabled).
@@ -113,6 +119,8 @@ private:
     std::vector<std::uint8_t> answer(std::span<const std::uint8_t> request, Endpoint client);
     std::vector<std::uint8_t> answer_natpmp_request(std::span<const std::uint8_t> request, Endpoint client);
     void send_to(Endpoint destination, std::span<const std::uint8_t> bytes);
+    // The upstream half of the grant in `changes`, into `response` (no lock held).
+    void carry_upstream(std::vector<std::uint8_t>& response, const MappingChanges& changes, bool pcp);
     void send_due_announcements();
     // Logs a refusal unless they are flooding in (the counts keep the full tally).
     void log_refusal(const std::string& line);
@@ -121,6 +129,7 @@ private:
     PortControlServerOptions options_;
     PortMappingService& mappings_;
     PcpRequestHandler pcp_handler_;
+    UpstreamCarrier* upstream_ = nullptr;
     int socket_ = -1;
     std::uint16_t bound_port_ = 0;
     int wake_fd_ = -1;  // eventfd: stop, or a new announcement schedule

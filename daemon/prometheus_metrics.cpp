@@ -211,6 +211,30 @@ void mapping_metrics(Exposition& out, const JsonValue* mappings) {
          {{"name", "forward"}, {"protocol", "protocol"}, {"external_ports", "external_ports"}, {"internal", "internal"}});
 }
 
+// wan.upstream_mappings (issue 19): what is carried through the NAT upstream.
+void upstream_metrics(Exposition& out, const JsonValue* upstream) {
+    if (!upstream || !upstream->member("state")) return;
+    if (const double* n = number_of(upstream->member("mappings_carried")))
+        out.add("gatewayd_upstream_mappings", "gauge", "Openings carried through the NAT upstream now.", {}, *n);
+    const JsonValue* c = upstream->member("counters");
+    if (!c) return;
+    auto counter = [&](const char* key, const char* name, const char* help) {
+        if (const double* n = number_of(c->member(key))) out.add(name, "counter", help, {}, *n);
+    };
+    counter("carried", "gatewayd_upstream_mappings_carried_total", "Openings granted by the NAT upstream (first claims).");
+    counter("renewals", "gatewayd_upstream_renewals_total", "Upstream mappings renewed or claimed again.");
+    counter("refused_locally", "gatewayd_upstream_refused_locally_total",
+            "Local grants undone because the upstream failed them (wan.upstream_failure: refuse).");
+    counter("kept_without_upstream", "gatewayd_upstream_kept_without_upstream_total",
+            "Local grants kept without their upstream half (wan.upstream_failure: keep).");
+    counter("reclaims", "gatewayd_upstream_reclaims_total", "Upstream restarts seen: every upstream mapping claimed again.");
+    if (const JsonValue* failed = c->member("failed"); failed && failed->object())
+        for (const auto& [reason, value] : *failed->object())
+            if (const double* n = number_of(&value))
+                out.add("gatewayd_upstream_mappings_failed_total", "counter",
+                        "Upstream mapping requests that failed, by reason.", {{"reason", reason}}, *n);
+}
+
 }  // namespace
 
 std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules, const JsonValue* mappings) {
@@ -243,6 +267,7 @@ std::string prometheus_metrics(const JsonValue& status, const JsonValue* rules, 
     if (const JsonValue* ssdp = status.member("ssdp"))
         if (const double* n = number_of(ssdp->member("pending")))
             out.add("gatewayd_ssdp_pending", "gauge", "SSDP answers waiting for their MX delay.", {}, *n);
+    upstream_metrics(out, status.member("upstream"));
     section(out, status, "ipv6", {"flows", "max_flows", "embryonic_flows"});
     section(out, status, "lan_neighbours", {"entries"});
     section(out, status, "ip_reassembly", {"memory_bytes", "memory_limit_bytes", "timeout_seconds"});

@@ -82,6 +82,17 @@ std::string status_text(const JsonValue& status) {
         if (const JsonValue* p = w->member("public_address")) wan += ", the internet sees " + text_of(p);
     }
     line(out, "WAN", wan);
+    if (const JsonValue* u = status.member("upstream"); u && u->member("state")) {
+        // "using (PCP at 192.0.2.1:5351), external 198.51.100.7, 3 mappings carried, 1 failing"
+        std::string upstream = text_of(u->member("state"));
+        if (std::string detail = text_of(u->member("detail")); !detail.empty()) upstream += " (" + detail + ")";
+        if (const JsonValue* a = u->member("external_address"); a && a->string()) upstream += ", external " + text_of(a);
+        if (text_of(u->member("state")) == "using")
+            upstream += ", " + text_of(u->member("mappings_carried")) + " mappings carried, " +
+                        text_of(u->member("mappings_failing")) + " failing";
+        upstream += " [wan.upstream_mappings: " + text_of(u->member("mode")) + "]";
+        line(out, "upstream", upstream);
+    }
     line(out, "LAN", text_of(status.member("lan_interface")));
     line(out, "filtering", text_of(status.member("filtering")));
 

@@ -144,10 +144,18 @@ void WanMonitor::take_stun_result() {
     changed();
 }
 
+void WanMonitor::use_upstream_address(std::optional<Ipv4Address> address) {
+    if (address == status_.upstream_address) return;
+    status_.upstream_address = address;
+    changed();
+}
+
 void WanMonitor::changed() {
     // Logged when the verdict changes, not for every detail STUN adds to it.
     auto warning = status_.warning();
-    const std::string verdict = std::string(cascade_name(status_.cascade())) + (status_.refusing_mappings() ? "/refusing" : "");
+    const std::string verdict = std::string(cascade_name(status_.cascade())) +
+                                (status_.refusing_mappings() ? "/refusing" : "") +
+                                (status_.upstream_address ? "/carried" : "");
     if (warning && (!last_warning_ || verdict != last_verdict_)) log::warning(*warning);
     if (!warning && last_warning_)
         log::info("WAN address " + status_.wan_address.to_string() + ": no other NAT upstream any more");

@@ -72,6 +72,9 @@ public:
     void use_address(Ipv4Address address, std::size_t flows_ended);
     // The STUN results fd was readable: takes the query's outcome into the status.
     void take_stun_result();
+    // The upstream worker's external address (nullopt: no upstream carries mappings):
+    // reported from now on, announced and evented like any change of it.
+    void use_upstream_address(std::optional<Ipv4Address> address);
 
     const WanStatus& status() const { return status_; }
     const WanCounters& counters() const { return counters_; }

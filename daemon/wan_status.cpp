@@ -51,20 +51,24 @@ Cascade WanStatus::cascade() const {
 }
 
 Ipv4Address WanStatus::external_address() const {
+    if (upstream_address) return *upstream_address;
     if (stun == StunState::answered && stun_mapped) return stun_mapped->address;
     if (stun == StunState::asking && public_before_change) return *public_before_change;
     return wan_address;
 }
 
 bool WanStatus::refusing_mappings() const {
-    return cascade_mappings == CascadeMappings::refuse && cascade() == Cascade::yes;
+    return cascade_mappings == CascadeMappings::refuse && cascade() == Cascade::yes && !upstream_address;
 }
 
 std::optional<std::string> WanStatus::warning() const {
     const std::string address = wan_address.to_string();
     const std::string kind = std::string(address_class_name(classification.address_class)) +
                              (classification.rfc.empty() ? "" : " (" + std::string(classification.rfc) + ")");
-    const std::string consequence = refusing_mappings()
+    const std::string consequence =
+        upstream_address ? "port mappings are carried through it (wan.upstream_mappings): the internet reaches them at " +
+                               upstream_address->to_string()
+        : refusing_mappings()
                                         ? "port mappings will not be reachable from the internet, so they are refused "
                                           "(wan.cascade_mappings: refuse)"
                                         : "port mappings will not be reachable from the internet";
@@ -99,6 +103,7 @@ std::string WanStatus::json() const {
     if (stun == StunState::failed) o.add("stun_problem", stun_problem);
     o.add("cascade", cascade_name(cascade()));
     o.add("reported_external_address", external_address().to_string());
+    if (upstream_address) o.add("upstream_address", upstream_address->to_string());
     o.add("mapping_grants", refusing_mappings() ? "refused" : "granted");
     return o.str();
 }

@@ -40,15 +40,20 @@ struct WanStatus {
     // ours, so it stays reported meanwhile rather than flapping to the private address
     // and back (two UPnP events and NAT-PMP announcements for nothing).
     std::optional<Ipv4Address> public_before_change;
+    // wan.upstream_mappings: the upstream's external address while its port-control
+    // service carries our mappings (daemon/upstream_worker.hpp); nullopt otherwise.
+    std::optional<Ipv4Address> upstream_address;
 
     // STUN decides when it answered (the same address: no NAT upstream; another: one
     // is); else a private or shared WAN address means yes and a public one no; the
     // other special blocks (documentation, benchmarking...) stay unknown.
     Cascade cascade() const;
-    // What UPnP reports: STUN's public address when it answered (or, while it is asked
-    // again after a change, the one it found before), else the WAN address.
+    // What UPnP, NAT-PMP and PCP report: the upstream's address while it carries our
+    // mappings; else STUN's public address when it answered (or, while it is asked
+    // again after a change, the one it found before); else the WAN address.
     Ipv4Address external_address() const;
-    // Port mapping grants are refused: a cascade, and wan.cascade_mappings is refuse.
+    // Port mapping grants are refused: a cascade, wan.cascade_mappings is refuse, and no
+    // upstream carries them.
     bool refusing_mappings() const;
     // The one line a user reads in the log and `gatewayctl status`; nullopt when
     // nothing is wrong (no cascade, or a public address STUN has not contradicted).

@@ -79,6 +79,8 @@ struct PortForward {
     Endpoint internal;                           // first port; a range maps one to one
     std::vector<Ipv4Network> allowed_sources;    // empty = any
     bool enabled = true;
+    // Also carried through the NAT upstream (wan.upstream_mappings); the engine ignores it.
+    bool upstream = false;
     SourcePosition position;
 };
 

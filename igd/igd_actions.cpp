@@ -7,6 +7,7 @@
 #include "igd/engine_clock.hpp"
 #include "igd/internet_gateway_device.hpp"
 #include "igd/refusal_reasons.hpp"
+#include "igd/upstream_carrier.hpp"
 
 namespace gw {
 namespace {
@@ -111,7 +112,7 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::mapping_entry(const 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const AddPortMappingArgs& a,
                                                                         Ipv4Address requester, bool any_port) {
     PortMapping requested = a.requested();
-    return mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
+    ActionOutcome outcome = mappings_.with_policy([&](MappingPolicy& policy, Instant now) -> ActionOutcome {
         auto granted = any_port ? policy.grant_any(requested, requester, a.lease_seconds, now)
                                 : policy.grant(requested, requester, a.lease_seconds, now);
         // Counted and logged (rate-limited) by answer_action's refuse(), naming the
@@ -131,6 +132,32 @@ InternetGatewayDevice::ActionOutcome InternetGatewayDevice::add_mapping(const Ad
         outcome.changes.granted.push_back(m);
         return outcome;
     });
+    if (!outcome.fault && !outcome.changes.granted.empty() && environment_.upstream)
+        carry_upstream(outcome, requester, any_port);
+    return outcome;
+}
+
+// wan.upstream_mappings, outside every lock (the upstream worker does the I/O). The
+// answer's port is always ours: AddPortMapping asked for a fixed one, and a later
+// DeletePortMapping names what AddAnyPortMapping answered, so that must be the local
+// port (an upstream half on another port is kept and warned about; see
+// igd/upstream_carrier.hpp). GetExternalIPAddress already reports the upstream's address.
+void InternetGatewayDevice::carry_upstream(ActionOutcome& outcome, Ipv4Address requester, bool any_port) {
+    const PortMapping m = outcome.changes.granted.front();
+    UpstreamCarrier& upstream = *environment_.upstream;
+    UpstreamOutcome half = upstream.await_upstream({m.protocol, m.external}, UpstreamCarrier::grant_wait);
+    UpstreamJudgement j = judge_upstream(half, m.external, upstream.refusing_on_failure(), !any_port, any_port);
+    std::string what = "UPnP " + describe(m) + " for " + requester.to_string() + ": " + j.why;
+    if (j.kind == UpstreamJudgement::Kind::refuse) {
+        mappings_.delete_mapping_as_administrator(m.protocol, m.external);
+        upstream.report_refused_locally(what);
+        outcome.out_values.clear();
+        outcome.fault = SoapFault{j.port_taken ? UpnpError::conflict_in_mapping_entry : UpnpError::action_failed};
+        outcome.refused_request = mapping_request_text(m);
+        outcome.refusal_reason = j.why;
+    } else if (j.warn) {
+        upstream.report_kept_without_upstream(what);
+    }
 }
 
 InternetGatewayDevice::ActionOutcome InternetGatewayDevice::delete_mapping(const PortMappingKey& key,

@@ -47,6 +47,8 @@
 
 namespace gw {
 
+class UpstreamCarrier;
+
 struct IgdEnvironment {
     std::string lan_interface;
     unsigned lan_interface_index = 0;  // if_nametoindex; 0: unknown (no link-local requester is the LAN's)
@@ -56,6 +58,9 @@ struct IgdEnvironment {
     // What GetExternalIPAddress answers, owned by the daemon (it outlives the IGD);
     // null = wan_address.
     const ExternalAddress* external_address = nullptr;
+    // wan.upstream_mappings: AddPortMapping and AddAnyPortMapping wait for the grant's
+    // upstream half (igd/upstream_carrier.hpp); owned by the daemon. Null: as before.
+    UpstreamCarrier* upstream = nullptr;
     std::string uuid;  // stable across restarts
     // IPv6 pinholes: the LAN interface's IPv6 prefixes (link-local left out) and the
     // gateway's own addresses there; the firewall's idle timeouts for outbound flows.
@@ -118,6 +123,7 @@ private:
     int on_subscription(const UpnpSubscriptionRequest* request);
     ActionOutcome perform(const ActionCall& call, Ipv4Address requester);
     ActionOutcome add_mapping(const AddPortMappingArgs& args, Ipv4Address requester, bool any_port);
+    void carry_upstream(ActionOutcome& outcome, Ipv4Address requester, bool any_port);
     ActionOutcome delete_mapping(const PortMappingKey& key, Ipv4Address requester);
     ActionOutcome delete_range(const PortRangeArgs& args, Ipv4Address requester);
     ActionOutcome list_mappings(const ListPortMappingsArgs& args);

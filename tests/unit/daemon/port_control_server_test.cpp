@@ -302,4 +302,117 @@ TEST_CASE("with PCP on, an unsolicited PCP ANNOUNCE follows each NAT-PMP announc
     CHECK(Bytes(pcp->begin(), pcp->begin() + 8) == pcp_announce_head);
 }
 
+namespace {
+
+// The upstream worker as a front end sees it (wan.upstream_mappings): a fixed outcome.
+struct FakeCarrier : UpstreamCarrier {
+    UpstreamOutcome outcome;
+    bool refuse = false;
+    std::vector<CarriedKey> asked;
+    int refused_locally = 0, kept = 0;
+    UpstreamOutcome await_upstream(const CarriedKey& key, std::chrono::milliseconds) override {
+        asked.push_back(key);
+        return outcome;
+    }
+    bool refusing_on_failure() const override { return refuse; }
+    void report_refused_locally(const std::string&) override { ++refused_locally; }
+    void report_kept_without_upstream(const std::string&) override { ++kept; }
+};
+
+// A PCP handler that grants udp 6000 for 3600 s, answered as a MAP response.
+PcpRequestHandler granting_pcp_handler() {
+    return [](std::span<const std::uint8_t>, Endpoint, const PortControlContext& context, MappingPolicy& policy,
+              Instant now) {
+        PortControlAnswer answer;
+        PortMapping m;
+        m.protocol = Protocol::udp;
+        m.external = Port{6000};
+        m.internal = Endpoint{Ipv4Address::from_octets(192, 168, 50, 20), Port{6000}};
+        m.description = "PCP test";
+        auto granted = policy.grant(m, m.internal.address, 3600, now);
+        if (auto* g = std::get_if<PortMapping>(&granted)) answer.changes.granted.push_back(*g);
+        PcpResponse r;
+        r.opcode = PcpOpcode::map;
+        r.lifetime = 3600;
+        r.epoch_seconds = context.epoch_seconds;
+        PcpMapData map;
+        map.protocol = 17;
+        map.internal_port = Port{6000};
+        map.external_port = Port{6000};
+        map.external_address = *Ipv6Address::parse("::ffff:203.0.113.1");
+        r.data = map;
+        answer.response = encode_pcp_response(r);
+        answer.pcp_result = PcpResult::success;
+        return answer;
+    };
+}
+
+}  // namespace
+
+TEST_CASE("a PCP grant carried upstream is answered with the upstream's address, port and shorter lifetime") {
+    ServerUnderTest t;
+    FakeCarrier carrier;
+    carrier.outcome.kind = UpstreamOutcome::Kind::held;
+    carrier.outcome.external_address = Ipv4Address::from_octets(198, 51, 100, 7);
+    carrier.outcome.external_port = Port{40000};
+    carrier.outcome.lifetime_left = std::chrono::seconds(600);
+    t.server->set_pcp_handler(granting_pcp_handler());
+    t.server->set_upstream_carrier(&carrier);
+    t.server->start();
+    LoopbackSocket client;
+    client.send(t.server->bound_port(), Bytes{2, 1, 0, 0});
+    auto answer = client.receive();
+    REQUIRE(answer);
+    auto decoded = decode_pcp_response(*answer);
+    REQUIRE(decoded);
+    CHECK(decoded->result == PcpResult::success);
+    CHECK(decoded->lifetime == 600);
+    const auto& map = std::get<PcpMapData>(decoded->data);
+    CHECK(map.external_port == Port{40000});
+    CHECK(map.external_address == *Ipv6Address::parse("::ffff:198.51.100.7"));
+    CHECK(carrier.asked == std::vector<CarriedKey>{{Protocol::udp, Port{6000}}});
+    CHECK(t.service.mappings().size() == 1);
+}
+
+TEST_CASE("under wan.upstream_failure: refuse a grant the upstream refused is undone and answered NO_RESOURCES") {
+    ServerUnderTest t;
+    FakeCarrier carrier;
+    carrier.refuse = true;
+    carrier.outcome.kind = UpstreamOutcome::Kind::failed;
+    carrier.outcome.failure = UpstreamFailure{UpstreamFailure::Kind::refused, "NOT_AUTHORIZED"};
+    t.server->set_pcp_handler(granting_pcp_handler());
+    t.server->set_upstream_carrier(&carrier);
+    t.server->start();
+    LoopbackSocket client;
+    client.send(t.server->bound_port(), Bytes{2, 1, 0, 0});
+    auto answer = client.receive();
+    REQUIRE(answer);
+    auto decoded = decode_pcp_response(*answer);
+    REQUIRE(decoded);
+    CHECK(decoded->result == PcpResult::no_resources);
+    CHECK(t.service.mappings().empty());
+    CHECK(carrier.refused_locally == 1);
+}
+
+TEST_CASE("under wan.upstream_failure: keep a grant the upstream refused keeps its local answer, counted") {
+    ServerUnderTest t;
+    FakeCarrier carrier;
+    carrier.outcome.kind = UpstreamOutcome::Kind::failed;
+    carrier.outcome.failure = UpstreamFailure{UpstreamFailure::Kind::no_answer, "timeout"};
+    t.server->set_pcp_handler(granting_pcp_handler());
+    t.server->set_upstream_carrier(&carrier);
+    t.server->start();
+    LoopbackSocket client;
+    client.send(t.server->bound_port(), Bytes{2, 1, 0, 0});
+    auto answer = client.receive();
+    REQUIRE(answer);
+    auto decoded = decode_pcp_response(*answer);
+    REQUIRE(decoded);
+    CHECK(decoded->result == PcpResult::success);
+    CHECK(decoded->lifetime == 3600);
+    CHECK(std::get<PcpMapData>(decoded->data).external_port == Port{6000});
+    CHECK(t.service.mappings().size() == 1);
+    CHECK(carrier.kept == 1);
+}
+
 }  // namespace gw
