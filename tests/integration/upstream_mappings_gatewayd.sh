@@ -75,6 +75,9 @@ print(json.load(sys.stdin).get("port_control_counts", {}).get(sys.argv[1], 0))' 
 lab_heading "the upstream is a second gatewayd (UPnP IGD, NAT-PMP, PCP) on the ISP box"
 lab_two_nats_up --upstream gatewayd
 lab_two_nats_listen lan "$RTP_PORT" "$RTP_HIGH_PORT" "$RA_PORT" "$SHARING_PORT" "$FILE_PORT" "$SHORT_PORT"
+# Discovery runs in the background after start (PCP, NAT-PMP, then an SSDP search of 2 s).
+lab_upstream_expect_using PCP "discovery"
+lab_ok "the gateway found the upstream: $LAB_UPSTREAM_LINE"
 
 lab_heading "NAT-PMP: RTP on UDP $RTP_PORT"
 out=$(lab_natpmpc lan) || lab_fail "natpmpc (external address) failed:"$'\n'"$out"
@@ -151,7 +154,7 @@ lab_ok "after a SIGTERM restart: TCP $FILE_PORT claimed again, $RA_PORT re-claim
 lab_heading "the upstream gatewayd stopped: wan.upstream_failure refuse"
 lab_daemon_stop
 lab_daemon_start --config <(lab_two_nats_config upstream_failure=refuse)
-lab_isp_expect_mapped TCP "$RA_PORT" "wan.upstream_failure refuse, before the upstream stops" 10
+lab_upstream_expect_using PCP "wan.upstream_failure refuse, before the upstream stops"
 lab_isp_stop
 out=$(lab_natpmpc lan -a "$REFUSE_PORT" "$REFUSE_PORT" tcp 3600) || true
 if grep -qE "^Mapped public port" <<<"$out"; then

@@ -49,6 +49,9 @@ carried() {
 lab_heading "the upstream is miniupnpd $("$LAB_MINIUPNPD" --version 2>&1 | head -n 1 | awk '{print $2}') (UPnP IGD) on the ISP box"
 lab_two_nats_up --upstream miniupnpd
 lab_two_nats_listen lan "${TCP_PORTS[@]}" "${UDP_PORTS[@]}" "$SHORT_PORT" "$KEEP_PORT"
+# Discovery runs in the background after start (PCP, NAT-PMP, then an SSDP search of 2 s).
+lab_upstream_expect_using "UPnP IGD" "discovery"
+lab_ok "the gateway found the upstream: $LAB_UPSTREAM_LINE"
 
 out=$(lab_upnpc lan -s 2>&1) || true
 grep -q "ExternalIPAddress = $UPSTREAM\$" <<<"$out" ||
@@ -114,7 +117,7 @@ lab_ok "keep: granted locally, counted (kept_without_upstream), and the log warn
 lab_isp_start
 lab_daemon_stop
 lab_daemon_start --config <(lab_two_nats_config upstream_failure=refuse)
-lab_isp_expect_mapped TCP 1503 "wan.upstream_failure refuse, before miniupnpd stops" 10
+lab_upstream_expect_using "UPnP IGD" "wan.upstream_failure refuse, before miniupnpd stops"
 lab_isp_stop
 refused_before=$(lab_upstream_field counters.refused_locally)
 out=$(lab_upnpc lan -e refused -a "$LAB_LAN_IP" "$REFUSE_PORT" "$REFUSE_PORT" TCP 3600 2>&1) || true
