@@ -172,9 +172,9 @@ for via in natpmp upnp; do
     lab_daemon_stop
     lab_daemon_start --config <(lab_two_nats_config "upstream_mappings=$via")
     lab_upnp_listen lan "$port"
+    lab_upstream_expect_using "$title" "wan.upstream_mappings $via"
     upnpc_add TCP "$port"
     carried TCP "$port" "wan.upstream_mappings $via: UPnP TCP $port"
-    lab_upstream_expect_using "$title" "wan.upstream_mappings $via"
     lab_ok "wan.upstream_mappings $via: TCP $port carried by $via to $UPSTREAM:$LAB_ISP_PORT, reachable through both NATs"
 done
 echo "PASS  mappings carried through a second gatewayd by PCP: NAT-PMP, PCP and UPnP clients reach the LAN host through both NATs; deletions, expiry, restart and refusal follow upstream"
