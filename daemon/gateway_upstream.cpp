@@ -81,7 +81,7 @@ void Gateway::start_upstream() {
     // With the service's lock held: only a flag and a wake.
     upstream_listener_ = service.add_change_listener([this](std::size_t) { upstream_->openings_changed(); });
     wan_->add_status_listener([this](const WanStatus& status) {
-        upstream_->set_cascade(status.cascade() == Cascade::yes, status.wan_address);
+        if (upstream_) upstream_->set_cascade(status.cascade() == Cascade::yes, status.wan_address);
     });
     upstream_->set_cascade(wan_->status().cascade() == Cascade::yes, wan_->status().wan_address);
     upstream_->start();
@@ -91,7 +91,7 @@ void Gateway::start_upstream() {
 void Gateway::follow_upstream_forwards() {
     control_->set_upstream(upstream_.get());
     control_->set_static_forwards_listener([this](const FirewallConfig& firewall) {
-        upstream_->use_static_openings(static_upstream_openings(firewall));
+        if (upstream_) upstream_->use_static_openings(static_upstream_openings(firewall));
     });
 }
 
