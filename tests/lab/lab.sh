@@ -24,6 +24,9 @@
 #   gateway wan0 100.64.0.2 ─── eth0 100.64.0.1  ISP (MASQUERADE)  eth1 203.0.113.1 ─── eth0 203.0.113.2  WAN host
 #   default via 100.64.0.1
 #
+# lab_two_nats_up (lab_two_nats.sh) builds on --upstream-nat: the ISP box runs miniupnpd or a
+# second gatewayd as the upstream NAT with its own port-control service (issue 19).
+#
 # With --stun the WAN host runs a STUN server (stund, RFC 3489/5389 Binding, with a second address
 # 203.0.113.3 for its CHANGE-REQUEST answers) on 203.0.113.2:3478, started before the NAT.
 #
@@ -56,6 +59,7 @@
 # Or run it:
 #     tests/lab/lab.sh up [--nat MODE]     bring the lab up, describe it, tear it down on Enter
 #     tests/lab/lab.sh shell [--nat MODE]  the same with an interactive shell that has the lab_* functions
+#     tests/lab/lab.sh two-nats miniupnpd|gatewayd   the two-NAT lab (lab_two_nats.sh) with a shell
 #     tests/lab/lab.sh gc                  remove labs whose script died by SIGKILL (traps cannot run)
 #
 # Nothing here touches the root namespace: veth pairs are created directly inside the namespaces
@@ -80,6 +84,8 @@ source "$LAB_DIR/lab_topology.sh"
 source "$LAB_DIR/lab_upnp.sh"
 # shellcheck source=SCRIPTDIR/lab_wan_watch.sh
 source "$LAB_DIR/lab_wan_watch.sh"
+# shellcheck source=SCRIPTDIR/lab_two_nats.sh
+source "$LAB_DIR/lab_two_nats.sh"
 
 # RFC 1918 inside, RFC 5737 TEST-NET-3 outside: neither can leak anywhere that routes them.
 # (Some of these are only read by the scripts that source this file.)
@@ -330,6 +336,7 @@ lab_down() {
     LAB_DAEMON_PID='' LAB_DAEMON_LOG='' LAB_BG_PID='' LAB_CAPTURE_PID='' LAB_CAPTURE_FILE=''
     LAB_WAN_WATCH_PID='' LAB_WAN_WATCH_FILE=''
     LAB_UPNP_IGD='' LAB_UPNP_URL='' LAB_UPNP_LEASE_FILE='' LAB_UPNP_EXTERNAL_IP='' LAB_UPNP_PID='' LAB_UPNP_LOG=''
+    LAB_TWO_NATS_UPSTREAM='' LAB_ISP_PID='' LAB_ISP_LOG='' LAB_ISP_STARTS=0 LAB_ISP_URL=''
 }
 
 _lab_install_traps() {
@@ -471,6 +478,8 @@ _lab_shell() {
         printf 'source %q\n' "$LAB_DIR/lab.sh"
         declare -p LAB_ID LAB_NS_LAN LAB_NS_GW LAB_NS_WAN LAB_TMP LAB_NAT_MODE LAB_DAEMON_PID LAB_DAEMON_LOG LAB_DAEMON_STARTS
         declare -p LAB_NS_WAN2 LAB_NS_SWITCH LAB_LAN_HOSTS LAB_NAMESPACES LAB_LINKS LAB_NS_ISP LAB_STUN_PID LAB_GW_WAN_IP
+        declare -p LAB_UPNP_IGD LAB_UPNP_URL LAB_UPNP_LEASE_FILE LAB_UPNP_EXTERNAL_IP
+        declare -p LAB_TWO_NATS_UPSTREAM LAB_ISP_PID LAB_ISP_LOG LAB_ISP_STARTS LAB_ISP_URL
         printf 'PS1=%q\n' "[lab $LAB_NAT_MODE] \\w\\$ "
         echo 'echo "lab_lan|lab_gw|lab_wan|lab_wan2 CMD..., lab_in ROLE CMD..., lab_py ROLE ..., lab_daemon_stop|start|kill9; exit tears the lab down"'
     } >"$rc"
@@ -517,9 +526,14 @@ _lab_main() {
         lab_describe
         _lab_shell
         ;;
+    two-nats)
+        lab_two_nats_up --upstream "${1:-miniupnpd}"
+        lab_describe
+        _lab_shell
+        ;;
     gc) _lab_gc ;;
     *)
-        echo "usage: $0 up|shell [--nat gatewayd|kernel|none] [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE]  |  $0 gc" >&2
+        echo "usage: $0 up|shell [--nat gatewayd|kernel|none] [--wan2] [--upstream-nat] [--stun] [--lan-hosts N] [--config FILE]  |  $0 two-nats miniupnpd|gatewayd  |  $0 gc" >&2
         exit 2
         ;;
     esac

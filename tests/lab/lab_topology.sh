@@ -180,7 +180,11 @@ lab_describe() {
     fi
     echo "  gateway     $LAB_NS_GW   $LAB_GW_LAN_IF $LAB_GW_LAN_IP/$LAB_PREFIX_LEN, $LAB_GW_WAN_IF $LAB_GW_WAN_IP/$LAB_PREFIX_LEN, default via $gw_route"
     if [[ -n $LAB_NS_ISP ]]; then
-        echo "  ISP NAT     $LAB_NS_ISP  $LAB_HOST_IF $LAB_ISP_IP/$LAB_PREFIX_LEN, $LAB_ISP_PUBLIC_IF $LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN (MASQUERADE)"
+        if [[ -n ${LAB_TWO_NATS_UPSTREAM:-} ]]; then
+            echo "  ISP NAT     $LAB_NS_ISP  $LAB_HOST_IF $LAB_ISP_IP/$LAB_PREFIX_LEN, $LAB_ISP_PUBLIC_IF $LAB_TWO_NATS_PUBLIC_IP (+$LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN) ($LAB_TWO_NATS_UPSTREAM, pid ${LAB_ISP_PID:-none}, $LAB_ISP_URL)"
+        else
+            echo "  ISP NAT     $LAB_NS_ISP  $LAB_HOST_IF $LAB_ISP_IP/$LAB_PREFIX_LEN, $LAB_ISP_PUBLIC_IF $LAB_ISP_PUBLIC_IP/$LAB_PREFIX_LEN (MASQUERADE)"
+        fi
     fi
     if [[ -n $LAB_STUN_PID ]]; then
         echo "  STUN        stund pid $LAB_STUN_PID on $LAB_STUN_IP:$LAB_STUN_PORT (alternate $LAB_STUN_ALTERNATE_IP)"

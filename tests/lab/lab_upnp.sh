@@ -187,29 +187,37 @@ lab_upnp_log() {
     if [[ $LAB_UPNP_IGD == gatewayd ]]; then cat "$LAB_DAEMON_LOG"; else cat "$LAB_UPNP_LOG"; fi
 }
 
-# The reference's gateway: a home router's iptables (as _lab_nat_kernel) plus the chains miniupnpd
-# fills (what Debian's iptables_init.sh creates), all iptables-legacy because miniupnpd-iptables
-# writes through libiptc; both kinds of table in one namespace would each have to accept a packet.
+# The reference's gateway: the reference address first, so that it is the one miniupnpd reads
+# (SIOCGIFADDR); the lab's WAN address after it, so WAN hosts and the route towards them are unchanged.
 _lab_upnp_reference_network() {
-    local ipt=(ip netns exec "$LAB_NS_GW" iptables-legacy)
-    # The reference address first, so that it is the one miniupnpd reads (SIOCGIFADDR); the
-    # lab's WAN address after it, so WAN hosts and the route towards them are unchanged.
     ip -n "$LAB_NS_GW" addr del "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
     ip -n "$LAB_NS_GW" addr add "$LAB_UPNP_REFERENCE_EXTERNAL_IP/32" dev "$LAB_GW_WAN_IF"
     ip -n "$LAB_NS_GW" addr add "$LAB_GW_WAN_IP/$LAB_PREFIX_LEN" dev "$LAB_GW_WAN_IF"
+    lab_miniupnpd_network gw "$LAB_GW_LAN_IF" "$LAB_GW_WAN_IF" "$LAB_LAN_NET" "$LAB_GW_WAN_IP"
+}
+
+# lab_miniupnpd_network ROLE INSIDE-IF OUTSIDE-IF INSIDE-NET SNAT-ADDRESS: ROLE's namespace becomes a
+# home router for miniupnpd: a home router's iptables (as _lab_nat_kernel, the inside's sources
+# translated to SNAT-ADDRESS) plus the chains miniupnpd fills (what Debian's iptables_init.sh
+# creates), all iptables-legacy because miniupnpd-iptables writes through libiptc; both kinds of
+# table in one namespace would each have to accept a packet. Used by the reference IGD (the
+# gateway namespace) and by the two-NAT lab's ISP box (lab_two_nats.sh).
+lab_miniupnpd_network() {
+    local role=$1 inside=$2 outside=$3 inside_net=$4 snat=$5
+    local ipt=(ip netns exec "$(_lab_ns_of "$role")" iptables-legacy)
     "${ipt[@]}" -t nat -N MINIUPNPD
-    "${ipt[@]}" -t nat -A PREROUTING -i "$LAB_GW_WAN_IF" -j MINIUPNPD
+    "${ipt[@]}" -t nat -A PREROUTING -i "$outside" -j MINIUPNPD
     "${ipt[@]}" -t nat -N MINIUPNPD-POSTROUTING
-    "${ipt[@]}" -t nat -A POSTROUTING -o "$LAB_GW_WAN_IF" -j MINIUPNPD-POSTROUTING
-    "${ipt[@]}" -t nat -A POSTROUTING -o "$LAB_GW_WAN_IF" -s "$LAB_LAN_NET" -j SNAT --to-source "$LAB_GW_WAN_IP"
+    "${ipt[@]}" -t nat -A POSTROUTING -o "$outside" -j MINIUPNPD-POSTROUTING
+    "${ipt[@]}" -t nat -A POSTROUTING -o "$outside" -s "$inside_net" -j SNAT --to-source "$snat"
     "${ipt[@]}" -t filter -N MINIUPNPD
-    "${ipt[@]}" -A FORWARD -i "$LAB_GW_WAN_IF" -o "$LAB_GW_LAN_IF" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-    "${ipt[@]}" -A FORWARD -i "$LAB_GW_WAN_IF" ! -o "$LAB_GW_WAN_IF" -j MINIUPNPD
-    "${ipt[@]}" -A FORWARD -i "$LAB_GW_WAN_IF" -j DROP
-    # What gatewayd's input policy does: the IGD answers the LAN only.
-    "${ipt[@]}" -A INPUT -i "$LAB_GW_WAN_IF" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
-    "${ipt[@]}" -A INPUT -i "$LAB_GW_WAN_IF" -j DROP
-    lab_gw sysctl -qw net.ipv4.ip_forward=1
+    "${ipt[@]}" -A FORWARD -i "$outside" -o "$inside" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    "${ipt[@]}" -A FORWARD -i "$outside" ! -o "$outside" -j MINIUPNPD
+    "${ipt[@]}" -A FORWARD -i "$outside" -j DROP
+    # What gatewayd's input policy does: the IGD answers the inside only.
+    "${ipt[@]}" -A INPUT -i "$outside" -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
+    "${ipt[@]}" -A INPUT -i "$outside" -j DROP
+    lab_in "$role" sysctl -qw net.ipv4.ip_forward=1
 }
 
 _lab_upnp_miniupnpd_config() {

@@ -5,12 +5,17 @@
 # packets to LAN addresses included, is not the gateway's doing). lab_down reads it, before
 # the files go: a packet of the gateway's control plane leaving by the WAN fails the test
 # as a sanitizer report does, with the packets printed:
-#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c), but for an M-SEARCH from a port
-#     other than 1900 (the upstream IGD control point's, issue 19);
-#   - the IGD's HTTP and GENA: TCP to or from the UPnP HTTP port carrying a UPnP server
-#     header or an event ("UPnP/", "upnp:event"), or a SYN-ACK from that port (the port
-#     alone would flag a translated connection that happens to use it);
-#   - NAT-PMP/PCP answers and announcements: UDP from 5351, to 5350, 224.0.0.1;
+#   - SSDP: UDP 1900 either way, 239.255.255.250 (or ff02::c), except an M-SEARCH to the group
+#     from a port other than 1900: the gateway's own control point looking for the upstream's IGD
+#     (wan.upstream_mappings, issue 19), which our SSDP server never sends (it answers and
+#     announces from 1900);
+#   - the IGD's HTTP and GENA: TCP from the UPnP HTTP port carrying a UPnP server header or
+#     an event ("UPnP/", "upnp:event"), a SYN-ACK from that port (the port alone would flag
+#     a translated connection that happens to use it), or a GENA event (NTS upnp:propchange)
+#     whatever its ports. Requests *to* an HTTP port are the gateway's control point talking
+#     to the upstream's IGD (its User-Agent says "UPnP/1.1"), not our IGD serving;
+#   - NAT-PMP/PCP answers and announcements: UDP from 5351, to 5350, 224.0.0.1 (requests to
+#     the upstream's 5351 from another port are the gateway's client, allowed);
 #   - any IPv4 packet whose own header carries a LAN address (LAB_LAN_NET), or an ICMP
 #     error quoting a LAN address, source or destination (the gateway's own errors about an
 #     inbound datagram it translated, issue 18.2): a LAN address that left untranslated.
@@ -26,11 +31,12 @@ lab_wan_watch_filter() {
     local http=${LAB_UPNP_HTTP_PORT:-49152}
     # The one SSDP message the gateway may send out of its WAN: the M-SEARCH of its control
     # point looking for the upstream NAT's IGD (issue 19), never from our SSDP server's 1900.
-    local ssdp_search='(ip.dst == 239.255.255.250 && udp.dstport == 1900 && udp.srcport != 1900 && udp.payload[0:8] == 4d:2d:53:45:41:52:43:48)'
-    printf '%s' "((udp.port == 1900 || ip.dst == 239.255.255.250) && !$ssdp_search) || ipv6.dst == ff02::c" \
+    local ssdp_search='(ip.dst == 239.255.255.250 && udp.dstport == 1900 && !(udp.srcport == 1900) && http.request.method == "M-SEARCH")'
+    printf '%s' "((udp.port == 1900 || ip.dst == 239.255.255.250 || ipv6.dst == ff02::c) && !$ssdp_search)" \
         " || udp.srcport == 5351 || udp.dstport == 5350 || ip.dst == 224.0.0.1" \
         " || ip.addr#1 == $LAB_LAN_NET || (icmp && (ip.src#2 == $LAB_LAN_NET || ip.dst#2 == $LAB_LAN_NET))" \
-        " || (tcp.port == $http && (tcp.payload contains \"UPnP/\" || tcp.payload contains \"upnp:event\"))" \
+        " || (tcp.srcport == $http && (tcp.payload contains \"UPnP/\" || tcp.payload contains \"upnp:event\"))" \
+        " || (tcp && tcp.payload contains \"upnp:propchange\")" \
         " || (tcp.srcport == $http && tcp.flags.syn == 1 && tcp.flags.ack == 1)"
 }
 
