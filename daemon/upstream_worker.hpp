@@ -138,7 +138,8 @@ private:
     UpstreamDiscoveryFactory discover_;
     LocalOpeningsSource openings_;
     std::function<Instant()> clock_;
-    RefusalLog failure_log_;
+    // The upstream failing to carry a mapping is the operator's to act on: a warning.
+    RefusalLog failure_log_{RefusalLog::default_limit, RefusalLog::Level::warning};
 
     // The client is used and replaced only on the worker's thread (or run_turn's caller).
     std::unique_ptr<UpstreamClient> client_;

@@ -17,9 +17,10 @@ void RefusalLog::write(std::string_view line, Instant now) {
         }
         skipped = std::exchange(not_logged_, 0);
     }
-    if (skipped == 0) return log::info(line);
-    log::info(std::string(line) + " (" + std::to_string(skipped) +
-              " refusals not logged before it; see gatewayctl status)");
+    std::string text(line);
+    if (skipped != 0) text += " (" + std::to_string(skipped) + " refusals not logged before it; see gatewayctl status)";
+    if (level_ == Level::warning) return log::warning(text);
+    log::info(text);
 }
 
 }  // namespace gw

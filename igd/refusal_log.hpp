@@ -21,15 +21,20 @@ class RefusalLog {
 public:
     static constexpr RateLimit default_limit{.per_second = 5, .burst = 20};
 
-    explicit RefusalLog(RateLimit limit = default_limit) : limit_(limit) {}
+    // A front end's refusals are the client's business: info. What the operator must act
+    // on (a mapping the upstream NAT did not carry) is a warning.
+    enum class Level : std::uint8_t { info, warning };
 
-    // Writes `line` at info level, unless the limit is spent at `now`.
+    explicit RefusalLog(RateLimit limit = default_limit, Level level = Level::info) : limit_(limit), level_(level) {}
+
+    // Writes `line` at the log's level, unless the limit is spent at `now`.
     void write(std::string_view line, Instant now);
 
 private:
     std::mutex mutex_;
     RateLimiter limit_;            // with mutex_ held
     std::uint64_t not_logged_ = 0;  // with mutex_ held
+    Level level_;
 };
 
 }  // namespace gw

@@ -111,7 +111,7 @@ log_lines_before=$(wc -l <"$LAB_DAEMON_LOG")
 kept_before=$(lab_upstream_field counters.kept_without_upstream)
 upnpc_add TCP "$KEEP_PORT"
 lab_upnp_expect_listed lan TCP "$KEEP_PORT" "$LAB_LAN_IP:$KEEP_PORT" "keep: the local mapping"
-lab_poll 8 logged_since "$log_lines_before" "upstream: .*tcp $KEEP_PORT.*kept" ||
+lab_poll 8 logged_since "$log_lines_before" "warning: upstream: .*tcp $KEEP_PORT.*kept" ||
     lab_fail "keep: no warning in the log that TCP $KEEP_PORT is kept without its upstream half"
 (($(lab_upstream_field counters.kept_without_upstream) > kept_before)) ||
     lab_fail "keep: status upstream.counters.kept_without_upstream did not grow from $kept_before"
