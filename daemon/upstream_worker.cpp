@@ -189,6 +189,9 @@ Instant UpstreamWorker::run_turn() {
     discover_if_due(now);
     if (client_) carry(now);
     std::lock_guard lock(mutex_);
+    // With no upstream in use there is nothing to carry or claim again: the openings are
+    // read whole once one is found. Left set, these would wake the loop at once, forever.
+    if (!client_) openings_changed_ = restart_announced_ = false;
     Instant next = now + longest_sleep;
     if (client_) {
         if (auto due = carried_.next_due()) next = std::min(next, *due);

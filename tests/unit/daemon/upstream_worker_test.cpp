@@ -2,6 +2,7 @@
 // another NAT upstream, every local opening carried, deleted upstream when it goes,
 // re-claimed on an upstream restart, and what a front end waiting for a grant learns.
 #include <catch2/catch.hpp>
+#include <atomic>
 
 #include <filesystem>
 #include <map>
@@ -75,6 +76,7 @@ struct Harness {
     int discoveries = 0;
     std::vector<LocalOpening> local;
     Instant now = 1'000'000ms;
+    std::atomic<int> clock_reads{0};  // the worker reads the clock at every turn of its loop
     std::string state_file;
     UpstreamWorker::Options options;
     std::unique_ptr<UpstreamWorker> worker;
@@ -94,7 +96,11 @@ struct Harness {
                 else for (auto p : order) result.reasons.emplace_back(p, "no answer");
                 return result;
             },
-            [this] { return local; }, [this] { return now; });
+            [this] { return local; },
+            [this] {
+                ++clock_reads;
+                return now;
+            });
     }
 };
 
@@ -251,6 +257,24 @@ TEST_CASE("a fresh grant not yet answered is pending when the wait runs out") {
     h.worker->set_cascade(true, wan);
     h.worker->run_turn();
     CHECK(h.worker->await_upstream(rtp, 10ms).kind == UpstreamOutcome::Kind::pending);
+}
+
+TEST_CASE("with no upstream in use the worker's thread sleeps until something changes, whatever the openings do") {
+    for (bool cascade : {false, true}) {
+        CAPTURE(cascade);
+        Harness h;
+        h.answers = false;  // behind another NAT, nobody answers: discovery waits for its backoff
+        h.local = {{rtp, std::nullopt}};
+        h.worker->set_cascade(cascade, wan);
+        h.worker->start();
+        for (int i = 0; i < 3; ++i) {
+            h.worker->openings_changed();
+            std::this_thread::sleep_for(50ms);
+        }
+        // A few turns for the start and each change; a loop that turns round on a change
+        // it cannot act on reads the clock millions of times.
+        CHECK(h.clock_reads.load() < 50);
+    }
 }
 
 TEST_CASE("the worker's thread answers a front end waiting for a fresh grant") {
