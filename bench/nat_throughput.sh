@@ -6,10 +6,6 @@
 #   bench/nat_throughput.sh [--time SECONDS] [--modes kernel,gatewayd] [--tests LIST]
 #                           [--parallel N] [--latency-rate R] [--json | --tsv]
 #
-# Modes: kernel (iptables MASQUERADE), gatewayd (NFQUEUE), and afxdp: issue 17's AF_XDP
-# experiment (bench/afxdp/README.md; build with -DGATEWAYD_AFXDP_EXPERIMENT=ON), XDP mode from
-# AFXDP_MODE (native, the default, or skb). Its figures come as extra rows beside gatewayd's.
-#
 # Tests (all by default), each SECONDS long, per mode in one lab:
 #   tcp      one iperf3 TCP flow: Mbit/s received
 #   udp64    one iperf3 UDP flow of 64-byte datagrams as fast as iperf3 sends them (-b 0):
@@ -59,8 +55,7 @@ parse_args() {
         [[ " ${ALL_TESTS[*]} " == *" $test "* ]] || { echo "unknown test '$test' (${ALL_TESTS[*]})" >&2; exit 2; }
     done
     for mode in "${modes[@]}"; do
-        [[ $mode == kernel || $mode == gatewayd || $mode == afxdp ]] ||
-            { echo "unknown mode '$mode' (kernel, gatewayd, afxdp)" >&2; exit 2; }
+        [[ $mode == kernel || $mode == gatewayd ]] || { echo "unknown mode '$mode' (kernel, gatewayd)" >&2; exit 2; }
     done
 }
 
@@ -141,52 +136,19 @@ measure_latency() {
     result[$mode.latency_loss_percent]=$(bench_json_figure loss_percent <"$json")
 }
 
-# The AF_XDP experiment's forwarder in a lab without NAT (routing off: only it forwards).
-AFXDP_GATEWAY=${AFXDP_GATEWAY:-$BENCH_BIN_DIR/afxdp/afxdp_gateway}
-AFXDP_MODE=${AFXDP_MODE:-native}
-afxdp_start() {
-    # A literal WAN address and LAN network (the experiment reads no interface for them); NAT
-    # ports apart from the kernel's ephemeral ones, which the XDP program leaves to the kernel.
-    printf '%s\n' "lan:" "  interface: $LAB_GW_LAN_IF" "  networks: [$LAB_LAN_NET]" "wan:" \
-        "  interface: $LAB_GW_WAN_IF" "  address: $LAB_GW_WAN_IP" "nat:" "  port_range: 20000-29999" \
-        >"$LAB_TMP/afxdp.yaml"
-    # A frame handed to AF_XDP has lost the skb's "checksum not finished yet" mark that
-    # NFQUEUE reports: the hosts finish their checksums, as frames from a real NIC have them.
-    lab_lan ethtool -K "$LAB_HOST_IF" tx off >/dev/null
-    lab_wan ethtool -K "$LAB_HOST_IF" tx off >/dev/null
-    lab_bg gw afxdp "$AFXDP_GATEWAY" --config "$LAB_TMP/afxdp.yaml" \
-        --object "$(dirname "$AFXDP_GATEWAY")/xdp_gateway.bpf.o" --mode "$AFXDP_MODE"
-    AFXDP_PID=$LAB_BG_PID
-    lab_poll 5 grep -q forwarding "$LAB_TMP/afxdp.log" || { cat "$LAB_TMP/afxdp.log" >&2; return 1; }
-    bench_progress "  $(head -1 "$LAB_TMP/afxdp.log")"
-}
-
 measure_mode() {
     bench_progress "== $1"
-    if [[ $1 == afxdp ]]; then
-        lab_up --nat none
-        afxdp_start
-    else
-        lab_up --nat "$1"
-    fi
+    lab_up --nat "$1"
     if selected tcp; then measure_tcp "$1"; fi
     if selected udp64; then measure_udp64 "$1"; fi
     if selected connect; then measure_connect "$1"; fi
     if selected latency; then measure_latency "$1"; fi
-    if [[ $1 == afxdp ]]; then
-        lab_stop_pid "$AFXDP_PID"
-        bench_progress "  $(tail -1 "$LAB_TMP/afxdp.log")"
-    fi
     lab_down
 }
 
 # figure_record PART METRIC LABEL COMPARE
 figure_record() {
     bench_record figure "$1" kernel "$2" "$3" "$4" "${result[gatewayd.$2]:-n/a}" "${result[kernel.$2]:-n/a}"
-    if [[ " ${modes[*]} " == *" afxdp "* ]]; then
-        bench_record figure "$1" kernel "afxdp_$2" "  AF_XDP experiment: $3" "$4" "${result[afxdp.$2]:-n/a}" \
-            "${result[kernel.$2]:-n/a}"
-    fi
 }
 
 records() {
