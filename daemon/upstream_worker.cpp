@@ -47,6 +47,8 @@ std::string upstream_status_json(const UpstreamStatusView& view) {
     static constexpr const char* modes[] = {"auto", "pcp", "natpmp", "upnp", "off"};
     JsonObject failed;
     for (const auto& [reason, count] : view.counters.failed) failed.add(reason, count);
+    JsonObject ignored;
+    for (const auto& [verdict, count] : view.counters.announcements_ignored) ignored.add(verdict, count);
     JsonObject counters;
     counters.add("carried", view.counters.carried)
         .add("renewals", view.counters.renewals)
@@ -54,6 +56,8 @@ std::string upstream_status_json(const UpstreamStatusView& view) {
         .add("kept_without_upstream", view.counters.kept_without_upstream)
         .add("reclaims", view.counters.reclaims)
         .add("discoveries", view.counters.discoveries)
+        .add("announcements", view.counters.announcements)
+        .add_raw("announcements_ignored", ignored.str())
         .add_raw("failed", failed.str());
     JsonObject o;
     o.add("mode", modes[std::size_t(view.mode)])
@@ -144,7 +148,19 @@ void UpstreamWorker::openings_changed() {
 void UpstreamWorker::upstream_restarted() {
     std::lock_guard lock(mutex_);
     restart_announced_ = true;
+    ++counters_.announcements;
     wake_.notify_all();
+}
+
+std::optional<AnnouncingUpstream> UpstreamWorker::announcing_upstream() const {
+    std::lock_guard lock(mutex_);
+    if (!announcer_) return std::nullopt;
+    return AnnouncingUpstream{*announcer_, wan_address_};
+}
+
+void UpstreamWorker::announcement_ignored(AnnouncementVerdict verdict) {
+    std::lock_guard lock(mutex_);
+    ++counters_.announcements_ignored[std::string(announcement_verdict_name(verdict))];
 }
 
 void UpstreamWorker::use_static_openings(std::vector<LocalOpening> openings) {
@@ -244,6 +260,7 @@ void UpstreamWorker::discover_if_due(Instant now) {
     rediscovery_after_ = std::chrono::seconds{0};
     std::lock_guard lock(mutex_);
     in_use_ = true;
+    announcer_ = client_->announcing_server();
     external_ = address ? std::optional(*address) : std::nullopt;
     if (!address) log::warning("upstream: " + where + " does not tell its external address: " + address.error().reason);
     // A new upstream (or the first): every half is claimed there, with its nonce.
@@ -258,6 +275,7 @@ void UpstreamWorker::drop_client(const std::string& why, Instant now) {
     std::lock_guard lock(mutex_);
     in_use_ = false;
     external_.reset();
+    announcer_.reset();
     carried_.suspend_all();
     if (!why.empty()) set_state("discovering", why);
     answered_.notify_all();

@@ -35,6 +35,7 @@
 
 #include "config/gateway_config.hpp"
 #include "igd/refusal_log.hpp"
+#include "igd/upstream_announcement.hpp"
 #include "igd/upstream_carrier.hpp"
 #include "igd/upstream_client.hpp"
 #include "igd/upstream_mappings.hpp"
@@ -71,6 +72,8 @@ struct UpstreamCounters {
     std::uint64_t kept_without_upstream = 0;  // local grants kept without their half (keep)
     std::uint64_t reclaims = 0;               // upstream restarts seen (every half re-claimed)
     std::uint64_t discoveries = 0;            // discovery runs
+    std::uint64_t announcements = 0;          // restarts the upstream announced (RFC 6887 14.1.3)
+    std::map<std::string, std::uint64_t> announcements_ignored;  // by AnnouncementVerdict name
 };
 
 struct UpstreamStatusView {
@@ -108,6 +111,11 @@ public:
     void openings_changed();
     // The upstream announced a restart (PCP ANNOUNCE): every half is claimed again.
     void upstream_restarted();
+    // The PCP or NAT-PMP server in use and our WAN address, whose announcements count
+    // (igd/upstream_announcement.hpp); nullopt with none in use or a UPnP IGD. Any thread.
+    std::optional<AnnouncingUpstream> announcing_upstream() const;
+    // A datagram to port 5350 that was not the upstream's announcement: counted by name.
+    void announcement_ignored(AnnouncementVerdict verdict);
     // static forwards with upstream: true (start and reload).
     void use_static_openings(std::vector<LocalOpening> openings);
 
@@ -156,6 +164,7 @@ private:
     bool in_use_ = false;               // with mutex_ held: a client answers
     std::vector<LocalOpening> static_openings_;  // with mutex_ held
     std::optional<Ipv4Address> external_;        // with mutex_ held
+    std::optional<Ipv4Address> announcer_;       // with mutex_ held: client_'s announcing_server()
     std::string state_ = "not needed", detail_;  // with mutex_ held
     UpstreamCounters counters_;                  // with mutex_ held
     Instant next_discovery_{0};
