@@ -124,7 +124,8 @@ void UpstreamWorker::loop(std::stop_token stop) {
         std::unique_lock lock(mutex_);
         auto sleep = std::clamp(next - clock_(), Instant{0}, longest_sleep);
         wake_.wait_for(lock, sleep, [&] {
-            return stop.stop_requested() || openings_changed_ || wan_changed_ || restart_announced_;
+            return stop.stop_requested() || openings_changed_ || wan_changed_ || restart_announced_ ||
+                   announced_epoch_;
         });
     }
 }
@@ -148,6 +149,12 @@ void UpstreamWorker::openings_changed() {
 void UpstreamWorker::upstream_restarted() {
     std::lock_guard lock(mutex_);
     restart_announced_ = true;
+    wake_.notify_all();
+}
+
+void UpstreamWorker::upstream_announced(std::uint32_t epoch) {
+    std::lock_guard lock(mutex_);
+    announced_epoch_ = epoch;
     ++counters_.announcements;
     wake_.notify_all();
 }
@@ -207,7 +214,10 @@ Instant UpstreamWorker::run_turn() {
     std::lock_guard lock(mutex_);
     // With no upstream in use there is nothing to carry or claim again: the openings are
     // read whole once one is found. Left set, these would wake the loop at once, forever.
-    if (!client_) openings_changed_ = restart_announced_ = false;
+    if (!client_) {
+        openings_changed_ = restart_announced_ = false;
+        announced_epoch_.reset();
+    }
     Instant next = now + longest_sleep;
     if (client_) {
         if (auto due = carried_.next_due()) next = std::min(next, *due);
@@ -283,10 +293,12 @@ void UpstreamWorker::drop_client(const std::string& why, Instant now) {
 
 void UpstreamWorker::carry(Instant now) {
     bool restart;
+    std::optional<std::uint32_t> announced;
     std::vector<LocalOpening> openings;
     {
         std::lock_guard lock(mutex_);
         restart = std::exchange(restart_announced_, false);
+        announced = std::exchange(announced_epoch_, std::nullopt);
         openings_changed_ = false;
         openings = static_openings_;
     }
@@ -300,6 +312,10 @@ void UpstreamWorker::carry(Instant now) {
             ++counters_.reclaims;
             carried_.reclaim_all(now);
             log::warning("upstream: the upstream announced a restart; claiming every upstream mapping again");
+        } else if (announced && carried_.announced(*announced, now)) {
+            ++counters_.reclaims;
+            log::warning("upstream: the upstream announced itself with a new epoch (it restarted); claiming every "
+                         "upstream mapping again");
         }
         closing = carried_.reconcile(openings, now);
         requests = carried_.due(now);

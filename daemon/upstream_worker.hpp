@@ -109,8 +109,12 @@ public:
     void set_cascade(bool cascade, Ipv4Address wan_address);
     // The local openings changed (the service's listener, its lock held): a flag and a wake.
     void openings_changed();
-    // The upstream announced a restart (PCP ANNOUNCE): every half is claimed again.
+    // The upstream restarted: every half is claimed again.
     void upstream_restarted();
+    // The server in use announced itself (PCP ANNOUNCE, NAT-PMP's announcement; the
+    // listener, upstream_announcement_listener.hpp) with `epoch`: every half is claimed
+    // again when the epoch shows a restart (UpstreamMappings::announced).
+    void upstream_announced(std::uint32_t epoch);
     // The PCP or NAT-PMP server in use and our WAN address, whose announcements count
     // (igd/upstream_announcement.hpp); nullopt with none in use or a UPnP IGD. Any thread.
     std::optional<AnnouncingUpstream> announcing_upstream() const;
@@ -161,6 +165,7 @@ private:
     bool wan_changed_ = false;          // with mutex_ held
     bool openings_changed_ = true;      // with mutex_ held
     bool restart_announced_ = false;    // with mutex_ held
+    std::optional<std::uint32_t> announced_epoch_;  // with mutex_ held: the last announcement's
     bool in_use_ = false;               // with mutex_ held: a client answers
     std::vector<LocalOpening> static_openings_;  // with mutex_ held
     std::optional<Ipv4Address> external_;        // with mutex_ held

@@ -36,7 +36,7 @@ struct AnnouncingUpstream {
 };
 
 enum class AnnouncementVerdict : std::uint8_t {
-    upstream_restarted,  // a PCP ANNOUNCE or a NAT-PMP announcement from the server in use
+    from_upstream,       // a PCP ANNOUNCE or a NAT-PMP announcement from the server in use
     no_upstream,         // no PCP or NAT-PMP server in use (none, or a UPnP IGD)
     not_from_upstream,   // another address than the server's (a spoofed or a second NAT)
     wrong_source_port,   // the server's address, not from its port 5351
@@ -44,10 +44,14 @@ enum class AnnouncementVerdict : std::uint8_t {
     not_an_announcement, // anything else: a request, a MAP answer, an error, garbage
 };
 inline constexpr std::size_t announcement_verdict_count = 6;
-// "upstream_restarted", "not_from_upstream"...: counter and log names.
+// "from_upstream", "not_from_upstream"...: counter and log names.
 std::string_view announcement_verdict_name(AnnouncementVerdict verdict);
 
-AnnouncementVerdict judge_upstream_announcement(const AnnouncementDatagram& datagram,
-                                                const std::optional<AnnouncingUpstream>& upstream);
+struct AnnouncementJudgement {
+    AnnouncementVerdict verdict = AnnouncementVerdict::not_an_announcement;
+    std::uint32_t epoch_seconds = 0;  // the announcement's, when from_upstream
+};
+AnnouncementJudgement judge_upstream_announcement(const AnnouncementDatagram& datagram,
+                                                  const std::optional<AnnouncingUpstream>& upstream);
 
 }  // namespace gw

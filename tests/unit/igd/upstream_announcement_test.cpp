@@ -22,20 +22,25 @@ const std::vector<std::uint8_t> natpmp_announce =
 AnnouncementVerdict judge(const std::vector<std::uint8_t>& payload, Endpoint source = {server, Port{5351}},
                           Ipv4Address destination = all_hosts_group,
                           std::optional<AnnouncingUpstream> upstream = in_use) {
-    return judge_upstream_announcement({source, destination, payload}, upstream);
+    return judge_upstream_announcement({source, destination, payload}, upstream).verdict;
 }
 
 TEST_CASE("a PCP ANNOUNCE from the server in use to 224.0.0.1 says the upstream restarted") {
-    CHECK(judge(pcp_announce) == AnnouncementVerdict::upstream_restarted);
+    CHECK(judge(pcp_announce) == AnnouncementVerdict::from_upstream);
+}
+
+TEST_CASE("the announcement's epoch comes with the verdict, for the restart check") {
+    CHECK(judge_upstream_announcement({{server, Port{5351}}, all_hosts_group, pcp_announce}, in_use).epoch_seconds == 7);
+    CHECK(judge_upstream_announcement({{server, Port{5351}}, all_hosts_group, natpmp_announce}, in_use).epoch_seconds == 3);
 }
 
 TEST_CASE("a PCP ANNOUNCE unicast to our WAN address says the upstream restarted too") {
-    CHECK(judge(pcp_announce, {server, Port{5351}}, wan) == AnnouncementVerdict::upstream_restarted);
+    CHECK(judge(pcp_announce, {server, Port{5351}}, wan) == AnnouncementVerdict::from_upstream);
 }
 
 TEST_CASE("a NAT-PMP external-address announcement from the server in use says the upstream restarted") {
-    CHECK(judge(natpmp_announce) == AnnouncementVerdict::upstream_restarted);
-    CHECK(judge(natpmp_announce, {server, Port{5351}}, wan) == AnnouncementVerdict::upstream_restarted);
+    CHECK(judge(natpmp_announce) == AnnouncementVerdict::from_upstream);
+    CHECK(judge(natpmp_announce, {server, Port{5351}}, wan) == AnnouncementVerdict::from_upstream);
 }
 
 TEST_CASE("an announcement from another address on the WAN link is not the upstream's (spoofed or a second NAT)") {
