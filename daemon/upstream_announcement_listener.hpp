@@ -5,7 +5,7 @@
 // half again at once (UpstreamWorker::upstream_restarted) instead of at the next renewal.
 // Anything else is counted by the worker (announcement_ignored) and logged, rate-limited.
 //
-// The engine lets these in from the WAN (PacketEngine::announces_restart, engine_local.cpp):
+// The engine lets these in from the WAN (PacketEngine::announces_from_upstream, engine_local.cpp):
 // without that the group's datagrams die as not_addressed_to_gateway and the unicast ones
 // under the input policy.
 //

@@ -8,7 +8,8 @@
 //   - with a client, each turn it reads the local openings (the mapping service's
 //     mappings and timed forwards, and the static forwards with upstream: true), maps
 //     the new ones upstream, unmaps the gone ones, renews before half the upstream
-//     lifetime, re-claims every half when the upstream's epoch shows a restart, and
+//     lifetime, re-claims every half when the upstream's epoch (in an answer, or in its
+//     announcement heard by upstream_announcement_listener.hpp) shows a restart, and
 //     writes the upstream state file (igd/upstream_lease_file.hpp);
 //   - an upstream that stops answering is dropped (halves suspended) and discovery runs
 //     again, which re-claims every half with its nonce.
