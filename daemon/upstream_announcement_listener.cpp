@@ -100,8 +100,9 @@ void UpstreamAnnouncementListener::read_datagrams() {
             continue;
         }
         worker_.announcement_ignored(verdict);
+        std::string why(announcement_verdict_name(verdict));
         ignored_log_.write("upstream: ignored a datagram to " + destination.to_string() + ":5350 from " +
-                               to_string(datagram.source) + " (" + std::string(announcement_verdict_name(verdict)) + ")",
+                               to_string(datagram.source) + " (" + why + ")",
                            monotonic_now());
     }
 }
