@@ -33,6 +33,7 @@
 #include "daemon/signal_fd.hpp"
 #include "daemon/ssdp_server.hpp"
 #include "daemon/stderr_capture.hpp"
+#include "daemon/upstream_announcement_listener.hpp"
 #include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
 #include "igd/engine_clock.hpp"

@@ -39,6 +39,7 @@ class InternetGatewayDevice;
 class LanNeighbours;
 class LockedEngine;
 class UpstreamWorker;
+class UpstreamAnnouncementListener;
 class NfQueueSocket;
 class PacketDecider;
 class PacketPathGuard;
@@ -115,6 +116,8 @@ private:
     // wan.upstream_mappings: before the front ends that wait on it, after the service it reads.
     std::unique_ptr<UpstreamWorker> upstream_;
     std::size_t upstream_listener_ = 0;  // its change listener on the service
+    // The upstream's announcements on WAN:5350 (RFC 6887 14.1.3): calls upstream_; goes first.
+    std::unique_ptr<UpstreamAnnouncementListener> upstream_announcements_;
     std::unique_ptr<StderrCapture> pupnp_output_;           // pupnp's stderr as log lines
     // The engine's one lock: the workers once per batch; everyone else for short copies
     // and changes (locked_engine.hpp).

@@ -9,6 +9,7 @@
 #include "base/log.hpp"
 #include "daemon/gateway.hpp"
 #include "daemon/gateway_control.hpp"
+#include "daemon/upstream_announcement_listener.hpp"
 #include "daemon/upstream_discovery.hpp"
 #include "daemon/upstream_worker.hpp"
 #include "daemon/wan_monitor.hpp"
@@ -85,6 +86,11 @@ void Gateway::start_upstream() {
     });
     upstream_->set_cascade(wan_->status().cascade() == Cascade::yes, wan_->status().wan_address);
     upstream_->start();
+    // An upstream that restarted says so at once (RFC 6887 14.1.3, RFC 6886 3.2.1).
+    if (options.mode != UpstreamMappingsMode::off) {
+        upstream_announcements_ = std::make_unique<UpstreamAnnouncementListener>(config_.wan_interface, *upstream_);
+        upstream_announcements_->start();
+    }
 }
 
 // After the control plane exists: reloads and forwards enable|disable reach the worker.
@@ -106,6 +112,7 @@ void Gateway::follow_upstream(bool tick) {
 
 void Gateway::stop_upstream() {
     if (!upstream_) return;
+    upstream_announcements_.reset();  // it calls the worker
     if (control_) control_->set_upstream(nullptr);
     mapping_service_->remove_change_listener(upstream_listener_);
     upstream_.reset();

@@ -228,6 +228,14 @@ void upstream_metrics(Exposition& out, const JsonValue* upstream) {
     counter("kept_without_upstream", "gatewayd_upstream_kept_without_upstream_total",
             "Local grants kept without their upstream half (wan.upstream_failure: keep).");
     counter("reclaims", "gatewayd_upstream_reclaims_total", "Upstream restarts seen: every upstream mapping claimed again.");
+    counter("announcements", "gatewayd_upstream_announcements_total",
+            "Announcements (PCP ANNOUNCE, NAT-PMP) heard from the upstream server in use.");
+    if (const JsonValue* ignored = c->member("announcements_ignored"); ignored && ignored->object())
+        for (const auto& [reason, value] : *ignored->object())
+            if (const double* n = number_of(&value))
+                out.add("gatewayd_upstream_announcements_ignored_total", "counter",
+                        "Datagrams to the WAN's port 5350 that were no announcement of the upstream in use, by reason.",
+                        {{"reason", reason}}, *n);
     if (const JsonValue* failed = c->member("failed"); failed && failed->object())
         for (const auto& [reason, value] : *failed->object())
             if (const double* n = number_of(&value))

@@ -16,6 +16,7 @@ public:
 
     UpstreamProtocol protocol() const override { return UpstreamProtocol::natpmp; }
     std::string describe() const override;
+    std::optional<Ipv4Address> announcing_server() const override { return server_.address; }
     Expected<Ipv4Address, UpstreamFailure> external_address() override;
     // The grant's address is the last opcode 0 answer (asked first when there is none).
     Expected<UpstreamGrant, UpstreamFailure> map(const UpstreamRequest& request) override;

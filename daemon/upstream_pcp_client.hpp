@@ -22,6 +22,7 @@ public:
 
     UpstreamProtocol protocol() const override { return UpstreamProtocol::pcp; }
     std::string describe() const override;
+    std::optional<Ipv4Address> announcing_server() const override { return server_.address; }
     Expected<Ipv4Address, UpstreamFailure> external_address() override;
     Expected<UpstreamGrant, UpstreamFailure> map(const UpstreamRequest& request) override;
     std::optional<UpstreamFailure> unmap(Protocol protocol, Port internal_port, const UpstreamGrant& grant) override;

@@ -47,6 +47,8 @@ std::string upstream_status_json(const UpstreamStatusView& view) {
     static constexpr const char* modes[] = {"auto", "pcp", "natpmp", "upnp", "off"};
     JsonObject failed;
     for (const auto& [reason, count] : view.counters.failed) failed.add(reason, count);
+    JsonObject ignored;
+    for (const auto& [verdict, count] : view.counters.announcements_ignored) ignored.add(verdict, count);
     JsonObject counters;
     counters.add("carried", view.counters.carried)
         .add("renewals", view.counters.renewals)
@@ -54,6 +56,8 @@ std::string upstream_status_json(const UpstreamStatusView& view) {
         .add("kept_without_upstream", view.counters.kept_without_upstream)
         .add("reclaims", view.counters.reclaims)
         .add("discoveries", view.counters.discoveries)
+        .add("announcements", view.counters.announcements)
+        .add_raw("announcements_ignored", ignored.str())
         .add_raw("failed", failed.str());
     JsonObject o;
     o.add("mode", modes[std::size_t(view.mode)])
@@ -120,7 +124,8 @@ void UpstreamWorker::loop(std::stop_token stop) {
         std::unique_lock lock(mutex_);
         auto sleep = std::clamp(next - clock_(), Instant{0}, longest_sleep);
         wake_.wait_for(lock, sleep, [&] {
-            return stop.stop_requested() || openings_changed_ || wan_changed_ || restart_announced_;
+            return stop.stop_requested() || openings_changed_ || wan_changed_ || restart_announced_ ||
+                   announced_epoch_;
         });
     }
 }
@@ -145,6 +150,24 @@ void UpstreamWorker::upstream_restarted() {
     std::lock_guard lock(mutex_);
     restart_announced_ = true;
     wake_.notify_all();
+}
+
+void UpstreamWorker::upstream_announced(std::uint32_t epoch) {
+    std::lock_guard lock(mutex_);
+    announced_epoch_ = epoch;
+    ++counters_.announcements;
+    wake_.notify_all();
+}
+
+std::optional<AnnouncingUpstream> UpstreamWorker::announcing_upstream() const {
+    std::lock_guard lock(mutex_);
+    if (!announcer_) return std::nullopt;
+    return AnnouncingUpstream{*announcer_, wan_address_};
+}
+
+void UpstreamWorker::announcement_ignored(AnnouncementVerdict verdict) {
+    std::lock_guard lock(mutex_);
+    ++counters_.announcements_ignored[std::string(announcement_verdict_name(verdict))];
 }
 
 void UpstreamWorker::use_static_openings(std::vector<LocalOpening> openings) {
@@ -191,7 +214,10 @@ Instant UpstreamWorker::run_turn() {
     std::lock_guard lock(mutex_);
     // With no upstream in use there is nothing to carry or claim again: the openings are
     // read whole once one is found. Left set, these would wake the loop at once, forever.
-    if (!client_) openings_changed_ = restart_announced_ = false;
+    if (!client_) {
+        openings_changed_ = restart_announced_ = false;
+        announced_epoch_.reset();
+    }
     Instant next = now + longest_sleep;
     if (client_) {
         if (auto due = carried_.next_due()) next = std::min(next, *due);
@@ -244,6 +270,7 @@ void UpstreamWorker::discover_if_due(Instant now) {
     rediscovery_after_ = std::chrono::seconds{0};
     std::lock_guard lock(mutex_);
     in_use_ = true;
+    announcer_ = client_->announcing_server();
     external_ = address ? std::optional(*address) : std::nullopt;
     if (!address) log::warning("upstream: " + where + " does not tell its external address: " + address.error().reason);
     // A new upstream (or the first): every half is claimed there, with its nonce.
@@ -258,6 +285,7 @@ void UpstreamWorker::drop_client(const std::string& why, Instant now) {
     std::lock_guard lock(mutex_);
     in_use_ = false;
     external_.reset();
+    announcer_.reset();
     carried_.suspend_all();
     if (!why.empty()) set_state("discovering", why);
     answered_.notify_all();
@@ -265,10 +293,12 @@ void UpstreamWorker::drop_client(const std::string& why, Instant now) {
 
 void UpstreamWorker::carry(Instant now) {
     bool restart;
+    std::optional<std::uint32_t> announced;
     std::vector<LocalOpening> openings;
     {
         std::lock_guard lock(mutex_);
         restart = std::exchange(restart_announced_, false);
+        announced = std::exchange(announced_epoch_, std::nullopt);
         openings_changed_ = false;
         openings = static_openings_;
     }
@@ -282,6 +312,10 @@ void UpstreamWorker::carry(Instant now) {
             ++counters_.reclaims;
             carried_.reclaim_all(now);
             log::warning("upstream: the upstream announced a restart; claiming every upstream mapping again");
+        } else if (announced && carried_.announced(*announced, now)) {
+            ++counters_.reclaims;
+            log::warning("upstream: the upstream announced itself with a new epoch (it restarted); claiming every "
+                         "upstream mapping again");
         }
         closing = carried_.reconcile(openings, now);
         requests = carried_.due(now);

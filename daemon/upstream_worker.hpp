@@ -8,7 +8,8 @@
 //   - with a client, each turn it reads the local openings (the mapping service's
 //     mappings and timed forwards, and the static forwards with upstream: true), maps
 //     the new ones upstream, unmaps the gone ones, renews before half the upstream
-//     lifetime, re-claims every half when the upstream's epoch shows a restart, and
+//     lifetime, re-claims every half when the upstream's epoch (in an answer, or in its
+//     announcement heard by upstream_announcement_listener.hpp) shows a restart, and
 //     writes the upstream state file (igd/upstream_lease_file.hpp);
 //   - an upstream that stops answering is dropped (halves suspended) and discovery runs
 //     again, which re-claims every half with its nonce.
@@ -35,6 +36,7 @@
 
 #include "config/gateway_config.hpp"
 #include "igd/refusal_log.hpp"
+#include "igd/upstream_announcement.hpp"
 #include "igd/upstream_carrier.hpp"
 #include "igd/upstream_client.hpp"
 #include "igd/upstream_mappings.hpp"
@@ -71,6 +73,8 @@ struct UpstreamCounters {
     std::uint64_t kept_without_upstream = 0;  // local grants kept without their half (keep)
     std::uint64_t reclaims = 0;               // upstream restarts seen (every half re-claimed)
     std::uint64_t discoveries = 0;            // discovery runs
+    std::uint64_t announcements = 0;          // restarts the upstream announced (RFC 6887 14.1.3)
+    std::map<std::string, std::uint64_t> announcements_ignored;  // by AnnouncementVerdict name
 };
 
 struct UpstreamStatusView {
@@ -106,8 +110,17 @@ public:
     void set_cascade(bool cascade, Ipv4Address wan_address);
     // The local openings changed (the service's listener, its lock held): a flag and a wake.
     void openings_changed();
-    // The upstream announced a restart (PCP ANNOUNCE): every half is claimed again.
+    // The upstream restarted: every half is claimed again.
     void upstream_restarted();
+    // The server in use announced itself (PCP ANNOUNCE, NAT-PMP's announcement; the
+    // listener, upstream_announcement_listener.hpp) with `epoch`: every half is claimed
+    // again when the epoch shows a restart (UpstreamMappings::announced).
+    void upstream_announced(std::uint32_t epoch);
+    // The PCP or NAT-PMP server in use and our WAN address, whose announcements count
+    // (igd/upstream_announcement.hpp); nullopt with none in use or a UPnP IGD. Any thread.
+    std::optional<AnnouncingUpstream> announcing_upstream() const;
+    // A datagram to port 5350 that was not the upstream's announcement: counted by name.
+    void announcement_ignored(AnnouncementVerdict verdict);
     // static forwards with upstream: true (start and reload).
     void use_static_openings(std::vector<LocalOpening> openings);
 
@@ -153,9 +166,11 @@ private:
     bool wan_changed_ = false;          // with mutex_ held
     bool openings_changed_ = true;      // with mutex_ held
     bool restart_announced_ = false;    // with mutex_ held
+    std::optional<std::uint32_t> announced_epoch_;  // with mutex_ held: the last announcement's
     bool in_use_ = false;               // with mutex_ held: a client answers
     std::vector<LocalOpening> static_openings_;  // with mutex_ held
     std::optional<Ipv4Address> external_;        // with mutex_ held
+    std::optional<Ipv4Address> announcer_;       // with mutex_ held: client_'s announcing_server()
     std::string state_ = "not needed", detail_;  // with mutex_ held
     UpstreamCounters counters_;                  // with mutex_ held
     Instant next_discovery_{0};

@@ -15,6 +15,9 @@ EngineResult PacketEngine::translate_inbound(std::span<std::uint8_t> buffer, L4C
     if (source == setup_.nat.wan_address || is_martian_source(source) ||
         is_inside(source, setup_.firewall.lan_networks))
         return dropped(DropReason::martian_wan_source);
+    // The NAT upstream announcing a restart to 224.0.0.1:5350 or to us: the gateway's own,
+    // before any forward or mapping of port 5350 could take it.
+    if (announces_from_upstream(p)) return delivered_locally();
     // Only the WAN address is ours to translate; anything else arriving on the WAN
     // (LAN addresses included) is someone trying to route through us.
     if (p.ip->destination() != setup_.nat.wan_address) {

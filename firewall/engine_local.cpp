@@ -1,5 +1,6 @@
 // Traffic of the gateway itself: what it sends is tracked (so replies are let in
-// under the input policy, the unicast answers to its SSDP M-SEARCH on the WAN included;
+// under the input policy, the unicast answers to its SSDP M-SEARCH on the WAN included,
+// and the announcements of the PCP/NAT-PMP server upstream it asks;
 // its ICMP errors are seen to in engine_local_icmp_errors.cpp), and what comes to it from
 // the LAN is judged by the input rules. WAN arrivals for the gateway reach input_new from translate_inbound.
 #include "address_checks.hpp"
@@ -14,6 +15,11 @@ constexpr std::uint16_t ssdp_port = 1900;
 // An M-SEARCH asks for answers within MX seconds (UDA 1.1 §1.3.3; the control point's is
 // 2): a little more, for an IGD that waits the whole MX.
 constexpr Instant ssdp_search_answer_window{5000};
+// RFC 6887 §14.1.3 and RFC 6886 §3.2.1: servers answer and announce from 5351, clients
+// hear announcements on 5350, the group is all hosts.
+constexpr std::uint16_t port_control_server_port = 5351;
+constexpr std::uint16_t port_control_client_port = 5350;
+constexpr Ipv4Address all_hosts_group = Ipv4Address::from_octets(224, 0, 0, 1);
 
 Port source_port_of(const PacketView& p) {
     Port port;
@@ -40,6 +46,17 @@ bool PacketEngine::answers_own_ssdp_search(const PacketView& p, std::string_view
            read_port(p, Side::destination, destination) && destination == ssdp_search_->local_port;
 }
 
+// A whole UDP datagram from port 5351 of the upstream server the gateway asked, to port
+// 5350 of the WAN address or of 224.0.0.1 (translate_inbound sees only WAN arrivals).
+bool PacketEngine::announces_from_upstream(const PacketView& p) const {
+    Port source, destination;
+    return port_control_upstream_ && p.udp && !p.is_first_fragment() && !p.is_later_fragment() &&
+           p.ip->source() == *port_control_upstream_ &&
+           (p.ip->destination() == setup_.nat.wan_address || p.ip->destination() == all_hosts_group) &&
+           read_port(p, Side::source, source) && source.value == port_control_server_port &&
+           read_port(p, Side::destination, destination) && destination.value == port_control_client_port;
+}
+
 EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, Instant now) noexcept {
     ParseResult parsed = parse_ipv4(buffer);
     // The gateway's own packets are the kernel's business; never drop them for form.
@@ -51,6 +68,11 @@ EngineResult PacketEngine::track_local_output(std::span<std::uint8_t> buffer, In
     // NAT-PMP announcements): a flow for them would only hold a slot of the table.
     std::uint32_t destination = p.ip->destination().host_order();
     if (is_ssdp_search(p)) ssdp_search_ = SsdpSearch{source_port_of(p), now + ssdp_search_answer_window};
+    // A PCP or NAT-PMP request of the gateway's own upstream client (bound to the WAN
+    // address, daemon/upstream_udp.hpp): that server's announcements are let in.
+    if (Port to; p.udp && p.ip->source() == setup_.nat.wan_address && read_port(p, Side::destination, to) &&
+                 to.value == port_control_server_port)
+        port_control_upstream_ = p.ip->destination();
     if ((destination >> 28) == 0xe || destination == 0xffffffffU) return delivered_locally();
     Endpoint local, remote;
     lan_side_ends(p, local, remote);

@@ -307,6 +307,14 @@ private:
     };
     std::optional<SsdpSearch> ssdp_search_;
     bool answers_own_ssdp_search(const PacketView& p, std::string_view interface, Instant now) const;
+    // The PCP/NAT-PMP server upstream that the gateway itself last asked (UDP from the WAN
+    // address to port 5351, seen by track_local_output; issue 19). Its unsolicited
+    // announcements, from port 5351 to port 5350 of the WAN address or of 224.0.0.1
+    // (RFC 6887 §14.1.3, RFC 6886 §3.2.1), are for the gateway's listener
+    // (daemon/upstream_announcement_listener.hpp): no flow can match them, and the group's
+    // would die as not_addressed_to_gateway (engine_local.cpp, engine_inbound.cpp).
+    std::optional<Ipv4Address> port_control_upstream_;
+    bool announces_from_upstream(const PacketView& p) const;
     // The whole gateway's budget of REQ-8 answers: a host hammering at its port limit must
     // not make the gateway an ICMP source at its packet rate.
     RateLimiter no_mapping_unreachables_{no_mapping_unreachable_limit};

@@ -72,6 +72,9 @@ public:
     virtual UpstreamProtocol protocol() const = 0;
     // Where the upstream service is ("192.0.2.1:5351", an IGD's control URL), for status.
     virtual std::string describe() const = 0;
+    // The server's address where it may announce a restart to us unasked (PCP's ANNOUNCE,
+    // NAT-PMP's address announcement, from its port 5351); nullopt for UPnP, which has none.
+    virtual std::optional<Ipv4Address> announcing_server() const { return std::nullopt; }
     // The upstream's public address (GetExternalIPAddress, NAT-PMP opcode 0, a PCP MAP's
     // assigned address).
     virtual Expected<Ipv4Address, UpstreamFailure> external_address() = 0;

@@ -128,6 +128,13 @@ void UpstreamMappings::reclaim_all(Instant now) {
     }
 }
 
+bool UpstreamMappings::announced(std::uint32_t epoch, Instant now) {
+    bool known = last_epoch_.has_value();
+    bool lost = epoch_went_back(epoch, now) || !known;
+    if (lost) reclaim_all(now);
+    return lost;
+}
+
 void UpstreamMappings::suspend_all() {
     suspended_ = true;
     last_epoch_.reset();

@@ -113,6 +113,11 @@ public:
     // The upstream restarted (an epoch that went back, a PCP ANNOUNCE) or another upstream
     // is in use: every half is due now, with its nonce and its last port suggested.
     void reclaim_all(Instant now);
+    // The upstream's unsolicited announcement with its epoch (PCP ANNOUNCE, NAT-PMP's
+    // address announcement): true, and every half due again, when the epoch shows a
+    // restart or none is known yet. The rest of a restart's series (RFC 6886 §3.2.1 sends
+    // ten, PCP's ANNOUNCE goes with them) agrees with the epoch just seen: nothing again.
+    bool announced(std::uint32_t epoch, Instant now);
     // The upstream is gone (no_answer, WAN change): grants are forgotten without unmap,
     // and nothing is due until reclaim_all (a new upstream found).
     void suspend_all();

@@ -17,6 +17,10 @@
 #     (PCP requests arrive upstream and it refuses none: pcp_not_authorized unchanged), also one
 #     the upstream lost while the gateway was down (gatewayctl mappings delete there), and they
 #     reach the LAN host;
+#   - a static forward with upstream: true (TCP 6898) is carried and reachable through both NATs;
+#   - the upstream gatewayd restarted without its lease file (every mapping lost): its PCP ANNOUNCE
+#     and NAT-PMP announcement at start (RFC 6887 14.1.3, RFC 6886 3.2.1) reach the gateway, which
+#     claims its halves again within seconds, not at the next renewal, and they reach the LAN host;
 #   - the upstream gatewayd stopped: with wan.upstream_failure refuse a new NAT-PMP mapping is refused
 #     (an error result), and none is kept locally;
 #   - the upstream's NAT-PMP as well (wan.upstream_mappings natpmp): a mapping carried by it,
@@ -30,7 +34,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lab/lab.sh"
 readonly UPSTREAM=$LAB_UPNP_REFERENCE_EXTERNAL_IP LAB_PCP_PY=$LAB_DIR/labpcp.py
 readonly RTP_PORT=5004 RTP_HIGH_PORT=40004 RA_PORT=3389 SHARING_PORT=1503 FILE_PORT=6891 SHORT_PORT=6899 REFUSE_PORT=6900
 readonly PCP_NONCE=0123456789abcdef01234567 SHORT_LIFETIME=6
-readonly NATPMP_VIA_PORT=6892
+readonly NATPMP_VIA_PORT=6892 STATIC_PORT=6898
 
 # pcp_map PROTO PORT LIFETIME: a PCP MAP from the LAN host for PORT, suggesting PORT; sets PCP_FIELDS.
 pcp_map() {
@@ -74,7 +78,7 @@ print(json.load(sys.stdin).get("port_control_counts", {}).get(sys.argv[1], 0))' 
 
 lab_heading "the upstream is a second gatewayd (UPnP IGD, NAT-PMP, PCP) on the ISP box"
 lab_two_nats_up --upstream gatewayd
-lab_two_nats_listen lan "$RTP_PORT" "$RTP_HIGH_PORT" "$RA_PORT" "$SHARING_PORT" "$FILE_PORT" "$SHORT_PORT"
+lab_two_nats_listen lan "$RTP_PORT" "$RTP_HIGH_PORT" "$RA_PORT" "$SHARING_PORT" "$FILE_PORT" "$SHORT_PORT" "$STATIC_PORT"
 # Discovery runs in the background after start (PCP, NAT-PMP, then an SSDP search of 2 s).
 lab_upstream_expect_using PCP "discovery"
 lab_ok "the gateway found the upstream: $LAB_UPSTREAM_LINE"
@@ -153,6 +157,31 @@ refused_after=$(isp_count pcp_not_authorized)
 ((refused_after == refused_before)) ||
     lab_fail "the upstream refused a re-claim (pcp_not_authorized $refused_before -> $refused_after): a nonce was not kept"
 lab_ok "after a SIGTERM restart: TCP $FILE_PORT claimed again, $RA_PORT re-claimed ($((requests_after - requests_before)) PCP requests), none refused (same nonces); both reach the LAN host"
+
+lab_heading "a static forward with upstream: true; the upstream restarts, announces, and gets every half again"
+lab_daemon_stop
+lab_daemon_start --config <(lab_two_nats_config
+    printf '%s\n' "firewall:" "  forwards:" \
+        "    - {name: upstream-static, protocol: tcp, external_port: $STATIC_PORT, internal: \"$LAB_LAN_IP:$STATIC_PORT\", upstream: true}")
+lab_upstream_expect_using PCP "a static forward with upstream: true"
+carried TCP "$STATIC_PORT" "static forward TCP $STATIC_PORT (upstream: true)"
+lab_ok "static forward TCP $STATIC_PORT with upstream: true: carried to $UPSTREAM:$LAB_ISP_PORT, reachable through both NATs"
+lab_isp_expect_mapped TCP "$RA_PORT" "before the upstream restarts"
+lab_isp_stop
+rm -f "$LAB_TMP"/gatewayd.isp.leases*  # the upstream lost every mapping
+lab_isp_start
+grep -q "PCP: announcing\|(and PCP ANNOUNCE)" "$LAB_ISP_LOG" ||
+    lab_fail "the upstream gatewayd does not announce at start:"$'\n'"$(lab_isp_log_tail)"
+# Renewals are far off (lifetime 3600 s): only the announcement brings them back this soon.
+lab_isp_expect_mapped TCP "$RA_PORT" "after the upstream's restart and announcement" 5
+lab_two_nats_expect_open lan tcp "$LAB_ISP_PORT" "$RA_PORT" "PCP TCP $RA_PORT after the upstream's restart"
+lab_isp_expect_mapped TCP "$STATIC_PORT" "static forward after the upstream's restart" 5
+lab_two_nats_expect_open lan tcp "$LAB_ISP_PORT" "$STATIC_PORT" "static forward TCP $STATIC_PORT after the upstream's restart"
+grep -q "upstream: the upstream announced itself with a new epoch" "$LAB_DAEMON_LOG" ||
+    lab_fail "the gateway does not log the upstream's announced restart"
+announcements=$(lab_upstream_field counters.announcements)
+((announcements >= 1)) || lab_fail "gatewayctl status counts no announcement from the upstream ($announcements)"
+lab_ok "the upstream restarted without its leases: its announcement ($announcements heard) got TCP $RA_PORT and $STATIC_PORT claimed again within seconds; both reach the LAN host"
 
 lab_heading "the upstream gatewayd stopped: wan.upstream_failure refuse"
 lab_daemon_stop

@@ -70,6 +70,8 @@ UpstreamStatusView using_pcp() {
     view.counters.renewals = 2;
     view.counters.refused_locally = 1;
     view.counters.failed["port_taken"] = 1;
+    view.counters.announcements = 3;
+    view.counters.announcements_ignored["not_from_upstream"] = 2;
     return view;
 }
 
@@ -91,6 +93,8 @@ TEST_CASE("the upstream counters are Prometheus metrics, failures by reason") {
     CHECK_THAT(text, Catch::Contains("gatewayd_upstream_refused_locally_total 1"));
     CHECK_THAT(text, Catch::Contains("gatewayd_upstream_renewals_total 2"));
     CHECK_THAT(text, Catch::Contains("gatewayd_upstream_mappings 3"));
+    CHECK_THAT(text, Catch::Contains("gatewayd_upstream_announcements_total 3"));
+    CHECK_THAT(text, Catch::Contains("gatewayd_upstream_announcements_ignored_total{reason=\"not_from_upstream\"} 2"));
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ public:
     explicit FakeClient(FakeUpstream& upstream) : upstream_(upstream) {}
     UpstreamProtocol protocol() const override { return UpstreamProtocol::pcp; }
     std::string describe() const override { return "192.0.2.1:5351"; }
+    std::optional<Ipv4Address> announcing_server() const override { return Ipv4Address::from_octets(192, 0, 2, 1); }
     Expected<Ipv4Address, UpstreamFailure> external_address() override { return upstream_public; }
     Expected<UpstreamGrant, UpstreamFailure> map(const UpstreamRequest& request) override {
         upstream_.requests.push_back(request);
@@ -188,6 +189,53 @@ TEST_CASE("an upstream that restarted (its epoch went back) gets every half clai
     CHECK(h.upstream.mappings.size() == 2);
     CHECK(h.upstream.mappings[rdp].nonce == nonce_before);
     CHECK(h.worker->status().counters.reclaims == 1);
+}
+
+TEST_CASE("only the server in use may announce, and only while it answers") {
+    Harness h;
+    CHECK_FALSE(h.worker->announcing_upstream());
+    h.worker->set_cascade(true, wan);
+    h.worker->run_turn();
+    auto announcing = h.worker->announcing_upstream();
+    REQUIRE(announcing);
+    CHECK(announcing->server == Ipv4Address::from_octets(192, 0, 2, 1));
+    CHECK(announcing->wan_address == wan);
+    h.worker->set_cascade(false, wan);  // no NAT upstream any more: the client goes
+    h.worker->run_turn();
+    CHECK_FALSE(h.worker->announcing_upstream());
+}
+
+TEST_CASE("announcements and the datagrams to port 5350 that were not are counted in the status") {
+    Harness h;
+    h.worker->upstream_announced(5);
+    h.worker->announcement_ignored(AnnouncementVerdict::not_from_upstream);
+    h.worker->announcement_ignored(AnnouncementVerdict::not_from_upstream);
+    auto status = h.worker->status();
+    CHECK(status.counters.announcements == 1);
+    CHECK(status.counters.announcements_ignored["not_from_upstream"] == 2);
+    CHECK(upstream_status_json(status).find("\"announcements_ignored\":{\"not_from_upstream\":2}") != std::string::npos);
+}
+
+TEST_CASE("an announcement whose epoch went back re-claims every half at once, the rest of its series nothing") {
+    Harness h;
+    h.local = {{rtp, std::nullopt}, {rdp, std::nullopt}};
+    h.worker->set_cascade(true, wan);
+    h.worker->run_turn();  // granted with epoch 1000
+    auto requests_before = h.upstream.requests.size();
+    h.upstream.mappings.clear();  // the upstream restarted and lost them
+    h.upstream.epoch = 0;
+    h.now += 10s;
+    h.worker->upstream_announced(0);
+    h.worker->run_turn();
+    CHECK(h.upstream.mappings.size() == 2);
+    CHECK(h.upstream.requests.size() == requests_before + 2);
+    CHECK(h.worker->status().counters.reclaims == 1);
+    h.now += 1s;  // the next of the series (RFC 6886 3.2.1), epoch in step: nothing to do
+    h.worker->upstream_announced(1);
+    h.worker->run_turn();
+    CHECK(h.upstream.requests.size() == requests_before + 2);
+    CHECK(h.worker->status().counters.reclaims == 1);
+    CHECK(h.worker->status().counters.announcements == 2);
 }
 
 TEST_CASE("a PCP ANNOUNCE from the upstream re-claims every half at once") {

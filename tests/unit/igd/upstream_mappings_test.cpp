@@ -208,5 +208,16 @@ TEST_CASE("a bad upstream file line costs only that line, and no file means noth
     CHECK(parse_upstream_halves("").halves.empty());
 }
 
+TEST_CASE("an announcement whose epoch went back makes every half due, one in step with the last answer none") {
+    UpstreamMappings carried;
+    carried.reconcile(openings({rtp}), t0);
+    carried.granted(rtp, grant(Port{5004}, 3600s, 500), t0);
+    CHECK(carried.due(t0 + 10s).empty());
+    CHECK_FALSE(carried.announced(510, t0 + 10s));  // an address announcement, no restart
+    CHECK(carried.due(t0 + 10s).empty());
+    CHECK(carried.announced(0, t0 + 20s));  // restarted
+    CHECK(carried.due(t0 + 20s).size() == 1);
+}
+
 }  // namespace
 }  // namespace gw
