@@ -131,8 +131,11 @@ void UpstreamMappings::reclaim_all(Instant now) {
 bool UpstreamMappings::announced(std::uint32_t epoch, Instant now) {
     bool known = last_epoch_.has_value();
     bool lost = epoch_went_back(epoch, now) || !known;
-    if (lost) reclaim_all(now);
-    return lost;
+    if (!lost) return false;
+    if (last_announced_reclaim_ && now - *last_announced_reclaim_ < announced_reclaim_gap) return false;
+    last_announced_reclaim_ = now;
+    reclaim_all(now);
+    return true;
 }
 
 void UpstreamMappings::suspend_all() {

@@ -117,7 +117,11 @@ public:
     // address announcement): true, and every half due again, when the epoch shows a
     // restart or none is known yet. The rest of a restart's series (RFC 6886 §3.2.1 sends
     // ten, PCP's ANNOUNCE goes with them) agrees with the epoch just seen: nothing again.
+    // At most one re-claim an `announced_reclaim_gap`: a forged series from the upstream's
+    // address, each with a smaller epoch, must not make the worker ask the upstream for
+    // every mapping at the forger's packet rate.
     bool announced(std::uint32_t epoch, Instant now);
+    static constexpr Instant announced_reclaim_gap{10'000};
     // The upstream is gone (no_answer, WAN change): grants are forgotten without unmap,
     // and nothing is due until reclaim_all (a new upstream found).
     void suspend_all();
@@ -141,6 +145,7 @@ private:
     std::map<CarriedKey, UpstreamGrant> restored_;  // from the state file, until their opening is seen
     bool suspended_ = false;
     std::optional<std::pair<std::uint32_t, Instant>> last_epoch_;  // the upstream's, and when it came
+    std::optional<Instant> last_announced_reclaim_;                 // when an announcement last re-claimed
 };
 
 }  // namespace gw

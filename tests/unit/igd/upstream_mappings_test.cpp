@@ -219,5 +219,19 @@ TEST_CASE("an announcement whose epoch went back makes every half due, one in st
     CHECK(carried.due(t0 + 20s).size() == 1);
 }
 
+TEST_CASE("announcements that keep saying the upstream restarted re-claim at most once every ten seconds") {
+    UpstreamMappings carried;
+    carried.reconcile(openings({rtp}), t0);
+    carried.granted(rtp, grant(Port{5004}, 3600s, 500), t0);
+    REQUIRE(carried.announced(0, t0 + 20s));  // a restart: every half due
+    carried.granted(rtp, grant(Port{5004}, 3600s, 1), t0 + 20s);
+    // Forged from the upstream's address, each going back again: nothing until the gap is over.
+    CHECK_FALSE(carried.announced(0, t0 + 21s));
+    CHECK_FALSE(carried.announced(0, t0 + 29s));
+    CHECK(carried.due(t0 + 29s).empty());
+    CHECK(carried.announced(0, t0 + 40s));  // going back again, the gap over
+    CHECK(carried.due(t0 + 40s).size() == 1);
+}
+
 }  // namespace
 }  // namespace gw
